@@ -1,35 +1,54 @@
-# One target for each thing a person does. Every target sets itself up first:
-# it creates .venv (or reuses it) and installs the project into it.
+# One target for each thing a person does. Every target sets itself up first: it creates
+# .venv (or reuses it), installs the project into it and compiles the engine's hot modules.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint bench soak clean
+# Modules compiled to C extensions with mypyc (docs/adr/0002-compile-the-engine-with-mypyc.md).
+# The .py files stay the source; the build is redone whenever one of them changes.
+NATIVE_SRC   := matching/record.py matching/commands.py matching/events.py matching/book.py \
+                matching/engine.py
+NATIVE_STAMP := $(VENV)/.native
 
-setup: $(STAMP)
+export CARBONX_REQUIRE_NATIVE := 1
+
+.PHONY: setup native test lint bench soak clean
+
+setup: $(STAMP) $(NATIVE_STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=77" wheel
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,load]'
+	@# The project root on sys.path: mypyc's shared library of the compiled modules lives there.
+	$(BIN)/python -c "import site; open(site.getsitepackages()[0] + '/carbonx-root.pth', 'w').write('$(CURDIR)\n')"
 	touch $(STAMP)
+
+native: $(NATIVE_STAMP)
+
+$(NATIVE_STAMP): $(STAMP) $(NATIVE_SRC) pyproject.toml
+	$(BIN)/mypyc $(NATIVE_SRC) > $(VENV)/native-build.log 2>&1 \
+		|| { tail -n 40 $(VENV)/native-build.log; exit 1; }
+	touch $(NATIVE_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint $(NATIVE_STAMP)
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: setup
 	$(BIN)/python -m loadtests.bench_engine --json
 
-soak: $(STAMP)
+soak: setup
 	$(BIN)/pytest -m soak tests
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache
+	find matching -name '*.so' -delete
+	rm -f *__mypyc*.so

@@ -72,5 +72,6 @@ __all__ = [
     "TradeExecuted",
     "TradeId",
     "TradingState",
+    "TradingStateChanged",
     "instrument_from_rules",
 ]

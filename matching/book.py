@@ -242,4 +242,6 @@ class OrderBook:
         return self.bids if side is Side.BUY else self.asks
 
     def resting_orders(self) -> list[Order]:
-        return [o for side in (self.bids, self.asks) for lv in side.levels.values() for o in lv.orders()]
+        return [
+            o for side in (self.bids, self.asks) for lv in side.levels.values() for o in lv.orders()
+        ]

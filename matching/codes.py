@@ -7,10 +7,10 @@ refused with the first one listed here.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class RejectCode(str, Enum):
+class RejectCode(StrEnum):
     # -- instrument and trading state
     UNKNOWN_INSTRUMENT = "UNKNOWN_INSTRUMENT"
     INVALID_STATE_TRANSITION = "INVALID_STATE_TRANSITION"

@@ -1,85 +1,172 @@
 """Commands the engine accepts: one immutable class per command.
 
 Ids and timestamps come in with the command (the sequencer assigns them), so the engine never
-reads a clock or draws an id. Commands and events are ``NamedTuple``s rather than frozen
-dataclasses because they are built once per command on the hot path; see
-docs/adr/0001-namedtuples-for-commands-and-events.md.
+reads a clock or draws an id. Commands and events are ``Record``s (slotted classes with
+``Final`` fields) rather than frozen dataclasses because they are built once per command on the
+hot path; see docs/adr/0001-records-for-commands-and-events.md.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Final
 
+from matching.record import Record
 from matching.types import AccountId, OrderId, OrderType, Side, StpMode, Symbol, TradingState
 
 
-class NewOrder(NamedTuple):
+class NewOrder(Record):
     """Place an order. ``price_fen`` is required for LIMIT, IOC and FOK, absent for MARKET."""
 
-    ts_ns: int
-    order_id: OrderId
-    account_id: AccountId
-    symbol: Symbol
-    side: Side
-    order_type: OrderType
-    qty_t: int
-    price_fen: int | None = None
-    stp: StpMode = StpMode.CANCEL_NEWEST
+    __match_args__ = (
+        "ts_ns",
+        "order_id",
+        "account_id",
+        "symbol",
+        "side",
+        "order_type",
+        "qty_t",
+        "price_fen",
+        "stp",
+    )
+    __slots__ = __match_args__
+
+    ts_ns: Final[int]
+    order_id: Final[OrderId]
+    account_id: Final[AccountId]
+    symbol: Final[Symbol]
+    side: Final[Side]
+    order_type: Final[OrderType]
+    qty_t: Final[int]
+    price_fen: Final[int | None]
+    stp: Final[StpMode]
+
+    def __init__(
+        self,
+        ts_ns: int,
+        order_id: OrderId,
+        account_id: AccountId,
+        symbol: Symbol,
+        side: Side,
+        order_type: OrderType,
+        qty_t: int,
+        price_fen: int | None = None,
+        stp: StpMode = StpMode.CANCEL_NEWEST,
+    ) -> None:
+        self.ts_ns = ts_ns
+        self.order_id = order_id
+        self.account_id = account_id
+        self.symbol = symbol
+        self.side = side
+        self.order_type = order_type
+        self.qty_t = qty_t
+        self.price_fen = price_fen
+        self.stp = stp
 
 
-class CancelOrder(NamedTuple):
+class CancelOrder(Record):
     """Cancel the open quantity of a resting order (撤单)."""
 
-    ts_ns: int
-    order_id: OrderId
-    account_id: AccountId
+    __match_args__ = ("ts_ns", "order_id", "account_id")
+    __slots__ = __match_args__
+
+    ts_ns: Final[int]
+    order_id: Final[OrderId]
+    account_id: Final[AccountId]
+
+    def __init__(self, ts_ns: int, order_id: OrderId, account_id: AccountId) -> None:
+        self.ts_ns = ts_ns
+        self.order_id = order_id
+        self.account_id = account_id
 
 
-class AmendOrder(NamedTuple):
+class AmendOrder(Record):
     """Change a resting order's price and/or total quantity (filled + open), atomically.
 
     ``None`` leaves a field as it is. Reducing the quantity at the same price keeps the order's
     place in the queue; a price change or a quantity increase sends it to the back, and a new
-    price that crosses the book trades at once.
-    """
+    price that crosses the book trades at once."""
 
-    ts_ns: int
-    order_id: OrderId
-    account_id: AccountId
-    price_fen: int | None = None
-    qty_t: int | None = None
+    __match_args__ = ("ts_ns", "order_id", "account_id", "price_fen", "qty_t")
+    __slots__ = __match_args__
+
+    ts_ns: Final[int]
+    order_id: Final[OrderId]
+    account_id: Final[AccountId]
+    price_fen: Final[int | None]
+    qty_t: Final[int | None]
+
+    def __init__(
+        self,
+        ts_ns: int,
+        order_id: OrderId,
+        account_id: AccountId,
+        price_fen: int | None = None,
+        qty_t: int | None = None,
+    ) -> None:
+        self.ts_ns = ts_ns
+        self.order_id = order_id
+        self.account_id = account_id
+        self.price_fen = price_fen
+        self.qty_t = qty_t
 
 
-class CancelAccountOrders(NamedTuple):
+class CancelAccountOrders(Record):
     """Kill switch: cancel every open order of an account, in one instrument or in all."""
 
-    ts_ns: int
-    account_id: AccountId
-    symbol: Symbol | None = None
+    __match_args__ = ("ts_ns", "account_id", "symbol")
+    __slots__ = __match_args__
+
+    ts_ns: Final[int]
+    account_id: Final[AccountId]
+    symbol: Final[Symbol | None]
+
+    def __init__(self, ts_ns: int, account_id: AccountId, symbol: Symbol | None = None) -> None:
+        self.ts_ns = ts_ns
+        self.account_id = account_id
+        self.symbol = symbol
 
 
-class SetTradingState(NamedTuple):
+class SetTradingState(Record):
     """Move an instrument to another trading state.
 
     Moving to CLOSED expires every resting order (all orders are day orders). Moving to HALTED
-    with ``cancel_resting`` cancels every resting order of the instrument.
-    """
+    with ``cancel_resting`` cancels every resting order of the instrument."""
 
-    ts_ns: int
-    symbol: Symbol
-    state: TradingState
-    cancel_resting: bool = False
+    __match_args__ = ("ts_ns", "symbol", "state", "cancel_resting")
+    __slots__ = __match_args__
+
+    ts_ns: Final[int]
+    symbol: Final[Symbol]
+    state: Final[TradingState]
+    cancel_resting: Final[bool]
+
+    def __init__(
+        self, ts_ns: int, symbol: Symbol, state: TradingState, cancel_resting: bool = False
+    ) -> None:
+        self.ts_ns = ts_ns
+        self.symbol = symbol
+        self.state = state
+        self.cancel_resting = cancel_resting
 
 
-class SetReferencePrice(NamedTuple):
+class SetReferencePrice(Record):
     """Set the reference price (previous close) the price band is computed from.
 
-    Allowed only while the instrument is CLOSED or PRE_OPEN, when no order rests.
-    """
+    Allowed only while the instrument is CLOSED or PRE_OPEN, when no order rests."""
 
-    ts_ns: int
-    symbol: Symbol
-    price_fen: int
+    __match_args__ = ("ts_ns", "symbol", "price_fen")
+    __slots__ = __match_args__
+
+    ts_ns: Final[int]
+    symbol: Final[Symbol]
+    price_fen: Final[int]
+
+    def __init__(self, ts_ns: int, symbol: Symbol, price_fen: int) -> None:
+        self.ts_ns = ts_ns
+        self.symbol = symbol
+        self.price_fen = price_fen
 
 
-Command = NewOrder | CancelOrder | AmendOrder | CancelAccountOrders | SetTradingState | SetReferencePrice
+Command = (
+    NewOrder | CancelOrder | AmendOrder | CancelAccountOrders | SetTradingState | SetReferencePrice
+)

@@ -8,9 +8,9 @@ every check runs before the first change. Trades happen at the resting order's p
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from itertools import islice
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Final
 
 from matching.book import BookSide, Order, OrderBook, PriceLevel
 from matching.codes import RejectCode
@@ -57,18 +57,19 @@ from matching.views import (
     QueueEntry,
 )
 
-BUY = Side.BUY
-SELL = Side.SELL
-LIMIT = OrderType.LIMIT
-MARKET = OrderType.MARKET
-FOK = OrderType.FOK
-CONTINUOUS = TradingState.CONTINUOUS
-HALTED = TradingState.HALTED
-CANCEL_NEWEST = StpMode.CANCEL_NEWEST
-CANCEL_OLDEST = StpMode.CANCEL_OLDEST
-CANCEL_BOTH = StpMode.CANCEL_BOTH
-DECREMENT = StpMode.DECREMENT
-STP = CancelReason.STP
+# Module constants marked Final so that mypyc binds them once (see docs/adr/0002).
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
+LIMIT: Final = OrderType.LIMIT
+MARKET: Final = OrderType.MARKET
+FOK: Final = OrderType.FOK
+CONTINUOUS: Final = TradingState.CONTINUOUS
+HALTED: Final = TradingState.HALTED
+CANCEL_NEWEST: Final = StpMode.CANCEL_NEWEST
+CANCEL_OLDEST: Final = StpMode.CANCEL_OLDEST
+CANCEL_BOTH: Final = StpMode.CANCEL_BOTH
+DECREMENT: Final = StpMode.DECREMENT
+STP: Final = CancelReason.STP
 
 Details = dict[str, int | str | None]
 
@@ -96,20 +97,24 @@ class MatchingEngine:
         self._trade_seq = 0
         self._epoch = 0
         self._touched: list[PriceLevel] = []
-        self._handlers: dict[type, Callable[[Any], list[Event]]] = {
-            NewOrder: self._new_order,
-            CancelOrder: self._cancel_order,
-            AmendOrder: self._amend_order,
-            CancelAccountOrders: self._cancel_account_orders,
-            SetTradingState: self._set_trading_state,
-            SetReferencePrice: self._set_reference_price,
-        }
 
     # ------------------------------------------------------------------ commands
 
     def apply(self, command: Command) -> list[Event]:
         """Apply one command; return the events it caused, in sequence order."""
-        return self._handlers[type(command)](command)
+        if type(command) is NewOrder:
+            return self._new_order(command)
+        if type(command) is CancelOrder:
+            return self._cancel_order(command)
+        if type(command) is AmendOrder:
+            return self._amend_order(command)
+        if type(command) is CancelAccountOrders:
+            return self._cancel_account_orders(command)
+        if type(command) is SetTradingState:
+            return self._set_trading_state(command)
+        if type(command) is SetReferencePrice:
+            return self._set_reference_price(command)
+        raise TypeError(f"not a matching command: {command!r}")
 
     def _new_order(self, cmd: NewOrder) -> list[Event]:
         book = self._books.get(cmd.symbol)
@@ -120,7 +125,9 @@ class MatchingEngine:
             return self._reject_new(cmd, RejectCode.DUPLICATE_ORDER_ID, {"order_id": order_id})
         state = book.state
         if state is not CONTINUOUS:
-            code = RejectCode.INSTRUMENT_HALTED if state is HALTED else RejectCode.INSTRUMENT_NOT_OPEN
+            code = (
+                RejectCode.INSTRUMENT_HALTED if state is HALTED else RejectCode.INSTRUMENT_NOT_OPEN
+            )
             return self._reject_new(cmd, code, {"state": state.value})
         qty = cmd.qty_t
         refusal = self._check_qty(book, qty)
@@ -147,13 +154,19 @@ class MatchingEngine:
         seq = self._seq + 1
         self._seq = seq
         ts = cmd.ts_ns
-        order = Order(
-            order_id, cmd.account_id, book, side, order_type, price, qty, cmd.stp, seq
-        )
+        order = Order(order_id, cmd.account_id, book, side, order_type, price, qty, cmd.stp, seq)
         self._orders[order_id] = order
         events: list[Event] = [
             OrderAccepted(
-                seq, ts, order_id, cmd.account_id, book.symbol, side, order_type, price, qty,
+                seq,
+                ts,
+                order_id,
+                cmd.account_id,
+                book.symbol,
+                side,
+                order_type,
+                price,
+                qty,
                 cmd.stp,
             )
         ]
@@ -197,7 +210,9 @@ class MatchingEngine:
         new_qty = old_qty if cmd.qty_t is None else cmd.qty_t
         refusal = self._check_amend(book, old_price, old_qty, filled, new_price, new_qty)
         if refusal is not None:
-            return self._reject("amend_order", ts, *refusal, order.order_id, order.account_id, book.symbol)
+            return self._reject(
+                "amend_order", ts, *refusal, order.order_id, order.account_id, book.symbol
+            )
 
         self._epoch += 1
         seq = self._seq + 1
@@ -208,8 +223,16 @@ class MatchingEngine:
         keep_priority = new_price == old_price and new_qty < old_qty
         events: list[Event] = [
             OrderAmended(
-                seq, ts, order.order_id, order.account_id, book.symbol, order.side, new_price,
-                new_qty, new_leaves, keep_priority,
+                seq,
+                ts,
+                order.order_id,
+                order.account_id,
+                book.symbol,
+                order.side,
+                new_price,
+                new_qty,
+                new_leaves,
+                keep_priority,
             )
         ]
         self._touch(level)
@@ -257,8 +280,11 @@ class MatchingEngine:
         previous = book.state
         if cmd.state not in STATE_TRANSITIONS[previous]:
             return self._reject(
-                "set_trading_state", ts, RejectCode.INVALID_STATE_TRANSITION,
-                {"from": previous.value, "to": cmd.state.value}, symbol=book.symbol,
+                "set_trading_state",
+                ts,
+                RejectCode.INVALID_STATE_TRANSITION,
+                {"from": previous.value, "to": cmd.state.value},
+                symbol=book.symbol,
             )
         book.state = cmd.state
         self._seq += 1
@@ -278,14 +304,20 @@ class MatchingEngine:
             )
         if book.state not in (TradingState.CLOSED, TradingState.PRE_OPEN):
             return self._reject(
-                "set_reference_price", ts, RejectCode.REFERENCE_PRICE_LOCKED,
-                {"state": book.state.value}, symbol=book.symbol,
+                "set_reference_price",
+                ts,
+                RejectCode.REFERENCE_PRICE_LOCKED,
+                {"state": book.state.value},
+                symbol=book.symbol,
             )
         price = cmd.price_fen
         if price <= 0 or price % book.tick_fen:
             return self._reject(
-                "set_reference_price", ts, RejectCode.INVALID_REFERENCE_PRICE,
-                {"price_fen": price, "tick_fen": book.tick_fen}, symbol=book.symbol,
+                "set_reference_price",
+                ts,
+                RejectCode.INVALID_REFERENCE_PRICE,
+                {"price_fen": price, "tick_fen": book.tick_fen},
+                symbol=book.symbol,
             )
         book.set_reference_price(price)
         self._seq += 1
@@ -302,7 +334,9 @@ class MatchingEngine:
         max_qty = book.max_qty_t
         if qty < book.min_qty_t or (max_qty is not None and qty > max_qty):
             return RejectCode.QTY_OUTSIDE_LIMITS, {
-                "qty_t": qty, "min_qty_t": book.min_qty_t, "max_qty_t": max_qty,
+                "qty_t": qty,
+                "min_qty_t": book.min_qty_t,
+                "max_qty_t": max_qty,
             }
         if qty % book.lot_t:
             return RejectCode.QTY_OFF_LOT, {"qty_t": qty, "lot_t": book.lot_t}
@@ -322,11 +356,19 @@ class MatchingEngine:
         return None
 
     def _check_amend(
-        self, book: OrderBook, old_price: int, old_qty: int, filled: int, new_price: int, new_qty: int
+        self,
+        book: OrderBook,
+        old_price: int,
+        old_qty: int,
+        filled: int,
+        new_price: int,
+        new_qty: int,
     ) -> tuple[RejectCode, Details] | None:
         state = book.state
         if state is not CONTINUOUS:
-            code = RejectCode.INSTRUMENT_HALTED if state is HALTED else RejectCode.INSTRUMENT_NOT_OPEN
+            code = (
+                RejectCode.INSTRUMENT_HALTED if state is HALTED else RejectCode.INSTRUMENT_NOT_OPEN
+            )
             return code, {"state": state.value}
         if new_price == old_price and new_qty == old_qty:
             return RejectCode.AMEND_NO_CHANGE, {"price_fen": old_price, "qty_t": old_qty}
@@ -346,7 +388,10 @@ class MatchingEngine:
         if order.account_id != account_id:
             return None, (RejectCode.NOT_OWNER, {"order_id": order_id})
         if order.level is None:
-            return None, (RejectCode.ORDER_NOT_OPEN, {"order_id": order_id, "status": order.status.value})
+            return None, (
+                RejectCode.ORDER_NOT_OPEN,
+                {"order_id": order_id, "status": order.status.value},
+            )
         return order, None
 
     def _reject_new(self, cmd: NewOrder, code: RejectCode, details: Details) -> list[Event]:
@@ -365,7 +410,9 @@ class MatchingEngine:
         symbol: Symbol | None = None,
     ) -> list[Event]:
         self._seq += 1
-        return [CommandRejected(self._seq, ts, command, code, details, order_id, account_id, symbol)]
+        return [
+            CommandRejected(self._seq, ts, command, code, details, order_id, account_id, symbol)
+        ]
 
     # ------------------------------------------------------------------ matching
 
@@ -375,7 +422,6 @@ class MatchingEngine:
         is_buy = taker.side is BUY
         opposite = book.asks if is_buy else book.bids
         account = taker.account_id
-        touch = self._touch
         while taker.leaves_t:
             level = opposite.best
             if level is None:
@@ -383,7 +429,7 @@ class MatchingEngine:
             price = level.price_fen
             if (price > limit) if is_buy else (price < limit):
                 return
-            touch(level)
+            self._touch(level)
             maker = level.head
             while maker is not None and taker.leaves_t:
                 following = maker.next
@@ -407,17 +453,37 @@ class MatchingEngine:
                     if is_buy:
                         events.append(
                             TradeExecuted(
-                                self._seq, ts, TradeId(self._trade_seq), book.symbol, price, qty,
-                                BUY, taker.order_id, maker.order_id, account, maker.account_id,
-                                taker.leaves_t, maker.leaves_t,
+                                self._seq,
+                                ts,
+                                TradeId(self._trade_seq),
+                                book.symbol,
+                                price,
+                                qty,
+                                BUY,
+                                taker.order_id,
+                                maker.order_id,
+                                account,
+                                maker.account_id,
+                                taker.leaves_t,
+                                maker.leaves_t,
                             )
                         )
                     else:
                         events.append(
                             TradeExecuted(
-                                self._seq, ts, TradeId(self._trade_seq), book.symbol, price, qty,
-                                SELL, maker.order_id, taker.order_id, maker.account_id, account,
-                                maker.leaves_t, taker.leaves_t,
+                                self._seq,
+                                ts,
+                                TradeId(self._trade_seq),
+                                book.symbol,
+                                price,
+                                qty,
+                                SELL,
+                                maker.order_id,
+                                taker.order_id,
+                                maker.account_id,
+                                account,
+                                maker.leaves_t,
+                                taker.leaves_t,
                             )
                         )
                 maker = following
@@ -449,8 +515,15 @@ class MatchingEngine:
             self._seq += 1
             events.append(
                 OrderReduced(
-                    self._seq, ts, maker.order_id, maker.account_id, level.symbol, maker.side, qty,
-                    maker.leaves_t, STP,
+                    self._seq,
+                    ts,
+                    maker.order_id,
+                    maker.account_id,
+                    level.symbol,
+                    maker.side,
+                    qty,
+                    maker.leaves_t,
+                    STP,
                 )
             )
         if qty == taker.leaves_t:
@@ -460,8 +533,15 @@ class MatchingEngine:
         self._seq += 1
         events.append(
             OrderReduced(
-                self._seq, ts, taker.order_id, taker.account_id, level.symbol, taker.side, qty,
-                taker.leaves_t, STP,
+                self._seq,
+                ts,
+                taker.order_id,
+                taker.account_id,
+                level.symbol,
+                taker.side,
+                qty,
+                taker.leaves_t,
+                STP,
             )
         )
         return True
@@ -475,7 +555,11 @@ class MatchingEngine:
         """
         opposite = taker.book.side(taker.side.opposite)
         levels = opposite.levels
-        prices = levels.irange(minimum=limit, reverse=True) if opposite.is_bid else levels.irange(maximum=limit)
+        prices = (
+            levels.irange(minimum=limit, reverse=True)
+            if opposite.is_bid
+            else levels.irange(maximum=limit)
+        )
         need = taker.leaves_t
         account = taker.account_id
         skip_own = taker.stp is CANCEL_OLDEST
@@ -542,8 +626,14 @@ class MatchingEngine:
         self._seq += 1
         events.append(
             OrderCancelled(
-                self._seq, ts, order.order_id, order.account_id, order.book.symbol, order.side,
-                qty, reason,
+                self._seq,
+                ts,
+                order.order_id,
+                order.account_id,
+                order.book.symbol,
+                order.side,
+                qty,
+                reason,
             )
         )
 
@@ -573,7 +663,12 @@ class MatchingEngine:
                 self._seq += 1
                 events.append(
                     BookLevelChanged(
-                        self._seq, ts, level.symbol, level.side, level.price_fen, level.qty_t,
+                        self._seq,
+                        ts,
+                        level.symbol,
+                        level.side,
+                        level.price_fen,
+                        level.qty_t,
                         level.count,
                     )
                 )
@@ -591,8 +686,15 @@ class MatchingEngine:
     def book_info(self, symbol: str) -> BookInfo:
         book = self._books[Symbol(symbol)]
         return BookInfo(
-            book.symbol, book.state, book.reference_price_fen, book.band_lower_fen,
-            book.band_upper_fen, book.tick_fen, book.lot_t, book.min_qty_t, book.max_qty_t,
+            book.symbol,
+            book.state,
+            book.reference_price_fen,
+            book.band_lower_fen,
+            book.band_upper_fen,
+            book.tick_fen,
+            book.lot_t,
+            book.min_qty_t,
+            book.max_qty_t,
         )
 
     def best_bid_offer(self, symbol: str) -> BestBidOffer:
@@ -614,7 +716,9 @@ class MatchingEngine:
         level = self._books[Symbol(symbol)].side(side).levels.get(price_fen)
         if level is None:
             return []
-        return [QueueEntry(o.order_id, o.account_id, o.leaves_t, o.priority) for o in level.orders()]
+        return [
+            QueueEntry(o.order_id, o.account_id, o.leaves_t, o.priority) for o in level.orders()
+        ]
 
     def order(self, order_id: int) -> OrderView | None:
         order = self._orders.get(OrderId(order_id))
@@ -630,13 +734,13 @@ class MatchingEngine:
         digest.update(f"seq={self._seq};trades={self._trade_seq}\n".encode())
         for symbol in sorted(self._books):
             book = self._books[symbol]
-            digest.update(
-                f"{symbol}:{book.state.value}:{book.reference_price_fen}\n".encode()
-            )
+            digest.update(f"{symbol}:{book.state.value}:{book.reference_price_fen}\n".encode())
             for side in (book.bids, book.asks):
                 for level in side.from_best():
                     for o in level.orders():
-                        digest.update(f"{side.side.value}:{o.price_fen}:{o.order_id}:{o.leaves_t}:{o.priority}\n".encode())
+                        digest.update(
+                            f"{side.side.value}:{o.price_fen}:{o.order_id}:{o.leaves_t}:{o.priority}\n".encode()
+                        )
         for order_id in sorted(self._orders):
             digest.update(repr(tuple(_view(self._orders[order_id]))).encode())
         return digest.hexdigest()
@@ -660,7 +764,18 @@ def _levels(side: BookSide, n: int) -> tuple[LevelView, ...]:
 
 def _view(o: Order) -> OrderView:
     return OrderView(
-        o.order_id, o.account_id, o.book.symbol, o.side, o.order_type, o.price_fen, o.stp,
-        o.submitted_t, o.filled_t, o.leaves_t, o.cancelled_t, o.status, o.cancel_reason,
+        o.order_id,
+        o.account_id,
+        o.book.symbol,
+        o.side,
+        o.order_type,
+        o.price_fen,
+        o.stp,
+        o.submitted_t,
+        o.filled_t,
+        o.leaves_t,
+        o.cancelled_t,
+        o.status,
+        o.cancel_reason,
         o.priority,
     )

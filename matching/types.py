@@ -6,7 +6,7 @@ mypy from mixing an order id with a trade id or a sequence number.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import NewType
 
 OrderId = NewType("OrderId", int)
@@ -15,7 +15,7 @@ AccountId = NewType("AccountId", str)
 Symbol = NewType("Symbol", str)
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     """Buy (买入) or sell (卖出)."""
 
     BUY = "buy"
@@ -26,7 +26,7 @@ class Side(str, Enum):
         return Side.SELL if self is Side.BUY else Side.BUY
 
 
-class OrderType(str, Enum):
+class OrderType(StrEnum):
     """How an order meets the book.
 
     LIMIT rests for the day; MARKET takes liquidity up to the band edge and cancels the rest;
@@ -40,7 +40,7 @@ class OrderType(str, Enum):
     FOK = "fok"
 
 
-class StpMode(str, Enum):
+class StpMode(StrEnum):
     """Self-trade prevention: what happens when an order would trade with its own account.
 
     The incoming (aggressing) order's mode decides.
@@ -52,7 +52,7 @@ class StpMode(str, Enum):
     DECREMENT = "decrement"
 
 
-class TradingState(str, Enum):
+class TradingState(StrEnum):
     """An instrument's trading state (交易状态).
 
     CLOSED: outside the trading day, the book is empty. PRE_OPEN: the day's reference price and
@@ -67,7 +67,7 @@ class TradingState(str, Enum):
     HALTED = "halted"
 
 
-class CancelReason(str, Enum):
+class CancelReason(StrEnum):
     """Why quantity left the book without trading."""
 
     USER = "user"
@@ -79,7 +79,7 @@ class CancelReason(str, Enum):
     KILL_SWITCH = "kill_switch"
 
 
-class OrderStatus(str, Enum):
+class OrderStatus(StrEnum):
     """Where an order is in its life. See ``matching.lifecycle`` for the legal transitions."""
 
     NEW = "new"
