@@ -32,6 +32,7 @@ native: $(NATIVE_STAMP)
 $(NATIVE_STAMP): $(STAMP) $(NATIVE_SRC) pyproject.toml
 	$(BIN)/mypyc $(NATIVE_SRC) > $(VENV)/native-build.log 2>&1 \
 		|| { tail -n 40 $(VENV)/native-build.log; exit 1; }
+	$(BIN)/python -m tests.native_build record
 	touch $(NATIVE_STAMP)
 
 lint: $(STAMP)

@@ -555,15 +555,14 @@ class MatchingEngine:
         """
         opposite = taker.book.side(taker.side.opposite)
         levels = opposite.levels
-        prices = (
-            levels.irange(minimum=limit, reverse=True)
-            if opposite.is_bid
-            else levels.irange(maximum=limit)
-        )
+        is_bid = opposite.is_bid
         need = taker.leaves_t
         account = taker.account_id
         skip_own = taker.stp is CANCEL_OLDEST
-        for price in prices:
+        # Walk prices from the best; iterating the sorted keys is cheap, ``irange`` is not.
+        for price in reversed(levels) if is_bid else iter(levels):
+            if (price < limit) if is_bid else (price > limit):
+                return False
             maker = levels[price].head
             while maker is not None:
                 if maker.account_id == account:

@@ -1,19 +1,24 @@
 """Which engine modules run compiled (mypyc), and whether a compiled module is out of date.
 
 ``make`` compiles the modules listed in the Makefile's NATIVE_SRC. A compiled module shadows its
-``.py`` file, so an edit to the source would silently not be tested: the suite refuses to start
-when a compiled module is older than its source (run ``make native``), and under
+``.py`` file, so an edit to the source would silently not be tested: ``make native`` records
+the hash of every source it compiled (``python -m tests.native_build record``), the suite refuses
+to start when a compiled module's source no longer matches that record, and under
 ``CARBONX_REQUIRE_NATIVE=1`` (set by ``make``) it refuses to run without the compiled modules.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import os
 import re
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = ROOT / "build" / "native-sources.json"
 
 
 def native_modules() -> list[str]:
@@ -25,16 +30,35 @@ def native_modules() -> list[str]:
     return [p.removesuffix(".py").replace("/", ".") for p in paths]
 
 
+def _source_hashes() -> dict[str, str]:
+    hashes = {}
+    for name in native_modules():
+        source = ROOT / (name.replace(".", "/") + ".py")
+        hashes[name] = hashlib.sha256(source.read_bytes()).hexdigest()
+    return hashes
+
+
+def record() -> None:
+    """Write the hashes of the sources just compiled (called by ``make native``)."""
+    MANIFEST.parent.mkdir(exist_ok=True)
+    MANIFEST.write_text(json.dumps(_source_hashes(), indent=1), encoding="utf-8")
+
+
 def build_problems() -> list[str]:
     problems = []
     require = os.environ.get("CARBONX_REQUIRE_NATIVE") == "1"
-    for name in native_modules():
-        module = importlib.import_module(name)
-        path = Path(module.__file__ or "")
-        source = ROOT / (name.replace(".", "/") + ".py")
+    compiled_from = json.loads(MANIFEST.read_text("utf-8")) if MANIFEST.exists() else {}
+    for name, digest in _source_hashes().items():
+        path = Path(importlib.import_module(name).__file__ or "")
         if path.suffix == ".so":
-            if source.stat().st_mtime > path.stat().st_mtime:
-                problems.append(f"{name} was compiled before {source.name} last changed")
+            if compiled_from.get(name) != digest:
+                problems.append(f"{name} was compiled from another version of its source")
         elif require:
             problems.append(f"{name} is not compiled (loaded from {path.name})")
     return problems
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["record"]:
+        raise SystemExit("usage: python -m tests.native_build record")
+    record()

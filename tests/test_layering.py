@@ -1,0 +1,208 @@
+"""The core packages stay pure: no I/O frameworks, no clock, no randomness, no upward imports.
+
+``matching`` depends on nothing but the standard library and sortedcontainers; ``registry_sim``
+and ``settlement`` may use ``datetime`` for dates but never read the clock; nothing imports the
+``exchange`` shell; ``matching`` imports neither ``registry_sim`` nor ``settlement``, and
+``registry_sim`` does not import ``settlement``. Checked by parsing the source with ``ast``.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("matching", "settlement", "registry_sim")
+
+# Forbidden in every core package: frameworks, the clock, randomness, ids from the OS, the shell.
+FORBIDDEN_EVERYWHERE = frozenset(
+    {
+        "asyncio",
+        "sqlalchemy",
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "time",
+        "random",
+        "uuid",
+        "secrets",
+        "exchange",
+    }
+)
+FORBIDDEN_BY_PACKAGE = {
+    "matching": FORBIDDEN_EVERYWHERE | {"datetime", "registry_sim", "settlement"},
+    "registry_sim": FORBIDDEN_EVERYWHERE | {"settlement"},
+    "settlement": FORBIDDEN_EVERYWHERE,
+}
+# matching may import only these (besides itself), minus the forbidden ones above
+MATCHING_MAY_IMPORT = frozenset(sys.stdlib_module_names) | {"sortedcontainers", "matching"}
+CLOCK_CALLS = frozenset({"now", "today", "utcnow"})
+DYNAMIC_IMPORTS = frozenset({"import_module", "__import__"})
+
+
+def _imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, top-level module) for every absolute import, including literal dynamic ones."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            # relative imports stay inside the package they are written in
+            if node.level == 0 and node.module:
+                found.append((node.lineno, node.module.split(".")[0]))
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            first = node.args[0]
+            if (
+                name in DYNAMIC_IMPORTS
+                and isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+            ):
+                found.append((node.lineno, first.value.lstrip(".").split(".")[0]))
+    return found
+
+
+def _clock_calls(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, name) for every call of ``now``, ``today`` or ``utcnow``, however reached."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in CLOCK_CALLS:
+                found.append((node.lineno, name))
+    return found
+
+
+def violations(source: str, package: str, filename: str = "<source>") -> list[str]:
+    """Every layering violation in ``source``, a module of ``package``."""
+    tree = ast.parse(source, filename=filename)
+    forbidden = FORBIDDEN_BY_PACKAGE[package]
+    problems = []
+    for line, module in _imported_modules(tree):
+        if module in forbidden:
+            problems.append(f"{filename}:{line}: {package} imports {module}")
+        elif package == "matching" and module not in MATCHING_MAY_IMPORT:
+            problems.append(
+                f"{filename}:{line}: matching imports {module} "
+                "(only the standard library and sortedcontainers)"
+            )
+    problems += [
+        f"{filename}:{line}: {package} calls {name}() (reads the clock)"
+        for line, name in _clock_calls(tree)
+    ]
+    return problems
+
+
+def _sources(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_package_layering(package: str) -> None:
+    files = _sources(package)
+    assert files, f"no Python files under {package}/"
+    assert ROOT / package / "__init__.py" in files
+    problems = []
+    for path in files:
+        source = path.read_text(encoding="utf-8")
+        problems += violations(source, package, str(path.relative_to(ROOT)))
+    assert problems == []
+
+
+def test_the_engine_sources_are_all_checked() -> None:
+    names = {p.name for p in _sources("matching")}
+    assert {"engine.py", "book.py", "commands.py", "events.py", "instruments.py"} <= names
+
+
+# ---------------------------------------------------------------- the checker itself
+
+
+@pytest.mark.parametrize(
+    ("package", "source", "expected"),
+    [
+        ("matching", "import time\n", "matching imports time"),
+        ("matching", "import asyncio.tasks\n", "matching imports asyncio"),
+        ("matching", "from random import Random\n", "matching imports random"),
+        ("matching", "import uuid as u\n", "matching imports uuid"),
+        ("matching", "from secrets import token_hex\n", "matching imports secrets"),
+        ("matching", "from sqlalchemy.orm import Session\n", "matching imports sqlalchemy"),
+        ("matching", "import fastapi\n", "matching imports fastapi"),
+        ("matching", "from starlette import status\n", "matching imports starlette"),
+        ("matching", "import uvicorn\n", "matching imports uvicorn"),
+        ("matching", "from datetime import date\n", "matching imports datetime"),
+        ("matching", "import datetime\n", "matching imports datetime"),
+        ("matching", "from exchange.api import app\n", "matching imports exchange"),
+        ("matching", "from registry_sim.rulesets import x\n", "matching imports registry_sim"),
+        ("matching", "import settlement\n", "matching imports settlement"),
+        ("registry_sim", "from settlement import ledger\n", "registry_sim imports settlement"),
+        ("registry_sim", "import exchange\n", "registry_sim imports exchange"),
+        ("settlement", "import time\n", "settlement imports time"),
+        ("settlement", "import exchange.app\n", "settlement imports exchange"),
+        (
+            "matching",
+            "def f():\n    import random\n    return random.random()\n",
+            "matching imports random",
+        ),
+        (
+            "matching",
+            "import importlib\nm = importlib.import_module('time')\n",
+            "matching imports time",
+        ),
+        ("matching", "m = __import__('random')\n", "matching imports random"),
+        (
+            "settlement",
+            "from datetime import datetime\nx = datetime.now()\n",
+            "settlement calls now()",
+        ),
+        (
+            "registry_sim",
+            "import datetime\nx = datetime.date.today()\n",
+            "registry_sim calls today()",
+        ),
+        (
+            "registry_sim",
+            "from datetime import datetime as dt\nx = dt.utcnow()\n",
+            "registry_sim calls utcnow()",
+        ),
+        ("settlement", "from x import now\nnow()\n", "settlement calls now()"),
+        ("matching", "import numpy as np\n", "matching imports numpy (only the standard"),
+        ("matching", "from pydantic import BaseModel\n", "matching imports pydantic"),
+    ],
+)
+def test_the_checker_catches_a_violation(package: str, source: str, expected: str) -> None:
+    problems = violations(source, package)
+    assert len(problems) == 1, problems
+    assert expected in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("package", "source"),
+    [
+        ("matching", "import hashlib\nfrom itertools import islice\n"),
+        ("matching", "from sortedcontainers import SortedDict\n"),
+        ("matching", "from matching.book import OrderBook\nfrom . import types\n"),
+        ("matching", "import timeit\n"),  # a prefix of a forbidden name is another module
+        ("registry_sim", "import timeit\nimport randomness\nimport uuidlib\n"),
+        ("registry_sim", "import tomllib\nfrom datetime import date, timedelta\n"),
+        ("registry_sim", "from datetime import date\nd = date(2025, 12, 31)\n"),
+        ("settlement", "from registry_sim.rulesets import load_ruleset\n"),
+        ("settlement", "from datetime import date\nx = date.fromisoformat('2025-01-01')\n"),
+        ("settlement", "from matching import MatchingEngine\n"),
+    ],
+)
+def test_the_checker_allows_what_is_allowed(package: str, source: str) -> None:
+    assert violations(source, package) == []
+
+
+def test_the_checker_reports_every_violation_with_its_line() -> None:
+    source = "import time\nimport hashlib\nfrom datetime import datetime\nx = datetime.now()\n"
+    assert violations(source, "matching", "engine.py") == [
+        "engine.py:1: matching imports time",
+        "engine.py:3: matching imports datetime",
+        "engine.py:4: matching calls now() (reads the clock)",
+    ]
