@@ -188,7 +188,10 @@ class MatchingEngine:
         order, refusal = self._own_open_order(cmd.order_id, cmd.account_id)
         if order is None:
             assert refusal is not None
-            return self._reject("cancel_order", cmd.ts_ns, *refusal, cmd.order_id, cmd.account_id)
+            code, details, symbol = refusal
+            return self._reject(
+                "cancel_order", cmd.ts_ns, code, details, cmd.order_id, cmd.account_id, symbol
+            )
         self._epoch += 1
         events: list[Event] = []
         self._cancel_resting(order, CancelReason.USER, events, cmd.ts_ns)
@@ -200,7 +203,10 @@ class MatchingEngine:
         order, refusal = self._own_open_order(cmd.order_id, cmd.account_id)
         if order is None:
             assert refusal is not None
-            return self._reject("amend_order", ts, *refusal, cmd.order_id, cmd.account_id)
+            code, details, symbol = refusal
+            return self._reject(
+                "amend_order", ts, code, details, cmd.order_id, cmd.account_id, symbol
+            )
         book = order.book
         old_price = order.price_fen
         assert old_price is not None, "only limit orders rest"
@@ -208,10 +214,10 @@ class MatchingEngine:
         old_qty = filled + order.leaves_t
         new_price = old_price if cmd.price_fen is None else cmd.price_fen
         new_qty = old_qty if cmd.qty_t is None else cmd.qty_t
-        refusal = self._check_amend(book, old_price, old_qty, filled, new_price, new_qty)
-        if refusal is not None:
+        problem = self._check_amend(book, old_price, old_qty, filled, new_price, new_qty)
+        if problem is not None:
             return self._reject(
-                "amend_order", ts, *refusal, order.order_id, order.account_id, book.symbol
+                "amend_order", ts, *problem, order.order_id, order.account_id, book.symbol
             )
 
         self._epoch += 1
@@ -275,7 +281,11 @@ class MatchingEngine:
         book = self._books.get(cmd.symbol)
         if book is None:
             return self._reject(
-                "set_trading_state", ts, RejectCode.UNKNOWN_INSTRUMENT, {"symbol": cmd.symbol}
+                "set_trading_state",
+                ts,
+                RejectCode.UNKNOWN_INSTRUMENT,
+                {"symbol": cmd.symbol},
+                symbol=cmd.symbol,
             )
         previous = book.state
         if cmd.state not in STATE_TRANSITIONS[previous]:
@@ -300,7 +310,11 @@ class MatchingEngine:
         book = self._books.get(cmd.symbol)
         if book is None:
             return self._reject(
-                "set_reference_price", ts, RejectCode.UNKNOWN_INSTRUMENT, {"symbol": cmd.symbol}
+                "set_reference_price",
+                ts,
+                RejectCode.UNKNOWN_INSTRUMENT,
+                {"symbol": cmd.symbol},
+                symbol=cmd.symbol,
             )
         if book.state not in (TradingState.CLOSED, TradingState.PRE_OPEN):
             return self._reject(
@@ -381,17 +395,17 @@ class MatchingEngine:
 
     def _own_open_order(
         self, order_id: OrderId, account_id: AccountId
-    ) -> tuple[Order | None, tuple[RejectCode, Details] | None]:
+    ) -> tuple[Order | None, tuple[RejectCode, Details, Symbol | None] | None]:
+        """The caller's open order, or the refusal. Another account's order stays anonymous;
+        the caller's own finished order is named with its instrument."""
         order = self._orders.get(order_id)
         if order is None:
-            return None, (RejectCode.UNKNOWN_ORDER, {"order_id": order_id})
+            return None, (RejectCode.UNKNOWN_ORDER, {"order_id": order_id}, None)
         if order.account_id != account_id:
-            return None, (RejectCode.NOT_OWNER, {"order_id": order_id})
+            return None, (RejectCode.NOT_OWNER, {"order_id": order_id}, None)
         if order.level is None:
-            return None, (
-                RejectCode.ORDER_NOT_OPEN,
-                {"order_id": order_id, "status": order.status.value},
-            )
+            details: Details = {"order_id": order_id, "status": order.status.value}
+            return None, (RejectCode.ORDER_NOT_OPEN, details, order.book.symbol)
         return order, None
 
     def _reject_new(self, cmd: NewOrder, code: RejectCode, details: Details) -> list[Event]:

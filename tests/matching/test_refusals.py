@@ -166,12 +166,13 @@ def cancel(
     *,
     order_id: int = 1,
     account: str = "A",
+    symbol: str | None = None,
 ) -> Case:
     def fault(m: Market) -> list[Event]:
         return m.cancel(order_id, account)
 
-    # The engine sets no symbol on a refused cancel (not specified by docs/matching.md).
-    return Case(setup, fault, code, details, "cancel_order", order_id, account, None)
+    # A cancel names no symbol; the rejection names the order's only once it is the caller's.
+    return Case(setup, fault, code, details, "cancel_order", order_id, account, symbol)
 
 
 def amend(
@@ -228,14 +229,14 @@ CASES = {
     "unknown_instrument/new_order": new(
         nothing, C.UNKNOWN_INSTRUMENT, {"symbol": "NOPE"}, symbol="NOPE"
     ),
-    # The engine leaves ``symbol`` empty on these two (the new-order refusal names it).
+    # The rejection names the symbol the command named, known or not.
     "unknown_instrument/set_trading_state": set_state(
         nothing,
         C.UNKNOWN_INSTRUMENT,
         {"symbol": "NOPE"},
         state=HALTED,
         symbol="NOPE",
-        rejection_symbol=None,
+        rejection_symbol="NOPE",
     ),
     "unknown_instrument/set_reference_price": set_reference(
         nothing,
@@ -243,7 +244,7 @@ CASES = {
         {"symbol": "NOPE"},
         price=6000,
         symbol="NOPE",
-        rejection_symbol=None,
+        rejection_symbol="NOPE",
     ),
     "invalid_state_transition": set_state(
         resting,
@@ -299,23 +300,26 @@ CASES = {
         resting, C.NOT_OWNER, {"order_id": 1}, account="B", qty=5, symbol=None
     ),
     "order_not_open/cancel_filled": cancel(
-        filled, C.ORDER_NOT_OPEN, {"order_id": 1, "status": "filled"}
+        filled, C.ORDER_NOT_OPEN, {"order_id": 1, "status": "filled"}, symbol=SYM
     ),
     "order_not_open/cancel_cancelled": cancel(
-        cancelled, C.ORDER_NOT_OPEN, {"order_id": 1, "status": "cancelled"}
+        cancelled, C.ORDER_NOT_OPEN, {"order_id": 1, "status": "cancelled"}, symbol=SYM
     ),
     "order_not_open/cancel_ioc": cancel(
-        ioc_done, C.ORDER_NOT_OPEN, {"order_id": 5, "status": "cancelled"}, order_id=5
+        ioc_done,
+        C.ORDER_NOT_OPEN,
+        {"order_id": 5, "status": "cancelled"},
+        order_id=5,
+        symbol=SYM,
     ),
     "order_not_open/amend_filled": amend(
-        filled, C.ORDER_NOT_OPEN, {"order_id": 1, "status": "filled"}, qty=20, symbol=None
+        filled, C.ORDER_NOT_OPEN, {"order_id": 1, "status": "filled"}, qty=20
     ),
     "order_not_open/amend_expired": amend(
         then(resting, states(CLOSED, PRE_OPEN, CONTINUOUS)),
         C.ORDER_NOT_OPEN,
         {"order_id": 1, "status": "cancelled"},
         price=6010,
-        symbol=None,
     ),
     # -- session
     "instrument_halted/new_order": new(
