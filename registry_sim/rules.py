@@ -1,0 +1,280 @@
+"""Typed, validated rule sets: what the registry reads instead of hard-coded numbers.
+
+``load_rules(name, overrides)`` reads a shipped rule set (``registry_sim/rulesets/NAME.toml``),
+merges per-market overrides and validates every value, reporting a bad one with its dotted path
+and the reason (``RuleSetError``). Percentages are basis points (``_bp``), money is in the
+currency's smallest unit (``_fen``), quantities in tonnes (``_t``). Sources: shared/RULES.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from registry_sim.rulesets import load_ruleset
+
+BP = 10_000  # basis points in 100 %
+
+
+class RuleSetError(ValueError):
+    """A rule set value that is missing or impossible; ``path`` names it."""
+
+    def __init__(self, ruleset: str, path: str, reason: str) -> None:
+        super().__init__(f"rule set {ruleset!r}: {path}: {reason}")
+        self.ruleset = ruleset
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetWindow:
+    """Registration-date window in which offsets are eligible (both bounds exclusive), and the
+    last day on which units from the window may be surrendered (``None``: no end)."""
+
+    registered_after: dt.date | None
+    registered_before: dt.date | None
+    usable_until: dt.date | None
+
+    def admits(self, registered: dt.date, surrendered_on: dt.date) -> bool:
+        if self.registered_after is not None and not registered > self.registered_after:
+            return False
+        if self.registered_before is not None and not registered < self.registered_before:
+            return False
+        return self.usable_until is None or surrendered_on <= self.usable_until
+
+
+@dataclass(frozen=True, slots=True)
+class OldVintageRules:
+    """From compliance year ``from_year``, allowances of vintage ≤ ``max_vintage`` count only
+    within a conversion cap of ``cap_base_t`` + ``net_sales_multiplier_bp`` × net sales."""
+
+    from_year: int
+    max_vintage: int
+    cap_base_t: int
+    net_sales_multiplier_bp: int
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRules:
+    pre_allocation_share_bp: int
+    gap_cap_bp: int
+    gas_fired_top_up: bool
+    alpha_min_bp: int
+    alpha_max_bp: int
+    deduct_shortfall_next_year: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceRules:
+    deadline_month: int
+    deadline_day: int
+    offset_cap_basis: str  # "obligation" | "previous_year_emissions"
+    offset_cap_bp: int
+    offset_unit_kinds: tuple[str, ...]
+    exclude_inside_ets_scope: bool
+    allowed_methodologies: tuple[str, ...]  # empty: every methodology
+    offset_windows: tuple[OffsetWindow, ...]  # empty: any registration date
+    local_province: str | None
+    local_min_share_bp: int
+    borrowing: bool
+    old_vintages: OldVintageRules | None
+
+    def deadline(self, year: int) -> dt.date:
+        """The surrender deadline for compliance year ``year`` (in year + 1)."""
+        return dt.date(year + 1, self.deadline_month, self.deadline_day)
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyRules:
+    kind: str  # "price_multiple" | "fixed"
+    multiplier: int
+    multiplier_min: int
+    multiplier_max: int
+    fixed_fen_per_t: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    name: str
+    title: str
+    currency: str
+    trading: Mapping[str, Any]  # read by matching.instrument_from_rules
+    allocation: AllocationRules
+    compliance: ComplianceRules
+    penalty: PenaltyRules
+
+
+class _Reader:
+    """Reads typed values out of nested tables, naming the path of anything wrong."""
+
+    def __init__(self, ruleset: str) -> None:
+        self.ruleset = ruleset
+
+    def fail(self, path: str, reason: str) -> RuleSetError:
+        return RuleSetError(self.ruleset, path, reason)
+
+    def table(self, data: Mapping[str, Any], key: str, where: str = "") -> Mapping[str, Any]:
+        path = f"{where}.{key}" if where else key
+        value = data.get(key)
+        if not isinstance(value, Mapping):
+            raise self.fail(path, "missing table" if value is None else "expected a table")
+        return value
+
+    def integer(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        where: str,
+        *,
+        low: int | None = None,
+        high: int | None = None,
+    ) -> int:
+        path = f"{where}.{key}"
+        value = data.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(path, f"expected a whole number, got {value!r}")
+        if low is not None and value < low:
+            raise self.fail(path, f"must be at least {low}, got {value}")
+        if high is not None and value > high:
+            raise self.fail(path, f"must be at most {high}, got {value}")
+        return value
+
+    def boolean(self, data: Mapping[str, Any], key: str, where: str) -> bool:
+        value = data.get(key)
+        if not isinstance(value, bool):
+            raise self.fail(f"{where}.{key}", f"expected true or false, got {value!r}")
+        return value
+
+    def text(
+        self, data: Mapping[str, Any], key: str, where: str, *, choices: tuple[str, ...] = ()
+    ) -> str:
+        value = data.get(key)
+        if not isinstance(value, str):
+            raise self.fail(f"{where}.{key}", f"expected text, got {value!r}")
+        if choices and value not in choices:
+            raise self.fail(f"{where}.{key}", f"must be one of {list(choices)}, got {value!r}")
+        return value
+
+    def texts(self, data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{where}.{key}", f"expected a list of text, got {value!r}")
+        return tuple(value)
+
+    def date(self, data: Mapping[str, Any], key: str, where: str) -> dt.date | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise self.fail(f"{where}.{key}", f"expected a date (YYYY-MM-DD), got {value!r}")
+        return value
+
+
+def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
+    """Validate a rule set's nested mapping (as read from TOML) into a ``RuleSet``."""
+    r = _Reader(name)
+    trading = r.table(data, "trading")
+    currency = r.text(trading, "currency", "trading")
+
+    a = r.table(data, "allocation")
+    allocation = AllocationRules(
+        pre_allocation_share_bp=r.integer(
+            a, "pre_allocation_share_bp", "allocation", low=0, high=BP
+        ),
+        gap_cap_bp=r.integer(a, "gap_cap_bp", "allocation", low=0, high=BP),
+        gas_fired_top_up=r.boolean(a, "gas_fired_top_up", "allocation"),
+        alpha_min_bp=r.integer(a, "alpha_min_bp", "allocation", low=-BP + 1, high=BP),
+        alpha_max_bp=r.integer(a, "alpha_max_bp", "allocation", low=-BP + 1, high=BP),
+        deduct_shortfall_next_year=r.boolean(a, "deduct_shortfall_next_year", "allocation"),
+    )
+    if allocation.alpha_min_bp > allocation.alpha_max_bp:
+        raise r.fail("allocation.alpha_min_bp", "must not exceed allocation.alpha_max_bp")
+
+    c = r.table(data, "compliance")
+    deadline = r.text(c, "deadline", "compliance")
+    try:
+        month, day = (int(part) for part in deadline.split("-"))
+        dt.date(2001, month, day)  # a year that is not a leap year: no 29 February
+    except ValueError:
+        raise r.fail("compliance.deadline", f"expected MM-DD, got {deadline!r}") from None
+    windows = []
+    raw_windows = c.get("offset_windows", [])
+    if not isinstance(raw_windows, list):
+        raise r.fail("compliance.offset_windows", "expected a list of tables")
+    for i, w in enumerate(raw_windows):
+        at = f"compliance.offset_windows[{i}]"
+        if not isinstance(w, Mapping):
+            raise r.fail(at, "expected a table")
+        windows.append(
+            OffsetWindow(
+                r.date(w, "registered_after", at),
+                r.date(w, "registered_before", at),
+                r.date(w, "usable_until", at),
+            )
+        )
+    old: OldVintageRules | None = None
+    if "old_vintages" in c:
+        o = r.table(c, "old_vintages", "compliance")
+        at = "compliance.old_vintages"
+        old = OldVintageRules(
+            from_year=r.integer(o, "from_year", at, low=1),
+            max_vintage=r.integer(o, "max_vintage", at, low=1),
+            cap_base_t=r.integer(o, "cap_base_t", at, low=0),
+            net_sales_multiplier_bp=r.integer(o, "net_sales_multiplier_bp", at, low=0),
+        )
+    local = c.get("local_province") or None
+    if local is not None and not isinstance(local, str):
+        raise r.fail("compliance.local_province", f"expected text, got {local!r}")
+    compliance = ComplianceRules(
+        deadline_month=month,
+        deadline_day=day,
+        offset_cap_basis=r.text(
+            c, "offset_cap_basis", "compliance", choices=("obligation", "previous_year_emissions")
+        ),
+        offset_cap_bp=r.integer(c, "offset_cap_bp", "compliance", low=0, high=BP),
+        offset_unit_kinds=r.texts(c, "offset_unit_kinds", "compliance"),
+        exclude_inside_ets_scope=r.boolean(c, "exclude_inside_ets_scope", "compliance"),
+        allowed_methodologies=r.texts(c, "allowed_methodologies", "compliance"),
+        offset_windows=tuple(windows),
+        local_province=local,
+        local_min_share_bp=r.integer(c, "local_min_share_bp", "compliance", low=0, high=BP),
+        borrowing=r.boolean(c, "borrowing", "compliance"),
+        old_vintages=old,
+    )
+    for kind in compliance.offset_unit_kinds:
+        if kind not in ("CCER", "PHCER"):
+            raise r.fail("compliance.offset_unit_kinds", f"unknown offset unit kind {kind!r}")
+    if compliance.local_min_share_bp and compliance.local_province is None:
+        raise r.fail("compliance.local_province", "needed when local_min_share_bp is set")
+
+    p = r.table(data, "penalty")
+    penalty = PenaltyRules(
+        kind=r.text(p, "kind", "penalty", choices=("price_multiple", "fixed")),
+        multiplier=r.integer(p, "multiplier", "penalty", low=0),
+        multiplier_min=r.integer(p, "multiplier_min", "penalty", low=0),
+        multiplier_max=r.integer(p, "multiplier_max", "penalty", low=0),
+        fixed_fen_per_t=r.integer(p, "fixed_fen_per_t", "penalty", low=0),
+    )
+    if not penalty.multiplier_min <= penalty.multiplier <= penalty.multiplier_max:
+        raise r.fail(
+            "penalty.multiplier",
+            f"must lie in [{penalty.multiplier_min}, {penalty.multiplier_max}], "
+            f"got {penalty.multiplier}",
+        )
+    title = data.get("title", name)
+    return RuleSet(
+        name=name,
+        title=str(title),
+        currency=currency,
+        trading=trading,
+        allocation=allocation,
+        compliance=compliance,
+        penalty=penalty,
+    )
+
+
+def load_rules(name: str, overrides: Mapping[str, Any] | None = None) -> RuleSet:
+    """The shipped rule set ``name`` with per-market ``overrides``, validated."""
+    return parse_rules(name, load_ruleset(name, overrides))
