@@ -179,7 +179,7 @@ def check_surrender(
             requested_t=requested,
         )
     offsets_requested = sum(qty for unit, qty in items if unit.kind is not UnitKind.CEA)
-    if offsets + offsets_requested > offset_cap_t:
+    if offsets_requested and offsets + offsets_requested > offset_cap_t:
         raise RefusalError(
             RegistryCode.OFFSET_CAP_EXCEEDED,
             cap_t=offset_cap_t,

@@ -462,6 +462,8 @@ class Registry:
             wanted[code] = wanted.get(code, 0) + qty
         for code, qty in wanted.items():
             self._has(op.account_id, code, AVAILABLE, qty)
+        # The cap's basis may be another year's emissions: needed only when offsets are used.
+        with_offsets = any(units[code].kind is not UnitKind.CEA for code in wanted)
         check_surrender(
             self.rules.compliance,
             year=op.year,
@@ -469,7 +471,7 @@ class Registry:
             items=[(units[code], qty) for code, qty in wanted.items()],
             projects=self._projects,
             obligation_t=obligation,
-            offset_cap_t=self._offset_cap(op.account_id, op.year),
+            offset_cap_t=self._offset_cap(op.account_id, op.year) if with_offsets else 0,
             book=self._surrenders,
             account_id=op.account_id,
             old_vintage_cap_t=self._old_vintage_cap(op.account_id),
