@@ -13,7 +13,7 @@ NATIVE_STAMP := $(VENV)/.native
 
 export CARBONX_REQUIRE_NATIVE := 1
 
-.PHONY: setup native test lint bench soak clean
+.PHONY: setup native postgres test lint bench soak clean
 
 setup: $(STAMP) $(NATIVE_STAMP)
 
@@ -40,13 +40,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(NATIVE_STAMP)
+# Integration tests run against PostgreSQL as well as SQLite (under CI they must not skip).
+postgres:
+	scripts/ensure-postgres
+
+test: lint $(NATIVE_STAMP) postgres
 	$(BIN)/pytest
 
 bench: setup
 	$(BIN)/python -m loadtests.bench_engine --json
 
-soak: setup
+soak: setup postgres
 	$(BIN)/pytest -m soak tests
 
 clean:

@@ -78,6 +78,14 @@ class SurrenderBook:
             if e.unit.kind is UnitKind.CEA and e.unit.vintage <= max_vintage
         )
 
+    def entries(self) -> list[tuple[AccountId, int, UnitType, int, bool, bool]]:
+        """(account, year, unit, qty, local, retired) of every entry, by account and year."""
+        return [
+            (account, year, e.unit, e.qty_t, e.local, e.retired)
+            for (account, year) in sorted(self._entries)
+            for e in self._entries[(account, year)]
+        ]
+
     def snapshot(self) -> list[tuple[object, ...]]:
         return [
             (key, e.unit.code, e.qty_t, e.local, e.retired)

@@ -113,6 +113,51 @@ class ComplianceStatus:
     deduction_owed_t: int
 
 
+@dataclass(frozen=True, slots=True)
+class SurrenderEntry:
+    """Units an entity submitted for a compliance year: pending, or retired by the assessment."""
+
+    account_id: AccountId
+    year: int
+    unit: UnitCode
+    qty_t: int
+    local: bool
+    retired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """A voluntary cancellation (自愿注销), in a beneficiary's name."""
+
+    op_id: str
+    account_id: AccountId
+    unit: UnitCode
+    qty_t: int
+    beneficiary: str
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryState:
+    """The whole state of a registry as plain values, for the shell to store and load
+    (``Registry.export_state`` and ``Registry.from_state``). Holdings are not listed: they
+    are what the postings add up to. ``operations`` are in the order they were applied."""
+
+    rules: str
+    accounts: tuple[Account, ...]
+    projects: tuple[Project, ...]
+    unit_types: tuple[UnitType, ...]
+    postings: tuple[Posting, ...]
+    verified: tuple[tuple[AccountId, int, int], ...]  # (account, year, verified_t)
+    net_sales: tuple[tuple[AccountId, int], ...]
+    allocated: tuple[tuple[AccountId, int, int], ...]  # (account, year, allocated_t)
+    deduction_owed: tuple[tuple[AccountId, int], ...]
+    surrenders: tuple[SurrenderEntry, ...]  # per (account, year), in the order submitted
+    records: tuple[ComplianceRecord, ...]
+    cancellations: tuple[Cancellation, ...]  # in the order made
+    operations: tuple[tuple[Op, Done], ...]
+
+
 _SYSTEM_ACCOUNTS = (
     Account(ISSUANCE, AccountKind.ISSUANCE, "Issuance"),
     Account(NATIONAL, AccountKind.NATIONAL_AUTHORITY, "National authority"),
@@ -690,3 +735,71 @@ class Registry:
         feed("cancellations", self._cancellations)
         feed("ops", sorted(self._done))
         return digest.hexdigest()
+
+    # ------------------------------------------------------------------ state as plain values
+
+    def export_state(self) -> RegistryState:
+        """Everything ``state_hash`` covers, as plain values (see ``RegistryState``)."""
+        return RegistryState(
+            rules=self.rules.name,
+            accounts=tuple(self.accounts()),
+            projects=tuple(self.projects()),
+            unit_types=tuple(self.unit_types()),
+            postings=tuple(self.ledger.postings()),
+            verified=tuple((a, y, t) for (a, y), t in sorted(self._verified.items())),
+            net_sales=tuple(sorted(self._net_sales.items())),
+            allocated=tuple((a, y, t) for (a, y), t in sorted(self._allocated.items())),
+            deduction_owed=tuple(sorted(self._deduction_owed.items())),
+            surrenders=tuple(
+                SurrenderEntry(account, year, unit.code, qty, local, retired)
+                for account, year, unit, qty, local, retired in self._surrenders.entries()
+            ),
+            records=tuple(self._records[key] for key in sorted(self._records)),
+            cancellations=tuple(Cancellation(*c) for c in self._cancellations),
+            operations=tuple(self._done.values()),
+        )
+
+    @classmethod
+    def from_state(cls, rules: RuleSet, state: RegistryState) -> Registry:
+        """The registry whose ``export_state()`` is ``state``, under ``rules``. Raises
+        ``ValueError`` when ``state`` is not one a registry could have reached."""
+        if state.rules != rules.name:
+            raise ValueError(f"state of rule set {state.rules!r}, given {rules.name!r}")
+        registry = cls(rules)
+        registry._accounts = {a.account_id: a for a in state.accounts}
+        registry._projects = {p.project_id: p for p in state.projects}
+        registry._units = {u.code: u for u in state.unit_types}
+        for p in state.postings:
+            held = registry.ledger.balance(p.from_account, p.unit, p.from_state)
+            overdrawn = held < p.qty_t and p.from_account != ISSUANCE
+            if p.qty_t <= 0 or p.unit not in registry._units or overdrawn:
+                raise ValueError(f"posting {p.posting_id}: {p.qty_t} t of {p.unit!r} cannot be")
+            source, target = (p.from_account, p.from_state), (p.to_account, p.to_state)
+            if registry.ledger.post(p.op_id, p.unit, p.qty_t, source, target) != p:
+                raise ValueError(f"posting {p.posting_id} is out of sequence")
+        registry._verified = {(a, y): t for a, y, t in state.verified}
+        registry._net_sales = dict(state.net_sales)
+        registry._allocated = {(a, y): t for a, y, t in state.allocated}
+        registry._deduction_owed = dict(state.deduction_owed)
+        retired: dict[tuple[AccountId, int], set[bool]] = {}
+        for s in state.surrenders:
+            unit = registry._units.get(s.unit)
+            if unit is None:
+                raise ValueError(f"surrender of unknown unit {s.unit!r}")
+            registry._surrenders.add(s.account_id, s.year, unit, s.qty_t, s.local)
+            retired.setdefault((s.account_id, s.year), set()).add(s.retired)
+        for (account, year), flags in retired.items():
+            if flags == {True, False}:
+                raise ValueError(f"surrender of {account} for {year} is partly retired")
+            if flags == {True}:
+                registry._surrenders.retire(account, year)
+        registry._records = {(r.account_id, r.year): r for r in state.records}
+        registry._cancellations = [
+            (c.op_id, c.account_id, c.unit, c.qty_t, c.beneficiary, c.purpose)
+            for c in state.cancellations
+        ]
+        for op, done in state.operations:
+            if op.op_id != done.op_id or op.op_id in registry._done:
+                raise ValueError(f"operation {op.op_id!r} is repeated or mismatched")
+            registry._done[op.op_id] = (op, done)
+        return registry
