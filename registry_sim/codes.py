@@ -12,6 +12,7 @@ class RegistryCode(StrEnum):
     # -- accounts, projects, units
     ACCOUNT_EXISTS = "ACCOUNT_EXISTS"
     UNKNOWN_ACCOUNT = "UNKNOWN_ACCOUNT"
+    SYSTEM_ACCOUNT = "SYSTEM_ACCOUNT"
     NOT_A_COVERED_ENTITY = "NOT_A_COVERED_ENTITY"
     PROJECT_EXISTS = "PROJECT_EXISTS"
     UNKNOWN_PROJECT = "UNKNOWN_PROJECT"
@@ -40,6 +41,7 @@ DESCRIPTIONS: dict[RegistryCode, str] = {
     RegistryCode.OP_ID_CONFLICT: "This operation id was already used for a different operation.",
     RegistryCode.ACCOUNT_EXISTS: "An account with this id is already open.",
     RegistryCode.UNKNOWN_ACCOUNT: "No account with this id is open.",
+    RegistryCode.SYSTEM_ACCOUNT: "Issuance and retired units move only by issuance and retirement.",
     RegistryCode.NOT_A_COVERED_ENTITY: "Only covered entities (重点排放单位) have this obligation.",
     RegistryCode.PROJECT_EXISTS: "An offset project with this id is already registered.",
     RegistryCode.UNKNOWN_PROJECT: "No offset project with this id is registered.",

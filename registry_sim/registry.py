@@ -158,6 +158,8 @@ class RegistryState:
     operations: tuple[tuple[Op, Done], ...]
 
 
+_CLOSED_ACCOUNTS = frozenset({ISSUANCE, RETIRED})
+
 _SYSTEM_ACCOUNTS = (
     Account(ISSUANCE, AccountKind.ISSUANCE, "Issuance"),
     Account(NATIONAL, AccountKind.NATIONAL_AUTHORITY, "National authority"),
@@ -448,9 +450,17 @@ class Registry:
         qty_t: int,
         source: HoldingState,
         target: tuple[AccountId, HoldingState],
+        *,
+        retiring: bool = False,
     ) -> Done:
         self._account(account_id)
         self._account(target[0])
+        # Units enter circulation only by issuance and leave it only by surrender or
+        # cancellation: no ordinary movement starts or ends in those two accounts.
+        if account_id in _CLOSED_ACCOUNTS or (target[0] in _CLOSED_ACCOUNTS and not retiring):
+            raise RefusalError(
+                RegistryCode.SYSTEM_ACCOUNT, account_id=account_id, to_account=target[0]
+            )
         self._unit(unit)
         self._quantity(qty_t)
         self._has(account_id, unit, source, qty_t)
@@ -478,7 +488,13 @@ class Registry:
 
     def _cancel(self, op: Cancel) -> Done:
         done = self._move(
-            op.op_id, op.account_id, op.unit, op.qty_t, AVAILABLE, (RETIRED, AVAILABLE)
+            op.op_id,
+            op.account_id,
+            op.unit,
+            op.qty_t,
+            AVAILABLE,
+            (RETIRED, AVAILABLE),
+            retiring=True,
         )
         self._cancellations.append(
             (op.op_id, op.account_id, op.unit, op.qty_t, op.beneficiary, op.purpose)
@@ -690,9 +706,12 @@ class Registry:
         vintage first. Empty when nothing can or need be surrendered."""
         try:
             obligation = self._open_year(account_id, year)
-            cap = self._offset_cap(account_id, year)
         except RefusalError:
             return ()
+        try:
+            cap = self._offset_cap(account_id, year)
+        except RefusalError:
+            cap = 0  # without the cap's basis, offsets cannot be used; allowances still can
         holdings = {
             self._units[code]: states.get(AVAILABLE, 0)
             for code, states in self.ledger.holdings(account_id).items()
