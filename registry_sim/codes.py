@@ -19,13 +19,18 @@ class RegistryCode(StrEnum):
     UNKNOWN_UNIT_TYPE = "UNKNOWN_UNIT_TYPE"
     INVALID_QUANTITY = "INVALID_QUANTITY"
     INSUFFICIENT_UNITS = "INSUFFICIENT_UNITS"
+    FREEZE_NOT_FOUND = "FREEZE_NOT_FOUND"
     # -- emissions and allocation
     EMISSIONS_ALREADY_RECORDED = "EMISSIONS_ALREADY_RECORDED"
     NO_VERIFIED_EMISSIONS = "NO_VERIFIED_EMISSIONS"
+    ALREADY_PRE_ALLOCATED = "ALREADY_PRE_ALLOCATED"
     ALPHA_OUT_OF_RANGE = "ALPHA_OUT_OF_RANGE"
     INVALID_ALLOCATION_INPUT = "INVALID_ALLOCATION_INPUT"
     # -- surrender
     ALREADY_ASSESSED = "ALREADY_ASSESSED"
+    DEADLINE_PASSED = "DEADLINE_PASSED"
+    DEADLINE_NOT_REACHED = "DEADLINE_NOT_REACHED"
+    EMPTY_SURRENDER = "EMPTY_SURRENDER"
     VINTAGE_NOT_ELIGIBLE = "VINTAGE_NOT_ELIGIBLE"
     OLD_VINTAGE_CAP_EXCEEDED = "OLD_VINTAGE_CAP_EXCEEDED"
     OFFSET_NOT_ELIGIBLE = "OFFSET_NOT_ELIGIBLE"
@@ -48,11 +53,16 @@ DESCRIPTIONS: dict[RegistryCode, str] = {
     RegistryCode.UNKNOWN_UNIT_TYPE: "No unit of this type was ever issued.",
     RegistryCode.INVALID_QUANTITY: "Quantities are whole tonnes of at least 1.",
     RegistryCode.INSUFFICIENT_UNITS: "The account holds fewer units in that state than asked.",
+    RegistryCode.FREEZE_NOT_FOUND: "No judicial freeze of that much under that reference.",
     RegistryCode.EMISSIONS_ALREADY_RECORDED: "Verified emissions for this year are recorded.",
     RegistryCode.NO_VERIFIED_EMISSIONS: "No verified emissions are recorded for that year.",
+    RegistryCode.ALREADY_PRE_ALLOCATED: "The year already has an allocation; true it up instead.",
     RegistryCode.ALPHA_OUT_OF_RANGE: "The adjustment α lies outside the rule set's range.",
     RegistryCode.INVALID_ALLOCATION_INPUT: "Output, benchmark and factors must be positive.",
     RegistryCode.ALREADY_ASSESSED: "Compliance for this year has been assessed; it is closed.",
+    RegistryCode.DEADLINE_PASSED: "The surrender deadline for that year has passed.",
+    RegistryCode.DEADLINE_NOT_REACHED: "Compliance is assessed at the deadline, not before.",
+    RegistryCode.EMPTY_SURRENDER: "A surrender names at least one unit type and quantity.",
     RegistryCode.VINTAGE_NOT_ELIGIBLE: "Allowances of a later vintage cannot cover this year.",
     RegistryCode.OLD_VINTAGE_CAP_EXCEEDED: "Old vintages beyond the conversion cap.",
     RegistryCode.OFFSET_NOT_ELIGIBLE: "These offsets may not be used for compliance here.",

@@ -1,5 +1,6 @@
-"""Registry operations. Each carries an ``op_id``: applying the same operation twice answers
-the first result and changes nothing; reusing an id for a different operation is refused."""
+"""Registry operations. Each carries an ``op_id``: applying a completed operation again answers
+its first result and changes nothing; reusing an id for a different operation is refused. A
+refused operation does not use up its id: sent again once the refusal's cause is gone, it runs."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ nothing. Operation ids make every operation idempotent.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -182,6 +183,7 @@ class Registry:
         self._surrenders = SurrenderBook()
         self._records: dict[tuple[AccountId, int], ComplianceRecord] = {}
         self._cancellations: list[tuple[str, AccountId, UnitCode, int, str, str]] = []
+        self._freezes: dict[tuple[AccountId, UnitCode, str], int] = {}
         self._done: dict[str, tuple[Op, Done]] = {}
         self._handlers: dict[type, Callable[[Any], Done]] = {
             OpenAccount: self._open_account,
@@ -241,6 +243,13 @@ class Registry:
         account = self._accounts.get(account_id)
         if account is None:
             raise RefusalError(RegistryCode.UNKNOWN_ACCOUNT, account_id=account_id)
+        return account
+
+    def _receiver(self, account_id: AccountId) -> Account:
+        """An account that may receive newly issued units: any but issuance and retired."""
+        account = self._account(account_id)
+        if account_id in _CLOSED_ACCOUNTS:
+            raise RefusalError(RegistryCode.SYSTEM_ACCOUNT, account_id=account_id)
         return account
 
     def _entity(self, account_id: AccountId) -> Account:
@@ -307,6 +316,11 @@ class Registry:
 
     def _pre_allocate(self, op: PreAllocate) -> Done:
         self._entity(op.account_id)
+        already = self._allocated.get((op.account_id, op.year))
+        if already is not None:
+            raise RefusalError(
+                RegistryCode.ALREADY_PRE_ALLOCATED, year=op.year, allocated_t=already
+            )
         previous = self._verified_or_refuse(op.account_id, op.year - 1)
         amount = allocation.pre_allocation_t(previous, self.rules.allocation)
         return self._allocate(op.op_id, op.account_id, op.year, amount, {"basis_t": previous})
@@ -412,7 +426,7 @@ class Registry:
         return Done(op_id, tuple(postings), details)
 
     def _issue_allowances(self, op: IssueAllowances) -> Done:
-        self._account(op.account_id)
+        self._receiver(op.account_id)
         self._quantity(op.qty_t)
         unit = cea(op.vintage)
         self._units.setdefault(unit.code, unit)
@@ -428,7 +442,7 @@ class Registry:
         )
 
     def _issue_offsets(self, op: IssueOffsets) -> Done:
-        self._account(op.account_id)
+        self._receiver(op.account_id)
         project = self._projects.get(op.project_id)
         if project is None:
             raise RefusalError(RegistryCode.UNKNOWN_PROJECT, project_id=op.project_id)
@@ -472,11 +486,29 @@ class Registry:
 
     def _freeze(self, op: Freeze) -> Done:
         target = (op.account_id, HoldingState.FROZEN)
-        return self._move(op.op_id, op.account_id, op.unit, op.qty_t, AVAILABLE, target)
+        done = self._move(op.op_id, op.account_id, op.unit, op.qty_t, AVAILABLE, target)
+        key = (op.account_id, op.unit, op.reference)
+        self._freezes[key] = self._freezes.get(key, 0) + op.qty_t
+        return done
 
     def _unfreeze(self, op: Unfreeze) -> Done:
+        """Release units frozen under the same reference (a court's order), no more."""
+        key = (op.account_id, op.unit, op.reference)
+        frozen = self._freezes.get(key, 0)
+        if op.qty_t > frozen:
+            raise RefusalError(
+                RegistryCode.FREEZE_NOT_FOUND,
+                reference=op.reference,
+                frozen_t=frozen,
+                requested_t=op.qty_t,
+            )
         target = (op.account_id, AVAILABLE)
-        return self._move(op.op_id, op.account_id, op.unit, op.qty_t, HoldingState.FROZEN, target)
+        done = self._move(op.op_id, op.account_id, op.unit, op.qty_t, HoldingState.FROZEN, target)
+        if frozen == op.qty_t:
+            del self._freezes[key]
+        else:
+            self._freezes[key] = frozen - op.qty_t
+        return done
 
     def _hold(self, op: Hold) -> Done:
         target = (op.account_id, HoldingState.HELD)
@@ -514,6 +546,16 @@ class Registry:
 
     def _surrender(self, op: Surrender) -> Done:
         obligation = self._open_year(op.account_id, op.year)
+        deadline = self.rules.compliance.deadline(op.year)
+        if op.on > deadline:
+            raise RefusalError(
+                RegistryCode.DEADLINE_PASSED,
+                year=op.year,
+                deadline=deadline.isoformat(),
+                on=op.on.isoformat(),
+            )
+        if not op.items:
+            raise RefusalError(RegistryCode.EMPTY_SURRENDER, year=op.year, items=0)
         units = {}
         for code, qty in op.items:
             units[code] = self._unit(code)
@@ -574,6 +616,14 @@ class Registry:
 
     def _assess(self, op: Assess) -> Done:
         obligation = self._open_year(op.account_id, op.year)
+        deadline = self.rules.compliance.deadline(op.year)
+        if op.on < deadline:
+            raise RefusalError(
+                RegistryCode.DEADLINE_NOT_REACHED,
+                year=op.year,
+                deadline=deadline.isoformat(),
+                on=op.on.isoformat(),
+            )
         penalty_rules = self.rules.penalty
         if op.reference_price_fen <= 0 and penalty_rules.kind == "price_multiple":
             raise RefusalError(
@@ -699,14 +749,16 @@ class Registry:
         )
 
     def surrender_plan(
-        self, account_id: AccountId, year: int, on: Any
+        self, account_id: AccountId, year: int, on: dt.date
     ) -> tuple[tuple[UnitCode, int], ...]:
         """The best legal surrender from current holdings: offsets up to the cap (local
         projects first where a local share is required), then eligible allowances, oldest
-        vintage first. Empty when nothing can or need be surrendered."""
+        vintage first. Empty when nothing can or need be surrendered, or the deadline has passed."""
         try:
             obligation = self._open_year(account_id, year)
         except RefusalError:
+            return ()
+        if on > self.rules.compliance.deadline(year):
             return ()
         try:
             cap = self._offset_cap(account_id, year)
@@ -752,6 +804,7 @@ class Registry:
         feed("surrenders", self._surrenders.snapshot())
         feed("records", sorted(self._records.items()))
         feed("cancellations", self._cancellations)
+        feed("freezes", sorted(self._freezes.items()))
         feed("ops", sorted(self._done))
         return digest.hexdigest()
 
@@ -821,4 +874,14 @@ class Registry:
             if op.op_id != done.op_id or op.op_id in registry._done:
                 raise ValueError(f"operation {op.op_id!r} is repeated or mismatched")
             registry._done[op.op_id] = (op, done)
+            # Judicial freezes by reference are what the freeze operations add up to.
+            if isinstance(op, Freeze | Unfreeze):
+                key = (op.account_id, op.unit, op.reference)
+                change = op.qty_t if isinstance(op, Freeze) else -op.qty_t
+                left = registry._freezes.get(key, 0) + change
+                if left < 0:
+                    raise ValueError(f"operation {op.op_id!r} releases more than was frozen")
+                registry._freezes[key] = left
+                if not left:
+                    del registry._freezes[key]
         return registry

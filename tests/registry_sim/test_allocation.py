@@ -118,6 +118,15 @@ def test_each_entity_gets_its_own_provinces_authority(cn: Reg) -> None:
     assert cn.bal(E1, CEA25) == 7_000
 
 
+def test_pre_allocation_of_a_year_is_issued_once(cn: Reg) -> None:
+    cn.emissions(E2, 2024, 1_000)
+    pre_allocate(cn, E2, 2025)  # 1,000 t x 70 % = 700 t
+    # a second pre-allocation may be refused, or issue nothing; it may not issue 700 t more
+    cn.registry.apply(PreAllocate(cn.next_id(), E2, 2025))
+    assert cn.bal(E2, CEA25) == 700
+    assert cn.issued(CEA25) == 700
+
+
 # ---------------------------------------------------------------- true-up
 
 

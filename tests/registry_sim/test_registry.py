@@ -117,7 +117,8 @@ def test_same_id_for_a_different_op_is_refused(cn: Reg) -> None:
 def test_a_refused_op_id_is_not_used_up(cn: Reg) -> None:
     cn.refused(Transfer("t-1", E2, P1, CEA24, 10), C.UNKNOWN_UNIT_TYPE)
     cn.issue(E2, 2024, 10)
-    # the same op, now possible, succeeds; the refusal was not remembered as the answer
+    # the same op, now possible, succeeds: a refusal changes nothing, so it cannot be
+    # remembered as the op's answer (ops.py's "answers the first result" means a Done one)
     done = cn.ok(Transfer("t-1", E2, P1, CEA24, 10))
     assert done.postings[0].qty_t == 10
     assert cn.bal(P1, CEA24) == 10
@@ -192,11 +193,13 @@ def test_judicial_freeze_and_unfreeze(cn: Reg) -> None:
     cn.refused(Transfer("t", E2, P1, CEA24, 701), C.INSUFFICIENT_UNITS)
     cn.refused(Hold("h", E2, CEA24, 701), C.INSUFFICIENT_UNITS)
     cn.refused(Cancel("c", E2, CEA24, 701, "b", "p"), C.INSUFFICIENT_UNITS)
-    refusal = cn.refused(
-        Unfreeze("u", E2, CEA24, 301, "(2025) Hu 01 Zhi 123"), C.INSUFFICIENT_UNITS
-    )
-    assert (refusal.details["state"], refusal.details["held_t"]) == ("frozen", 300)
-    cn.ok(Unfreeze(cn.next_id(), E2, CEA24, 300, "(2025) Hu 01 Zhi 123"))
+    refusal = cn.refused(Unfreeze("u", E2, CEA24, 301, "(2025) Hu 01 Zhi 123"), C.FREEZE_NOT_FOUND)
+    assert (refusal.details["frozen_t"], refusal.details["requested_t"]) == (300, 301)
+    # a freeze is released only under its own reference (the court's order)
+    refusal = cn.refused(Unfreeze("v", E2, CEA24, 100, "another court"), C.FREEZE_NOT_FOUND)
+    assert refusal.details["frozen_t"] == 0
+    cn.ok(Unfreeze(cn.next_id(), E2, CEA24, 100, "(2025) Hu 01 Zhi 123"))
+    cn.ok(Unfreeze(cn.next_id(), E2, CEA24, 200, "(2025) Hu 01 Zhi 123"))
     assert cn.registry.holdings(E2) == {CEA24: {AVAILABLE: 1_000}}
     cn.transfer(E2, P1, CEA24, 1_000)
     assert cn.bal(P1, CEA24) == 1_000
@@ -238,7 +241,7 @@ def test_holding_states_are_per_account_and_unit(cn: Reg) -> None:
     cn.ok(Freeze(cn.next_id(), E2, CEA24, 100, "court"))
     assert cn.bal(E2, CEA25) == 100
     assert cn.bal(P1, CEA24) == 100
-    cn.refused(Unfreeze("u", P1, CEA24, 1, "court"), C.INSUFFICIENT_UNITS)
+    cn.refused(Unfreeze("u", P1, CEA24, 1, "court"), C.FREEZE_NOT_FOUND)
 
 
 # ---------------------------------------------------------------- transfers
@@ -289,21 +292,32 @@ OUT_OF_RETIRED: dict[str, Op] = {
 def test_retired_units_can_never_move_again(cn: Reg, kind: str) -> None:
     cn.issue(E2, 2024, 1_000)
     cn.cancel(E2, CEA24, 400)
-    before = cn.registry.state_hash()
-    result = cn.registry.apply(OUT_OF_RETIRED[kind])
-    assert isinstance(result, Refused), result
-    assert cn.registry.state_hash() == before
+    refusal = cn.refused(OUT_OF_RETIRED[kind], C.SYSTEM_ACCOUNT)
+    assert refusal.details["account_id"] == RETIRED
     assert cn.retired(CEA24) == 400
+    assert len(cn.registry.export_state().cancellations) == 1
 
 
 @pytest.mark.parametrize("target", [ISSUANCE, RETIRED])
 def test_units_cannot_be_transferred_into_issuance_or_retired(cn: Reg, target: AccountId) -> None:
     cn.issue(E2, 2024, 1_000)
-    before = cn.registry.state_hash()
-    result = cn.registry.apply(Transfer("t", E2, target, CEA24, 100))
-    assert isinstance(result, Refused), result
-    assert cn.registry.state_hash() == before
-    assert cn.issued(CEA24) == 1_000
+    refusal = cn.refused(Transfer("t", E2, target, CEA24, 100), C.SYSTEM_ACCOUNT)
+    assert refusal.details["to_account"] == target
+    # 1,000 t issued, all still with E2, none retired
+    assert (cn.issued(CEA24), cn.bal(E2, CEA24), cn.retired(CEA24)) == (1_000, 1_000, 0)
+
+
+ISSUED_INTO_SYSTEM: dict[str, Op] = {
+    "offsets into retired": IssueOffsets("i", RETIRED, "GD-WIND", 2024, 100),
+    "offsets into issuance": IssueOffsets("i", ISSUANCE, "GD-WIND", 2024, 100),
+    "allowances into retired": IssueAllowances("i", RETIRED, 2024, 100),
+    "allowances into issuance": IssueAllowances("i", ISSUANCE, 2024, 100),
+}
+
+
+@pytest.mark.parametrize("kind", list(ISSUED_INTO_SYSTEM))
+def test_units_cannot_be_issued_into_issuance_or_retired(cn: Reg, kind: str) -> None:
+    cn.refused(ISSUED_INTO_SYSTEM[kind], C.SYSTEM_ACCOUNT)
 
 
 # ---------------------------------------------------------------- cancellation
@@ -457,6 +471,18 @@ def _exceeds(reg: Reg) -> Op:
     return reg.surrender_op(E2, 2024, [(CEA24, 1_001)])
 
 
+def _freeze_elsewhere(reg: Reg) -> Op:
+    reg.issue(E2, 2024, 10)
+    reg.ok(Freeze(reg.next_id(), E2, CEA24, 10, "court A"))
+    return Unfreeze("x", E2, CEA24, 10, "court B")
+
+
+def _pre_allocated(reg: Reg) -> Op:
+    reg.emissions(E2, 2023, 1_000)
+    reg.ok(PreAllocate(reg.next_id(), E2, 2024))  # 1,000 t x 70 % = 700 t
+    return PreAllocate("x", E2, 2024)
+
+
 REFUSALS: dict[RegistryCode, Scenario] = {
     C.OP_ID_CONFLICT: _op_id_conflict,
     C.ACCOUNT_EXISTS: lambda reg: OpenAccount("x", Account(E2, AccountKind.PARTICIPANT, "again")),
@@ -483,6 +509,15 @@ REFUSALS: dict[RegistryCode, Scenario] = {
     C.SURRENDER_EXCEEDS_OBLIGATION: _exceeds,
     C.NOTHING_PENDING: _emissions_then(lambda reg: WithdrawSurrender("x", E2, 2024)),
     C.INVALID_PRICE: _emissions_then(lambda reg: Assess("x", E2, 2024, 0, dt.date(2025, 12, 31))),
+    C.FREEZE_NOT_FOUND: _freeze_elsewhere,
+    C.ALREADY_PRE_ALLOCATED: _pre_allocated,
+    C.DEADLINE_PASSED: _emissions_then(
+        lambda reg: reg.surrender_op(E2, 2024, [(CEA24, 1)], dt.date(2026, 1, 1))
+    ),
+    C.DEADLINE_NOT_REACHED: _emissions_then(
+        lambda reg: Assess("x", E2, 2024, 6_000, dt.date(2025, 12, 30))
+    ),
+    C.EMPTY_SURRENDER: _emissions_then(lambda reg: reg.surrender_op(E2, 2024, [])),
 }
 GUANGDONG_SCENARIOS = {C.LOCAL_OFFSET_SHARE_TOO_LOW}
 

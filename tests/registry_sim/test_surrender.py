@@ -549,14 +549,14 @@ def test_plan_with_too_few_units_covers_what_it_can(cn: Reg) -> None:
 
 
 def test_plan_old_ccer_depends_on_the_date(cn: Reg) -> None:
-    cn.emissions(E2, 2023, 100_000)
+    cn.emissions(E2, 2024, 100_000)
     old = cn.offsets(E2, OLD, 2015, 10_000)
-    cn.issue(E2, 2023, 100_000)
+    cn.issue(E2, 2024, 100_000)
     # on 2024-12-31 the old CCER still counts: 100,000 x 5 % = 5,000 t
-    assert cn.registry.surrender_plan(E2, 2023, dt.date(2024, 12, 31))[0] == (old, 5_000)
-    # a day later it does not
-    late = cn.registry.surrender_plan(E2, 2023, dt.date(2025, 1, 1))
-    assert late == ((cea_code(2023), 100_000),)
+    assert cn.registry.surrender_plan(E2, 2024, dt.date(2024, 12, 31))[0] == (old, 5_000)
+    # a day later it does not (the 2024 deadline, 2025-12-31, is still ahead)
+    late = cn.registry.surrender_plan(E2, 2024, dt.date(2025, 1, 1))
+    assert late == ((cea_code(2024), 100_000),)
 
 
 def test_plan_respects_the_old_vintage_cap(cn: Reg) -> None:
@@ -744,3 +744,16 @@ def test_assessment_of_one_year_leaves_the_next_open(cn: Reg) -> None:
     assert cn.bal(E2, CEA24, PENDING) == 400
     assert cn.retired(CEA24) == 0
     assert cn.registry.record(E2, 2025) is None
+
+
+def test_surrender_closes_at_the_deadline(cn: Reg) -> None:
+    cn.emissions(E2, 2024, 1_000)
+    cn.issue(E2, 2024, 1_000)
+    # cn_national: surrender for 2024 by 31 December 2025
+    assert cn.registry.surrender_plan(E2, 2024, dt.date(2025, 12, 31)) == ((cea_code(2024), 1_000),)
+    assert cn.registry.surrender_plan(E2, 2024, dt.date(2026, 1, 1)) == ()
+    refusal = cn.refused(
+        cn.surrender_op(E2, 2024, [(cea_code(2024), 1_000)], dt.date(2026, 1, 1)),
+        C.DEADLINE_PASSED,
+    )
+    assert refusal.details == {"year": 2024, "deadline": "2025-12-31", "on": "2026-01-01"}
