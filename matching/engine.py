@@ -123,12 +123,9 @@ class MatchingEngine:
         order_id = cmd.order_id
         if order_id in self._orders:
             return self._reject_new(cmd, RejectCode.DUPLICATE_ORDER_ID, {"order_id": order_id})
-        state = book.state
-        if state is not CONTINUOUS:
-            code = (
-                RejectCode.INSTRUMENT_HALTED if state is HALTED else RejectCode.INSTRUMENT_NOT_OPEN
-            )
-            return self._reject_new(cmd, code, {"state": state.value})
+        refusal = self._check_open(book)
+        if refusal is not None:
+            return self._reject_new(cmd, *refusal)
         qty = cmd.qty_t
         refusal = self._check_qty(book, qty)
         if refusal is not None:
@@ -344,6 +341,14 @@ class MatchingEngine:
     # ------------------------------------------------------------------ validation
 
     @staticmethod
+    def _check_open(book: OrderBook) -> tuple[RejectCode, Details] | None:
+        state = book.state
+        if state is CONTINUOUS:
+            return None
+        code = RejectCode.INSTRUMENT_HALTED if state is HALTED else RejectCode.INSTRUMENT_NOT_OPEN
+        return code, {"state": state.value}
+
+    @staticmethod
     def _check_qty(book: OrderBook, qty: int) -> tuple[RejectCode, Details] | None:
         max_qty = book.max_qty_t
         if qty < book.min_qty_t or (max_qty is not None and qty > max_qty):
@@ -378,12 +383,9 @@ class MatchingEngine:
         new_price: int,
         new_qty: int,
     ) -> tuple[RejectCode, Details] | None:
-        state = book.state
-        if state is not CONTINUOUS:
-            code = (
-                RejectCode.INSTRUMENT_HALTED if state is HALTED else RejectCode.INSTRUMENT_NOT_OPEN
-            )
-            return code, {"state": state.value}
+        refusal = self._check_open(book)
+        if refusal is not None:
+            return refusal
         if new_price == old_price and new_qty == old_qty:
             return RejectCode.AMEND_NO_CHANGE, {"price_fen": old_price, "qty_t": old_qty}
         refusal = self._check_qty(book, new_qty)
