@@ -18,6 +18,7 @@ export CARBONX_REQUIRE_NATIVE := 1
 setup: $(STAMP) $(NATIVE_STAMP)
 
 $(BIN)/python:
+	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || scripts/apt-install python3-venv
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=77" wheel
 
@@ -30,6 +31,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 native: $(NATIVE_STAMP)
 
 $(NATIVE_STAMP): $(STAMP) $(NATIVE_SRC) pyproject.toml
+	scripts/ensure-build-tools $(BIN)/python
 	$(BIN)/mypyc $(NATIVE_SRC) > $(VENV)/native-build.log 2>&1 \
 		|| { tail -n 40 $(VENV)/native-build.log; exit 1; }
 	$(BIN)/python -m tests.native_build record
