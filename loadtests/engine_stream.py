@@ -138,7 +138,7 @@ def standard_mix(
             assert view.price_fen is not None
             if rng.random() < 0.5 and view.leaves_t > 10:
                 cmd = AmendOrder(
-                    ts, OrderId(order_id), owner[order_id], qty_t=view.submitted_t - 10
+                    ts, OrderId(order_id), owner[order_id], qty_t=view.filled_t + view.leaves_t - 10
                 )
             else:
                 step = 1 if view.side is Side.SELL else -1
