@@ -110,6 +110,7 @@ class Differential:
         self.trade_id = 0
         self.steps = 0
         self.seen: Counter[str] = Counter()  # what the commands reached, for coverage
+        self.most_resting = 0
 
     # ------------------------------------------------------------------ one command
 
@@ -124,6 +125,8 @@ class Differential:
             )
         self._check_event_stream(command, actual)
         self._count(actual)
+        resting = sum(len(orders) for orders in self.naive.resting.values())
+        self.most_resting = max(self.most_resting, resting)
         self._apply_deltas(actual)
 
         touched_orders: set[OrderId] = set()
@@ -453,6 +456,8 @@ class DifferentialMachine(RuleBasedStateMachine):
                     else bbo.bid_price_fen + tick
                 )
                 price = base + tick * data.draw(st.integers(0, 2), label="ticks behind")
+            if data.draw(st.integers(0, 9), label="at the band edge") == 0:
+                price = info.band_lower_fen if side is Side.BUY else info.band_upper_fen
             price = min(max(price, info.band_lower_fen), info.band_upper_fen)
             order_id = OrderId(self.next_id)
             self.next_id += 1
@@ -678,11 +683,13 @@ def test_seeded_differential_25k() -> None:
     assert engine.state_hash() == diff.engine.state_hash(), "the same stream gave another state"
     assert engine.last_seq == diff.naive.seq
     assert_stream_covers(diff)
+    assert 100 <= diff.most_resting <= 600, "the stream should keep a deep but bounded book"
 
 
 @pytest.mark.soak
 def test_seeded_differential_1m() -> None:
-    diff, events_digest = run_stream(7, 1_000_000, book_every=10, everything_every=50_000)
+    diff, events_digest = run_stream(7, 1_000_000, book_every=5, everything_every=50_000)
     engine, again = engine_only(7, 1_000_000)
     assert again == events_digest, "the same stream gave different events"
     assert engine.state_hash() == diff.engine.state_hash(), "the same stream gave another state"
+    assert engine.last_seq == diff.naive.seq
