@@ -19,7 +19,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import matching.engine
 from exchange.tuning import tune_gc_for_sequencer
@@ -29,20 +30,15 @@ from matching import Command
 from matching.events import CommandRejected, TradeExecuted
 
 
-def _engine_run(setup: Sequence[Command], stream: Sequence[Command]) -> float:
-    engine = open_market()
-    for cmd in setup:
-        engine.apply(cmd)
-    apply = engine.apply
-    gc.collect()
-    start = time.perf_counter()
-    for cmd in stream:
-        apply(cmd)
-    return time.perf_counter() - start
+class _Book(Protocol):
+    def apply(self, cmd: Command, /) -> object: ...
 
 
-def _baseline_run(setup: Sequence[Command], stream: Sequence[Command]) -> float:
-    book = BaselineBook()
+def _timed_run(
+    make_book: Callable[[], _Book], setup: Sequence[Command], stream: Sequence[Command]
+) -> float:
+    """Seconds ``make_book()`` takes over ``stream``, after ``setup`` (not timed)."""
+    book = make_book()
     for cmd in setup:
         book.apply(cmd)
     apply = book.apply
@@ -121,8 +117,8 @@ def run(commands: int, repeats: int, seed: int, resting: int, rss_orders: int) -
         kinds[name] = kinds.get(name, 0) + 1
     engine_s, baseline_s = [], []
     for _ in range(repeats):
-        engine_s.append(_engine_run(setup, stream))
-        baseline_s.append(_baseline_run(setup, stream))
+        engine_s.append(_timed_run(open_market, setup, stream))
+        baseline_s.append(_timed_run(BaselineBook, setup, stream))
     lat = sorted(_latencies_ns(setup, stream))
     ops = len(stream) / statistics.median(engine_s)
     baseline_ops = len(stream) / statistics.median(baseline_s)

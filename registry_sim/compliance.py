@@ -114,7 +114,8 @@ def offset_ineligibility(
     return None
 
 
-def _is_local(unit: UnitType, projects: Mapping[str, Project], rules: ComplianceRules) -> bool:
+def is_local(unit: UnitType, projects: Mapping[str, Project], rules: ComplianceRules) -> bool:
+    """Whether an offset unit comes from a project in the rule set's local province."""
     if unit.project_id is None or rules.local_province is None:
         return False
     return projects[unit.project_id].province == rules.local_province
@@ -196,7 +197,7 @@ def check_surrender(
         )
     if rules.local_min_share_bp and offsets_requested:
         local = book.local_offsets(account_id, year) + sum(
-            qty for unit, qty in items if _is_local(unit, projects, rules)
+            qty for unit, qty in items if is_local(unit, projects, rules)
         )
         total = offsets + offsets_requested
         if local * BP < rules.local_min_share_bp * total:
@@ -242,15 +243,15 @@ def plan_surrender(
         and u.project_id is not None
         and offset_ineligibility(u, projects[u.project_id], on, rules) is None
     ]
-    local_units = sorted((u for u in eligible_offsets if _is_local(u, projects, rules)), key=by_age)
+    local_units = sorted((u for u in eligible_offsets if is_local(u, projects, rules)), key=by_age)
     other_units = sorted(
-        (u for u in eligible_offsets if not _is_local(u, projects, rules)), key=by_age
+        (u for u in eligible_offsets if not is_local(u, projects, rules)), key=by_age
     )
     local_total = book.local_offsets(account_id, year)
     offsets_total = offsets
     for unit in local_units + other_units:
         take = min(holdings[unit], offset_room, left)
-        if rules.local_min_share_bp and not _is_local(unit, projects, rules):
+        if rules.local_min_share_bp and not is_local(unit, projects, rules):
             # Non-local units only while local ones keep their required share.
             share = rules.local_min_share_bp
             most_total = local_total * BP // share if share else offsets_total + take
@@ -261,7 +262,7 @@ def plan_surrender(
         offset_room -= take
         left -= take
         offsets_total += take
-        if _is_local(unit, projects, rules):
+        if is_local(unit, projects, rules):
             local_total += take
     old_room = None
     if rules.old_vintages is not None and old_vintage_cap_t is not None:

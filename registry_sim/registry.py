@@ -17,7 +17,13 @@ from typing import Any
 
 from registry_sim import allocation
 from registry_sim.codes import RefusalError, RegistryCode
-from registry_sim.compliance import SurrenderBook, check_surrender, offset_cap_t, plan_surrender
+from registry_sim.compliance import (
+    SurrenderBook,
+    check_surrender,
+    is_local,
+    offset_cap_t,
+    plan_surrender,
+)
 from registry_sim.ledger import Ledger, Posting
 from registry_sim.model import (
     FEES,
@@ -591,7 +597,11 @@ class Registry:
                 )
             )
             self._surrenders.add(
-                op.account_id, op.year, units[code], qty, self._is_local(units[code])
+                op.account_id,
+                op.year,
+                units[code],
+                qty,
+                is_local(units[code], self._projects, self.rules.compliance),
             )
         return Done(op.op_id, tuple(postings))
 
@@ -685,12 +695,6 @@ class Registry:
         return (
             old.cap_base_t + self._net_sales.get(account_id, 0) * old.net_sales_multiplier_bp // BP
         )
-
-    def _is_local(self, unit: UnitType) -> bool:
-        local = self.rules.compliance.local_province
-        if unit.project_id is None or local is None:
-            return False
-        return self._projects[unit.project_id].province == local
 
     # ------------------------------------------------------------------ queries
 
