@@ -116,35 +116,49 @@ class MatchingEngine:
             return self._set_reference_price(command)
         raise TypeError(f"not a matching command: {command!r}")
 
-    def _new_order(self, cmd: NewOrder) -> list[Event]:
+    def validate_new(self, cmd: NewOrder) -> tuple[RejectCode, Details] | None:
+        """The refusal ``apply(cmd)`` would answer, in the same order of checks, or None if
+        the order would be accepted. Settlement asks first, so that a price outside the band
+        is reported as such rather than as a shortage of funds."""
         book = self._books.get(cmd.symbol)
         if book is None:
-            return self._reject_new(cmd, RejectCode.UNKNOWN_INSTRUMENT, {"symbol": cmd.symbol})
-        order_id = cmd.order_id
-        if order_id in self._orders:
-            return self._reject_new(cmd, RejectCode.DUPLICATE_ORDER_ID, {"order_id": order_id})
+            return RejectCode.UNKNOWN_INSTRUMENT, {"symbol": cmd.symbol}
+        if cmd.order_id in self._orders:
+            return RejectCode.DUPLICATE_ORDER_ID, {"order_id": cmd.order_id}
         refusal = self._check_open(book)
         if refusal is not None:
-            return self._reject_new(cmd, *refusal)
-        qty = cmd.qty_t
-        refusal = self._check_qty(book, qty)
+            return refusal
+        refusal = self._check_qty(book, cmd.qty_t)
+        if refusal is not None:
+            return refusal
+        price = cmd.price_fen
+        if cmd.order_type is MARKET:
+            if price is not None:
+                return RejectCode.PRICE_NOT_ALLOWED, {"price_fen": price}
+            return None
+        if price is None:
+            return RejectCode.PRICE_REQUIRED, {"order_type": cmd.order_type.value}
+        return self._check_price(book, price)
+
+    def band(self, symbol: str) -> tuple[int, int]:
+        """Today's inclusive price band (lower, upper) of an instrument."""
+        book = self._books[Symbol(symbol)]
+        return book.band_lower_fen, book.band_upper_fen
+
+    def _new_order(self, cmd: NewOrder) -> list[Event]:
+        refusal = self.validate_new(cmd)
         if refusal is not None:
             return self._reject_new(cmd, *refusal)
+        book = self._books[cmd.symbol]
+        order_id = cmd.order_id
+        qty = cmd.qty_t
         price = cmd.price_fen
         order_type = cmd.order_type
         side = cmd.side
         if order_type is MARKET:
-            if price is not None:
-                return self._reject_new(cmd, RejectCode.PRICE_NOT_ALLOWED, {"price_fen": price})
             limit = book.band_upper_fen if side is BUY else book.band_lower_fen
         else:
-            if price is None:
-                return self._reject_new(
-                    cmd, RejectCode.PRICE_REQUIRED, {"order_type": order_type.value}
-                )
-            refusal = self._check_price(book, price)
-            if refusal is not None:
-                return self._reject_new(cmd, *refusal)
+            assert price is not None
             limit = price
 
         self._epoch += 1
@@ -688,6 +702,46 @@ class MatchingEngine:
                     )
                 )
         touched.clear()
+
+    # ------------------------------------------------------------------ day end and snapshots
+
+    def prune_finished(self) -> int:
+        """Forget orders that no longer rest (filled or cancelled); return how many.
+
+        The market runtime calls this at day end, when every day order has expired, so the
+        engine's memory stays bounded over a long run. Its order ids only grow, so a pruned id
+        is never offered again; queries about old orders go to the journal's projections.
+        """
+        finished = [oid for oid, o in self._orders.items() if o.level is None]
+        for order_id in finished:
+            del self._orders[order_id]
+        return len(finished)
+
+    def export_state(self) -> tuple[int, int, tuple[tuple[str, str, int], ...]]:
+        """The engine's state as plain values, for a day-end snapshot: the event and trade
+        sequences and each book's state and reference price. Only an engine with no order
+        resting or remembered can be exported (``prune_finished`` after the close)."""
+        if self._orders:
+            raise ValueError(f"{len(self._orders)} orders are still known; prune after the close")
+        books = tuple(
+            (str(symbol), book.state.value, book.reference_price_fen)
+            for symbol, book in self._books.items()
+        )
+        return self._seq, self._trade_seq, books
+
+    def restore_state(self, state: tuple[int, int, tuple[tuple[str, str, int], ...]]) -> None:
+        """Load what ``export_state`` gave into an engine built with the same instruments."""
+        if self._orders or self._seq:
+            raise ValueError("restore_state needs a new engine")
+        seq, trade_seq, books = state
+        if sorted(symbol for symbol, _, _ in books) != sorted(self._books):
+            raise ValueError("the snapshot lists other instruments than this engine")
+        for symbol, state_value, price in books:
+            book = self._books[Symbol(symbol)]
+            book.state = TradingState(state_value)
+            book.set_reference_price(price)
+        self._seq = seq
+        self._trade_seq = trade_seq
 
     # ------------------------------------------------------------------ queries
 

@@ -191,7 +191,10 @@ class Registry:
         self._cancellations: list[tuple[str, AccountId, UnitCode, int, str, str]] = []
         self._freezes: dict[tuple[AccountId, UnitCode, str], int] = {}
         self._done: dict[str, tuple[Op, Done]] = {}
-        self._handlers: dict[type, Callable[[Any], Done]] = {
+        self._handlers = self._make_handlers()
+
+    def _make_handlers(self) -> dict[type, Callable[[Any], Done]]:
+        return {
             OpenAccount: self._open_account,
             RegisterProject: self._register_project,
             RecordEmissions: self._record_emissions,
@@ -211,6 +214,16 @@ class Registry:
             Cancel: self._cancel,
             Assess: self._assess,
         }
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable state for a market's day-end snapshot: everything but the bound handlers."""
+        state = dict(self.__dict__)
+        del state["_handlers"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._handlers = self._make_handlers()
 
     # ------------------------------------------------------------------ apply
 
@@ -700,6 +713,14 @@ class Registry:
 
     def account(self, account_id: AccountId) -> Account | None:
         return self._accounts.get(account_id)
+
+    def knows(self, op_id: str) -> bool:
+        """Whether an operation with this id has completed (a repeat changes nothing)."""
+        return op_id in self._done
+
+    def allocated_t(self, account_id: AccountId) -> int:
+        """Allowances allocated to an entity over all years (net of true-ups)."""
+        return sum(t for (a, _), t in self._allocated.items() if a == account_id)
 
     def accounts(self) -> list[Account]:
         return [self._accounts[k] for k in sorted(self._accounts)]

@@ -96,6 +96,45 @@ class PenaltyRules:
 
 
 @dataclass(frozen=True, slots=True)
+class SettlementRules:
+    """Fees, availability (T+N) and the close (RULES.md, national: trading)."""
+
+    fee_bp_buy: int
+    fee_bp_sell: int
+    units_sellable_after_days: int  # units bought on day T can be sold from T + this
+    cash_withdrawable_after_days: int  # proceeds reusable at once, withdrawable from T + this
+    close_method: str  # "vwap" | "vwap_or_open"
+    close_min_volume_t: int  # vwap_or_open: a day's volume at or below this closes at the open
+
+
+@dataclass(frozen=True, slots=True)
+class LimitRules:
+    """Position limit and large-holder reporting threshold, enforced at order entry."""
+
+    position_limit_t: int
+    report_threshold_t: int
+    add_allocation: bool  # a covered entity's limits add its own allocation
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarRules:
+    """Trading days and the day's schedule in the rule set's time zone."""
+
+    timezone: str
+    weekdays: tuple[int, ...]  # 0 = Monday, as datetime.date.weekday()
+    holidays: frozenset[dt.date]
+    pre_open: dt.time
+    sessions: tuple[tuple[dt.time, dt.time], ...]  # of the continuous book's mode
+    day_end: dt.time
+
+    def is_trading_day(self, day: dt.date) -> bool:
+        return day.weekday() in self.weekdays and day not in self.holidays
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSet:
     name: str
     title: str
@@ -104,6 +143,9 @@ class RuleSet:
     allocation: AllocationRules
     compliance: ComplianceRules
     penalty: PenaltyRules
+    settlement: SettlementRules
+    limits: LimitRules | None  # None: no position limit
+    calendar: CalendarRules
 
 
 class _Reader:
@@ -272,7 +314,91 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         allocation=allocation,
         compliance=compliance,
         penalty=penalty,
+        settlement=_settlement(r, data),
+        limits=_limits(r, data),
+        calendar=_calendar(r, data, trading),
     )
+
+
+def _settlement(r: _Reader, data: Mapping[str, Any]) -> SettlementRules:
+    s = r.table(data, "settlement")
+    at = "settlement"
+    return SettlementRules(
+        fee_bp_buy=r.integer(s, "fee_bp_buy", at, low=0, high=BP - 1),
+        fee_bp_sell=r.integer(s, "fee_bp_sell", at, low=0, high=BP - 1),
+        units_sellable_after_days=r.integer(s, "units_sellable_after_days", at, low=0, high=30),
+        cash_withdrawable_after_days=r.integer(
+            s, "cash_withdrawable_after_days", at, low=0, high=30
+        ),
+        close_method=r.text(s, "close_method", at, choices=("vwap", "vwap_or_open")),
+        close_min_volume_t=r.integer(s, "close_min_volume_t", at, low=0),
+    )
+
+
+def _limits(r: _Reader, data: Mapping[str, Any]) -> LimitRules | None:
+    if "limits" not in data:
+        return None
+    lim = r.table(data, "limits")
+    limits = LimitRules(
+        position_limit_t=r.integer(lim, "position_limit_t", "limits", low=1),
+        report_threshold_t=r.integer(lim, "report_threshold_t", "limits", low=1),
+        add_allocation=r.boolean(lim, "add_allocation", "limits"),
+    )
+    if limits.report_threshold_t > limits.position_limit_t:
+        raise r.fail("limits.report_threshold_t", "must not exceed limits.position_limit_t")
+    return limits
+
+
+def _clock_time(r: _Reader, value: object, path: str) -> dt.time:
+    if isinstance(value, str):
+        try:
+            return dt.time.fromisoformat(value)
+        except ValueError:
+            pass
+    raise r.fail(path, f"expected a time HH:MM, got {value!r}")
+
+
+def _calendar(
+    r: _Reader, data: Mapping[str, Any], trading: Mapping[str, Any]
+) -> CalendarRules:
+    c = r.table(data, "calendar")
+    at = "calendar"
+    names = r.texts(c, "weekdays", at)
+    unknown = [n for n in names if n not in WEEKDAYS]
+    if unknown or not names:
+        raise r.fail(f"{at}.weekdays", f"expected names out of {list(WEEKDAYS)}, got {names!r}")
+    raw_holidays = c.get("holidays", [])
+    if not isinstance(raw_holidays, list) or not all(
+        isinstance(d, dt.date) and not isinstance(d, dt.datetime) for d in raw_holidays
+    ):
+        raise r.fail(f"{at}.holidays", f"expected a list of dates, got {raw_holidays!r}")
+    timezone = r.text(data, "timezone", "") if "timezone" in data else "UTC"
+    mode = trading.get("modes", {}).get(trading.get("book_mode"), {})
+    raw_sessions = mode.get("sessions") if isinstance(mode, Mapping) else None
+    where = f"trading.modes.{trading.get('book_mode')}.sessions"
+    if not isinstance(raw_sessions, list) or not raw_sessions:
+        raise r.fail(where, f"expected a list of [open, close] times, got {raw_sessions!r}")
+    sessions: list[tuple[dt.time, dt.time]] = []
+    for i, pair in enumerate(raw_sessions):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise r.fail(f"{where}[{i}]", f"expected [open, close], got {pair!r}")
+        start, end = (_clock_time(r, v, f"{where}[{i}]") for v in pair)
+        if not start < end or (sessions and not sessions[-1][1] <= start):
+            raise r.fail(f"{where}[{i}]", "sessions must be in order and not overlap")
+        sessions.append((start, end))
+    calendar = CalendarRules(
+        timezone=timezone,
+        weekdays=tuple(sorted(WEEKDAYS.index(n) for n in set(names))),
+        holidays=frozenset(raw_holidays),
+        pre_open=_clock_time(r, c.get("pre_open"), f"{at}.pre_open"),
+        sessions=tuple(sessions),
+        day_end=_clock_time(r, c.get("day_end"), f"{at}.day_end"),
+    )
+    if not calendar.pre_open <= sessions[0][0]:
+        raise r.fail(f"{at}.pre_open", "must not be after the first session opens")
+    if not sessions[-1][1] <= calendar.day_end:
+        raise r.fail(f"{at}.day_end", "must not be before the last session closes")
+    return calendar
 
 
 def load_rules(name: str, overrides: Mapping[str, Any] | None = None) -> RuleSet:

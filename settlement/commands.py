@@ -1,0 +1,144 @@
+"""Commands of a market (one sequencer's input): orders, cash, registry operations and the
+clock's steps. Each carries the market-clock time ``ts_ns`` at which the sequencer applied it,
+so replaying the journal reproduces every decision. Commands are named tuples: cheap to build
+on the order path, immutable, and plain values for the journal's codec (``exchange``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from matching.types import OrderType, Side, StpMode, TradingState
+from registry_sim.model import AccountId
+from registry_sim.ops import Op
+
+
+class PlaceOrder(NamedTuple):
+    ts_ns: int
+    account_id: AccountId
+    symbol: str
+    side: Side
+    order_type: OrderType
+    qty_t: int
+    price_fen: int | None = None
+    stp: StpMode = StpMode.CANCEL_NEWEST
+    client_order_id: str | None = None  # unique per account and trading day (idempotency)
+
+
+class CancelOrder(NamedTuple):
+    ts_ns: int
+    account_id: AccountId
+    order_id: int
+
+
+class AmendOrder(NamedTuple):
+    """Change price and/or total quantity (FIX semantics: ``qty_t`` is the new order quantity,
+    filled quantity included)."""
+
+    ts_ns: int
+    account_id: AccountId
+    order_id: int
+    price_fen: int | None = None
+    qty_t: int | None = None
+
+
+class CancelAll(NamedTuple):
+    """Kill switch: cancel every open order of an account, or of one instrument."""
+
+    ts_ns: int
+    account_id: AccountId
+    symbol: str | None = None
+
+
+class Deposit(NamedTuple):
+    ts_ns: int
+    account_id: AccountId
+    amount_fen: int
+    ref: str
+
+
+class Withdraw(NamedTuple):
+    ts_ns: int
+    account_id: AccountId
+    amount_fen: int
+    ref: str
+
+
+class RegistryCommand(NamedTuple):
+    """A registry operation (allocation, transfer, surrender, ...) applied in sequence."""
+
+    ts_ns: int
+    op: Op
+
+
+class OpenDay(NamedTuple):
+    """Open ``trading_day``: the reference prices (yesterday's close) and bands apply, books
+    go to pre-open; units and cash locked until this day are released."""
+
+    ts_ns: int
+    trading_day: dt.date
+
+
+class SetSession(NamedTuple):
+    """The clock's session step: ``CONTINUOUS`` at a session's open, ``BREAK`` between
+    sessions. Halted instruments stay halted."""
+
+    ts_ns: int
+    state: TradingState
+
+
+class Halt(NamedTuple):
+    ts_ns: int
+    symbol: str | None = None  # None: every instrument
+    cancel_resting: bool = False
+
+
+class Resume(NamedTuple):
+    ts_ns: int
+    symbol: str | None = None
+
+
+class CloseDay(NamedTuple):
+    """After the last session: books close and every open day order expires."""
+
+    ts_ns: int
+
+
+class EndOfDay(NamedTuple):
+    """Day-end clearing: the close, tomorrow's reference price, statements."""
+
+    ts_ns: int
+
+
+MarketCommand = (
+    PlaceOrder
+    | CancelOrder
+    | AmendOrder
+    | CancelAll
+    | Deposit
+    | Withdraw
+    | RegistryCommand
+    | OpenDay
+    | SetSession
+    | Halt
+    | Resume
+    | CloseDay
+    | EndOfDay
+)
+
+COMMAND_TYPES: tuple[type, ...] = (
+    PlaceOrder,
+    CancelOrder,
+    AmendOrder,
+    CancelAll,
+    Deposit,
+    Withdraw,
+    RegistryCommand,
+    OpenDay,
+    SetSession,
+    Halt,
+    Resume,
+    CloseDay,
+    EndOfDay,
+)

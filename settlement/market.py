@@ -1,0 +1,879 @@
+"""One market's whole state, changed by one command at a time (the sequencer's business logic).
+
+``Market.apply(command)`` runs the steps of DESIGN.md in order, synchronously and without I/O:
+validate everything first (so a refusal changes nothing), then settlement's hold, matching,
+settlement of every fill (delivery versus payment), and the registry. Reserve first, settle
+second: a buy holds price × quantity + fees of cash before it can trade, a sell holds its
+units, so settling a fill can never fail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import pickle
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from matching.commands import AmendOrder as EngineAmend
+from matching.commands import CancelAccountOrders, NewOrder, SetReferencePrice, SetTradingState
+from matching.commands import CancelOrder as EngineCancel
+from matching.engine import MatchingEngine
+from matching.events import (
+    CommandRejected,
+    Event,
+    OrderAmended,
+    OrderCancelled,
+    OrderReduced,
+    TradeExecuted,
+)
+from matching.instruments import Instrument, instrument_from_rules
+from matching.lifecycle import STATE_TRANSITIONS
+from matching.types import AccountId as EngineAccountId
+from matching.types import OrderId, OrderType, Side, Symbol, TradingState
+from registry_sim.model import FEES, AccountId, AccountKind, HoldingState, UnitCode
+from registry_sim.ops import Hold, OpenAccount, ReleaseHold
+from registry_sim.registry import Done, Registry
+from registry_sim.rules import BP, RuleSet, load_rules
+from settlement.cash import CNY, OUTSIDE, CashLedger, CashState
+from settlement.clearing import DayBook, account_statements, close_of_day
+from settlement.codes import SettlementCode
+from settlement.commands import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    CloseDay,
+    Deposit,
+    EndOfDay,
+    Halt,
+    MarketCommand,
+    OpenDay,
+    PlaceOrder,
+    RegistryCommand,
+    Resume,
+    SetSession,
+    Withdraw,
+)
+from settlement.outcome import Fill, LargeHolderReport, MarketPosting, Outcome
+
+BUY = Side.BUY
+MARKET = OrderType.MARKET
+AVAILABLE = HoldingState.AVAILABLE
+HELD = HoldingState.HELD
+CASH_AVAILABLE = CashState.AVAILABLE
+CASH_HELD = CashState.HELD
+TRADING_KINDS = frozenset({AccountKind.COVERED_ENTITY, AccountKind.PARTICIPANT})
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSpec:
+    """What a market is made of: a rule set with overrides and the listed instruments with
+    their first reference prices. Every instrument's symbol is the registry unit code it
+    trades (``CEA2025``, ``CCER:P001:2024``)."""
+
+    market_id: str
+    rules: str
+    instruments: tuple[tuple[str, int], ...]  # (symbol, first reference price in fen)
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+class _Booking:
+    """Settlement's side of an open order: what it holds and what it may still need."""
+
+    __slots__ = ("account_id", "held", "is_buy", "is_cea", "leaves_t", "limit_fen", "unit")
+
+    def __init__(
+        self,
+        account_id: AccountId,
+        unit: UnitCode,
+        is_buy: bool,
+        limit_fen: int,
+        leaves_t: int,
+        held: int,
+        is_cea: bool,
+    ) -> None:
+        self.account_id = account_id
+        self.unit = unit
+        self.is_buy = is_buy
+        self.limit_fen = limit_fen  # buys: the price the hold is computed at
+        self.leaves_t = leaves_t
+        self.held = held  # buys: fen; sells: tonnes
+        self.is_cea = is_cea
+
+
+def _refused(command: str, code: str, **details: Any) -> Outcome:
+    return Outcome(command, code=code, details=details)
+
+
+class Market:
+    """Books, cash, registry and the trading day of one market."""
+
+    def __init__(self, spec: MarketSpec, rules: RuleSet | None = None) -> None:
+        self.spec = spec
+        self.rules = rules or load_rules(spec.rules, spec.overrides)
+        self.instruments: dict[str, Instrument] = {
+            symbol: instrument_from_rules(symbol, self.rules.trading)
+            for symbol, _ in spec.instruments
+        }
+        self.engine = MatchingEngine(self.instruments.values(), dict(spec.instruments))
+        self.registry = Registry(self.rules)
+        self.cash = CashLedger()
+        s = self.rules.settlement
+        self._fee_bp_buy = s.fee_bp_buy
+        self._fee_bp_sell = s.fee_bp_sell
+        self._cea_units = [UnitCode(sym) for sym in self.instruments if sym.startswith("CEA")]
+        self.trading_day: dt.date | None = None
+        self.day_index = 0  # trading days opened so far: T+N counts in these
+        self.session = TradingState.CLOSED  # what the clock last set
+        self.day_closed = True
+        self.day_cleared = True
+        self._bookings: dict[int, _Booking] = {}
+        self._open_buy_t: dict[AccountId, int] = {}  # open buy quantity in CEA, per account
+        self._unit_locks: dict[tuple[AccountId, UnitCode], list[tuple[int, int]]] = {}
+        self._unit_locked_t: dict[tuple[AccountId, UnitCode], int] = {}
+        self._cash_locks: dict[AccountId, list[tuple[int, int]]] = {}
+        self._cash_locked_fen: dict[AccountId, int] = {}
+        self._client_orders: dict[tuple[AccountId, str], tuple[PlaceOrder, int]] = {}
+        self._limits: dict[AccountId, tuple[int, int]] = {}  # (position limit, report threshold)
+        self._reported: set[AccountId] = set()
+        self.day_book = DayBook()
+        self.next_order_id = 0
+        self.posting_seq = 0
+        self._outcome: Outcome = Outcome("none")
+        self._handlers: dict[type, Callable[[Any], Outcome]] = self._make_handlers()
+
+    def _make_handlers(self) -> dict[type, Callable[[Any], Outcome]]:
+        return {
+            PlaceOrder: self._place,
+            CancelOrder: self._cancel,
+            AmendOrder: self._amend,
+            CancelAll: self._cancel_all,
+            Deposit: self._deposit,
+            Withdraw: self._withdraw,
+            RegistryCommand: self._registry_command,
+            OpenDay: self._open_day,
+            SetSession: self._set_session,
+            Halt: self._halt,
+            Resume: self._resume,
+            CloseDay: self._close_day,
+            EndOfDay: self._end_of_day,
+        }
+
+    # ------------------------------------------------------------------ apply
+
+    def apply(self, command: MarketCommand) -> Outcome:
+        """Apply one command and return what it did; a refusal changes nothing."""
+        return self._handlers[type(command)](command)
+
+    # ------------------------------------------------------------------ postings
+
+    def _post_cash(
+        self,
+        ref: str,
+        amount_fen: int,
+        source: tuple[AccountId, CashState],
+        target: tuple[AccountId, CashState],
+    ) -> None:
+        self.cash.move(amount_fen, source, target)
+        self.posting_seq += 1
+        self._outcome.postings.append(
+            MarketPosting(self.posting_seq, ref, CNY, amount_fen, *source, *target)
+        )
+
+    def _post_units(
+        self,
+        ref: str,
+        unit: UnitCode,
+        qty_t: int,
+        source: tuple[AccountId, HoldingState],
+        target: tuple[AccountId, HoldingState],
+    ) -> None:
+        self.registry.ledger.move(unit, qty_t, source, target)
+        self.posting_seq += 1
+        self._outcome.postings.append(
+            MarketPosting(self.posting_seq, ref, unit, qty_t, *source, *target)
+        )
+
+    # ------------------------------------------------------------------ checks
+
+    def _trading_account(self, kind: str, account_id: AccountId) -> Outcome | None:
+        account = self.registry.account(account_id)
+        if account is None:
+            return _refused(kind, SettlementCode.UNKNOWN_ACCOUNT, account_id=account_id)
+        if account.kind not in TRADING_KINDS:
+            return _refused(
+                kind,
+                SettlementCode.NOT_A_TRADING_ACCOUNT,
+                account_id=account_id,
+                kind=account.kind.value,
+            )
+        return None
+
+    def _buy_need_fen(self, limit_fen: int, qty_t: int) -> int:
+        """Cash a buy holds: notional + fee. The fee is rounded down, so the holds of two parts
+        of an order never add up to more than the hold of the whole."""
+        notional = limit_fen * qty_t
+        return notional + notional * self._fee_bp_buy // BP
+
+    def sellable_t(self, account_id: AccountId, unit: UnitCode) -> int:
+        """Available units less those bought in the last T+N days."""
+        available = self.registry.ledger.balance(account_id, unit, AVAILABLE)
+        return max(0, available - self._unit_locked_t.get((account_id, unit), 0))
+
+    def withdrawable_fen(self, account_id: AccountId) -> int:
+        available = self.cash.balance(account_id, CASH_AVAILABLE)
+        return max(0, available - self._cash_locked_fen.get(account_id, 0))
+
+    def position_t(self, account_id: AccountId) -> int:
+        """Allowances held in every state, over the listed CEA vintages."""
+        balance = self.registry.ledger.balance
+        return sum(
+            balance(account_id, unit, state) for unit in self._cea_units for state in HoldingState
+        )
+
+    def limits_t(self, account_id: AccountId) -> tuple[int, int] | None:
+        """(position limit, reporting threshold) of an account, or None without limits."""
+        rules = self.rules.limits
+        if rules is None:
+            return None
+        cached = self._limits.get(account_id)
+        if cached is None:
+            extra = 0
+            account = self.registry.account(account_id)
+            if rules.add_allocation and account and account.kind is AccountKind.COVERED_ENTITY:
+                extra = max(0, self.registry.allocated_t(account_id))
+            cached = (rules.position_limit_t + extra, rules.report_threshold_t + extra)
+            self._limits[account_id] = cached
+        return cached
+
+    def _check_position(self, kind: str, account_id: AccountId, more_t: int) -> Outcome | None:
+        limits = self.limits_t(account_id)
+        if limits is None:
+            return None
+        position = self.position_t(account_id) + self._open_buy_t.get(account_id, 0)
+        if position + more_t > limits[0]:
+            return _refused(
+                kind,
+                SettlementCode.POSITION_LIMIT_EXCEEDED,
+                position_t=position,
+                requested_t=more_t,
+                limit_t=limits[0],
+            )
+        return None
+
+    def _check_funds(self, kind: str, account_id: AccountId, need_fen: int) -> Outcome | None:
+        available = self.cash.balance(account_id, CASH_AVAILABLE)
+        if available < need_fen:
+            return _refused(
+                kind,
+                SettlementCode.INSUFFICIENT_FUNDS,
+                required_fen=need_fen,
+                available_fen=available,
+            )
+        return None
+
+    def _check_units(
+        self, kind: str, account_id: AccountId, unit: UnitCode, qty_t: int
+    ) -> Outcome | None:
+        sellable = self.sellable_t(account_id, unit)
+        if sellable < qty_t:
+            return _refused(
+                kind,
+                SettlementCode.INSUFFICIENT_UNITS,
+                unit=unit,
+                requested_t=qty_t,
+                sellable_t=sellable,
+                available_t=self.registry.ledger.balance(account_id, unit, AVAILABLE),
+                locked_t=self._unit_locked_t.get((account_id, unit), 0),
+            )
+        return None
+
+    # ------------------------------------------------------------------ orders
+
+    def _place(self, cmd: PlaceOrder) -> Outcome:
+        kind = "place_order"
+        account_id = cmd.account_id
+        refusal = self._trading_account(kind, account_id)
+        if refusal is not None:
+            return refusal
+        client_id = cmd.client_order_id
+        if client_id is not None:
+            earlier = self._client_orders.get((account_id, client_id))
+            if earlier is not None:
+                first, order_id = earlier
+                if first._replace(ts_ns=cmd.ts_ns) != cmd:
+                    return _refused(
+                        kind,
+                        SettlementCode.CLIENT_ORDER_ID_CONFLICT,
+                        client_order_id=client_id,
+                        order_id=order_id,
+                    )
+                return Outcome(kind, order_id=order_id, repeated=True)
+        order_id = self.next_order_id + 1
+        new = NewOrder(
+            cmd.ts_ns,
+            OrderId(order_id),
+            EngineAccountId(account_id),
+            Symbol(cmd.symbol),
+            cmd.side,
+            cmd.order_type,
+            cmd.qty_t,
+            cmd.price_fen,
+            cmd.stp,
+        )
+        engine = self.engine
+        rejected = engine.validate_new(new)
+        if rejected is not None:
+            return _refused(kind, rejected[0].value, **rejected[1])
+        unit = UnitCode(cmd.symbol)
+        is_buy = cmd.side is BUY
+        is_cea = unit in self._cea_units
+        if is_buy:
+            limit = cmd.price_fen
+            if limit is None:  # a market buy may trade up to the band's upper edge
+                limit = engine.band(cmd.symbol)[1]
+            need = self._buy_need_fen(limit, cmd.qty_t)
+            refusal = self._check_funds(kind, account_id, need)
+            if refusal is None and is_cea:
+                refusal = self._check_position(kind, account_id, cmd.qty_t)
+        else:
+            limit = 0
+            need = cmd.qty_t
+            refusal = self._check_units(kind, account_id, unit, cmd.qty_t)
+        if refusal is not None:
+            return refusal
+
+        events = engine.apply(new)
+        assert type(events[0]) is not CommandRejected, events[0]
+        self.next_order_id = order_id
+        outcome = self._outcome = Outcome(kind, order_id=order_id, events=events)
+        ref = f"order:{order_id}"
+        if is_buy:
+            self._post_cash(ref, need, (account_id, CASH_AVAILABLE), (account_id, CASH_HELD))
+            if is_cea:
+                self._open_buy_t[account_id] = self._open_buy_t.get(account_id, 0) + cmd.qty_t
+        else:
+            self._post_units(ref, unit, need, (account_id, AVAILABLE), (account_id, HELD))
+        self._bookings[order_id] = _Booking(
+            account_id, unit, is_buy, limit, cmd.qty_t, need, is_cea
+        )
+        if client_id is not None:
+            self._client_orders[(account_id, client_id)] = (cmd, order_id)
+        self._settle_events(events, 1)
+        return outcome
+
+    def _cancel(self, cmd: CancelOrder) -> Outcome:
+        events = self.engine.apply(
+            EngineCancel(cmd.ts_ns, OrderId(cmd.order_id), EngineAccountId(cmd.account_id))
+        )
+        return self._after_engine("cancel_order", events, cmd.order_id)
+
+    def _amend(self, cmd: AmendOrder) -> Outcome:
+        kind = "amend_order"
+        booking = self._bookings.get(cmd.order_id)
+        view = self.engine.order(cmd.order_id)
+        if booking is not None and view is not None and booking.account_id == cmd.account_id:
+            # Validate what the amendment would add to the hold before the engine acts.
+            price = view.price_fen if cmd.price_fen is None else cmd.price_fen
+            leaves = view.leaves_t if cmd.qty_t is None else cmd.qty_t - view.filled_t
+            if price is not None and leaves > 0:
+                refusal: Outcome | None = None
+                if booking.is_buy:
+                    more = self._buy_need_fen(price, leaves) - booking.held
+                    if more > 0:
+                        refusal = self._check_funds(kind, booking.account_id, more)
+                    if refusal is None and booking.is_cea and leaves > booking.leaves_t:
+                        more_t = leaves - booking.leaves_t
+                        refusal = self._check_position(kind, booking.account_id, more_t)
+                elif leaves > booking.held:
+                    more_t = leaves - booking.held
+                    refusal = self._check_units(kind, booking.account_id, booking.unit, more_t)
+                if refusal is not None:
+                    return refusal
+        events = self.engine.apply(
+            EngineAmend(
+                cmd.ts_ns,
+                OrderId(cmd.order_id),
+                EngineAccountId(cmd.account_id),
+                cmd.price_fen,
+                cmd.qty_t,
+            )
+        )
+        return self._after_engine(kind, events, cmd.order_id)
+
+    def _cancel_all(self, cmd: CancelAll) -> Outcome:
+        kind = "cancel_all"
+        if cmd.symbol is not None and cmd.symbol not in self.instruments:
+            return _refused(kind, SettlementCode.UNKNOWN_INSTRUMENT, symbol=cmd.symbol)
+        events = self.engine.apply(
+            CancelAccountOrders(
+                cmd.ts_ns,
+                EngineAccountId(cmd.account_id),
+                None if cmd.symbol is None else Symbol(cmd.symbol),
+            )
+        )
+        return self._after_engine(kind, events, None)
+
+    def _after_engine(self, kind: str, events: list[Event], order_id: int | None) -> Outcome:
+        if events and type(events[0]) is CommandRejected:
+            rejected = events[0]
+            assert isinstance(rejected, CommandRejected)
+            return Outcome(
+                kind, code=rejected.code.value, details=dict(rejected.details), order_id=order_id
+            )
+        self._outcome = Outcome(kind, order_id=order_id, events=events)
+        self._settle_events(events, 0)
+        return self._outcome
+
+    # ------------------------------------------------------------------ settlement of events
+
+    def _settle_events(self, events: list[Event], start: int) -> None:
+        for i in range(start, len(events)):
+            event = events[i]
+            t = type(event)
+            if t is TradeExecuted:
+                assert isinstance(event, TradeExecuted)
+                self._settle_trade(event)
+            elif t is OrderCancelled:
+                assert isinstance(event, OrderCancelled)
+                self._release(event.order_id, event.qty_t, 0)
+            elif t is OrderReduced:
+                assert isinstance(event, OrderReduced)
+                self._release(event.order_id, event.qty_t, event.leaves_t)
+            elif t is OrderAmended:
+                assert isinstance(event, OrderAmended)
+                self._rehold(event)
+
+    def _settle_trade(self, trade: TradeExecuted) -> None:
+        """Delivery versus payment of one fill (券款对付): cash from the buyer's hold to the
+        seller, units from the seller's hold to the buyer, fees to the exchange."""
+        buy = self._bookings[trade.buy_order_id]
+        sell = self._bookings[trade.sell_order_id]
+        buyer, seller = buy.account_id, sell.account_id
+        qty = trade.qty_t
+        notional = trade.price_fen * qty
+        buy_fee = notional * self._fee_bp_buy // BP
+        sell_fee = notional * self._fee_bp_sell // BP
+        ref = f"trade:{trade.trade_id}"
+        self._post_cash(ref, notional, (buyer, CASH_HELD), (seller, CASH_AVAILABLE))
+        if buy_fee:
+            self._post_cash(ref, buy_fee, (buyer, CASH_HELD), (FEES, CASH_AVAILABLE))
+        if sell_fee:
+            self._post_cash(ref, sell_fee, (seller, CASH_AVAILABLE), (FEES, CASH_AVAILABLE))
+        self._post_units(ref, buy.unit, qty, (seller, HELD), (buyer, AVAILABLE))
+        buy.held -= notional + buy_fee
+        sell.held -= qty
+        if buy.is_cea:
+            self._open_buy_t[buyer] -= qty
+        self._lock_units(buyer, buy.unit, qty)
+        self._lock_cash(seller, notional - sell_fee)
+        self._settle_leaves(trade.buy_order_id, buy, trade.buy_leaves_t)
+        self._settle_leaves(trade.sell_order_id, sell, trade.sell_leaves_t)
+        self.day_book.record_trade(trade, buyer, seller, buy_fee, sell_fee)
+        self._outcome.fills.append(Fill(trade, buy_fee, sell_fee))
+        if buy.is_cea:
+            self._check_report(buyer)
+
+    def _settle_leaves(self, order_id: int, booking: _Booking, leaves_t: int) -> None:
+        """After a fill: release what the rest of the order no longer needs."""
+        booking.leaves_t = leaves_t
+        if booking.is_buy:
+            excess = booking.held - self._buy_need_fen(booking.limit_fen, leaves_t)
+            assert excess >= 0, f"order {order_id} holds {booking.held} fen, too little"
+            if excess:
+                self._release_cash(order_id, booking, excess)
+        if not leaves_t:
+            assert booking.held == 0, f"order {order_id} finished holding {booking.held}"
+            del self._bookings[order_id]
+
+    def _release_cash(self, order_id: int, booking: _Booking, amount_fen: int) -> None:
+        booking.held -= amount_fen
+        account = booking.account_id
+        self._post_cash(
+            f"order:{order_id}", amount_fen, (account, CASH_HELD), (account, CASH_AVAILABLE)
+        )
+
+    def _release(self, order_id: int, qty_t: int, leaves_t: int) -> None:
+        """Quantity left an order without trading (cancel, expiry, STP, reduction)."""
+        booking = self._bookings[order_id]
+        if booking.is_buy:
+            if booking.is_cea:
+                self._open_buy_t[booking.account_id] -= qty_t
+        else:
+            account = booking.account_id
+            booking.held -= qty_t
+            self._post_units(
+                f"order:{order_id}", booking.unit, qty_t, (account, HELD), (account, AVAILABLE)
+            )
+        self._settle_leaves(order_id, booking, leaves_t)
+
+    def _rehold(self, event: OrderAmended) -> None:
+        """An amendment's new price or quantity: hold more (validated before) or release."""
+        booking = self._bookings[event.order_id]
+        account = booking.account_id
+        ref = f"order:{event.order_id}"
+        if booking.is_buy:
+            if booking.is_cea:
+                self._open_buy_t[account] += event.leaves_t - booking.leaves_t
+            booking.limit_fen = event.price_fen
+            more = self._buy_need_fen(event.price_fen, event.leaves_t) - booking.held
+            if more > 0:
+                booking.held += more
+                self._post_cash(ref, more, (account, CASH_AVAILABLE), (account, CASH_HELD))
+            elif more < 0:
+                self._release_cash(event.order_id, booking, -more)
+        else:
+            more = event.leaves_t - booking.held
+            if more > 0:
+                booking.held += more
+                self._post_units(ref, booking.unit, more, (account, AVAILABLE), (account, HELD))
+            elif more < 0:
+                booking.held += more
+                self._post_units(ref, booking.unit, -more, (account, HELD), (account, AVAILABLE))
+        booking.leaves_t = event.leaves_t
+        if not booking.leaves_t:
+            assert booking.held == 0
+            del self._bookings[event.order_id]
+
+    def _lock_units(self, account: AccountId, unit: UnitCode, qty_t: int) -> None:
+        days = self.rules.settlement.units_sellable_after_days
+        if days:
+            key = (account, unit)
+            self._unit_locks.setdefault(key, []).append((self.day_index + days, qty_t))
+            self._unit_locked_t[key] = self._unit_locked_t.get(key, 0) + qty_t
+
+    def _lock_cash(self, account: AccountId, amount_fen: int) -> None:
+        days = self.rules.settlement.cash_withdrawable_after_days
+        if days and amount_fen:
+            self._cash_locks.setdefault(account, []).append((self.day_index + days, amount_fen))
+            self._cash_locked_fen[account] = self._cash_locked_fen.get(account, 0) + amount_fen
+
+    def _check_report(self, account: AccountId) -> None:
+        limits = self.limits_t(account)
+        if limits is None or account in self._reported:
+            return
+        position = self.position_t(account)
+        if position > limits[1]:
+            self._reported.add(account)
+            self._outcome.reports.append(LargeHolderReport(account, position, limits[1]))
+
+    # ------------------------------------------------------------------ cash
+
+    def _deposit(self, cmd: Deposit) -> Outcome:
+        kind = "deposit"
+        refusal = self._trading_account(kind, cmd.account_id)
+        if refusal is not None:
+            return refusal
+        if cmd.amount_fen < 1:
+            return _refused(kind, SettlementCode.INVALID_AMOUNT, amount_fen=cmd.amount_fen)
+        outcome = self._outcome = Outcome(kind)
+        target = (cmd.account_id, CASH_AVAILABLE)
+        self._post_cash(f"deposit:{cmd.ref}", cmd.amount_fen, (OUTSIDE, CASH_AVAILABLE), target)
+        return outcome
+
+    def _withdraw(self, cmd: Withdraw) -> Outcome:
+        kind = "withdraw"
+        refusal = self._trading_account(kind, cmd.account_id)
+        if refusal is not None:
+            return refusal
+        if cmd.amount_fen < 1:
+            return _refused(kind, SettlementCode.INVALID_AMOUNT, amount_fen=cmd.amount_fen)
+        withdrawable = self.withdrawable_fen(cmd.account_id)
+        if cmd.amount_fen > withdrawable:
+            return _refused(
+                kind,
+                SettlementCode.INSUFFICIENT_WITHDRAWABLE,
+                requested_fen=cmd.amount_fen,
+                withdrawable_fen=withdrawable,
+                available_fen=self.cash.balance(cmd.account_id, CASH_AVAILABLE),
+                locked_fen=self._cash_locked_fen.get(cmd.account_id, 0),
+            )
+        outcome = self._outcome = Outcome(kind)
+        source = (cmd.account_id, CASH_AVAILABLE)
+        self._post_cash(f"withdraw:{cmd.ref}", cmd.amount_fen, source, (OUTSIDE, CASH_AVAILABLE))
+        return outcome
+
+    # ------------------------------------------------------------------ registry
+
+    def _registry_command(self, cmd: RegistryCommand) -> Outcome:
+        kind = "registry"
+        op = cmd.op
+        if isinstance(op, Hold | ReleaseHold):  # holds belong to orders (settlement)
+            return _refused(kind, SettlementCode.OPERATION_NOT_ALLOWED, operation=type(op).__name__)
+        if isinstance(op, OpenAccount):
+            account = op.account
+            if account.kind not in TRADING_KINDS:
+                return _refused(kind, SettlementCode.NOT_A_TRADING_ACCOUNT, kind=account.kind.value)
+            if account.kind is AccountKind.COVERED_ENTITY and not account.province:
+                return _refused(
+                    kind, SettlementCode.PROVINCE_REQUIRED, account_id=account.account_id
+                )
+        repeated = self.registry.knows(op.op_id)
+        result = self.registry.apply(op)
+        if not isinstance(result, Done):
+            return Outcome(kind, code=result.code.value, details=dict(result.details))
+        outcome = self._outcome = Outcome(kind, repeated=repeated, details=dict(result.details))
+        if not repeated:
+            self._limits.clear()  # allocation may have changed
+            for p in result.postings:
+                self.posting_seq += 1
+                outcome.postings.append(
+                    MarketPosting(
+                        self.posting_seq,
+                        f"op:{p.op_id}",
+                        p.unit,
+                        p.qty_t,
+                        p.from_account,
+                        p.from_state,
+                        p.to_account,
+                        p.to_state,
+                    )
+                )
+        return outcome
+
+    # ------------------------------------------------------------------ the trading day
+
+    def _set_states(
+        self, kind: str, ts_ns: int, symbols: list[str], state: TradingState, cancel: bool = False
+    ) -> Outcome:
+        """Move every instrument in ``symbols`` to ``state``, having checked all first."""
+        for symbol in symbols:
+            current = self.engine.book_info(symbol).state
+            if state not in STATE_TRANSITIONS[current]:
+                return _refused(
+                    kind,
+                    SettlementCode.INVALID_CLOCK_STEP,
+                    symbol=symbol,
+                    state=current.value,
+                    to=state.value,
+                )
+        outcome = self._outcome = Outcome(kind)
+        for symbol in symbols:
+            events = self.engine.apply(SetTradingState(ts_ns, Symbol(symbol), state, cancel))
+            assert type(events[0]) is not CommandRejected, events[0]
+            outcome.events.extend(events)
+            self._settle_events(events, 0)
+        return outcome
+
+    def _open_day(self, cmd: OpenDay) -> Outcome:
+        kind = "open_day"
+        if not self.day_cleared:
+            return _refused(kind, SettlementCode.DAY_NOT_CLOSED, trading_day=str(self.trading_day))
+        if self.trading_day is not None and cmd.trading_day <= self.trading_day:
+            return _refused(
+                kind,
+                SettlementCode.DAY_NOT_AFTER_PREVIOUS,
+                trading_day=cmd.trading_day.isoformat(),
+                previous=self.trading_day.isoformat(),
+            )
+        outcome = self._set_states(kind, cmd.ts_ns, list(self.instruments), TradingState.PRE_OPEN)
+        self.trading_day = cmd.trading_day
+        self.day_index += 1
+        self.session = TradingState.PRE_OPEN
+        self.day_closed = self.day_cleared = False
+        self._client_orders.clear()
+        self._reported.clear()
+        self.day_book = DayBook()
+        self._unlock()
+        return outcome
+
+    def _unlock(self) -> None:
+        """Release units and cash whose T+N has come."""
+        today = self.day_index
+        for key, locks in list(self._unit_locks.items()):
+            kept = [(day, qty) for day, qty in locks if day > today]
+            if kept:
+                self._unit_locks[key] = kept
+                self._unit_locked_t[key] = sum(qty for _, qty in kept)
+            else:
+                del self._unit_locks[key]
+                del self._unit_locked_t[key]
+        for account, cash_locks in list(self._cash_locks.items()):
+            kept = [(day, fen) for day, fen in cash_locks if day > today]
+            if kept:
+                self._cash_locks[account] = kept
+                self._cash_locked_fen[account] = sum(fen for _, fen in kept)
+            else:
+                del self._cash_locks[account]
+                del self._cash_locked_fen[account]
+
+    def _day_open(self, kind: str) -> Outcome | None:
+        if self.trading_day is None or self.day_closed:
+            return _refused(kind, SettlementCode.NO_TRADING_DAY)
+        return None
+
+    def _set_session(self, cmd: SetSession) -> Outcome:
+        kind = "set_session"
+        refusal = self._day_open(kind)
+        if refusal is not None:
+            return refusal
+        if cmd.state not in (TradingState.CONTINUOUS, TradingState.BREAK):
+            return _refused(kind, SettlementCode.INVALID_CLOCK_STEP, to=cmd.state.value)
+        symbols = [
+            s
+            for s in self.instruments
+            if self.engine.book_info(s).state not in (TradingState.HALTED, cmd.state)
+        ]
+        outcome = self._set_states(kind, cmd.ts_ns, symbols, cmd.state)
+        if outcome.ok:
+            self.session = cmd.state
+        return outcome
+
+    def _symbols(self, kind: str, symbol: str | None) -> list[str] | Outcome:
+        if symbol is None:
+            return list(self.instruments)
+        if symbol not in self.instruments:
+            return _refused(kind, SettlementCode.UNKNOWN_INSTRUMENT, symbol=symbol)
+        return [symbol]
+
+    def _halt(self, cmd: Halt) -> Outcome:
+        kind = "halt"
+        refusal = self._day_open(kind)
+        if refusal is not None:
+            return refusal
+        symbols = self._symbols(kind, cmd.symbol)
+        if isinstance(symbols, Outcome):
+            return symbols
+        halted = TradingState.HALTED
+        todo = [s for s in symbols if self.engine.book_info(s).state is not halted]
+        return self._set_states(kind, cmd.ts_ns, todo, halted, cmd.cancel_resting)
+
+    def _resume(self, cmd: Resume) -> Outcome:
+        kind = "resume"
+        refusal = self._day_open(kind)
+        if refusal is not None:
+            return refusal
+        symbols = self._symbols(kind, cmd.symbol)
+        if isinstance(symbols, Outcome):
+            return symbols
+        if self.session not in (TradingState.CONTINUOUS, TradingState.BREAK):
+            # Halted before the first session: resume once the session has opened.
+            return _refused(
+                kind, SettlementCode.INVALID_CLOCK_STEP, session=self.session.value, to="resume"
+            )
+        halted = TradingState.HALTED
+        todo = [s for s in symbols if self.engine.book_info(s).state is halted]
+        return self._set_states(kind, cmd.ts_ns, todo, self.session)
+
+    def _close_day(self, cmd: CloseDay) -> Outcome:
+        kind = "close_day"
+        refusal = self._day_open(kind)
+        if refusal is not None:
+            return refusal
+        closed = TradingState.CLOSED
+        todo = [s for s in self.instruments if self.engine.book_info(s).state is not closed]
+        outcome = self._set_states(kind, cmd.ts_ns, todo, closed)
+        self.day_closed = True
+        self.session = closed
+        return outcome
+
+    def _end_of_day(self, cmd: EndOfDay) -> Outcome:
+        """Day-end clearing (日终清算): the close, tomorrow's reference and band, statements."""
+        kind = "end_of_day"
+        if self.trading_day is None or not self.day_closed or self.day_cleared:
+            return _refused(kind, SettlementCode.NO_TRADING_DAY)
+        assert not self._bookings, f"{len(self._bookings)} orders still hold after the close"
+        outcome = self._outcome = Outcome(kind)
+        settlement = self.rules.settlement
+        for symbol in self.instruments:
+            info = self.engine.book_info(symbol)
+            close = close_of_day(
+                symbol,
+                self.day_book.symbol_day(symbol),
+                info.reference_price_fen,
+                self.instruments[symbol].tick_fen,
+                settlement.close_method,
+                settlement.close_min_volume_t,
+            )
+            outcome.closes.append(close)
+            events = self.engine.apply(
+                SetReferencePrice(cmd.ts_ns, Symbol(symbol), close.close_fen)
+            )
+            assert type(events[0]) is not CommandRejected, events[0]
+            outcome.events.extend(events)
+        outcome.statements.extend(
+            account_statements(
+                self.trading_day,
+                self.registry,
+                self.cash,
+                self.day_book,
+                self._cash_locked_fen,
+                TRADING_KINDS,
+            )
+        )
+        self.engine.prune_finished()
+        self.day_cleared = True
+        return outcome
+
+    # ------------------------------------------------------------------ state
+
+    def state_hash(self) -> str:
+        """A digest of everything that decides what the market does next."""
+        digest = hashlib.sha256()
+        for label, value in self._hashed_parts():
+            digest.update(f"{label}={value!r}\n".encode())
+        return digest.hexdigest()
+
+    def _hashed_parts(self) -> list[tuple[str, object]]:
+        bookings = sorted(
+            (oid, b.account_id, b.unit, b.is_buy, b.limit_fen, b.leaves_t, b.held)
+            for oid, b in self._bookings.items()
+        )
+        return [
+            ("engine", self.engine.state_hash()),
+            ("registry", self.registry.state_hash()),
+            ("cash", sorted(self.cash.balances().items())),
+            ("bookings", bookings),
+            ("open_buy", sorted((a, t) for a, t in self._open_buy_t.items() if t)),
+            ("unit_locks", sorted(self._unit_locks.items())),
+            ("cash_locks", sorted(self._cash_locks.items())),
+            ("client_orders", sorted((k, v[1]) for k, v in self._client_orders.items())),
+            ("day", (self.trading_day, self.day_index, self.session, self.day_closed)),
+            ("cleared", self.day_cleared),
+            ("counters", (self.next_order_id, self.posting_seq)),
+            ("day_book", self.day_book.digest()),
+            ("reported", sorted(self._reported)),
+        ]
+
+    def balances(self) -> dict[tuple[str, str, str], int]:
+        """Every non-zero balance as (account, asset, state) -> amount: cash under ``CNY``,
+        units under their unit code. What the journal's balance projection must equal."""
+        out: dict[tuple[str, str, str], int] = {}
+        for (account, state), fen in self.cash.balances().items():
+            out[(account, CNY, state.value)] = fen
+        for (account, unit, hstate), qty in self.registry.ledger.balances().items():
+            out[(account, unit, hstate.value)] = qty
+        return out
+
+    def balance(self, account: str, asset: str, state: str) -> int:
+        if asset == CNY:
+            return self.cash.balance(AccountId(account), CashState(state))
+        return self.registry.ledger.balance(
+            AccountId(account), UnitCode(asset), HoldingState(state)
+        )
+
+    def snapshot(self) -> bytes:
+        """The whole market as bytes, at day end only (no order rests, the day is cleared)."""
+        if not self.day_cleared or self._bookings:
+            raise ValueError("a market is snapshotted after day-end clearing only")
+        state = dict(self.__dict__)
+        del state["_handlers"]
+        del state["_outcome"]
+        state["engine"] = self.engine.export_state()
+        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def restore(cls, data: bytes) -> Market:
+        """The market ``snapshot`` gave ``data`` for (written by this process's own code:
+        snapshots are never read from an untrusted source)."""
+        state = pickle.loads(data)
+        market = cls.__new__(cls)
+        engine_state = state.pop("engine")
+        market.__dict__.update(state)
+        spec: MarketSpec = state["spec"]
+        market.engine = MatchingEngine(market.instruments.values(), dict(spec.instruments))
+        market.engine.restore_state(engine_state)
+        market._outcome = Outcome("none")
+        market._handlers = market._make_handlers()
+        return market
