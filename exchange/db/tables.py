@@ -7,11 +7,20 @@ what the postings add up to). Every row carries its ``market_id``. Constraints g
 never happen: a negative holding outside the issuance account, a posting or an operation id
 recorded twice, a movement of zero or fewer tonnes.
 
+The ``market_*`` tables are the market runtime's journal and what it projects from it (orders,
+order updates, trades, double-entry postings of cash and units, balances, statements, snapshots),
+written in batches by ``exchange.db.journal_store``. They have no foreign keys, to each other or
+to the registry tables: they are appended to by COPY, one transaction per batch, and the runtime
+has checked every row already; the constraints left are the cheap last guards (ids and seqs
+stored once, positive quantities, no negative balance outside the system sources).
+
 The Alembic migrations under ``exchange/db/migrations`` create these tables; change both together
 (``tests/integration`` checks that they agree).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +32,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -47,7 +57,11 @@ ID = 128  # length of ids: market, account, project, unit code, operation
 
 
 def _one_of(column: str, values: type[AccountKind | HoldingState | UnitKind]) -> str:
-    listed = ", ".join(f"'{v.value}'" for v in values)
+    return _in_list(column, [v.value for v in values])
+
+
+def _in_list(column: str, values: Iterable[str]) -> str:
+    listed = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({listed})"
 
 
@@ -281,4 +295,145 @@ cancellations = Table(
     ForeignKeyConstraint(["market_id", "unit"], ["unit_types.market_id", "unit_types.code"]),
     UniqueConstraint("market_id", "seq"),
     CheckConstraint("qty_t > 0", name="qty_positive"),
+)
+
+
+# ---------------------------------------------------------------------- the market journal
+#
+# Written by ``exchange.db.journal_store`` in batches, one transaction per batch. The runtime's
+# state is the journal (``market_journal``) replayed; the other tables are what it wrote along
+# the way so that orders, trades, postings, balances, statements and snapshots can be queried
+# without a replay. Nothing here refers to the registry tables above: a market's registry lives
+# in its journal. Every table's column order is the order of the row tuples the writer takes.
+
+CASH_SOURCE = "SYS:CASH"  # where the cash paid into the market comes from
+SYSTEM_SOURCES = (ISSUANCE, CASH_SOURCE)  # sources of units and cash: their balances go negative
+
+
+market_journal = Table(
+    "market_journal",
+    metadata,
+    _market(),
+    Column("seq", BigInteger, nullable=False),  # 1, 2, ... per market, no gaps
+    Column("ts_ns", BigInteger, nullable=False),  # the market clock
+    Column("kind", String(32), nullable=False),
+    Column("account_id", String(ID), nullable=True),
+    Column("body", Text, nullable=False),  # JSON, as the runtime wrote it
+    PrimaryKeyConstraint("market_id", "seq"),
+)
+
+market_orders = Table(
+    "market_orders",
+    metadata,
+    _market(),
+    Column("order_id", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),  # the journal seq of the command that placed it
+    Column("trading_day", String(10), nullable=False),  # YYYY-MM-DD
+    Column("account_id", String(ID), nullable=False),
+    Column("client_order_id", String(64), nullable=True),
+    Column("symbol", String(ID), nullable=False),
+    Column("side", String(8), nullable=False),
+    Column("order_type", String(8), nullable=False),
+    Column("price_fen", BigInteger, nullable=True),  # none for a market order
+    Column("qty_t", BigInteger, nullable=False),
+    Column("stp", String(16), nullable=False),
+    PrimaryKeyConstraint("market_id", "order_id"),
+    UniqueConstraint(  # a client order id names one order per account and trading day
+        "market_id",
+        "account_id",
+        "client_order_id",
+        "trading_day",
+        name="uq_market_orders_client_order_id_per_day",  # the default is over 63 characters
+    ),
+    CheckConstraint("qty_t > 0", name="qty_positive"),
+)
+
+market_order_updates = Table(
+    "market_order_updates",
+    metadata,
+    _market(),
+    Column("event_seq", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),  # journal seq
+    Column("order_id", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),  # cancelled, reduced, amended
+    Column("qty_t", BigInteger, nullable=False),
+    Column("leaves_t", BigInteger, nullable=False),
+    Column("price_fen", BigInteger, nullable=True),
+    Column("reason", String(32), nullable=True),
+    PrimaryKeyConstraint("market_id", "event_seq"),
+)
+
+market_trades = Table(
+    "market_trades",
+    metadata,
+    _market(),
+    Column("trade_id", BigInteger, nullable=False),
+    Column("event_seq", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),  # journal seq
+    Column("ts_ns", BigInteger, nullable=False),
+    Column("symbol", String(ID), nullable=False),
+    Column("price_fen", BigInteger, nullable=False),
+    Column("qty_t", BigInteger, nullable=False),
+    Column("aggressor", String(8), nullable=False),
+    Column("buy_order_id", BigInteger, nullable=False),
+    Column("sell_order_id", BigInteger, nullable=False),
+    Column("buy_account_id", String(ID), nullable=False),
+    Column("sell_account_id", String(ID), nullable=False),
+    Column("buy_fee_fen", BigInteger, nullable=False),
+    Column("sell_fee_fen", BigInteger, nullable=False),
+    PrimaryKeyConstraint("market_id", "trade_id"),
+    CheckConstraint("price_fen > 0 AND qty_t > 0", name="price_qty_positive"),
+)
+
+market_postings = Table(
+    "market_postings",
+    metadata,
+    _market(),
+    Column("posting_id", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),  # journal seq
+    Column("asset", String(ID), nullable=False),  # CNY (in fen) or a unit code (in tonnes)
+    Column("amount", BigInteger, nullable=False),
+    Column("from_account", String(ID), nullable=False),
+    Column("from_state", String(16), nullable=False),
+    Column("to_account", String(ID), nullable=False),
+    Column("to_state", String(16), nullable=False),
+    Column("ref", String(ID), nullable=False),
+    PrimaryKeyConstraint("market_id", "posting_id"),
+    CheckConstraint("amount > 0", name="amount_positive"),
+)
+
+market_balances = Table(
+    "market_balances",
+    metadata,
+    _market(),
+    Column("account_id", String(ID), nullable=False),
+    Column("asset", String(ID), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("amount", BigInteger, nullable=False),  # what the postings add up to, now
+    PrimaryKeyConstraint("market_id", "account_id", "asset", "state"),
+    CheckConstraint(
+        f"amount >= 0 OR {_in_list('account_id', SYSTEM_SOURCES)}",
+        name="amount_not_negative",
+    ),
+)
+
+market_statements = Table(
+    "market_statements",
+    metadata,
+    _market(),
+    Column("trading_day", String(10), nullable=False),
+    Column("account_id", String(ID), nullable=False),
+    Column("body", Text, nullable=False),  # JSON
+    PrimaryKeyConstraint("market_id", "trading_day", "account_id"),
+)
+
+market_snapshots = Table(
+    "market_snapshots",
+    metadata,
+    _market(),
+    Column("seq", BigInteger, nullable=False),  # the journal seq the snapshot was taken after
+    Column("trading_day", String(10), nullable=False),
+    Column("state_hash", String(64), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("market_id", "seq"),
 )
