@@ -139,6 +139,7 @@ class Market:
         self._reported: set[AccountId] = set()
         self.day_book = DayBook()
         self.next_order_id = 0
+        self.last_trade_id = 0
         self.posting_seq = 0
         self._outcome: Outcome = Outcome("none")
         self._handlers: dict[type, Callable[[Any], Outcome]] = self._make_handlers()
@@ -470,6 +471,7 @@ class Market:
         self._lock_cash(seller, notional - sell_fee)
         self._settle_leaves(trade.buy_order_id, buy, trade.buy_leaves_t)
         self._settle_leaves(trade.sell_order_id, sell, trade.sell_leaves_t)
+        self.last_trade_id = trade.trade_id
         self.day_book.record_trade(trade, buyer, seller, buy_fee, sell_fee)
         self._outcome.fills.append(Fill(trade, buy_fee, sell_fee))
         if buy.is_cea:
@@ -831,7 +833,7 @@ class Market:
             ("client_orders", sorted((k, v[1]) for k, v in self._client_orders.items())),
             ("day", (self.trading_day, self.day_index, self.session, self.day_closed)),
             ("cleared", self.day_cleared),
-            ("counters", (self.next_order_id, self.posting_seq)),
+            ("counters", (self.next_order_id, self.last_trade_id, self.posting_seq)),
             ("day_book", self.day_book.digest()),
             ("reported", sorted(self._reported)),
         ]

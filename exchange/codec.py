@@ -1,0 +1,156 @@
+"""The journal's encoding of market commands: one row per command with its kind, its account
+and a compact JSON body, and back. Replay decodes exactly what the sequencer applied, so every
+field, enum and date must come back equal (``tests/exchange/test_codec.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from exchange.db.registry_store import decode as decode_value
+from exchange.db.registry_store import encode as encode_value
+from matching.types import OrderType, Side, StpMode, TradingState
+from registry_sim.model import AccountId
+from registry_sim.ops import Op
+from settlement.commands import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    CloseDay,
+    Deposit,
+    EndOfDay,
+    Halt,
+    MarketCommand,
+    OpenDay,
+    PlaceOrder,
+    RegistryCommand,
+    Resume,
+    SetSession,
+    Withdraw,
+)
+from settlement.market import MarketSpec
+
+CREATE_MARKET = "create_market"
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class CodecError(ValueError):
+    """A journal row that carbonx did not write (or a newer version wrote)."""
+
+
+def encode_spec(spec: MarketSpec) -> str:
+    return _dumps(
+        {
+            "market_id": spec.market_id,
+            "rules": spec.rules,
+            "instruments": [list(i) for i in spec.instruments],
+            "overrides": encode_value(dict(spec.overrides)),
+        }
+    )
+
+
+def decode_spec(body: str) -> MarketSpec:
+    data = json.loads(body)
+    overrides = decode_value(data["overrides"])
+    return MarketSpec(
+        data["market_id"],
+        data["rules"],
+        tuple((str(s), int(p)) for s, p in data["instruments"]),
+        overrides,
+    )
+
+
+def encode(command: MarketCommand) -> tuple[str, str | None, str]:
+    """(kind, account id or None, JSON body) of a command; ``ts_ns`` is a column of its own."""
+    t = type(command)
+    if t is PlaceOrder:
+        c: Any = command
+        body = [c.symbol, c.side.value, c.order_type.value, c.qty_t, c.price_fen, c.stp.value]
+        if c.client_order_id is not None:
+            body.append(c.client_order_id)
+        return "place_order", c.account_id, _dumps(body)
+    if t is CancelOrder:
+        c = command
+        return "cancel_order", c.account_id, _dumps([c.order_id])
+    if t is AmendOrder:
+        c = command
+        return "amend_order", c.account_id, _dumps([c.order_id, c.price_fen, c.qty_t])
+    if t is CancelAll:
+        c = command
+        return "cancel_all", c.account_id, _dumps([c.symbol])
+    if t is Deposit or t is Withdraw:
+        c = command
+        kind = "deposit" if t is Deposit else "withdraw"
+        return kind, c.account_id, _dumps([c.amount_fen, c.ref])
+    if t is RegistryCommand:
+        op: Op = command.op  # type: ignore[union-attr]
+        return "registry", getattr(op, "account_id", None), _dumps(encode_value(op))
+    if t is OpenDay:
+        return "open_day", None, _dumps([command.trading_day.isoformat()])  # type: ignore[union-attr]
+    if t is SetSession:
+        return "set_session", None, _dumps([command.state.value])  # type: ignore[union-attr]
+    if t is Halt:
+        c = command
+        return "halt", None, _dumps([c.symbol, c.cancel_resting])
+    if t is Resume:
+        return "resume", None, _dumps([command.symbol])  # type: ignore[union-attr]
+    if t is CloseDay:
+        return "close_day", None, "[]"
+    if t is EndOfDay:
+        return "end_of_day", None, "[]"
+    raise TypeError(f"not a market command: {command!r}")
+
+
+def _place(ts: int, account: str | None, b: list[Any]) -> PlaceOrder:
+    client = b[6] if len(b) > 6 else None
+    return PlaceOrder(
+        ts,
+        AccountId(_account(account)),
+        b[0],
+        Side(b[1]),
+        OrderType(b[2]),
+        b[3],
+        b[4],
+        StpMode(b[5]),
+        client,
+    )
+
+
+def _account(account: str | None) -> str:
+    if account is None:
+        raise CodecError("an account command without its account")
+    return account
+
+
+def _registry(ts: int, _account: str | None, body: Any) -> RegistryCommand:
+    return RegistryCommand(ts, decode_value(body))
+
+
+_DECODERS: dict[str, Callable[[int, str | None, Any], MarketCommand]] = {
+    "place_order": _place,
+    "cancel_order": lambda ts, a, b: CancelOrder(ts, AccountId(_account(a)), b[0]),
+    "amend_order": lambda ts, a, b: AmendOrder(ts, AccountId(_account(a)), b[0], b[1], b[2]),
+    "cancel_all": lambda ts, a, b: CancelAll(ts, AccountId(_account(a)), b[0]),
+    "deposit": lambda ts, a, b: Deposit(ts, AccountId(_account(a)), b[0], b[1]),
+    "withdraw": lambda ts, a, b: Withdraw(ts, AccountId(_account(a)), b[0], b[1]),
+    "registry": _registry,
+    "open_day": lambda ts, a, b: OpenDay(ts, dt.date.fromisoformat(b[0])),
+    "set_session": lambda ts, a, b: SetSession(ts, TradingState(b[0])),
+    "halt": lambda ts, a, b: Halt(ts, b[0], b[1]),
+    "resume": lambda ts, a, b: Resume(ts, b[0]),
+    "close_day": lambda ts, a, b: CloseDay(ts),
+    "end_of_day": lambda ts, a, b: EndOfDay(ts),
+}
+
+
+def decode(kind: str, ts_ns: int, account_id: str | None, body: str) -> MarketCommand:
+    decoder = _DECODERS.get(kind)
+    if decoder is None:
+        raise CodecError(f"unknown command kind {kind!r}")
+    try:
+        return decoder(ts_ns, account_id, json.loads(body))
+    except (ValueError, LookupError, TypeError) as error:
+        raise CodecError(f"journal row of kind {kind!r} cannot be read: {error}") from error

@@ -1,0 +1,508 @@
+"""The market runtime: one sequencer per market, a group-committing journal writer, recovery.
+
+The sequencer is an asyncio task that takes commands in arrival order, stamps each with the
+market clock and a journal sequence number, and applies it to the pure ``settlement.Market``
+(hold → match → settle → registry). The rows it produces (the command for the journal, and the
+orders, trades, postings, balances, statements and day-end snapshot it caused) collect in the
+open batch. The writer task commits whatever has collected whenever the previous commit is done
+(group commit), and only then resolves the callers' futures and tells the listeners (market
+data): durable before acknowledged. The database is never on the matching path.
+
+Recovery loads the latest day-end snapshot, replays the journal after it, and compares the
+rebuilt state with the stored projections; if they differ the market does not open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from exchange import codec
+from exchange.clock import ClockAction, ClockEvent, MarketClock, events_after, run_schedule
+from exchange.db.journal_store import (
+    Batch,
+    JournalWriter,
+    iter_journal,
+    latest_snapshot,
+    open_writer,
+    projection_summary,
+)
+from exchange.tuning import tune_gc_for_sequencer
+from matching.events import OrderAmended, OrderCancelled, OrderReduced
+from matching.types import TradingState
+from settlement.commands import (
+    CloseDay,
+    EndOfDay,
+    MarketCommand,
+    OpenDay,
+    PlaceOrder,
+    SetSession,
+)
+from settlement.market import Market, MarketSpec
+from settlement.outcome import Outcome
+
+log = logging.getLogger("carbonx.runtime")
+
+MAX_BATCH_COMMANDS = 5_000  # the sequencer waits for the writer beyond this (backpressure)
+SLICE_COMMANDS = 500  # commands applied between two yields to the event loop
+
+
+class Ack(NamedTuple):
+    """A command's durable result: its journal sequence number and what it did."""
+
+    seq: int
+    command: MarketCommand
+    outcome: Outcome
+
+
+Listener = Callable[[Sequence[Ack]], None]
+
+
+class RecoveryError(RuntimeError):
+    """The journal and the projections disagree: the market must not open."""
+
+
+class MarketStoppedError(RuntimeError):
+    """The market is not running (stopped, or broken by a failed commit or a bug)."""
+
+
+@dataclass(slots=True)
+class RuntimeStats:
+    commands: int = 0
+    commits: int = 0
+    committed_commands: int = 0
+    commit_seconds_total: float = 0.0
+    commit_seconds_max: float = 0.0
+    recent_commit_ms: deque[float] = field(default_factory=lambda: deque(maxlen=1024))
+
+
+class MarketRuntime:
+    """The running market: submit commands, get durable acknowledgements."""
+
+    def __init__(
+        self,
+        market: Market,
+        writer: JournalWriter,
+        *,
+        last_seq: int,
+        last_ts_ns: int,
+        clock: MarketClock | None = None,
+    ) -> None:
+        self.market = market
+        self.market_id = market.spec.market_id
+        self.clock = clock
+        self.listeners: list[Listener] = []
+        self.stats = RuntimeStats()
+        self._writer = writer
+        self._seq = last_seq
+        self._last_ts_ns = last_ts_ns
+        self._inbox: deque[tuple[MarketCommand, asyncio.Future[Ack] | None]] = deque()
+        self._inbox_ready = asyncio.Event()
+        self._rows_ready = asyncio.Event()
+        self._batch_taken = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._batch = Batch(self.market_id)
+        self._waiting: list[tuple[asyncio.Future[Ack] | None, Ack]] = []
+        self._dirty: set[tuple[str, str, str]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._failure: BaseException | None = None
+        self._running = False
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    async def create(
+        cls,
+        url: str,
+        spec: MarketSpec,
+        *,
+        connect_args: Mapping[str, Any] | None = None,
+        clock: MarketClock | None = None,
+        start_ts_ns: int = 0,
+    ) -> MarketRuntime:
+        """A new market: its spec is the journal's first entry, so a replay needs nothing
+        else. The tables must exist (``journal_store.prepare_database``)."""
+        market = Market(spec)
+        writer = await open_writer(url, connect_args=connect_args)
+        batch = Batch(spec.market_id)
+        batch.journal.append(
+            (spec.market_id, 1, start_ts_ns, codec.CREATE_MARKET, None, codec.encode_spec(spec))
+        )
+        try:
+            await writer.commit(batch)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(market, writer, last_seq=1, last_ts_ns=start_ts_ns, clock=clock)
+
+    @classmethod
+    async def recover(
+        cls,
+        url: str,
+        market_id: str,
+        *,
+        connect_args: Mapping[str, Any] | None = None,
+        clock: MarketClock | None = None,
+    ) -> MarketRuntime:
+        """The market as its journal left it (see ``rebuild``), checked against the
+        projections, ready to start."""
+        market, last_seq, last_ts = await rebuild(url, market_id, connect_args=connect_args)
+        await check_projections(url, market, last_seq, connect_args=connect_args)
+        writer = await open_writer(url, connect_args=connect_args)
+        return cls(market, writer, last_seq=last_seq, last_ts_ns=last_ts, clock=clock)
+
+    # ------------------------------------------------------------------ running
+
+    def start(self) -> None:
+        """Start the sequencer and the writer (within a running event loop)."""
+        if self._running:
+            return
+        tune_gc_for_sequencer()
+        self._running = True
+        self._tasks = [
+            asyncio.create_task(self._sequence(), name=f"sequencer:{self.market_id}"),
+            asyncio.create_task(self._write(), name=f"writer:{self.market_id}"),
+        ]
+
+    def run_clock(self, clock: MarketClock) -> asyncio.Task[None]:
+        """Drive the trading day from the rule set's calendar: each clock event becomes a
+        journaled command at the event's market time."""
+        self.clock = clock
+        events = events_after(self.market.rules.calendar, self._last_ts_ns)
+        task = asyncio.create_task(run_schedule(clock, events, self._submit_clock_event))
+        self._tasks.append(task)
+        return task
+
+    async def _submit_clock_event(self, event: ClockEvent) -> Ack:
+        return await self.submit(clock_command(event))
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def submit_nowait(self, command: MarketCommand) -> asyncio.Future[Ack]:
+        """Queue a command; the future resolves once it is durable."""
+        if not self._running:
+            raise MarketStoppedError(f"market {self.market_id} is not running") from self._failure
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        self._inbox.append((command, future))
+        self._inbox_ready.set()
+        return future
+
+    async def submit(self, command: MarketCommand) -> Ack:
+        return await self.submit_nowait(command)
+
+    async def drain(self) -> None:
+        """Wait until every queued command is applied and committed."""
+        while self._running and (self._inbox or self._waiting or not self._idle.is_set()):
+            self._rows_ready.set()
+            await asyncio.sleep(0.001)
+        if self._failure is not None:
+            raise MarketStoppedError(f"market {self.market_id} failed") from self._failure
+
+    async def stop(self) -> None:
+        """Drain, then stop the tasks and close the writer."""
+        try:
+            if self._failure is None:
+                await self.drain()
+        finally:
+            self._running = False
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks = []
+            await self._writer.close()
+
+    # ------------------------------------------------------------------ the sequencer
+
+    async def _sequence(self) -> None:
+        inbox = self._inbox
+        try:
+            while True:
+                if not inbox:
+                    self._inbox_ready.clear()
+                    await self._inbox_ready.wait()
+                    continue
+                for _ in range(min(len(inbox), SLICE_COMMANDS)):
+                    command, future = inbox.popleft()
+                    self._apply(command, future)
+                self._rows_ready.set()
+                if len(self._batch.journal) >= MAX_BATCH_COMMANDS:
+                    self._batch_taken.clear()
+                    await self._batch_taken.wait()
+                else:
+                    await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # a bug in the business logic: stop the market
+            self._fail(error)
+
+    def _apply(self, command: MarketCommand, future: asyncio.Future[Ack] | None) -> None:
+        ts = command.ts_ns
+        if self.clock is not None:
+            ts = self.clock.now_ns()
+        if ts < self._last_ts_ns:
+            ts = self._last_ts_ns  # market time never runs backwards in the journal
+        if ts != command.ts_ns:
+            command = command._replace(ts_ns=ts)
+        self._last_ts_ns = ts
+        self._seq += 1
+        seq = self._seq
+        outcome = self.market.apply(command)
+        kind, account, body = codec.encode(command)
+        self._batch.journal.append((self.market_id, seq, ts, kind, account, body))
+        if outcome.code is None:
+            self._project(seq, command, outcome)
+        self._waiting.append((future, Ack(seq, command, outcome)))
+        self.stats.commands += 1
+
+    def _project(self, seq: int, command: MarketCommand, outcome: Outcome) -> None:
+        """The rows of the projections that one applied command adds to the batch."""
+        m = self.market_id
+        batch = self._batch
+        market = self.market
+        day = "" if market.trading_day is None else market.trading_day.isoformat()
+        if type(command) is PlaceOrder and not outcome.repeated:
+            c = command
+            batch.orders.append(
+                (
+                    m,
+                    outcome.order_id,
+                    seq,
+                    day,
+                    c.account_id,
+                    c.client_order_id,
+                    c.symbol,
+                    c.side.value,
+                    c.order_type.value,
+                    c.price_fen,
+                    c.qty_t,
+                    c.stp.value,
+                )
+            )
+        for event in outcome.events:
+            t = type(event)
+            if t is OrderCancelled:
+                e: Any = event
+                batch.order_updates.append(
+                    (m, e.seq, seq, e.order_id, "cancelled", e.qty_t, 0, None, e.reason.value)
+                )
+            elif t is OrderReduced:
+                e = event
+                batch.order_updates.append(
+                    (
+                        m,
+                        e.seq,
+                        seq,
+                        e.order_id,
+                        "reduced",
+                        e.qty_t,
+                        e.leaves_t,
+                        None,
+                        e.reason.value,
+                    )
+                )
+            elif t is OrderAmended:
+                e = event
+                batch.order_updates.append(
+                    (m, e.seq, seq, e.order_id, "amended", e.qty_t, e.leaves_t, e.price_fen, None)
+                )
+        for fill in outcome.fills:
+            tr = fill.trade
+            batch.trades.append(
+                (
+                    m,
+                    tr.trade_id,
+                    tr.seq,
+                    seq,
+                    tr.ts_ns,
+                    tr.symbol,
+                    tr.price_fen,
+                    tr.qty_t,
+                    tr.aggressor.value,
+                    tr.buy_order_id,
+                    tr.sell_order_id,
+                    tr.buy_account_id,
+                    tr.sell_account_id,
+                    fill.buy_fee_fen,
+                    fill.sell_fee_fen,
+                )
+            )
+        dirty = self._dirty
+        postings = batch.postings
+        for p in outcome.postings:
+            from_state, to_state = p.from_state.value, p.to_state.value  # type: ignore[attr-defined]
+            postings.append(
+                (
+                    m,
+                    p.posting_id,
+                    seq,
+                    p.asset,
+                    p.amount,
+                    p.from_account,
+                    from_state,
+                    p.to_account,
+                    to_state,
+                    p.ref,
+                )
+            )
+            dirty.add((p.from_account, p.asset, from_state))
+            dirty.add((p.to_account, p.asset, to_state))
+        for st in outcome.statements:
+            batch.statements.append(
+                (m, st.trading_day.isoformat(), st.account_id, json.dumps(st.body, sort_keys=True))
+            )
+        if type(command) is EndOfDay:
+            batch.snapshots.append((m, seq, day, market.state_hash(), market.snapshot()))
+
+    # ------------------------------------------------------------------ the writer
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                if not self._waiting:
+                    self._idle.set()
+                    self._rows_ready.clear()
+                    await self._rows_ready.wait()
+                    continue
+                self._idle.clear()
+                batch, waiting, dirty = self._batch, self._waiting, self._dirty
+                self._batch, self._waiting, self._dirty = Batch(self.market_id), [], set()
+                balance = self.market.balance
+                for key in dirty:  # the market now is exactly the batch's last command
+                    batch.balances[key] = balance(*key)
+                self._batch_taken.set()
+                started = time.perf_counter()
+                await self._writer.commit(batch)
+                self._record_commit(time.perf_counter() - started, len(waiting))
+                acks = [ack for _, ack in waiting]
+                for future, ack in waiting:
+                    if future is not None and not future.done():
+                        future.set_result(ack)
+                self._tell(acks)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # the database failed: nothing more is acknowledged
+            self._fail(error)
+
+    def _record_commit(self, seconds: float, commands: int) -> None:
+        stats = self.stats
+        stats.commits += 1
+        stats.committed_commands += commands
+        stats.commit_seconds_total += seconds
+        stats.commit_seconds_max = max(stats.commit_seconds_max, seconds)
+        stats.recent_commit_ms.append(seconds * 1000)
+
+    def _tell(self, acks: Sequence[Ack]) -> None:
+        for listener in self.listeners:
+            try:
+                listener(acks)
+            except Exception:  # a listener's bug must not stop the market
+                log.exception("market %s: listener %r failed", self.market_id, listener)
+
+    def _fail(self, error: BaseException) -> None:
+        log.error("market %s stopped: %r", self.market_id, error)
+        self._failure = error
+        self._running = False
+        stopped = MarketStoppedError(f"market {self.market_id} stopped: {error!r}")
+        for future, _ in self._waiting:
+            if future is not None and not future.done():
+                future.set_exception(stopped)
+        for _, future in self._inbox:
+            if future is not None and not future.done():
+                future.set_exception(stopped)
+        self._waiting.clear()
+        self._inbox.clear()
+        self._idle.set()
+
+
+def clock_command(event: ClockEvent) -> MarketCommand:
+    """The journaled command for a step of the trading calendar."""
+    action = event.action
+    if action is ClockAction.PRE_OPEN:
+        return OpenDay(event.ts_ns, event.trading_day)
+    if action is ClockAction.SESSION_OPEN:
+        return SetSession(event.ts_ns, TradingState.CONTINUOUS)
+    if action is ClockAction.SESSION_BREAK:
+        return SetSession(event.ts_ns, TradingState.BREAK)
+    if action is ClockAction.CLOSE:
+        return CloseDay(event.ts_ns)
+    return EndOfDay(event.ts_ns)
+
+
+# ---------------------------------------------------------------------- recovery
+
+
+async def rebuild(
+    url: str, market_id: str, *, connect_args: Mapping[str, Any] | None = None
+) -> tuple[Market, int, int]:
+    """(market, last seq, last market time) from the latest day-end snapshot whose state hash
+    checks out, and the journal after it; from the journal's start without one."""
+    market: Market | None = None
+    after = 0
+    snapshot = await latest_snapshot(url, market_id, connect_args=connect_args)
+    if snapshot is not None:
+        try:
+            candidate = Market.restore(snapshot.body)
+        except Exception:  # written by other code: replay from the start instead
+            log.warning("market %s: snapshot at seq %d unreadable", market_id, snapshot.seq)
+        else:
+            if candidate.state_hash() == snapshot.state_hash:
+                market, after = candidate, snapshot.seq
+            else:
+                log.warning("market %s: snapshot at seq %d has another hash", market_id, after)
+    last_seq, last_ts = after, 0
+    async for row in iter_journal(url, market_id, after, connect_args=connect_args):
+        if row.seq != last_seq + 1:
+            raise RecoveryError(f"market {market_id}: journal jumps from {last_seq} to {row.seq}")
+        last_seq, last_ts = row.seq, row.ts_ns
+        if market is None:
+            if row.kind != codec.CREATE_MARKET:
+                raise RecoveryError(f"market {market_id}: journal does not start with its spec")
+            market = Market(codec.decode_spec(row.body))
+            continue
+        market.apply(codec.decode(row.kind, row.ts_ns, row.account_id, row.body))
+    if market is None:
+        raise RecoveryError(f"market {market_id}: no journal")
+    return market, last_seq, last_ts
+
+
+async def check_projections(
+    url: str, market: Market, last_seq: int, *, connect_args: Mapping[str, Any] | None = None
+) -> None:
+    """Refuse (``RecoveryError``) unless the stored projections are what the journal says:
+    every balance, the postings adding up to them, every trade and every order."""
+    market_id = market.spec.market_id
+    summary = await projection_summary(url, market_id, connect_args=connect_args)
+    problems = []
+    if summary.last_seq != last_seq:
+        problems.append(f"journal ends at {summary.last_seq}, replayed {last_seq}")
+    if summary.balances != market.balances():
+        problems.append(_difference("balances", summary.balances, market.balances()))
+    if summary.posting_sums != summary.balances:
+        problems.append(_difference("postings", summary.posting_sums, summary.balances))
+    if (summary.trade_count, summary.max_trade_id) != (market.last_trade_id,) * 2:
+        problems.append(
+            f"{summary.trade_count} trades stored up to id {summary.max_trade_id}, "
+            f"the journal made {market.last_trade_id}"
+        )
+    if (summary.order_count, summary.max_order_id) != (market.next_order_id,) * 2:
+        problems.append(
+            f"{summary.order_count} orders stored up to id {summary.max_order_id}, "
+            f"the journal accepted {market.next_order_id}"
+        )
+    if problems:
+        raise RecoveryError(f"market {market_id} does not open: " + "; ".join(problems))
+
+
+def _difference(what: str, stored: Mapping[Any, int], expected: Mapping[Any, int]) -> str:
+    keys = sorted(set(stored) ^ set(expected) | {k for k in stored if stored[k] != expected.get(k)})
+    shown = ", ".join(f"{k}: {stored.get(k, 0)} != {expected.get(k, 0)}" for k in keys[:5])
+    return f"{what} differ at {len(keys)} keys ({shown})"
