@@ -15,6 +15,7 @@ rebuilt state with the stored projections; if they differ the market does not op
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import time
@@ -49,8 +50,8 @@ from settlement.outcome import Outcome
 
 log = logging.getLogger("carbonx.runtime")
 
-MAX_BATCH_COMMANDS = 5_000  # the sequencer waits for the writer beyond this (backpressure)
-SLICE_COMMANDS = 500  # commands applied between two yields to the event loop
+MAX_BATCH_COMMANDS = 20_000  # the sequencer waits for the writer beyond this (backpressure)
+SLICE_COMMANDS = 200  # commands applied between two yields to the event loop
 
 
 class Ack(NamedTuple):
@@ -110,10 +111,12 @@ class MarketRuntime:
         self._idle.set()
         self._batch = Batch(self.market_id)
         self._waiting: list[tuple[asyncio.Future[Ack] | None, Ack]] = []
-        self._dirty: set[tuple[str, str, str]] = set()
+        self._dirty: set[tuple[Any, Any, Any]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._failure: BaseException | None = None
         self._running = False
+        self._day: dt.date | None = None
+        self._day_text = ""
 
     # ------------------------------------------------------------------ opening
 
@@ -268,7 +271,10 @@ class MarketRuntime:
         m = self.market_id
         batch = self._batch
         market = self.market
-        day = "" if market.trading_day is None else market.trading_day.isoformat()
+        if market.trading_day is not self._day:
+            self._day = market.trading_day
+            self._day_text = "" if self._day is None else self._day.isoformat()
+        day = self._day_text
         if type(command) is PlaceOrder and not outcome.repeated:
             c = command
             batch.orders.append(
@@ -338,23 +344,10 @@ class MarketRuntime:
         dirty = self._dirty
         postings = batch.postings
         for p in outcome.postings:
-            from_state, to_state = p.from_state.value, p.to_state.value  # type: ignore[attr-defined]
-            postings.append(
-                (
-                    m,
-                    p.posting_id,
-                    seq,
-                    p.asset,
-                    p.amount,
-                    p.from_account,
-                    from_state,
-                    p.to_account,
-                    to_state,
-                    p.ref,
-                )
-            )
-            dirty.add((p.from_account, p.asset, from_state))
-            dirty.add((p.to_account, p.asset, to_state))
+            # Holding and cash states are StrEnums: both drivers store them as their text.
+            postings.append((m, p[0], seq, *p[1:]))
+            dirty.add((p.from_account, p.asset, p.from_state))
+            dirty.add((p.to_account, p.asset, p.to_state))
         for st in outcome.statements:
             batch.statements.append(
                 (m, st.trading_day.isoformat(), st.account_id, json.dumps(st.body, sort_keys=True))
@@ -375,9 +368,9 @@ class MarketRuntime:
                 self._idle.clear()
                 batch, waiting, dirty = self._batch, self._waiting, self._dirty
                 self._batch, self._waiting, self._dirty = Batch(self.market_id), [], set()
-                balance = self.market.balance
-                for key in dirty:  # the market now is exactly the batch's last command
-                    batch.balances[key] = balance(*key)
+                # The market now is exactly the batch's last command: its balances are the
+                # batch's to write.
+                batch.balances = self.market.balances_of(dirty)
                 self._batch_taken.set()
                 started = time.perf_counter()
                 await self._writer.commit(batch)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import pickle
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from matching.codes import RejectCode
 from matching.commands import AmendOrder as EngineAmend
 from matching.commands import CancelAccountOrders, NewOrder, SetReferencePrice, SetTradingState
 from matching.commands import CancelOrder as EngineCancel
@@ -29,7 +30,7 @@ from matching.events import (
     TradeExecuted,
 )
 from matching.instruments import Instrument, instrument_from_rules
-from matching.lifecycle import STATE_TRANSITIONS
+from matching.lifecycle import STATE_TRANSITIONS, TERMINAL_STATUSES
 from matching.types import AccountId as EngineAccountId
 from matching.types import OrderId, OrderType, Side, Symbol, TradingState
 from registry_sim.model import FEES, AccountId, AccountKind, HoldingState, UnitCode
@@ -64,6 +65,7 @@ HELD = HoldingState.HELD
 CASH_AVAILABLE = CashState.AVAILABLE
 CASH_HELD = CashState.HELD
 TRADING_KINDS = frozenset({AccountKind.COVERED_ENTITY, AccountKind.PARTICIPANT})
+_HOLDING_STATES = tuple(HoldingState)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,7 @@ class Market:
         self._cash_locked_fen: dict[AccountId, int] = {}
         self._client_orders: dict[tuple[AccountId, str], tuple[PlaceOrder, int]] = {}
         self._limits: dict[AccountId, tuple[int, int]] = {}  # (position limit, report threshold)
+        self._positions: dict[AccountId, int] = {}  # position_t's cache
         self._reported: set[AccountId] = set()
         self.day_book = DayBook()
         self.next_order_id = 0
@@ -179,7 +182,7 @@ class Market:
         self.cash.move(amount_fen, source, target)
         self.posting_seq += 1
         self._outcome.postings.append(
-            MarketPosting(self.posting_seq, ref, CNY, amount_fen, *source, *target)
+            MarketPosting(self.posting_seq, CNY, amount_fen, *source, *target, ref)
         )
 
     def _post_units(
@@ -193,7 +196,7 @@ class Market:
         self.registry.ledger.move(unit, qty_t, source, target)
         self.posting_seq += 1
         self._outcome.postings.append(
-            MarketPosting(self.posting_seq, ref, unit, qty_t, *source, *target)
+            MarketPosting(self.posting_seq, unit, qty_t, *source, *target, ref)
         )
 
     # ------------------------------------------------------------------ checks
@@ -227,11 +230,18 @@ class Market:
         return max(0, available - self._cash_locked_fen.get(account_id, 0))
 
     def position_t(self, account_id: AccountId) -> int:
-        """Allowances held in every state, over the listed CEA vintages."""
-        balance = self.registry.ledger.balance
-        return sum(
-            balance(account_id, unit, state) for unit in self._cea_units for state in HoldingState
-        )
+        """Allowances held in every state, over the listed CEA vintages. Cached: trades move
+        the cached figures, registry operations clear them."""
+        position = self._positions.get(account_id)
+        if position is None:
+            balance = self.registry.ledger.balance
+            position = sum(
+                balance(account_id, unit, state)
+                for unit in self._cea_units
+                for state in _HOLDING_STATES
+            )
+            self._positions[account_id] = position
+        return position
 
     def limits_t(self, account_id: AccountId) -> tuple[int, int] | None:
         """(position limit, reporting threshold) of an account, or None without limits."""
@@ -365,13 +375,62 @@ class Market:
         return outcome
 
     def _cancel(self, cmd: CancelOrder) -> Outcome:
+        refusal = self._engine_refusal("cancel_order", cmd.order_id, cmd.account_id)
+        if refusal is not None:
+            return refusal
         events = self.engine.apply(
             EngineCancel(cmd.ts_ns, OrderId(cmd.order_id), EngineAccountId(cmd.account_id))
         )
         return self._after_engine("cancel_order", events, cmd.order_id)
 
+    def _engine_refusal(
+        self, kind: str, order_id: int, account_id: str, amend: AmendOrder | None = None
+    ) -> Outcome | None:
+        """The refusal the engine would answer to a cancel or an amendment, found through its
+        queries before it acts: the engine spends a sequence number on every refusal, and a
+        refused market command changes nothing. Same checks, order and details as the
+        engine's (own open order; then state, no change, quantity, filled, price)."""
+        view = self.engine.order(order_id)
+        found: tuple[RejectCode, Mapping[str, Any]] | None = None
+        if view is None:
+            found = RejectCode.UNKNOWN_ORDER, {"order_id": order_id}
+        elif view.account_id != account_id:
+            found = RejectCode.NOT_OWNER, {"order_id": order_id}
+        elif view.status in TERMINAL_STATUSES:
+            found = RejectCode.ORDER_NOT_OPEN, {"order_id": order_id, "status": view.status.value}
+        elif amend is not None:
+            old_qty = view.filled_t + view.leaves_t
+            price = view.price_fen if amend.price_fen is None else amend.price_fen
+            qty = old_qty if amend.qty_t is None else amend.qty_t
+            probe = NewOrder(
+                amend.ts_ns,
+                OrderId(self.next_order_id + 1),
+                view.account_id,
+                view.symbol,
+                view.side,
+                OrderType.LIMIT,
+                qty,
+                price,
+            )
+            found = self.engine.validate_new(probe)  # the state's, quantity's or price's refusal
+            closed = (RejectCode.INSTRUMENT_HALTED, RejectCode.INSTRUMENT_NOT_OPEN)
+            if found is None or found[0] not in closed:
+                if price == view.price_fen and qty == old_qty:
+                    found = RejectCode.AMEND_NO_CHANGE, {"price_fen": price, "qty_t": qty}
+                elif qty <= view.filled_t and (found is None or found[0].startswith("PRICE")):
+                    found = (
+                        RejectCode.AMEND_QTY_NOT_ABOVE_FILLED,
+                        {"qty_t": qty, "filled_t": view.filled_t},
+                    )
+        if found is None:
+            return None
+        return Outcome(kind, code=found[0].value, details=dict(found[1]), order_id=order_id)
+
     def _amend(self, cmd: AmendOrder) -> Outcome:
         kind = "amend_order"
+        refused = self._engine_refusal(kind, cmd.order_id, cmd.account_id, cmd)
+        if refused is not None:
+            return refused
         booking = self._bookings.get(cmd.order_id)
         view = self.engine.order(cmd.order_id)
         if booking is not None and view is not None and booking.account_id == cmd.account_id:
@@ -467,6 +526,11 @@ class Market:
         sell.held -= qty
         if buy.is_cea:
             self._open_buy_t[buyer] -= qty
+            positions = self._positions
+            if buyer in positions:
+                positions[buyer] += qty
+            if seller in positions:
+                positions[seller] -= qty
         self._lock_units(buyer, buy.unit, qty)
         self._lock_cash(seller, notional - sell_fee)
         self._settle_leaves(trade.buy_order_id, buy, trade.buy_leaves_t)
@@ -558,7 +622,8 @@ class Market:
         position = self.position_t(account)
         if position > limits[1]:
             self._reported.add(account)
-            self._outcome.reports.append(LargeHolderReport(account, position, limits[1]))
+            report = LargeHolderReport(account, position, limits[1])
+            self._outcome.reports = [*self._outcome.reports, report]
 
     # ------------------------------------------------------------------ cash
 
@@ -618,18 +683,19 @@ class Market:
         outcome = self._outcome = Outcome(kind, repeated=repeated, details=dict(result.details))
         if not repeated:
             self._limits.clear()  # allocation may have changed
+            self._positions.clear()  # and holdings
             for p in result.postings:
                 self.posting_seq += 1
                 outcome.postings.append(
                     MarketPosting(
                         self.posting_seq,
-                        f"op:{p.op_id}",
                         p.unit,
                         p.qty_t,
                         p.from_account,
                         p.from_state,
                         p.to_account,
                         p.to_state,
+                        f"op:{p.op_id}",
                     )
                 )
         return outcome
@@ -778,6 +844,7 @@ class Market:
         assert not self._bookings, f"{len(self._bookings)} orders still hold after the close"
         outcome = self._outcome = Outcome(kind)
         settlement = self.rules.settlement
+        closes = []
         for symbol in self.instruments:
             info = self.engine.book_info(symbol)
             close = close_of_day(
@@ -788,21 +855,20 @@ class Market:
                 settlement.close_method,
                 settlement.close_min_volume_t,
             )
-            outcome.closes.append(close)
+            closes.append(close)
             events = self.engine.apply(
                 SetReferencePrice(cmd.ts_ns, Symbol(symbol), close.close_fen)
             )
             assert type(events[0]) is not CommandRejected, events[0]
             outcome.events.extend(events)
-        outcome.statements.extend(
-            account_statements(
-                self.trading_day,
-                self.registry,
-                self.cash,
-                self.day_book,
-                self._cash_locked_fen,
-                TRADING_KINDS,
-            )
+        outcome.closes = closes
+        outcome.statements = account_statements(
+            self.trading_day,
+            self.registry,
+            self.cash,
+            self.day_book,
+            self._cash_locked_fen,
+            TRADING_KINDS,
         )
         self.engine.prune_finished()
         self.day_cleared = True
@@ -846,6 +912,20 @@ class Market:
             out[(account, CNY, state.value)] = fen
         for (account, unit, hstate), qty in self.registry.ledger.balances().items():
             out[(account, unit, hstate.value)] = qty
+        return out
+
+    def balances_of(self, keys: Iterable[tuple[str, str, Any]]) -> dict[tuple[str, str, str], int]:
+        """The balances of (account, asset, state) keys whose state is a ``CashState`` for
+        ``CNY`` and a ``HoldingState`` for units, as postings carry them (zero included)."""
+        cash: dict[Any, int] = self.cash._balances
+        units: dict[Any, int] = self.registry.ledger._balances
+        out: dict[tuple[str, str, str], int] = {}
+        for key in keys:
+            account, asset, state = key
+            if asset == CNY:
+                out[key] = cash.get((account, state), 0)
+            else:
+                out[key] = units.get(key, 0)
         return out
 
     def balance(self, account: str, asset: str, state: str) -> int:

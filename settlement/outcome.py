@@ -4,13 +4,14 @@ day's clearing results, or the refusal. The runtime journals these as projection
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from matching.events import Event, TradeExecuted
 
 Details = Mapping[str, Any]
+_NO_DETAILS: Details = MappingProxyType({})
 
 
 class MarketPosting(NamedTuple):
@@ -18,13 +19,13 @@ class MarketPosting(NamedTuple):
     code, amount in tonnes) between (account, state) pairs."""
 
     posting_id: int
-    ref: str
     asset: str
     amount: int
     from_account: str
     from_state: str
     to_account: str
     to_state: str
+    ref: str  # what caused it: order:ID, trade:ID, op:ID, deposit:REF, withdraw:REF
 
 
 class Fill(NamedTuple):
@@ -64,23 +65,61 @@ class LargeHolderReport(NamedTuple):
     threshold_t: int
 
 
-@dataclass(slots=True)
 class Outcome:
     """The result of one command. ``code`` is set when it was refused (then nothing changed);
-    ``repeated`` when it repeated a client order id and the original result stands."""
+    ``repeated`` when it repeated a client order id or an operation id and the original result
+    stands. A plain slotted class: one is built per command, on the hot path, and the rarely
+    used parts (closes, statements, reports) stay shared empty tuples until a command has some.
+    """
 
-    kind: str
-    code: str | None = None
-    details: Details = field(default_factory=dict)
-    order_id: int | None = None
-    repeated: bool = False
-    events: list[Event] = field(default_factory=list)
-    postings: list[MarketPosting] = field(default_factory=list)
-    fills: list[Fill] = field(default_factory=list)
-    closes: list[Close] = field(default_factory=list)
-    statements: list[Statement] = field(default_factory=list)
-    reports: list[LargeHolderReport] = field(default_factory=list)
+    __slots__ = (
+        "closes",
+        "code",
+        "details",
+        "events",
+        "fills",
+        "kind",
+        "order_id",
+        "postings",
+        "repeated",
+        "reports",
+        "statements",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        code: str | None = None,
+        details: Details = _NO_DETAILS,
+        order_id: int | None = None,
+        repeated: bool = False,
+        events: list[Event] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.code = code
+        self.details = details
+        self.order_id = order_id
+        self.repeated = repeated
+        self.events: list[Event] = [] if events is None else events
+        self.postings: list[MarketPosting] = []
+        self.fills: list[Fill] = []
+        self.closes: Sequence[Close] = ()
+        self.statements: Sequence[Statement] = ()
+        self.reports: Sequence[LargeHolderReport] = ()
 
     @property
     def ok(self) -> bool:
         return self.code is None
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in ("kind", "code", "details", "order_id", "repeated")
+            if getattr(self, name) not in (None, False, _NO_DETAILS)
+        )
+        counts = ", ".join(
+            f"{name}={len(getattr(self, name))}"
+            for name in ("events", "postings", "fills", "closes", "statements", "reports")
+            if getattr(self, name)
+        )
+        return f"Outcome({shown}{', ' if counts else ''}{counts})"
