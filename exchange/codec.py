@@ -8,13 +8,14 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast, get_args
 
+from exchange.db.registry_store import RegistryStoreError
 from exchange.db.registry_store import decode as decode_value
 from exchange.db.registry_store import encode as encode_value
 from matching.types import OrderType, Side, StpMode, TradingState
 from registry_sim.model import AccountId
-from registry_sim.ops import Op
+from registry_sim.ops import Op, OpenAccount, Transfer
 from settlement.commands import (
     AmendOrder,
     CancelAll,
@@ -34,6 +35,7 @@ from settlement.commands import (
 from settlement.market import MarketSpec
 
 CREATE_MARKET = "create_market"
+_OPS: tuple[type, ...] = get_args(Op)
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _PLAIN = re.compile(r"[A-Za-z0-9:_.-]+").fullmatch  # text JSON needs no escapes for
@@ -94,7 +96,7 @@ def encode(command: MarketCommand) -> tuple[str, str | None, str]:
         return kind, c.account_id, _dumps([c.amount_fen, c.ref])
     if t is RegistryCommand:
         op: Op = command.op  # type: ignore[union-attr]
-        return "registry", getattr(op, "account_id", None), _dumps(encode_value(op))
+        return "registry", _op_account(op), _dumps(encode_value(op))
     if t is OpenDay:
         return "open_day", None, _dumps([command.trading_day.isoformat()])  # type: ignore[union-attr]
     if t is SetSession:
@@ -111,16 +113,27 @@ def encode(command: MarketCommand) -> tuple[str, str | None, str]:
     raise TypeError(f"not a market command: {command!r}")
 
 
+def _op_account(op: Op) -> str | None:
+    """The account a registry operation is about, for the journal's account column."""
+    if isinstance(op, OpenAccount):
+        return op.account.account_id
+    if isinstance(op, Transfer):
+        return op.from_account
+    return getattr(op, "account_id", None)
+
+
 def _place(ts: int, account: str | None, b: list[Any]) -> PlaceOrder:
     client = b[6] if len(b) > 6 else None
+    if not isinstance(b[0], str) or not (client is None or isinstance(client, str)):
+        raise CodecError(f"symbol and client order id are text: {b!r}")
     return PlaceOrder(
         ts,
         AccountId(_account(account)),
         b[0],
         Side(b[1]),
         OrderType(b[2]),
-        b[3],
-        b[4],
+        _num(b[3]),
+        _int(b[4], optional=True),
         StpMode(b[5]),
         client,
     )
@@ -133,16 +146,40 @@ def _account(account: str | None) -> str:
 
 
 def _registry(ts: int, _account: str | None, body: Any) -> RegistryCommand:
-    return RegistryCommand(ts, decode_value(body))
+    op = decode_value(body)
+    if not isinstance(op, _OPS):
+        raise CodecError(f"not a registry operation: {body!r}")
+    return RegistryCommand(ts, cast(Op, op))
+
+
+def _int(value: Any, *, optional: bool = False) -> int | None:
+    """A journaled number: an int (never a bool), or None where the field allows it."""
+    if value is None and optional:
+        return None
+    if type(value) is not int:
+        raise CodecError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _num(value: Any) -> int:
+    number = _int(value)
+    assert number is not None
+    return number
 
 
 _DECODERS: dict[str, Callable[[int, str | None, Any], MarketCommand]] = {
     "place_order": _place,
-    "cancel_order": lambda ts, a, b: CancelOrder(ts, AccountId(_account(a)), b[0]),
-    "amend_order": lambda ts, a, b: AmendOrder(ts, AccountId(_account(a)), b[0], b[1], b[2]),
+    "cancel_order": lambda ts, a, b: CancelOrder(ts, AccountId(_account(a)), _num(b[0])),
+    "amend_order": lambda ts, a, b: AmendOrder(
+        ts,
+        AccountId(_account(a)),
+        _num(b[0]),
+        _int(b[1], optional=True),
+        _int(b[2], optional=True),
+    ),
     "cancel_all": lambda ts, a, b: CancelAll(ts, AccountId(_account(a)), b[0]),
-    "deposit": lambda ts, a, b: Deposit(ts, AccountId(_account(a)), b[0], b[1]),
-    "withdraw": lambda ts, a, b: Withdraw(ts, AccountId(_account(a)), b[0], b[1]),
+    "deposit": lambda ts, a, b: Deposit(ts, AccountId(_account(a)), _num(b[0]), str(b[1])),
+    "withdraw": lambda ts, a, b: Withdraw(ts, AccountId(_account(a)), _num(b[0]), str(b[1])),
     "registry": _registry,
     "open_day": lambda ts, a, b: OpenDay(ts, dt.date.fromisoformat(b[0])),
     "set_session": lambda ts, a, b: SetSession(ts, TradingState(b[0])),
@@ -159,5 +196,5 @@ def decode(kind: str, ts_ns: int, account_id: str | None, body: str) -> MarketCo
         raise CodecError(f"unknown command kind {kind!r}")
     try:
         return decoder(ts_ns, account_id, json.loads(body))
-    except (ValueError, LookupError, TypeError) as error:
+    except (ValueError, LookupError, TypeError, RegistryStoreError) as error:
         raise CodecError(f"journal row of kind {kind!r} cannot be read: {error}") from error

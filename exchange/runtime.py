@@ -373,7 +373,11 @@ class MarketRuntime:
                 batch.balances = self.market.balances_of(dirty)
                 self._batch_taken.set()
                 started = time.perf_counter()
-                await self._writer.commit(batch)
+                try:
+                    await self._writer.commit(batch)
+                except BaseException:
+                    self._waiting = waiting + self._waiting  # _fail tells these callers too
+                    raise
                 self._record_commit(time.perf_counter() - started, len(waiting))
                 acks = [ack for _, ack in waiting]
                 for future, ack in waiting:
