@@ -140,6 +140,25 @@ class MatchingEngine:
             return RejectCode.PRICE_REQUIRED, {"order_type": cmd.order_type.value}
         return self._check_price(book, price)
 
+    def validate_cancel(self, cmd: CancelOrder) -> tuple[RejectCode, Details] | None:
+        """The refusal ``apply(cmd)`` would answer, or None: the caller's own open order."""
+        refusal = self._own_open_order(cmd.order_id, cmd.account_id)[1]
+        return None if refusal is None else (refusal[0], refusal[1])
+
+    def validate_amend(self, cmd: AmendOrder) -> tuple[RejectCode, Details] | None:
+        """The refusal ``apply(cmd)`` would answer, in the same order of checks, or None."""
+        order, refusal = self._own_open_order(cmd.order_id, cmd.account_id)
+        if order is None:
+            assert refusal is not None
+            return refusal[0], refusal[1]
+        old_price = order.price_fen
+        assert old_price is not None, "only limit orders rest"
+        filled = order.filled_t
+        old_qty = filled + order.leaves_t
+        new_price = old_price if cmd.price_fen is None else cmd.price_fen
+        new_qty = old_qty if cmd.qty_t is None else cmd.qty_t
+        return self._check_amend(order.book, old_price, old_qty, filled, new_price, new_qty)
+
     def band(self, symbol: str) -> tuple[int, int]:
         """Today's inclusive price band (lower, upper) of an instrument."""
         book = self._books[Symbol(symbol)]

@@ -45,7 +45,11 @@ class CashLedger:
             balances[source] = left
         else:
             del balances[source]
-        balances[target] = balances.get(target, 0) + amount_fen
+        total = balances.get(target, 0) + amount_fen
+        if total:
+            balances[target] = total
+        else:  # the outside world's account back at zero: every fen brought in went out
+            del balances[target]
 
     def balances(self) -> dict[tuple[AccountId, CashState], int]:
         return dict(self._balances)

@@ -30,7 +30,7 @@ from matching.events import (
     TradeExecuted,
 )
 from matching.instruments import Instrument, instrument_from_rules
-from matching.lifecycle import STATE_TRANSITIONS, TERMINAL_STATUSES
+from matching.lifecycle import STATE_TRANSITIONS
 from matching.types import AccountId as EngineAccountId
 from matching.types import OrderId, OrderType, Side, Symbol, TradingState
 from registry_sim.model import FEES, AccountId, AccountKind, HoldingState, UnitCode
@@ -106,6 +106,12 @@ class _Booking:
 
 def _refused(command: str, code: str, **details: Any) -> Outcome:
     return Outcome(command, code=code, details=details)
+
+
+def _refused_order(
+    command: str, order_id: int, rejected: tuple[RejectCode, Mapping[str, Any]]
+) -> Outcome:
+    return Outcome(command, code=rejected[0].value, details=dict(rejected[1]), order_id=order_id)
 
 
 class Market:
@@ -375,62 +381,27 @@ class Market:
         return outcome
 
     def _cancel(self, cmd: CancelOrder) -> Outcome:
-        refusal = self._engine_refusal("cancel_order", cmd.order_id, cmd.account_id)
-        if refusal is not None:
-            return refusal
-        events = self.engine.apply(
-            EngineCancel(cmd.ts_ns, OrderId(cmd.order_id), EngineAccountId(cmd.account_id))
-        )
+        # Asked first: the engine spends a sequence number on a refusal, and a refused
+        # market command changes nothing.
+        cancel = EngineCancel(cmd.ts_ns, OrderId(cmd.order_id), EngineAccountId(cmd.account_id))
+        rejected = self.engine.validate_cancel(cancel)
+        if rejected is not None:
+            return _refused_order("cancel_order", cmd.order_id, rejected)
+        events = self.engine.apply(cancel)
         return self._after_engine("cancel_order", events, cmd.order_id)
-
-    def _engine_refusal(
-        self, kind: str, order_id: int, account_id: str, amend: AmendOrder | None = None
-    ) -> Outcome | None:
-        """The refusal the engine would answer to a cancel or an amendment, found through its
-        queries before it acts: the engine spends a sequence number on every refusal, and a
-        refused market command changes nothing. Same checks, order and details as the
-        engine's (own open order; then state, no change, quantity, filled, price)."""
-        view = self.engine.order(order_id)
-        found: tuple[RejectCode, Mapping[str, Any]] | None = None
-        if view is None:
-            found = RejectCode.UNKNOWN_ORDER, {"order_id": order_id}
-        elif view.account_id != account_id:
-            found = RejectCode.NOT_OWNER, {"order_id": order_id}
-        elif view.status in TERMINAL_STATUSES:
-            found = RejectCode.ORDER_NOT_OPEN, {"order_id": order_id, "status": view.status.value}
-        elif amend is not None:
-            old_qty = view.filled_t + view.leaves_t
-            price = view.price_fen if amend.price_fen is None else amend.price_fen
-            qty = old_qty if amend.qty_t is None else amend.qty_t
-            probe = NewOrder(
-                amend.ts_ns,
-                OrderId(self.next_order_id + 1),
-                view.account_id,
-                view.symbol,
-                view.side,
-                OrderType.LIMIT,
-                qty,
-                price,
-            )
-            found = self.engine.validate_new(probe)  # the state's, quantity's or price's refusal
-            closed = (RejectCode.INSTRUMENT_HALTED, RejectCode.INSTRUMENT_NOT_OPEN)
-            if found is None or found[0] not in closed:
-                if price == view.price_fen and qty == old_qty:
-                    found = RejectCode.AMEND_NO_CHANGE, {"price_fen": price, "qty_t": qty}
-                elif qty <= view.filled_t and (found is None or found[0].startswith("PRICE")):
-                    found = (
-                        RejectCode.AMEND_QTY_NOT_ABOVE_FILLED,
-                        {"qty_t": qty, "filled_t": view.filled_t},
-                    )
-        if found is None:
-            return None
-        return Outcome(kind, code=found[0].value, details=dict(found[1]), order_id=order_id)
 
     def _amend(self, cmd: AmendOrder) -> Outcome:
         kind = "amend_order"
-        refused = self._engine_refusal(kind, cmd.order_id, cmd.account_id, cmd)
-        if refused is not None:
-            return refused
+        amend = EngineAmend(
+            cmd.ts_ns,
+            OrderId(cmd.order_id),
+            EngineAccountId(cmd.account_id),
+            cmd.price_fen,
+            cmd.qty_t,
+        )
+        rejected = self.engine.validate_amend(amend)  # the band's refusal before the funds'
+        if rejected is not None:
+            return _refused_order(kind, cmd.order_id, rejected)
         booking = self._bookings.get(cmd.order_id)
         view = self.engine.order(cmd.order_id)
         if booking is not None and view is not None and booking.account_id == cmd.account_id:
@@ -451,15 +422,7 @@ class Market:
                     refusal = self._check_units(kind, booking.account_id, booking.unit, more_t)
                 if refusal is not None:
                     return refusal
-        events = self.engine.apply(
-            EngineAmend(
-                cmd.ts_ns,
-                OrderId(cmd.order_id),
-                EngineAccountId(cmd.account_id),
-                cmd.price_fen,
-                cmd.qty_t,
-            )
-        )
+        events = self.engine.apply(amend)
         return self._after_engine(kind, events, cmd.order_id)
 
     def _cancel_all(self, cmd: CancelAll) -> Outcome:
