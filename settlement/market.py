@@ -427,6 +427,9 @@ class Market:
 
     def _cancel_all(self, cmd: CancelAll) -> Outcome:
         kind = "cancel_all"
+        refusal = self._trading_account(kind, cmd.account_id)
+        if refusal is not None:
+            return refusal
         if cmd.symbol is not None and cmd.symbol not in self.instruments:
             return _refused(kind, SettlementCode.UNKNOWN_INSTRUMENT, symbol=cmd.symbol)
         events = self.engine.apply(
