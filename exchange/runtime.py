@@ -65,6 +65,21 @@ class Ack(NamedTuple):
 Listener = Callable[[Sequence[Ack]], None]
 
 
+class _Group:
+    """Commands submitted together (``submit_many``): one future for all their acks, which
+    saves a bulk client a future and a callback per command."""
+
+    __slots__ = ("acks", "future", "size")
+
+    def __init__(self, future: asyncio.Future[list[Ack]], size: int) -> None:
+        self.future = future
+        self.size = size
+        self.acks: list[Ack] = []
+
+
+Waiter = asyncio.Future[Ack] | _Group | None
+
+
 class RecoveryError(RuntimeError):
     """The journal and the projections disagree: the market must not open."""
 
@@ -103,14 +118,14 @@ class MarketRuntime:
         self._writer = writer
         self._seq = last_seq
         self._last_ts_ns = last_ts_ns
-        self._inbox: deque[tuple[MarketCommand, asyncio.Future[Ack] | None]] = deque()
+        self._inbox: deque[tuple[MarketCommand, Waiter]] = deque()
         self._inbox_ready = asyncio.Event()
         self._rows_ready = asyncio.Event()
         self._batch_taken = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._batch = Batch(self.market_id)
-        self._waiting: list[tuple[asyncio.Future[Ack] | None, Ack]] = []
+        self._waiting: list[tuple[Waiter, Ack]] = []
         self._dirty: set[tuple[Any, Any, Any]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._failure: BaseException | None = None
@@ -202,6 +217,20 @@ class MarketRuntime:
     async def submit(self, command: MarketCommand) -> Ack:
         return await self.submit_nowait(command)
 
+    def submit_many(self, commands: Sequence[MarketCommand]) -> asyncio.Future[list[Ack]]:
+        """Queue commands in order; the future resolves with their acks, in order, once the
+        last of them is durable (bots, simulations and bulk loads)."""
+        if not self._running:
+            raise MarketStoppedError(f"market {self.market_id} is not running") from self._failure
+        future: asyncio.Future[list[Ack]] = asyncio.get_running_loop().create_future()
+        if not commands:
+            future.set_result([])
+            return future
+        group = _Group(future, len(commands))
+        self._inbox.extend((command, group) for command in commands)
+        self._inbox_ready.set()
+        return future
+
     async def drain(self) -> None:
         """Wait until every queued command is applied and committed."""
         while self._running and (self._inbox or self._waiting or not self._idle.is_set()):
@@ -247,7 +276,7 @@ class MarketRuntime:
         except BaseException as error:  # a bug in the business logic: stop the market
             self._fail(error)
 
-    def _apply(self, command: MarketCommand, future: asyncio.Future[Ack] | None) -> None:
+    def _apply(self, command: MarketCommand, future: Waiter) -> None:
         ts = command.ts_ns
         if self.clock is not None:
             ts = self.clock.now_ns()
@@ -380,9 +409,13 @@ class MarketRuntime:
                     raise
                 self._record_commit(time.perf_counter() - started, len(waiting))
                 acks = [ack for _, ack in waiting]
-                for future, ack in waiting:
-                    if future is not None and not future.done():
-                        future.set_result(ack)
+                for waiter, ack in waiting:
+                    if type(waiter) is _Group:
+                        waiter.acks.append(ack)
+                        if len(waiter.acks) == waiter.size and not waiter.future.done():
+                            waiter.future.set_result(waiter.acks)
+                    elif waiter is not None and not waiter.done():  # type: ignore[union-attr]
+                        waiter.set_result(ack)  # type: ignore[union-attr]
                 self._tell(acks)
         except asyncio.CancelledError:
             raise
@@ -409,12 +442,11 @@ class MarketRuntime:
         self._failure = error
         self._running = False
         stopped = MarketStoppedError(f"market {self.market_id} stopped: {error!r}")
-        for future, _ in self._waiting:
-            if future is not None and not future.done():
-                future.set_exception(stopped)
-        for _, future in self._inbox:
-            if future is not None and not future.done():
-                future.set_exception(stopped)
+        waiters = [w for w, _ in self._waiting] + [w for _, w in self._inbox]
+        for waiter in waiters:
+            future = waiter.future if type(waiter) is _Group else waiter
+            if future is not None and not future.done():  # type: ignore[union-attr]
+                future.set_exception(stopped)  # type: ignore[union-attr]
         self._waiting.clear()
         self._inbox.clear()
         self._idle.set()

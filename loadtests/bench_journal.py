@@ -32,6 +32,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,8 @@ POSTGRES_URL = os.environ.get(
 VINTAGE = int(SYMBOL.removeprefix("CEA"))
 CASH_FEN = 10**13  # enough for every buy of the run
 UNITS_T = 10**7  # enough for every sell of the run (units bought today are not sellable)
-WINDOW = 16_384  # commands in flight, as many clients would keep
+WINDOW = 65_536  # commands in flight, as many clients would keep
+GROUP = 256  # commands per submit_many
 # No position limit: the stream's accounts would otherwise hit it and be refused.
 OVERRIDES = {"limits": {"position_limit_t": 10**12, "report_threshold_t": 10**12}}
 
@@ -143,17 +145,16 @@ class RecordingWriter:
 
 
 async def _submit_all(runtime: MarketRuntime, commands: Sequence[MarketCommand]) -> None:
-    """Keep about ``WINDOW`` commands in flight: while one half-window waits for its
-    acknowledgements the next is already queued, as independent clients would keep it."""
-    half = WINDOW // 2
-    waiting: asyncio.Future[Any] | None = None
-    for start in range(0, len(commands), half):
-        chunk = asyncio.gather(*(runtime.submit_nowait(c) for c in commands[start : start + half]))
-        if waiting is not None:
-            await waiting
-        waiting = chunk
-    if waiting is not None:
-        await waiting
+    """Keep about ``WINDOW`` commands in flight, in groups of ``GROUP`` (``submit_many``, as a
+    bulk client does): while earlier groups wait for their acknowledgements, later ones are
+    already queued."""
+    in_flight: deque[asyncio.Future[Any]] = deque()
+    for start in range(0, len(commands), GROUP):
+        in_flight.append(runtime.submit_many(commands[start : start + GROUP]))
+        if len(in_flight) * GROUP >= WINDOW:
+            await in_flight.popleft()
+    for future in in_flight:
+        await future
 
 
 def _rows_by_table(batches: Sequence[Batch]) -> dict[str, list[tuple[Any, ...]]]:

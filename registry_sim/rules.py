@@ -358,9 +358,7 @@ def _clock_time(r: _Reader, value: object, path: str) -> dt.time:
     raise r.fail(path, f"expected a time HH:MM, got {value!r}")
 
 
-def _calendar(
-    r: _Reader, data: Mapping[str, Any], trading: Mapping[str, Any]
-) -> CalendarRules:
+def _calendar(r: _Reader, data: Mapping[str, Any], trading: Mapping[str, Any]) -> CalendarRules:
     c = r.table(data, "calendar")
     at = "calendar"
     names = r.texts(c, "weekdays", at)
