@@ -8,7 +8,8 @@ STAMP  := $(VENV)/.installed
 # Modules compiled to C extensions with mypyc (docs/adr/0002-compile-the-engine-with-mypyc.md).
 # The .py files stay the source; the build is redone whenever one of them changes.
 NATIVE_SRC   := matching/record.py matching/commands.py matching/events.py matching/book.py \
-                matching/engine.py
+                matching/engine.py settlement/cash.py settlement/outcome.py settlement/clearing.py \
+                settlement/market.py exchange/rows.py
 NATIVE_STAMP := $(VENV)/.native
 
 export CARBONX_REQUIRE_NATIVE := 1

@@ -32,7 +32,7 @@ from settlement.commands import (
     SetSession,
     Withdraw,
 )
-from settlement.market import MarketSpec
+from settlement.spec import MarketSpec
 
 CREATE_MARKET = "create_market"
 _OPS: tuple[type, ...] = get_args(Op)
@@ -83,10 +83,12 @@ def encode(command: MarketCommand) -> tuple[str, str | None, str]:
         return "place_order", c.account_id, _dumps(body)
     if t is CancelOrder:
         c = command
-        return "cancel_order", c.account_id, _dumps([c.order_id])
+        return "cancel_order", c.account_id, f"[{int(c.order_id)}]"
     if t is AmendOrder:
         c = command
-        return "amend_order", c.account_id, _dumps([c.order_id, c.price_fen, c.qty_t])
+        price = "null" if c.price_fen is None else int(c.price_fen)
+        qty = "null" if c.qty_t is None else int(c.qty_t)
+        return "amend_order", c.account_id, f"[{int(c.order_id)},{price},{qty}]"
     if t is CancelAll:
         c = command
         return "cancel_all", c.account_id, _dumps([c.symbol])

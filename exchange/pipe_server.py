@@ -51,12 +51,13 @@ from settlement.commands import (
     RegistryCommand,
     SetSession,
 )
-from settlement.market import MarketSpec
+from settlement.spec import MarketSpec
 
 log = logging.getLogger("carbonx.pipe_server")
 
 MAX_IN_FLIGHT = 20_000  # submitted, not yet acknowledged: beyond this stdin waits (backpressure)
 READ_LIMIT_BYTES = 1 << 20  # the longest command line accepted
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 EXIT_OK, EXIT_MARKET_STOPPED, EXIT_USAGE, EXIT_RECOVERY = 0, 1, 2, 3
 
 Message = dict[str, Any]
@@ -75,13 +76,16 @@ class CommandError(ValueError):
 
 
 def _field(message: Message, name: str, kind: type, optional: bool = False) -> Any:
-    """``message[name]`` if it has type ``kind`` (a bool is not an int here: JSON's ``true``
-    must not become a quantity of 1)."""
+    """``message[name]`` if it has type ``kind``. A bool is not an int here (JSON's ``true``
+    must not become a quantity of 1), and an int must fit the database's BIGINT columns: one
+    that does not would fail the batch's commit and stop the market."""
     value = message.get(name)
     if value is None and optional:
         return None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise CommandError(f"{name!r} must be {kind.__name__}, not {value!r}")
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise CommandError(f"{name!r} does not fit the journal's 64-bit integers: {value}")
     return value
 
 
@@ -97,37 +101,38 @@ def _account(message: Message) -> AccountId:
     return AccountId(_field(message, "account_id", str))
 
 
-def _open_account(m: Message) -> MarketCommand:
+def _open_account(m: Message, ref: str) -> MarketCommand:
     account_id = _account(m)
     kind = _enum(m, "kind", AccountKind)
     province = _field(m, "province", str, optional=True) or ""
-    op_id = _field(m, "op_id", str, optional=True) or f"open:{account_id}"
+    op_id = _field(m, "op_id", str, optional=True) or f"open:{account_id}"  # once per account
     return RegistryCommand(
         0, OpenAccount(op_id, Account(account_id, kind, account_id, "", province))
     )
 
 
-def _deposit(m: Message) -> MarketCommand:
-    ref = _field(m, "ref", str, optional=True) or f"pipe:{m.get('id')}"
+def _deposit(m: Message, ref: str) -> MarketCommand:
+    ref = _field(m, "ref", str, optional=True) or ref
     return Deposit(0, _account(m), _field(m, "amount_fen", int), ref)
 
 
-def _issue(m: Message) -> MarketCommand:
+def _issue(m: Message, ref: str) -> MarketCommand:
     account_id = _account(m)
     vintage, qty_t = _field(m, "vintage", int), _field(m, "qty_t", int)
-    op_id = _field(m, "op_id", str, optional=True) or f"issue:{m.get('id')}"
+    op_id = _field(m, "op_id", str, optional=True) or ref
     return RegistryCommand(0, IssueAllowances(op_id, account_id, vintage, qty_t))
 
 
-def _open_day(m: Message) -> MarketCommand:
+def _open_day(m: Message, ref: str) -> MarketCommand:
+    text = _field(m, "trading_day", str)
     try:
-        day = dt.date.fromisoformat(_field(m, "trading_day", str))
+        day = dt.date.fromisoformat(text)
     except ValueError as error:
         raise CommandError(f"'trading_day': {error}") from error
     return OpenDay(0, day)
 
 
-def _place(m: Message) -> MarketCommand:
+def _place(m: Message, ref: str) -> MarketCommand:
     return PlaceOrder(
         0,
         _account(m),
@@ -140,17 +145,19 @@ def _place(m: Message) -> MarketCommand:
     )
 
 
-# Every command is built with ts_ns = 0: the runtime stamps market time, the server has no clock.
-_BUILDERS: dict[str, Callable[[Message], MarketCommand]] = {
+# The kinds of command and their fields (? optional). Every command is built with ts_ns = 0:
+# the runtime stamps market time, the server has no clock. A builder's second argument is the
+# default deposit ref / issuance op id (see ``PipeSession.ref``).
+_BUILDERS: dict[str, Callable[[Message, str], MarketCommand]] = {
     "open_account": _open_account,  # account_id, kind, province?, op_id?
     "deposit": _deposit,  # account_id, amount_fen, ref?
     "issue": _issue,  # account_id, vintage, qty_t, op_id?
     "open_day": _open_day,  # trading_day (ISO date)
-    "session": lambda m: SetSession(0, _enum(m, "state", TradingState)),
+    "session": lambda m, _: SetSession(0, _enum(m, "state", TradingState)),
     "place": _place,  # account_id, symbol, side, order_type, qty_t, price_fen?, client_order_id?
-    "cancel": lambda m: CancelOrder(0, _account(m), _field(m, "order_id", int)),
-    "close_day": lambda m: CloseDay(0),
-    "end_of_day": lambda m: EndOfDay(0),
+    "cancel": lambda m, _: CancelOrder(0, _account(m), _field(m, "order_id", int)),
+    "close_day": lambda m, _: CloseDay(0),
+    "end_of_day": lambda m, _: EndOfDay(0),
 }
 
 
@@ -163,14 +170,14 @@ def parse_line(line: bytes) -> tuple[Any, str, Message]:
     if not isinstance(message, dict):
         raise CommandError("a command is a JSON object")
     client_id, kind = message.get("id"), message.get("cmd")
-    if kind != "state" and kind not in _BUILDERS:
+    if not isinstance(kind, str) or (kind != "state" and kind not in _BUILDERS):
         raise CommandError(f"unknown command {kind!r}", client_id)
     return client_id, kind, message
 
 
-def build_command(kind: str, message: Message) -> MarketCommand:
+def build_command(kind: str, message: Message, ref: str) -> MarketCommand:
     try:
-        return _BUILDERS[kind](message)
+        return _BUILDERS[kind](message, ref)
     except CommandError as error:
         raise CommandError(str(error), message.get("id")) from None
 
@@ -296,8 +303,9 @@ class PipeSession:
     def __init__(self, runtime: MarketRuntime, out: LineWriter) -> None:
         self.runtime = runtime
         self.out = out
-        self.in_flight = 0
         self.failed = False
+        self.started_seq = runtime.last_seq
+        self.pending: dict[asyncio.Future[Ack], Any] = {}  # submitted, not acknowledged: id
         self._room = asyncio.Event()  # clear while MAX_IN_FLIGHT commands await their commit
         self._room.set()
         self._all_acknowledged = asyncio.Event()  # set while nothing awaits its commit
@@ -310,7 +318,7 @@ class PipeSession:
         self._reading = asyncio.create_task(self._read(lines))
         await asyncio.wait([self._reading])
         if not self._reading.cancelled():
-            self._reading.result()  # an error while reading is the server's bug: raise it
+            self._reading.result()  # raises what stopped the reading, if anything did
 
     async def _read(self, lines: asyncio.StreamReader | FileLines) -> None:
         while True:
@@ -330,7 +338,7 @@ class PipeSession:
             if kind == "state":
                 await self.answer_state(client_id)
                 return
-            command = build_command(kind, message)
+            command = build_command(kind, message, self.ref(client_id))
         except CommandError as error:
             self.out.send({"id": error.client_id, "error": str(error)})
             return
@@ -341,17 +349,17 @@ class PipeSession:
         except MarketStoppedError as error:
             self.market_stopped(client_id, error)
             return
-        self.in_flight += 1
+        self.pending[future] = client_id
         self._all_acknowledged.clear()
-        if self.in_flight >= MAX_IN_FLIGHT:
+        if len(self.pending) >= MAX_IN_FLIGHT:
             self._room.clear()
-        future.add_done_callback(lambda done: self.acknowledge(client_id, done))
+        future.add_done_callback(self.acknowledge)
 
-    def acknowledge(self, client_id: Any, done: asyncio.Future[Ack]) -> None:
-        self.in_flight -= 1
-        if self.in_flight < MAX_IN_FLIGHT:
+    def acknowledge(self, done: asyncio.Future[Ack]) -> None:
+        client_id = self.pending.pop(done)
+        if len(self.pending) < MAX_IN_FLIGHT:
             self._room.set()
-        if self.in_flight == 0:
+        if not self.pending:
             self._all_acknowledged.set()
         error = done.exception()
         if error is not None:
@@ -360,6 +368,7 @@ class PipeSession:
         self.out.send(ack_message(client_id, done.result()))
 
     def market_stopped(self, client_id: Any, error: BaseException) -> None:
+        """Nothing more can be acknowledged: say so, and stop reading."""
         self.out.send({"id": client_id, "error": f"market stopped: {error}"})
         if not self.failed:
             self.failed = True
@@ -367,13 +376,33 @@ class PipeSession:
             if self._reading is not None:
                 self._reading.cancel()
 
+    def abandon_pending(self) -> None:
+        """After the runtime has stopped: commands it never answered were not acknowledged,
+        and their clients must hear so rather than wait."""
+        for future, client_id in list(self.pending.items()):
+            if not future.done():
+                stopped = MarketStoppedError("the market stopped before committing it")
+                self.market_stopped(client_id, stopped)
+        self.pending.clear()
+
+    def ref(self, client_id: Any) -> str:
+        """A deposit's ref or an issuance's op id when the line gives none: unique across
+        server runs, since client ids repeat from one run to the next but every run starts
+        after the journal's end (any command read advances it) and an op id seen again would
+        be taken for a repeat of the first (registry idempotency)."""
+        return f"pipe:{self.started_seq}:{client_id}"
+
     async def answer_state(self, client_id: Any) -> None:
-        """Answered once everything before it is acknowledged (so committed, and its ack line
-        sent first), so the hash is of that state. Not ``runtime.drain``: it can return before
-        the acks' done callbacks have run, and the answer would overtake them."""
-        await self._all_acknowledged.wait()
-        if self.failed:
+        """Answered once everything before it is committed and its ack line sent first, so
+        the hash is of that state. ``drain`` waits for the commit (and raises if the market
+        failed); it can return before the futures' done callbacks have run, so the answer
+        then waits for the last ack line too."""
+        try:
+            await self.runtime.drain()
+        except MarketStoppedError as error:
+            self.market_stopped(client_id, error)
             return
+        await self._all_acknowledged.wait()
         market = self.runtime.market
         message = {"id": client_id, "state_hash": market.state_hash()}
         self.out.send({**message, "last_seq": self.runtime.last_seq})
@@ -416,14 +445,12 @@ async def run(
     state_hash = runtime.market.state_hash()
     out.send({"ready": True, "last_seq": runtime.last_seq, "state_hash": state_hash})
     out.flush()
-    try:
-        await session.serve(await open_stdin())
-    except MarketStoppedError as error:  # a state command found the market failed
-        session.market_stopped(None, error)
+    await session.serve(await open_stdin())
     try:
         await runtime.stop()  # drains: every command read is acknowledged before the exit
     except MarketStoppedError as error:  # the market failed while draining
         session.market_stopped(None, error)
+    session.abandon_pending()
     await out.close()
     log.info(
         "market %s %s at seq %d",

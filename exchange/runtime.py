@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import time
 from collections import deque
@@ -24,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from exchange import codec
+from exchange import codec, rows
 from exchange.clock import ClockAction, ClockEvent, MarketClock, events_after, run_schedule
 from exchange.db.journal_store import (
     Batch,
@@ -35,18 +34,17 @@ from exchange.db.journal_store import (
     projection_summary,
 )
 from exchange.tuning import tune_gc_for_sequencer
-from matching.events import OrderAmended, OrderCancelled, OrderReduced
 from matching.types import TradingState
 from settlement.commands import (
     CloseDay,
     EndOfDay,
     MarketCommand,
     OpenDay,
-    PlaceOrder,
     SetSession,
 )
-from settlement.market import Market, MarketSpec
+from settlement.market import Market
 from settlement.outcome import Outcome
+from settlement.spec import MarketSpec
 
 log = logging.getLogger("carbonx.runtime")
 
@@ -304,83 +302,7 @@ class MarketRuntime:
             self._day = market.trading_day
             self._day_text = "" if self._day is None else self._day.isoformat()
         day = self._day_text
-        if type(command) is PlaceOrder and not outcome.repeated:
-            c = command
-            batch.orders.append(
-                (
-                    m,
-                    outcome.order_id,
-                    seq,
-                    day,
-                    c.account_id,
-                    c.client_order_id,
-                    c.symbol,
-                    c.side.value,
-                    c.order_type.value,
-                    c.price_fen,
-                    c.qty_t,
-                    c.stp.value,
-                )
-            )
-        for event in outcome.events:
-            t = type(event)
-            if t is OrderCancelled:
-                e: Any = event
-                batch.order_updates.append(
-                    (m, e.seq, seq, e.order_id, "cancelled", e.qty_t, 0, None, e.reason.value)
-                )
-            elif t is OrderReduced:
-                e = event
-                batch.order_updates.append(
-                    (
-                        m,
-                        e.seq,
-                        seq,
-                        e.order_id,
-                        "reduced",
-                        e.qty_t,
-                        e.leaves_t,
-                        None,
-                        e.reason.value,
-                    )
-                )
-            elif t is OrderAmended:
-                e = event
-                batch.order_updates.append(
-                    (m, e.seq, seq, e.order_id, "amended", e.qty_t, e.leaves_t, e.price_fen, None)
-                )
-        for fill in outcome.fills:
-            tr = fill.trade
-            batch.trades.append(
-                (
-                    m,
-                    tr.trade_id,
-                    tr.seq,
-                    seq,
-                    tr.ts_ns,
-                    tr.symbol,
-                    tr.price_fen,
-                    tr.qty_t,
-                    tr.aggressor.value,
-                    tr.buy_order_id,
-                    tr.sell_order_id,
-                    tr.buy_account_id,
-                    tr.sell_account_id,
-                    fill.buy_fee_fen,
-                    fill.sell_fee_fen,
-                )
-            )
-        dirty = self._dirty
-        postings = batch.postings
-        for p in outcome.postings:
-            # Holding and cash states are StrEnums: both drivers store them as their text.
-            postings.append((m, p[0], seq, *p[1:]))
-            dirty.add((p.from_account, p.asset, p.from_state))
-            dirty.add((p.to_account, p.asset, p.to_state))
-        for st in outcome.statements:
-            batch.statements.append(
-                (m, st.trading_day.isoformat(), st.account_id, json.dumps(st.body, sort_keys=True))
-            )
+        rows.project(batch, self._dirty, seq, day, command, outcome)
         if type(command) is EndOfDay:
             batch.snapshots.append((m, seq, day, market.state_hash(), market.snapshot()))
 

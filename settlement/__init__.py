@@ -21,8 +21,9 @@ from settlement.commands import (
     SetSession,
     Withdraw,
 )
-from settlement.market import Market, MarketSpec
+from settlement.market import Market
 from settlement.outcome import Close, Fill, LargeHolderReport, MarketPosting, Outcome, Statement
+from settlement.spec import MarketSpec
 
 __all__ = [
     "CNY",

@@ -54,6 +54,11 @@ class CashLedger:
     def balances(self) -> dict[tuple[AccountId, CashState], int]:
         return dict(self._balances)
 
+    def restore(self, balances: dict[tuple[AccountId, CashState], int]) -> None:
+        """Load what ``balances()`` gave (a snapshot) into an empty ledger."""
+        assert not self._balances, "restore into an empty ledger"
+        self._balances = {key: fen for key, fen in balances.items() if fen}
+
     def total_fen(self) -> int:
         """The sum over every account: zero, always (double entry)."""
         return sum(self._balances.values())

@@ -12,6 +12,12 @@ from registry_sim.registry import Registry
 from settlement.cash import CashLedger, CashState
 from settlement.outcome import Close, Statement
 
+# (symbol -> (open, high, low, volume, turnover), account -> symbol -> [bought_t, bought_fen,
+# sold_t, sold_fen], account -> fees): a day book as plain values, for snapshots.
+DayBookState = tuple[
+    dict[str, tuple[int, int, int, int, int]], dict[str, dict[str, list[int]]], dict[str, int]
+]
+
 
 class SymbolDay:
     """An instrument's listed trades today."""
@@ -54,6 +60,28 @@ class DayBook:
             self.fees_fen[buyer] = self.fees_fen.get(buyer, 0) + buy_fee_fen
         if sell_fee_fen:
             self.fees_fen[seller] = self.fees_fen.get(seller, 0) + sell_fee_fen
+
+    def export_state(self) -> DayBookState:
+        """Plain values for a snapshot (``from_state`` reads them back)."""
+        symbols = {
+            s: (d.open_fen, d.high_fen, d.low_fen, d.volume_t, d.turnover_fen)
+            for s, d in self.symbols.items()
+        }
+        accounts = {a: {s: list(v) for s, v in d.items()} for a, d in self.accounts.items()}
+        return symbols, accounts, dict(self.fees_fen)
+
+    @staticmethod
+    def from_state(state: DayBookState) -> DayBook:
+        symbols, accounts, fees = state
+        book = DayBook()
+        for symbol, (open_fen, high_fen, low_fen, volume_t, turnover_fen) in symbols.items():
+            day = SymbolDay(open_fen)
+            day.high_fen, day.low_fen = high_fen, low_fen
+            day.volume_t, day.turnover_fen = volume_t, turnover_fen
+            book.symbols[symbol] = day
+        book.accounts = accounts
+        book.fees_fen = fees
+        return book
 
     def symbol_day(self, symbol: str) -> SymbolDay | None:
         return self.symbols.get(symbol)

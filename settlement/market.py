@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import pickle
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from matching.codes import RejectCode
@@ -57,6 +56,7 @@ from settlement.commands import (
     Withdraw,
 )
 from settlement.outcome import Fill, LargeHolderReport, MarketPosting, Outcome
+from settlement.spec import MarketSpec
 
 BUY = Side.BUY
 MARKET = OrderType.MARKET
@@ -66,18 +66,6 @@ CASH_AVAILABLE = CashState.AVAILABLE
 CASH_HELD = CashState.HELD
 TRADING_KINDS = frozenset({AccountKind.COVERED_ENTITY, AccountKind.PARTICIPANT})
 _HOLDING_STATES = tuple(HoldingState)
-
-
-@dataclass(frozen=True, slots=True)
-class MarketSpec:
-    """What a market is made of: a rule set with overrides and the listed instruments with
-    their first reference prices. Every instrument's symbol is the registry unit code it
-    trades (``CEA2025``, ``CCER:P001:2024``)."""
-
-    market_id: str
-    rules: str
-    instruments: tuple[tuple[str, int], ...]  # (symbol, first reference price in fen)
-    overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 class _Booking:
@@ -902,13 +890,14 @@ class Market:
         )
 
     def snapshot(self) -> bytes:
-        """The whole market as bytes, at day end only (no order rests, the day is cleared)."""
+        """The whole market as bytes, at day end only (no order rests, the day is cleared).
+        Named fields rather than ``__dict__``: the module may run compiled (docs/adr/0002)."""
         if not self.day_cleared or self._bookings:
             raise ValueError("a market is snapshotted after day-end clearing only")
-        state = dict(self.__dict__)
-        del state["_handlers"]
-        del state["_outcome"]
+        state = {name: getattr(self, name) for name in _SNAPSHOT_FIELDS}
         state["engine"] = self.engine.export_state()
+        state["cash"] = self.cash.balances()
+        state["day_book"] = self.day_book.export_state()
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
@@ -916,12 +905,36 @@ class Market:
         """The market ``snapshot`` gave ``data`` for (written by this process's own code:
         snapshots are never read from an untrusted source)."""
         state = pickle.loads(data)
-        market = cls.__new__(cls)
-        engine_state = state.pop("engine")
-        market.__dict__.update(state)
-        spec: MarketSpec = state["spec"]
-        market.engine = MatchingEngine(market.instruments.values(), dict(spec.instruments))
-        market.engine.restore_state(engine_state)
-        market._outcome = Outcome("none")
-        market._handlers = market._make_handlers()
+        market = cls(state["spec"], state["rules"])
+        market.engine.restore_state(state.pop("engine"))
+        market.cash.restore(state.pop("cash"))
+        market.day_book = DayBook.from_state(state.pop("day_book"))
+        for name in _SNAPSHOT_FIELDS:
+            if name not in ("spec", "rules"):
+                setattr(market, name, state[name])
         return market
+
+
+# What a snapshot holds besides the engine, the cash ledger and the day book.
+_SNAPSHOT_FIELDS = (
+    "spec",
+    "rules",
+    "registry",
+    "trading_day",
+    "day_index",
+    "session",
+    "day_closed",
+    "day_cleared",
+    "_open_buy_t",
+    "_unit_locks",
+    "_unit_locked_t",
+    "_cash_locks",
+    "_cash_locked_fen",
+    "_client_orders",
+    "_limits",
+    "_positions",
+    "_reported",
+    "next_order_id",
+    "last_trade_id",
+    "posting_seq",
+)

@@ -11,11 +11,15 @@ import pytest
 
 from tests.native_build import ROOT, native_modules
 
-# Runs a short standard mix and prints a digest of every event and of the final state.
+# Runs a short standard mix through the engine and a market stream (two day cycles, so day-end
+# clearing and a snapshot restore are in it) through the Market, and prints a digest of every
+# event, outcome and final state.
 _DIGEST_SCRIPT = """
-import hashlib, sys
-import matching.engine
+import hashlib
+import matching.engine, settlement.market
 from loadtests.engine_stream import open_market, standard_mix
+from settlement import Market, MarketSpec, EndOfDay
+from tests.market_stream import INSTRUMENTS, market_accounts, market_setup, market_stream
 setup, stream = standard_mix(3_000, seed=7, resting=500)
 engine = open_market()
 digest = hashlib.sha256()
@@ -23,13 +27,23 @@ for cmd in setup + stream:
     for event in engine.apply(cmd):
         digest.update(repr(event).encode())
 digest.update(engine.state_hash().encode())
-print(matching.engine.__file__, digest.hexdigest())
+market = Market(MarketSpec("native", "cn_national", INSTRUMENTS))
+commands = market_setup(12) + list(market_stream(7, 3_000, market_accounts(12), days=2))
+for cmd in commands:
+    outcome = market.apply(cmd)
+    digest.update(repr((outcome, outcome.events, outcome.postings, outcome.fills)).encode())
+    digest.update(repr((outcome.closes, outcome.statements, outcome.reports)).encode())
+    if type(cmd) is EndOfDay:
+        market = Market.restore(market.snapshot())
+digest.update(market.state_hash().encode())
+print(matching.engine.__file__, settlement.market.__file__, digest.hexdigest())
 """
 
 
 def test_native_modules_are_listed() -> None:
     assert "matching.engine" in native_modules()
     assert "matching.book" in native_modules()
+    assert "settlement.market" in native_modules()
 
 
 @pytest.mark.skipif(
@@ -40,7 +54,7 @@ def test_engine_runs_compiled_under_make() -> None:
         assert (importlib.import_module(name).__file__ or "").endswith(".so"), name
 
 
-def _digest(pythonpath: Path | None) -> tuple[str, str]:
+def _digest(pythonpath: Path | None) -> tuple[str, str, str]:
     env = dict(os.environ)
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
@@ -52,18 +66,25 @@ def _digest(pythonpath: Path | None) -> tuple[str, str]:
         env=env,
         cwd=pythonpath or ROOT,
     )
-    module_file, digest = out.stdout.split()
-    return module_file, digest
+    engine_file, market_file, digest = out.stdout.split()
+    return engine_file, market_file, digest
 
 
 def test_pure_python_source_behaves_like_the_build(tmp_path: Path) -> None:
-    """The same stream gives the same events from the .py sources and from this build."""
-    pure = tmp_path / "matching"
-    shutil.copytree(ROOT / "matching", pure, ignore=shutil.ignore_patterns("*.so", "__pycache__"))
-    built_file, built = _digest(None)
-    pure_file, pure_digest = _digest(tmp_path)
-    assert pure_file.endswith(".py")
-    assert Path(pure_file).parent == pure
+    """The same streams give the same events and outcomes from the .py sources and from this
+    build (engine and market)."""
+    for package in ("matching", "settlement"):
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("*.so", "__pycache__")
+        )
+    for package in ("registry_sim", "loadtests", "tests", "exchange"):
+        (tmp_path / package).symlink_to(ROOT / package)
+    built = _digest(None)
+    pure = _digest(tmp_path)
+    for pure_file in pure[:2]:
+        assert pure_file.endswith(".py")
+        assert Path(pure_file).parent.parent == tmp_path
     if os.environ.get("CARBONX_REQUIRE_NATIVE") == "1":
-        assert built_file.endswith(".so")
-    assert pure_digest == built, f"{built_file} and {pure_file} disagree"
+        assert built[0].endswith(".so")
+        assert built[1].endswith(".so")
+    assert pure[2] == built[2], f"{built[:2]} and {pure[:2]} disagree"

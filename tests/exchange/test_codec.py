@@ -48,7 +48,7 @@ from settlement.commands import (
     SetSession,
     Withdraw,
 )
-from settlement.market import MarketSpec
+from settlement.spec import MarketSpec
 from tests.market_stream import INSTRUMENTS, market_accounts, market_setup, market_stream
 
 TS = 1_795_397_400_000_000_123  # a market time with nanoseconds that a float would lose

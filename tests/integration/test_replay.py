@@ -27,7 +27,8 @@ from exchange.runtime import Ack, MarketRuntime, rebuild
 from matching.events import OrderCancelled
 from matching.types import CancelReason
 from settlement.commands import EndOfDay, MarketCommand, PlaceOrder
-from settlement.market import Market, MarketSpec
+from settlement.market import Market
+from settlement.spec import MarketSpec
 from tests.integration.conftest import Database
 from tests.market_stream import INSTRUMENTS, market_accounts, market_setup, market_stream
 

@@ -41,7 +41,8 @@ from settlement.commands import (
     PlaceOrder,
     SetSession,
 )
-from settlement.market import Market, MarketSpec
+from settlement.market import Market
+from settlement.spec import MarketSpec
 from tests.integration.conftest import Database
 from tests.market_stream import (
     FIRST_DAY,
