@@ -9,11 +9,12 @@ units, so settling a fill can never fail.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import pickle
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from matching.codes import RejectCode
 from matching.commands import AmendOrder as EngineAmend
@@ -33,7 +34,7 @@ from matching.lifecycle import STATE_TRANSITIONS
 from matching.types import AccountId as EngineAccountId
 from matching.types import OrderId, OrderType, Side, Symbol, TradingState
 from registry_sim.model import FEES, AccountId, AccountKind, HoldingState, UnitCode
-from registry_sim.ops import Hold, OpenAccount, ReleaseHold
+from registry_sim.ops import Hold, Op, OpenAccount, ReleaseHold
 from registry_sim.registry import Done, Registry
 from registry_sim.rules import BP, RuleSet, load_rules
 from settlement.cash import CNY, OUTSIDE, CashLedger, CashState
@@ -66,6 +67,9 @@ CASH_AVAILABLE = CashState.AVAILABLE
 CASH_HELD = CashState.HELD
 TRADING_KINDS = frozenset({AccountKind.COVERED_ENTITY, AccountKind.PARTICIPANT})
 _HOLDING_STATES = tuple(HoldingState)
+# Cash brought into a market, and one issuance, stay far inside the databases' 64-bit integers
+# (2**63 - 1), so no balance or sum of balances can overflow a column.
+MAX_TOTAL: Final = 2**53
 
 
 class _Booking:
@@ -90,6 +94,16 @@ class _Booking:
         self.leaves_t = leaves_t
         self.held = held  # buys: fen; sells: tonnes
         self.is_cea = is_cea
+
+
+def _numbers(op: Op) -> list[tuple[str, int]]:
+    """The whole-number fields of a registry operation."""
+    out = []
+    for f in dataclasses.fields(op):
+        value = getattr(op, f.name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            out.append((f.name, value))
+    return out
 
 
 def _refused(command: str, code: str, **details: Any) -> Outcome:
@@ -586,8 +600,15 @@ class Market:
         refusal = self._trading_account(kind, cmd.account_id)
         if refusal is not None:
             return refusal
-        if cmd.amount_fen < 1:
-            return _refused(kind, SettlementCode.INVALID_AMOUNT, amount_fen=cmd.amount_fen)
+        brought_in = -self.cash.balance(OUTSIDE)
+        if cmd.amount_fen < 1 or brought_in + cmd.amount_fen > MAX_TOTAL:
+            return _refused(
+                kind,
+                SettlementCode.INVALID_AMOUNT,
+                amount_fen=cmd.amount_fen,
+                deposited_fen=brought_in,
+                max_total_fen=MAX_TOTAL,
+            )
         outcome = self._outcome = Outcome(kind)
         target = (cmd.account_id, CASH_AVAILABLE)
         self._post_cash(f"deposit:{cmd.ref}", cmd.amount_fen, (OUTSIDE, CASH_AVAILABLE), target)
@@ -622,6 +643,9 @@ class Market:
         op = cmd.op
         if isinstance(op, Hold | ReleaseHold):  # holds belong to orders (settlement)
             return _refused(kind, SettlementCode.OPERATION_NOT_ALLOWED, operation=type(op).__name__)
+        for name, value in _numbers(op):
+            if value > MAX_TOTAL:  # quantities, emissions, outputs: far inside 64 bits
+                return _refused(kind, SettlementCode.INVALID_AMOUNT, field=name, value=value)
         if isinstance(op, OpenAccount):
             account = op.account
             if account.kind not in TRADING_KINDS:

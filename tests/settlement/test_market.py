@@ -15,7 +15,14 @@ import pytest
 
 from matching.types import TradingState
 from registry_sim.model import FEES, NATIONAL, Account, AccountId, AccountKind, UnitCode
-from registry_sim.ops import Hold, OpenAccount, PreAllocate, RecordEmissions, ReleaseHold
+from registry_sim.ops import (
+    Hold,
+    IssueAllowances,
+    OpenAccount,
+    PreAllocate,
+    RecordEmissions,
+    ReleaseHold,
+)
 from settlement import (
     AmendOrder,
     CancelAll,
@@ -35,6 +42,7 @@ from settlement import (
     SetSession,
     Withdraw,
 )
+from settlement.market import MAX_TOTAL
 from tests.settlement.conftest import (
     BUY,
     DAY1,
@@ -546,7 +554,9 @@ def test_refusals_for_accounts_amounts_and_registry_operations() -> None:
     details = m.refused(m.order(NATIONAL, SELL, 1, 6_000), "NOT_A_TRADING_ACCOUNT")
     assert details["kind"] == "national_authority"
     assert m.refused(Deposit(m.next_ts(), AccountId(A), 0, "d"), "INVALID_AMOUNT") == {
-        "amount_fen": 0
+        "amount_fen": 0,
+        "deposited_fen": 0,
+        "max_total_fen": 2**53,
     }
     m.refused(Withdraw(m.next_ts(), AccountId(A), -1, "w"), "INVALID_AMOUNT")
     m.issue(A, 10)
@@ -748,3 +758,12 @@ def test_a_snapshot_is_taken_after_day_end_clearing_only() -> None:
         m.market.snapshot()
     m.ok(EndOfDay(m.next_ts()))
     assert Market.restore(m.market.snapshot()).state_hash() == m.market.state_hash()
+
+
+def test_amounts_that_could_overflow_a_database_column_are_refused() -> None:
+    m = market()
+    m.ok(Deposit(0, AccountId(A), MAX_TOTAL, "big"))
+    details = m.refused(Deposit(0, AccountId(B), 1, "one more"), "INVALID_AMOUNT")
+    assert details["deposited_fen"] == MAX_TOTAL == 2**53
+    huge = RegistryCommand(0, IssueAllowances("huge", AccountId(A), 2025, MAX_TOTAL + 1))
+    assert m.refused(huge, "INVALID_AMOUNT") == {"field": "qty_t", "value": MAX_TOTAL + 1}
