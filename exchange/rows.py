@@ -6,12 +6,30 @@ Enum values go into rows as the StrEnum members themselves; both drivers store t
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Final
 
 from exchange.db.journal_store import Batch
 from matching.events import OrderAmended, OrderCancelled, OrderReduced
+from matching.record import Record
 from settlement.commands import MarketCommand, PlaceOrder
 from settlement.outcome import Outcome
+
+
+class Ack(Record):
+    """A command's durable result: its journal sequence number and what it did. A record
+    (docs/adr/0001) built in compiled code: the runtime makes one per command."""
+
+    __match_args__ = ("seq", "command", "outcome")
+    __slots__ = __match_args__
+
+    seq: Final[int]
+    command: Final[MarketCommand]
+    outcome: Final[Outcome]
+
+    def __init__(self, seq: int, command: MarketCommand, outcome: Outcome) -> None:
+        self.seq = seq
+        self.command = command
+        self.outcome = outcome
 
 
 def project(

@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from exchange import codec, rows
 from exchange.clock import ClockAction, ClockEvent, MarketClock, events_after, run_schedule
@@ -33,7 +33,8 @@ from exchange.db.journal_store import (
     open_writer,
     projection_summary,
 )
-from exchange.tuning import tune_gc_for_sequencer
+from exchange.rows import Ack as Ack  # re-exported: part of the runtime's interface
+from exchange.tuning import collect_frozen, settle_young_objects, tune_gc_for_sequencer
 from matching.types import TradingState
 from settlement.commands import (
     CloseDay,
@@ -49,15 +50,7 @@ from settlement.spec import MarketSpec
 log = logging.getLogger("carbonx.runtime")
 
 MAX_BATCH_COMMANDS = 20_000  # the sequencer waits for the writer beyond this (backpressure)
-SLICE_COMMANDS = 200  # commands applied between two yields to the event loop
-
-
-class Ack(NamedTuple):
-    """A command's durable result: its journal sequence number and what it did."""
-
-    seq: int
-    command: MarketCommand
-    outcome: Outcome
+SLICE_COMMANDS = 500  # commands applied between two yields to the event loop
 
 
 Listener = Callable[[Sequence[Ack]], None]
@@ -123,7 +116,8 @@ class MarketRuntime:
         self._idle = asyncio.Event()
         self._idle.set()
         self._batch = Batch(self.market_id)
-        self._waiting: list[tuple[Waiter, Ack]] = []
+        self._acks: list[Ack] = []  # of the open batch, in order
+        self._due: list[tuple[asyncio.Future[Any], Any]] = []  # (future, result) at its commit
         self._dirty: set[tuple[Any, Any, Any]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._failure: BaseException | None = None
@@ -231,7 +225,7 @@ class MarketRuntime:
 
     async def drain(self) -> None:
         """Wait until every queued command is applied and committed."""
-        while self._running and (self._inbox or self._waiting or not self._idle.is_set()):
+        while self._running and (self._inbox or self._acks or not self._idle.is_set()):
             self._rows_ready.set()
             await asyncio.sleep(0.001)
         if self._failure is not None:
@@ -263,6 +257,7 @@ class MarketRuntime:
                 for _ in range(min(len(inbox), SLICE_COMMANDS)):
                     command, future = inbox.popleft()
                     self._apply(command, future)
+                settle_young_objects()
                 self._rows_ready.set()
                 if len(self._batch.journal) >= MAX_BATCH_COMMANDS:
                     self._batch_taken.clear()
@@ -290,7 +285,14 @@ class MarketRuntime:
         self._batch.journal.append((self.market_id, seq, ts, kind, account, body))
         if outcome.code is None:
             self._project(seq, command, outcome)
-        self._waiting.append((future, Ack(seq, command, outcome)))
+        ack = Ack(seq, command, outcome)
+        self._acks.append(ack)
+        if type(future) is _Group:
+            future.acks.append(ack)
+            if len(future.acks) == future.size:
+                self._due.append((future.future, future.acks))
+        elif future is not None:
+            self._due.append((future, ack))  # type: ignore[arg-type]
         self.stats.commands += 1
 
     def _project(self, seq: int, command: MarketCommand, outcome: Outcome) -> None:
@@ -311,14 +313,15 @@ class MarketRuntime:
     async def _write(self) -> None:
         try:
             while True:
-                if not self._waiting:
+                if not self._acks:
                     self._idle.set()
                     self._rows_ready.clear()
                     await self._rows_ready.wait()
                     continue
                 self._idle.clear()
-                batch, waiting, dirty = self._batch, self._waiting, self._dirty
-                self._batch, self._waiting, self._dirty = Batch(self.market_id), [], set()
+                batch, acks, due, dirty = self._batch, self._acks, self._due, self._dirty
+                self._batch, self._acks, self._due = Batch(self.market_id), [], []
+                self._dirty = set()
                 # The market now is exactly the batch's last command: its balances are the
                 # batch's to write.
                 batch.balances = self.market.balances_of(dirty)
@@ -327,17 +330,14 @@ class MarketRuntime:
                 try:
                     await self._writer.commit(batch)
                 except BaseException:
-                    self._waiting = waiting + self._waiting  # _fail tells these callers too
+                    self._acks, self._due = acks + self._acks, due + self._due  # for _fail
                     raise
-                self._record_commit(time.perf_counter() - started, len(waiting))
-                acks = [ack for _, ack in waiting]
-                for waiter, ack in waiting:
-                    if type(waiter) is _Group:
-                        waiter.acks.append(ack)
-                        if len(waiter.acks) == waiter.size and not waiter.future.done():
-                            waiter.future.set_result(waiter.acks)
-                    elif waiter is not None and not waiter.done():  # type: ignore[union-attr]
-                        waiter.set_result(ack)  # type: ignore[union-attr]
+                self._record_commit(time.perf_counter() - started, len(acks))
+                if batch.snapshots:  # a day end: no order waits on a full collection
+                    collect_frozen()
+                for future, result in due:
+                    if not future.done():
+                        future.set_result(result)
                 self._tell(acks)
         except asyncio.CancelledError:
             raise
@@ -364,12 +364,14 @@ class MarketRuntime:
         self._failure = error
         self._running = False
         stopped = MarketStoppedError(f"market {self.market_id} stopped: {error!r}")
-        waiters = [w for w, _ in self._waiting] + [w for _, w in self._inbox]
-        for waiter in waiters:
-            future = waiter.future if type(waiter) is _Group else waiter
-            if future is not None and not future.done():  # type: ignore[union-attr]
-                future.set_exception(stopped)  # type: ignore[union-attr]
-        self._waiting.clear()
+        futures: list[asyncio.Future[Any] | None] = [f for f, _ in self._due]
+        for _, waiter in self._inbox:
+            futures.append(waiter.future if type(waiter) is _Group else waiter)  # type: ignore[arg-type]
+        for future in futures:
+            if future is not None and not future.done():
+                future.set_exception(stopped)
+        self._acks.clear()
+        self._due.clear()
         self._inbox.clear()
         self._idle.set()
 
