@@ -46,7 +46,7 @@ from sqlalchemy.engine import make_url
 
 from exchange.db import tables as t
 from exchange.db.journal_store import Batch, JournalWriter, prepare_database
-from exchange.runtime import Ack, MarketRuntime
+from exchange.runtime import MarketRuntime
 from loadtests.engine_stream import ACCOUNTS, REFERENCE_PRICE_FEN, SYMBOL, standard_mix
 from matching import commands as engine
 from matching.types import AccountId as EngineAccountId
@@ -57,6 +57,7 @@ from settlement import (
     AmendOrder,
     CancelOrder,
     Deposit,
+    Market,
     MarketCommand,
     MarketSpec,
     OpenDay,
@@ -190,8 +191,6 @@ async def _durable_run(
     runtime = await MarketRuntime.create(url, spec, connect_args=connect_args)
     recorder = RecordingWriter(runtime._writer)
     runtime._writer = recorder
-    refused: list[Ack] = []
-    runtime.listeners.append(lambda acks: refused.extend(a for a in acks if a.outcome.code))
     runtime.start()
     try:
         await _submit_all(runtime, setup)
@@ -201,12 +200,27 @@ async def _durable_run(
         seconds = time.perf_counter() - started
         recorder.recording = False
         trades = runtime.market.last_trade_id
+        state_hash = runtime.market.state_hash()
     finally:
         await runtime.stop()
-    if refused:  # the stream is made to be accepted whole: a refusal means a broken setup
-        first = refused[0]
-        raise RuntimeError(f"{len(refused)} commands refused, first {first.command}: {first}")
+    _check_replica(spec, setup, stream, state_hash)
     return seconds, _rows_by_table(recorder.batches), trades
+
+
+def _check_replica(
+    spec: MarketSpec, setup: list[MarketCommand], stream: list[MarketCommand], state_hash: str
+) -> None:
+    """Outside the timing: a pure market given the same commands must refuse none of the
+    stream (it is made to be accepted whole) and end in the runtime's state."""
+    replica = Market(spec)
+    for cmd in setup:
+        replica.apply(cmd)
+    for cmd in stream:
+        outcome = replica.apply(cmd)
+        if outcome.code is not None:
+            raise RuntimeError(f"the stream was refused: {cmd} -> {outcome}")
+    if replica.state_hash() != state_hash:
+        raise RuntimeError("the runtime and a replica of its commands disagree")
 
 
 async def _raw_postgres(url: str, schema: str, rows: dict[str, list[tuple[Any, ...]]]) -> float:

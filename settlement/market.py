@@ -148,6 +148,7 @@ class Market:
         self._limits: dict[AccountId, tuple[int, int]] = {}  # (position limit, report threshold)
         self._positions: dict[AccountId, int] = {}  # position_t's cache
         self._reported: set[AccountId] = set()
+        self._traders: set[AccountId] = set()  # open trading accounts (all opened here)
         self.day_book = DayBook()
         self.next_order_id = 0
         self.last_trade_id = 0
@@ -201,15 +202,30 @@ class Market:
         source: tuple[AccountId, HoldingState],
         target: tuple[AccountId, HoldingState],
     ) -> None:
-        self.registry.ledger.move(unit, qty_t, source, target)
+        # Ledger.move's work, done here in compiled code (the hot path's unit movements).
+        ledger = self.registry.ledger
+        balances: dict[tuple[AccountId, UnitCode, HoldingState], int] = ledger._balances
+        from_key = (source[0], unit, source[1])
+        left = balances.get(from_key, 0) - qty_t
+        assert qty_t > 0, f"move of {qty_t} t"
+        assert left >= 0, f"{from_key} would go to {left}"
+        if left:
+            balances[from_key] = left
+        else:
+            del balances[from_key]
+        to_key = (target[0], unit, target[1])
+        balances[to_key] = balances.get(to_key, 0) + qty_t
+        ledger.moves += 1
         self.posting_seq += 1
         self._outcome.postings.append(
-            MarketPosting(self.posting_seq, unit, qty_t, *source, *target, ref)
+            MarketPosting(self.posting_seq, unit, qty_t, source[0], source[1], *target, ref)
         )
 
     # ------------------------------------------------------------------ checks
 
     def _trading_account(self, kind: str, account_id: AccountId) -> Outcome | None:
+        if account_id in self._traders:
+            return None
         account = self.registry.account(account_id)
         if account is None:
             return _refused(kind, SettlementCode.UNKNOWN_ACCOUNT, account_id=account_id)
@@ -230,7 +246,8 @@ class Market:
 
     def sellable_t(self, account_id: AccountId, unit: UnitCode) -> int:
         """Available units less those bought in the last T+N days."""
-        available = self.registry.ledger.balance(account_id, unit, AVAILABLE)
+        units: dict[Any, int] = self.registry.ledger._balances  # hot: no method call
+        available = units.get((account_id, unit, AVAILABLE), 0)
         return max(0, available - self._unit_locked_t.get((account_id, unit), 0))
 
     def withdrawable_fen(self, account_id: AccountId) -> int:
@@ -658,6 +675,8 @@ class Market:
         result = self.registry.apply(op)
         if not isinstance(result, Done):
             return Outcome(kind, code=result.code.value, details=dict(result.details))
+        if isinstance(op, OpenAccount):
+            self._traders.add(op.account.account_id)
         outcome = self._outcome = Outcome(kind, repeated=repeated, details=dict(result.details))
         if not repeated:
             self._limits.clear()  # allocation may have changed
@@ -958,6 +977,7 @@ _SNAPSHOT_FIELDS = (
     "_limits",
     "_positions",
     "_reported",
+    "_traders",
     "next_order_id",
     "last_trade_id",
     "posting_seq",

@@ -6,34 +6,76 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from matching.events import Event, TradeExecuted
+from matching.record import Record
 
 Details = Mapping[str, Any]
 _NO_DETAILS: Details = MappingProxyType({})
 
 
-class MarketPosting(NamedTuple):
+class MarketPosting(Record):
     """One movement of cash (``asset`` = ``CNY``, amount in fen) or units (``asset`` = unit
-    code, amount in tonnes) between (account, state) pairs."""
+    code, amount in tonnes) between (account, state) pairs. A record like the engine's
+    events (docs/adr/0001): one is built for every hold, release and delivery."""
 
-    posting_id: int
-    asset: str
-    amount: int
-    from_account: str
-    from_state: str
-    to_account: str
-    to_state: str
-    ref: str  # what caused it: order:ID, trade:ID, op:ID, deposit:REF, withdraw:REF
+    __match_args__ = (
+        "posting_id",
+        "asset",
+        "amount",
+        "from_account",
+        "from_state",
+        "to_account",
+        "to_state",
+        "ref",
+    )
+    __slots__ = __match_args__
+
+    posting_id: Final[int]
+    asset: Final[str]
+    amount: Final[int]
+    from_account: Final[str]
+    from_state: Final[str]
+    to_account: Final[str]
+    to_state: Final[str]
+    ref: Final[str]  # what caused it: order:ID, trade:ID, op:ID, deposit:REF, withdraw:REF
+
+    def __init__(
+        self,
+        posting_id: int,
+        asset: str,
+        amount: int,
+        from_account: str,
+        from_state: str,
+        to_account: str,
+        to_state: str,
+        ref: str,
+    ) -> None:
+        self.posting_id = posting_id
+        self.asset = asset
+        self.amount = amount
+        self.from_account = from_account
+        self.from_state = from_state
+        self.to_account = to_account
+        self.to_state = to_state
+        self.ref = ref
 
 
-class Fill(NamedTuple):
+class Fill(Record):
     """A trade and the fees its two sides paid (delivery versus payment, 券款对付)."""
 
-    trade: TradeExecuted
-    buy_fee_fen: int
-    sell_fee_fen: int
+    __match_args__ = ("trade", "buy_fee_fen", "sell_fee_fen")
+    __slots__ = __match_args__
+
+    trade: Final[TradeExecuted]
+    buy_fee_fen: Final[int]
+    sell_fee_fen: Final[int]
+
+    def __init__(self, trade: TradeExecuted, buy_fee_fen: int, sell_fee_fen: int) -> None:
+        self.trade = trade
+        self.buy_fee_fen = buy_fee_fen
+        self.sell_fee_fen = sell_fee_fen
 
 
 class Close(NamedTuple):
