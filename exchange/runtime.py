@@ -50,7 +50,7 @@ from settlement.spec import MarketSpec
 log = logging.getLogger("carbonx.runtime")
 
 MAX_BATCH_COMMANDS = 20_000  # the sequencer waits for the writer beyond this (backpressure)
-SLICE_COMMANDS = 500  # commands applied between two yields to the event loop
+SLICE_COMMANDS = 50  # between two yields: the writer's round trips wait at most one slice
 
 
 Listener = Callable[[Sequence[Ack]], None]

@@ -132,6 +132,8 @@ class Market:
         s = self.rules.settlement
         self._fee_bp_buy = s.fee_bp_buy
         self._fee_bp_sell = s.fee_bp_sell
+        self._unit_lock_days = s.units_sellable_after_days
+        self._cash_lock_days = s.cash_withdrawable_after_days
         self._cea_units = [UnitCode(sym) for sym in self.instruments if sym.startswith("CEA")]
         self.trading_day: dt.date | None = None
         self.day_index = 0  # trading days opened so far: T+N counts in these
@@ -177,7 +179,15 @@ class Market:
 
     def apply(self, command: MarketCommand) -> Outcome:
         """Apply one command and return what it did; a refusal changes nothing."""
-        return self._handlers[type(command)](command)
+        # The order commands first, as direct calls (compiled: no lookup, no bound method).
+        t = type(command)
+        if t is PlaceOrder:
+            return self._place(command)  # type: ignore[arg-type]
+        if t is CancelOrder:
+            return self._cancel(command)  # type: ignore[arg-type]
+        if t is AmendOrder:
+            return self._amend(command)  # type: ignore[arg-type]
+        return self._handlers[t](command)
 
     # ------------------------------------------------------------------ postings
 
@@ -191,7 +201,9 @@ class Market:
         self.cash.move(amount_fen, source, target)
         self.posting_seq += 1
         self._outcome.postings.append(
-            MarketPosting(self.posting_seq, CNY, amount_fen, *source, *target, ref)
+            MarketPosting(
+                self.posting_seq, CNY, amount_fen, source[0], source[1], target[0], target[1], ref
+            )
         )
 
     def _post_units(
@@ -218,7 +230,9 @@ class Market:
         ledger.moves += 1
         self.posting_seq += 1
         self._outcome.postings.append(
-            MarketPosting(self.posting_seq, unit, qty_t, source[0], source[1], *target, ref)
+            MarketPosting(
+                self.posting_seq, unit, qty_t, source[0], source[1], target[0], target[1], ref
+            )
         )
 
     # ------------------------------------------------------------------ checks
@@ -588,14 +602,14 @@ class Market:
             del self._bookings[event.order_id]
 
     def _lock_units(self, account: AccountId, unit: UnitCode, qty_t: int) -> None:
-        days = self.rules.settlement.units_sellable_after_days
+        days = self._unit_lock_days
         if days:
             key = (account, unit)
             self._unit_locks.setdefault(key, []).append((self.day_index + days, qty_t))
             self._unit_locked_t[key] = self._unit_locked_t.get(key, 0) + qty_t
 
     def _lock_cash(self, account: AccountId, amount_fen: int) -> None:
-        days = self.rules.settlement.cash_withdrawable_after_days
+        days = self._cash_lock_days
         if days and amount_fen:
             self._cash_locks.setdefault(account, []).append((self.day_index + days, amount_fen))
             self._cash_locked_fen[account] = self._cash_locked_fen.get(account, 0) + amount_fen
