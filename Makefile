@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # The .py files stay the source; the build is redone whenever one of them changes.
 NATIVE_SRC   := matching/record.py matching/commands.py matching/events.py matching/book.py \
                 matching/engine.py settlement/cash.py settlement/outcome.py settlement/clearing.py \
-                settlement/market.py exchange/rows.py
+                settlement/market.py exchange/rows.py exchange/codec.py
 NATIVE_STAMP := $(VENV)/.native
 
 export CARBONX_REQUIRE_NATIVE := 1
@@ -50,8 +50,9 @@ postgres:
 test: lint $(NATIVE_STAMP) postgres
 	$(BIN)/pytest
 
-bench: setup
+bench: setup postgres
 	$(BIN)/python -m loadtests.bench_engine --json
+	$(BIN)/python -m loadtests.bench_journal --json
 
 soak: setup postgres
 	$(BIN)/pytest -m soak tests
