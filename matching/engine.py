@@ -151,13 +151,7 @@ class MatchingEngine:
         if order is None:
             assert refusal is not None
             return refusal[0], refusal[1]
-        old_price = order.price_fen
-        assert old_price is not None, "only limit orders rest"
-        filled = order.filled_t
-        old_qty = filled + order.leaves_t
-        new_price = old_price if cmd.price_fen is None else cmd.price_fen
-        new_qty = old_qty if cmd.qty_t is None else cmd.qty_t
-        return self._check_amend(order.book, old_price, old_qty, filled, new_price, new_qty)
+        return self._check_amend(order.book, *_amendment(order, cmd))
 
     def band(self, symbol: str) -> tuple[int, int]:
         """Today's inclusive price band (lower, upper) of an instrument."""
@@ -238,12 +232,7 @@ class MatchingEngine:
                 "amend_order", ts, code, details, cmd.order_id, cmd.account_id, symbol
             )
         book = order.book
-        old_price = order.price_fen
-        assert old_price is not None, "only limit orders rest"
-        filled = order.filled_t
-        old_qty = filled + order.leaves_t
-        new_price = old_price if cmd.price_fen is None else cmd.price_fen
-        new_qty = old_qty if cmd.qty_t is None else cmd.qty_t
+        old_price, old_qty, filled, new_price, new_qty = _amendment(order, cmd)
         problem = self._check_amend(book, old_price, old_qty, filled, new_price, new_qty)
         if problem is not None:
             return self._reject(
@@ -832,6 +821,18 @@ class MatchingEngine:
         for order_id in sorted(self._orders):
             digest.update(repr(tuple(_view(self._orders[order_id]))).encode())
         return digest.hexdigest()
+
+
+def _amendment(order: Order, cmd: AmendOrder) -> tuple[int, int, int, int, int]:
+    """(old price, old quantity, filled, new price, new quantity) of an amendment (FIX: the
+    quantity is the order's new total)."""
+    old_price = order.price_fen
+    assert old_price is not None, "only limit orders rest"
+    filled = order.filled_t
+    old_qty = filled + order.leaves_t
+    new_price = old_price if cmd.price_fen is None else cmd.price_fen
+    new_qty = old_qty if cmd.qty_t is None else cmd.qty_t
+    return old_price, old_qty, filled, new_price, new_qty
 
 
 def _by_order_id(order: Order) -> int:

@@ -29,7 +29,9 @@ class Ledger:
     def __init__(self) -> None:
         self._balances: dict[Key, int] = {}
         self._postings: list[Posting] = []
-        self.moves = 0  # postings made by ``move``, recorded by the caller
+        # Movements the market's settlement makes directly in ``_balances`` (holds, releases,
+        # deliveries of orders): their postings are the market journal's, not kept here.
+        self.moves = 0
 
     def balance(self, account: AccountId, unit: UnitCode, state: HoldingState = AVAILABLE) -> int:
         return self._balances.get((account, unit, state), 0)
@@ -53,28 +55,6 @@ class Ledger:
         posting = Posting(len(self._postings) + 1, op_id, unit, qty_t, *source, *target)
         self._postings.append(posting)
         return posting
-
-    def move(
-        self,
-        unit: UnitCode,
-        qty_t: int,
-        source: tuple[AccountId, HoldingState],
-        target: tuple[AccountId, HoldingState],
-    ) -> None:
-        """Move ``qty_t`` units without keeping the posting here: the trading path's holds,
-        releases and deliveries, whose postings the market's journal records (settlement)."""
-        assert qty_t > 0, f"move of {qty_t} t"
-        balances = self._balances
-        from_key = (source[0], unit, source[1])
-        left = balances.get(from_key, 0) - qty_t
-        assert left >= 0, f"{from_key} would go to {left}"
-        if left:
-            balances[from_key] = left
-        else:
-            del balances[from_key]
-        to_key = (target[0], unit, target[1])
-        balances[to_key] = balances.get(to_key, 0) + qty_t
-        self.moves += 1
 
     def _set(self, key: Key, value: int) -> None:
         if value:

@@ -96,6 +96,20 @@ class _Booking:
         self.is_cea = is_cea
 
 
+def _release_due(
+    locks: dict[Any, list[tuple[int, int]]], totals: dict[Any, int], today: int
+) -> None:
+    """Drop the (release day, amount) locks due by ``today`` and update their totals."""
+    for key, entries in list(locks.items()):
+        kept = [(day, amount) for day, amount in entries if day > today]
+        if kept:
+            locks[key] = kept
+            totals[key] = sum(amount for _, amount in kept)
+        else:
+            del locks[key]
+            del totals[key]
+
+
 def _numbers(op: Op) -> list[tuple[str, int]]:
     """The whole-number fields of a registry operation."""
     out = []
@@ -759,23 +773,8 @@ class Market:
 
     def _unlock(self) -> None:
         """Release units and cash whose T+N has come."""
-        today = self.day_index
-        for key, locks in list(self._unit_locks.items()):
-            kept = [(day, qty) for day, qty in locks if day > today]
-            if kept:
-                self._unit_locks[key] = kept
-                self._unit_locked_t[key] = sum(qty for _, qty in kept)
-            else:
-                del self._unit_locks[key]
-                del self._unit_locked_t[key]
-        for account, cash_locks in list(self._cash_locks.items()):
-            kept = [(day, fen) for day, fen in cash_locks if day > today]
-            if kept:
-                self._cash_locks[account] = kept
-                self._cash_locked_fen[account] = sum(fen for _, fen in kept)
-            else:
-                del self._cash_locks[account]
-                del self._cash_locked_fen[account]
+        _release_due(self._unit_locks, self._unit_locked_t, self.day_index)
+        _release_due(self._cash_locks, self._cash_locked_fen, self.day_index)
 
     def _day_open(self, kind: str) -> Outcome | None:
         if self.trading_day is None or self.day_closed:
