@@ -163,10 +163,23 @@ class MarketRuntime:
     ) -> MarketRuntime:
         """The market as its journal left it (see ``rebuild``), checked against the
         projections, ready to start."""
-        market, last_seq, last_ts = await rebuild(url, market_id, connect_args=connect_args)
-        await check_projections(url, market, last_seq, connect_args=connect_args)
+        rebuilt = await rebuild_market(url, market_id, connect_args=connect_args)
+        await check_projections(
+            url,
+            rebuilt.market,
+            rebuilt.last_seq,
+            connect_args=connect_args,
+            base_posting_id=rebuilt.base_posting_id,
+            base_balances=rebuilt.base_balances,
+        )
         writer = await open_writer(url, connect_args=connect_args)
-        return cls(market, writer, last_seq=last_seq, last_ts_ns=last_ts, clock=clock)
+        return cls(
+            rebuilt.market,
+            writer,
+            last_seq=rebuilt.last_seq,
+            last_ts_ns=rebuilt.last_ts_ns,
+            clock=clock,
+        )
 
     # ------------------------------------------------------------------ running
 
@@ -393,13 +406,34 @@ def clock_command(event: ClockEvent) -> MarketCommand:
 # ---------------------------------------------------------------------- recovery
 
 
+@dataclass(slots=True)
+class Rebuilt:
+    """A market rebuilt from its journal, and where the replay started: the snapshot's last
+    posting id and balances (0 and none when replayed from the start)."""
+
+    market: Market
+    last_seq: int
+    last_ts_ns: int
+    base_posting_id: int = 0
+    base_balances: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+
 async def rebuild(
     url: str, market_id: str, *, connect_args: Mapping[str, Any] | None = None
 ) -> tuple[Market, int, int]:
     """(market, last seq, last market time) from the latest day-end snapshot whose state hash
     checks out, and the journal after it; from the journal's start without one."""
+    rebuilt = await rebuild_market(url, market_id, connect_args=connect_args)
+    return rebuilt.market, rebuilt.last_seq, rebuilt.last_ts_ns
+
+
+async def rebuild_market(
+    url: str, market_id: str, *, connect_args: Mapping[str, Any] | None = None
+) -> Rebuilt:
+    """``rebuild``, with where the replay started (for ``check_projections``)."""
     market: Market | None = None
     after = 0
+    base: tuple[int, dict[tuple[str, str, str], int]] = (0, {})
     snapshot = await latest_snapshot(url, market_id, connect_args=connect_args)
     if snapshot is not None:
         try:
@@ -409,6 +443,7 @@ async def rebuild(
         else:
             if candidate.state_hash() == snapshot.state_hash:
                 market, after = candidate, snapshot.seq
+                base = (candidate.posting_seq, candidate.balances())
             else:
                 log.warning("market %s: snapshot at seq %d has another hash", market_id, after)
     last_seq, last_ts = after, 0
@@ -424,23 +459,34 @@ async def rebuild(
         market.apply(codec.decode(row.kind, row.ts_ns, row.account_id, row.body))
     if market is None:
         raise RecoveryError(f"market {market_id}: no journal")
-    return market, last_seq, last_ts
+    return Rebuilt(market, last_seq, last_ts, *base)
 
 
 async def check_projections(
-    url: str, market: Market, last_seq: int, *, connect_args: Mapping[str, Any] | None = None
+    url: str,
+    market: Market,
+    last_seq: int,
+    *,
+    connect_args: Mapping[str, Any] | None = None,
+    base_posting_id: int = 0,
+    base_balances: Mapping[tuple[str, str, str], int] | None = None,
 ) -> None:
     """Refuse (``RecoveryError``) unless the stored projections are what the journal says:
-    every balance, the postings adding up to them, every trade and every order."""
+    every balance, the postings adding up to them, every trade and every order. Given where a
+    replay from a snapshot started, only the postings after it are summed, against the
+    balances' change since then."""
     market_id = market.spec.market_id
-    summary = await projection_summary(url, market_id, connect_args=connect_args)
+    summary = await projection_summary(
+        url, market_id, connect_args=connect_args, postings_after=base_posting_id
+    )
     problems = []
     if summary.last_seq != last_seq:
         problems.append(f"journal ends at {summary.last_seq}, replayed {last_seq}")
     if summary.balances != market.balances():
         problems.append(_difference("balances", summary.balances, market.balances()))
-    if summary.posting_sums != summary.balances:
-        problems.append(_difference("postings", summary.posting_sums, summary.balances))
+    change = _minus(summary.balances, base_balances or {})
+    if summary.posting_sums != change:
+        problems.append(_difference("postings", summary.posting_sums, change))
     if (summary.trade_count, summary.max_trade_id) != (market.last_trade_id,) * 2:
         problems.append(
             f"{summary.trade_count} trades stored up to id {summary.max_trade_id}, "
@@ -453,6 +499,17 @@ async def check_projections(
         )
     if problems:
         raise RecoveryError(f"market {market_id} does not open: " + "; ".join(problems))
+
+
+def _minus(
+    now: Mapping[tuple[str, str, str], int], then: Mapping[tuple[str, str, str], int]
+) -> dict[tuple[str, str, str], int]:
+    """``now - then`` per key, non-zero differences only."""
+    out = {key: amount - then.get(key, 0) for key, amount in now.items()}
+    for key, amount in then.items():
+        if key not in now:
+            out[key] = -amount
+    return {key: amount for key, amount in out.items() if amount}
 
 
 def _difference(what: str, stored: Mapping[Any, int], expected: Mapping[Any, int]) -> str:

@@ -162,7 +162,8 @@ class ProjectionSummary:
 
     last_seq: int  # 0 without a journal
     balances: dict[BalanceKey, int]  # market_balances, non-zero amounts only
-    posting_sums: dict[BalanceKey, int]  # incoming minus outgoing postings, non-zero only
+    posting_sums: dict[BalanceKey, int]  # incoming minus outgoing postings (after the given
+    # posting id), non-zero only
     trade_count: int
     max_trade_id: int  # 0 without trades
     order_count: int
@@ -451,9 +452,15 @@ async def latest_snapshot(
 
 
 async def projection_summary(
-    url: str | AsyncEngine, market_id: str, *, connect_args: Mapping[str, Any] | None = None
+    url: str | AsyncEngine,
+    market_id: str,
+    *,
+    connect_args: Mapping[str, Any] | None = None,
+    postings_after: int = 0,
 ) -> ProjectionSummary:
-    """What the journal, balances, postings, trades and orders of ``market_id`` add up to."""
+    """What the journal, balances, postings, trades and orders of ``market_id`` add up to.
+    ``posting_sums`` covers the postings with ids above ``postings_after`` only (a recovery
+    from a snapshot checks what came after it, not the whole history)."""
     j, tr, o = t.market_journal.c, t.market_trades.c, t.market_orders.c
     async with _snapshot(url, connect_args) as conn:
         last_seq = await conn.scalar(
@@ -462,7 +469,8 @@ async def projection_summary(
         trades = (await conn.execute(_count_and_max(tr.trade_id, tr.market_id == market_id))).one()
         orders = (await conn.execute(_count_and_max(o.order_id, o.market_id == market_id))).one()
         balances = _amounts(await conn.execute(_balances_query(market_id)))
-        posting_sums = _amounts(await conn.execute(_posting_sums_query(market_id)))
+        sums = await conn.execute(_posting_sums_query(market_id, postings_after))
+        posting_sums = _amounts(sums)
     return ProjectionSummary(
         last_seq=int(last_seq or 0),
         balances=balances,
@@ -485,10 +493,11 @@ def _balances_query(market_id: str) -> Select[str, str, str, int]:
     )
 
 
-def _posting_sums_query(market_id: str) -> Select[Any]:
-    """Per (account, asset, state): what the postings brought in minus what they took out."""
+def _posting_sums_query(market_id: str, after: int = 0) -> Select[Any]:
+    """Per (account, asset, state): what the postings with ids above ``after`` brought in minus
+    what they took out (a range of the primary key)."""
     p = t.market_postings.c
-    mine = p.market_id == market_id
+    mine = (p.market_id == market_id) & (p.posting_id > after)
     legs = union_all(
         select(
             p.to_account.label("account_id"), p.asset, p.to_state.label("state"), p.amount

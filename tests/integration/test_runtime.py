@@ -29,6 +29,7 @@ from exchange.runtime import (
     check_projections,
     clock_command,
     rebuild,
+    rebuild_market,
 )
 from matching.types import OrderType, Side, TradingState
 from registry_sim import load_rules
@@ -310,6 +311,46 @@ def test_recovery_refuses_projections_the_journal_does_not_explain(database: Dat
         # the runtime itself does not open on a tampered database
         await execute(update(t.market_balances).where(*cash).values(amount=b.amount + 1))
         with pytest.raises(RecoveryError, match="balances differ"):
+            await MarketRuntime.recover(url, m, connect_args=args)
+
+    asyncio.run(scenario())
+
+
+def test_recovery_from_a_snapshot_sums_only_the_later_postings(database: Database) -> None:
+    """From a day-end snapshot, recovery checks the postings made after it against the change
+    of the balances since then, so its cost does not grow with the whole history; a posting
+    removed after the snapshot is still caught."""
+    url, args, m = database.url, database.connect_args, SPEC.market_id
+    p = t.market_postings.c
+
+    async def scenario() -> None:
+        ran = await run_market(database, some_commands(2_500, accounts=12))  # two day ends
+        rebuilt = await rebuild_market(url, m, connect_args=args)
+        assert rebuilt.base_posting_id > 0, "the replay should start from a snapshot"
+        assert rebuilt.market.state_hash() == ran.market.state_hash()
+        assert rebuilt.base_posting_id < rebuilt.market.posting_seq
+
+        async def check() -> None:
+            await check_projections(
+                url,
+                rebuilt.market,
+                rebuilt.last_seq,
+                connect_args=args,
+                base_posting_id=rebuilt.base_posting_id,
+                base_balances=rebuilt.base_balances,
+            )
+
+        await check()
+        async with database.engine() as engine, engine.begin() as conn:
+            early = p.posting_id <= rebuilt.base_posting_id
+            await conn.execute(delete(t.market_postings).where(p.market_id == m, early))
+        await check()  # what the snapshot covers is not summed again
+        async with database.engine() as engine, engine.begin() as conn:
+            last = p.posting_id == rebuilt.market.posting_seq
+            await conn.execute(delete(t.market_postings).where(p.market_id == m, last))
+        with pytest.raises(RecoveryError, match="postings differ"):
+            await check()
+        with pytest.raises(RecoveryError, match="postings differ"):
             await MarketRuntime.recover(url, m, connect_args=args)
 
     asyncio.run(scenario())
