@@ -269,7 +269,11 @@ class MarketRuntime:
                     continue
                 for _ in range(min(len(inbox), SLICE_COMMANDS)):
                     command, future = inbox.popleft()
-                    self._apply(command, future)
+                    try:
+                        self._apply(command, future)
+                    except BaseException:
+                        inbox.appendleft((command, future))  # so _fail tells its caller
+                        raise
                 settle_young_objects()
                 self._rows_ready.set()
                 if len(self._batch.journal) >= MAX_BATCH_COMMANDS:

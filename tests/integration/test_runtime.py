@@ -228,6 +228,44 @@ def test_a_failed_commit_stops_the_market() -> None:
     asyncio.run(scenario())
 
 
+def test_a_bug_in_a_command_stops_the_market_and_fails_its_caller() -> None:
+    """A broken invariant is a bug: the market stops (nothing more is applied or committed)
+    and the caller of the command that hit it, and every caller queued after it, are told."""
+
+    class BrokenInvariantError(Exception):
+        pass
+
+    async def scenario() -> None:
+        writer = GatedWriter()
+        writer.gate.set()
+        runtime = gated_runtime(writer)
+        runtime.start()
+        commands = some_commands(30)
+        await runtime.submit_many(commands[:10])
+        market = runtime.market
+
+        class BreaksOnTheEleventh:  # the market is compiled: wrap it rather than patch it
+            def __getattr__(self, name: str) -> Any:
+                return getattr(market, name)
+
+            def apply(self, command: MarketCommand) -> Any:
+                if command is commands[10]:
+                    raise BrokenInvariantError("invariant")
+                return market.apply(command)
+
+        runtime.market = BreaksOnTheEleventh()  # type: ignore[assignment]
+        futures = [runtime.submit_nowait(c) for c in commands[10:]]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        assert all(isinstance(r, MarketStoppedError) for r in results), results
+        assert "invariant" in str(results[0])
+        assert runtime.stats.commands == 10
+        with pytest.raises(MarketStoppedError):
+            runtime.submit_nowait(commands[20])
+        await runtime.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), timeout=20))
+
+
 def test_a_failed_commit_fails_the_commands_of_that_batch() -> None:
     async def scenario() -> None:
         writer = GatedWriter(failure=OSError("disk full"))
