@@ -14,7 +14,7 @@ NATIVE_STAMP := $(VENV)/.native
 
 export CARBONX_REQUIRE_NATIVE := 1
 
-.PHONY: setup native postgres test lint bench soak clean
+.PHONY: setup native run postgres test lint bench soak clean
 
 setup: $(STAMP) $(NATIVE_STAMP)
 
@@ -37,6 +37,10 @@ $(NATIVE_STAMP): $(STAMP) $(NATIVE_SRC) pyproject.toml
 		|| { tail -n 40 $(VENV)/native-build.log; exit 1; }
 	$(BIN)/python -m tests.native_build record
 	touch $(NATIVE_STAMP)
+
+# The demo market on an embedded SQLite file (./carbonx-demo.db); prints the URL, keys and a curl.
+run: setup
+	$(BIN)/carbonx demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

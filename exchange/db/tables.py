@@ -437,3 +437,21 @@ market_snapshots = Table(
     Column("body", LargeBinary, nullable=False),
     PrimaryKeyConstraint("market_id", "seq"),
 )
+
+
+# ---------------------------------------------------------------------- the gateway
+
+API_ROLES = ("operator", "participant", "observer")
+
+api_keys = Table(  # bearer keys of the REST API (exchange.api.auth); only their hashes are kept
+    "api_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),  # sha256 hex of the key
+    _market(),
+    Column("account_id", String(ID), nullable=True),  # a participant's account
+    Column("role", String(16), nullable=False),
+    Column("created_at", Text, nullable=False),  # ISO 8601, UTC
+    Column("revoked", Boolean, nullable=False),
+    CheckConstraint(_in_list("role", API_ROLES), name="role"),
+    CheckConstraint("role != 'participant' OR account_id IS NOT NULL", name="participant_account"),
+)

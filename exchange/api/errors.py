@@ -1,0 +1,128 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+Every error the API answers has a stable machine ``code`` and the numbers behind it (a band,
+a balance, a requested quantity) as extra members, beside ``type``, ``title``, ``status`` and
+``detail``. A market's refusal (``Outcome.code``) becomes a 409 with the outcome's details
+merged in; the few refusals that mean "no such thing here" become a 404, and ``NOT_OWNER``
+answers exactly like ``UNKNOWN_ORDER`` so that another participant's orders stay invisible.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from exchange.runtime import MarketStoppedError
+
+log = logging.getLogger("carbonx.api")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:carbonx:problem:"
+RESERVED = frozenset({"type", "title", "status", "code", "detail"})
+
+# Market refusals that say "not found" rather than "refused".
+NOT_FOUND_CODES = frozenset({"UNKNOWN_ORDER", "UNKNOWN_INSTRUMENT", "UNKNOWN_ACCOUNT"})
+# Codes answered as another code, with only the numbers that code carries.
+DISGUISED = {"NOT_OWNER": "UNKNOWN_ORDER"}
+# Generic codes for HTTP errors that come from routing, not from carbonx.
+HTTP_CODES = {
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+class ApiError(Exception):
+    """An error answered as a problem: ``ApiError(409, "PRICE_OUTSIDE_BAND", "...",
+    price_fen=7000, band_upper_fen=6600)``."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **numbers: Any,
+    ) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = dict(headers or {})
+        self.numbers = {k: v for k, v in numbers.items() if k not in RESERVED}
+
+
+def refusal(code: str, details: Mapping[str, Any]) -> ApiError:
+    """The problem for a market's refusal of a command."""
+    if code in DISGUISED:
+        code = DISGUISED[code]
+        details = {k: v for k, v in details.items() if k == "order_id"}
+    status = 404 if code in NOT_FOUND_CODES else 409
+    return ApiError(status, code, f"refused by the market: {code}", **dict(details))
+
+
+def problem_response(error: ApiError) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + error.code,
+        "title": _title(error.status),
+        "status": error.status,
+        "code": error.code,
+        "detail": error.detail,
+    }
+    body.update(jsonable_encoder(error.numbers))
+    return JSONResponse(
+        body, status_code=error.status, headers=error.headers, media_type=PROBLEM_JSON
+    )
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+async def _api_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    return problem_response(error)
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in error.errors()
+    ]
+    return problem_response(
+        ApiError(422, "INVALID_REQUEST", "the request does not match the schema", errors=errors)
+    )
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    code = HTTP_CODES.get(error.status_code, f"HTTP_{error.status_code}")
+    headers = dict(error.headers or {})
+    return problem_response(ApiError(error.status_code, code, str(error.detail), headers=headers))
+
+
+async def _market_stopped(_request: Request, error: Exception) -> JSONResponse:
+    log.error("request refused: %s", error)
+    return problem_response(ApiError(503, "MARKET_STOPPED", "the market is not running"))
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error of ``app`` as a problem."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(MarketStoppedError, _market_stopped)

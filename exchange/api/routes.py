@@ -1,0 +1,191 @@
+"""The REST endpoints under ``/v1`` (and ``/healthz``), each with a stable operation id.
+
+Reads come from the market's in-memory state, in the event loop the sequencer runs in: a read
+sees every command applied so far, including any whose batch is still being committed (the
+command's own caller is answered only once it is durable).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+
+from exchange.api.auth import (
+    CurrentPrincipal,
+    Role,
+    create_key,
+    may_see_account,
+    require,
+    trading_account,
+)
+from exchange.api.errors import ApiError, refusal
+from exchange.api.models import NewOrder, NewParticipant
+from exchange.runtime import Ack, MarketRuntime
+from matching.types import OrderType, Side
+from registry_sim.model import Account, AccountId, AccountKind, HoldingState
+from registry_sim.ops import IssueAllowances, OpenAccount
+from settlement.cash import CNY, CashState
+from settlement.commands import CancelOrder, Deposit, MarketCommand, PlaceOrder, RegistryCommand
+
+BOOK_LEVELS = 5
+
+health = APIRouter()
+v1 = APIRouter(prefix="/v1")
+
+MarketId = Annotated[str, Path(max_length=128)]
+OrderId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # the journal's BIGINT
+
+
+def _runtime(request: Request, market_id: str) -> MarketRuntime:
+    runtime: MarketRuntime = request.app.state.hub.runtime(market_id)
+    return runtime
+
+
+def _accepted(ack: Ack) -> Ack:
+    outcome = ack.outcome
+    if outcome.code is not None:
+        raise refusal(outcome.code, outcome.details)
+    return ack
+
+
+@health.get("/healthz", operation_id="health")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@v1.post("/markets/{market_id}/participants", operation_id="createParticipant", status_code=201)
+async def create_participant(
+    request: Request, market_id: MarketId, body: NewParticipant, who: CurrentPrincipal
+) -> dict[str, Any]:
+    require(who, Role.OPERATOR)
+    runtime = _runtime(request, market_id)
+    account_id = AccountId(body.account_id)
+    if runtime.market.registry.account(account_id) is not None:
+        raise ApiError(409, "ACCOUNT_EXISTS", "the account is open already", account_id=account_id)
+    account = Account(account_id, AccountKind(body.kind), body.name, province=body.province)
+    opened = _accepted(
+        await runtime.submit(RegistryCommand(0, OpenAccount(f"open:{account_id}", account)))
+    )
+    if opened.outcome.repeated:  # a concurrent request opened it first
+        raise ApiError(409, "ACCOUNT_EXISTS", "the account is open already", account_id=account_id)
+    funding: list[MarketCommand] = []
+    if body.cash_fen:
+        funding.append(Deposit(0, account_id, body.cash_fen, f"initial:{account_id}"))
+    for grant in body.allowances:
+        op_id = f"issue:{account_id}:{grant.vintage}:{len(funding)}"
+        funding.append(
+            RegistryCommand(0, IssueAllowances(op_id, account_id, grant.vintage, grant.qty_t))
+        )
+    for ack in await runtime.submit_many(funding):
+        _accepted(ack)
+    key = await create_key(request.app.state.hub.engine, market_id, Role.PARTICIPANT, account_id)
+    return {"account_id": account_id, "api_key": key}
+
+
+@v1.post("/markets/{market_id}/orders", operation_id="placeOrder", status_code=201)
+async def place_order(
+    request: Request,
+    response: Response,
+    market_id: MarketId,
+    body: NewOrder,
+    who: CurrentPrincipal,
+) -> dict[str, Any]:
+    account_id = AccountId(trading_account(who))
+    runtime = _runtime(request, market_id)
+    command = PlaceOrder(
+        0,
+        account_id,
+        body.symbol,
+        Side(body.side),
+        OrderType(body.order_type),
+        body.qty_t,
+        body.price_fen,
+        client_order_id=body.client_order_id,
+    )
+    ack = _accepted(await runtime.submit(command))
+    outcome = ack.outcome
+    if outcome.repeated:
+        response.status_code = 200
+    fills = [
+        {"trade_id": f.trade.trade_id, "price_fen": f.trade.price_fen, "qty_t": f.trade.qty_t}
+        for f in outcome.fills
+    ]
+    return {
+        "order_id": outcome.order_id,
+        "seq": ack.seq,
+        "status": "accepted",
+        "repeated": outcome.repeated,
+        "fills": fills,
+    }
+
+
+@v1.delete("/markets/{market_id}/orders/{order_id}", operation_id="cancelOrder")
+async def cancel_order(
+    request: Request, market_id: MarketId, order_id: OrderId, who: CurrentPrincipal
+) -> dict[str, Any]:
+    account_id = AccountId(trading_account(who))
+    runtime = _runtime(request, market_id)
+    ack = _accepted(await runtime.submit(CancelOrder(0, account_id, order_id)))
+    return {"order_id": order_id, "seq": ack.seq, "status": "cancelled"}
+
+
+@v1.get("/markets/{market_id}/orders/{order_id}", operation_id="getOrder")
+async def get_order(
+    request: Request, market_id: MarketId, order_id: OrderId, who: CurrentPrincipal
+) -> dict[str, Any]:
+    require(who, Role.PARTICIPANT, Role.OPERATOR)
+    view = _runtime(request, market_id).market.engine.order(order_id)
+    if view is None or (who.role is Role.PARTICIPANT and view.account_id != who.account_id):
+        raise ApiError(404, "UNKNOWN_ORDER", f"no order {order_id}", order_id=order_id)
+    return view._asdict()
+
+
+@v1.get("/markets/{market_id}/book/{symbol}", operation_id="getBook")
+async def get_book(
+    request: Request, market_id: MarketId, symbol: str, who: CurrentPrincipal
+) -> dict[str, Any]:
+    market = _runtime(request, market_id).market
+    if symbol not in market.instruments:
+        raise ApiError(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol!r}", symbol=symbol)
+    info = market.engine.book_info(symbol)
+    depth = market.engine.depth(symbol, BOOK_LEVELS)
+    return {
+        "symbol": symbol,
+        "state": info.state,
+        "reference_price_fen": info.reference_price_fen,
+        "band_lower_fen": info.band_lower_fen,
+        "band_upper_fen": info.band_upper_fen,
+        "tick_fen": info.tick_fen,
+        "lot_t": info.lot_t,
+        "bids": [level._asdict() for level in depth.bids],
+        "asks": [level._asdict() for level in depth.asks],
+    }
+
+
+@v1.get("/markets/{market_id}/accounts/{account_id}/balances", operation_id="getBalances")
+async def get_balances(
+    request: Request, market_id: MarketId, account_id: str, who: CurrentPrincipal
+) -> dict[str, Any]:
+    may_see_account(who, account_id)
+    market = _runtime(request, market_id).market
+    account = AccountId(account_id)
+    if market.registry.account(account) is None:
+        raise ApiError(404, "UNKNOWN_ACCOUNT", f"no account {account_id!r}", account_id=account_id)
+    holdings = [
+        {
+            "unit": unit,
+            **{f"{state.value}_t": by_state.get(state, 0) for state in HoldingState},
+            "sellable_t": market.sellable_t(account, unit),
+        }
+        for unit, by_state in sorted(market.registry.holdings(account).items())
+    ]
+    return {
+        "account_id": account_id,
+        "cash": {
+            "available_fen": market.balance(account, CNY, CashState.AVAILABLE),
+            "held_fen": market.balance(account, CNY, CashState.HELD),
+            "withdrawable_fen": market.withdrawable_fen(account),
+        },
+        "holdings": holdings,
+    }

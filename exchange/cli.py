@@ -1,0 +1,173 @@
+"""The ``carbonx`` command.
+
+``carbonx serve [--database-url URL] [--host H] [--port N]`` serves every market of a database.
+``carbonx demo [--host H] [--port N] [--database PATH]`` serves a demo market from an embedded
+SQLite file: on first start it creates market ``demo`` (national rules, CEA2025 at CNY 60.00);
+on every start it opens a trading day and the continuous session if none is open, opens the
+demo participants if they are missing and mints fresh API keys. It prints the URL, the keys and
+a curl line that places an order, and writes the keys as JSON beside the database
+(``<database>.keys.json``) for scripts and tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from exchange.api.app import Settings, create_app
+from exchange.api.auth import Role, create_key
+from exchange.db.engine import create_engine, database_url
+from exchange.db.journal_store import market_ids, prepare_database
+from exchange.runtime import MarketRuntime
+from matching.types import TradingState
+from registry_sim.model import Account, AccountId, AccountKind
+from registry_sim.ops import IssueAllowances, OpenAccount
+from settlement.commands import (
+    Deposit,
+    EndOfDay,
+    MarketCommand,
+    OpenDay,
+    RegistryCommand,
+    SetSession,
+)
+from settlement.market import Market
+from settlement.spec import MarketSpec
+
+DEMO_MARKET = MarketSpec("demo", "cn_national", (("CEA2025", 6000),))
+DEMO_PARTICIPANTS = (("P001", "Demo trader one"), ("P002", "Demo trader two"))
+DEMO_CASH_FEN = 100_000_000  # CNY 1,000,000 each
+DEMO_VINTAGE, DEMO_ALLOWANCES_T = 2025, 10_000
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="carbonx", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the markets of a database")
+    serve.add_argument("--database-url", default=None, help="default: CARBONX_DATABASE_URL")
+    _address_options(serve)
+    demo = commands.add_parser("demo", help="a demo market on an embedded SQLite file")
+    demo.add_argument("--database", type=Path, default=Path("carbonx-demo.db"))
+    _address_options(demo)
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        settings = Settings(database_url=args.database_url or database_url())
+    else:
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{args.database.resolve()}")
+        keys = asyncio.run(prepare_demo(settings.database_url))
+        keys_file = args.database.with_name(args.database.name + ".keys.json")
+        _write_private(keys_file, json.dumps(keys, indent=2) + "\n")
+        print(demo_banner(keys, args.host, args.port, keys_file), flush=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+
+
+def _address_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(text)
+
+
+async def prepare_demo(url: str, today: dt.date | None = None) -> dict[str, Any]:
+    """Create or recover the demo market, open a trading day, open the demo participants and
+    mint keys; return ``{"market_id", "operator_key", "participants": {id: key}}``."""
+    await prepare_database(url)
+    market_id = DEMO_MARKET.market_id
+    if market_id in await market_ids(url):
+        runtime = await MarketRuntime.recover(url, market_id)
+    else:
+        runtime = await MarketRuntime.create(url, DEMO_MARKET)
+    runtime.start()
+    try:
+        for command in _day_commands(runtime.market, today or dt.date.today()):
+            _expect_accepted(await runtime.submit(command))
+        for account_id, name in DEMO_PARTICIPANTS:
+            for command in _participant_commands(runtime.market, AccountId(account_id), name):
+                _expect_accepted(await runtime.submit(command))
+    finally:
+        await runtime.stop()
+    engine = create_engine(url)
+    try:
+        participants = {
+            account_id: await create_key(engine, market_id, Role.PARTICIPANT, account_id)
+            for account_id, _ in DEMO_PARTICIPANTS
+        }
+        operator = await create_key(engine, market_id, Role.OPERATOR)
+    finally:
+        await engine.dispose()
+    return {"market_id": market_id, "operator_key": operator, "participants": participants}
+
+
+def _day_commands(market: Market, today: dt.date) -> list[MarketCommand]:
+    """What opens a trading day with a continuous session, from wherever the market stands.
+    No clock runs in the demo yet: the day stays open until the process is told otherwise."""
+    commands: list[MarketCommand] = []
+    if market.trading_day is None or market.day_closed:
+        if not market.day_cleared:
+            commands.append(EndOfDay(0))
+        last = market.trading_day
+        day = today if last is None or today > last else last + dt.timedelta(days=1)
+        commands.append(OpenDay(0, day))
+    if market.session is not TradingState.CONTINUOUS or commands:
+        commands.append(SetSession(0, TradingState.CONTINUOUS))
+    return commands
+
+
+def _participant_commands(market: Market, account_id: AccountId, name: str) -> list[MarketCommand]:
+    if market.registry.account(account_id) is not None:
+        return []
+    account = Account(account_id, AccountKind.PARTICIPANT, name)
+    issue = IssueAllowances(f"issue:{account_id}:demo", account_id, DEMO_VINTAGE, DEMO_ALLOWANCES_T)
+    return [
+        RegistryCommand(0, OpenAccount(f"open:{account_id}", account)),
+        Deposit(0, account_id, DEMO_CASH_FEN, f"initial:{account_id}"),
+        RegistryCommand(0, issue),
+    ]
+
+
+def _expect_accepted(ack: Any) -> None:
+    if ack.outcome.code is not None:
+        raise SystemExit(
+            f"demo set-up refused: {type(ack.command).__name__} {ack.outcome.code} "
+            f"{dict(ack.outcome.details)}"
+        )
+
+
+def demo_banner(keys: dict[str, Any], host: str, port: int, keys_file: Path) -> str:
+    base = f"http://{host}:{port}"
+    market = keys["market_id"]
+    order = '{"symbol":"CEA2025","side":"buy","order_type":"limit","qty_t":100,"price_fen":6000}'
+    p001 = keys["participants"]["P001"]
+    curl = (
+        f"curl -s -X POST {base}/v1/markets/{market}/orders "
+        f'-H "Authorization: Bearer {p001}" -H "Content-Type: application/json" '
+        f"-d {shlex.quote(order)}"
+    )
+    lines = [
+        f"carbonx demo: market {market!r} at {base} (API docs: {base}/docs)",
+        f"  operator key: {keys['operator_key']}",
+        *(f"  {account} key: {key}" for account, key in keys["participants"].items()),
+        f"  keys as JSON: {keys_file}",
+        "Place an order as P001:",
+        f"  {curl}",
+        "See the book:",
+        f'  curl -s {base}/v1/markets/{market}/book/CEA2025 -H "Authorization: Bearer {p001}"',
+        "KEYS " + json.dumps(keys),
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,80 @@
+"""A real ``carbonx demo`` process on loopback, for the API tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 10.0
+DEMO_COMMAND = (sys.executable, "-m", "exchange.cli", "demo")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class DemoServer:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    keys: dict[str, Any]
+    log: Path
+
+    def stop(self) -> int:
+        """SIGTERM (uvicorn shuts down gracefully, the markets drain), SIGKILL if it hangs."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_demo(database: Path) -> DemoServer:
+    port = free_port()
+    log = database.with_name(f"server-{port}.log")
+    keys_file = database.with_name(database.name + ".keys.json")
+    keys_file.unlink(missing_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*DEMO_COMMAND, "--port", str(port), "--database", str(database)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    server = DemoServer(process, f"http://127.0.0.1:{port}", {}, log)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the demo server exited:\n{log.read_text()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the demo server did not start:\n{log.read_text()}")
+            try:
+                if httpx.get(server.base_url + "/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        server.keys = json.loads(keys_file.read_text())
+    except BaseException:
+        server.stop()
+        raise
+    return server

@@ -1,0 +1,197 @@
+"""The REST gateway against a real ``carbonx demo`` process (uvicorn on loopback)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.server import DemoServer, start_demo
+
+BUY_100 = {"symbol": "CEA2025", "side": "buy", "order_type": "limit", "qty_t": 100}
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("api") / "demo.db"
+
+
+@pytest.fixture(scope="module")
+def server(database: Path) -> Iterator[DemoServer]:
+    running = start_demo(database)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def client(server: DemoServer, key: str | None) -> httpx.Client:
+    headers = {} if key is None else {"Authorization": f"Bearer {key}"}
+    return httpx.Client(base_url=server.base_url, headers=headers, timeout=10.0)
+
+
+@pytest.fixture(scope="module")
+def p001(server: DemoServer) -> Iterator[httpx.Client]:
+    with client(server, server.keys["participants"]["P001"]) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def p002(server: DemoServer) -> Iterator[httpx.Client]:
+    with client(server, server.keys["participants"]["P002"]) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def operator(server: DemoServer) -> Iterator[httpx.Client]:
+    with client(server, server.keys["operator_key"]) as c:
+        yield c
+
+
+def book(c: httpx.Client) -> dict[str, Any]:
+    response = c.get("/v1/markets/demo/book/CEA2025")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def place(c: httpx.Client, **order: Any) -> httpx.Response:
+    return c.post("/v1/markets/demo/orders", json={**BUY_100, **order})
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert (body["status"], body["code"]) == (status, code)
+    assert {"type", "title", "detail"} <= body.keys()
+    return body
+
+
+def test_healthz_needs_no_key(server: DemoServer) -> None:
+    with client(server, None) as c:
+        assert c.get("/healthz").json() == {"status": "ok"}
+
+
+def test_the_demo_order_rests_in_the_book(p001: httpx.Client) -> None:
+    response = place(p001, price_fen=5990)
+    assert response.status_code == 201, response.text
+    placed = response.json()
+    assert (placed["status"], placed["fills"]) == ("accepted", [])
+    assert {"price_fen": 5990, "qty_t": 100, "order_count": 1} in book(p001)["bids"]
+    order = p001.get(f"/v1/markets/demo/orders/{placed['order_id']}").json()
+    assert (order["account_id"], order["leaves_t"], order["status"]) == ("P001", 100, "new")
+
+
+def test_a_repeated_client_order_id_places_one_order(p001: httpx.Client) -> None:
+    first = place(p001, price_fen=5980, client_order_id="same-1")
+    again = place(p001, price_fen=5980, client_order_id="same-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["order_id"] == first.json()["order_id"]
+    assert again.json()["repeated"] is True
+    level = next(b for b in book(p001)["bids"] if b["price_fen"] == 5980)
+    assert (level["qty_t"], level["order_count"]) == (100, 1)
+
+
+def test_another_participants_order_and_balances_stay_invisible(
+    p001: httpx.Client, p002: httpx.Client
+) -> None:
+    order_id = place(p001, price_fen=5970).json()["order_id"]
+    assert_problem(p002.get(f"/v1/markets/demo/orders/{order_id}"), 404, "UNKNOWN_ORDER")
+    body = assert_problem(p002.delete(f"/v1/markets/demo/orders/{order_id}"), 404, "UNKNOWN_ORDER")
+    assert body["order_id"] == order_id
+    assert_problem(p002.get("/v1/markets/demo/accounts/P001/balances"), 403, "FORBIDDEN")
+    assert any(b["price_fen"] == 5970 for b in book(p001)["bids"])  # still resting
+    cancelled = p001.delete(f"/v1/markets/demo/orders/{order_id}")
+    assert cancelled.status_code == 200
+    assert not any(b["price_fen"] == 5970 for b in book(p001)["bids"])
+
+
+def test_own_balances_show_cash_and_allowances(p002: httpx.Client) -> None:
+    response = p002.get("/v1/markets/demo/accounts/P002/balances")
+    assert response.status_code == 200, response.text
+    balances = response.json()
+    assert balances["cash"]["available_fen"] + balances["cash"]["held_fen"] > 0
+    cea = next(h for h in balances["holdings"] if h["unit"] == "CEA2025")
+    assert cea["available_t"] + cea["held_t"] == 10_000
+
+
+def test_roles_and_keys_are_checked(server: DemoServer, p001: httpx.Client) -> None:
+    participant = {"account_id": "P009", "name": "Someone"}
+    assert_problem(p001.post("/v1/markets/demo/participants", json=participant), 403, "FORBIDDEN")
+    with client(server, None) as anonymous:
+        response = anonymous.post("/v1/markets/demo/orders", json={**BUY_100, "price_fen": 6000})
+        assert_problem(response, 401, "UNAUTHENTICATED")
+        assert response.headers["www-authenticate"] == "Bearer"
+    with client(server, "cx_not-a-key") as stranger:
+        assert_problem(stranger.get("/v1/markets/demo/book/CEA2025"), 401, "UNAUTHENTICATED")
+
+
+def test_malformed_input_is_a_422_problem(p001: httpx.Client) -> None:
+    headers = {"Content-Type": "application/json"}
+    broken = p001.post("/v1/markets/demo/orders", content=b'{"symbol": ', headers=headers)
+    assert_problem(broken, 422, "INVALID_REQUEST")
+    as_text = place(p001, qty_t="100", price_fen=6000)  # strict: a string is not a quantity
+    body = assert_problem(as_text, 422, "INVALID_REQUEST")
+    assert ["body", "qty_t"] in [e["loc"] for e in body["errors"]]
+    assert_problem(place(p001, qty_t=2**70, price_fen=6000), 422, "INVALID_REQUEST")
+    assert_problem(place(p001, price_fen=6000, colour="red"), 422, "INVALID_REQUEST")
+    assert_problem(p001.delete(f"/v1/markets/demo/orders/{2**64}"), 422, "INVALID_REQUEST")
+    assert_problem(p001.get("/v1/markets/demo/orders/first"), 422, "INVALID_REQUEST")
+
+
+def test_a_price_outside_the_band_is_a_409_with_the_band(p001: httpx.Client) -> None:
+    body = assert_problem(place(p001, price_fen=9000), 409, "PRICE_OUTSIDE_BAND")
+    assert body["price_fen"] == 9000
+    assert body["band_lower_fen"] < body["reference_price_fen"] < body["band_upper_fen"] < 9000
+
+
+def test_a_crossing_sell_trades(p001: httpx.Client, p002: httpx.Client) -> None:
+    best_bid = book(p001)["bids"][0]
+    sell = {"side": "sell", "qty_t": 30, "price_fen": best_bid["price_fen"]}
+    response = place(p002, **sell)
+    assert response.status_code == 201, response.text
+    fills = response.json()["fills"]
+    assert [(f["price_fen"], f["qty_t"]) for f in fills] == [(best_bid["price_fen"], 30)]
+    assert book(p001)["bids"][0]["qty_t"] == best_bid["qty_t"] - 30
+
+
+def test_an_operator_opens_a_participant_who_can_trade(
+    server: DemoServer, operator: httpx.Client
+) -> None:
+    new = {
+        "account_id": "P003",
+        "name": "New trader",
+        "cash_fen": 1_000_000,
+        "allowances": [{"vintage": 2025, "qty_t": 500}],
+    }
+    response = operator.post("/v1/markets/demo/participants", json=new)
+    assert response.status_code == 201, response.text
+    key = response.json()["api_key"]
+    assert_problem(operator.post("/v1/markets/demo/participants", json=new), 409, "ACCOUNT_EXISTS")
+    with client(server, key) as p003:
+        balances = p003.get("/v1/markets/demo/accounts/P003/balances").json()
+        assert balances["cash"]["available_fen"] == 1_000_000
+        assert balances["holdings"][0]["available_t"] == 500
+        assert place(p003, qty_t=1, price_fen=6000).status_code == 201
+
+
+def test_a_restarted_demo_recovers_the_market_with_fresh_keys(
+    server: DemoServer, database: Path, p001: httpx.Client
+) -> None:
+    before = book(p001)
+    old_key = server.keys["participants"]["P001"]
+    server.stop()
+    assert "Application shutdown complete" in server.log.read_text()  # the market drained
+    again = start_demo(database)
+    try:
+        assert again.keys["participants"]["P001"] != old_key
+        with client(again, again.keys["participants"]["P001"]) as c:
+            after = book(c)
+        assert (after["bids"], after["asks"]) == (before["bids"], before["asks"])
+    finally:
+        again.stop()
