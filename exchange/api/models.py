@@ -1,12 +1,17 @@
-"""Request bodies: strict (a number is not a string, a bool is not a number), closed (unknown
-fields are refused) and bounded, so whatever passes fits the market and the database's 64-bit
-columns. Prices in fen, quantities in tonnes, both integers."""
+"""Request bodies and replies.
+
+Bodies are strict (a number is not a string, a bool is not a number), closed (unknown fields
+are refused) and bounded, so whatever passes fits the market and the database's 64-bit columns.
+Prices in fen, quantities in tonnes, both integers. Replies describe what each operation
+answers, errors included (``Problem``), so that the OpenAPI document is a contract."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from matching.types import CancelReason, OrderStatus, OrderType, Side, StpMode, TradingState
 
 MAX_AMOUNT = 2**53  # the market's own ceiling for numbers (settlement: INVALID_AMOUNT)
 
@@ -42,3 +47,111 @@ class NewOrder(Body):
     qty_t: Tonnes
     price_fen: Fen | None = None
     client_order_id: ClientOrderId | None = None
+
+
+# -- responses: what each operation answers, so the OpenAPI document describes it
+
+
+class Reply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Health(Reply):
+    status: Literal["ok"]
+
+
+class NewParticipantReply(Reply):
+    account_id: str
+    api_key: str  # shown once; only its hash is stored
+
+
+class Fill(Reply):
+    trade_id: int
+    price_fen: int
+    qty_t: int
+
+
+class OrderPlaced(Reply):
+    order_id: int
+    seq: int
+    status: Literal["accepted"]
+    repeated: bool  # the client order id named an order placed before: this is that order
+    fills: list[Fill]
+
+
+class OrderCancelled(Reply):
+    order_id: int
+    seq: int
+    status: Literal["cancelled"]
+
+
+class Order(Reply):
+    order_id: int
+    account_id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    price_fen: int | None
+    stp: StpMode
+    submitted_t: int
+    filled_t: int
+    leaves_t: int
+    cancelled_t: int
+    status: OrderStatus
+    cancel_reason: CancelReason | None
+    priority: int
+
+
+class Level(Reply):
+    price_fen: int
+    qty_t: int
+    order_count: int
+
+
+class Book(Reply):
+    symbol: str
+    state: TradingState
+    reference_price_fen: int
+    band_lower_fen: int
+    band_upper_fen: int
+    tick_fen: int
+    lot_t: int
+    bids: list[Level]  # best first
+    asks: list[Level]
+
+
+class Cash(Reply):
+    available_fen: int
+    held_fen: int
+    withdrawable_fen: int
+
+
+class Holding(Reply):
+    unit: str
+    available_t: int
+    held_t: int
+    pending_t: int
+    frozen_t: int
+    sellable_t: int
+
+
+class Balances(Reply):
+    account_id: str
+    cash: Cash
+    holdings: list[Holding]
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457), with the numbers behind it as extra members (docs/api-errors.md)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    errors: list[dict[str, Any]] | None = None  # INVALID_REQUEST: what did not match
+
+
+PROBLEM_SCHEMA = Problem.model_json_schema()

@@ -19,8 +19,19 @@ from exchange.api.auth import (
     require,
     trading_account,
 )
-from exchange.api.errors import ApiError, refusal
-from exchange.api.models import NewOrder, NewParticipant
+from exchange.api.errors import PROBLEM_JSON, ApiError, refusal
+from exchange.api.models import (
+    PROBLEM_SCHEMA,
+    Balances,
+    Book,
+    Health,
+    NewOrder,
+    NewParticipant,
+    NewParticipantReply,
+    Order,
+    OrderCancelled,
+    OrderPlaced,
+)
 from exchange.runtime import Ack, MarketRuntime
 from matching.types import OrderType, Side
 from registry_sim.model import Account, AccountId, AccountKind, HoldingState
@@ -30,8 +41,23 @@ from settlement.commands import CancelOrder, Deposit, MarketCommand, PlaceOrder,
 
 BOOK_LEVELS = 5
 
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+
+
+# The errors any /v1 operation may answer (docs/api-errors.md lists every code).
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: _problem("UNAUTHENTICATED: no API key, or an unknown one"),
+    403: _problem("FORBIDDEN: the key's market, role or account does not allow this"),
+    404: _problem("UNKNOWN_MARKET, UNKNOWN_ORDER, UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT"),
+    409: _problem("Refused by the market: the code and the numbers behind it"),
+    422: _problem("INVALID_REQUEST: the request does not match the schema"),
+    503: _problem("MARKET_STOPPED: the market is not running"),
+}
+
 health = APIRouter()
-v1 = APIRouter(prefix="/v1")
+v1 = APIRouter(prefix="/v1", responses=PROBLEMS)
 
 MarketId = Annotated[str, Path(max_length=128)]
 OrderId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # the journal's BIGINT
@@ -49,12 +75,17 @@ def _accepted(ack: Ack) -> Ack:
     return ack
 
 
-@health.get("/healthz", operation_id="health")
+@health.get("/healthz", operation_id="health", response_model=Health)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@v1.post("/markets/{market_id}/participants", operation_id="createParticipant", status_code=201)
+@v1.post(
+    "/markets/{market_id}/participants",
+    operation_id="createParticipant",
+    status_code=201,
+    response_model=NewParticipantReply,
+)
 async def create_participant(
     request: Request, market_id: MarketId, body: NewParticipant, who: CurrentPrincipal
 ) -> dict[str, Any]:
@@ -83,7 +114,13 @@ async def create_participant(
     return {"account_id": account_id, "api_key": key}
 
 
-@v1.post("/markets/{market_id}/orders", operation_id="placeOrder", status_code=201)
+@v1.post(
+    "/markets/{market_id}/orders",
+    operation_id="placeOrder",
+    status_code=201,
+    response_model=OrderPlaced,
+    responses={200: {"model": OrderPlaced, "description": "A repeated client order id"}},
+)
 async def place_order(
     request: Request,
     response: Response,
@@ -120,7 +157,11 @@ async def place_order(
     }
 
 
-@v1.delete("/markets/{market_id}/orders/{order_id}", operation_id="cancelOrder")
+@v1.delete(
+    "/markets/{market_id}/orders/{order_id}",
+    operation_id="cancelOrder",
+    response_model=OrderCancelled,
+)
 async def cancel_order(
     request: Request, market_id: MarketId, order_id: OrderId, who: CurrentPrincipal
 ) -> dict[str, Any]:
@@ -130,7 +171,7 @@ async def cancel_order(
     return {"order_id": order_id, "seq": ack.seq, "status": "cancelled"}
 
 
-@v1.get("/markets/{market_id}/orders/{order_id}", operation_id="getOrder")
+@v1.get("/markets/{market_id}/orders/{order_id}", operation_id="getOrder", response_model=Order)
 async def get_order(
     request: Request, market_id: MarketId, order_id: OrderId, who: CurrentPrincipal
 ) -> dict[str, Any]:
@@ -141,7 +182,7 @@ async def get_order(
     return view._asdict()
 
 
-@v1.get("/markets/{market_id}/book/{symbol}", operation_id="getBook")
+@v1.get("/markets/{market_id}/book/{symbol}", operation_id="getBook", response_model=Book)
 async def get_book(
     request: Request, market_id: MarketId, symbol: str, who: CurrentPrincipal
 ) -> dict[str, Any]:
@@ -163,7 +204,11 @@ async def get_book(
     }
 
 
-@v1.get("/markets/{market_id}/accounts/{account_id}/balances", operation_id="getBalances")
+@v1.get(
+    "/markets/{market_id}/accounts/{account_id}/balances",
+    operation_id="getBalances",
+    response_model=Balances,
+)
 async def get_balances(
     request: Request, market_id: MarketId, account_id: str, who: CurrentPrincipal
 ) -> dict[str, Any]:
