@@ -7,6 +7,10 @@ on every start it opens a trading day and the continuous session if none is open
 demo participants if they are missing and mints fresh API keys. It prints the URL, the keys and
 a curl line that places an order, and writes the keys as JSON beside the database
 (``<database>.keys.json``) for scripts and tests.
+
+Both read the gateway's other settings from the environment (``exchange.api.app.Settings``),
+e.g. ``CARBONX_RATE_LIMIT_PER_S`` and ``CARBONX_RATE_LIMIT_BURST`` (each key's token bucket;
+default 200 a second, bursts of 400). ``GET /metrics`` serves Prometheus counters, no key needed.
 """
 
 from __future__ import annotations

@@ -13,11 +13,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from exchange.api import errors, routes
+from exchange.api import errors, metrics, routes
 from exchange.api.errors import ApiError
+from exchange.api.ratelimit import RateLimiter
 from exchange.db.engine import DEFAULT_DATABASE_URL, create_engine
 from exchange.db.journal_store import market_ids, prepare_database
 from exchange.runtime import MarketRuntime
@@ -32,6 +34,9 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     markets: list[str] = []  # the markets to host; empty: every market in the database
+    # Each API key's token bucket (exchange.api.ratelimit): requests a second, and at once.
+    rate_limit_per_s: float = Field(default=200.0, gt=0)
+    rate_limit_burst: int = Field(default=400, ge=1)
 
 
 @dataclass(slots=True)
@@ -84,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A simulated exchange for China's carbon market",
         lifespan=lifespan,
     )
+    app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     errors.install(app)
     app.include_router(routes.health)
+    app.include_router(metrics.router)
     app.include_router(routes.v1)
     return app

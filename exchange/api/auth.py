@@ -5,6 +5,10 @@ stolen table lets no one in. Each key belongs to one market and has a role: ``op
 everything, ``participant`` acts on its own trading account only, ``observer`` reads public
 market data. A missing or unknown key is a 401; a known key asking beyond its role, or for
 another participant's account, a 403.
+
+A key's id (``key_id``) is the first 12 hex digits of its hash: it names the key for
+``revokeKey`` without revealing it, and needs no column of its own. Every authenticated request
+takes a token from its key's bucket (``exchange.api.ratelimit``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from exchange.api.errors import ApiError
@@ -26,6 +30,7 @@ from exchange.db import tables as t
 
 KEY_PREFIX = "cx_"
 KEY_BYTES = 32
+KEY_ID_LENGTH = 12
 
 
 class Role(StrEnum):
@@ -41,6 +46,7 @@ class Principal:
     market_id: str
     role: Role
     account_id: str | None
+    key_id: str = ""
 
 
 def new_key() -> str:
@@ -49,6 +55,11 @@ def new_key() -> str:
 
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_id_of(key: str) -> str:
+    """The key's public name: the first 12 hex digits of its hash."""
+    return key_hash(key)[:KEY_ID_LENGTH]
 
 
 async def create_key(
@@ -80,7 +91,23 @@ async def find_key(engine: AsyncEngine, key: str) -> Principal | None:
     )
     async with engine.connect() as conn:
         row = (await conn.execute(query)).first()
-    return None if row is None else Principal(row.market_id, Role(row.role), row.account_id)
+    if row is None:
+        return None
+    return Principal(row.market_id, Role(row.role), row.account_id, key_id_of(key))
+
+
+async def revoke_key(engine: AsyncEngine, market_id: str, key_id: str) -> bool:
+    """Revoke the market's key(s) whose hash starts with ``key_id``; False when none is known.
+    Revoking a revoked key again is not an error."""
+    k = t.api_keys.c
+    query = (
+        update(t.api_keys)
+        .where(k.market_id == market_id, k.key_hash.startswith(key_id.lower(), autoescape=True))
+        .values(revoked=True)
+    )
+    async with engine.begin() as conn:
+        result = await conn.execute(query)
+    return result.rowcount > 0
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -104,6 +131,7 @@ async def principal(
     market_id = request.path_params.get("market_id")
     if market_id is not None and market_id != found.market_id:
         raise ApiError(403, "FORBIDDEN", "the key belongs to another market")
+    request.app.state.limiter.check(found.key_id)
     return found
 
 

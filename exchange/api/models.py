@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from matching.types import CancelReason, OrderStatus, OrderType, Side, StpMode, TradingState
 
@@ -40,6 +40,17 @@ class NewParticipant(Body):
     allowances: list[AllowanceGrant] = Field(default_factory=list, max_length=50)
 
 
+class NewKey(Body):
+    role: Literal["participant", "observer", "operator"]
+    account_id: AccountIdText | None = None  # a participant's, and only a participant's
+
+    @model_validator(mode="after")
+    def _account_for_participants(self) -> NewKey:
+        if (self.role == "participant") != (self.account_id is not None):
+            raise ValueError("a participant key names its account, and only a participant key")
+        return self
+
+
 class NewOrder(Body):
     symbol: Symbol
     side: Literal["buy", "sell"]
@@ -63,6 +74,21 @@ class Health(Reply):
 class NewParticipantReply(Reply):
     account_id: str
     api_key: str  # shown once; only its hash is stored
+
+
+KeyId = Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")]
+
+
+class KeyIssued(Reply):
+    key_id: str  # the first 12 hex digits of the key's sha256: names it for revokeKey
+    api_key: str  # shown once; only its hash is stored
+    role: Literal["participant", "observer", "operator"]
+    account_id: str | None
+
+
+class KeyRevoked(Reply):
+    key_id: str
+    revoked: Literal[True]
 
 
 class Fill(Reply):

@@ -15,8 +15,10 @@ from exchange.api.auth import (
     CurrentPrincipal,
     Role,
     create_key,
+    key_id_of,
     may_see_account,
     require,
+    revoke_key,
     trading_account,
 )
 from exchange.api.errors import PROBLEM_JSON, ApiError, refusal
@@ -25,6 +27,9 @@ from exchange.api.models import (
     Balances,
     Book,
     Health,
+    KeyIssued,
+    KeyRevoked,
+    NewKey,
     NewOrder,
     NewParticipant,
     NewParticipantReply,
@@ -38,6 +43,7 @@ from registry_sim.model import Account, AccountId, AccountKind, HoldingState
 from registry_sim.ops import IssueAllowances, OpenAccount
 from settlement.cash import CNY, CashState
 from settlement.commands import CancelOrder, Deposit, MarketCommand, PlaceOrder, RegistryCommand
+from settlement.market import TRADING_KINDS
 
 BOOK_LEVELS = 5
 
@@ -53,6 +59,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: _problem("UNKNOWN_MARKET, UNKNOWN_ORDER, UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT"),
     409: _problem("Refused by the market: the code and the numbers behind it"),
     422: _problem("INVALID_REQUEST: the request does not match the schema"),
+    429: _problem("RATE_LIMITED: the key's request rate is over its limit; see Retry-After"),
     503: _problem("MARKET_STOPPED: the market is not running"),
 }
 
@@ -61,6 +68,7 @@ v1 = APIRouter(prefix="/v1", responses=PROBLEMS)
 
 MarketId = Annotated[str, Path(max_length=128)]
 OrderId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # the journal's BIGINT
+KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]  # the first 12 hex digits of its hash
 
 
 def _runtime(request: Request, market_id: str) -> MarketRuntime:
@@ -112,6 +120,48 @@ async def create_participant(
         _accepted(ack)
     key = await create_key(request.app.state.hub.engine, market_id, Role.PARTICIPANT, account_id)
     return {"account_id": account_id, "api_key": key}
+
+
+@v1.post(
+    "/markets/{market_id}/keys", operation_id="issueKey", status_code=201, response_model=KeyIssued
+)
+async def issue_key(
+    request: Request, market_id: MarketId, body: NewKey, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """Mint a key for the market (operators only). A participant key names an open trading
+    account; the key is shown once, its ``key_id`` names it for ``revokeKey``."""
+    require(who, Role.OPERATOR)
+    market = _runtime(request, market_id).market
+    if body.account_id is not None:
+        account = market.registry.account(AccountId(body.account_id))
+        if account is None:
+            raise refusal("UNKNOWN_ACCOUNT", {"account_id": body.account_id})
+        if account.kind not in TRADING_KINDS:
+            details = {"account_id": body.account_id, "kind": account.kind.value}
+            raise refusal("NOT_A_TRADING_ACCOUNT", details)
+    engine = request.app.state.hub.engine
+    key = await create_key(engine, market_id, Role(body.role), body.account_id)
+    return {
+        "key_id": key_id_of(key),
+        "api_key": key,
+        "role": body.role,
+        "account_id": body.account_id,
+    }
+
+
+@v1.delete(
+    "/markets/{market_id}/keys/{key_id}", operation_id="revokeKey", response_model=KeyRevoked
+)
+async def revoke(
+    request: Request, market_id: MarketId, key_id: KeyId, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """Revoke one of the market's keys (operators only): from now on it is answered 401."""
+    require(who, Role.OPERATOR)
+    _runtime(request, market_id)
+    if not await revoke_key(request.app.state.hub.engine, market_id, key_id):
+        raise ApiError(404, "UNKNOWN_KEY", f"no key {key_id!r} in this market", key_id=key_id)
+    request.app.state.limiter.forget(key_id)
+    return {"key_id": key_id, "revoked": True}
 
 
 @v1.post(

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,9 @@ class DemoServer:
         return self.process.returncode
 
 
-def start_demo(database: Path) -> DemoServer:
+def start_demo(database: Path, env: Mapping[str, str] | None = None) -> DemoServer:
+    """Start ``carbonx demo`` on a free port; ``env`` adds to its environment (settings such as
+    ``CARBONX_RATE_LIMIT_PER_S``)."""
     port = free_port()
     log = database.with_name(f"server-{port}.log")
     keys_file = database.with_name(database.name + ".keys.json")
@@ -57,7 +60,7 @@ def start_demo(database: Path) -> DemoServer:
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
     server = DemoServer(process, f"http://127.0.0.1:{port}", {}, log)
     deadline = time.monotonic() + START_TIMEOUT_S

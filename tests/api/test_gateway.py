@@ -180,6 +180,107 @@ def test_an_operator_opens_a_participant_who_can_trade(
         assert place(p003, qty_t=1, price_fen=6000).status_code == 201
 
 
+def metrics(server: DemoServer) -> dict[str, float]:
+    """``GET /metrics`` (no key) as ``{name: value}`` for market ``demo``."""
+    response = httpx.get(server.base_url + "/metrics", timeout=10.0)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    values: dict[str, float] = {}
+    for line in response.text.splitlines():
+        if line.startswith("#"):
+            continue
+        sample, value = line.rsplit(" ", 1)
+        name, labels = sample.split("{", 1)
+        assert labels == 'market="demo"}', line
+        values[name] = float(value)
+    return values
+
+
+def test_metrics_count_an_order(server: DemoServer, p001: httpx.Client) -> None:
+    text = httpx.get(server.base_url + "/metrics", timeout=10.0).text
+    assert "# TYPE carbonx_commands_total counter" in text
+    assert "# HELP carbonx_queue_depth " in text
+    before = metrics(server)
+    expected = {
+        "carbonx_commands_total",
+        "carbonx_orders_total",
+        "carbonx_trades_total",
+        "carbonx_queue_depth",
+        "carbonx_commits_total",
+        "carbonx_commit_seconds_sum",
+        "carbonx_commit_seconds_max",
+        "carbonx_commit_latency_p99_ms",
+    }
+    assert expected <= before.keys()
+    placed = place(p001, price_fen=5950)
+    assert placed.status_code == 201, placed.text
+    after = metrics(server)
+    assert after["carbonx_commands_total"] >= before["carbonx_commands_total"] + 1
+    assert after["carbonx_orders_total"] == placed.json()["order_id"]
+    assert after["carbonx_orders_total"] > before["carbonx_orders_total"]
+    assert after["carbonx_commits_total"] > before["carbonx_commits_total"]
+    assert after["carbonx_commit_seconds_sum"] > before["carbonx_commit_seconds_sum"]
+    assert 0 < after["carbonx_commit_seconds_max"] <= after["carbonx_commit_seconds_sum"]
+    assert after["carbonx_commit_latency_p99_ms"] > 0
+    assert after["carbonx_queue_depth"] == 0  # nothing waits once the order is answered
+    assert after["carbonx_trades_total"] >= before["carbonx_trades_total"]
+    assert "metrics" not in str(p001.get("/openapi.json").json()["paths"])
+
+
+def test_an_observer_key_reads_but_does_not_trade(
+    server: DemoServer, operator: httpx.Client
+) -> None:
+    response = operator.post("/v1/markets/demo/keys", json={"role": "observer"})
+    assert response.status_code == 201, response.text
+    issued = response.json()
+    assert (issued["role"], issued["account_id"]) == ("observer", None)
+    assert len(issued["key_id"]) == 12
+    with client(server, issued["api_key"]) as observer:
+        assert book(observer)["symbol"] == "CEA2025"
+        assert_problem(place(observer, price_fen=6000), 403, "FORBIDDEN")
+        assert_problem(observer.get("/v1/markets/demo/accounts/P001/balances"), 403, "FORBIDDEN")
+        body = assert_problem(
+            observer.post("/v1/markets/demo/keys", json={"role": "observer"}), 403, "FORBIDDEN"
+        )
+        assert body["role"] == "observer"
+
+
+def test_only_an_operator_issues_keys_and_participant_keys_need_a_trading_account(
+    operator: httpx.Client, p001: httpx.Client
+) -> None:
+    assert_problem(p001.post("/v1/markets/demo/keys", json={"role": "observer"}), 403, "FORBIDDEN")
+    keys = "/v1/markets/demo/keys"
+    assert_problem(operator.post(keys, json={"role": "participant"}), 422, "INVALID_REQUEST")
+    with_account = {"role": "observer", "account_id": "P001"}
+    assert_problem(operator.post(keys, json=with_account), 422, "INVALID_REQUEST")
+    unknown = {"role": "participant", "account_id": "P404"}
+    body = assert_problem(operator.post(keys, json=unknown), 404, "UNKNOWN_ACCOUNT")
+    assert body["account_id"] == "P404"
+    assert_problem(operator.post(keys, json={"role": "auditor"}), 422, "INVALID_REQUEST")
+
+
+def test_a_revoked_key_is_refused(server: DemoServer, operator: httpx.Client) -> None:
+    issued = operator.post(
+        "/v1/markets/demo/keys", json={"role": "participant", "account_id": "P002"}
+    )
+    assert issued.status_code == 201, issued.text
+    key_id, key = issued.json()["key_id"], issued.json()["api_key"]
+    with client(server, key) as second_p002:
+        assert place(second_p002, qty_t=1, price_fen=5900).status_code == 201
+        revoked = operator.delete(f"/v1/markets/demo/keys/{key_id}")
+        assert revoked.status_code == 200, revoked.text
+        assert revoked.json() == {"key_id": key_id, "revoked": True}
+        book_response = second_p002.get("/v1/markets/demo/book/CEA2025")
+        assert_problem(book_response, 401, "UNAUTHENTICATED")
+        assert book_response.headers["www-authenticate"] == "Bearer"
+    assert operator.delete(f"/v1/markets/demo/keys/{key_id}").status_code == 200  # again: fine
+    body = assert_problem(operator.delete("/v1/markets/demo/keys/0123456789ab"), 404, "UNKNOWN_KEY")
+    assert body["key_id"] == "0123456789ab"
+    assert_problem(operator.delete("/v1/markets/demo/keys/not-a-key-id"), 422, "INVALID_REQUEST")
+    with client(server, server.keys["participants"]["P002"]) as p002:  # the other key still works
+        assert book(p002)["symbol"] == "CEA2025"
+
+
 def test_a_restarted_demo_recovers_the_market_with_fresh_keys(
     server: DemoServer, database: Path, p001: httpx.Client
 ) -> None:
