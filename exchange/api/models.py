@@ -60,6 +60,47 @@ class NewOrder(Body):
     client_order_id: ClientOrderId | None = None
 
 
+Year = Annotated[int, Field(ge=2000, le=2100)]
+Ref = Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,64}$")]  # printable ASCII
+UnitText = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class OrderAmendment(Body):
+    """A new price and/or a new total quantity (FIX semantics: filled quantity included)."""
+
+    price_fen: Fen | None = None
+    qty_t: Tonnes | None = None
+
+
+class HaltRequest(Body):
+    symbol: Symbol | None = None  # none: every instrument
+    cancel_resting: bool = False
+
+
+class ResumeRequest(Body):
+    symbol: Symbol | None = None
+
+
+class CashMovement(Body):
+    amount_fen: Fen
+    ref: Ref
+
+
+class EmissionsReport(Body):
+    year: Year
+    verified_t: Annotated[int, Field(ge=0, le=MAX_AMOUNT)]
+
+
+class SurrenderItem(Body):
+    unit: UnitText
+    qty_t: Tonnes
+
+
+class SurrenderRequest(Body):
+    year: Year
+    items: list[SurrenderItem] = Field(min_length=1, max_length=50)
+
+
 # -- responses: what each operation answers, so the OpenAPI document describes it
 
 
@@ -165,6 +206,99 @@ class Balances(Reply):
     account_id: str
     cash: Cash
     holdings: list[Holding]
+
+
+class OrderAmended(Reply):
+    order_id: int
+    seq: int
+    status: Literal["amended"]
+    fills: list[Fill]
+
+
+class Orders(Reply):
+    account_id: str
+    orders: list[Order]
+
+
+class OrdersCancelled(Reply):
+    account_id: str
+    seq: int
+    cancelled: int
+
+
+class Trade(Reply):
+    trade_id: int
+    ts_ns: int
+    symbol: str
+    price_fen: int
+    qty_t: int
+    aggressor: Side
+
+
+class Trades(Reply):
+    trades: list[Trade]  # most recent first
+
+
+class AccountFill(Reply):
+    trade_id: int
+    ts_ns: int
+    symbol: str
+    side: Side
+    order_id: int
+    price_fen: int
+    qty_t: int
+    fee_fen: int
+
+
+class Fills(Reply):
+    account_id: str
+    fills: list[AccountFill]  # most recent first
+
+
+class BookState(Reply):
+    symbol: str
+    state: TradingState
+
+
+class TradingStates(Reply):
+    seq: int
+    books: list[BookState]
+
+
+class CashMoved(Reply):
+    account_id: str
+    seq: int
+    amount_fen: int
+    ref: str
+    cash: Cash
+
+
+class ComplianceRecord(Reply):
+    account_id: str
+    year: int
+    obligation_t: int
+    allowances_t: int
+    offsets_t: int
+    shortfall_t: int
+    penalty_fen: int
+    deduction_t: int
+    reference_price_fen: int
+
+
+class ComplianceStatus(Reply):
+    account_id: str
+    year: int
+    obligation_t: int | None
+    allowances_t: int
+    offsets_t: int
+    pending_t: int
+    offset_cap_t: int | None
+    offset_cap_left_t: int | None
+    shortfall_t: int | None
+    projected_penalty_fen: int | None
+    deadline: str
+    assessed: ComplianceRecord | None
+    deduction_owed_t: int
 
 
 class Problem(BaseModel):

@@ -285,6 +285,10 @@ def test_a_restarted_demo_recovers_the_market_with_fresh_keys(
     server: DemoServer, database: Path, p001: httpx.Client
 ) -> None:
     before = book(p001)
+    trades = p001.get("/v1/markets/demo/trades").json()["trades"]
+    fills = p001.get("/v1/markets/demo/fills").json()["fills"]
+    assert trades
+    assert fills
     old_key = server.keys["participants"]["P001"]
     server.stop()
     assert "Application shutdown complete" in server.log.read_text()  # the market drained
@@ -293,6 +297,8 @@ def test_a_restarted_demo_recovers_the_market_with_fresh_keys(
         assert again.keys["participants"]["P001"] != old_key
         with client(again, again.keys["participants"]["P001"]) as c:
             after = book(c)
+            assert c.get("/v1/markets/demo/trades").json()["trades"] == trades  # the journal's
+            assert c.get("/v1/markets/demo/fills").json()["fills"] == fills
         assert (after["bids"], after["asks"]) == (before["bids"], before["asks"])
     finally:
         again.stop()

@@ -25,7 +25,18 @@ from exchange.api.app import create_app
 from tests.api.server import DemoServer, start_demo
 
 MAX_EXAMPLES = 25
-OPERATOR_ONLY = frozenset({"createParticipant", "issueKey", "revokeKey"})
+OPERATOR_ONLY = frozenset(
+    {
+        "createParticipant",
+        "issueKey",
+        "revokeKey",
+        "haltTrading",
+        "resumeTrading",
+        "deposit",
+        "withdraw",
+        "recordEmissions",
+    }
+)
 # What the demo holds: half of the generated requests name these, so they get past the key's
 # market check (403) and the lookups (404) into the market itself.
 DEMO_PATH = {"market_id": "demo", "symbol": "CEA2025", "account_id": "P001"}
