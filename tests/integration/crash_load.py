@@ -131,9 +131,14 @@ class PipeServer:
         await self._stdin.drain()
 
     async def read(self) -> Message | None:
-        """The next line the server wrote, None at end of its output."""
+        """The next line the server wrote, None at end of its output. A last line cut short
+        (no newline: the process was killed while writing it) never reached the client
+        whole, so it acknowledges nothing and ends the output like EOF."""
         line = await self._stdout.readline()
-        return json.loads(line) if line else None
+        if not line.endswith(b"\n"):
+            return None
+        message: Message = json.loads(line)
+        return message
 
     async def call(self, requests: Sequence[Message]) -> list[Message]:
         """Send ``requests`` (their ids are set here) and return their replies, by request."""
