@@ -17,7 +17,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from exchange.api import errors, metrics, routes
+from exchange.api import errors, metrics, routes, ws
 from exchange.api.errors import ApiError
 from exchange.api.ratelimit import RateLimiter
 from exchange.db.engine import DEFAULT_DATABASE_URL, create_engine
@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # Each API key's token bucket (exchange.api.ratelimit): requests a second, and at once.
     rate_limit_per_s: float = Field(default=200.0, gt=0)
     rate_limit_burst: int = Field(default=400, ge=1)
+    # WebSocket /v1/ws (exchange.api.ws): each connection's queue, and its silence before a
+    # heartbeat.
+    ws_queue_size: int = Field(default=1000, ge=1)
+    ws_heartbeat_s: float = Field(default=15.0, gt=0)
 
 
 @dataclass(slots=True)
@@ -45,6 +49,7 @@ class Hub:
 
     engine: AsyncEngine
     markets: dict[str, MarketRuntime] = field(default_factory=dict)
+    feed: ws.Feed = field(default_factory=ws.Feed)  # publishes each commit to the WebSockets
 
     def runtime(self, market_id: str) -> MarketRuntime:
         runtime = self.markets.get(market_id)
@@ -55,6 +60,7 @@ class Hub:
     async def open(self, url: str, wanted: list[str]) -> None:
         for market_id in wanted or await market_ids(url):
             runtime = await MarketRuntime.recover(url, market_id)
+            runtime.listeners.append(self.feed.listener(market_id))
             runtime.start()
             self.markets[market_id] = runtime
             log.info("market %s open at seq %d", market_id, runtime.last_seq)
@@ -75,7 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = settings.database_url
         await prepare_database(url)
-        hub = Hub(create_engine(url))
+        feed = ws.Feed(settings.ws_queue_size, settings.ws_heartbeat_s)
+        hub = Hub(create_engine(url), feed=feed)
         app.state.hub = hub
         try:
             await hub.open(url, settings.markets)
@@ -94,4 +101,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes.health)
     app.include_router(metrics.router)
     app.include_router(routes.v1)
+    app.include_router(ws.router)
     return app
