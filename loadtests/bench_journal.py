@@ -167,20 +167,13 @@ def _rows_by_table(batches: Sequence[Batch]) -> dict[str, list[tuple[Any, ...]]]
     tables: dict[str, list[tuple[Any, ...]]] = {}
     balances: dict[tuple[str, str, str], int] = {}
     for b in batches:
-        for name, rows in (
-            (t.market_journal.name, b.journal),
-            (t.market_orders.name, b.orders),
-            (t.market_order_updates.name, b.order_updates),
-            (t.market_trades.name, b.trades),
-            (t.market_postings.name, b.postings),
-            (t.market_statements.name, b.statements),
-            (t.market_snapshots.name, b.snapshots),
-        ):
+        for name, rows in b.appended():
             tables.setdefault(name, []).extend(rows)
         balances.update(b.balances)
     market_id = batches[0].market_id if batches else ""
-    tables[t.market_balances.name] = [(market_id, *key, amount) for key, amount in balances.items()]
-    return {name: rows for name, rows in tables.items() if rows}
+    if balances:
+        tables[t.market_balances.name] = [(market_id, *k, v) for k, v in balances.items()]
+    return tables
 
 
 async def _durable_run(

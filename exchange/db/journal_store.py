@@ -102,7 +102,11 @@ class Batch:
 
     def rows(self) -> int:
         """Rows the batch writes, a balance counting one."""
-        return sum(len(rows) for _, rows in _appended(self)) + len(self.balances)
+        return sum(len(rows) for _, rows in self.appended()) + len(self.balances)
+
+    def appended(self) -> list[tuple[str, list[Row]]]:
+        """(table name, rows) for every non-empty append-only list, journal first."""
+        return _appended(self)
 
 
 def _appended(batch: Batch) -> list[tuple[str, list[Row]]]:
@@ -254,7 +258,7 @@ class PostgresJournalWriter:
     async def _write(self, batch: Batch, balances: BalanceArrays | None) -> None:
         connection = self.connection
         async with connection.transaction():
-            for name, rows in _appended(batch):
+            for name, rows in batch.appended():
                 await connection.copy_records_to_table(name, records=rows, columns=_COLUMNS[name])
             if balances is not None:
                 await connection.execute(_UPSERT_BALANCES_PG, batch.market_id, *balances)
@@ -323,7 +327,7 @@ class SQLiteJournalWriter:
         connection = self._connected()
         connection.execute("BEGIN IMMEDIATE")  # take the write lock now, not at the first insert
         try:
-            for name, rows in _appended(batch):
+            for name, rows in batch.appended():
                 connection.executemany(_INSERTS_SQLITE[name], rows)
             if balances:
                 connection.executemany(_UPSERT_BALANCES_SQLITE, balances)

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.conftest import client
 from tests.api.server import DemoServer, start_demo
 
 BUY_100 = {"symbol": "CEA2025", "side": "buy", "order_type": "limit", "qty_t": 100}
@@ -27,29 +28,6 @@ def server(database: Path) -> Iterator[DemoServer]:
         yield running
     finally:
         running.stop()
-
-
-def client(server: DemoServer, key: str | None) -> httpx.Client:
-    headers = {} if key is None else {"Authorization": f"Bearer {key}"}
-    return httpx.Client(base_url=server.base_url, headers=headers, timeout=10.0)
-
-
-@pytest.fixture(scope="module")
-def p001(server: DemoServer) -> Iterator[httpx.Client]:
-    with client(server, server.keys["participants"]["P001"]) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def p002(server: DemoServer) -> Iterator[httpx.Client]:
-    with client(server, server.keys["participants"]["P002"]) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def operator(server: DemoServer) -> Iterator[httpx.Client]:
-    with client(server, server.keys["operator_key"]) as c:
-        yield c
 
 
 def book(c: httpx.Client) -> dict[str, Any]:

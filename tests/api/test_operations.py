@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.conftest import client
 from tests.api.server import DemoServer, start_demo
-from tests.api.test_gateway import assert_problem, book, client, place
+from tests.api.test_gateway import assert_problem, book, place
 
 M = "/v1/markets/demo"
 YEAR = dt.date.today().year  # the demo's trading day is today (or just after)
@@ -24,24 +25,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture(scope="module")
-def p001(server: DemoServer) -> Iterator[httpx.Client]:
-    with client(server, server.keys["participants"]["P001"]) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def p002(server: DemoServer) -> Iterator[httpx.Client]:
-    with client(server, server.keys["participants"]["P002"]) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def operator(server: DemoServer) -> Iterator[httpx.Client]:
-    with client(server, server.keys["operator_key"]) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")
