@@ -1,0 +1,1 @@
+"""Trading agents (bots): see exchange.agents.base for the interface."""
