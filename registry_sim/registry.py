@@ -185,6 +185,7 @@ class Registry:
         self._verified: dict[tuple[AccountId, int], int] = {}
         self._net_sales: dict[AccountId, int] = {}
         self._allocated: dict[tuple[AccountId, int], int] = {}
+        self._allocated_total: dict[AccountId, int] = {}  # allocated_t's index, over all years
         self._deduction_owed: dict[AccountId, int] = {}
         self._surrenders = SurrenderBook()
         self._records: dict[tuple[AccountId, int], ComplianceRecord] = {}
@@ -224,6 +225,7 @@ class Registry:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._handlers = self._make_handlers()
+        self._index_allocations()
 
     # ------------------------------------------------------------------ apply
 
@@ -406,7 +408,7 @@ class Registry:
         owed = excess - returned
         if owed:
             self._deduction_owed[account_id] = self._deduction_owed.get(account_id, 0) + owed
-        self._allocated[(account_id, year)] = final
+        self._set_allocated(account_id, year, final)
         return Done(
             op_id, tuple(postings), {**extra, "returned_t": returned, "deduction_added_t": owed}
         )
@@ -421,7 +423,7 @@ class Registry:
         issued = amount - deducted
         if deducted:
             self._deduction_owed[account_id] = owed - deducted
-        self._allocated[(account_id, year)] = self._allocated.get((account_id, year), 0) + amount
+        self._set_allocated(account_id, year, self._allocated.get((account_id, year), 0) + amount)
         unit = cea(year)
         self._units.setdefault(unit.code, unit)
         postings: list[Posting] = []
@@ -720,7 +722,20 @@ class Registry:
 
     def allocated_t(self, account_id: AccountId) -> int:
         """Allowances allocated to an entity over all years (net of true-ups)."""
-        return sum(t for (a, _), t in self._allocated.items() if a == account_id)
+        return self._allocated_total.get(account_id, 0)
+
+    def _set_allocated(self, account_id: AccountId, year: int, total_t: int) -> None:
+        before = self._allocated.get((account_id, year), 0)
+        self._allocated[(account_id, year)] = total_t
+        self._allocated_total[account_id] = (
+            self._allocated_total.get(account_id, 0) + total_t - before
+        )
+
+    def _index_allocations(self) -> None:
+        totals: dict[AccountId, int] = {}
+        for (account_id, _), allocated in self._allocated.items():
+            totals[account_id] = totals.get(account_id, 0) + allocated
+        self._allocated_total = totals
 
     def accounts(self) -> list[Account]:
         return [self._accounts[k] for k in sorted(self._accounts)]
@@ -877,6 +892,7 @@ class Registry:
         registry._verified = {(a, y): t for a, y, t in state.verified}
         registry._net_sales = dict(state.net_sales)
         registry._allocated = {(a, y): t for a, y, t in state.allocated}
+        registry._index_allocations()
         registry._deduction_owed = dict(state.deduction_owed)
         retired: dict[tuple[AccountId, int], set[bool]] = {}
         for s in state.surrenders:
