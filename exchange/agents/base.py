@@ -193,6 +193,9 @@ class Firm:
     output: int
     baseline_t: int  # this compliance year's emissions before any abatement
     curve: AbatementCurve
+    # Allowances of this year still to come after verification (the benchmark true-up the
+    # simulator expects at ``baseline_t``): count them as held when planning. 0: none.
+    allocation_due_t: int = 0
 
 
 class Agent(ABC):

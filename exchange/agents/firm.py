@@ -1,0 +1,307 @@
+"""The compliance firm (重点排放单位): weighs cutting its own emissions against buying
+allowances, and surrenders before the deadline."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from typing import Any
+
+from exchange.agents.base import (
+    Abate,
+    Action,
+    Agent,
+    Cancel,
+    Firm,
+    MarketView,
+    Place,
+    SurrenderUnits,
+    register,
+)
+from exchange.agents.common import (
+    CEA_PREFIX,
+    affordable_t,
+    cea_symbol,
+    lot_qty,
+    offset_symbols,
+    random_price,
+)
+from matching.types import OrderType, Side
+
+BP = 10_000
+BUY, SELL = Side.BUY, Side.SELL
+
+
+@register
+class ComplianceFirm(Agent):
+    """A covered entity on a linear marginal abatement cost curve (``Firm.curve``).
+
+    Rule. Holding ``h`` tonnes that count towards its obligation (allowances of the year's
+    vintage or older, those still due this year, ``Firm.allocation_due_t``, and offsets up to
+    the offset cap), the firm must cut ``baseline - h`` tonnes itself, so one more allowance
+    is worth the marginal abatement cost of the last tonne it would otherwise cut. At each
+    wake-up it reads the market price ``p`` (the last trade, else the previous close), blurs
+    it by its own belief noise, and computes the holding it would want at that price:
+    ``baseline - abatement_at(p)``. Below it, it bids for part of the difference at a price
+    drawn around ``p`` but never above the value of the last tonne bought; above it, it
+    offers part of the surplus around ``p`` but never below the cost of the last tonne it
+    would then have to cut. The part: ``urgency`` × the difference ÷ its wake-ups left in
+    the trading period (compliance buying is spread over the year), at least a lot, at most
+    ``chunk_bp`` of its baseline. Aggregate demand at ``p`` is ``Σ baseline - Σ allocation -
+    Σ abatement_at(p)`` whatever has traded, so the price rises below the competitive
+    equilibrium P* (where total abatement equals the shortfall) and falls above it. Offsets:
+    while it holds fewer than the cap, it takes the cheapest offset offered below the
+    allowance price (IOC). It never bids beyond its cash nor offers more than it can sell,
+    and keeps at most one order resting (cancelled and replaced at each wake-up).
+
+    Year end, in two calls (the driver calls ``on_year_end`` before recording emissions and
+    again after): first it abates what it still lacks, within its curve's ``max_t`` (the
+    cheapest cover once trading is over: it only holds what the market price justified);
+    once emissions are verified it surrenders offsets up to the cap, then allowances of the
+    year's vintage first, to cover what is still owed.
+
+    Parameters (defaults): ``chunk_bp`` (300) the most one order asks for, in basis points
+    of its baseline; ``urgency`` (2.0); ``belief_bp`` (300) the spread of its private price
+    belief around the market price; ``markup_bp`` (200) how far from its belief its limit
+    price is drawn; ``offset_cap_bp`` (None) the rule set's offset cap as a share of
+    emissions, which the driver passes so offsets can be bought before emissions are
+    verified (None: only once the registry states the cap); ``fee_reserve_bp`` (100) cash
+    kept aside per buy for fees the view does not show; ``wakeups_per_day``.
+    """
+
+    kind = "firm"
+    wakeups_per_day = 4.0
+
+    def __init__(
+        self,
+        account_id: str,
+        firm: Firm | None = None,
+        *,
+        chunk_bp: int = 300,
+        urgency: float = 2.0,
+        belief_bp: int = 300,
+        markup_bp: int = 200,
+        offset_cap_bp: int | None = None,
+        fee_reserve_bp: int = 100,
+        wakeups_per_day: float | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(account_id, firm, **params)
+        if firm is None:
+            raise TypeError("a firm agent needs its Firm profile")
+        self.chunk_bp = chunk_bp
+        self.urgency = urgency
+        self.belief_bp = belief_bp
+        self.markup_bp = markup_bp
+        self._belief = belief_bp / BP
+        self._markup = markup_bp / BP
+        self.offset_cap_bp = offset_cap_bp
+        self.fee_reserve_bp = fee_reserve_bp
+        if wakeups_per_day is not None:
+            self.wakeups_per_day = wakeups_per_day
+        self.abated_t = 0  # committed at year end
+        self.abated_year: int | None = None
+        self._day: object = None
+        self._symbol: str | None = None
+        self._cover: tuple[str, ...] = ()  # allowance symbols that count for the year
+        self._offsets: tuple[str, ...] = ()
+        self._listing: tuple[int, tuple[str, ...]] | None = None
+        self._cap_year: int | None = None
+        self._cap_t: int | None = None
+
+    # ---------------------------------------------------------------- what it holds
+
+    @property
+    def profile(self) -> Firm:
+        """Its ``Firm`` (the driver may replace ``firm`` as a year or a shock changes it)."""
+        firm = self.firm
+        assert firm is not None
+        return firm
+
+    def _refresh(self, view: MarketView) -> None:
+        """The instruments it trades and counts: worked out again only when the listing or
+        the compliance year changes (checked once per trading day)."""
+        if self._day == view.trading_day:
+            return
+        self._day = view.trading_day
+        year = view.compliance_year
+        key = (year, tuple(info.symbol for info in view.instruments()))
+        if key == self._listing:
+            return
+        self._listing = key
+        self._symbol = cea_symbol(view, year)
+        cover = []
+        for symbol in key[1]:
+            vintage = symbol[len(CEA_PREFIX) :]
+            if symbol.startswith(CEA_PREFIX) and vintage.isdigit() and int(vintage) <= year:
+                cover.append(symbol)
+        self._cover = tuple(sorted(cover, reverse=True))  # the year's vintage first
+        self._offsets = tuple(offset_symbols(view))
+
+    def _offset_cap_t(self, view: MarketView, emissions_t: int) -> int:
+        """The offset cap: the rule set's share of ``emissions_t`` when the driver gave it,
+        else what the registry states, asked once per compliance year (and again at the year
+        end): its basis, last year's or this year's verified emissions, does not change
+        while the year trades."""
+        if self.offset_cap_bp is not None:
+            return emissions_t * self.offset_cap_bp // BP
+        year = view.compliance_year
+        if self._cap_year != year:
+            self._cap_year = year
+            self._cap_t = view.compliance(year).offset_cap_t
+        return self._cap_t or 0
+
+    def _covered_t(self, view: MarketView, offset_cap_t: int) -> tuple[int, int]:
+        """(tonnes that count towards the obligation, offsets held). Allowances the
+        driver says are still due this year (a true-up after verification) count as held."""
+        allowances = self.profile.allocation_due_t
+        offsets = 0
+        for symbol in self._cover:
+            allowances += view.holding_t(symbol)
+        if offset_cap_t > 0:  # without a cap, offsets count for nothing: not even looked up
+            for symbol in self._offsets:
+                offsets += view.holding_t(symbol)
+        return allowances + min(offsets, offset_cap_t), offsets
+
+    # ---------------------------------------------------------------- trading
+
+    def act(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
+        self._refresh(view)
+        symbol = self._symbol
+        if symbol is None:
+            return ()
+        info = view.instrument(symbol)
+        if not info.tradable:
+            return ()
+        actions: list[Action] = []
+        freed_fen = freed_t = 0
+        for order in view.open_orders():
+            actions.append(Cancel(order.order_id))
+            if order.side is BUY:
+                freed_fen += order.leaves_t * (order.price_fen or 0)
+            elif order.symbol == symbol:
+                freed_t += order.leaves_t
+        firm = self.profile
+        curve = firm.curve
+        baseline = firm.baseline_t
+        price = view.last_price(symbol) or info.reference_price_fen
+        belief = price * (1 + (rng.random() * 2 - 1) * self._belief)
+        wanted_abatement = curve.abatement_at(belief)
+        cap = self._offset_cap_t(view, baseline - wanted_abatement) if self._offsets else 0
+        covered, offsets_held = self._covered_t(view, cap)
+        cash = view.cash_fen() + freed_fen
+        if offsets_held < cap and self._offsets:
+            bought = self._buy_offsets(view, price, cap - offsets_held, cash, actions)
+            covered += bought[0]
+            cash -= bought[1]
+        gap = baseline - covered  # tonnes it must cut if it trades no more
+        diff = baseline - wanted_abatement - covered  # > 0: wants to buy
+        # Spread the trading over the days left, as compliance buyers do: each order takes
+        # ``urgency`` × its share of the remaining wake-ups, at least a lot, at most a chunk.
+        wakeups_left = max(1.0, view.trading_days_left * self.wakeups_per_day / self.urgency)
+        chunk = max(info.lot_t, min(baseline * self.chunk_bp // BP, int(abs(diff) / wakeups_left)))
+        markup = self._markup
+        if diff > 0:
+            qty = lot_qty(min(diff, chunk), info)
+            if qty:
+                value = curve.marginal_fen(gap - qty)  # the last tonne bought saves this much
+                bid = random_price(
+                    rng, belief * (1 - markup), min(value, belief * (1 + markup)), info
+                )
+                if bid is not None:
+                    qty = lot_qty(min(qty, affordable_t(cash, bid, self.fee_reserve_bp)), info)
+                    if qty:
+                        actions.append(Place(symbol, BUY, qty, bid, OrderType.LIMIT))
+        elif diff < 0:
+            sellable = view.sellable_t(symbol) + freed_t
+            qty = lot_qty(min(-diff, chunk, sellable), info)
+            if qty:
+                cost = curve.marginal_fen(max(0, gap + qty))  # the last tonne it must then cut
+                ask = random_price(
+                    rng, max(cost, belief * (1 - markup)), belief * (1 + markup), info
+                )
+                if ask is not None:
+                    actions.append(Place(symbol, SELL, qty, ask, OrderType.LIMIT))
+        return actions
+
+    def _buy_offsets(
+        self,
+        view: MarketView,
+        cea_price_fen: int,
+        room_t: int,
+        cash_fen: int,
+        actions: list[Action],
+    ) -> tuple[int, int]:
+        """Take the cheapest offer of an offset priced below the allowance: (tonnes, fen)."""
+        best: tuple[int, int, str] | None = None
+        for symbol in self._offsets:
+            ask = view.best_ask(symbol)
+            if (
+                ask is not None
+                and ask.price_fen < cea_price_fen
+                and (best is None or ask.price_fen < best[0])
+            ):
+                best = (ask.price_fen, ask.qty_t, symbol)
+        if best is None:
+            return 0, 0
+        price, offered, symbol = best
+        info = view.instrument(symbol)
+        if not info.tradable:
+            return 0, 0
+        qty = lot_qty(
+            min(room_t, offered, affordable_t(cash_fen, price, self.fee_reserve_bp)), info
+        )
+        if not qty:
+            return 0, 0
+        actions.append(Place(symbol, BUY, qty, price, OrderType.IOC))
+        return qty, qty * price
+
+    # ---------------------------------------------------------------- year end
+
+    def _abatement_needed_t(self, view: MarketView) -> int:
+        """Tonnes to cut so that what it holds covers what it then emits. The offset cap is
+        a share of those (lower) emissions, so cutting shrinks the cap: iterate to the
+        fixed point (each round adds only the cap's shrinkage)."""
+        baseline = self.profile.baseline_t
+        allowances = self.profile.allocation_due_t
+        allowances += sum(view.holding_t(s) for s in self._cover)
+        offsets = sum(view.holding_t(s) for s in self._offsets)
+        abated = 0
+        for _ in range(20):
+            emitted = baseline - abated
+            cap = self._offset_cap_t(view, emitted) if offsets else 0
+            need = emitted - allowances - min(offsets, cap)
+            if need <= 0:
+                break
+            abated += need
+        return abated
+
+    def on_year_end(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
+        self._day = self._listing = self._cap_year = None
+        self._refresh(view)
+        year = view.compliance_year
+        firm = self.profile
+        status = view.compliance(year)
+        if status.verified_t is None:
+            if self.abated_year == year:
+                return ()
+            self.abated_year = year
+            self.abated_t = min(firm.curve.max_t, self._abatement_needed_t(view))
+            return [Abate(year, self.abated_t)] if self.abated_t else []
+        owed = status.verified_t - status.surrendered_t
+        if owed <= 0:
+            return ()
+        items: list[tuple[str, int]] = []
+        offset_room = (status.offset_cap_t or 0) - status.offsets_surrendered_t
+        for symbol in self._offsets:
+            take = min(view.holding_t(symbol), offset_room, owed)
+            if take > 0:
+                items.append((symbol, take))
+                offset_room -= take
+                owed -= take
+        for symbol in self._cover:
+            take = min(view.holding_t(symbol), owed)
+            if take > 0:
+                items.append((symbol, take))
+                owed -= take
+        return [SurrenderUnits(year, tuple(items))] if items else []

@@ -1,0 +1,281 @@
+"""The in-process driver's pieces: agents reading a pure ``settlement.market.Market`` and
+their actions turned into the market's own commands.
+
+* ``LocalMarket`` wraps a ``Market`` with what a view needs that the market does not keep:
+  the driver's clock (now, trading day, compliance year, trading days left) and today's last
+  trade price per instrument. The driver applies every command through ``LocalMarket.apply``
+  so those last prices stay current (and its cache of instrument facts is dropped at every
+  clock or operator command), and calls ``start_day`` when a trading day opens.
+* ``LocalView`` is one account's ``MarketView`` over it. It is read millions of times in a
+  headless run, so every answer is a dictionary lookup or one engine query: no copies of the
+  book, no pydantic objects.
+* ``to_commands`` turns an agent's ``Action`` into the ``settlement.commands`` an API client
+  would send, stamped with the driver's time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from exchange.agents.base import (
+    Abate,
+    Action,
+    Amend,
+    Cancel,
+    CancelAll,
+    ComplianceView,
+    InstrumentInfo,
+    OpenOrder,
+    Place,
+    Quote,
+    SurrenderUnits,
+)
+from matching.types import TradingState
+from registry_sim.model import AccountId, HoldingState, UnitCode
+from registry_sim.ops import Surrender
+from settlement.cash import CashState
+from settlement.commands import AmendOrder, CancelOrder, MarketCommand, PlaceOrder, RegistryCommand
+from settlement.commands import CancelAll as CancelAllOrders
+from settlement.market import MAX_TOTAL, Market
+from settlement.outcome import Outcome
+
+_CONTINUOUS = TradingState.CONTINUOUS
+_CASH_AVAILABLE = CashState.AVAILABLE
+# Units the account still owns: every state but PENDING (submitted for surrender).
+_AVAILABLE = HoldingState.AVAILABLE
+_HELD = HoldingState.HELD
+_FROZEN = HoldingState.FROZEN
+
+
+class LocalMarket:
+    """A pure market driven in process, with the clock and tape its views read.
+
+    ``compliance_year`` is the year whose trading period runs; ``trading_days_left`` counts
+    today. The driver owns both and sets them through ``start_day``.
+    """
+
+    __slots__ = (
+        "_info",
+        "_infos",
+        "_views",
+        "compliance_year",
+        "last_price_fen",
+        "market",
+        "now_ns",
+        "trading_day",
+        "trading_days_left",
+    )
+
+    def __init__(self, market: Market, compliance_year: int) -> None:
+        self.market = market
+        self.compliance_year = compliance_year
+        self.now_ns = 0
+        self.trading_day: dt.date = dt.date(compliance_year, 1, 1)
+        self.trading_days_left = 0
+        self.last_price_fen: dict[str, int] = {}  # today's last trade per instrument
+        self._views: dict[str, LocalView] = {}
+        # Instrument facts change only with the clock's and the operator's commands (day
+        # open and end, sessions, halts), never with orders: cached until the next such one.
+        self._info: dict[str, InstrumentInfo] = {}
+        self._infos: tuple[InstrumentInfo, ...] | None = None
+
+    def start_day(
+        self, trading_day: dt.date, trading_days_left: int, compliance_year: int | None = None
+    ) -> None:
+        """A new trading day: the last prices start again from the previous close."""
+        self.trading_day = trading_day
+        self.trading_days_left = trading_days_left
+        if compliance_year is not None:
+            self.compliance_year = compliance_year
+        self.last_price_fen.clear()
+
+    def apply(self, command: MarketCommand) -> Outcome:
+        """Apply a command to the market, noting the price of every fill it caused."""
+        outcome = self.market.apply(command)
+        t = type(command)
+        if (
+            t is not PlaceOrder
+            and t is not CancelOrder
+            and t is not AmendOrder
+            and t is not CancelAllOrders
+        ):
+            self._info.clear()
+            self._infos = None
+        fills = outcome.fills
+        if fills:
+            last = self.last_price_fen
+            for fill in fills:
+                trade = fill.trade
+                last[trade.symbol] = trade.price_fen
+        return outcome
+
+    def instruments(self) -> tuple[InstrumentInfo, ...]:
+        """Every listed instrument, in listing order (cached like ``instrument``)."""
+        infos = self._infos
+        if infos is None:
+            infos = self._infos = tuple(self.instrument(s) for s in self.market.instruments)
+        return infos
+
+    def instrument(self, symbol: str) -> InstrumentInfo:
+        """What an agent needs to know to price and size an order in ``symbol`` now."""
+        info = self._info.get(symbol)
+        if info is None:
+            book = self.market.engine.book_info(symbol)
+            max_qty = book.max_qty_t
+            info = self._info[symbol] = InstrumentInfo(
+                symbol,
+                book.tick_fen,
+                book.lot_t,
+                book.min_qty_t,
+                MAX_TOTAL if max_qty is None else max_qty,  # no upper limit in the rule set
+                (book.band_lower_fen, book.band_upper_fen),
+                book.reference_price_fen,
+                book.state is _CONTINUOUS,
+            )
+        return info
+
+    def view(self, account_id: str) -> LocalView:
+        """The (cached) view of one account."""
+        view = self._views.get(account_id)
+        if view is None:
+            view = self._views[account_id] = LocalView(self, account_id)
+        return view
+
+
+class LocalView:
+    """One account's read-only ``MarketView`` of a ``LocalMarket``."""
+
+    __slots__ = ("_account", "_cash", "_engine", "_local", "_market", "_units")
+
+    def __init__(self, local: LocalMarket, account_id: str) -> None:
+        self._local = local
+        self._account = AccountId(account_id)
+        market = local.market
+        self._market = market
+        self._engine = market.engine
+        # The ledgers' own dictionaries, read directly: the hottest reads of every wake-up.
+        self._cash: dict[Any, int] = market.cash._balances
+        self._units: dict[Any, int] = market.registry.ledger._balances
+
+    @property
+    def account_id(self) -> str:
+        return self._account
+
+    @property
+    def now_ns(self) -> int:
+        return self._local.now_ns
+
+    @property
+    def trading_day(self) -> dt.date:
+        return self._local.trading_day
+
+    @property
+    def compliance_year(self) -> int:
+        return self._local.compliance_year
+
+    @property
+    def trading_days_left(self) -> int:
+        return self._local.trading_days_left
+
+    def instruments(self) -> Sequence[InstrumentInfo]:
+        return self._local.instruments()
+
+    def instrument(self, symbol: str) -> InstrumentInfo:
+        return self._local.instrument(symbol)
+
+    def best_bid(self, symbol: str) -> Quote | None:
+        bbo = self._engine.best_bid_offer(symbol)
+        price = bbo.bid_price_fen
+        return None if price is None else Quote(price, bbo.bid_qty_t)
+
+    def best_ask(self, symbol: str) -> Quote | None:
+        bbo = self._engine.best_bid_offer(symbol)
+        price = bbo.ask_price_fen
+        return None if price is None else Quote(price, bbo.ask_qty_t)
+
+    def last_price(self, symbol: str) -> int | None:
+        price = self._local.last_price_fen.get(symbol)
+        if price is None:
+            return self._local.instrument(symbol).reference_price_fen
+        return price
+
+    def cash_fen(self) -> int:
+        return self._cash.get((self._account, _CASH_AVAILABLE), 0)
+
+    def sellable_t(self, symbol: str) -> int:
+        return self._market.sellable_t(self._account, UnitCode(symbol))
+
+    def holding_t(self, symbol: str) -> int:
+        units = self._units
+        account = self._account
+        return (
+            units.get((account, symbol, _AVAILABLE), 0)
+            + units.get((account, symbol, _HELD), 0)
+            + units.get((account, symbol, _FROZEN), 0)
+        )
+
+    def open_orders(self) -> Sequence[OpenOrder]:
+        return [
+            OpenOrder(o.order_id, o.symbol, o.side, o.price_fen, o.leaves_t)
+            for o in self._engine.open_orders(self._account)
+        ]
+
+    def compliance(self, year: int) -> ComplianceView:
+        registry = self._market.registry
+        status = registry.compliance_status(self._account, year)
+        return ComplianceView(
+            year,
+            status.obligation_t,
+            status.allowances_t + status.offsets_t,
+            status.offsets_t,
+            status.offset_cap_t,
+            registry.rules.compliance.deadline(year),
+        )
+
+
+def to_commands(
+    action: Action,
+    account_id: str,
+    ts_ns: int,
+    *,
+    client_order_id: str | None = None,
+    op_id: str | None = None,
+    on: dt.date | None = None,
+) -> list[MarketCommand]:
+    """The market commands that carry out ``action`` for ``account_id`` at ``ts_ns``.
+
+    ``client_order_id`` goes on a new order. A surrender is a registry operation and needs
+    ``op_id`` (unique in the market) and ``on`` (the date it is submitted, checked against the
+    deadline). ``Abate`` is not a market command: it answers ``[]`` and the simulator books
+    the abatement (and its cost from the firm's curve) itself.
+    """
+    account = AccountId(account_id)
+    if isinstance(action, Place):
+        return [
+            PlaceOrder(
+                ts_ns,
+                account,
+                action.symbol,
+                action.side,
+                action.order_type,
+                action.qty_t,
+                action.price_fen,
+                client_order_id=client_order_id,
+            )
+        ]
+    if isinstance(action, Cancel):
+        return [CancelOrder(ts_ns, account, action.order_id)]
+    if isinstance(action, Amend):
+        return [AmendOrder(ts_ns, account, action.order_id, action.price_fen, action.qty_t)]
+    if isinstance(action, CancelAll):
+        return [CancelAllOrders(ts_ns, account, action.symbol)]
+    if isinstance(action, SurrenderUnits):
+        if op_id is None or on is None:
+            raise ValueError("a surrender needs op_id and on (the submission date)")
+        items = tuple((UnitCode(code), qty) for code, qty in action.items)
+        return [RegistryCommand(ts_ns, Surrender(op_id, account, action.year, items, on))]
+    if isinstance(action, Abate):
+        return []
+    raise TypeError(f"not an agent action: {action!r}")
