@@ -1,0 +1,186 @@
+"""A run's files: trades, daily OHLCV, holdings, compliance outcomes and events as Parquet and
+CSV, and ``summary.json``.
+
+Every file is a function of the scenario and the seed alone, byte for byte, with one
+exception: ``summary.json``'s ``wall_seconds`` (the issue asks for it there). A determinism
+check compares every file as bytes and ``summary.json`` without that one field
+(``deterministic_digest`` does exactly that). Parquet files carry no timestamps: the writer's
+metadata is the library's version only, and columns have fixed types.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from exchange.sim.runner import TRADE_COLUMNS, RunResult
+
+TIMING_FIELDS = ("wall_seconds", "cpu_seconds", "orders_per_second")
+
+_TRADE_TYPES = {
+    "trade_id": pa.int64(),
+    "ts_ns": pa.int64(),
+    "trading_day": pa.string(),
+    "symbol": pa.string(),
+    "price_fen": pa.int64(),
+    "qty_t": pa.int64(),
+    "buyer": pa.string(),
+    "seller": pa.string(),
+    "aggressor": pa.string(),
+    "buy_fee_fen": pa.int64(),
+    "sell_fee_fen": pa.int64(),
+}
+TABLES = ("trades", "ohlcv", "holdings", "compliance", "events")
+
+
+def _type_of(values: Sequence[Any]) -> pa.DataType:
+    sample = next((v for v in values if v is not None), "")
+    if isinstance(sample, bool):
+        return pa.bool_()
+    if isinstance(sample, int):
+        return pa.int64()
+    if isinstance(sample, float):
+        return pa.float64()
+    return pa.string()
+
+
+def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pa.Table:
+    data = {c: [row[c] for row in rows] for c in columns}
+    return pa.table({c: pa.array(v, type=_type_of(v)) for c, v in data.items()})
+
+
+def _columns(result: RunResult) -> dict[str, pa.Table]:
+    trades = pa.table({c: pa.array(result.trades[c], type=_TRADE_TYPES[c]) for c in TRADE_COLUMNS})
+    return {
+        "trades": trades,
+        "ohlcv": _table(result.ohlcv, OHLCV_COLUMNS),
+        "holdings": _table(result.holdings, ("year", "account_id", "asset", "state", "amount")),
+        "compliance": _table(result.compliance, COMPLIANCE_COLUMNS),
+        "events": _table(result.events, ("trading_day", "year", "kind", "detail")),
+    }
+
+
+OHLCV_COLUMNS = (
+    "trading_day",
+    "symbol",
+    "open_fen",
+    "high_fen",
+    "low_fen",
+    "close_fen",
+    "volume_t",
+    "turnover_fen",
+    "close_method",
+)
+COMPLIANCE_COLUMNS = (
+    "year",
+    "account_id",
+    "sector",
+    "province",
+    "baseline_t",
+    "abated_t",
+    "abatement_cost_fen",
+    "verified_t",
+    "allocated_t",
+    "cea_bought_t",
+    "cea_bought_fen",
+    "cea_sold_t",
+    "cea_sold_fen",
+    "offsets_bought_t",
+    "offsets_bought_fen",
+    "offsets_sold_t",
+    "surrendered_cea_t",
+    "surrendered_offsets_t",
+    "offset_cap_t",
+    "shortfall_t",
+    "penalty_fen",
+    "reference_price_fen",
+    "complied",
+)
+
+
+def _write_csv(table: pa.Table, path: Path) -> None:
+    columns = table.column_names
+    data = [table.column(c).to_pylist() for c in columns]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(zip(*data, strict=True))
+
+
+def summary(result: RunResult) -> dict[str, Any]:
+    """The run in numbers (summary.json)."""
+    compliance = result.compliance
+    trades = result.trades
+    volume = sum(trades["qty_t"])
+    turnover = sum(p * q for p, q in zip(trades["price_fen"], trades["qty_t"], strict=True))
+    complied = sum(1 for row in compliance if row["complied"])
+    scenario = result.scenario
+    wall = round(result.wall_seconds, 3)
+    return {
+        "scenario": scenario.name,
+        "rules": scenario.rules.name,
+        "seed": result.seed,
+        "years": scenario.years,
+        "trading_days": result.trading_days,
+        "firms": len(scenario.firms),
+        "agents": len(scenario.agents),
+        "seats": len(scenario.seats),
+        "wakeups": result.wakeups,
+        "orders": result.orders,
+        "orders_refused": sum(result.refusals.values()),
+        "refusals": result.refusals,
+        "trades": len(trades["trade_id"]),
+        "volume_t": volume,
+        "turnover_fen": turnover,
+        "vwap_fen": round(turnover / volume) if volume else None,
+        "final_prices_fen": result.final_prices,
+        "compliance_rate": round(complied / len(compliance), 6) if compliance else None,
+        "firms_short": len(compliance) - complied,
+        "shortfall_t": sum(r["shortfall_t"] for r in compliance),
+        "penalties_fen": sum(r["penalty_fen"] for r in compliance),
+        "abated_t": sum(r["abated_t"] for r in compliance),
+        "abatement_cost_fen": sum(r["abatement_cost_fen"] for r in compliance),
+        "offsets_surrendered_t": sum(r["surrendered_offsets_t"] for r in compliance),
+        "offset_cap_t": sum(r["offset_cap_t"] for r in compliance),
+        "state_hash": result.state_hash,
+        "wall_seconds": wall,
+        "cpu_seconds": round(result.cpu_seconds, 3),
+        "orders_per_second": round(result.orders / wall) if wall else None,
+    }
+
+
+def write_outputs(result: RunResult, out: Path) -> list[Path]:
+    """Write every table as ``NAME.parquet`` and ``NAME.csv`` plus ``summary.json``."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in _columns(result).items():
+        parquet = out / f"{name}.parquet"
+        pq.write_table(table, parquet, compression="zstd", store_schema=True)
+        _write_csv(table, out / f"{name}.csv")
+        written += [parquet, out / f"{name}.csv"]
+    path = out / "summary.json"
+    path.write_text(json.dumps(summary(result), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    written.append(path)
+    return written
+
+
+def deterministic_digest(out: Path) -> dict[str, str]:
+    """sha256 of every file in ``out`` (sorted), ``summary.json`` without its timing fields:
+    equal for two runs of the same scenario and seed."""
+    digests = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if path.name == "summary.json":
+            fields = json.loads(data)
+            for name in TIMING_FIELDS:
+                fields.pop(name, None)
+            data = json.dumps(fields, sort_keys=True).encode()
+        digests[str(path.relative_to(out))] = hashlib.sha256(data).hexdigest()
+    return digests
