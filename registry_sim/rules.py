@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from registry_sim.rulesets import load_ruleset
+from registry_sim.rulesets import UnknownRuleError, load_ruleset
 
 BP = 10_000  # basis points in 100 %
 
@@ -400,5 +400,10 @@ def _calendar(r: _Reader, data: Mapping[str, Any], trading: Mapping[str, Any]) -
 
 
 def load_rules(name: str, overrides: Mapping[str, Any] | None = None) -> RuleSet:
-    """The shipped rule set ``name`` with per-market ``overrides``, validated."""
-    return parse_rules(name, load_ruleset(name, overrides))
+    """The shipped rule set ``name`` with per-market ``overrides``, validated; an override of
+    a field no rule set has is refused."""
+    try:
+        data = load_ruleset(name, overrides)
+    except UnknownRuleError as unknown:
+        raise RuleSetError(name, unknown.path, unknown.reason) from None
+    return parse_rules(name, data)

@@ -16,6 +16,19 @@ class UnknownRuleSetError(LookupError):
     """No rule set file of that name ships with carbonx."""
 
 
+class UnknownRuleError(KeyError):
+    """An override names a field that no shipped rule set has (a typo, most likely)."""
+
+    def __init__(self, name: str, path: str) -> None:
+        super().__init__(f"rule set {name!r}: {path}: unknown field")
+        self.ruleset = name
+        self.path = path
+        self.reason = "unknown field"
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def available_rulesets() -> list[str]:
     files = resources.files(__name__)
     return sorted(p.name.removesuffix(".toml") for p in files.iterdir() if p.name.endswith(".toml"))
@@ -35,6 +48,31 @@ def load_ruleset(name: str, overrides: Mapping[str, Any] | None = None) -> dict[
     """The rule set ``name`` (e.g. ``cn_national``) with ``overrides`` merged in."""
     if name not in available_rulesets():
         raise UnknownRuleSetError(f"no rule set {name!r}; shipped: {available_rulesets()}")
+    if overrides:
+        _check_known(name, overrides, _known_fields(), "")
+    return _merge(_read(name), overrides or {})
+
+
+def _read(name: str) -> dict[str, Any]:
     text = resources.files(__name__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(text)
-    return _merge(data, overrides or {})
+    return tomllib.loads(text)
+
+
+def _known_fields() -> dict[str, Any]:
+    """Every field any shipped rule set has, as one tree: an override may set a field its own
+    rule set leaves out (a [limits] table for the EU ETS), but not one carbonx doesn't know."""
+    known: dict[str, Any] = {}
+    for name in available_rulesets():
+        known = _merge(known, _read(name))
+    return known
+
+
+def _check_known(
+    name: str, overrides: Mapping[str, Any], known: Mapping[str, Any], at: str
+) -> None:
+    for key, value in overrides.items():
+        path = f"{at}.{key}" if at else str(key)
+        if key not in known:
+            raise UnknownRuleError(name, path)
+        if isinstance(value, Mapping) and isinstance(known[key], Mapping):
+            _check_known(name, value, known[key], path)

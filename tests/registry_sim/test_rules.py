@@ -405,3 +405,18 @@ def test_missing_value_is_named() -> None:
         parse_rules("guangdong_pilot", data)
     assert info.value.path == "compliance.local_min_share_bp"
     assert info.value.reason == "expected a whole number, got None"
+
+
+def test_an_override_of_a_field_no_rule_set_has_is_refused() -> None:
+    with pytest.raises(RuleSetError) as raised:
+        load_rules("cn_national", {"compliance": {"offset_cap_bpp": 1000}})
+    assert (raised.value.path, raised.value.reason) == (
+        "compliance.offset_cap_bpp",
+        "unknown field",
+    )
+    assert str(raised.value) == "rule set 'cn_national': compliance.offset_cap_bpp: unknown field"
+
+
+def test_an_override_may_add_a_table_another_rule_set_has() -> None:
+    eu = load_rules("eu_ets", {"limits": load_ruleset("cn_national")["limits"]})
+    assert eu.limits == load_rules("cn_national").limits
