@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,11 +194,16 @@ class MarketRuntime:
             asyncio.create_task(self._write(), name=f"writer:{self.market_id}"),
         ]
 
-    def run_clock(self, clock: MarketClock) -> asyncio.Task[None]:
+    def run_clock(
+        self, clock: MarketClock, events: Iterable[ClockEvent] | None = None
+    ) -> asyncio.Task[None]:
         """Drive the trading day from the rule set's calendar: each clock event becomes a
-        journaled command at the event's market time."""
+        journaled command at the event's market time. ``events`` defaults to the calendar's
+        after the last journaled time; the gateway passes what the market's state still needs
+        (``exchange.api.clock_routes``)."""
         self.clock = clock
-        events = events_after(self.market.rules.calendar, self._last_ts_ns)
+        if events is None:
+            events = events_after(self.market.rules.calendar, self._last_ts_ns)
         task = asyncio.create_task(run_schedule(clock, events, self._submit_clock_event))
         self._tasks.append(task)
         return task
@@ -209,6 +214,11 @@ class MarketRuntime:
     @property
     def last_seq(self) -> int:
         return self._seq
+
+    @property
+    def last_ts_ns(self) -> int:
+        """The market time of the last command applied (journal order never goes back)."""
+        return self._last_ts_ns
 
     def submit_nowait(self, command: MarketCommand) -> asyncio.Future[Ack]:
         """Queue a command; the future resolves once it is durable."""
@@ -290,6 +300,8 @@ class MarketRuntime:
         ts = command.ts_ns
         if self.clock is not None:
             ts = self.clock.now_ns()
+        elif not ts:  # no market clock: an unstamped command (the API's) takes the wall time
+            ts = time.time_ns()
         if ts < self._last_ts_ns:
             ts = self._last_ts_ns  # market time never runs backwards in the journal
         if ts != command.ts_ns:

@@ -68,7 +68,19 @@ def refusal(code: str, details: Mapping[str, Any]) -> ApiError:
         code = DISGUISED[code]
         details = {k: v for k, v in details.items() if k == "order_id"}
     status = 404 if code in NOT_FOUND_CODES else 409
-    return ApiError(status, code, f"refused by the market: {code}", **dict(details))
+    numbers = {RENAMED_DETAILS.get(key, key): value for key, value in details.items()}
+    return ApiError(status, code, f"refused by the market: {code}", **numbers)
+
+
+# A refusal's detail whose name is one of the problem document's own fields (ORDER_NOT_OPEN's
+# ``status``: the order's) is renamed, so it neither clashes with nor overwrites that field.
+RENAMED_DETAILS = {
+    "status": "order_status",
+    "type": "detail_type",
+    "title": "detail_title",
+    "code": "detail_code",
+    "detail": "detail_text",
+}
 
 
 def problem_response(error: ApiError) -> JSONResponse:

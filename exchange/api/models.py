@@ -20,6 +20,9 @@ Tonnes = Annotated[int, Field(ge=1, le=MAX_AMOUNT)]
 AccountIdText = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 ClientOrderId = Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,64}$")]  # printable ASCII
 Symbol = Annotated[str, Field(min_length=1, max_length=128)]
+# Idempotent retries (exchange.api.registry_common, exchange.api.cash): a repeated request id
+# acts once.
+RequestId = Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,128}$")]  # printable ASCII
 
 
 class Body(BaseModel):
@@ -84,11 +87,13 @@ class ResumeRequest(Body):
 class CashMovement(Body):
     amount_fen: Fen
     ref: Ref
+    request_id: RequestId | None = None
 
 
 class EmissionsReport(Body):
     year: Year
     verified_t: Annotated[int, Field(ge=0, le=MAX_AMOUNT)]
+    request_id: RequestId | None = None
 
 
 class SurrenderItem(Body):
@@ -99,6 +104,7 @@ class SurrenderItem(Body):
 class SurrenderRequest(Body):
     year: Year
     items: list[SurrenderItem] = Field(min_length=1, max_length=50)
+    request_id: RequestId | None = None
 
 
 # -- responses: what each operation answers, so the OpenAPI document describes it
@@ -167,6 +173,24 @@ class Order(Reply):
     status: OrderStatus
     cancel_reason: CancelReason | None
     priority: int
+
+
+class ClientOrder(Reply):
+    order_id: int
+    account_id: str
+    client_order_id: str
+    trading_day: str
+    symbol: str
+    side: str
+    order_type: str
+    price_fen: int | None
+    stp: str
+    submitted_t: int
+    filled_t: int
+    leaves_t: int
+    cancelled_t: int
+    status: OrderStatus
+    cancel_reason: str | None
 
 
 class Level(Reply):

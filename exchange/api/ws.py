@@ -1,24 +1,76 @@
-"""Market data and own order events over ``WebSocket /v1/ws``.
+"""``WebSocket /v1/ws``: market data, own account feeds and order entry. This docstring is the
+protocol's reference (docs/api-ws.md has examples).
 
-A client authenticates with its API key, as its first message
-``{"op": "auth", "market_id": "demo", "key": "cx_..."}`` or as ``?key=`` (and ``?market_id=``)
-on the URL, and is answered ``{"type": "authed", "role": ..., "account_id": ...}``; a bad key is
-answered ``{"type": "error", "code": "UNAUTHENTICATED"}`` and the socket closed with 4401.
-Then ``{"op": "subscribe" | "unsubscribe", "channel": ...}`` with the channels
+**Auth.** The first message is ``{"op": "auth", "market_id": "demo", "key": "cx_...",
+"cancel_on_disconnect": false}``, or the key comes on the URL (``?key=&market_id=
+&cancel_on_disconnect=1``). It is answered ``{"type": "authed", "role", "account_id",
+"cancel_on_disconnect"}``; a bad key ``{"type": "error", "code": "UNAUTHENTICATED"}`` and a
+close with 4401 (4403: the key's market is another, 4404: the market is not hosted here).
 
-* ``trades``: every trade of the market (no account ids);
-* ``book:<symbol>``: a snapshot of 5 levels a side (like ``getBook``), then one delta per
-  changed level (``qty_t`` 0: the level is gone). The snapshot's ``market_seq`` is the last
-  command it reflects: a delta with a ``market_seq`` at or below it is in the snapshot already;
-* ``orders`` (participants only): the key's own order events and its own side of each fill.
+**Messages.** Every server message carries ``seq``: 1, 2, 3, ... per connection, without gaps;
+those that come from a command carry its journal sequence number ``market_seq``. Client
+messages are JSON objects with an ``op``; a message that is not one (bad JSON, no or unknown
+``op``, a ``req_id`` that is not a string of at most 64 characters or an integer) is answered
+``{"type": "error", "code": "INVALID_MESSAGE", "detail"}`` and the connection stays open. Every
+op takes a token from the key's rate-limit bucket, like a REST request (``RATE_LIMITED``).
 
-A refused subscription is an error message; the connection stays open.
+**Subscriptions.** ``{"op": "subscribe" | "unsubscribe", "channel": ..., "req_id"?}``, answered
+``{"type": "subscribed" | "unsubscribed", "channel"}`` or ``{"type": "error", "code",
+"channel"}`` (``INVALID_REQUEST``: no such channel; ``UNKNOWN_INSTRUMENT``; ``FORBIDDEN``).
+Public channels:
 
-Every server message carries ``seq``: 1, 2, 3, ... per connection, without gaps; those that
-come from a command also carry its journal sequence number ``market_seq``. Messages are
-published by a runtime listener, after the commit (durable before market data). Each connection
-has a bounded queue; the listener never waits: when a queue is full the connection's messages
-are dropped, it is sent ``{"type": "dropped", "reason": "slow consumer"}`` and closed with 4008.
+* ``trades``: every trade (no account ids), each a ``trade`` message with the ``commit_ns``
+  (wall-clock ns) of the commit that made it durable; with ``"batch": true`` a ``trades``
+  message per commit instead, ``"trades": [...]`` holding that commit's ``trade`` messages
+  (without ``seq``), plus any later commit's while it is still queued;
+* ``announcements``: each new instructor announcement, ``{"type": "announcement", "id",
+  "ts_ns", "text", "level"}`` (``postAnnouncement``; no ``market_seq``);
+* ``book:<symbol>`` (option ``"depth"``: 1-50 levels, default 5): a ``book_snapshot`` of that
+  many levels a side, then a ``book_delta`` per changed level at any depth (``qty_t`` 0: the
+  level is gone). Deltas with ``market_seq`` at or below the snapshot's are in it already;
+* ``ticker:<symbol>``: a ``ticker`` now and after every trade: the trade (``trade_id``,
+  ``last_price_fen``, ``last_qty_t``, ``ts_ns``), the day's ``open_fen``, ``high_fen``,
+  ``low_fen``, ``volume_t``, and the best bid and ask after the command that traded;
+* ``bars:<symbol>:1m``: the current one-minute bar of market time (``start_ts_ns``, OHLC,
+  ``volume_t``, ``trade_count``), now if there is one and after every trade; a trade in a
+  later minute starts a bar with a new ``start_ts_ns``.
+
+Private channels: a participant's own account; an operator names one, as ``"account_id"`` or
+as ``<channel>:<account_id>`` (observers have none; another participant's account is
+``FORBIDDEN``):
+
+* ``orders``: the account's order events (``accepted``, ``cancelled``, ``amended``,
+  ``reduced``) and its side of each fill;
+* ``fills``: the account's side of each trade: ``trade_id``, ``order_id``, ``price_fen``,
+  ``qty_t``, ``leaves_t``, ``fee_fen``;
+* ``balances``: a snapshot now, then after every command that moved the account's cash or
+  units: ``cash`` (``available_fen``, ``held_fen``) and ``units`` by state;
+* ``compliance`` (option ``"year"``, default the compliance year still open on the trading
+  day): the position now, then after each emissions report, surrender, withdrawal of a
+  surrender or assessment of the account (for that operation's year).
+
+**Order entry.** ``place`` (the ``placeOrder`` body), ``cancel`` (``order_id``), ``amend``
+(``order_id``, ``price_fen``?, ``qty_t``?), ``cancel_all`` (``symbol``?), each with a
+client-chosen ``req_id`` and, for operators, the ``account_id`` to act for. They validate,
+refuse and answer like REST (``exchange.api.orders``), idempotent ``client_order_id``
+included, and are answered once durable: ``{"type": "reply", "req_id", "ok": true, "result"}``
+or ``{"type": "reply", "req_id", "ok": false, "error": {"code", "detail", ...numbers}}``. Ops
+are pipelined: a client may send many without waiting; replies come as commands commit (in
+journal order), each with its ``req_id``. ``{"op": "batch", "req_id", "ops": [...]}`` carries up
+to 100 order ops (each as above, without ``req_id``): each is validated alone, the valid ones
+are journaled consecutively, and one reply comes when all are durable: ``{"type": "reply",
+"req_id", "ok": true, "results": [{"ok": true, "result"} | {"ok": false, "error"}, ...]}`` in
+the ops' order (a bad ``ops`` list: ``ok: false``, ``INVALID_REQUEST`` with ``max_ops``).
+``{"op": "ping", "req_id"?}`` is answered ``pong``.
+
+**Cancel on disconnect.** With ``cancel_on_disconnect``, when the socket closes for any reason
+the server cancels every open order of the participant's account (an operator's: of each
+account it placed orders for on this socket), as ``cancelAllOrders`` would.
+
+**Flow.** Market data is published after the commit (durable before market data). Each
+connection has a bounded queue (``CARBONX_WS_QUEUE_SIZE``); book deltas, tickers and bars are
+conflated while queued (see ``exchange.api.feed``). When the queue is full anyway the connection
+is dropped: it is sent ``{"type": "dropped", "reason": "slow consumer"}`` and closed with 4008.
 After ``heartbeat_s`` without a message the server sends ``{"type": "heartbeat"}``.
 """
 
@@ -26,198 +78,76 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
 from starlette.websockets import WebSocketState
 
+from exchange.api import orders
 from exchange.api.auth import Principal, Role, find_key
 from exchange.api.errors import ApiError
-from exchange.runtime import Ack, MarketRuntime
-from matching.events import (
-    BookLevelChanged,
-    OrderAccepted,
-    OrderAmended,
-    OrderCancelled,
-    OrderReduced,
-    TradeExecuted,
+from exchange.api.feed import (
+    AccountState,
+    Connection,
+    Feed,
+    Message,
+    SymbolState,
+    bar_start_ns,
+    compliance_message,
+    current_compliance_year,
+    encode,
 )
-from settlement.outcome import Fill
+from exchange.api.models import Body, NewOrder, OrderAmendment, Symbol
+from exchange.db import tables as t
+from exchange.runtime import Ack, MarketRuntime, MarketStoppedError
+from registry_sim.model import AccountId
+from settlement.commands import MarketCommand
+
+__all__ = ["Connection", "Feed", "router"]
 
 log = logging.getLogger("carbonx.api.ws")
 
 router = APIRouter()
 
-BOOK_LEVELS = 5
 AUTH_TIMEOUT_S = 10.0
+DROP_GRACE_S = 5.0  # a dropped reader has this long to take its "dropped" before we leave
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_UNKNOWN_MARKET = 4404
 CLOSE_SLOW_CONSUMER = 4008
-
-ORDER_EVENTS: dict[type, str] = {
-    OrderAccepted: "accepted",
-    OrderCancelled: "cancelled",
-    OrderAmended: "amended",
-    OrderReduced: "reduced",
-}
-
-Message = dict[str, Any]
+BOOK_DEPTH = 5
+MAX_BOOK_DEPTH = 50
+MAX_REQ_ID_CHARS = 64
+PRIVATE_CHANNELS = ("orders", "fills", "balances", "compliance")
+ORDER_OPS = ("place", "cancel", "amend", "cancel_all")
+MAX_BATCH_OPS = 100  # order ops in one batch message
 
 
-class Connection:
-    """One authenticated socket: its subscriptions and its bounded outgoing queue."""
-
-    def __init__(self, principal: Principal, queue_size: int) -> None:
-        self.principal = principal
-        self.queue: asyncio.Queue[Message] = asyncio.Queue(queue_size)
-        self.channels: set[str] = set()  # the feed's keys: trades, book:<symbol>, orders:<id>
-        self.dropped = False
-
-    def push(self, message: Message) -> None:
-        """Enqueue without waiting; a full queue marks the connection dropped."""
-        if self.dropped:
-            return
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:  # the sender has a full queue to take: it sees the mark
-            self.dropped = True
+class _CancelBody(Body):
+    order_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
-class Feed:
-    """The hub's publisher: each market's subscribers by channel, fed by a runtime listener."""
-
-    def __init__(self, queue_size: int = 1000, heartbeat_s: float = 15.0) -> None:
-        self.queue_size = queue_size
-        self.heartbeat_s = heartbeat_s
-        self._subscribers: dict[str, dict[str, set[Connection]]] = {}
-
-    def listener(self, market_id: str) -> Callable[[Sequence[Ack]], None]:
-        subscribers = self._subscribers.setdefault(market_id, {})
-
-        def publish(acks: Sequence[Ack]) -> None:
-            if subscribers:
-                _publish(subscribers, acks)
-
-        return publish
-
-    def subscribe(self, connection: Connection, channel: str) -> None:
-        market = self._subscribers.setdefault(connection.principal.market_id, {})
-        market.setdefault(channel, set()).add(connection)
-        connection.channels.add(channel)
-
-    def unsubscribe(self, connection: Connection, channel: str) -> None:
-        market = self._subscribers.get(connection.principal.market_id, {})
-        subscribers = market.get(channel)
-        if subscribers is not None:
-            subscribers.discard(connection)
-            if not subscribers:
-                del market[channel]
-        connection.channels.discard(channel)
-
-    def forget(self, connection: Connection) -> None:
-        for channel in list(connection.channels):
-            self.unsubscribe(connection, channel)
+class _AmendBody(OrderAmendment):
+    order_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
-def _publish(subscribers: dict[str, set[Connection]], acks: Sequence[Ack]) -> None:
-    """Fan one commit's acks out to the subscribers' queues; never waits."""
-    for ack in acks:
-        outcome = ack.outcome
-        events = outcome.events
-        if not events:
-            continue
-        market_seq = ack.seq
-        fills: dict[int, Fill] | None = None
-        for event in events:
-            kind = type(event)
-            if kind is BookLevelChanged:
-                assert isinstance(event, BookLevelChanged)
-                to = subscribers.get("book:" + event.symbol)
-                if to:
-                    _send(to, _level(event, market_seq))
-            elif kind is TradeExecuted:
-                assert isinstance(event, TradeExecuted)
-                to = subscribers.get("trades")
-                if to:
-                    _send(to, _trade(event, market_seq))
-                for side, account in (
-                    ("buy", event.buy_account_id),
-                    ("sell", event.sell_account_id),
-                ):
-                    to = subscribers.get("orders:" + account)
-                    if to:
-                        if fills is None:
-                            fills = {f.trade.trade_id: f for f in outcome.fills}
-                        _send(to, _fill(event, fills.get(event.trade_id), side, market_seq))
-            elif isinstance(event, OrderAccepted | OrderCancelled | OrderAmended | OrderReduced):
-                to = subscribers.get("orders:" + event.account_id)
-                if to:
-                    _send(to, _order(event, ORDER_EVENTS[kind], market_seq))
-
-
-def _send(connections: set[Connection], message: Message) -> None:
-    for connection in connections:
-        connection.push(message)
-
-
-def _level(event: BookLevelChanged, market_seq: int) -> Message:
-    return {
-        "type": "book_delta",
-        "market_seq": market_seq,
-        "symbol": event.symbol,
-        "side": event.side.value,
-        "price_fen": event.price_fen,
-        "qty_t": event.qty_t,
-        "order_count": event.order_count,
-    }
-
-
-def _trade(event: TradeExecuted, market_seq: int) -> Message:
-    return {
-        "type": "trade",
-        "market_seq": market_seq,
-        "symbol": event.symbol,
-        "trade_id": event.trade_id,
-        "price_fen": event.price_fen,
-        "qty_t": event.qty_t,
-        "aggressor": event.aggressor.value,
-        "ts_ns": event.ts_ns,
-    }
-
-
-def _fill(event: TradeExecuted, fill: Fill | None, side: str, market_seq: int) -> Message:
-    """One side's own view of a trade: its order, quantity left and fee; not the other side."""
-    buy = side == "buy"
-    fee = None if fill is None else (fill.buy_fee_fen if buy else fill.sell_fee_fen)
-    return {
-        "type": "fill",
-        "market_seq": market_seq,
-        "symbol": event.symbol,
-        "trade_id": event.trade_id,
-        "order_id": event.buy_order_id if buy else event.sell_order_id,
-        "side": side,
-        "price_fen": event.price_fen,
-        "qty_t": event.qty_t,
-        "leaves_t": event.buy_leaves_t if buy else event.sell_leaves_t,
-        "fee_fen": fee,
-        "aggressor": event.aggressor.value == side,
-    }
-
-
-def _order(event: Any, name: str, market_seq: int) -> Message:
-    message: Message = {"type": "order", "event": name, "market_seq": market_seq}
-    for field, value in event.as_dict().items():
-        if field != "seq":
-            message[field] = getattr(value, "value", value)  # enums as their values
-    return message
+class _CancelAllBody(Body):
+    symbol: Symbol | None = None
 
 
 def _error(code: str, detail: str, **numbers: Any) -> Message:
     return {"type": "error", "code": code, "detail": detail, **numbers}
+
+
+def _invalid(error: ValidationError) -> ApiError:
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+    return ApiError(422, "INVALID_REQUEST", "the request does not match the schema", errors=errors)
 
 
 # ---------------------------------------------------------------------- the socket
@@ -227,28 +157,15 @@ def _error(code: str, detail: str, **numbers: Any) -> Message:
 async def websocket_feed(websocket: WebSocket) -> None:
     await websocket.accept()
     hub = websocket.app.state.hub
-    feed: Feed = hub.feed
     try:
-        who, runtime = await _authenticate(websocket, hub)
+        who, runtime, cancel_on_disconnect = await _authenticate(websocket, hub)
     except _RefusedError as refused:
         await _close(websocket, refused.message, refused.close_code)
         return
     except WebSocketDisconnect:
         return
-    connection = Connection(who, feed.queue_size)
-    connection.push({"type": "authed", "role": who.role.value, "account_id": who.account_id})
-    sender = asyncio.create_task(_send_loop(websocket, connection, feed.heartbeat_s))
-    receiver = asyncio.create_task(_receive_loop(websocket, connection, feed, runtime))
-    try:
-        await asyncio.wait((sender, receiver), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        feed.forget(connection)
-        for task in (sender, receiver):
-            task.cancel()
-        await asyncio.gather(sender, receiver, return_exceptions=True)
-        if websocket.application_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(Exception):
-                await websocket.close()
+    session = _Session(websocket, who, runtime, hub.feed, cancel_on_disconnect)
+    await session.run()
 
 
 class _RefusedError(Exception):
@@ -258,9 +175,11 @@ class _RefusedError(Exception):
         self.close_code = close_code
 
 
-async def _authenticate(websocket: WebSocket, hub: Any) -> tuple[Principal, MarketRuntime]:
-    key = websocket.query_params.get("key")
-    market_id = websocket.query_params.get("market_id")
+async def _authenticate(websocket: WebSocket, hub: Any) -> tuple[Principal, MarketRuntime, bool]:
+    params = websocket.query_params
+    key = params.get("key")
+    market_id = params.get("market_id")
+    cancel_on_disconnect = params.get("cancel_on_disconnect", "").lower() in ("1", "true")
     if key is None:
         try:
             first = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
@@ -279,18 +198,24 @@ async def _authenticate(websocket: WebSocket, hub: Any) -> tuple[Principal, Mark
         key = request["key"]
         named = request.get("market_id")
         market_id = named if isinstance(named, str) else None
+        cancel_on_disconnect = request.get("cancel_on_disconnect") is True
     who = await find_key(hub.engine, key)
     if who is None:
         message = _error("UNAUTHENTICATED", "unknown or revoked API key")
         raise _RefusedError(message, CLOSE_UNAUTHENTICATED)
-    if market_id is not None and market_id != who.market_id:
+    if who.exchange_wide:  # acts in whichever market it names, as REST's keys do
+        if market_id is None:
+            detail = "an exchange-wide key names the market: market_id"
+            raise _RefusedError(_error("INVALID_MESSAGE", detail), CLOSE_UNKNOWN_MARKET)
+        who = dataclasses.replace(who, market_id=market_id)
+    elif market_id is not None and market_id != who.market_id:
         message = _error("FORBIDDEN", "the key belongs to another market")
         raise _RefusedError(message, CLOSE_FORBIDDEN)
     try:
         runtime: MarketRuntime = hub.runtime(who.market_id)
     except ApiError as error:
         raise _RefusedError(_error(error.code, error.detail), CLOSE_UNKNOWN_MARKET) from None
-    return who, runtime
+    return who, runtime, cancel_on_disconnect and who.role is not Role.OBSERVER
 
 
 def _parse(text: str) -> dict[str, Any] | None:
@@ -311,77 +236,456 @@ async def _send_loop(websocket: WebSocket, connection: Connection, heartbeat_s: 
     seq = 0
     queue = connection.queue
     while True:
-        try:
-            message = await asyncio.wait_for(queue.get(), heartbeat_s)
-        except TimeoutError:
-            message = {"type": "heartbeat"}
+        try:  # a waiting message needs no timer (wait_for's costs a task a message)
+            item = queue.get_nowait()
+        except asyncio.QueueEmpty:
+            try:
+                item = await asyncio.wait_for(queue.get(), heartbeat_s)
+            except TimeoutError:
+                item = {"type": "heartbeat"}
+        message = connection.take(item)
         seq += 1
         if connection.dropped:
             await websocket.send_json({"type": "dropped", "reason": "slow consumer", "seq": seq})
             await websocket.close(CLOSE_SLOW_CONSUMER)
             return
-        await websocket.send_json({**message, "seq": seq})
+        await websocket.send_text(encode(message, seq))
 
 
-async def _receive_loop(
-    websocket: WebSocket, connection: Connection, feed: Feed, runtime: MarketRuntime
-) -> None:
-    limiter = websocket.app.state.limiter
-    while True:
+async def _drop_watch(connection: Connection) -> None:
+    """Ends ``DROP_GRACE_S`` after a drop: a reader that never reads again is let go."""
+    await connection.dropped_event.wait()
+    await asyncio.sleep(DROP_GRACE_S)
+
+
+class _Session:
+    """One authenticated connection: its receive loop, its ops, and what it leaves behind."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        who: Principal,
+        runtime: MarketRuntime,
+        feed: Feed,
+        cancel_on_disconnect: bool,
+    ) -> None:
+        self.websocket = websocket
+        self.who = who
+        self.runtime = runtime
+        self.feed = feed
+        self.market_feed = feed.market(who.market_id)
+        self.limiter = websocket.app.state.limiter
+        self.connection = Connection(who, feed.queue_size)
+        self.cancel_on_disconnect = cancel_on_disconnect
+        self.traded_for: set[AccountId] = set()  # accounts an operator placed orders for
+
+    async def run(self) -> None:
+        who, connection = self.who, self.connection
+        connection.push(
+            {
+                "type": "authed",
+                "role": who.role.value,
+                "account_id": who.account_id,
+                "cancel_on_disconnect": self.cancel_on_disconnect,
+            }
+        )
+        tasks = (
+            asyncio.create_task(_send_loop(self.websocket, connection, self.feed.heartbeat_s)),
+            asyncio.create_task(self._receive_loop()),
+            asyncio.create_task(_drop_watch(connection)),
+        )
         try:
-            text = await websocket.receive_text()
-        except (WebSocketDisconnect, RuntimeError):
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.feed.forget(connection)
+            self._cancel_orders_left()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self.websocket.application_state is WebSocketState.CONNECTED:
+                code = CLOSE_SLOW_CONSUMER if connection.dropped else 1000
+                with contextlib.suppress(Exception):
+                    await self.websocket.close(code)
+
+    def _cancel_orders_left(self) -> None:
+        if not self.cancel_on_disconnect:
             return
+        accounts = self.traded_for
+        if self.who.account_id is not None:
+            accounts = {AccountId(self.who.account_id)}
+        for account in sorted(accounts):
+            try:
+                future = self.runtime.submit_nowait(orders.cancel_all_command(account, None))
+            except MarketStoppedError:
+                return  # the market is stopping: it cancels nothing more
+            future.add_done_callback(_log_cancel_on_disconnect)
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                text = await self.websocket.receive_text()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            await self._handle(text)
+
+    async def _handle(self, text: str) -> None:
         request = _parse(text)
-        op = None if request is None else request.get("op")
-        channel = None if request is None else request.get("channel")
-        if op not in ("subscribe", "unsubscribe") or not isinstance(channel, str):
-            detail = 'expected {"op": "subscribe" | "unsubscribe", "channel": ...}'
-            connection.push(_error("INVALID_REQUEST", detail))
-            continue
+        if request is None:
+            self.connection.push(_error("INVALID_MESSAGE", "a message is a JSON object"))
+            return
+        op = request.get("op")
+        req_id = request.get("req_id")
+        if req_id is not None and not _valid_req_id(req_id):
+            detail = f"req_id is a string of at most {MAX_REQ_ID_CHARS} characters or an integer"
+            self.connection.push(_error("INVALID_MESSAGE", detail))
+            return
+        if op in ORDER_OPS:
+            if req_id is None:
+                detail = f"the {op} op needs a req_id to answer"
+                self.connection.push(_error("INVALID_MESSAGE", detail, op=op))
+                return
+            self._order_op(op, req_id, request)
+        elif op == "batch":
+            if req_id is None:
+                self.connection.push(
+                    _error("INVALID_MESSAGE", "the batch op needs a req_id", op=op)
+                )
+                return
+            self._batch_op(req_id, request)
+        elif op in ("subscribe", "unsubscribe"):
+            await self._subscription(op, request)
+        elif op == "ping":
+            self.connection.push({"type": "pong", "req_id": req_id})
+        else:
+            ops = "subscribe, unsubscribe, place, cancel, amend, cancel_all, batch, ping"
+            self.connection.push(_error("INVALID_MESSAGE", f"op is one of {ops}", op=op))
+
+    # ------------------------------------------------------------------ order entry
+
+    def _prepare(
+        self, op: str, request: dict[str, Any]
+    ) -> tuple[MarketCommand, Callable[[Ack], dict[str, Any]]]:
+        """An order op's command and how to answer its ack (a token from the key's bucket
+        taken); an ApiError when it is refused before the market."""
+        fields = {k: v for k, v in request.items() if k not in ("op", "req_id", "account_id")}
+        named = request.get("account_id")
+        self.limiter.check(self.who.key_id)
+        if named is not None and not isinstance(named, str):
+            raise ApiError(422, "INVALID_REQUEST", "account_id is a string")
+        account = orders.order_account(self.who, self.runtime.market, named)
+        command, answer = _order_command(op, account, fields)
+        if self.who.role is Role.OPERATOR:
+            self.traded_for.add(account)
+        return command, answer
+
+    def _batch_op(self, req_id: str | int, request: dict[str, Any]) -> None:
+        """Up to ``MAX_BATCH_OPS`` order ops in one message: each validated as alone, the valid
+        ones submitted together (consecutive in the journal), one reply once all are durable
+        with a result per op, in order."""
+        ops = request.get("ops")
+        if not isinstance(ops, list) or not 1 <= len(ops) <= MAX_BATCH_OPS:
+            detail = f"ops is a list of 1 to {MAX_BATCH_OPS} order ops"
+            error = ApiError(422, "INVALID_REQUEST", detail, max_ops=MAX_BATCH_OPS)
+            self.connection.push(_reply_error(req_id, error))
+            return
+        results: list[Message] = [{} for _ in ops]
+        commands: list[MarketCommand] = []
+        pending: list[tuple[int, Callable[[Ack], dict[str, Any]]]] = []
+        for n, item in enumerate(ops):
+            try:
+                op = item.get("op") if isinstance(item, dict) else None
+                if op not in ORDER_OPS:
+                    detail = f"each op is an object with an op of {', '.join(ORDER_OPS)}"
+                    raise ApiError(422, "INVALID_REQUEST", detail, index=n)
+                command, answer = self._prepare(op, item)
+            except ApiError as error:
+                results[n] = _result_error(error)
+                continue
+            commands.append(command)
+            pending.append((n, answer))
+        connection = self.connection
+        if not commands:
+            connection.push({"type": "reply", "req_id": req_id, "ok": True, "results": results})
+            return
         try:
-            limiter.check(connection.principal.key_id)
-            key = _channel_key(connection.principal, runtime, channel)
+            future = self.runtime.submit_many(commands)
+        except MarketStoppedError:
+            self.connection.push(_reply_error(req_id, _stopped()))
+            return
+
+        def reply(done: asyncio.Future[list[Ack]]) -> None:
+            if done.cancelled():
+                return
+            if done.exception() is not None:
+                connection.push(_reply_error(req_id, _stopped()))
+                return
+            for (n, answer), ack in zip(pending, done.result(), strict=True):
+                try:
+                    results[n] = {"ok": True, "result": answer(ack)}
+                except ApiError as error:
+                    results[n] = _result_error(error)
+            connection.push({"type": "reply", "req_id": req_id, "ok": True, "results": results})
+
+        future.add_done_callback(reply)
+
+    def _order_op(self, op: str, req_id: str | int, request: dict[str, Any]) -> None:
+        """Validate, submit without waiting, and answer when the command is durable."""
+        try:
+            command, answer = self._prepare(op, request)
+            future = self.runtime.submit_nowait(command)
         except ApiError as error:
-            connection.push(_error(error.code, error.detail, channel=channel, **error.numbers))
-            continue
+            self.connection.push(_reply_error(req_id, error))
+            return
+        except MarketStoppedError:
+            self.connection.push(_reply_error(req_id, _stopped()))
+            return
+        connection = self.connection
+
+        def reply(done: asyncio.Future[Ack]) -> None:
+            if done.cancelled():
+                return
+            failure = done.exception()
+            if failure is not None:
+                connection.push(_reply_error(req_id, _stopped()))
+                return
+            try:
+                result = answer(done.result())
+            except ApiError as error:
+                connection.push(_reply_error(req_id, error))
+                return
+            connection.push({"type": "reply", "req_id": req_id, "ok": True, "result": result})
+
+        future.add_done_callback(reply)
+
+    # ------------------------------------------------------------------ subscriptions
+
+    async def _subscription(self, op: str, request: dict[str, Any]) -> None:
+        channel = request.get("channel")
+        req_id = request.get("req_id")
+        echo = {} if req_id is None else {"req_id": req_id}
+        connection = self.connection
+        if not isinstance(channel, str):
+            detail = 'expected {"op": "subscribe" | "unsubscribe", "channel": ...}'
+            connection.push(_error("INVALID_MESSAGE", detail, **echo))
+            return
+        try:
+            self.limiter.check(self.who.key_id)
+            key = _channel_key(self.who, self.runtime, channel, request.get("account_id"))
+            options = _options(key, request)
+        except ApiError as error:
+            numbers = {**error.numbers, **echo}
+            connection.push(_error(error.code, error.detail, channel=channel, **numbers))
+            return
         if op == "unsubscribe":
-            feed.unsubscribe(connection, key)
-            connection.push({"type": "unsubscribed", "channel": channel})
-            continue
-        feed.subscribe(connection, key)
-        connection.push({"type": "subscribed", "channel": channel})
-        if key.startswith("book:"):
-            connection.push(_snapshot(runtime, key.removeprefix("book:")))
+            self.feed.unsubscribe(connection, key)
+            connection.push({"type": "unsubscribed", "channel": channel, **echo})
+            return
+        await self._seed(key)
+        self.feed.subscribe(connection, key)
+        if key == "trades":
+            connection.batch_trades = bool(options.get("batch"))
+        connection.push({"type": "subscribed", "channel": channel, **echo})
+        first = self._first_message(key, options)
+        if first is not None:
+            connection.push(first)
+
+    async def _seed(self, key: str) -> None:
+        """Make the state a ticker, bars or balances channel follows, if none exists yet, and
+        wait until a symbol's bar holds the journal's trades."""
+        market_feed = self.market_feed
+        market = self.runtime.market
+        market_feed.market = market
+        kind, _, rest = key.partition(":")
+        if kind == "balances" and rest not in market_feed.accounts:
+            market_feed.accounts[rest] = AccountState(market, rest, self.runtime.last_seq)
+        if kind in ("ticker", "bars"):
+            symbol = rest.partition(":")[0]
+            state = market_feed.symbols.get(symbol)
+            if state is None:
+                state = SymbolState(
+                    market, symbol, self.runtime.last_seq, market_feed.published_seq
+                )
+                market_feed.symbols[symbol] = state
+                try:
+                    state.seed_bar(await self._journal_trades(symbol, state.bar_seed_seq))
+                finally:
+                    state.bar_ready.set()
+            await state.bar_ready.wait()
+
+    async def _journal_trades(
+        self, symbol: str, up_to_seq: int
+    ) -> list[tuple[int, int, int, int, int]]:
+        """The trades of the minute of the symbol's last trade at or below ``up_to_seq`` (a
+        published command: committed, so in the table), oldest first."""
+        c = t.market_trades.c
+        mine = (c.market_id == self.who.market_id, c.symbol == symbol, c.seq <= up_to_seq)
+        last = select(c.ts_ns).where(*mine).order_by(c.trade_id.desc()).limit(1)
+        async with self.websocket.app.state.hub.engine.connect() as conn:
+            last_ts = (await conn.execute(last)).scalar()
+            if last_ts is None:
+                return []
+            query = (
+                select(c.trade_id, c.ts_ns, c.price_fen, c.qty_t, c.seq)
+                .where(*mine, c.ts_ns >= bar_start_ns(last_ts))
+                .order_by(c.trade_id)
+            )
+            rows = (await conn.execute(query)).all()
+        return [(r.trade_id, r.ts_ns, r.price_fen, r.qty_t, r.seq) for r in rows]
+
+    def _first_message(self, key: str, options: dict[str, int]) -> Message | None:
+        """What a subscription starts with: a snapshot, where the channel has one."""
+        market_feed = self.market_feed
+        market = self.runtime.market
+        kind, _, rest = key.partition(":")
+        if kind == "book":
+            return _snapshot(self.runtime, rest, options["depth"])
+        if kind == "ticker":
+            state = market_feed.symbols[rest]
+            return state.ticker(max(state.seed_seq, market_feed.published_seq))
+        if kind == "bars":
+            symbol, _, interval = rest.partition(":")
+            return market_feed.symbols[symbol].bar_message(interval)
+        if kind == "balances":
+            return market_feed.accounts[rest].message()
+        if kind == "compliance":
+            year = options.get("year") or current_compliance_year(market)
+            if year is None:
+                return None
+            return compliance_message(market, rest, year, self.runtime.last_seq)
+        return None
 
 
-def _channel_key(who: Principal, runtime: MarketRuntime, channel: str) -> str:
+def _valid_req_id(req_id: Any) -> bool:
+    if isinstance(req_id, bool):
+        return False
+    return isinstance(req_id, int) or (isinstance(req_id, str) and len(req_id) <= MAX_REQ_ID_CHARS)
+
+
+def _order_command(
+    op: str, account: AccountId, fields: dict[str, Any]
+) -> tuple[MarketCommand, Callable[[Ack], dict[str, Any]]]:
+    """The market command for an order op, and how to answer its ack."""
+    try:
+        if op == "place":
+            return orders.place_command(account, NewOrder.model_validate(fields)), orders.placed
+        if op == "cancel":
+            body = _CancelBody.model_validate(fields)
+            return orders.cancel_command(account, body.order_id), orders.cancelled
+        if op == "amend":
+            amend = _AmendBody.model_validate(fields)
+            return orders.amend_command(account, amend.order_id, amend), orders.amended
+        cancel_all = _CancelAllBody.model_validate(fields)
+        return orders.cancel_all_command(account, cancel_all.symbol), orders.all_cancelled
+    except ValidationError as error:
+        raise _invalid(error) from None
+
+
+def _reply_error(req_id: str | int, error: ApiError) -> Message:
+    return {"type": "reply", "req_id": req_id, **_result_error(error)}
+
+
+def _result_error(error: ApiError) -> Message:
+    return {"ok": False, "error": {"code": error.code, "detail": error.detail, **error.numbers}}
+
+
+def _stopped() -> ApiError:
+    return ApiError(503, "MARKET_STOPPED", "the market is not running")
+
+
+def _log_cancel_on_disconnect(done: asyncio.Future[Ack]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        log.warning("cancel on disconnect not done: %r", done)
+        return
+    ack = done.result()
+    if ack.outcome.code is not None:
+        log.warning("cancel on disconnect refused: %s", ack.outcome)
+
+
+def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: Any = None) -> str:
     """The feed's key for a channel the key may see; an ApiError when it may not."""
-    if channel == "trades":
+    if channel in ("trades", "announcements"):
         return channel
-    if channel.startswith("book:"):
-        symbol = channel.removeprefix("book:")
+    kind, _, rest = channel.partition(":")
+    if kind in ("book", "ticker", "bars"):
+        symbol, _, interval = rest.partition(":")
+        if (kind == "bars") != bool(interval):
+            raise ApiError(422, "INVALID_REQUEST", "channels: bars:<symbol>:1m", channel=channel)
         if symbol not in runtime.market.instruments:
             raise ApiError(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol!r}", symbol=symbol)
+        if kind == "bars" and interval != "1m":
+            raise ApiError(422, "INVALID_REQUEST", "bar intervals: 1m", interval=interval)
         return channel
-    if channel == "orders" or channel.startswith("orders:"):
-        if who.role is not Role.PARTICIPANT or who.account_id is None:
-            raise ApiError(403, "FORBIDDEN", "only a participant key has an orders channel")
-        if channel not in ("orders", "orders:" + who.account_id):
-            raise ApiError(403, "FORBIDDEN", "the orders channel is always your own account")
-        return "orders:" + who.account_id
-    raise ApiError(422, "INVALID_REQUEST", "channels: trades, book:<symbol>, orders")
+    if kind in PRIVATE_CHANNELS:
+        if named is not None and not isinstance(named, str):
+            raise ApiError(422, "INVALID_REQUEST", "account_id is a string")
+        account = rest or named
+        if rest and named is not None and named != rest:
+            raise ApiError(422, "INVALID_REQUEST", "two accounts named", account_id=named)
+        return f"{kind}:{_private_account(who, runtime, account)}"
+    channels = (
+        "trades, announcements, book:<symbol>, ticker:<symbol>, bars:<symbol>:1m, "
+        + ", ".join(PRIVATE_CHANNELS)
+    )
+    raise ApiError(422, "INVALID_REQUEST", f"channels: {channels}")
 
 
-def _snapshot(runtime: MarketRuntime, symbol: str) -> Message:
+def _private_account(who: Principal, runtime: MarketRuntime, account: str | None) -> str:
+    """The account of a private channel: a participant's own, the one an operator names."""
+    if who.role is Role.PARTICIPANT:
+        assert who.account_id is not None
+        if account not in (None, who.account_id):
+            raise ApiError(403, "FORBIDDEN", "not your account", account_id=account)
+        return who.account_id
+    if who.role is not Role.OPERATOR:
+        raise ApiError(403, "FORBIDDEN", "an observer has no private channels", role=who.role.value)
+    if account is None:
+        raise ApiError(422, "INVALID_REQUEST", "an operator names the account: account_id")
+    if runtime.market.registry.account(AccountId(account)) is None:
+        raise ApiError(404, "UNKNOWN_ACCOUNT", f"no account {account!r}", account_id=account)
+    return account
+
+
+class _BookOptions(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    depth: Annotated[int, Field(ge=1, le=MAX_BOOK_DEPTH)] = BOOK_DEPTH
+
+
+class _TradesOptions(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    batch: bool = False
+
+
+class _ComplianceOptions(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+
+
+def _options(key: str, request: dict[str, Any]) -> dict[str, int]:
+    """A subscription's options: the book's ``depth``, the compliance ``year``, whether
+    ``trades`` come in batches."""
+    try:
+        if key.startswith("book:"):
+            return {"depth": _BookOptions.model_validate(request).depth}
+        if key.startswith("compliance:"):
+            year = _ComplianceOptions.model_validate(request).year
+            return {} if year is None else {"year": year}
+        if key == "trades":
+            return {"batch": 1} if _TradesOptions.model_validate(request).batch else {}
+    except ValidationError as error:
+        raise _invalid(error) from None
+    return {}
+
+
+def _snapshot(runtime: MarketRuntime, symbol: str, depth: int) -> Message:
     engine = runtime.market.engine
     info = engine.book_info(symbol)
-    depth = engine.depth(symbol, BOOK_LEVELS)
+    levels = engine.depth(symbol, depth)
     return {
         "type": "book_snapshot",
         "market_seq": runtime.last_seq,
         "symbol": symbol,
         "state": info.state,
-        "bids": [level._asdict() for level in depth.bids],
-        "asks": [level._asdict() for level in depth.asks],
+        "depth": depth,
+        "bids": [level._asdict() for level in levels.bids],
+        "asks": [level._asdict() for level in levels.asks],
     }

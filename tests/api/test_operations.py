@@ -217,3 +217,16 @@ def test_a_covered_entity_surrenders_for_its_obligation(
         assert (holding["available_t"], holding["pending_t"]) == (500, 500)
         empty = e001.post(surrenders, json={"year": YEAR, "items": []})
         assert_problem(empty, 422, "INVALID_REQUEST")
+
+
+def test_cancelling_a_cancelled_order_names_the_orders_status(p001: httpx.Client) -> None:
+    order_id = ok(place(p001, price_fen=5400), 201)["order_id"]
+    ok(p001.delete(f"/v1/markets/demo/orders/{order_id}"))
+    again = assert_problem(
+        p001.delete(f"/v1/markets/demo/orders/{order_id}"), 409, "ORDER_NOT_OPEN"
+    )
+    assert (again["order_id"], again["order_status"], again["status"]) == (
+        order_id,
+        "cancelled",
+        409,
+    )

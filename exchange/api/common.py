@@ -1,0 +1,114 @@
+"""What the REST route modules share: the errors every ``/v1`` operation may answer, the path
+and query parameters they name, and the lookups that turn a request into a market's state
+(the runtime, a known account or instrument, the open trading day) or refuse it as a problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Path, Query, Request
+
+from exchange.api.auth import Principal, Role, require
+from exchange.api.errors import PROBLEM_JSON, ApiError, refusal
+from exchange.api.models import PROBLEM_SCHEMA
+from exchange.runtime import Ack, MarketRuntime
+from registry_sim.model import AccountId
+from settlement.cash import CNY, CashState
+from settlement.market import Market
+
+if TYPE_CHECKING:
+    from exchange.api.app import Hub
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+
+
+# The errors any /v1 operation may answer (docs/api-errors.md lists every code).
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: _problem("UNAUTHENTICATED: no API key, or an unknown one"),
+    403: _problem("FORBIDDEN: the key's market, role or account does not allow this"),
+    404: _problem("UNKNOWN_MARKET, UNKNOWN_ORDER, UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT"),
+    409: _problem("Refused by the market: the code and the numbers behind it"),
+    422: _problem("INVALID_REQUEST: the request does not match the schema"),
+    429: _problem("RATE_LIMITED: the key's request rate is over its limit; see Retry-After"),
+    503: _problem("MARKET_STOPPED: the market is not running"),
+}
+
+MarketId = Annotated[str, Path(max_length=128)]
+AccountPath = Annotated[str, Path(max_length=128)]
+YearPath = Annotated[int, Path(ge=2000, le=2100)]
+SymbolPath = Annotated[str, Path(min_length=1, max_length=128)]
+AccountQuery = Annotated[str | None, Query(max_length=128)]
+SymbolQuery = Annotated[str | None, Query(min_length=1, max_length=128)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+TRADES_LIMIT = 100  # trades and fills a listing answers unless asked
+
+
+def hub_of(request: Request) -> Hub:
+    """The app's ``Hub``: the markets this process hosts."""
+    found: Hub = request.app.state.hub
+    return found
+
+
+def runtime_of(request: Request, market_id: str) -> MarketRuntime:
+    """The market's runtime, or 404 ``UNKNOWN_MARKET``."""
+    return hub_of(request).runtime(market_id)
+
+
+def operator_runtime(request: Request, market_id: str, who: Principal) -> MarketRuntime:
+    """The market's runtime, for an operator key only (else 403 ``FORBIDDEN``)."""
+    require(who, Role.OPERATOR)
+    return runtime_of(request, market_id)
+
+
+def accepted(ack: Ack) -> Ack:
+    """The ack itself, or the market's refusal as an ``ApiError``."""
+    outcome = ack.outcome
+    if outcome.code is not None:
+        raise refusal(outcome.code, outcome.details)
+    return ack
+
+
+def known_account(market: Market, account_id: str) -> AccountId:
+    """An account the market's registry has opened, or 404 ``UNKNOWN_ACCOUNT``."""
+    account = AccountId(account_id)
+    if market.registry.account(account) is None:
+        raise ApiError(404, "UNKNOWN_ACCOUNT", f"no account {account_id!r}", account_id=account_id)
+    return account
+
+
+def listed_symbol(market: Market, symbol: str) -> str:
+    """An instrument the market lists, or 404 ``UNKNOWN_INSTRUMENT``."""
+    if symbol not in market.instruments:
+        raise ApiError(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol!r}", symbol=symbol)
+    return symbol
+
+
+def open_trading_day(market: Market) -> dt.date:
+    """The market's trading day, or 409 ``NO_TRADING_DAY`` (nothing can be dated)."""
+    on = market.trading_day
+    if on is None:
+        raise ApiError(409, "NO_TRADING_DAY", "no trading day is open: nothing can be dated")
+    return on
+
+
+def not_a_trading_day(day: dt.date) -> ApiError:
+    """The problem for a date the market's calendar does not trade on (as ``openDay``)."""
+    return ApiError(
+        409,
+        "NOT_A_TRADING_DAY",
+        "the calendar does not trade on that date",
+        trading_day=day.isoformat(),
+    )
+
+
+def cash_view(market: Market, account: AccountId) -> dict[str, int]:
+    """The account's cash (``Cash``): available, held for orders, withdrawable."""
+    return {
+        "available_fen": market.balance(account, CNY, CashState.AVAILABLE),
+        "held_fen": market.balance(account, CNY, CashState.HELD),
+        "withdrawable_fen": market.withdrawable_fen(account),
+    }

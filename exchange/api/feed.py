@@ -1,0 +1,637 @@
+"""The WebSocket hub's publisher: connections, their bounded queues, and each market's channels.
+
+A runtime listener (``Feed.listener``) is called with each committed batch of acks, in journal
+order, after the commit (durable before market data). It never awaits and does work in
+proportion to the messages it makes: it looks up subscribers by channel key and pushes shared
+message dicts onto each connection's bounded queue.
+
+State the channels need beyond one ack (the ticker's best bid/ask and day statistics, the
+current 1-minute bar, an account's balances) is kept here, per symbol or account, from the first
+subscription on: it is seeded from the live market at the runtime's ``last_seq`` and then follows
+only acks after that seq, so it is exact at every ``market_seq`` it reports. Bars are also seeded
+from the journal's trades (see ``SymbolState``).
+
+Conflation: book deltas (per level), tickers (per symbol) and bars (per bar) are replaced in
+place while still queued, so a burst on one level costs a slow reader one queued message, not
+one per change. Trades, orders, fills, balances, compliance and replies are never conflated;
+when a connection's queue is full it is marked dropped (``Connection.dropped``).
+
+Encoding: a message that goes to many connections (trades, book deltas, tickers) is encoded to
+JSON once (``Encoded``); each connection only puts its own ``seq`` in front (``encode``).
+Trade and ticker messages carry ``commit_ns``, the wall-clock time (ns since the epoch) at which
+the listener was told of the commit that made them durable, so a client can time delivery.
+
+Batched trades: a connection that subscribed to ``trades`` with ``"batch": true``
+(``Connection.batch_trades``) gets a commit's trades as one ``{"type": "trades", "trades":
+[...]}`` message, each element a ``trade`` message without ``seq``. Trades that arrive while that
+message is still queued join it (never replace anything), so a connection that falls behind
+gets fewer, larger messages instead of a longer queue; more than ``queue_size`` trades waiting
+in it is a slow consumer, dropped like a full queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sortedcontainers import SortedDict
+
+from exchange.api.auth import Principal
+from exchange.runtime import Ack
+from matching.events import (
+    BookLevelChanged,
+    OrderAccepted,
+    OrderAmended,
+    OrderCancelled,
+    OrderReduced,
+    TradeExecuted,
+)
+from matching.types import Side
+from registry_sim.model import AccountId, HoldingState
+from registry_sim.ops import Assess, RecordEmissions, Surrender, WithdrawSurrender
+from settlement.cash import CNY, CashState
+from settlement.commands import OpenDay, RegistryCommand
+from settlement.market import Market
+from settlement.outcome import Fill
+
+Message = dict[str, Any]
+ALL_LEVELS = 2**31  # islice bound: every level of a side
+BAR_INTERVALS_NS = {"1m": 60 * 1_000_000_000}
+ORDER_EVENTS: dict[type, str] = {
+    OrderAccepted: "accepted",
+    OrderCancelled: "cancelled",
+    OrderAmended: "amended",
+    OrderReduced: "reduced",
+}
+# Registry operations after which an account's compliance position is sent.
+COMPLIANCE_OPS = (RecordEmissions, Surrender, WithdrawSurrender, Assess)
+
+
+class Slot:
+    """A queued message that a newer one of the same key replaces until it is sent."""
+
+    __slots__ = ("key", "message")
+
+    def __init__(self, key: tuple[Any, ...], message: Message | Encoded) -> None:
+        self.key = key
+        self.message = message
+
+
+class Encoded:
+    """A message for many connections, encoded once: its compact JSON without the opening
+    brace (``tail``), in front of which each connection puts its own ``seq``."""
+
+    __slots__ = ("message", "tail")
+
+    def __init__(self, message: Message) -> None:
+        assert message, "an encoded message has fields"
+        self.message = message
+        self.tail = json.dumps(message, separators=(",", ":"))[1:]
+
+
+class TradeBatch:
+    """The trades queued for a connection that batches them: each one's ``Encoded.tail``
+    (shared with every other connection), sent as one ``trades`` message."""
+
+    __slots__ = ("tails",)
+
+    def __init__(self, tails: list[str]) -> None:
+        self.tails = tails
+
+
+Outgoing = Message | Encoded | TradeBatch
+
+
+def encode(item: Outgoing, seq: int) -> str:
+    """The text frame of a dequeued message with the connection's ``seq``."""
+    kind = type(item)
+    if kind is Encoded:
+        assert isinstance(item, Encoded)
+        return f'{{"seq":{seq},{item.tail}'
+    if kind is TradeBatch:
+        assert isinstance(item, TradeBatch)
+        trades = ",".join("{" + tail for tail in item.tails)
+        return f'{{"seq":{seq},"type":"trades","trades":[{trades}]}}'
+    assert isinstance(item, dict)
+    return json.dumps({**item, "seq": seq})
+
+
+class Connection:
+    """One authenticated socket: its subscriptions and its bounded outgoing queue."""
+
+    def __init__(self, principal: Principal, queue_size: int) -> None:
+        self.principal = principal
+        self.queue: asyncio.Queue[Outgoing | Slot] = asyncio.Queue(queue_size)
+        self.queue_size = queue_size
+        self.channels: set[str] = set()  # the feed's keys: trades, book:<symbol>, orders:<id>
+        self.batch_trades = False  # subscribed to trades with "batch": one message a commit
+        self.dropped = False
+        self.dropped_event = asyncio.Event()
+        self._latest: dict[tuple[Any, ...], Slot] = {}
+        self._trade_batch: TradeBatch | None = None  # queued, still taking trades
+
+    def push_trades(self, tails: list[str]) -> None:
+        """Queue a commit's trades as one message, or add them to the one still queued."""
+        batch = self._trade_batch
+        if batch is not None:
+            batch.tails.extend(tails)
+            if len(batch.tails) > self.queue_size:
+                self._drop()
+            return
+        if self.dropped:
+            return
+        batch = TradeBatch(list(tails))
+        try:
+            self.queue.put_nowait(batch)
+        except asyncio.QueueFull:
+            self._drop()
+            return
+        self._trade_batch = batch
+
+    def push(self, message: Message | Encoded) -> None:
+        """Enqueue without waiting; a full queue marks the connection dropped."""
+        if self.dropped:
+            return
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:  # the sender has a full queue to take: it sees the mark
+            self._drop()
+
+    def push_latest(self, key: tuple[Any, ...], message: Message | Encoded) -> None:
+        """Enqueue, or replace the still-queued message of the same key (conflation)."""
+        slot = self._latest.get(key)
+        if slot is not None:
+            slot.message = message
+            return
+        if self.dropped:
+            return
+        slot = Slot(key, message)
+        try:
+            self.queue.put_nowait(slot)
+        except asyncio.QueueFull:
+            self._drop()
+            return
+        self._latest[key] = slot
+
+    def take(self, item: Outgoing | Slot) -> Outgoing:
+        """The message to send for a dequeued item (a slot stops taking replacements, a trade
+        batch more trades): ``encode`` makes it a frame."""
+        kind = type(item)
+        if kind is Slot:
+            assert isinstance(item, Slot)
+            del self._latest[item.key]
+            return item.message
+        if kind is TradeBatch:
+            self._trade_batch = None
+        assert not isinstance(item, Slot)
+        return item
+
+    def _drop(self) -> None:
+        self.dropped = True
+        self.dropped_event.set()
+
+
+class SymbolState:
+    """What the ticker and bars of one instrument need: a mirror of its book (to know the best
+    bid and ask after each command) and today's open/high/low/volume, both seeded from the live
+    market at ``seed_seq``; the last trade and the current bar, seeded from the journal's trades
+    up to ``bar_seed_seq`` (the last published, so committed, command) by the socket, which sets
+    ``bar_ready`` when done. Each part follows only the acks after its seed."""
+
+    def __init__(self, market: Market, symbol: str, seed_seq: int, bar_seed_seq: int) -> None:
+        self.symbol = symbol
+        self.seed_seq = seed_seq
+        self.bar_seed_seq = bar_seed_seq
+        self.bar_ready = asyncio.Event()
+        depth = market.engine.depth(symbol, ALL_LEVELS)
+        self.bids: SortedDict = SortedDict({lv.price_fen: lv.qty_t for lv in depth.bids})
+        self.asks: SortedDict = SortedDict({lv.price_fen: lv.qty_t for lv in depth.asks})
+        day = market.day_book.symbols.get(symbol)
+        self.open_fen: int | None = None if day is None else day.open_fen
+        self.high_fen: int | None = None if day is None else day.high_fen
+        self.low_fen: int | None = None if day is None else day.low_fen
+        self.volume_t = 0 if day is None else day.volume_t
+        self.last: Message | None = None  # trade_id, last_price_fen, last_qty_t, ts_ns
+        self.bar: Message | None = None  # the current 1-minute bar
+
+    def level(self, event: BookLevelChanged) -> None:
+        side = self.bids if event.side is Side.BUY else self.asks
+        if event.qty_t:
+            side[event.price_fen] = event.qty_t
+        else:
+            side.pop(event.price_fen, None)
+
+    def new_day(self) -> None:
+        self.open_fen = self.high_fen = self.low_fen = None
+        self.volume_t = 0
+
+    def trade(self, event: TradeExecuted, market_seq: int) -> None:
+        """Follow one trade of a command after ``bar_seed_seq`` (after ``seed_seq`` for the
+        day's numbers, which the live market had counted before)."""
+        price = event.price_fen
+        self.last = last_trade(event.trade_id, price, event.qty_t, event.ts_ns)
+        self.bar = add_to_bar(self.bar, event.ts_ns, price, event.qty_t, market_seq)
+        if market_seq > self.seed_seq:
+            if self.open_fen is None:
+                self.open_fen = price
+            self.high_fen = price if self.high_fen is None else max(self.high_fen, price)
+            self.low_fen = price if self.low_fen is None else min(self.low_fen, price)
+            self.volume_t += event.qty_t
+
+    def ticker(self, market_seq: int) -> Message:
+        last = self.last or dict.fromkeys(("trade_id", "last_price_fen", "last_qty_t", "ts_ns"))
+        return {
+            "type": "ticker",
+            "market_seq": market_seq,
+            "symbol": self.symbol,
+            **last,
+            "open_fen": self.open_fen,
+            "high_fen": self.high_fen,
+            "low_fen": self.low_fen,
+            "volume_t": self.volume_t,
+            "best_bid_fen": self.bids.peekitem(-1)[0] if self.bids else None,
+            "best_bid_qty_t": self.bids.peekitem(-1)[1] if self.bids else None,
+            "best_ask_fen": self.asks.peekitem(0)[0] if self.asks else None,
+            "best_ask_qty_t": self.asks.peekitem(0)[1] if self.asks else None,
+        }
+
+    def seed_bar(self, trades: Sequence[tuple[int, int, int, int, int]]) -> None:
+        """Merge the journal's trades (trade_id, ts_ns, price_fen, qty_t, seq) at or below
+        ``bar_seed_seq``, oldest first, into the last trade and the current bar."""
+        earlier: Message | None = None
+        for _, ts_ns, price, qty, seq in trades:
+            earlier = add_to_bar(earlier, ts_ns, price, qty, seq)
+        if trades and self.last is None:  # no later trade came meanwhile
+            trade_id, ts_ns, price, qty, _ = trades[-1]
+            self.last = last_trade(trade_id, price, qty, ts_ns)
+        self.bar = merge_bars(earlier, self.bar)
+
+    def bar_message(self, interval: str) -> Message | None:
+        if self.bar is None:
+            return None
+        return {"type": "bar", "symbol": self.symbol, "interval": interval, **self.bar}
+
+
+def last_trade(trade_id: int, price_fen: int, qty_t: int, ts_ns: int) -> Message:
+    return {"trade_id": trade_id, "last_price_fen": price_fen, "last_qty_t": qty_t, "ts_ns": ts_ns}
+
+
+def bar_start_ns(ts_ns: int, interval_ns: int = BAR_INTERVALS_NS["1m"]) -> int:
+    """The start of the market-time bar holding ``ts_ns``."""
+    return ts_ns - ts_ns % interval_ns
+
+
+def add_to_bar(bar: Message | None, ts_ns: int, price: int, qty: int, seq: int) -> Message:
+    """The bar after one more trade: a new bar when the trade falls in a later minute."""
+    start = bar_start_ns(ts_ns)
+    if bar is None or start > bar["start_ts_ns"]:
+        return {
+            "market_seq": seq,
+            "start_ts_ns": start,
+            "open_fen": price,
+            "high_fen": price,
+            "low_fen": price,
+            "close_fen": price,
+            "volume_t": qty,
+            "trade_count": 1,
+        }
+    return {
+        **bar,
+        "market_seq": seq,
+        "high_fen": max(bar["high_fen"], price),
+        "low_fen": min(bar["low_fen"], price),
+        "close_fen": price,
+        "volume_t": bar["volume_t"] + qty,
+        "trade_count": bar["trade_count"] + 1,
+    }
+
+
+def merge_bars(earlier: Message | None, later: Message | None) -> Message | None:
+    """One bar from an earlier and a later part of it; the later alone when it began anew."""
+    if earlier is None or later is None:
+        return later or earlier
+    if earlier["start_ts_ns"] != later["start_ts_ns"]:
+        return later if later["start_ts_ns"] > earlier["start_ts_ns"] else earlier
+    return {
+        **later,
+        "open_fen": earlier["open_fen"],
+        "high_fen": max(earlier["high_fen"], later["high_fen"]),
+        "low_fen": min(earlier["low_fen"], later["low_fen"]),
+        "volume_t": earlier["volume_t"] + later["volume_t"],
+        "trade_count": earlier["trade_count"] + later["trade_count"],
+    }
+
+
+class AccountState:
+    """A mirror of one account's balances, moved by the postings of acks after ``seed_seq``."""
+
+    def __init__(self, market: Market, account_id: str, seed_seq: int) -> None:
+        self.account_id = account_id
+        self.seed_seq = seed_seq
+        self.as_of_seq = seed_seq
+        account = AccountId(account_id)
+        self.amounts: dict[tuple[str, str], int] = {
+            (CNY, state.value): market.balance(account, CNY, state) for state in CashState
+        }
+        for unit, by_state in market.registry.holdings(account).items():
+            for state in HoldingState:
+                self.amounts[(unit, state.value)] = by_state.get(state, 0)
+
+    def move(self, asset: str, state: str, amount: int) -> None:
+        key = (asset, state)
+        self.amounts[key] = self.amounts.get(key, 0) + amount
+
+    def message(self) -> Message:
+        units: dict[str, dict[str, int]] = {}
+        for (asset, state), amount in self.amounts.items():
+            if asset != CNY:
+                units.setdefault(asset, {s.value + "_t": 0 for s in HoldingState})[state + "_t"] = (
+                    amount
+                )
+        return {
+            "type": "balances",
+            "market_seq": self.as_of_seq,
+            "account_id": self.account_id,
+            "cash": {
+                "available_fen": self.amounts.get((CNY, CashState.AVAILABLE.value), 0),
+                "held_fen": self.amounts.get((CNY, CashState.HELD.value), 0),
+            },
+            "units": [{"unit": unit, **units[unit]} for unit in sorted(units)],
+        }
+
+
+def compliance_message(market: Market, account_id: str, year: int, market_seq: int) -> Message:
+    status = dataclasses.asdict(market.registry.compliance_status(AccountId(account_id), year))
+    return {"type": "compliance", "market_seq": market_seq, **status}
+
+
+def current_compliance_year(market: Market) -> int | None:
+    """The compliance year still open on the market's trading day: last year's until its
+    surrender deadline (the rule set's), then this year's. None before a first trading day."""
+    day = market.trading_day
+    if day is None:
+        return None
+    if day <= market.rules.compliance.deadline(day.year - 1):
+        return day.year - 1
+    return day.year
+
+
+class MarketFeed:
+    """One market's subscribers by channel key, and the state its channels keep."""
+
+    def __init__(self) -> None:
+        self.subscribers: dict[str, set[Connection]] = {}
+        self.symbols: dict[str, SymbolState] = {}
+        self.accounts: dict[str, AccountState] = {}
+        self.market: Market | None = None  # set by the first subscription
+        self.published_seq = 0  # the last ack the listener saw: committed, in the journal
+
+    def publish(self, acks: Sequence[Ack]) -> None:
+        """Fan one commit's acks out to the subscribers' queues; never waits."""
+        if acks:
+            self.published_seq = acks[-1].seq
+        if not (self.subscribers or self.symbols or self.accounts):
+            return
+        commit_ns = time.time_ns()
+        traders = self.subscribers.get("trades")
+        plain = [c for c in traders if not c.batch_trades] if traders else []
+        tails: list[str] = []
+        for ack in acks:
+            outcome = ack.outcome
+            if outcome.code is not None:
+                continue
+            market_seq = ack.seq
+            if self.symbols and type(ack.command) is OpenDay:
+                for state in self.symbols.values():
+                    if market_seq > state.seed_seq:
+                        state.new_day()
+            if outcome.events:
+                self._events(ack, market_seq, commit_ns, plain, tails)
+            if self.accounts and outcome.postings:
+                self._balances(ack, market_seq)
+            if type(ack.command) is RegistryCommand:
+                self._compliance(ack, market_seq)
+        if tails and traders:
+            for connection in traders:
+                if connection.batch_trades:
+                    connection.push_trades(tails)
+
+    def _events(
+        self,
+        ack: Ack,
+        market_seq: int,
+        commit_ns: int,
+        plain: list[Connection],
+        tails: list[str],
+    ) -> None:
+        """One ack's events to their channels; its trades also to ``tails``, for the
+        connections that batch them (``plain`` ones get a message per trade here)."""
+        subscribers = self.subscribers
+        symbols = self.symbols
+        outcome = ack.outcome
+        fills: dict[int, Fill] | None = None
+        traded: list[tuple[SymbolState, TradeExecuted]] | None = None
+        for event in outcome.events:
+            kind = type(event)
+            if kind is BookLevelChanged:
+                assert isinstance(event, BookLevelChanged)
+                state = symbols.get(event.symbol)
+                if state is not None and market_seq > state.seed_seq:
+                    state.level(event)
+                to = subscribers.get("book:" + event.symbol)
+                if to:
+                    key = ("book", event.symbol, event.side, event.price_fen)
+                    _send_latest(to, key, Encoded(level_message(event, market_seq)))
+            elif kind is TradeExecuted:
+                assert isinstance(event, TradeExecuted)
+                if "trades" in subscribers:
+                    trade = Encoded(trade_message(event, market_seq, commit_ns))
+                    tails.append(trade.tail)
+                    for connection in plain:
+                        connection.push(trade)
+                state = symbols.get(event.symbol)
+                if state is not None and market_seq > state.bar_seed_seq:
+                    traded = traded or []
+                    traded.append((state, event))
+                for side, account in (
+                    ("buy", event.buy_account_id),
+                    ("sell", event.sell_account_id),
+                ):
+                    orders = subscribers.get("orders:" + account)
+                    own = subscribers.get("fills:" + account)
+                    if orders or own:
+                        if fills is None:
+                            fills = {f.trade.trade_id: f for f in outcome.fills}
+                        message = fill_message(event, fills.get(event.trade_id), side, market_seq)
+                        for to in (orders, own):
+                            if to:
+                                _send(to, message)
+            elif isinstance(event, OrderAccepted | OrderCancelled | OrderAmended | OrderReduced):
+                to = subscribers.get("orders:" + event.account_id)
+                if to:
+                    _send(to, order_message(event, ORDER_EVENTS[kind], market_seq))
+        if traded:
+            self._tickers(traded, market_seq, commit_ns)
+
+    def _tickers(
+        self, traded: list[tuple[SymbolState, TradeExecuted]], market_seq: int, commit_ns: int
+    ) -> None:
+        """One ticker per trade, each with the best bid and ask after the command, and the bar
+        each trade updated."""
+        for state, event in traded:
+            state.trade(event, market_seq)
+            ticker = self.subscribers.get("ticker:" + state.symbol)
+            if ticker and market_seq > state.seed_seq:
+                message = {**state.ticker(market_seq), "commit_ns": commit_ns}
+                _send_latest(ticker, ("ticker", state.symbol), Encoded(message))
+            for interval in BAR_INTERVALS_NS:
+                to = self.subscribers.get(f"bars:{state.symbol}:{interval}")
+                bar = state.bar_message(interval)
+                if to and bar is not None:
+                    key = ("bar", state.symbol, interval, bar["start_ts_ns"])
+                    _send_latest(to, key, Encoded(bar))
+
+    def _balances(self, ack: Ack, market_seq: int) -> None:
+        accounts = self.accounts
+        touched: set[AccountState] = set()
+        for posting in ack.outcome.postings:
+            for account, state, sign in (
+                (posting.from_account, posting.from_state, -1),
+                (posting.to_account, posting.to_state, 1),
+            ):
+                mirror = accounts.get(account)
+                if mirror is not None and market_seq > mirror.seed_seq:
+                    mirror.move(posting.asset, state, sign * posting.amount)
+                    mirror.as_of_seq = market_seq
+                    touched.add(mirror)
+        for mirror in touched:
+            to = self.subscribers.get("balances:" + mirror.account_id)
+            if to:
+                _send(to, mirror.message())
+
+    def _compliance(self, ack: Ack, market_seq: int) -> None:
+        command = ack.command
+        assert type(command) is RegistryCommand
+        op = command.op
+        if self.market is None or not isinstance(op, COMPLIANCE_OPS):
+            return
+        to = self.subscribers.get("compliance:" + op.account_id)
+        if to:
+            _send(to, compliance_message(self.market, op.account_id, op.year, market_seq))
+
+
+class Feed:
+    """The hub's publisher: each market's ``MarketFeed``, fed by a runtime listener."""
+
+    def __init__(self, queue_size: int = 1000, heartbeat_s: float = 15.0) -> None:
+        self.queue_size = queue_size
+        self.heartbeat_s = heartbeat_s
+        self._markets: dict[str, MarketFeed] = {}
+
+    def market(self, market_id: str) -> MarketFeed:
+        found = self._markets.get(market_id)
+        if found is None:
+            found = self._markets[market_id] = MarketFeed()
+        return found
+
+    def listener(self, market_id: str) -> Callable[[Sequence[Ack]], None]:
+        return self.market(market_id).publish
+
+    def announce(self, market_id: str, message: Message) -> None:
+        """Send an instructor's announcement (``exchange.api.classroom``) to the market's
+        ``announcements`` subscribers; it comes from no command, so it has no market_seq."""
+        to = self.market(market_id).subscribers.get("announcements")
+        if to:
+            _send(to, message)
+
+    def subscribe(self, connection: Connection, channel: str) -> None:
+        market = self.market(connection.principal.market_id)
+        market.subscribers.setdefault(channel, set()).add(connection)
+        connection.channels.add(channel)
+
+    def unsubscribe(self, connection: Connection, channel: str) -> None:
+        if channel == "trades":
+            connection.batch_trades = False
+        market = self.market(connection.principal.market_id)
+        subscribers = market.subscribers.get(channel)
+        if subscribers is not None:
+            subscribers.discard(connection)
+            if not subscribers:
+                del market.subscribers[channel]
+                if channel.startswith("balances:"):  # the mirror is kept while watched
+                    market.accounts.pop(channel.removeprefix("balances:"), None)
+        connection.channels.discard(channel)
+
+    def forget(self, connection: Connection) -> None:
+        for channel in list(connection.channels):
+            self.unsubscribe(connection, channel)
+
+
+def _send(connections: set[Connection], message: Message | Encoded) -> None:
+    for connection in connections:
+        connection.push(message)
+
+
+def _send_latest(
+    connections: set[Connection], key: tuple[Any, ...], message: Message | Encoded
+) -> None:
+    for connection in connections:
+        connection.push_latest(key, message)
+
+
+def level_message(event: BookLevelChanged, market_seq: int) -> Message:
+    return {
+        "type": "book_delta",
+        "market_seq": market_seq,
+        "symbol": event.symbol,
+        "side": event.side.value,
+        "price_fen": event.price_fen,
+        "qty_t": event.qty_t,
+        "order_count": event.order_count,
+    }
+
+
+def trade_message(event: TradeExecuted, market_seq: int, commit_ns: int) -> Message:
+    return {
+        "type": "trade",
+        "market_seq": market_seq,
+        "commit_ns": commit_ns,
+        "symbol": event.symbol,
+        "trade_id": event.trade_id,
+        "price_fen": event.price_fen,
+        "qty_t": event.qty_t,
+        "aggressor": event.aggressor.value,
+        "ts_ns": event.ts_ns,
+    }
+
+
+def fill_message(event: TradeExecuted, fill: Fill | None, side: str, market_seq: int) -> Message:
+    """One side's own view of a trade: its order, quantity left and fee; not the other side."""
+    buy = side == "buy"
+    fee = None if fill is None else (fill.buy_fee_fen if buy else fill.sell_fee_fen)
+    return {
+        "type": "fill",
+        "market_seq": market_seq,
+        "symbol": event.symbol,
+        "trade_id": event.trade_id,
+        "order_id": event.buy_order_id if buy else event.sell_order_id,
+        "side": side,
+        "price_fen": event.price_fen,
+        "qty_t": event.qty_t,
+        "leaves_t": event.buy_leaves_t if buy else event.sell_leaves_t,
+        "fee_fen": fee,
+        "aggressor": event.aggressor.value == side,
+        "ts_ns": event.ts_ns,
+    }
+
+
+def order_message(event: Any, name: str, market_seq: int) -> Message:
+    message: Message = {"type": "order", "event": name, "market_seq": market_seq}
+    for field, value in event.as_dict().items():
+        if field != "seq":
+            message[field] = getattr(value, "value", value)  # enums as their values
+    return message

@@ -1,0 +1,124 @@
+"""Order entry shared by the REST routes and the WebSocket: who an order is for, the market
+command a validated request becomes, and the reply its durable acknowledgement becomes.
+
+REST (``placeOrder``, ``cancelOrder``, ``amendOrder``, ``cancelAllOrders``) and the socket's
+``place``, ``cancel``, ``amend`` and ``cancel_all`` ops validate the same bodies
+(``exchange.api.models``), refuse with the same codes (``errors.refusal``) and answer the same
+fields, so a client may switch between them. Idempotency lives in the market: a repeated
+``client_order_id`` (per account and trading day) answers the original order with
+``repeated: true``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exchange.api.auth import Principal, Role, require
+from exchange.api.common import accepted, known_account
+from exchange.api.errors import ApiError
+from exchange.api.models import NewOrder, OrderAmendment
+from exchange.runtime import Ack
+from matching.events import OrderCancelled
+from matching.types import OrderType, Side
+from registry_sim.model import AccountId
+from settlement.commands import AmendOrder, CancelAll, CancelOrder, PlaceOrder
+from settlement.market import Market
+
+REST_ACCOUNT_LOC = ("query", "account_id")  # REST names the account with ?account_id=
+WS_ACCOUNT_LOC = ("account_id",)  # the socket, as a field of the request
+
+
+def named_account(
+    who: Principal, named: str | None, loc: tuple[str, ...] = WS_ACCOUNT_LOC
+) -> AccountId:
+    """The account an order op or listing is about: a participant's own (naming another is
+    FORBIDDEN), the one an operator names (required, at ``loc``); observers see none."""
+    require(who, Role.PARTICIPANT, Role.OPERATOR)
+    if who.role is Role.PARTICIPANT:
+        assert who.account_id is not None  # the key table's check constraint
+        if named is not None and named != who.account_id:
+            raise ApiError(403, "FORBIDDEN", "not your account", account_id=named)
+        return AccountId(who.account_id)
+    if named is None:
+        hint = ": ?account_id=" if loc == REST_ACCOUNT_LOC else ""
+        errors = [{"loc": list(loc), "msg": "required", "type": "missing"}]
+        raise ApiError(
+            422, "INVALID_REQUEST", f"an operator names the account{hint}", errors=errors
+        )
+    return AccountId(named)
+
+
+def order_account(who: Principal, market: Market, named: str | None) -> AccountId:
+    """The account a socket order op acts for: ``named_account``, and for an operator an
+    open one (a participant key's account is open: keys are issued for open accounts)."""
+    account = named_account(who, named)
+    if who.role is Role.OPERATOR:
+        known_account(market, account)
+    return account
+
+
+def fills(ack: Ack) -> list[dict[str, int]]:
+    """The trades a command made at once (an aggressive order, an amendment that crossed)."""
+    return [
+        {"trade_id": f.trade.trade_id, "price_fen": f.trade.price_fen, "qty_t": f.trade.qty_t}
+        for f in ack.outcome.fills
+    ]
+
+
+def place_command(account: AccountId, body: NewOrder) -> PlaceOrder:
+    return PlaceOrder(
+        0,
+        account,
+        body.symbol,
+        Side(body.side),
+        OrderType(body.order_type),
+        body.qty_t,
+        body.price_fen,
+        client_order_id=body.client_order_id,
+    )
+
+
+def placed(ack: Ack) -> dict[str, Any]:
+    """``placeOrder``'s reply (``OrderPlaced``)."""
+    outcome = accepted(ack).outcome
+    return {
+        "order_id": outcome.order_id,
+        "seq": ack.seq,
+        "status": "accepted",
+        "repeated": outcome.repeated,
+        "fills": fills(ack),
+    }
+
+
+def cancel_command(account: AccountId, order_id: int) -> CancelOrder:
+    return CancelOrder(0, account, order_id)
+
+
+def cancelled(ack: Ack) -> dict[str, Any]:
+    """``cancelOrder``'s reply (``OrderCancelled``)."""
+    command = accepted(ack).command
+    assert type(command) is CancelOrder
+    return {"order_id": command.order_id, "seq": ack.seq, "status": "cancelled"}
+
+
+def amend_command(account: AccountId, order_id: int, body: OrderAmendment) -> AmendOrder:
+    return AmendOrder(0, account, order_id, body.price_fen, body.qty_t)
+
+
+def amended(ack: Ack) -> dict[str, Any]:
+    """``amendOrder``'s reply (``OrderAmended``)."""
+    command = accepted(ack).command
+    assert type(command) is AmendOrder
+    return {"order_id": command.order_id, "seq": ack.seq, "status": "amended", "fills": fills(ack)}
+
+
+def cancel_all_command(account: AccountId, symbol: str | None) -> CancelAll:
+    return CancelAll(0, account, symbol)
+
+
+def all_cancelled(ack: Ack) -> dict[str, Any]:
+    """``cancelAllOrders``'s reply (``OrdersCancelled``)."""
+    command = accepted(ack).command
+    assert type(command) is CancelAll
+    count = sum(1 for e in ack.outcome.events if type(e) is OrderCancelled)
+    return {"account_id": command.account_id, "seq": ack.seq, "cancelled": count}

@@ -1,0 +1,100 @@
+"""What the registry route modules share: op ids from request ids, applying an operation,
+and the checks and reads both participants' and operators' operations need.
+
+Idempotent retries: a mutating request may carry a ``request_id``; the registry operation's id is
+derived from it (``api:<account>:<request_id>``), and the registry answers a repeated operation
+with its first result without acting again. So a retry answers 200 with the body of the first
+answer (201); the same ``request_id`` for a different operation is ``OP_ID_CONFLICT``. The
+registry's operations are part of the market's journaled state, so this survives a restart.
+(Deposits and withdrawals have no operation id: ``exchange.api.cash`` deduplicates them.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Any
+from uuid import uuid4
+
+from fastapi import Response
+
+from exchange.api.auth import Principal, Role, require
+from exchange.api.common import accepted
+from exchange.api.errors import ApiError, refusal
+from exchange.runtime import Ack, MarketRuntime
+from registry_sim.codes import RegistryCode
+from registry_sim.model import AccountId, AccountKind, UnitKind
+from registry_sim.ops import Op
+from registry_sim.registry import Registry
+from settlement.commands import RegistryCommand
+from settlement.market import Market
+
+M = "/markets/{market_id}"
+ACCOUNT = M + "/accounts/{account_id}"
+OP_ID_MAX = 120  # op ids go into 128-character columns, and postings' refs prefix them "op:"
+REPEATED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A repeated request_id: the first answer, nothing done again"}
+}
+
+
+def request_op_id(scope: str, request_id: str | None, fallback: str) -> str:
+    """The registry op id of a request: derived from its ``request_id`` (so a retry repeats the
+    operation), or ``fallback`` with a fresh uuid (no deduplication). Too long for the
+    journal's columns, the derived id is hashed."""
+    if request_id is None:
+        return f"{fallback}:{uuid4().hex}"
+    op_id = f"api:{scope}:{request_id}"
+    if len(op_id) > OP_ID_MAX:
+        op_id = "api#" + hashlib.sha256(op_id.encode()).hexdigest()
+    return op_id
+
+
+async def apply_op(
+    runtime: MarketRuntime, op: Op, request_id: str | None, response: Response | None = None
+) -> Ack:
+    """Submit one registry operation; a repeated op id answers 200 instead of 201."""
+    ack = await runtime.submit(RegistryCommand(0, op))
+    if ack.outcome.code == RegistryCode.OP_ID_CONFLICT and request_id is not None:
+        raise refusal(ack.outcome.code, {**ack.outcome.details, "request_id": request_id})
+    accepted(ack)
+    if response is not None and ack.outcome.repeated:
+        response.status_code = 200
+    return ack
+
+
+def own_account(who: Principal, account_id: str) -> None:
+    """Only the account's own participant key: operators and observers neither (what a
+    participant does with its units is its own decision, like an order)."""
+    require(who, Role.PARTICIPANT)
+    if who.account_id != account_id:
+        raise ApiError(403, "FORBIDDEN", "not your account", account_id=account_id)
+
+
+def compliance_view(market: Market, account: AccountId, year: int) -> dict[str, Any]:
+    """The account's ``ComplianceStatus`` for ``year``."""
+    return dataclasses.asdict(market.registry.compliance_status(account, year))
+
+
+def listed_reference_price_fen(market: Market, year: int) -> int | None:
+    """A stand-in for the previous month's average price: the reference price (the last close)
+    of the year's vintage if it is listed, else of the latest listed allowance."""
+    listed = sorted(s for s in market.instruments if s.startswith(UnitKind.CEA.value))
+    if not listed:
+        return None
+    symbol = f"{UnitKind.CEA.value}{year}"
+    return market.engine.book_info(symbol if symbol in listed else listed[-1]).reference_price_fen
+
+
+def open_year(registry: Registry, account: AccountId, year: int) -> int:
+    """The obligation of a year not yet assessed, or the registry's refusal."""
+    found = registry.account(account)
+    assert found is not None
+    if found.kind is not AccountKind.COVERED_ENTITY:
+        details = {"account_id": account, "kind": found.kind.value}
+        raise refusal(RegistryCode.NOT_A_COVERED_ENTITY, details)
+    if registry.record(account, year) is not None:
+        raise refusal(RegistryCode.ALREADY_ASSESSED, {"account_id": account, "year": year})
+    obligation = registry.verified(account, year)
+    if obligation is None:
+        raise refusal(RegistryCode.NO_VERIFIED_EMISSIONS, {"account_id": account, "year": year})
+    return obligation

@@ -1,0 +1,256 @@
+"""The registry (注册登记) and compliance (履约) operations of the gateway: the ``router`` the
+app includes, with the reads and a participant's own operations here and the operators' in
+``exchange.api.registry_operator_routes``.
+
+Participants read their own holdings, compliance position and surrender plan, surrender (清缴)
+and cancel (自愿注销) their own units; operators allocate (配额分配), transfer, freeze and unfreeze
+(司法冻结), register offset projects and issue their units (CCER), record emissions and assess a
+compliance year. Every registry refusal is a 409 (404 for ``UNKNOWN_ACCOUNT``) with the
+registry's stable code and numbers. Retries with a ``request_id`` act once
+(``exchange.api.registry_common``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from exchange.api import registry_operator_routes
+from exchange.api.auth import CurrentPrincipal, may_see_account
+from exchange.api.common import (
+    PROBLEMS,
+    AccountPath,
+    MarketId,
+    YearPath,
+    known_account,
+    open_trading_day,
+    runtime_of,
+)
+from exchange.api.errors import refusal
+from exchange.api.models import MAX_AMOUNT, ComplianceStatus, SurrenderRequest
+from exchange.api.registry_common import (
+    ACCOUNT,
+    REPEATED,
+    apply_op,
+    compliance_view,
+    listed_reference_price_fen,
+    open_year,
+    own_account,
+    request_op_id,
+)
+from exchange.api.registry_models import (
+    CancellationRequest,
+    Holdings,
+    SurrenderPlan,
+    UnitsCancelled,
+)
+from registry_sim.codes import RegistryCode
+from registry_sim.model import HoldingState, UnitCode, UnitKind
+from registry_sim.ops import Cancel, Surrender
+
+own = APIRouter(prefix="/v1", responses=PROBLEMS)  # the reads and a participant's own ops
+
+STATES = tuple(HoldingState)
+
+
+def _totals(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    names = [f"{s.value}_t" for s in STATES] + ["locked_t", "sellable_t", "total_t"]
+    return {name: sum(row[name] for row in rows) for name in names}
+
+
+# ---------------------------------------------------------------------- reads
+
+
+@own.get(ACCOUNT + "/holdings", operation_id="getHoldings", response_model=Holdings)
+async def get_holdings(
+    request: Request, market_id: MarketId, account_id: AccountPath, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """The account's units (its own, or any for operators), per unit type and state, with the
+    part bought within T+N that cannot be sold yet (``locked_t``); totals per kind and all."""
+    may_see_account(who, account_id)
+    market = runtime_of(request, market_id).market
+    account = known_account(market, account_id)
+    types = {u.code: u for u in market.registry.unit_types()}
+    units: list[dict[str, Any]] = []
+    for code, by_state in sorted(market.registry.holdings(account).items()):
+        unit = types[code]
+        amounts = {f"{s.value}_t": by_state.get(s, 0) for s in STATES}
+        sellable = market.sellable_t(account, code)
+        units.append(
+            {
+                "unit": code,
+                "kind": unit.kind,
+                "vintage": unit.vintage,
+                "project_id": unit.project_id,
+                **amounts,
+                "locked_t": amounts["available_t"] - sellable,
+                "sellable_t": sellable,
+                "total_t": sum(amounts.values()),
+            }
+        )
+    kinds = sorted({row["kind"] for row in units})
+    by_kind = [{"kind": k, **_totals([r for r in units if r["kind"] == k])} for k in kinds]
+    return {"account_id": account_id, "units": units, "by_kind": by_kind, "totals": _totals(units)}
+
+
+@own.get(
+    ACCOUNT + "/compliance/{year}",
+    operation_id="getComplianceStatus",
+    response_model=ComplianceStatus,
+)
+async def get_compliance_status(
+    request: Request,
+    market_id: MarketId,
+    account_id: AccountPath,
+    year: YearPath,
+    who: CurrentPrincipal,
+) -> dict[str, Any]:
+    """The account's compliance position for ``year`` (its own, or any for operators)."""
+    may_see_account(who, account_id)
+    market = runtime_of(request, market_id).market
+    return compliance_view(market, known_account(market, account_id), year)
+
+
+@own.get(
+    ACCOUNT + "/compliance/{year}/plan",
+    operation_id="getSurrenderPlan",
+    response_model=SurrenderPlan,
+)
+async def get_surrender_plan(
+    request: Request,
+    market_id: MarketId,
+    account_id: AccountPath,
+    year: YearPath,
+    who: CurrentPrincipal,
+    reference_price_fen: Annotated[int | None, Query(ge=1, le=MAX_AMOUNT)] = None,
+) -> dict[str, Any]:
+    """What the registry would surrender today from the account's available units: offsets up
+    to the rule set's cap, then eligible allowances, oldest first; what would still be short,
+    and the penalty that would cost at ``reference_price_fen`` (default: the allowance's
+    reference price)."""
+    may_see_account(who, account_id)
+    market = runtime_of(request, market_id).market
+    account = known_account(market, account_id)
+    registry = market.registry
+    on = open_trading_day(market)
+    obligation = open_year(registry, account, year)
+    deadline = registry.rules.compliance.deadline(year)
+    if on > deadline:  # nothing can be surrendered any more
+        details = {"year": year, "deadline": deadline.isoformat(), "on": on.isoformat()}
+        raise refusal(RegistryCode.DEADLINE_PASSED, details)
+    status = registry.compliance_status(account, year)
+    types = {u.code: u for u in registry.unit_types()}
+    items: list[dict[str, Any]] = [
+        {
+            "unit": code,
+            "kind": types[code].kind,
+            "vintage": types[code].vintage,
+            "project_id": types[code].project_id,
+            "qty_t": qty,
+        }
+        for code, qty in registry.surrender_plan(account, year, on)
+    ]
+    offsets = sum(i["qty_t"] for i in items if i["kind"] is not UnitKind.CEA)
+    allowances = sum(i["qty_t"] for i in items) - offsets
+    surrendered = status.allowances_t + status.offsets_t
+    shortfall = max(0, obligation - surrendered - allowances - offsets)
+    price = reference_price_fen or listed_reference_price_fen(market, year)
+    penalty = registry.rules.penalty
+    projected = None
+    if price is not None or penalty.kind == "fixed":
+        projected = registry.penalty_fen(shortfall, price or 0)
+    cap = status.offset_cap_t or 0
+    return {
+        "account_id": account_id,
+        "year": year,
+        "on": on.isoformat(),
+        "deadline": status.deadline,
+        "obligation_t": obligation,
+        "surrendered_t": surrendered,
+        "remaining_t": max(0, obligation - surrendered),
+        "offset_cap_bp": registry.rules.compliance.offset_cap_bp,
+        "offset_cap_t": cap,
+        "offset_cap_left_t": max(0, cap - status.offsets_t),
+        "items": items,
+        "planned_allowances_t": allowances,
+        "planned_offsets_t": offsets,
+        "shortfall_after_plan_t": shortfall,
+        "reference_price_fen": price,
+        "penalty_kind": penalty.kind,
+        "penalty_multiplier": penalty.multiplier,
+        "projected_penalty_fen": projected,
+    }
+
+
+# ---------------------------------------------------------------------- a participant's own
+
+
+@own.post(
+    ACCOUNT + "/surrenders",
+    operation_id="surrender",
+    status_code=201,
+    response_model=ComplianceStatus,
+    responses=REPEATED,
+)
+async def surrender(
+    request: Request,
+    response: Response,
+    market_id: MarketId,
+    account_id: AccountPath,
+    body: SurrenderRequest,
+    who: CurrentPrincipal,
+) -> dict[str, Any]:
+    """Surrender own units for a compliance year, dated the market's trading day; they stay
+    pending until the assessment."""
+    own_account(who, account_id)
+    runtime = runtime_of(request, market_id)
+    account = known_account(runtime.market, account_id)
+    on = open_trading_day(runtime.market)
+    items = tuple((UnitCode(item.unit), item.qty_t) for item in body.items)
+    op_id = request_op_id(account, body.request_id, "surrender")
+    op = Surrender(op_id, account, body.year, items, on)
+    await apply_op(runtime, op, body.request_id, response)
+    return compliance_view(runtime.market, account, body.year)
+
+
+@own.post(
+    ACCOUNT + "/cancellations",
+    operation_id="cancelUnits",
+    status_code=201,
+    response_model=UnitsCancelled,
+    responses=REPEATED,
+)
+async def cancel_units(
+    request: Request,
+    response: Response,
+    market_id: MarketId,
+    account_id: AccountPath,
+    body: CancellationRequest,
+    who: CurrentPrincipal,
+) -> dict[str, Any]:
+    """Cancel (retire for good, 自愿注销) own available units in a beneficiary's name."""
+    own_account(who, account_id)
+    runtime = runtime_of(request, market_id)
+    account = known_account(runtime.market, account_id)
+    op_id = request_op_id(account, body.request_id, "cancel")
+    unit = UnitCode(body.unit)
+    op = Cancel(op_id, account, unit, body.qty_t, body.beneficiary, body.purpose)
+    await apply_op(runtime, op, body.request_id, response)
+    return {
+        "op_id": op_id,
+        "account_id": account_id,
+        "unit": unit,
+        "qty_t": body.qty_t,
+        "beneficiary": body.beneficiary,
+        "purpose": body.purpose,
+    }
+
+
+# What the app includes: the reads and a participant's own operations, and the operators'.
+# Each leaf router carries the ``/v1`` prefix itself, so a route's own path (the access log's)
+# is the full template.
+router = APIRouter()
+router.include_router(own)
+router.include_router(registry_operator_routes.router)

@@ -1,0 +1,88 @@
+"""The in-process cache of API keys (``exchange.api.auth.KeyCache``): a key found once is served
+from memory, by its hash; a revocation in this process refuses it at once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import delete
+
+from exchange.api.auth import (
+    KeyCache,
+    Principal,
+    Role,
+    create_key,
+    find_key,
+    key_cache,
+    key_hash,
+    key_id_of,
+    revoke_key,
+)
+from exchange.db import tables as t
+from exchange.db.engine import create_engine
+from exchange.db.journal_store import prepare_database
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_entries_expire_and_a_revocation_forgets_only_its_market() -> None:
+    clock = FakeClock()
+    cache = KeyCache(ttl_s=30.0, clock=clock)
+    demo = Principal("demo", Role.PARTICIPANT, "P001", "abc")
+    other = Principal("other", Role.OBSERVER, None, "abd")
+    cache.put("abc123", demo, cache.generation)
+    cache.put("abc999", other, cache.generation)
+    assert cache.get("abc123") == demo
+    cache.revoke("demo", "abc")
+    assert cache.get("abc123") is None
+    assert cache.get("abc999") == other  # same prefix, another market: kept
+    clock.now += 30.0
+    assert cache.get("abc999") is None  # expired
+
+
+def test_a_lookup_that_began_before_a_revocation_stores_nothing() -> None:
+    cache = KeyCache()
+    began = cache.generation
+    cache.revoke("demo", "abc")
+    cache.put("abc123", Principal("demo", Role.OPERATOR, None, "abc"), began)
+    assert cache.get("abc123") is None
+
+
+def test_a_full_cache_starts_over() -> None:
+    cache = KeyCache(max_keys=2)
+    for n in range(3):
+        cache.put(f"h{n}", Principal("demo", Role.OBSERVER, None, f"h{n}"), cache.generation)
+    assert [cache.get(f"h{n}") is not None for n in range(3)] == [False, False, True]
+
+
+def test_find_key_serves_a_found_key_from_memory_until_revoked(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+        await prepare_database(url)
+        engine = create_engine(url)
+        try:
+            key = await create_key(engine, "demo", Role.PARTICIPANT, "P001")
+            found = await find_key(engine, key)
+            assert found == Principal("demo", Role.PARTICIPANT, "P001", key_id_of(key))
+            # The row gone, the key is still known here: the cache answered, not the table.
+            async with engine.begin() as conn:
+                await conn.execute(delete(t.api_keys))
+            assert await find_key(engine, key) == found
+            assert key not in repr(key_cache(engine))  # kept by hash only
+            assert key_hash(key) in repr(key_cache(engine))
+            # Revoking it (even with its row gone) refuses it at once in this process.
+            assert await revoke_key(engine, "demo", key_id_of(key)) is False
+            assert await find_key(engine, key) is None
+            unknown = await find_key(engine, "cx_not-a-key")
+            assert unknown is None
+        finally:
+            await engine.dispose()
+
+    asyncio.run(scenario())
