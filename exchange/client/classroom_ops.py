@@ -1,0 +1,96 @@
+"""The instructor console's operations (``exchange.api.classroom``), as ``Call`` builders for
+both clients. Replies are the server's JSON objects; results and seat keys come as JSON here
+(the server also answers them as CSV, ``?format=csv``, for a browser or a spreadsheet)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from exchange.client.operation import OperationsBase, fields, operation
+from exchange.client.transport import Call
+
+Json = dict[str, Any]
+
+
+class ClassroomOperations(OperationsBase):
+    @operation("createClassMarket")
+    def create_class_market(
+        self,
+        market_id: str,
+        *,
+        scenario: str | None = None,
+        yaml: str | None = None,
+        seats: int | None = None,
+        seed: int | None = None,
+        open_day: dt.date | None = None,
+    ) -> Call[Json]:
+        """A class market from a shipped scenario (by name) or YAML text, with its seats'
+        keys and a new operator key (exchange-wide operator keys only)."""
+        body = fields(
+            market_id=market_id,
+            scenario=scenario,
+            yaml=yaml,
+            seats=seats,
+            seed=seed,
+            open_day=None if open_day is None else open_day.isoformat(),
+        )
+        return Call("POST", "/v1/markets/from-scenario", body=body)
+
+    @operation("getClassPhase")
+    def get_class_phase(self) -> Call[Json]:
+        """Where the class's compliance cycle stands."""
+        return Call("GET", self._market("/class/phase"))
+
+    @operation("advanceClassPhase")
+    def advance_class_phase(self) -> Call[Json]:
+        """Move the class to its next phase (operators); ``done`` counts what it did."""
+        return Call("POST", self._market("/class/phase/advance"))
+
+    @operation("declareAbatement")
+    def declare_abatement(self, qty_t: int) -> Call[Json]:
+        """The tonnes the key's seat cuts this year (before verification)."""
+        return Call("POST", self._market("/class/abatement"), body={"qty_t": qty_t})
+
+    @operation("postAnnouncement")
+    def post_announcement(
+        self, text: str, level: Literal["info", "warning"] | None = None
+    ) -> Call[Json]:
+        """Announce news to the market (operators)."""
+        return Call("POST", self._market("/announcements"), body=fields(text=text, level=level))
+
+    @operation("listAnnouncements")
+    def list_announcements(self, limit: int | None = None) -> Call[Json]:
+        """The market's announcements, newest first."""
+        params = fields(limit=limit)
+        return Call("GET", self._market("/announcements"), params=params)
+
+    @operation("getClassDashboard")
+    def get_class_dashboard(self) -> Call[Json]:
+        """Prices, today's activity, participation and the compliance ranking."""
+        return Call("GET", self._market("/class/dashboard"))
+
+    @operation("getClassResults")
+    def get_class_results(self) -> Call[Json]:
+        """The compliance year's results per account (operators)."""
+        return Call("GET", self._market("/class/results"))
+
+    @operation("listSeats")
+    def list_seats(self) -> Call[Json]:
+        """The class's seats and their accounts (operators)."""
+        return Call("GET", self._market("/class/seats"))
+
+    @operation("issueSeatKeys")
+    def issue_seat_keys(self) -> Call[Json]:
+        """A fresh key for every seat, the old ones revoked (operators)."""
+        return Call("POST", self._market("/class/seats/keys"))
+
+    @operation("getReplay")
+    def get_replay(self, seq: int) -> Call[Json]:
+        """The market as it stood after journal entry ``seq`` (operators)."""
+        return Call("GET", self._market("/replay"), params={"seq": seq})
+
+    @operation("getReplayTimeline")
+    def get_replay_timeline(self) -> Call[Json]:
+        """The journal's day steps and trades per minute, for a replay slider (operators)."""
+        return Call("GET", self._market("/replay/timeline"))

@@ -1,0 +1,204 @@
+"""What the registry operations take and answer (``getHoldings``, ``getSurrenderPlan``,
+``allocate``, ``transferUnits``, ``issueOffsets``, ``assessCompliance``, ...), as TypedDicts
+like ``types``. Enumerations (unit kind, order status) are their string values.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Required, TypedDict
+
+from exchange.client.types import ComplianceRecord
+
+
+class IssueAllocation(TypedDict, total=False):
+    """Plain issuance (有偿发放 or any grant) of ``qty_t`` allowances of ``vintage``."""
+
+    method: Required[Literal["issue"]]
+    vintage: int
+    qty_t: int
+    request_id: str | None
+
+
+class PreAllocation(TypedDict, total=False):
+    """Pre-allocation (预分配) of vintage ``year``: the rule set's share of year - 1's emissions."""
+
+    method: Required[Literal["pre_allocation"]]
+    year: int
+    request_id: str | None
+
+
+class TrueUp(TypedDict, total=False):
+    """Final allocation (核定): output × benchmark × factors (decimal text), issued or taken"""
+
+    method: Required[Literal["true_up"]]
+    year: int
+    output: int
+    benchmark: str
+    factors: list[str]
+    request_id: str | None
+
+
+class IntensityAllocation(TypedDict, total=False):
+    """Steel, cement, aluminium: verified emissions × (1 + α), α in basis points."""
+
+    method: Required[Literal["intensity"]]
+    year: int
+    alpha_bp: int
+    request_id: str | None
+
+
+class UnitHolding(TypedDict):
+    unit: str
+    kind: str
+    vintage: int
+    project_id: str | None
+    available_t: int
+    held_t: int
+    pending_t: int
+    frozen_t: int
+    locked_t: int
+    sellable_t: int
+    total_t: int
+
+
+class KindTotals(TypedDict):
+    available_t: int
+    held_t: int
+    pending_t: int
+    frozen_t: int
+    locked_t: int
+    sellable_t: int
+    total_t: int
+    kind: str
+
+
+class HoldingTotals(TypedDict):
+    available_t: int
+    held_t: int
+    pending_t: int
+    frozen_t: int
+    locked_t: int
+    sellable_t: int
+    total_t: int
+
+
+class Holdings(TypedDict):
+    account_id: str
+    units: list[UnitHolding]
+    by_kind: list[KindTotals]
+    totals: HoldingTotals
+
+
+class PlanItem(TypedDict):
+    unit: str
+    kind: str
+    vintage: int
+    project_id: str | None
+    qty_t: int
+
+
+class SurrenderPlan(TypedDict):
+    account_id: str
+    year: int
+    on: str
+    deadline: str
+    obligation_t: int
+    surrendered_t: int
+    remaining_t: int
+    offset_cap_bp: int
+    offset_cap_t: int
+    offset_cap_left_t: int
+    items: list[PlanItem]
+    planned_allowances_t: int
+    planned_offsets_t: int
+    shortfall_after_plan_t: int
+    reference_price_fen: int | None
+    penalty_kind: str
+    penalty_multiplier: int
+    projected_penalty_fen: int | None
+
+
+class UnitsCancelled(TypedDict):
+    op_id: str
+    account_id: str
+    unit: str
+    qty_t: int
+    beneficiary: str
+    purpose: str
+
+
+class Allocated(TypedDict):
+    op_id: str
+    account_id: str
+    method: str
+    unit: str
+    allocation_t: int
+    issued_t: int
+    deducted_t: int
+    returned_t: int
+    deduction_added_t: int
+    final_t: int | None
+    basis_t: int | None
+
+
+class Transferred(TypedDict):
+    op_id: str
+    from_account: str
+    to_account: str
+    unit: str
+    qty_t: int
+
+
+class FreezeDone(TypedDict):
+    op_id: str
+    account_id: str
+    unit: str
+    qty_t: int
+    reference: str
+
+
+class ProjectRegistered(TypedDict):
+    op_id: str
+    project_id: str
+    kind: str
+    methodology: str
+    province: str
+    start_date: str
+    registration_date: str
+    inside_ets_scope: bool
+
+
+class OffsetsIssued(TypedDict):
+    op_id: str
+    project_id: str
+    account_id: str
+    unit: str
+    vintage: int
+    qty_t: int
+
+
+class Assessment(TypedDict):
+    year: int
+    assessed: list[ComplianceRecord]
+    total_penalty_fen: int
+
+
+class ClientOrder(TypedDict):
+    order_id: int
+    account_id: str
+    client_order_id: str
+    trading_day: str
+    symbol: str
+    side: str
+    order_type: str
+    price_fen: int | None
+    stp: str
+    submitted_t: int
+    filled_t: int
+    leaves_t: int
+    cancelled_t: int
+    status: str
+    cancel_reason: str | None
+
+
+Allocation = IssueAllocation | PreAllocation | TrueUp | IntensityAllocation

@@ -1,0 +1,220 @@
+"""What the client's methods take and answer: plain JSON typed as ``TypedDict``.
+
+Results are the server's JSON objects as they arrive (``dict``), typed with these TypedDicts
+so that an editor and mypy know the fields. We chose TypedDicts over dataclasses on purpose: a
+field the server adds later reaches the caller instead of breaking the client, and nothing is
+converted on the way. Money is in fen and quantities in tonnes, always ``int`` (``_fen``,
+``_t``). The module imports nothing from the server: the client works installed alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+Side = Literal["buy", "sell"]
+OrderType = Literal["limit", "market", "ioc", "fok"]
+Role = Literal["participant", "observer", "operator"]
+AccountKind = Literal["participant", "covered_entity"]
+BarInterval = Literal["1m", "5m", "15m", "1h", "1d"]
+
+JSON = dict[str, Any]  # an answer whose shape the client does not spell out
+
+
+class AllowanceGrant(TypedDict):
+    vintage: int
+    qty_t: int
+
+
+class SurrenderItem(TypedDict):
+    unit: str
+    qty_t: int
+
+
+class Health(TypedDict):
+    status: Literal["ok"]
+
+
+class NewParticipantReply(TypedDict):
+    account_id: str
+    api_key: str  # shown once
+
+
+class KeyIssued(TypedDict):
+    key_id: str
+    api_key: str  # shown once
+    role: Role
+    account_id: str | None
+
+
+class KeyRevoked(TypedDict):
+    key_id: str
+    revoked: Literal[True]
+
+
+class Fill(TypedDict):
+    trade_id: int
+    price_fen: int
+    qty_t: int
+
+
+class OrderPlaced(TypedDict):
+    order_id: int
+    seq: int
+    status: Literal["accepted"]
+    repeated: bool  # the client order id named an earlier order: this is that order
+    fills: list[Fill]
+
+
+class OrderCancelled(TypedDict):
+    order_id: int
+    seq: int
+    status: Literal["cancelled"]
+
+
+class OrderAmended(TypedDict):
+    order_id: int
+    seq: int
+    status: Literal["amended"]
+    fills: list[Fill]
+
+
+class Order(TypedDict):
+    order_id: int
+    account_id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    price_fen: int | None
+    stp: str
+    submitted_t: int
+    filled_t: int
+    leaves_t: int
+    cancelled_t: int
+    status: str
+    cancel_reason: str | None
+    priority: int
+
+
+class Orders(TypedDict):
+    account_id: str
+    orders: list[Order]
+
+
+class OrdersCancelled(TypedDict):
+    account_id: str
+    seq: int
+    cancelled: int
+
+
+class Level(TypedDict):
+    price_fen: int
+    qty_t: int
+    order_count: int
+
+
+class Book(TypedDict):
+    symbol: str
+    state: str
+    reference_price_fen: int
+    band_lower_fen: int
+    band_upper_fen: int
+    tick_fen: int
+    lot_t: int
+    bids: list[Level]  # best first
+    asks: list[Level]
+
+
+class Cash(TypedDict):
+    available_fen: int
+    held_fen: int
+    withdrawable_fen: int
+
+
+class Holding(TypedDict):
+    unit: str
+    available_t: int
+    held_t: int
+    pending_t: int
+    frozen_t: int
+    sellable_t: int
+
+
+class Balances(TypedDict):
+    account_id: str
+    cash: Cash
+    holdings: list[Holding]
+
+
+class Trade(TypedDict):
+    trade_id: int
+    ts_ns: int
+    symbol: str
+    price_fen: int
+    qty_t: int
+    aggressor: Side
+
+
+class Trades(TypedDict):
+    trades: list[Trade]  # most recent first
+
+
+class AccountFill(TypedDict):
+    trade_id: int
+    ts_ns: int
+    symbol: str
+    side: Side
+    order_id: int
+    price_fen: int
+    qty_t: int
+    fee_fen: int
+
+
+class Fills(TypedDict):
+    account_id: str
+    fills: list[AccountFill]  # most recent first
+
+
+class BookState(TypedDict):
+    symbol: str
+    state: str
+
+
+class TradingStates(TypedDict):
+    seq: int
+    books: list[BookState]
+
+
+class CashMoved(TypedDict):
+    account_id: str
+    seq: int
+    amount_fen: int
+    ref: str
+    cash: Cash
+
+
+class ComplianceRecord(TypedDict):
+    account_id: str
+    year: int
+    obligation_t: int
+    allowances_t: int
+    offsets_t: int
+    shortfall_t: int
+    penalty_fen: int
+    deduction_t: int
+    reference_price_fen: int
+
+
+class ComplianceStatus(TypedDict):
+    account_id: str
+    year: int
+    obligation_t: int | None
+    allowances_t: int
+    offsets_t: int
+    pending_t: int
+    offset_cap_t: int | None
+    offset_cap_left_t: int | None
+    shortfall_t: int | None
+    projected_penalty_fen: int | None
+    deadline: str
+    assessed: ComplianceRecord | None
+    deduction_owed_t: int
