@@ -1,16 +1,25 @@
 """The ``carbonx`` command.
 
 ``carbonx serve [--database-url URL] [--host H] [--port N]`` serves every market of a database.
-``carbonx demo [--host H] [--port N] [--database PATH]`` serves a demo market from an embedded
-SQLite file: on first start it creates market ``demo`` (national rules, CEA2025 at CNY 60.00);
-on every start it opens a trading day and the continuous session if none is open, opens the
-demo participants if they are missing and mints fresh API keys. It prints the URL, the keys and
+``carbonx demo [--host H] [--port N] [--database PATH] [--bots N | --no-bots]`` serves a demo
+market from an embedded SQLite file: on first start it creates market ``demo`` (national rules,
+CEA2025 at CNY 60.00); on every start it opens a trading day and the continuous session if none
+is open, opens the demo participants and bots if they are missing and mints fresh API keys. Its
+bots (``exchange.agents.live``; six unless ``--bots``/``CARBONX_DEMO_BOTS`` say otherwise) keep
+the market moving. It prints the URL, the keys and
 a curl line that places an order, and writes the keys as JSON beside the database
-(``<database>.keys.json``) for scripts and tests.
+(``<database>.keys.json``) for scripts and tests, with an exchange operator key (market ``*``:
+every market, and ``createMarket``).
+``carbonx bots --url URL --market M --key-file FILE --bot KIND:COUNT[:JSON]`` runs agents against
+a live server over its API (``exchange.agents.remote``).
+``carbonx keys issue [--database-url URL] --market ID|'*' --role R [--account A]`` mints a key
+and prints it, e.g. ``--market '*' --role operator`` for ``serve``'s exchange operator key.
 
 Both read the gateway's other settings from the environment (``exchange.api.app.Settings``),
 e.g. ``CARBONX_RATE_LIMIT_PER_S`` and ``CARBONX_RATE_LIMIT_BURST`` (each key's token bucket;
 default 200 a second, bursts of 400). ``GET /metrics`` serves Prometheus counters, no key needed.
+Logs go to stderr as JSON lines (``serve``'s default) or text (``demo``'s), chosen by
+``--log-format json|text`` or ``CARBONX_LOG_FORMAT`` (``exchange.logs``).
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -27,11 +37,15 @@ from typing import Any
 
 import uvicorn
 
+from exchange.agents.live import BotSpec, demo_bots, open_account_commands
+from exchange.agents.remote import add_bots_parser, run_bots
 from exchange.api.app import Settings, create_app
-from exchange.api.auth import Role, create_key
+from exchange.api.auth import EXCHANGE_WIDE, Role, create_key
 from exchange.db.engine import create_engine, database_url
 from exchange.db.journal_store import market_ids, prepare_database
+from exchange.logs import configure_logging, log_format
 from exchange.runtime import MarketRuntime
+from exchange.sim.command import add_simulate_parser, run_simulate
 from matching.types import TradingState
 from registry_sim.model import Account, AccountId, AccountKind
 from registry_sim.ops import IssueAllowances, OpenAccount
@@ -50,6 +64,7 @@ DEMO_MARKET = MarketSpec("demo", "cn_national", (("CEA2025", 6000),))
 DEMO_PARTICIPANTS = (("P001", "Demo trader one"), ("P002", "Demo trader two"))
 DEMO_CASH_FEN = 100_000_000  # CNY 1,000,000 each
 DEMO_VINTAGE, DEMO_ALLOWANCES_T = 2025, 10_000
+DEMO_BOTS = 6  # a market maker, zero-intelligence buyers and sellers, noise traders
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -60,22 +75,88 @@ def main(argv: Sequence[str] | None = None) -> None:
     _address_options(serve)
     demo = commands.add_parser("demo", help="a demo market on an embedded SQLite file")
     demo.add_argument("--database", type=Path, default=Path("carbonx-demo.db"))
+    demo.add_argument(
+        "--bots",
+        type=_bot_count,
+        default=os.environ.get("CARBONX_DEMO_BOTS", str(DEMO_BOTS)),
+        metavar="N",
+        help=f"bots trading (default CARBONX_DEMO_BOTS, else {DEMO_BOTS})",
+    )
+    demo.add_argument("--no-bots", dest="bots", action="store_const", const=0, help="no bots")
     _address_options(demo)
+    _keys_options(commands.add_parser("keys", help="mint API keys"))
+    add_simulate_parser(commands)
+    add_bots_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "simulate":
+        raise SystemExit(run_simulate(args))
+    if args.command == "bots":
+        raise SystemExit(run_bots(args))
+    if args.command == "keys":
+        url = args.database_url or database_url()
+        print(asyncio.run(issue_key(url, args.market, Role(args.role), args.account)))
+        return
+    # Logs: --log-format, else CARBONX_LOG_FORMAT, else json to serve and text for the demo.
+    configure_logging(log_format(args.log_format, "json" if args.command == "serve" else "text"))
     if args.command == "serve":
         settings = Settings(database_url=args.database_url or database_url())
     else:
-        settings = Settings(database_url=f"sqlite+aiosqlite:///{args.database.resolve()}")
-        keys = asyncio.run(prepare_demo(settings.database_url))
+        bots = demo_bots(args.bots)
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{args.database.resolve()}",
+            bots={DEMO_MARKET.market_id: bots} if bots else {},
+        )
+        keys = asyncio.run(prepare_demo(settings.database_url, bots=bots))
         keys_file = args.database.with_name(args.database.name + ".keys.json")
         _write_private(keys_file, json.dumps(keys, indent=2) + "\n")
         print(demo_banner(keys, args.host, args.port, keys_file), flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        log_config=None,  # configure_logging's handler and format
+        access_log=False,  # exchange.logs.RequestLogMiddleware logs requests without keys
+    )
+
+
+def _bot_count(text: str) -> int:
+    count = int(text)
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"a number of bots, not {count}")
+    return count
 
 
 def _address_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format", choices=("json", "text"), default=None, help="default: CARBONX_LOG_FORMAT"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+
+
+def _keys_options(keys: argparse.ArgumentParser) -> None:
+    actions = keys.add_subparsers(dest="action", required=True)
+    issue = actions.add_parser("issue", help="mint a key and print it (shown once)")
+    issue.add_argument("--database-url", default=None, help="default: CARBONX_DATABASE_URL")
+    issue.add_argument("--market", required=True, help=f"a market id, or {EXCHANGE_WIDE!r}")
+    issue.add_argument("--role", required=True, choices=[r.value for r in Role])
+    issue.add_argument("--account", default=None, help="a participant key's account")
+
+
+async def issue_key(url: str, market_id: str, role: Role, account_id: str | None) -> str:
+    """Mint a key for a market of the database at ``url``, or an exchange-wide one (market
+    ``*``, e.g. the operator key that may create markets); return the key."""
+    await prepare_database(url)
+    if market_id != EXCHANGE_WIDE and market_id not in await market_ids(url):
+        raise SystemExit(f"no market {market_id!r} in the database")
+    engine = create_engine(url)
+    try:
+        return await create_key(engine, market_id, role, account_id)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    finally:
+        await engine.dispose()
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -84,9 +165,12 @@ def _write_private(path: Path, text: str) -> None:
     path.write_text(text)
 
 
-async def prepare_demo(url: str, today: dt.date | None = None) -> dict[str, Any]:
+async def prepare_demo(
+    url: str, today: dt.date | None = None, bots: Sequence[BotSpec] = ()
+) -> dict[str, Any]:
     """Create or recover the demo market, open a trading day, open the demo participants and
-    mint keys; return ``{"market_id", "operator_key", "participants": {id: key}}``."""
+    the ``bots``' accounts, and mint keys; return ``{"market_id", "operator_key",
+    "exchange_operator_key", "participants": {id: key}}``."""
     await prepare_database(url)
     market_id = DEMO_MARKET.market_id
     if market_id in await market_ids(url):
@@ -100,6 +184,9 @@ async def prepare_demo(url: str, today: dt.date | None = None) -> dict[str, Any]
         for account_id, name in DEMO_PARTICIPANTS:
             for command in _participant_commands(runtime.market, AccountId(account_id), name):
                 _expect_accepted(await runtime.submit(command))
+        for bot in bots:
+            for command in open_account_commands(runtime.market, bot, DEMO_VINTAGE):
+                _expect_accepted(await runtime.submit(command))
     finally:
         await runtime.stop()
     engine = create_engine(url)
@@ -109,9 +196,15 @@ async def prepare_demo(url: str, today: dt.date | None = None) -> dict[str, Any]
             for account_id, _ in DEMO_PARTICIPANTS
         }
         operator = await create_key(engine, market_id, Role.OPERATOR)
+        exchange_operator = await create_key(engine, EXCHANGE_WIDE, Role.OPERATOR)
     finally:
         await engine.dispose()
-    return {"market_id": market_id, "operator_key": operator, "participants": participants}
+    return {
+        "market_id": market_id,
+        "operator_key": operator,
+        "exchange_operator_key": exchange_operator,
+        "participants": participants,
+    }
 
 
 def _day_commands(market: Market, today: dt.date) -> list[MarketCommand]:
@@ -162,6 +255,7 @@ def demo_banner(keys: dict[str, Any], host: str, port: int, keys_file: Path) -> 
     lines = [
         f"carbonx demo: market {market!r} at {base} (API docs: {base}/docs)",
         f"  operator key: {keys['operator_key']}",
+        f"  exchange operator key (every market, createMarket): {keys['exchange_operator_key']}",
         *(f"  {account} key: {key}" for account, key in keys["participants"].items()),
         f"  keys as JSON: {keys_file}",
         "Place an order as P001:",

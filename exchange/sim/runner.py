@@ -34,10 +34,17 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from exchange.agents.base import AGENT_KINDS, Abate, Action, Agent, Place, SurrenderUnits
+from exchange.agents.base import AGENT_KINDS, Abate, Action, Agent, Firm, Place, SurrenderUnits
+from exchange.agents.firm import ComplianceFirm
 from exchange.agents.local import LocalMarket, LocalView, to_commands
 from exchange.clock import ClockAction, day_schedule, trading_days
-from exchange.sim.scenario import FirmPlan, LoadedScenario, derived_seed, load_agent_kinds
+from exchange.sim.scenario import (
+    AgentPlan,
+    FirmPlan,
+    LoadedScenario,
+    derived_seed,
+    load_agent_kinds,
+)
 from matching.types import OrderType, TradingState
 from registry_sim.allocation import benchmark_allocation_t, final_allocation_t
 from registry_sim.model import Account, AccountId, AccountKind, Project, UnitKind
@@ -143,13 +150,11 @@ class Simulation:
         self.calendar = self.rules.calendar
         self.years = scenario.years
         self.projects = [_project(p) for p in spec.ccer_projects]
-        instruments = [(f"CEA{y}", spec.market.reference_price_fen) for y in self.years]
-        ccer_price = spec.market.ccer_reference_price_fen or spec.market.reference_price_fen
-        for p in spec.ccer_projects:
-            symbol = f"{p.kind}:{p.id}:{p.vintage}"
-            instruments.append((symbol, p.reference_price_fen or ccer_price))
         self.market_spec = MarketSpec(
-            f"sim-{spec.name}", spec.rules.name, tuple(instruments), dict(scenario.overrides)
+            f"sim-{spec.name}",
+            spec.rules.name,
+            scenario_instruments(scenario),
+            dict(scenario.overrides),
         )
         self.market = Market(self.market_spec, self.rules)
         self.local = LocalMarket(self.market, self.years[0])
@@ -159,20 +164,18 @@ class Simulation:
         self.views: list[LocalView] = []
         self.rngs: list[random.Random] = []
         self.wake_rngs: list[random.Random] = []
+        self.cap_from_rules: list[int] = []  # firms given the rule set's offset cap
         for plan in scenario.agents:
             firm = (
                 self.firms[plan.firm].as_firm(self.firms[plan.firm].baseline_t)
                 if plan.firm
                 else None
             )
-            self.agents.append(AGENT_KINDS[plan.kind](plan.account_id, firm, **plan.params))
+            self.agents.append(self._build_agent(plan, firm))
             self.views.append(self.local.view(plan.account_id))
             self.rngs.append(random.Random(derived_seed(seed, "agent", plan.index)))
             self.wake_rngs.append(random.Random(derived_seed(seed, "wakeups", plan.index)))
-        self.rates = [
-            plan.wakeups_per_day or agent.wakeups_per_day
-            for plan, agent in zip(scenario.agents, self.agents, strict=True)
-        ]
+        self.rates = [agent.wakeups_per_day for agent in self.agents]
         self.day_rng = random.Random(derived_seed(seed, "day_order"))
         # Outputs, filled as the run goes.
         self.trades: dict[str, list[Any]] = {c: [] for c in TRADE_COLUMNS}
@@ -192,6 +195,27 @@ class Simulation:
         self.ts_ns = 0
 
     # ------------------------------------------------------------------ set-up
+
+    def _build_agent(self, plan: AgentPlan, firm: Firm | None) -> Agent:
+        """One scenario agent, told what the scenario decides for it: its wake-up rate (a
+        firm paces its buying by it) and, for a compliance firm under an obligation-based
+        cap, the rule set's offset cap (national: CCER up to 5 % of the obligation), so it
+        buys offsets during the year instead of only once emissions are verified. A
+        previous-year basis is stated by the registry all year, so the firm reads it there."""
+        cls = AGENT_KINDS[plan.kind]
+        params = dict(plan.params)
+        compliance = self.rules.compliance
+        if (
+            issubclass(cls, ComplianceFirm)
+            and "offset_cap_bp" not in params
+            and compliance.offset_cap_basis == "obligation"
+        ):
+            params["offset_cap_bp"] = compliance.offset_cap_bp
+            self.cap_from_rules.append(len(self.agents))
+        agent = cls(plan.account_id, firm, **params)
+        if plan.wakeups_per_day is not None:
+            agent.wakeups_per_day = plan.wakeups_per_day
+        return agent
 
     def _schedule(self) -> list[list[dt.date]]:
         cal = self.scenario.spec.calendar
@@ -232,64 +256,19 @@ class Simulation:
         return self._apply(RegistryCommand(self.ts_ns, op), expect)
 
     def _open_accounts(self) -> None:
-        scenario = self.scenario
-        for firm in scenario.firms:
-            account = Account(
-                AccountId(firm.account_id),
-                AccountKind.COVERED_ENTITY,
-                firm.account_id,
-                firm.sector,
-                firm.province,
-                firm.gas_fired,
-            )
-            self._op(OpenAccount(f"open:{firm.account_id}", account))
-            if firm.cash_fen:
-                self._apply(Deposit(self.ts_ns, account.account_id, firm.cash_fen, "start"))
-        others = [(a.account_id, a.cash_fen) for a in scenario.agents if a.firm is None]
-        seats = scenario.spec.seats
-        others += [(s, seats.cash_fen if seats else 0) for s in scenario.seats]
-        for account_id, cash in others:
-            account = Account(AccountId(account_id), AccountKind.PARTICIPANT, account_id)
-            self._op(OpenAccount(f"open:{account_id}", account))
-            if cash:
-                self._apply(Deposit(self.ts_ns, account.account_id, cash, "start"))
-        for project in self.projects:
-            self._op(RegisterProject(f"project:{project.project_id}", project))
-        first = self.years[0]
-        needs_history = (
-            self.scenario.spec.allocation.method != "fixed"
-            or self.rules.compliance.offset_cap_basis == "previous_year_emissions"
-        )
-        if needs_history:  # last year's verified emissions: the pre-allocation's basis
-            for firm in scenario.firms:
-                history = firm.baseline_t * BP // (BP + firm.growth_bp)
-                self._op(
-                    RecordEmissions(f"history:{firm.account_id}", _id(firm), first - 1, history)
-                )
-        starting = [(a.account_id, a.allowances_t) for a in scenario.agents if a.firm is None]
-        starting += [(s, seats.allowances_t if seats else 0) for s in scenario.seats]
-        for account_id, qty in starting:
-            if qty:
-                self._op(IssueAllowances(f"start:{account_id}", AccountId(account_id), first, qty))
+        for command in opening_commands(self.scenario, self.ts_ns):
+            self._apply(command)
 
     def _allocate_start(self, year: int, index: int) -> None:
-        allocation = self.scenario.spec.allocation
         self.year_rows = {}
         for firm in self.scenario.firms:
-            baseline = firm.baseline_in(index)
-            row = self.year_rows[firm.account_id] = FirmYear(baseline)
-            if allocation.method == "fixed":
-                share = allocation.share_bp or 0
-                amount = (
-                    firm.allocation_t if firm.allocation_t is not None else baseline * share // BP
-                )
-                if amount:
-                    self._op(
-                        IssueAllowances(f"alloc:{firm.account_id}:{year}", _id(firm), year, amount)
-                    )
-                row.allocated_t = amount
-            else:
-                done = self._op(PreAllocate(f"pre:{firm.account_id}:{year}", _id(firm), year))
+            row = self.year_rows[firm.account_id] = FirmYear(firm.baseline_in(index))
+            op = allocation_op(self.scenario, firm, year, index)
+            if isinstance(op, IssueAllowances):
+                self._op(op)
+                row.allocated_t = op.qty_t
+            elif op is not None:
+                done = self._op(op)
                 row.allocated_t = int(done.details.get("allocation_t", 0))
         self.verified = False
         self._refresh_firms()
@@ -319,7 +298,9 @@ class Simulation:
                 firm = self.firms[plan.firm]
                 row = self.year_rows[plan.firm]
                 due = 0
-                if not self.verified:
+                # Only benchmark and intensity allocation are trued up after verification; a
+                # fixed allocation was issued whole at the year's start, shock or no shock.
+                if not self.verified and self.scenario.spec.allocation.method != "fixed":
                     expected = self.expected_allocation_t(firm, row.baseline_t)
                     due = max(0, expected - row.allocated_t)
                 agent.firm = firm.as_firm(row.baseline_t, due)
@@ -536,27 +517,27 @@ class Simulation:
             self.rules = rules
             self.market.rules = rules
             self.market.registry.rules = rules
+            for i in self.cap_from_rules:  # a changed cap reaches the firms that use it
+                agent = self.agents[i]
+                assert isinstance(agent, ComplianceFirm)
+                obligation = rules.compliance.offset_cap_basis == "obligation"
+                agent.offset_cap_bp = rules.compliance.offset_cap_bp if obligation else None
             detail = f"rules changed: {_flat(event.overrides)}. {event.text}".strip()
         self.events.append(
             {"trading_day": day.isoformat(), "year": year, "kind": event.kind, "detail": detail}
         )
 
     def _issue_offsets(self, year: int, day_in_year: int, day: dt.date) -> None:
-        for p in self.scenario.spec.ccer_projects:
-            for k, issue in enumerate(p.issuance):
-                if issue.day == day_in_year and issue.year in (None, year):
-                    op = IssueOffsets(
-                        f"ccer:{p.id}:{year}:{k}", AccountId(p.owner), p.id, p.vintage, issue.qty_t
-                    )
-                    self._op(op)
-                    self.events.append(
-                        {
-                            "trading_day": day.isoformat(),
-                            "year": year,
-                            "kind": "ccer_issuance",
-                            "detail": f"{p.id}: {issue.qty_t} t to {p.owner}",
-                        }
-                    )
+        for op in offset_issuance_ops(self.scenario, year, day_in_year):
+            self._op(op)
+            self.events.append(
+                {
+                    "trading_day": day.isoformat(),
+                    "year": year,
+                    "kind": "ccer_issuance",
+                    "detail": f"{op.project_id}: {op.qty_t} t to {op.account_id}",
+                }
+            )
 
     # ------------------------------------------------------------------ the year end
 
@@ -591,28 +572,13 @@ class Simulation:
         row.abated_t = min(most, row.abated_t + action.qty_t)
 
     def _verify(self, year: int) -> None:
-        allocation = self.scenario.spec.allocation
         for firm in self.scenario.firms:
             row = self.year_rows[firm.account_id]
-            verified = row.baseline_t - row.abated_t
-            self._op(
-                RecordEmissions(f"emissions:{firm.account_id}:{year}", _id(firm), year, verified)
+            record, *true_up = verification_ops(
+                self.scenario, firm, year, row.baseline_t - row.abated_t
             )
-            op: Op | None = None
-            if allocation.method == "benchmark":
-                op = TrueUpAllocation(
-                    f"trueup:{firm.account_id}:{year}",
-                    _id(firm),
-                    year,
-                    firm.output,
-                    allocation.benchmarks[firm.sector],
-                    tuple(allocation.factors),
-                )
-            elif allocation.method == "intensity":
-                op = AllocateByIntensity(
-                    f"trueup:{firm.account_id}:{year}", _id(firm), year, allocation.alpha_bp
-                )
-            if op is not None:
+            self._op(record)
+            for op in true_up:
                 done = self._op(op)
                 row.allocated_t = int(done.details.get("final_t", row.allocated_t))
         self.verified = True
@@ -698,6 +664,127 @@ class Simulation:
 
 def _id(firm: FirmPlan) -> AccountId:
     return AccountId(firm.account_id)
+
+
+# ---------------------------------------------------------------------- a scenario as commands
+# What sets a scenario's market up, as commands: the headless run applies them to its pure
+# market, a class market (exchange.api.classroom_setup) submits them to its runtime.
+
+
+def scenario_instruments(scenario: LoadedScenario) -> tuple[tuple[str, int], ...]:
+    """(symbol, first reference price) of every instrument a scenario lists: each simulated
+    year's CEA vintage, then each CCER project's vintage."""
+    market = scenario.spec.market
+    instruments = [(f"CEA{y}", market.reference_price_fen) for y in scenario.years]
+    ccer_price = market.ccer_reference_price_fen or market.reference_price_fen
+    for p in scenario.spec.ccer_projects:
+        instruments.append((f"{p.kind}:{p.id}:{p.vintage}", p.reference_price_fen or ccer_price))
+    return tuple(instruments)
+
+
+def opening_commands(scenario: LoadedScenario, ts_ns: int) -> list[MarketCommand]:
+    """Before the first year: open every account (firms as covered entities, agents and seats
+    as participants) with its starting cash, register the CCER projects, record last year's
+    emissions where allocation or the offset cap needs them, issue the starting allowances."""
+    out: list[MarketCommand] = []
+
+    def op(registry_op: Op) -> None:
+        out.append(RegistryCommand(ts_ns, registry_op))
+
+    for firm in scenario.firms:
+        account = Account(
+            AccountId(firm.account_id),
+            AccountKind.COVERED_ENTITY,
+            firm.account_id,
+            firm.sector,
+            firm.province,
+            firm.gas_fired,
+        )
+        op(OpenAccount(f"open:{firm.account_id}", account))
+        if firm.cash_fen:
+            out.append(Deposit(ts_ns, account.account_id, firm.cash_fen, "start"))
+    others = [(a.account_id, a.cash_fen) for a in scenario.agents if a.firm is None]
+    seats = scenario.spec.seats
+    others += [(s, seats.cash_fen if seats else 0) for s in scenario.seats]
+    for account_id, cash in others:
+        account = Account(AccountId(account_id), AccountKind.PARTICIPANT, account_id)
+        op(OpenAccount(f"open:{account_id}", account))
+        if cash:
+            out.append(Deposit(ts_ns, account.account_id, cash, "start"))
+    for p in scenario.spec.ccer_projects:
+        op(RegisterProject(f"project:{p.id}", _project(p)))
+    first = scenario.years[0]
+    needs_history = (
+        scenario.spec.allocation.method != "fixed"
+        or scenario.rules.compliance.offset_cap_basis == "previous_year_emissions"
+    )
+    if needs_history:  # last year's verified emissions: the pre-allocation's basis
+        for firm in scenario.firms:
+            history = firm.baseline_t * BP // (BP + firm.growth_bp)
+            op(RecordEmissions(f"history:{firm.account_id}", _id(firm), first - 1, history))
+    starting = [(a.account_id, a.allowances_t) for a in scenario.agents if a.firm is None]
+    starting += [(s, seats.allowances_t if seats else 0) for s in scenario.seats]
+    for account_id, qty in starting:
+        if qty:
+            op(IssueAllowances(f"start:{account_id}", AccountId(account_id), first, qty))
+    return out
+
+
+def offset_issuance_ops(
+    scenario: LoadedScenario, year: int, day_in_year: int | None = None
+) -> list[IssueOffsets]:
+    """The CCER issuance of compliance year ``year`` scheduled for its ``day_in_year``-th
+    trading day (1 = the first), or for any day of the year when it is None."""
+    return [
+        IssueOffsets(f"ccer:{p.id}:{year}:{k}", AccountId(p.owner), p.id, p.vintage, issue.qty_t)
+        for p in scenario.spec.ccer_projects
+        for k, issue in enumerate(p.issuance)
+        if day_in_year in (None, issue.day) and issue.year in (None, year)
+    ]
+
+
+def allocation_op(scenario: LoadedScenario, firm: FirmPlan, year: int, index: int) -> Op | None:
+    """A firm's allocation of vintage ``year`` (the ``index``-th simulated year) at the year's
+    start, by the scenario's method: fixed issues it (None when it is 0), benchmark and
+    intensity pre-allocate (the true-up follows verification: ``verification_ops``)."""
+    allocation = scenario.spec.allocation
+    if allocation.method != "fixed":
+        return PreAllocate(f"pre:{firm.account_id}:{year}", _id(firm), year)
+    share = allocation.share_bp or 0
+    baseline = firm.baseline_in(index)
+    amount = firm.allocation_t if firm.allocation_t is not None else baseline * share // BP
+    if not amount:
+        return None
+    return IssueAllowances(f"alloc:{firm.account_id}:{year}", _id(firm), year, amount)
+
+
+def verification_ops(
+    scenario: LoadedScenario, firm: FirmPlan, year: int, verified_t: int
+) -> list[Op]:
+    """A firm's verified emissions for ``year``, then its allocation's true-up where the
+    scenario's method has one (benchmark, intensity)."""
+    allocation = scenario.spec.allocation
+    ops: list[Op] = [
+        RecordEmissions(f"emissions:{firm.account_id}:{year}", _id(firm), year, verified_t)
+    ]
+    if allocation.method == "benchmark":
+        ops.append(
+            TrueUpAllocation(
+                f"trueup:{firm.account_id}:{year}",
+                _id(firm),
+                year,
+                firm.output,
+                allocation.benchmarks[firm.sector],
+                tuple(allocation.factors),
+            )
+        )
+    elif allocation.method == "intensity":
+        ops.append(
+            AllocateByIntensity(
+                f"trueup:{firm.account_id}:{year}", _id(firm), year, allocation.alpha_bp
+            )
+        )
+    return ops
 
 
 def _project(p: Any) -> Project:

@@ -60,7 +60,8 @@ def start_demo(database: Path, env: Mapping[str, str] | None = None) -> DemoServ
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            # No demo bots unless ``env`` asks (CARBONX_DEMO_BOTS): the API tests want a quiet book.
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "CARBONX_DEMO_BOTS": "0", **(env or {})},
         )
     server = DemoServer(process, f"http://127.0.0.1:{port}", {}, log)
     deadline = time.monotonic() + START_TIMEOUT_S
