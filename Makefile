@@ -14,9 +14,16 @@ NATIVE_STAMP := $(VENV)/.native
 
 export CARBONX_REQUIRE_NATIVE := 1
 
-.PHONY: setup native run postgres test lint bench soak clean
+# The web UI (ui/): npm installs its JavaScript dependencies from ui/package-lock.json and vite
+# builds it into ui/dist, which the gateway serves at /ui/ (exchange/api/ui.py). Rebuilt when a
+# source changes; nothing is fetched at run time.
+UI_SRC   := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json
+UI_DEPS  := ui/node_modules/.installed
+UI_BUILD := ui/dist/index.html
 
-setup: $(STAMP) $(NATIVE_STAMP)
+.PHONY: setup native ui chromium run postgres test lint bench load soak clean
+
+setup: $(STAMP) $(NATIVE_STAMP) $(UI_BUILD)
 
 $(BIN)/python:
 	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || scripts/apt-install python3-venv
@@ -38,6 +45,20 @@ $(NATIVE_STAMP): $(STAMP) $(NATIVE_SRC) pyproject.toml
 	$(BIN)/python -m tests.native_build record
 	touch $(NATIVE_STAMP)
 
+ui: $(UI_BUILD)
+
+$(UI_DEPS): ui/package.json ui/package-lock.json
+	command -v npm >/dev/null || scripts/apt-install nodejs npm
+	cd ui && npm ci --no-audit --no-fund
+	touch $(UI_DEPS)
+
+$(UI_BUILD): $(UI_DEPS) $(UI_SRC)
+	cd ui && npm run build
+
+# The browser tests (tests/ui) drive Debian's chromium; Playwright never downloads one.
+chromium:
+	scripts/ensure-chromium
+
 # The demo market on an embedded SQLite file (./carbonx-demo.db); prints the URL, keys and a curl.
 run: setup
 	$(BIN)/carbonx demo
@@ -51,12 +72,18 @@ lint: $(STAMP)
 postgres:
 	scripts/ensure-postgres
 
-test: lint $(NATIVE_STAMP) postgres
+test: lint $(NATIVE_STAMP) postgres $(UI_BUILD) chromium
 	$(BIN)/pytest
 
 bench: setup postgres
 	$(BIN)/python -m loadtests.bench_engine --json
 	$(BIN)/python -m loadtests.bench_journal --json
+
+# The system load test through the network API (docs/BENCHMARKS.md): a fresh PostgreSQL
+# database, `carbonx serve` on loopback, about two minutes (at most five); JSON to
+# loadtests/results/.
+load: setup postgres
+	timeout 300 $(BIN)/python -m loadtests.load --json
 
 soak: setup postgres
 	$(BIN)/pytest -m soak tests
@@ -65,3 +92,4 @@ clean:
 	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache
 	find matching -name '*.so' -delete
 	rm -f *__mypyc*.so
+	rm -rf ui/node_modules ui/dist tests/ui/artifacts

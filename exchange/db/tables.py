@@ -455,3 +455,38 @@ api_keys = Table(  # bearer keys of the REST API (exchange.api.auth); only their
     CheckConstraint(_in_list("role", API_ROLES), name="role"),
     CheckConstraint("role != 'participant' OR account_id IS NOT NULL", name="participant_account"),
 )
+
+
+# ---------------------------------------------------------------------- classes (issue 7)
+# A class market's own state beside its journal (exchange.api.classroom_store): what the
+# instructor console needs that no market command records (the phase of the compliance
+# cycle, the seats), and the instructor's announcements.
+
+CLASS_PHASES = ("allocation", "trading", "verification", "surrender", "assessment", "closed")
+ANNOUNCEMENT_LEVELS = ("info", "warning")
+
+class_markets = Table(
+    "class_markets",
+    metadata,
+    Column("market_id", String(ID), primary_key=True),
+    Column("scenario", String(ID), nullable=False),  # the scenario's name
+    Column("source", Text, nullable=False),  # the scenario's YAML the class was made from
+    Column("seed", BigInteger, nullable=False),
+    Column("phase", String(16), nullable=False),
+    Column("compliance_year", Integer, nullable=False),
+    Column("state", Text, nullable=False),  # JSON: seats, declared abatement, the last summary
+    CheckConstraint(_in_list("phase", CLASS_PHASES), name="phase"),
+)
+
+announcements = Table(
+    "announcements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _market(),
+    Column("ts_ns", BigInteger, nullable=False),  # the market's time when it was made
+    Column("text", Text, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("created_at", Text, nullable=False),  # ISO 8601, UTC
+    CheckConstraint(_in_list("level", ANNOUNCEMENT_LEVELS), name="level"),
+    Index(None, "market_id", "id"),
+)

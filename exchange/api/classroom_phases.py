@@ -1,0 +1,257 @@
+"""The compliance cycle of a class, one phase at a time (``advanceClassPhase``).
+
+allocation → trading → verification → surrender → assessment → (next year's) allocation, or
+closed after the scenario's last year. Each step submits what the phase change implies as
+ordinary journaled commands and answers counts of what it did:
+
+* allocation → trading: the year's first trading day opens (unless a clock runs the days),
+  the bots start trading with the year's profiles;
+* trading → verification: every covered entity's verified emissions (核查) are recorded: the
+  scenario's baseline grown to the year, changed by the emission shocks scheduled so far,
+  minus the abatement declared (seats) or decided by the firm's agent (bots); allocation is
+  trued up where the scenario's method does that;
+* verification → surrender: surrender (清缴) opens; the bots' firms surrender what their
+  agents decide;
+* surrender → assessment: every covered entity with verified emissions is assessed at the
+  surrender deadline, at the listed reference price: pending units retire, shortfall and
+  penalty are fixed by the registry;
+* assessment → allocation of the next year (its allowances and CCER issued), or closed (the
+  bots stop).
+
+A step that fails halfway (the market stopped) leaves the phase where it was; advancing again
+does only what is missing, since each operation has a fixed id the registry answers once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from exchange.agents.base import Abate, SurrenderUnits
+from exchange.agents.live import LiveBots
+from exchange.agents.local import to_commands
+from exchange.api.classroom_bots import start_bots, year_end_actions
+from exchange.api.classroom_setup import ClassScenario
+from exchange.api.classroom_store import ClassState
+from exchange.api.errors import ApiError, refusal
+from exchange.api.markets import opening
+from exchange.api.registry_common import listed_reference_price_fen
+from exchange.clock import next_trading_day
+from exchange.runtime import Ack, MarketRuntime
+from exchange.sim.runner import verification_ops
+from registry_sim.model import AccountId, AccountKind
+from registry_sim.ops import Assess
+from settlement.commands import CloseDay, EndOfDay, MarketCommand, RegistryCommand
+
+NEXT = {
+    "allocation": "trading",
+    "trading": "verification",
+    "verification": "surrender",
+    "surrender": "assessment",
+}
+TRADING_PHASES = ("trading", "verification", "surrender")  # the bots trade
+
+
+def next_phase(state: ClassState, scenario: ClassScenario) -> str | None:
+    if state.phase == "assessment":
+        return "allocation" if scenario.has_year(state.compliance_year + 1) else "closed"
+    return NEXT.get(state.phase)
+
+
+def deadline(state: ClassState, runtime: MarketRuntime) -> dt.date:
+    """The surrender deadline of the class's compliance year (the rule set's)."""
+    return runtime.market.rules.compliance.deadline(state.compliance_year)
+
+
+async def _submit(runtime: MarketRuntime, commands: list[MarketCommand]) -> list[Ack]:
+    """Submit and require every command accepted (they are the scenario's own: a refusal is
+    a scenario the rules cannot host, answered as the market's refusal)."""
+    acks = await runtime.submit_many(commands)
+    for ack in acks:
+        if ack.outcome.code is not None:
+            raise refusal(ack.outcome.code, ack.outcome.details)
+    return acks
+
+
+async def advance(
+    bots: dict[str, LiveBots], runtime: MarketRuntime, state: ClassState, scenario: ClassScenario
+) -> dict[str, Any]:
+    """Move the class to its next phase; what was done, as counts."""
+    target = next_phase(state, scenario)
+    if target is None:
+        raise ApiError(409, "CLASS_CLOSED", "the class is closed: no phase follows")
+    steps = {
+        "trading": _open_trading,
+        "verification": _verify,
+        "surrender": _open_surrender,
+        "assessment": _assess,
+    }
+    if target == "allocation":
+        done = await _next_year(runtime, state, scenario)
+    elif target == "closed":
+        stopped = bots.pop(state.market_id, None)
+        if stopped is not None:
+            await stopped.stop()
+        done = {"bots_stopped": 0 if stopped is None else len(stopped.bots)}
+    else:
+        done = await steps[target](runtime, state, scenario)
+    if target == "trading":
+        done["bots_started"] = await restart_bots(bots, runtime, state, scenario)
+    previous = state.phase
+    state.phase = target
+    state.summary = {
+        "from": previous,
+        "to": target,
+        "compliance_year": state.compliance_year,
+        **done,
+    }
+    return state.summary
+
+
+async def restart_bots(
+    bots: dict[str, LiveBots], runtime: MarketRuntime, state: ClassState, scenario: ClassScenario
+) -> int:
+    """(Re)start the scenario's agents as live bots for the class's year; how many run."""
+    old = bots.pop(state.market_id, None)
+    if old is not None:
+        await old.stop()
+    year = state.compliance_year
+    specs = scenario.bot_specs(year, runtime.market.trading_day)
+    if not specs:
+        return 0
+    bots[state.market_id] = start_bots(
+        runtime, specs, scenario.loaded, state.seed, year, scenario.year_days(year)
+    )
+    return len(specs)
+
+
+async def _open_trading(
+    runtime: MarketRuntime, state: ClassState, scenario: ClassScenario
+) -> dict[str, Any]:
+    """The year's first trading day: after the day the market stands on, in the year."""
+    market = runtime.market
+    if runtime.clock is not None:  # a clock runs the days: it will open the next one
+        return {"day_opened": None}
+    calendar = market.rules.calendar
+    first = dt.date(state.compliance_year, 1, 1)
+    day = first if calendar.is_trading_day(first) else next_trading_day(calendar, first)
+    commands: list[MarketCommand] = []
+    if market.trading_day is not None:
+        day = max(day, next_trading_day(calendar, market.trading_day))
+        if not market.day_closed:
+            commands.append(CloseDay(0))
+        if not market.day_cleared:
+            commands.append(EndOfDay(0))
+    await _submit(runtime, [*commands, *opening(day)])
+    return {"day_opened": day.isoformat()}
+
+
+async def _verify(
+    runtime: MarketRuntime, state: ClassState, scenario: ClassScenario
+) -> dict[str, Any]:
+    year = state.compliance_year
+    registry = runtime.market.registry
+    today = runtime.market.trading_day
+    agents = {s.account_id: s for s in scenario.bot_specs(year, today) if s.firm is not None}
+    commands: list[MarketCommand] = []
+    verified_total = abated_total = recorded = 0
+    for firm in scenario.loaded.firms:
+        account = firm.account_id
+        if registry.verified(AccountId(account), year) is not None:
+            continue  # recorded by an earlier, interrupted advance
+        most = scenario.max_abatement_t(account, year, today)
+        if account in agents:
+            actions = year_end_actions(agents[account], runtime, year, scenario.year_days(year))
+            wanted = sum(a.qty_t for a in actions if isinstance(a, Abate) and a.year == year)
+        else:
+            wanted = state.abatement_t.get(account, 0)
+        abated = max(0, min(wanted, most))
+        state.abatement_t[account] = abated
+        verified = scenario.baseline_t(account, year, today) - abated
+        verified_total += verified
+        abated_total += abated
+        ops = verification_ops(scenario.loaded, firm, year, verified)
+        commands += [RegistryCommand(0, op) for op in ops]
+        recorded += 1
+    acks = await _submit(runtime, commands)
+    return {
+        "emissions_recorded": recorded,
+        "verified_t": verified_total,
+        "abated_t": abated_total,
+        "true_ups": len(acks) - recorded,
+    }
+
+
+async def _open_surrender(
+    runtime: MarketRuntime, state: ClassState, scenario: ClassScenario
+) -> dict[str, Any]:
+    """Surrender opens; each bot firm surrenders what its agent decides, dated the trading day
+    (at the latest the deadline)."""
+    year = state.compliance_year
+    market = runtime.market
+    on = min(market.trading_day or deadline(state, runtime), deadline(state, runtime))
+    commands: list[MarketCommand] = []
+    quantities: list[int] = []  # tonnes each surrender submits
+    for spec in scenario.bot_specs(year, market.trading_day):
+        if spec.firm is None:
+            continue
+        for action in year_end_actions(spec, runtime, year, scenario.year_days(year)):
+            if isinstance(action, SurrenderUnits) and action.year == year:
+                op_id = f"class:surrender:{spec.account_id}:{year}"
+                commands += to_commands(action, spec.account_id, 0, op_id=op_id, on=on)
+                quantities.append(sum(qty for _, qty in action.items))
+    acks = await runtime.submit_many(commands)
+    refused: dict[str, int] = {}
+    surrendered = 0
+    for ack, qty_t in zip(acks, quantities, strict=True):
+        code = ack.outcome.code
+        if code is None:
+            surrendered += qty_t
+        else:
+            refused[code] = refused.get(code, 0) + 1
+    return {
+        "bot_surrenders": len(acks) - sum(refused.values()),
+        "bot_surrendered_t": surrendered,
+        "refused": refused,
+    }
+
+
+async def _assess(
+    runtime: MarketRuntime, state: ClassState, scenario: ClassScenario
+) -> dict[str, Any]:
+    """Assess every covered entity with verified emissions at the deadline."""
+    year = state.compliance_year
+    market = runtime.market
+    registry = market.registry
+    price = listed_reference_price_fen(market, year) or 0
+    on = deadline(state, runtime)
+    accounts = [
+        a.account_id
+        for a in registry.accounts()
+        if a.kind is AccountKind.COVERED_ENTITY
+        and registry.verified(a.account_id, year) is not None
+        and registry.record(a.account_id, year) is None
+    ]
+    commands: list[MarketCommand] = [
+        RegistryCommand(0, Assess(f"class:assess:{a}:{year}", a, year, price, on)) for a in accounts
+    ]
+    await _submit(runtime, commands)
+    records = [r for a in registry.accounts() if (r := registry.record(a.account_id, year))]
+    return {
+        "assessed": len(accounts),
+        "complied": sum(1 for r in records if r.shortfall_t == 0),
+        "shortfall_t": sum(r.shortfall_t for r in records),
+        "total_penalty_fen": sum(r.penalty_fen for r in records),
+        "reference_price_fen": price,
+    }
+
+
+async def _next_year(
+    runtime: MarketRuntime, state: ClassState, scenario: ClassScenario
+) -> dict[str, Any]:
+    """The next compliance year: its allocation and CCER issuance."""
+    year = state.compliance_year + 1
+    acks = await _submit(runtime, scenario.year_start_commands(year))
+    state.compliance_year = year
+    state.abatement_t = {}
+    return {"allocations": len(acks)}

@@ -1,0 +1,353 @@
+"""What the instructor console shows of a class: the dashboard and the year's results.
+
+Market numbers come from the market's memory (the day book: today's open, high, low, volume;
+holdings, cash, compliance status) and from the trade tape (``market_trades``: trades today,
+each account's purchases and sales). Money in fen, quantities in tonnes.
+
+The compliance ranking covers every covered entity. Before verification an entity's
+obligation is projected (the scenario's baseline for the year with the shocks so far, minus
+the abatement declared); after it, it is the verified emissions. ``shortfall_t`` is what the
+units it holds that count (allowances of the year's vintage or older, offsets up to the cap)
+and what it surrendered leave uncovered; once assessed, the registry's shortfall. The
+projected penalty is the registry's penalty on that shortfall at the listed reference price.
+``pnl_fen`` is what its trading made, marked at the last price (else the reference price).
+The ranking puts entities that comply first, then the cheapest: cost = penalty + abatement
+cost - trading P&L.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from exchange.api.classroom_setup import ClassScenario
+from exchange.api.classroom_store import ClassState
+from exchange.api.market_data import LastTrades
+from exchange.api.registry_common import listed_reference_price_fen
+from exchange.db import tables as t
+from registry_sim.model import AccountId, AccountKind, HoldingState, UnitKind
+from settlement.cash import CNY, CashState
+from settlement.market import Market
+
+COUNTING_STATES = (HoldingState.AVAILABLE, HoldingState.HELD)  # units the entity can surrender
+
+
+@dataclass(slots=True)
+class Traded:
+    """One account's trading, per symbol: bought and sold tonnes and fen, fees, trades."""
+
+    bought_t: dict[str, int] = field(default_factory=dict)
+    bought_fen: dict[str, int] = field(default_factory=dict)
+    sold_t: dict[str, int] = field(default_factory=dict)
+    sold_fen: dict[str, int] = field(default_factory=dict)
+    fees_fen: int = 0
+    trades: int = 0
+
+    def volume_t(self) -> int:
+        return sum(self.bought_t.values()) + sum(self.sold_t.values())
+
+    def pnl_fen(self, marks: dict[str, int]) -> int:
+        """Cash from trading plus the net tonnes bought valued at ``marks``."""
+        value = 0
+        for symbol in set(self.bought_t) | set(self.sold_t):
+            net_t = self.bought_t.get(symbol, 0) - self.sold_t.get(symbol, 0)
+            value += net_t * marks.get(symbol, 0)
+            value += self.sold_fen.get(symbol, 0) - self.bought_fen.get(symbol, 0)
+        return value - self.fees_fen
+
+
+async def traded_by_account(engine: AsyncEngine, market_id: str) -> dict[str, Traded]:
+    """Every account's trading from the trade tape (both sides)."""
+    c = t.market_trades.c
+    out: dict[str, Traded] = {}
+    sides = (
+        (c.buy_account_id, c.buy_fee_fen, "bought"),
+        (c.sell_account_id, c.sell_fee_fen, "sold"),
+    )
+    async with engine.connect() as conn:
+        for account, fee, side in sides:
+            query = (
+                select(
+                    account,
+                    c.symbol,
+                    func.count(),
+                    func.sum(c.qty_t),
+                    func.sum(c.qty_t * c.price_fen),
+                    func.sum(fee),
+                )
+                .where(c.market_id == market_id)
+                .group_by(account, c.symbol)
+            )
+            for who, symbol, count, qty, turnover, fees in await conn.execute(query):
+                row = out.setdefault(who, Traded())
+                getattr(row, f"{side}_t")[symbol] = int(qty)
+                getattr(row, f"{side}_fen")[symbol] = int(turnover)
+                row.fees_fen += int(fees)
+                row.trades += int(count)
+    return out
+
+
+async def today_activity(engine: AsyncEngine, market: Market) -> tuple[int, set[str]]:
+    """Trades since today's trading day opened, and the accounts that placed orders today."""
+    day = market.trading_day
+    if day is None:
+        return 0, set()
+    j, tr, o = t.market_journal.c, t.market_trades.c, t.market_orders.c
+    market_id = market.spec.market_id
+    async with engine.connect() as conn:
+        opened = await conn.scalar(
+            select(func.max(j.seq)).where(j.market_id == market_id, j.kind == "open_day")
+        )
+        trades = await conn.scalar(
+            select(func.count()).where(tr.market_id == market_id, tr.seq > (opened or 0))
+        )
+        placed = await conn.execute(
+            select(o.account_id)
+            .distinct()
+            .where(o.market_id == market_id, o.trading_day == day.isoformat())
+        )
+        return int(trades or 0), {row.account_id for row in placed}
+
+
+def marks(market: Market, last: LastTrades) -> dict[str, int]:
+    """Each instrument's last trade price, else its reference price."""
+    out = {}
+    for symbol in market.instruments:
+        kept = last.by_symbol.get(symbol)
+        out[symbol] = kept[1] if kept else market.engine.book_info(symbol).reference_price_fen
+    return out
+
+
+def instruments(market: Market, last: LastTrades) -> list[dict[str, Any]]:
+    rows = []
+    for symbol in market.instruments:
+        kept = last.by_symbol.get(symbol)
+        day = market.day_book.symbols.get(symbol)
+        rows.append(
+            {
+                "symbol": symbol,
+                "last_price_fen": None if kept is None else kept[1],
+                "open_fen": None if day is None else day.open_fen,
+                "high_fen": None if day is None else day.high_fen,
+                "low_fen": None if day is None else day.low_fen,
+                "volume_t": 0 if day is None else day.volume_t,
+                "turnover_fen": 0 if day is None else day.turnover_fen,
+            }
+        )
+    return rows
+
+
+def cash_fen(market: Market, account: AccountId) -> int:
+    return sum(market.balance(account, CNY, state) for state in CashState)
+
+
+def _counting_units_t(market: Market, account: AccountId, year: int, offsets_left: int) -> int:
+    """Units held that count towards ``year``: allowances of its vintage or older, offsets
+    up to what the cap leaves."""
+    allowances = offsets = 0
+    types = {u.code: u for u in market.registry.unit_types()}
+    for code, by_state in market.registry.holdings(account).items():
+        held = sum(by_state.get(state, 0) for state in COUNTING_STATES)
+        unit = types.get(code)
+        if unit is None:
+            continue
+        if unit.kind is UnitKind.CEA:
+            allowances += held if unit.vintage <= year else 0
+        else:
+            offsets += held
+    return allowances + min(offsets, offsets_left)
+
+
+def ranking_row(
+    market: Market,
+    state: ClassState,
+    scenario: ClassScenario,
+    account: AccountId,
+    traded: Traded | None,
+    prices: dict[str, int],
+) -> dict[str, Any]:
+    """One covered entity's compliance position (see the module's docstring)."""
+    registry = market.registry
+    year = state.compliance_year
+    today = market.trading_day
+    status = registry.compliance_status(account, year)
+    seat = state.seat_of(account)
+    known = account in scenario.firms
+    abated = state.abatement_t.get(account, 0)
+    obligation = status.obligation_t
+    if obligation is None:
+        obligation = scenario.baseline_t(account, year, today) - abated if known else 0
+    surrendered = status.allowances_t + status.offsets_t
+    record = status.assessed
+    price = listed_reference_price_fen(market, year) or 0
+    if record is not None:
+        shortfall, penalty = record.shortfall_t, record.penalty_fen
+    else:
+        cap = status.offset_cap_left_t
+        if cap is None:  # the cap's basis is not known yet: the rule set's share of it
+            cap = obligation * registry.rules.compliance.offset_cap_bp // 10_000
+        held = _counting_units_t(market, account, year, max(0, cap))
+        shortfall = max(0, obligation - surrendered - held)
+        penalty = registry.penalty_fen(shortfall, price)
+    pnl = (traded or Traded()).pnl_fen(prices)
+    abatement_cost = scenario.abatement_cost_fen(account, abated) if known else 0
+    found = registry.account(account)
+    return {
+        "account_id": account,
+        "name": seat.name if seat else (found.name if found else account),
+        "seat": None if seat is None else seat.seat,
+        "verified_t": status.obligation_t,
+        "obligation_t": obligation,
+        "surrendered_t": surrendered,
+        "shortfall_t": shortfall,
+        "projected_penalty_fen": penalty,
+        "cash_fen": cash_fen(market, account),
+        "pnl_fen": pnl,
+        "abated_t": abated,
+        "abatement_cost_fen": abatement_cost,
+        "cost_fen": penalty + abatement_cost - pnl,
+    }
+
+
+def ranking(
+    market: Market,
+    state: ClassState,
+    scenario: ClassScenario,
+    traded: dict[str, Traded],
+    prices: dict[str, int],
+) -> list[dict[str, Any]]:
+    rows = [
+        ranking_row(market, state, scenario, a.account_id, traded.get(a.account_id), prices)
+        for a in market.registry.accounts()
+        if a.kind is AccountKind.COVERED_ENTITY
+    ]
+    rows.sort(key=lambda r: (r["shortfall_t"] > 0, r["cost_fen"], r["account_id"]))
+    return rows
+
+
+def participation(state: ClassState, market: Market, placed: set[str]) -> dict[str, int]:
+    """Seats that placed an order today and that traded today, of all seats."""
+    seats = {s.account_id for s in state.seats}
+    traded = {a for a in market.day_book.accounts if a in seats}
+    return {
+        "seats": len(seats),
+        "placed_order": len(seats & placed),
+        "traded": len(traded),
+    }
+
+
+# ---------------------------------------------------------------------- results
+
+RESULT_COLUMNS = (
+    "account_id",
+    "name",
+    "seat",
+    "role",
+    "year",
+    "assessed",
+    "complied",
+    "obligation_t",
+    "surrendered_t",
+    "shortfall_t",
+    "penalty_fen",
+    "trades",
+    "volume_t",
+    "bought_t",
+    "sold_t",
+    "fees_fen",
+    "cash_start_fen",
+    "cash_fen",
+    "cash_change_fen",
+    "pnl_fen",
+    "abated_t",
+    "abatement_cost_fen",
+)
+
+
+def starting_cash(scenario: ClassScenario) -> dict[str, int]:
+    """Each account's cash at the class's start, from the scenario."""
+    out = {f.account_id: f.cash_fen for f in scenario.loaded.firms}
+    for plan in scenario.loaded.agents:
+        if plan.firm is None:
+            out[plan.account_id] = plan.cash_fen
+    return out
+
+
+def results(
+    market: Market,
+    state: ClassState,
+    scenario: ClassScenario,
+    traded: dict[str, Traded],
+    prices: dict[str, int],
+) -> list[dict[str, Any]]:
+    """Per trading account, the compliance year's outcome and what its trading did."""
+    registry = market.registry
+    year = state.compliance_year
+    start = starting_cash(scenario)
+    roles = {p.account_id: p.kind for p in scenario.loaded.agents}
+    rows = []
+    for account in registry.accounts():
+        if account.kind not in (AccountKind.COVERED_ENTITY, AccountKind.PARTICIPANT):
+            continue
+        a = account.account_id
+        seat = state.seat_of(a)
+        record = registry.record(a, year)
+        status = registry.compliance_status(a, year)
+        trading = traded.get(a) or Traded()
+        covered = account.kind is AccountKind.COVERED_ENTITY
+        known = a in scenario.firms
+        abated = state.abatement_t.get(a) if known else None
+        cash_now = cash_fen(market, a)
+        cash_start = start.get(a)
+        rows.append(
+            {
+                "account_id": a,
+                "name": seat.name if seat else account.name,
+                "seat": None if seat is None else seat.seat,
+                "role": "seat" if seat else roles.get(a, "participant"),
+                "year": year,
+                "assessed": record is not None,
+                "complied": None if record is None else record.shortfall_t == 0,
+                "obligation_t": status.obligation_t if covered else None,
+                "surrendered_t": status.allowances_t + status.offsets_t if covered else None,
+                "shortfall_t": None if record is None else record.shortfall_t,
+                "penalty_fen": None if record is None else record.penalty_fen,
+                "trades": trading.trades,
+                "volume_t": trading.volume_t(),
+                "bought_t": sum(trading.bought_t.values()),
+                "sold_t": sum(trading.sold_t.values()),
+                "fees_fen": trading.fees_fen,
+                "cash_start_fen": cash_start,
+                "cash_fen": cash_now,
+                "cash_change_fen": None if cash_start is None else cash_now - cash_start,
+                "pnl_fen": trading.pnl_fen(prices),
+                "abated_t": abated,
+                "abatement_cost_fen": (
+                    None if abated is None else scenario.abatement_cost_fen(a, abated)
+                ),
+            }
+        )
+    return rows
+
+
+def as_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """Rows as CSV with a header; None as an empty field, booleans as true/false."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row[c]) for c in columns])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,100 @@
+"""Browser tests: Playwright (Python) driving Debian's Chromium against a real ``carbonx demo``.
+
+Playwright never downloads a browser here: it launches ``/usr/bin/chromium``
+(``scripts/ensure-chromium`` installs it; ``make test`` runs that). The UI must be built
+(``make ui``). Without either the browser tests skip, except under CI, where they fail.
+Screenshots go to ``tests/ui/artifacts/`` (kept by CI as artefacts, ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.server import ROOT, DemoServer, start_demo
+
+CHROMIUM = Path(os.environ.get("CARBONX_CHROMIUM", "/usr/bin/chromium"))
+UI_BUILD = ROOT / "ui" / "dist" / "index.html"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+DESK = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+TIMEOUT_MS = 10_000
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _need(condition: bool, message: str) -> None:
+    if condition:
+        return
+    if _under_ci():
+        pytest.fail(f"{message} (CI runs the browser tests: `make test` prepares both)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    _need(CHROMIUM.exists(), f"no Chromium at {CHROMIUM}: run scripts/ensure-chromium")
+    _need(UI_BUILD.exists(), "the UI is not built: run `make ui`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    running = start_demo(tmp_path_factory.mktemp("ui") / "demo.db", {"CARBONX_DEMO_BOTS": "6"})
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser context (empty session and local storage) at desk size; page errors
+    fail the test."""
+    context = browser.new_context(viewport=DESK)
+    opened = context.new_page()
+    opened.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield opened
+    finally:
+        context.close()
+    assert not errors, f"{request.node.name}: errors in the page: {errors}"
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def log_in(page: Any, server: DemoServer, key: str, market_id: str = "demo") -> None:
+    page.goto(server.base_url + "/")
+    page.fill("input[name=market]", market_id)
+    page.fill("input[name=key]", key)
+    page.click("[data-testid=login-form] button[type=submit]")
+
+
+def api(server: DemoServer, key: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=10.0
+    )

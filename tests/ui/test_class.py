@@ -1,0 +1,486 @@
+"""The issue's must-shows in a real browser against a real ``carbonx demo`` (which runs bots):
+an instructor creates a class market from a scenario, pauses its clock and halts trading; a
+trainee places an order, sees it in the book, cancels it, buys from the market maker bot's
+offer, surrenders and sees the compliance panel change; announcements reach the trainee screen
+live; the compliance phases, dashboard, results and replay of a class; the language toggle
+switches every visible string of the console; both screen sizes."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.api.server import DemoServer, start_demo
+from tests.ui.conftest import DESK, PHONE, api, log_in, screenshot
+
+pytestmark = pytest.mark.ui
+
+DEMO = "/v1/markets/demo"
+SYMBOL = "CEA2025"
+SCENARIO = "classroom_national"
+TRAINEE = "CE07"
+VERIFIED_T = 2500
+DEMO_BOTS = 6
+MARKET_MAKER = "BOT001"  # the demo's first bot quotes both sides (exchange.agents.live)
+BOT_TRADE_ATTEMPTS = 5
+OPEN_DAY_TRIES = 14
+SATURDAY = 5
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+RAW_KEY = re.compile(
+    r"\b(app|role|login|trade|ladder|chart|tape|entry|orders|fills|account|unit|compliance|news"
+    r"|instructor|value|enum|problem|console|clock|phase|announce|dash|logins|results|replay"
+    r"|newclass)\.[A-Za-z_]"
+)
+TABS = ("control", "dashboard", "news", "logins", "results", "replay", "new")
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def visible_text(page: Any) -> str:
+    """The page's visible text without what names another language on purpose (the toggle)
+    and without data the class typed (announcements, scenario and account names)."""
+    text: str = page.evaluate(
+        """() => {
+            let text = document.body.innerText;
+            for (const el of document.querySelectorAll('[data-i18n-exempt]'))
+                text = text.split(el.innerText).join('');
+            return text;
+        }"""
+    )
+    return text
+
+
+def no_overflow(page: Any) -> None:
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{overflow} px of horizontal overflow"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo as a class sees it: with its bots trading (a market maker first)."""
+    database = tmp_path_factory.mktemp("class") / "demo.db"
+    running = start_demo(database, {"CARBONX_DEMO_BOTS": str(DEMO_BOTS)})
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def operator(server: DemoServer) -> Iterator[httpx.Client]:
+    with api(server, server.keys["operator_key"]) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def exchange_operator(server: DemoServer) -> Iterator[httpx.Client]:
+    with api(server, server.keys["exchange_operator_key"]) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def klass(exchange_operator: httpx.Client) -> dict[str, Any]:
+    """A class market made over REST for the tests that start from a running class."""
+    created: dict[str, Any] = ok(
+        exchange_operator.post(
+            "/v1/markets/from-scenario",
+            json={"market_id": "class-rest", "scenario": SCENARIO, "seats": 2, "seed": 11},
+        ),
+        201,
+    )
+    return created
+
+
+def instructor_in(page: Any, server: DemoServer, klass: dict[str, Any], tab: str) -> None:
+    log_in(page, server, klass["operator_key"], klass["market_id"])
+    expect(page.get_by_test_id("instructor-view")).to_be_visible()
+    page.get_by_test_id(f"tab-{tab}").click()
+
+
+def choose_scenario(form: Any) -> None:
+    """Pick the shipped scenario: from the list when the server gives one, else by name."""
+    scenario = form.locator("[name=scenario]")
+    if scenario.evaluate("el => el.tagName") == "SELECT":
+        scenario.select_option(SCENARIO)
+    else:
+        scenario.fill(SCENARIO)
+
+
+# --- the instructor: a class from a scenario, its clock paused, trading halted ---------------
+
+
+def test_an_instructor_creates_a_class_pauses_the_clock_and_halts_trading(
+    page: Any, server: DemoServer
+) -> None:
+    log_in(page, server, server.keys["operator_key"])
+    page.get_by_test_id("tab-new").click()
+    assert page.url.endswith("/ui/instructor/new")
+    form = page.get_by_test_id("create-class-form")
+    # Creating a market takes the exchange-wide key; the demo market's operator key may not.
+    form.locator("input[name=class-market]").fill("class-ui")
+    choose_scenario(form)
+    form.get_by_test_id("create-class").click()
+    expect(page.get_by_test_id("create-class-message")).to_contain_text("无权")
+    form.locator("input[name=exchange-key]").fill(server.keys["exchange_operator_key"])
+    form.locator("input[name=class-market]").fill("Class 1")  # not a market id: said plainly
+    form.get_by_test_id("create-class").click()
+    expect(page.get_by_test_id("create-class-message")).to_contain_text("小写字母")
+    form.locator("input[name=class-market]").fill("class-ui")
+    if form.locator("input[name=scenario]").count():  # no list of scenarios yet: a name
+        form.locator("input[name=scenario]").fill("no_such_scenario")
+        form.get_by_test_id("create-class").click()
+        expect(page.get_by_test_id("create-class-message")).to_contain_text("no_such_scenario")
+        expect(form.locator("select[name=scenario]")).to_be_visible()  # the shipped ones
+    choose_scenario(form)
+    form.locator("input[name=seats]").fill("3")
+    # The first trading day: one still ahead of the wall clock, so that the clock started
+    # below runs it from its start (the class's setup is journaled at wall time).
+    day = dt.date.today()
+    for _ in range(OPEN_DAY_TRIES):
+        day += dt.timedelta(days=1)
+        if day.weekday() >= SATURDAY:
+            continue
+        form.locator("input[name=open-day]").fill(day.isoformat())
+        form.get_by_test_id("create-class").click()
+        message = page.get_by_test_id("create-class-message")
+        expect(message).to_be_visible()
+        if "不是交易日" not in message.inner_text():
+            break
+    created = page.get_by_test_id("class-created")
+    expect(created).to_contain_text("class-ui")
+    expect(page.get_by_test_id("create-class-message")).to_contain_text("3")
+    screenshot(page, "instructor-class-created-1280")
+
+    page.get_by_test_id("open-class").click()
+    expect(page.get_by_test_id("who")).to_contain_text("class-ui")
+    expect(page.get_by_test_id("clock-facts")).to_be_visible()
+
+    # The logins: a card per seat with its key, which opens the trainee screen.
+    page.get_by_test_id("tab-logins").click()
+    cards = page.get_by_test_id("seat-card")
+    expect(cards).to_have_count(3)
+    seat_key = cards.first.get_by_test_id("card-key").inner_text().strip()
+    assert seat_key.startswith("cx_")
+    expect(cards.first.get_by_test_id("card-market")).to_have_text("class-ui")
+    with page.expect_download() as downloaded:
+        page.get_by_test_id("logins-csv").click()
+    rows = list(csv.reader(io.StringIO(downloaded.value.path().read_text("utf-8-sig"))))
+    assert len(rows) == 4  # a header and three seats
+    assert rows[1][0] == "class-ui"
+    assert seat_key in [r[4] for r in rows]
+    page.emulate_media(media="print")
+    screenshot(page, "instructor-login-cards-print")
+    expect(page.get_by_test_id("tab-logins")).to_be_hidden()  # only the cards print
+    page.emulate_media(media="screen")
+
+    # The clock: start it accelerated, then pause it.
+    page.get_by_test_id("tab-control").click()
+    operator_key = page.evaluate("JSON.parse(sessionStorage.getItem('carbonx.session')).key")
+    with api(server, operator_key) as op:
+        if not ok(op.get("/v1/markets/class-ui/clock"))["running"]:
+            page.locator("select[name=clock-mode]").select_option("accelerated")
+            page.locator("input[name=clock-speed]").fill("30")
+            page.get_by_test_id("clock-start").click()
+            expect(page.get_by_test_id("clock-message")).to_have_attribute("role", "status")
+        expect(page.get_by_test_id("clock-pause")).to_be_visible()
+        page.get_by_test_id("clock-pause").click()
+        expect(page.get_by_test_id("clock-state")).to_contain_text("已暂停")
+        assert ok(op.get("/v1/markets/class-ui/clock"))["paused"] is True
+
+        # Halt all trading: every instrument halted, a trainee's order refused.
+        page.get_by_test_id("halt").click()
+        states = page.get_by_test_id("instrument-state")
+        expect(states.first).to_be_visible()
+        for i in range(states.count()):
+            expect(states.nth(i)).to_contain_text("暂停交易")
+        screenshot(page, "instructor-class-paused-halted-1280")
+        symbol = states.first.get_attribute("data-symbol")
+        with api(server, seat_key) as seat:
+            book = ok(seat.get(f"/v1/markets/class-ui/book/{symbol}"))
+            assert book["state"] == "halted"
+            refused = seat.post(
+                "/v1/markets/class-ui/orders",
+                json={
+                    "symbol": symbol,
+                    "side": "buy",
+                    "order_type": "limit",
+                    "qty_t": book["lot_t"],
+                    "price_fen": book["reference_price_fen"],
+                },
+            )
+            assert (refused.status_code, refused.json()["code"]) == (409, "INSTRUMENT_HALTED")
+
+        # Resume one instrument by itself.
+        row = page.locator(f"[data-testid=instrument-state][data-symbol='{symbol}']")
+        row.get_by_test_id("resume-one").click()
+        expect(row).to_contain_text("连续交易")
+        assert ok(op.get(f"/v1/markets/class-ui/book/{symbol}"))["state"] == "continuous"
+
+
+# --- the trainee: book, cancel, a trade against the market maker bot, surrender -------------
+
+
+@pytest.fixture(scope="module")
+def trainee_key(operator: httpx.Client) -> str:
+    """A covered entity in the demo market with allowances, cash and verified emissions."""
+    day = dt.date.fromisoformat(ok(operator.get(DEMO))["trading_day"])
+    opened = ok(
+        operator.post(
+            f"{DEMO}/participants",
+            json={
+                "account_id": TRAINEE,
+                "name": "Trainee Cement Co",
+                "kind": "covered_entity",
+                "province": "Hubei",
+                "cash_fen": 20_000_000,
+                "allowances": [{"vintage": int(SYMBOL.removeprefix("CEA")), "qty_t": 4000}],
+            },
+        ),
+        201,
+    )
+    ok(
+        operator.post(
+            f"{DEMO}/accounts/{TRAINEE}/emissions",
+            json={"year": day.year - 1, "verified_t": VERIFIED_T},
+        ),
+        201,
+    )
+    key: str = opened["api_key"]
+    return key
+
+
+def place(page: Any, side: str, price_fen: int, qty_t: int, kind: str = "limit") -> None:
+    form = page.get_by_test_id("order-form")
+    form.get_by_test_id(f"side-{side}").click()
+    form.locator("select[name=order_type]").select_option(kind)
+    form.locator("input[name=price]").fill(yuan(price_fen))
+    form.locator("input[name=qty]").fill(str(qty_t))
+    form.get_by_test_id("place-order").click()
+
+
+def market_maker_offer(operator: httpx.Client) -> dict[str, Any] | None:
+    """The market maker bot's resting offer, if it has one now."""
+    orders = ok(operator.get(f"{DEMO}/orders", params={"account_id": MARKET_MAKER}))["orders"]
+    asks = [o for o in orders if o["side"] == "sell" and o["symbol"] == SYMBOL]
+    return min(asks, key=lambda o: o["price_fen"]) if asks else None
+
+
+def test_a_trainee_trades_against_the_market_maker_bot_and_surrenders(
+    page: Any, server: DemoServer, trainee_key: str, operator: httpx.Client
+) -> None:
+    log_in(page, server, trainee_key)
+    expect(page.get_by_test_id("trade-view")).to_be_visible()
+    book = ok(operator.get(f"{DEMO}/book/{SYMBOL}"))
+
+    # A bid at the band's lower edge, where no bot sells: in the book, then cancelled.
+    low = book["band_lower_fen"]
+    place(page, "buy", low, 30)
+    expect(page.get_by_test_id("entry-message")).to_have_attribute("role", "status")
+    level = page.get_by_test_id("bid-level").filter(has_text=yuan(low))
+    expect(level).to_contain_text("30")
+    orders = page.get_by_test_id("open-order")
+    expect(orders).to_have_count(1)
+    screenshot(page, "class-trainee-order-in-book-1280")
+    orders.first.get_by_test_id("cancel").click()
+    expect(orders).to_have_count(0)
+    expect(level).to_have_count(0)
+
+    # Buy from the market maker's offer (it requotes about every second: try again if it
+    # moved), and find the trade among the bot's own fills.
+    fills = page.get_by_test_id("fill-row")
+    bot_trades: set[int] = set()
+    for _ in range(BOT_TRADE_ATTEMPTS):
+        offer = market_maker_offer(operator)
+        if offer is None:
+            time.sleep(0.5)
+            continue
+        place(page, "buy", offer["price_fen"], min(50, offer["leaves_t"]), "ioc")
+        expect(page.get_by_test_id("entry-message")).to_have_attribute("role", "status")
+        mine = ok(operator.get(f"{DEMO}/fills", params={"account_id": TRAINEE}))["fills"]
+        theirs = ok(operator.get(f"{DEMO}/fills", params={"account_id": MARKET_MAKER}))["fills"]
+        bot_trades = {f["trade_id"] for f in mine} & {f["trade_id"] for f in theirs}
+        if bot_trades:
+            break
+    assert bot_trades, "the trainee never traded with the market maker bot"
+    expect(fills.first).to_be_visible()
+    expect(page.get_by_test_id("entry-message")).to_contain_text("成交")
+    holding = page.locator(f"[data-testid=holding][data-unit={SYMBOL}]")
+    expect(holding.get_by_test_id("holding-available")).not_to_have_text("4,000")
+    screenshot(page, "class-trainee-traded-with-bot-1280")
+
+    # Surrender: surrendered so far and the shortfall move.
+    expect(page.get_by_test_id("c-obligation")).to_contain_text(f"{VERIFIED_T:,}")
+    expect(page.get_by_test_id("c-shortfall")).to_contain_text(f"{VERIFIED_T:,}")
+    form = page.get_by_test_id("surrender-form")
+    form.locator("select[name=unit]").select_option(SYMBOL)
+    form.locator("input[name=surrender-qty]").fill("1500")
+    form.get_by_test_id("surrender").click()
+    expect(page.get_by_test_id("compliance-message")).to_have_attribute("role", "status")
+    expect(page.get_by_test_id("c-surrendered")).to_contain_text("1,500")
+    expect(page.get_by_test_id("c-shortfall")).to_contain_text(f"{VERIFIED_T - 1500:,}")
+    screenshot(page, "class-trainee-surrendered-1280")
+
+
+def test_an_announcement_reaches_the_trainee_screen_live(
+    browser: Any, server: DemoServer, trainee_key: str
+) -> None:
+    trainee = browser.new_context(viewport=DESK).new_page()
+    instructor = browser.new_context(viewport=DESK).new_page()
+    try:
+        log_in(trainee, server, trainee_key)
+        expect(trainee.get_by_test_id("panel-news")).to_be_visible()
+        log_in(instructor, server, server.keys["operator_key"])
+        instructor.get_by_test_id("tab-news").click()
+        text = f"Price cap review at {time.time_ns()}"
+        instructor.locator("textarea[name=announcement]").fill(text)
+        instructor.locator("select[name=level]").select_option("warning")
+        instructor.get_by_test_id("announce-post").click()
+        expect(instructor.get_by_test_id("announce-message")).to_have_attribute("role", "status")
+        expect(instructor.get_by_test_id("announcement").first).to_contain_text(text)
+        expect(trainee.get_by_test_id("panel-news")).to_contain_text(text)  # no reload: the feed
+        screenshot(trainee, "class-trainee-announcement-1280")
+        trainee.reload()  # and it was kept
+        expect(trainee.get_by_test_id("panel-news")).to_contain_text(text)
+    finally:
+        trainee.context.close()
+        instructor.context.close()
+
+
+# --- a class through its phases: dashboard, results, replay ---------------------------------
+
+
+def test_the_phases_move_with_a_confirmation(
+    page: Any, server: DemoServer, klass: dict[str, Any]
+) -> None:
+    instructor_in(page, server, klass, "control")
+    phase = page.get_by_test_id("phase")
+    expect(phase).to_have_attribute("data-phase", re.compile(r"\w+"))
+    before = phase.get_attribute("data-phase")
+    page.get_by_test_id("phase-advance").click()
+    page.get_by_test_id("phase-advance-no").click()  # asked, then not done
+    expect(phase).to_have_attribute("data-phase", before or "")
+    page.get_by_test_id("phase-advance").click()
+    page.get_by_test_id("phase-advance-yes").click()
+    expect(page.get_by_test_id("phase-message")).to_have_attribute("role", "status")
+    expect(phase).not_to_have_attribute("data-phase", before or "")
+    with api(server, klass["operator_key"]) as op:
+        now = ok(op.get(f"/v1/markets/{klass['market_id']}/class/phase"))["phase"]
+    expect(phase).to_have_attribute("data-phase", now)
+    screenshot(page, "instructor-phase-advanced-1280")
+
+
+def test_the_dashboard_ranks_every_covered_entity(
+    page: Any, server: DemoServer, klass: dict[str, Any]
+) -> None:
+    instructor_in(page, server, klass, "dashboard")
+    expect(page.get_by_test_id("dashboard")).to_be_visible()
+    with api(server, klass["operator_key"]) as op:
+        served = ok(op.get(f"/v1/markets/{klass['market_id']}/class/dashboard"))
+    rows = page.get_by_test_id("rank-row")
+    expect(rows).to_have_count(len(served["ranking"]))
+    seat = klass["seats"][0]["account_id"]
+    expect(page.locator(f"[data-testid=rank-row][data-account={seat}]")).to_be_visible()
+    expect(page.get_by_test_id("dash-instrument").first).to_be_visible()
+    expect(page.get_by_test_id("chart")).to_be_visible()
+    screenshot(page, "instructor-dashboard-1280")
+
+
+def test_results_show_and_export_as_csv(
+    page: Any, server: DemoServer, klass: dict[str, Any]
+) -> None:
+    instructor_in(page, server, klass, "results")
+    expect(page.get_by_test_id("panel-results")).to_be_visible()
+    with page.expect_download() as downloaded:
+        page.get_by_test_id("results-csv").click()
+    exported = downloaded.value.path().read_text("utf-8-sig")
+    with api(server, klass["operator_key"]) as op:
+        served = op.get(f"/v1/markets/{klass['market_id']}/class/results?format=csv")
+    assert served.status_code == 200
+    assert served.headers["content-type"].startswith("text/csv")
+    assert exported == served.text
+    seat = klass["seats"][0]["account_id"]
+    assert seat in exported
+    expect(page.get_by_test_id("result-row").filter(has_text=seat)).to_be_visible()
+    screenshot(page, "instructor-results-1280")
+
+
+def test_replay_moves_through_the_journal(
+    page: Any, server: DemoServer, klass: dict[str, Any]
+) -> None:
+    instructor_in(page, server, klass, "replay")
+    slider = page.get_by_test_id("replay-slider")
+    expect(slider).to_be_visible()
+    view = page.get_by_test_id("replay-view")
+    expect(view).to_be_visible()
+    last = int(view.get_attribute("data-seq") or 0)
+    slider.focus()
+    page.keyboard.press("Home")  # the first event of the timeline
+    expect(view).not_to_have_attribute("data-seq", str(last))
+    first = int(view.get_attribute("data-seq") or 0)
+    assert first < last
+    with api(server, klass["operator_key"]) as op:
+        served = ok(op.get(f"/v1/markets/{klass['market_id']}/replay", params={"seq": first}))
+    expect(page.get_by_test_id("replay-day")).to_have_text(served["trading_day"] or "—")
+    screenshot(page, "instructor-replay-1280")
+
+
+# --- every string in both languages, both screen sizes --------------------------------------
+
+
+def test_the_language_toggle_switches_every_console_string(
+    page: Any, server: DemoServer, klass: dict[str, Any]
+) -> None:
+    instructor_in(page, server, klass, "control")
+    expect(page.get_by_test_id("clock-facts")).to_be_visible()
+    page.get_by_test_id("lang-toggle").click()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    for tab in TABS:
+        page.get_by_test_id(f"tab-{tab}").click()
+        page.wait_for_load_state("networkidle")
+        english = visible_text(page)
+        assert not CJK.findall(english), (tab, CJK.findall(english))
+        assert not RAW_KEY.search(english), (tab, RAW_KEY.search(english))
+    page.get_by_test_id("lang-toggle").click()
+    for tab in TABS:
+        page.get_by_test_id(f"tab-{tab}").click()
+        page.wait_for_load_state("networkidle")
+        chinese = visible_text(page)
+        assert CJK.search(chinese), tab
+        assert not RAW_KEY.search(chinese), (tab, RAW_KEY.search(chinese))
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("1280", DESK), ("390", PHONE)])
+def test_the_console_at_both_sizes(
+    page: Any, server: DemoServer, klass: dict[str, Any], size: str, viewport: dict[str, int]
+) -> None:
+    page.set_viewport_size(viewport)
+    instructor_in(page, server, klass, "control")
+    expect(page.get_by_test_id("clock-facts")).to_be_visible()
+    for tab in TABS:
+        page.get_by_test_id(f"tab-{tab}").click()
+        page.wait_for_load_state("networkidle")
+        no_overflow(page)
+        screenshot(page, f"instructor-{tab}-zh-{size}")
+    page.get_by_test_id("lang-toggle").click()
+    page.get_by_test_id("tab-control").click()
+    expect(page.get_by_test_id("clock-facts")).to_contain_text("Market time")
+    no_overflow(page)
+    screenshot(page, f"instructor-control-en-{size}")

@@ -1,0 +1,292 @@
+"""The trainee screen in a real browser against a real server: log in, order, see it in the
+book and open orders, cancel, trade against a second participant (simulated over REST), see
+the fill, cash and holdings move, surrender and see the compliance panel change; refusals in
+plain words; the language toggle; both screen sizes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.api.server import DemoServer, start_demo
+from tests.ui.conftest import DESK, PHONE, api, log_in, screenshot
+
+pytestmark = pytest.mark.ui
+
+M = "/v1/markets/demo"
+SYMBOL = "CEA2025"
+TRAINEE = "CE01"
+VERIFIED_T = 3000
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+# A translation key showing instead of its text ("entry.title", "problem.X").
+RAW_KEY = re.compile(
+    r"\b(app|role|login|trade|ladder|chart|tape|entry|orders|fills|account|unit|compliance|news"
+    r"|instructor|value|enum|problem)\.[A-Za-z_]"
+)
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """A demo without bots: this module counts its own fills exactly (tests/ui/test_class.py
+    trades against the demo's bots)."""
+    running = start_demo(tmp_path_factory.mktemp("trainee") / "demo.db", {"CARBONX_DEMO_BOTS": "0"})
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def operator(server: DemoServer) -> Iterator[httpx.Client]:
+    with api(server, server.keys["operator_key"]) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def counterparty(server: DemoServer) -> Iterator[httpx.Client]:
+    with api(server, server.keys["participants"]["P002"]) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def year(operator: httpx.Client) -> int:
+    """The compliance year the screen opens on: the one whose deadline comes next."""
+    market = ok(operator.get(M))
+    return dt.date.fromisoformat(market["trading_day"]).year - 1
+
+
+@pytest.fixture(scope="module")
+def trainee_key(operator: httpx.Client, year: int) -> str:
+    """A covered entity (重点排放单位) holding allowances, with verified emissions on record."""
+    vintage = int(SYMBOL.removeprefix("CEA"))
+    opened = ok(
+        operator.post(
+            f"{M}/participants",
+            json={
+                "account_id": TRAINEE,
+                "name": "Trainee Power Co",
+                "kind": "covered_entity",
+                "province": "Guangdong",
+                "cash_fen": 10_000_000,
+                "allowances": [{"vintage": vintage, "qty_t": 5000}],
+            },
+        ),
+        201,
+    )
+    ok(
+        operator.post(
+            f"{M}/accounts/{TRAINEE}/emissions", json={"year": year, "verified_t": VERIFIED_T}
+        ),
+        201,
+    )
+    key: str = opened["api_key"]
+    return key
+
+
+def book(c: httpx.Client) -> dict[str, Any]:
+    body: dict[str, Any] = ok(c.get(f"{M}/book/{SYMBOL}"))
+    return body
+
+
+def yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def place_in_ticket(
+    page: Any, side: str, price_fen: int | None, qty_t: int, kind: str = "limit"
+) -> None:
+    form = page.get_by_test_id("order-form")
+    form.get_by_test_id(f"side-{side}").click()
+    form.locator("select[name=order_type]").select_option(kind)
+    if price_fen is not None:
+        form.locator("input[name=price]").fill(yuan(price_fen))
+    form.locator("input[name=qty]").fill(str(qty_t))
+    form.get_by_test_id("place-order").click()
+
+
+def visible_text(page: Any) -> str:
+    """The page's visible text without the elements that name another language on purpose
+    (the language toggle)."""
+    text: str = page.evaluate(
+        """() => {
+            let text = document.body.innerText;
+            for (const el of document.querySelectorAll('[data-i18n-exempt]'))
+                text = text.split(el.innerText).join('');
+            return text;
+        }"""
+    )
+    return text
+
+
+def test_national_rules_open_in_chinese(page: Any, server: DemoServer, trainee_key: str) -> None:
+    log_in(page, server, trainee_key)
+    expect(page.get_by_test_id("trade-view")).to_be_visible()
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    expect(page.get_by_test_id("panel-entry")).to_contain_text("下单")
+    expect(page.get_by_test_id("who")).to_contain_text(TRAINEE)
+
+
+def test_order_book_cancel_trade_and_surrender(
+    page: Any, server: DemoServer, trainee_key: str, counterparty: httpx.Client, year: int
+) -> None:
+    log_in(page, server, trainee_key)
+    expect(page.get_by_test_id("trade-view")).to_be_visible()
+    ref = book(counterparty)["reference_price_fen"]
+    tick = book(counterparty)["tick_fen"]
+
+    # A resting bid shows in the ladder and among the open orders; cancelling removes both.
+    bid = ref - 37 * tick
+    place_in_ticket(page, "buy", bid, 120)
+    expect(page.get_by_test_id("entry-message")).to_have_attribute("role", "status")
+    level = page.get_by_test_id("bid-level").filter(has_text=yuan(bid))
+    expect(level).to_contain_text("120")
+    orders = page.get_by_test_id("open-order")
+    expect(orders).to_have_count(1)
+    expect(orders.first).to_contain_text(yuan(bid))
+    screenshot(page, "trainee-order-resting-1280")
+    orders.first.get_by_test_id("cancel").click()
+    expect(orders).to_have_count(0)
+    expect(level).to_have_count(0)
+
+    # Amend: a resting ask's price changes in place.
+    ask = ref + 41 * tick
+    place_in_ticket(page, "sell", ask, 100)
+    expect(orders).to_have_count(1)
+    orders.first.get_by_test_id("amend").click()
+    orders.first.locator("input[name=amend-price]").fill(yuan(ask - tick))
+    orders.first.get_by_role("button", name="确认").click()
+    expect(orders.first).to_contain_text(yuan(ask - tick))
+    expect(page.get_by_test_id("ask-level").filter(has_text=yuan(ask - tick))).to_contain_text(
+        "100"
+    )
+
+    # The second participant lifts the ask: a fill, cash up, allowances down.
+    cash_before = page.get_by_test_id("cash-available").inner_text()
+    traded = ok(
+        counterparty.post(
+            f"{M}/orders",
+            json={
+                "symbol": SYMBOL,
+                "side": "buy",
+                "order_type": "ioc",
+                "qty_t": 100,
+                "price_fen": ask - tick,
+            },
+        ),
+        201,
+    )
+    assert [f["qty_t"] for f in traded["fills"]] == [100]
+    expect(orders).to_have_count(0)
+    fills = page.get_by_test_id("fill-row")
+    expect(fills).to_have_count(1)
+    expect(fills.first).to_contain_text(yuan(ask - tick))
+    expect(page.get_by_test_id("tape-row").first).to_contain_text(yuan(ask - tick))
+    expect(page.get_by_test_id("cash-available")).not_to_have_text(cash_before)
+    expected_cash = 10_000_000 + 100 * (ask - tick)  # fees are 0 in the national rule set
+    expect(page.get_by_test_id("cash-available")).to_contain_text(f"{expected_cash // 100:,}")
+    holding = page.locator(f"[data-testid=holding][data-unit={SYMBOL}]")
+    expect(holding.get_by_test_id("holding-available")).to_have_text("4,900")
+
+    # Surrender: the compliance panel's surrendered and shortfall move.
+    facts = page.get_by_test_id("compliance-facts")
+    expect(page.get_by_test_id("c-obligation")).to_contain_text("3,000")
+    expect(page.get_by_test_id("c-shortfall")).to_contain_text("3,000")
+    expect(page.get_by_test_id("c-deadline")).to_contain_text("天")
+    expect(page.get_by_test_id("surrender-plan")).to_contain_text("3,000")
+    form = page.get_by_test_id("surrender-form")
+    form.locator("select[name=unit]").select_option(SYMBOL)
+    form.locator("input[name=surrender-qty]").fill("1000")
+    form.get_by_test_id("surrender").click()
+    expect(page.get_by_test_id("compliance-message")).to_have_attribute("role", "status")
+    expect(page.get_by_test_id("c-surrendered")).to_contain_text("1,000")
+    expect(page.get_by_test_id("c-shortfall")).to_contain_text("2,000")
+    expect(holding.get_by_test_id("holding-available")).to_have_text("3,900")
+    expect(facts).to_be_visible()
+    screenshot(page, "trainee-after-surrender-1280")
+    status = ok(counterparty.get(f"{M}/book/{SYMBOL}"))
+    assert all(level["price_fen"] != bid for level in status["bids"])
+
+
+def test_a_refusal_is_explained_with_its_numbers(
+    page: Any, server: DemoServer, trainee_key: str, counterparty: httpx.Client
+) -> None:
+    log_in(page, server, trainee_key)
+    expect(page.get_by_test_id("trade-view")).to_be_visible()
+    band = book(counterparty)
+    place_in_ticket(page, "buy", band["band_upper_fen"] + 500, 10)
+    message = page.get_by_test_id("entry-message")
+    expect(message).to_have_attribute("role", "alert")
+    expect(message).to_contain_text("涨跌幅")
+    expect(message).to_contain_text(yuan(band["band_lower_fen"]))
+    expect(message).to_contain_text(yuan(band["band_upper_fen"]))
+    page.get_by_test_id("lang-toggle").click()
+    with api(server, trainee_key) as own:
+        cash_fen = ok(own.get(f"{M}/accounts/{TRAINEE}/balances"))["cash"]["available_fen"]
+    too_much_t = cash_fen // band["band_upper_fen"] + 100  # more than the trainee's cash buys
+    place_in_ticket(page, "buy", band["band_upper_fen"], too_much_t)
+    expect(message).to_contain_text("Not enough cash")
+    expect(message).to_contain_text(f"CN¥{cash_fen // 100:,}.{cash_fen % 100:02d}")
+    listed = ok(counterparty.get(f"{M}/instruments"))["instruments"]
+    max_qty_t = next(i["max_qty_t"] for i in listed if i["symbol"] == SYMBOL)
+    expect(page.get_by_test_id("entry-facts")).to_contain_text(f"{max_qty_t:,} t")
+    place_in_ticket(page, "buy", band["band_upper_fen"], max_qty_t + 1)
+    expect(message).to_contain_text(f"at most {max_qty_t:,} t")
+
+
+def test_the_language_toggle_switches_every_string(
+    page: Any, server: DemoServer, trainee_key: str
+) -> None:
+    log_in(page, server, trainee_key)
+    expect(page.get_by_test_id("panel-compliance")).to_be_visible()
+    chinese = visible_text(page)
+    assert CJK.search(chinese)
+    assert not RAW_KEY.search(chinese), RAW_KEY.search(chinese)
+
+    page.get_by_test_id("lang-toggle").click()
+    expect(page.get_by_test_id("panel-entry")).to_contain_text("Order entry")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    english = visible_text(page)
+    assert not CJK.findall(english), CJK.findall(english)
+    assert not RAW_KEY.search(english), RAW_KEY.search(english)
+    assert "CN¥" in english or "¥" in english  # money formatted for the locale
+    screenshot(page, "trainee-english-1280")
+
+    page.reload()  # the choice persists
+    expect(page.get_by_test_id("panel-entry")).to_contain_text("Order entry")
+    page.get_by_test_id("lang-toggle").click()
+    expect(page.get_by_test_id("panel-entry")).to_contain_text("下单")
+    assert not RAW_KEY.search(visible_text(page))
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("1280", DESK), ("390", PHONE)])
+def test_both_screen_sizes(
+    page: Any, server: DemoServer, trainee_key: str, size: str, viewport: dict[str, int]
+) -> None:
+    page.set_viewport_size(viewport)
+    log_in(page, server, trainee_key)
+    expect(page.get_by_test_id("panel-compliance")).to_be_visible()
+    for panel in ("ladder", "chart", "entry", "tape", "orders", "fills", "account"):
+        expect(page.get_by_test_id(f"panel-{panel}")).to_be_visible()
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{overflow} px of horizontal overflow at {viewport['width']} px"
+    screenshot(page, f"trainee-zh-{size}")
+    page.get_by_test_id("lang-toggle").click()
+    expect(page.get_by_test_id("panel-entry")).to_contain_text("Order entry")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{overflow} px of horizontal overflow at {viewport['width']} px"
+    screenshot(page, f"trainee-en-{size}")

@@ -1,0 +1,117 @@
+// The shell: session, route and language. Views get one shared REST client and one shared
+// WebSocket feed per session, so the trainee screen and the instructor console talk to the API
+// the same way.
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { Api } from "./api";
+import { LOCALES, type Locale, defaultLocale, locale, rememberedLocale, setLocale, t } from "./i18n";
+import { type Route, currentRoute, navigate, onNavigate } from "./router";
+import { type Session, clearSession, loadSession, saveSession } from "./session";
+import { Instructor } from "./views/instructor/lazy";
+import { Login } from "./views/Login";
+import { Trade } from "./views/Trade";
+import { Feed } from "./ws";
+
+export interface Ctx {
+  session: Session;
+  api: Api;
+  feed: Feed;
+}
+
+const LANGUAGE_NAMES: Record<Locale, string> = { "zh-CN": "中文", en: "English" };
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(loadSession);
+  const [route, setRoute] = useState<Route>(currentRoute);
+  const [lang, setLang] = useState<Locale>(() => {
+    const chosen = rememberedLocale() ?? defaultLocale(session?.ruleSet ?? null);
+    setLocale(chosen, false);
+    return chosen;
+  });
+  useEffect(() => onNavigate(() => setRoute(currentRoute())), []);
+  useEffect(() => {
+    document.title = t("app.title");
+  }, [lang]);
+
+  const ctx = useMemo<Ctx | null>(() => {
+    if (!session) return null;
+    return { session, api: new Api(session), feed: new Feed(session) };
+  }, [session]);
+
+  useEffect(() => {
+    if (!ctx) return;
+    ctx.feed.connect().catch(() => undefined); // a refused key shows on the next REST call
+    return () => ctx.feed.close();
+  }, [ctx]);
+
+  // Without a session only the login view; with one, the views its role may use.
+  const instructor = session?.role === "operator";
+  useEffect(() => {
+    if (!session && route !== "login") navigate("login");
+    if (session && (route === "login" || (route === "instructor" && !instructor)))
+      navigate(instructor ? "instructor" : "trade");
+  }, [session, route]);
+
+  function login(next: Session) {
+    saveSession(next);
+    if (!rememberedLocale()) switchLanguage(defaultLocale(next.ruleSet), false);
+    setSession(next);
+  }
+
+  function logout() {
+    clearSession();
+    setSession(null);
+  }
+
+  function switchLanguage(next: Locale, remember = true) {
+    setLocale(next, remember);
+    setLang(next);
+  }
+
+  const other = LOCALES.find((l) => l !== locale()) ?? "en";
+  const toggle = (
+    <button
+      type="button"
+      class="lang-toggle"
+      data-testid="lang-toggle"
+      lang={other}
+      data-i18n-exempt
+      title={t("app.switchLanguage")}
+      onClick={() => switchLanguage(other)}
+    >
+      {LANGUAGE_NAMES[other]}
+    </button>
+  );
+
+  return (
+    <div class="app" key="app">
+      <header class="topbar">
+        <span class="brand">{t("app.brand")}</span>
+        {session && (
+          <span class="who" data-testid="who">
+            {t("app.market")}: <b>{session.marketId}</b>
+            {session.accountId && (
+              <>
+                {" · "}
+                {t("app.account")}: <b>{session.accountId}</b>
+              </>
+            )}
+            {" · "}
+            {t(`role.${session.role}`)}
+          </span>
+        )}
+        <span class="spacer" />
+        {toggle}
+        {session && (
+          <button type="button" class="link" data-testid="logout" onClick={logout}>
+            {t("app.logout")}
+          </button>
+        )}
+      </header>
+      <main>
+        {!ctx && <Login onLogin={login} />}
+        {ctx && route === "trade" && <Trade ctx={ctx} />}
+        {ctx && route === "instructor" && instructor && <Instructor ctx={ctx} onSession={login} />}
+      </main>
+    </div>
+  );
+}

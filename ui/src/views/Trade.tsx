@@ -1,0 +1,337 @@
+// The trainee screen: instrument selector, L2 ladder, chart, time and sales, order entry, open
+// orders, fills, cash and holdings, the compliance panel and announcements. Public data arrives
+// on the WebSocket (book deltas, trades); own order events trigger a fresh read of the private
+// panels over REST, so those always show the server's numbers.
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { optional } from "../api";
+import type { Ctx } from "../app";
+import { Account } from "../components/Account";
+import { type Announcement, Announcements } from "../components/Announcements";
+import { CompliancePanel, type Plan, type PlanItem } from "../components/CompliancePanel";
+import { Fills } from "../components/Fills";
+import { OpenOrders } from "../components/OpenOrders";
+import { OrderEntry } from "../components/OrderEntry";
+import { PriceChart } from "../components/PriceChart";
+import { TimeSales } from "../components/TimeSales";
+import { LADDER_LEVELS, Ladder } from "../components/Ladder";
+import { price, t } from "../i18n";
+import {
+  type AccountFill,
+  type Balances,
+  type Bar,
+  type Book,
+  type Compliance,
+  type Interval,
+  type Level,
+  type Order,
+  type Trade as TradeRow,
+  addTrade,
+  barFromServer,
+  barsFromTrades,
+  bucketOf,
+} from "../market";
+import { explain } from "../problems";
+import type { Message } from "../ws";
+import { type MarketInfo, loadClock, loadMarketInfo } from "./marketInfo";
+
+const POLL_MS = 5000; // instrument state, band and the clock are not on the feed yet
+const TAPE_FETCH = 100;
+const BARS_FETCH = 300;
+const FILLS_FETCH = 50;
+
+interface Private {
+  balances: Balances;
+  orders: Order[];
+  fills: AccountFill[];
+  compliance: Compliance | null;
+  plan: Plan | null;
+}
+
+/** getSurrenderPlan's answer as the panel uses it (the items carry more than unit and qty). */
+function planOf(raw: Record<string, unknown> | null): Plan | null {
+  if (!raw || !Array.isArray(raw.items)) return null;
+  const items = (raw.items as PlanItem[]).map(({ unit, qty_t }) => ({ unit, qty_t }));
+  const number = (value: unknown) => (typeof value === "number" ? value : null);
+  return {
+    items,
+    shortfallAfterT: number(raw.shortfall_after_plan_t),
+    penaltyKind: typeof raw.penalty_kind === "string" ? raw.penalty_kind : null,
+    penaltyMultiplier: number(raw.penalty_multiplier),
+    referencePriceFen: number(raw.reference_price_fen),
+  };
+}
+
+type LadderSide = Map<number, Level>;
+
+export function Trade({ ctx }: { ctx: Ctx }) {
+  const { api, feed, session } = ctx;
+  const accountId = session.role === "participant" ? session.accountId : null;
+  const [info, setInfo] = useState<MarketInfo | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [symbol, setSymbol] = useState<string | null>(null);
+  const [book, setBook] = useState<Book | null>(null);
+  const [, setBookVersion] = useState(0);
+  const ladder = useRef<{ bids: LadderSide; asks: LadderSide; seq: number }>({ bids: new Map(), asks: new Map(), seq: 0 });
+  const [trades, setTrades] = useState<TradeRow[]>([]);
+  const [interval, setInterval_] = useState<Interval>("1m");
+  const [bars, setBars] = useState<Bar[]>([]);
+  const [own, setOwn] = useState<Private | null>(null);
+  const [year, setYear] = useState<number | null>(null);
+  const [news, setNews] = useState<Announcement[] | null>(null);
+  const [picked, setPicked] = useState<{ priceFen: number; n: number } | null>(null);
+  const [learnedMax, setLearnedMax] = useState<Record<string, number>>({});
+
+  // The market: time zone, trading day, instruments.
+  useEffect(() => {
+    loadMarketInfo(api, session.marketId, accountId).then(
+      (loaded) => {
+        setInfo(loaded);
+        setSymbol((current) => current ?? loaded.instruments[0]?.symbol ?? null);
+        setYear((current) => current ?? Number(loaded.today.slice(0, 4)) - 1);
+      },
+      (error) => setFailure(explain(error)),
+    );
+  }, [api]);
+
+  // The instrument's book: REST for its band and state, then the feed's snapshot and deltas.
+  useEffect(() => {
+    if (!symbol) return;
+    let live = true;
+    const channel = `book:${symbol}`;
+    const refresh = () =>
+      api.get<Book>(api.m(`/book/${encodeURIComponent(symbol)}`)).then(
+        (b) => live && setBook(b),
+        (error) => live && setFailure(explain(error)),
+      );
+    void refresh();
+    ladder.current = { bids: new Map(), asks: new Map(), seq: 0 };
+    const stop = feed.listen((message) => {
+      if (message.symbol !== symbol) return;
+      if (message.type === "book_snapshot") {
+        const side = (levels: unknown) => new Map((levels as Level[]).map((l) => [l.price_fen, l]));
+        ladder.current = { bids: side(message.bids), asks: side(message.asks), seq: Number(message.market_seq) };
+        setBookVersion((v) => v + 1);
+      } else if (message.type === "book_delta" && Number(message.market_seq) > ladder.current.seq) {
+        const levels = message.side === "buy" ? ladder.current.bids : ladder.current.asks;
+        const level = message as unknown as Level;
+        if (level.qty_t === 0) levels.delete(level.price_fen);
+        else levels.set(level.price_fen, { price_fen: level.price_fen, qty_t: level.qty_t, order_count: level.order_count });
+        setBookVersion((v) => v + 1);
+      }
+    });
+    feed.subscribe(channel);
+    const timer = window.setInterval(refresh, POLL_MS);
+    const stopReconnect = feed.onReconnect(refresh);
+    return () => {
+      live = false;
+      stop();
+      stopReconnect();
+      feed.unsubscribe(channel);
+      window.clearInterval(timer);
+    };
+  }, [symbol]);
+
+  // The tape and the chart: history over REST, then each trade from the feed.
+  useEffect(() => {
+    if (!symbol || !info) return;
+    let live = true;
+    const load = async () => {
+      const tape = await api.get<{ trades: TradeRow[] }>(
+        api.m(`/trades?symbol=${encodeURIComponent(symbol)}&limit=${TAPE_FETCH}`),
+      );
+      const served = await optional(
+        api.get<{ bars: Record<string, number>[] }>(
+          api.m(`/bars/${encodeURIComponent(symbol)}?interval=${interval}&limit=${BARS_FETCH}`),
+        ),
+      ).catch(() => null);
+      if (!live) return;
+      setTrades(tape.trades);
+      setBars(
+        served?.bars
+          ? served.bars.map((raw) => barFromServer(raw, info.timeZone))
+          : barsFromTrades([...tape.trades].reverse(), interval, info.timeZone),
+      );
+    };
+    load().catch((error) => live && setFailure(explain(error)));
+    const stop = feed.listen((message) => {
+      if (message.type !== "trade" || message.symbol !== symbol) return;
+      const trade = message as unknown as TradeRow;
+      setTrades((current) =>
+        current.some((x) => x.trade_id === trade.trade_id) ? current : [trade, ...current].slice(0, TAPE_FETCH),
+      );
+      setBars((current) => {
+        const next = current.map((b) => ({ ...b }));
+        addTrade(next, bucketOf(trade.ts_ns, interval, info.timeZone), trade.price_fen, trade.qty_t);
+        return next;
+      });
+    });
+    feed.subscribe("trades");
+    const stopReconnect = feed.onReconnect(() => void load().catch(() => undefined));
+    return () => {
+      live = false;
+      stop();
+      stopReconnect();
+    };
+  }, [symbol, interval, info]);
+
+  // The account: balances, open orders, fills, compliance; again after each own event.
+  const refreshOwn = useMemo(() => {
+    let timer = 0;
+    return (now = false) => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => void loadOwn(), now ? 0 : 150);
+    };
+  }, [api, year]);
+
+  async function loadOwn() {
+    if (!accountId || year === null) return;
+    const account = `/accounts/${encodeURIComponent(accountId)}`;
+    try {
+      const [balances, orders, fills, compliance, plan] = await Promise.all([
+        api.get<Balances>(api.m(`${account}/balances`)),
+        api.get<{ orders: Order[] }>(api.m("/orders")),
+        api.get<{ fills: AccountFill[] }>(api.m(`/fills?limit=${FILLS_FETCH}`)),
+        api.get<Compliance>(api.m(`${account}/compliance/${year}`)).catch(() => null),
+        optional(api.get<Record<string, unknown>>(api.m(`${account}/compliance/${year}/plan`))).catch(() => null),
+      ]);
+      setOwn({ balances, orders: orders.orders, fills: fills.fills, compliance, plan: planOf(plan) });
+    } catch (error) {
+      setFailure(explain(error));
+    }
+  }
+
+  useEffect(() => {
+    if (!accountId) return;
+    refreshOwn(true);
+    const stop = feed.listen((message: Message) => {
+      if (["order", "fill", "balances", "compliance"].includes(message.type)) refreshOwn();
+    });
+    for (const channel of ["orders", "balances", "compliance"]) feed.subscribe(channel);
+    const stopReconnect = feed.onReconnect(() => refreshOwn(true));
+    return () => {
+      stop();
+      stopReconnect();
+    };
+  }, [refreshOwn]);
+
+  // Announcements, when the server has them.
+  useEffect(() => {
+    optional(api.get<{ announcements: Announcement[] }>(api.m("/announcements")))
+      .then((list) => setNews(list ? list.announcements : null))
+      .catch(() => setNews(null));
+    const stop = feed.listen((message) => {
+      if (message.type === "announcement")
+        setNews((current) =>
+          current?.some((item) => item.id === message.id)
+            ? current
+            : [message as unknown as Announcement, ...(current ?? [])],
+        );
+    });
+    feed.subscribe("announcements");
+    return stop;
+  }, [api]);
+
+  // The trading day moves with the instructor's clock.
+  useEffect(() => {
+    const timer = window.setInterval(async () => {
+      const clock = await loadClock(api);
+      if (clock.today) setInfo((current) => (current && current.today !== clock.today ? { ...current, today: clock.today! } : current));
+    }, POLL_MS);
+    return () => window.clearInterval(timer);
+  }, [api]);
+
+  if (!info) {
+    return <p class="muted loading">{failure ?? t("app.loading")}</p>;
+  }
+  const bids = [...ladder.current.bids.values()].sort((a, b) => b.price_fen - a.price_fen).slice(0, LADDER_LEVELS);
+  const asks = [...ladder.current.asks.values()].sort((a, b) => a.price_fen - b.price_fen).slice(0, LADDER_LEVELS);
+  const instrument = info.instruments.find((i) => i.symbol === symbol);
+  const maxQty = instrument?.maxQtyT ?? (symbol ? learnedMax[symbol] : undefined) ?? null;
+  const holding = own?.balances.holdings.find((h) => h.unit === symbol);
+  const todayYear = Number(info.today.slice(0, 4));
+  const last = trades[0];
+
+  return (
+    <div class="trade" data-testid="trade-view">
+      <div class="toolbar">
+        <label class="instrument">
+          {t("trade.instrument")}
+          <select
+            data-testid="instrument"
+            value={symbol ?? ""}
+            onChange={(e) => setSymbol((e.target as HTMLSelectElement).value)}
+          >
+            {info.instruments.length === 0 && <option value="">{t("trade.noInstruments")}</option>}
+            {info.instruments.map((i) => (
+              <option key={i.symbol} value={i.symbol}>
+                {i.symbol}
+              </option>
+            ))}
+          </select>
+        </label>
+        {book && (
+          <span class={`badge state-${book.state}`} data-testid="book-state">
+            {t(`enum.${book.state}`)}
+          </span>
+        )}
+        {last && (
+          <span class="last">
+            {t("trade.last")}: <b>{price(last.price_fen)}</b>
+          </span>
+        )}
+        <span class="muted">
+          {t("trade.day")}: {info.today}
+        </span>
+      </div>
+      {failure && (
+        <p class="error" role="alert">
+          {failure}
+        </p>
+      )}
+      <div class="grid">
+        <div class="col col-left">
+          <Ladder book={book} bids={bids} asks={asks} onPick={(p) => setPicked((c) => ({ priceFen: p, n: (c?.n ?? 0) + 1 }))} />
+          <TimeSales trades={trades} timeZone={info.timeZone} />
+          {news !== null && <Announcements items={news} timeZone={info.timeZone} />}
+        </div>
+        <div class="col col-mid">
+          <PriceChart bars={bars} interval={interval} tickFen={book?.tick_fen ?? 1} onInterval={setInterval_} />
+          {own && <OpenOrders api={api} orders={own.orders} onDone={() => refreshOwn(true)} />}
+          {own && <Fills fills={own.fills} timeZone={info.timeZone} />}
+        </div>
+        <div class="col col-right">
+          {accountId && symbol && (
+            <OrderEntry
+              api={api}
+              symbol={symbol}
+              book={book}
+              maxQtyT={maxQty}
+              cashAvailableFen={own?.balances.cash.available_fen ?? null}
+              sellableT={holding?.sellable_t ?? (own ? 0 : null)}
+              picked={picked}
+              onDone={() => refreshOwn(true)}
+              onRefused={(code, members) => {
+                if (code === "QTY_OUTSIDE_LIMITS" && typeof members.max_qty_t === "number" && symbol)
+                  setLearnedMax((c) => ({ ...c, [symbol]: members.max_qty_t as number }));
+              }}
+            />
+          )}
+          {own && <Account balances={own.balances} />}
+          {own?.compliance && accountId && year !== null && (
+            <CompliancePanel
+              api={api}
+              accountId={accountId}
+              status={own.compliance}
+              plan={own.plan}
+              years={[todayYear - 1, todayYear]}
+              onYear={setYear}
+              today={info.today}
+              holdings={own.balances.holdings}
+              onDone={() => refreshOwn(true)}
+            />
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}
