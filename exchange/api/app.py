@@ -37,7 +37,7 @@ from exchange.api.ratelimit import RateLimiter
 from exchange.db import tables as t
 from exchange.db.engine import DEFAULT_DATABASE_URL, create_engine
 from exchange.db.journal_store import INTEGRITY_ERRORS, market_ids, prepare_database
-from exchange.logs import RequestLogMiddleware
+from exchange.logs import RequestLogMiddleware, access_lines
 from exchange.runtime import MarketRuntime
 from settlement.spec import MarketSpec
 
@@ -157,7 +157,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     log.warning("bots for market %s, which is not hosted: not started", market_id)
             yield
         finally:
-            await hub.close()
+            try:
+                await hub.close()
+            finally:
+                access_lines.flush()  # the access lines still waiting for their batch
 
     app = FastAPI(
         title="carbonx",

@@ -318,8 +318,9 @@ async def withdraw(
     return await _move_cash(request, response, market_id, account_id, body, who, Withdraw)
 
 
-# What the app includes: these operations and the order operations. Each leaf router carries
-# the ``/v1`` prefix itself, so a route's own path (the access log's) is the full template.
+# What the app includes: the order operations, then these. Each leaf router carries the
+# ``/v1`` prefix itself, so a route's own path (the access log's) is the full template. Routes
+# are matched in order, one pattern after another: order entry, the busiest, comes first.
 v1 = APIRouter()
-v1.include_router(router)
 v1.include_router(order_routes.router)
+v1.include_router(router)
