@@ -18,6 +18,7 @@ import struct
 from typing import Any
 
 _CRLF = b"\r\n"
+READ_BYTES = 1 << 16
 
 
 class HttpError(RuntimeError):
@@ -87,6 +88,7 @@ class WsConnection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
+        self._buffer = bytearray()
 
     @classmethod
     async def open(cls, host: str, port: int, path: str) -> WsConnection:
@@ -113,38 +115,49 @@ class WsConnection:
         await self._writer.drain()
 
     async def recv(self) -> str:
-        reader = self._reader
+        """The next text message. Frames are parsed out of a local buffer filled by one read of
+        whatever has arrived, so a burst of small messages costs one await, not three each."""
+        fragments: list[bytes] = []
         while True:
-            b0, b1 = await reader.readexactly(2)
-            opcode = b0 & 0x0F
-            length = b1 & 0x7F
-            if length == 126:
-                (length,) = struct.unpack("!H", await reader.readexactly(2))
-            elif length == 127:
-                (length,) = struct.unpack("!Q", await reader.readexactly(8))
-            payload = await reader.readexactly(length)  # servers never mask
-            if opcode == 0x1 or opcode == 0x0:
-                if not b0 & 0x80:
-                    payload += await self._continuation()
-                return payload.decode()
-            if opcode == 0x9:
+            frame = self._next_frame()
+            if frame is None:
+                chunk = await self._reader.read(READ_BYTES)
+                if not chunk:
+                    raise WebSocketClosedError(None)
+                self._buffer += chunk
+                continue
+            final, opcode, payload = frame
+            if opcode in (0x0, 0x1, 0x2):
+                fragments.append(payload)
+                if final:
+                    return b"".join(fragments).decode()
+            elif opcode == 0x9:
                 self._writer.write(_frame(0xA, payload))
             elif opcode == 0x8:
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
                 raise WebSocketClosedError(code)
 
-    async def _continuation(self) -> bytes:
-        parts = []
-        while True:
-            b0, b1 = await self._reader.readexactly(2)
-            length = b1 & 0x7F
-            if length == 126:
-                (length,) = struct.unpack("!H", await self._reader.readexactly(2))
-            elif length == 127:
-                (length,) = struct.unpack("!Q", await self._reader.readexactly(8))
-            parts.append(await self._reader.readexactly(length))
-            if b0 & 0x80:
-                return b"".join(parts)
+    def _next_frame(self) -> tuple[bool, int, bytes] | None:
+        """(final, opcode, payload) of the buffer's first whole frame, taken out of it."""
+        buffer = self._buffer
+        if len(buffer) < 2:
+            return None
+        b0, b1 = buffer[0], buffer[1]
+        length, at = b1 & 0x7F, 2
+        if length == 126:
+            if len(buffer) < 4:
+                return None
+            (length,), at = struct.unpack_from("!H", buffer, 2), 4
+        elif length == 127:
+            if len(buffer) < 10:
+                return None
+            (length,), at = struct.unpack_from("!Q", buffer, 2), 10
+        end = at + length  # servers never mask
+        if len(buffer) < end:
+            return None
+        payload = bytes(buffer[at:end])
+        del buffer[:end]
+        return bool(b0 & 0x80), b0 & 0x0F, payload
 
     async def close(self) -> None:
         with contextlib.suppress(ConnectionError, OSError):
