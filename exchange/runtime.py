@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange import codec, rows
-from exchange.clock import ClockAction, ClockEvent, MarketClock, events_after, run_schedule
+from exchange.clock import (
+    ClockAction,
+    ClockEvent,
+    MarketClock,
+    events_after,
+    local_date,
+    run_schedule,
+)
 from exchange.db.journal_store import (
     Batch,
     JournalWriter,
@@ -54,6 +61,9 @@ SLICE_COMMANDS = 50  # between two yields: the writer's round trips wait at most
 
 
 Listener = Callable[[Sequence[Ack]], None]
+
+
+NS_PER_MINUTE = 60 * 1_000_000_000
 
 
 class _Group:
@@ -109,6 +119,7 @@ class MarketRuntime:
         self._writer = writer
         self._seq = last_seq
         self._last_ts_ns = last_ts_ns
+        self._wall_day: tuple[int, dt.date | None] = (-1, None)  # (wall minute, local date)
         self._inbox: deque[tuple[MarketCommand, Waiter]] = deque()
         self._inbox_ready = asyncio.Event()
         self._rows_ready = asyncio.Event()
@@ -296,12 +307,26 @@ class MarketRuntime:
         except BaseException as error:  # a bug in the business logic: stop the market
             self._fail(error)
 
+    def _unclocked_ts_ns(self) -> int:
+        """Market time without a clock: the wall time while the market trades today (its
+        calendar's date), as in the demo; otherwise (no trading day yet, or a day in the past
+        or future, as in a class set up ahead) it stays at the last journaled time, so that a
+        clock started later begins where the trading day does, not at today's wall time."""
+        now = time.time_ns()
+        day = self.market.trading_day
+        if day is None:
+            return self._last_ts_ns
+        minute = now // NS_PER_MINUTE  # a local date changes only on a minute's boundary
+        if minute != self._wall_day[0]:
+            self._wall_day = (minute, local_date(self.market.rules.calendar, now))
+        return now if self._wall_day[1] == day else self._last_ts_ns
+
     def _apply(self, command: MarketCommand, future: Waiter) -> None:
         ts = command.ts_ns
         if self.clock is not None:
             ts = self.clock.now_ns()
-        elif not ts:  # no market clock: an unstamped command (the API's) takes the wall time
-            ts = time.time_ns()
+        elif not ts:  # no market clock: an unstamped command (the API's)
+            ts = self._unclocked_ts_ns()
         if ts < self._last_ts_ns:
             ts = self._last_ts_ns  # market time never runs backwards in the journal
         if ts != command.ts_ns:

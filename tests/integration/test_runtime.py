@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from exchange import codec
-from exchange.clock import ClockMode, MarketClock, day_schedule
+from exchange.clock import ClockMode, MarketClock, day_schedule, local_date
 from exchange.db import tables as t
 from exchange.db.journal_store import Batch, read_journal
 from exchange.runtime import (
@@ -33,9 +34,11 @@ from exchange.runtime import (
 )
 from matching.types import OrderType, Side, TradingState
 from registry_sim import load_rules
+from registry_sim.model import AccountId
 from settlement.codes import SettlementCode
 from settlement.commands import (
     CloseDay,
+    Deposit,
     EndOfDay,
     MarketCommand,
     OpenDay,
@@ -493,3 +496,35 @@ def test_a_repeated_client_order_id_answers_the_first_order(database: Database) 
         (3, a, "c-1", tomorrow.isoformat()),
     ]
     assert journaled == 1 + len(market_setup(2)) + len(sent)  # repeats and refusals too
+
+
+def test_without_a_clock_market_time_is_the_wall_time_only_on_the_trading_day() -> None:
+    """An unstamped command takes the wall time while the market trades today (the demo);
+    before a trading day, or on another day (a class set up for a past date), market time
+    stays at the last journaled time, so a clock started later begins with that day."""
+
+    async def scenario() -> list[int]:
+        writer = GatedWriter()
+        writer.gate.set()
+        runtime = gated_runtime(writer)
+        runtime.start()
+        calendar = runtime.market.rules.calendar
+        today = local_date(calendar, time.time_ns())
+        stamps = []
+        for command in (
+            Deposit(0, AccountId("nobody"), 1, "before any day"),  # refused; still journaled
+            OpenDay(0, dt.date(2025, 3, 3)),
+            SetSession(0, TradingState.CONTINUOUS),
+            CloseDay(0),
+            EndOfDay(0),
+            OpenDay(0, today),
+            SetSession(0, TradingState.CONTINUOUS),
+        ):
+            stamps.append((await runtime.submit(command)).command.ts_ns)
+        await runtime.stop()
+        return stamps
+
+    before = time.time_ns()
+    stamps = asyncio.run(scenario())
+    assert stamps[:6] == [0] * 6  # no day, then a past day: the journal's time (0) holds
+    assert before <= stamps[6] <= time.time_ns()  # today's session: the wall time
