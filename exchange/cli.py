@@ -254,6 +254,7 @@ def demo_banner(keys: dict[str, Any], host: str, port: int, keys_file: Path) -> 
     )
     lines = [
         f"carbonx demo: market {market!r} at {base} (API docs: {base}/docs)",
+        f"  trading screen: {base}/ui/ (market {market!r}, paste a key below)",
         f"  operator key: {keys['operator_key']}",
         f"  exchange operator key (every market, createMarket): {keys['exchange_operator_key']}",
         *(f"  {account} key: {key}" for account, key in keys["participants"].items()),
