@@ -205,9 +205,18 @@ class Agent(ABC):
     # How often the driver wakes it, on average, per trading day (its scenario may override).
     wakeups_per_day: float = 10.0
 
-    def __init__(self, account_id: str, firm: Firm | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        account_id: str,
+        firm: Firm | None = None,
+        *,
+        wakeups_per_day: float | None = None,
+        **params: Any,
+    ) -> None:
         self.account_id = account_id
         self.firm = firm
+        if wakeups_per_day is not None:  # a scenario's rate, over the kind's default
+            self.wakeups_per_day = wakeups_per_day
         if params:
             raise TypeError(f"{type(self).__name__}: unknown parameters {sorted(params)}")
 

@@ -47,7 +47,6 @@ class CcerSeller(Agent):
         jitter_bp: int = 300,
         qty_t: int = 5_000,
         floor_fen: int = 0,
-        wakeups_per_day: float | None = None,
         **params: Any,
     ) -> None:
         super().__init__(account_id, firm, **params)
@@ -55,8 +54,6 @@ class CcerSeller(Agent):
         self.jitter_bp = jitter_bp
         self.qty_t = qty_t
         self.floor_fen = floor_fen
-        if wakeups_per_day is not None:
-            self.wakeups_per_day = wakeups_per_day
 
     def act(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
         cea = cea_symbol(view, view.compliance_year)

@@ -83,7 +83,6 @@ class ComplianceFirm(Agent):
         markup_bp: int = 200,
         offset_cap_bp: int | None = None,
         fee_reserve_bp: int = 100,
-        wakeups_per_day: float | None = None,
         **params: Any,
     ) -> None:
         super().__init__(account_id, firm, **params)
@@ -97,8 +96,6 @@ class ComplianceFirm(Agent):
         self._markup = markup_bp / BP
         self.offset_cap_bp = offset_cap_bp
         self.fee_reserve_bp = fee_reserve_bp
-        if wakeups_per_day is not None:
-            self.wakeups_per_day = wakeups_per_day
         self.abated_t = 0  # committed at year end
         self.abated_year: int | None = None
         self._day: object = None

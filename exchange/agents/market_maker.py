@@ -47,7 +47,6 @@ class MarketMaker(Agent):
         skew_bp: int = 100,
         symbol: str | None = None,
         fee_reserve_bp: int = 100,
-        wakeups_per_day: float | None = None,
         **params: Any,
     ) -> None:
         super().__init__(account_id, firm, **params)
@@ -60,8 +59,6 @@ class MarketMaker(Agent):
         self.skew_bp = skew_bp
         self.symbol = symbol
         self.fee_reserve_bp = fee_reserve_bp
-        if wakeups_per_day is not None:
-            self.wakeups_per_day = wakeups_per_day
 
     def act(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
         symbol = self.symbol or cea_symbol(view, view.compliance_year)

@@ -44,7 +44,6 @@ class NoiseTrader(Agent):
         max_position_t: int | None = None,
         symbol: str | None = None,
         fee_reserve_bp: int = 100,
-        wakeups_per_day: float | None = None,
         **params: Any,
     ) -> None:
         super().__init__(account_id, firm, **params)
@@ -54,8 +53,6 @@ class NoiseTrader(Agent):
         self.max_position_t = 20 * qty_max_t if max_position_t is None else max_position_t
         self.symbol = symbol
         self.fee_reserve_bp = fee_reserve_bp
-        if wakeups_per_day is not None:
-            self.wakeups_per_day = wakeups_per_day
         self._start_t: int | None = None
 
     def act(self, view: MarketView, rng: random.Random) -> Iterable[Action]:

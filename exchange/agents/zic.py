@@ -45,7 +45,6 @@ class ZeroIntelligenceTrader(Agent):
         units_t: int | None = None,
         symbol: str | None = None,
         fee_reserve_bp: int = 100,
-        wakeups_per_day: float | None = None,
         **params: Any,
     ) -> None:
         super().__init__(account_id, firm, **params)
@@ -56,8 +55,6 @@ class ZeroIntelligenceTrader(Agent):
         self.units_t = units_t
         self.symbol = symbol
         self.fee_reserve_bp = fee_reserve_bp
-        if wakeups_per_day is not None:
-            self.wakeups_per_day = wakeups_per_day
         self._start_t: int | None = None  # its holding at the first wake-up
 
     def act(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
