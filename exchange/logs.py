@@ -136,6 +136,7 @@ class AccessLines:
         self._format: LogFormat = "json"
         self._waiting: list[tuple[float, str, dict[str, Any]]] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
 
     def attach(self, handler: logging.StreamHandler[TextIO], fmt: LogFormat, level: int) -> None:
         self.flush()
@@ -155,13 +156,16 @@ class AccessLines:
         self._waiting.append((time.time(), message, fields))
         if len(self._waiting) >= self.BATCH_LINES:
             self.flush()
-        elif self._timer is None:
+        else:
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
                 self.flush()
                 return
-            self._timer = loop.call_later(self.FLUSH_S, self.flush)
+            # A loop that ended with lines waiting leaves its timer behind: not this loop's.
+            if self._timer is None or self._timer_loop is not loop:
+                self._timer = loop.call_later(self.FLUSH_S, self.flush)
+                self._timer_loop = loop
 
     def flush(self) -> None:
         if self._timer is not None:

@@ -225,3 +225,23 @@ def test_access_lines_wait_for_their_batch(captured: io.StringIO) -> None:
     assert json.loads(after)["msg"] == "GET /healthz 200"
     access_lines.add("GET /healthz 200", {"status": 200})  # no event loop: written at once
     assert len(captured.getvalue().splitlines()) == 2
+
+
+def test_a_new_event_loop_gets_its_own_flush(captured: io.StringIO) -> None:
+    """A loop that ends with lines waiting leaves its timer behind; the next loop's lines
+    must not wait on it."""
+
+    async def log_and_leave() -> None:
+        access_lines.add("GET /a 200", {"status": 200})
+
+    asyncio.run(log_and_leave())  # ends before its flush: the line waits
+
+    async def log_and_wait() -> None:
+        access_lines.add("GET /b 200", {"status": 200})
+        await asyncio.sleep(access_lines.FLUSH_S * 3)
+
+    asyncio.run(log_and_wait())
+    assert [json.loads(line)["msg"] for line in captured.getvalue().splitlines()] == [
+        "GET /a 200",
+        "GET /b 200",
+    ]
