@@ -1,6 +1,8 @@
 """The instructor console's operations (issue 7): class markets made from scenarios, their
 compliance cycle, announcements, the dashboard, results, seats and keys, and the replay.
 
+* ``listScenarios`` (any key): the shipped scenarios a class can be made from
+  (``exchange.api.classroom_scenarios``);
 * ``createClassMarket`` (exchange-wide operator keys): a market from a scenario with its human
   seats as covered entities, keys for every seat and a new operator key for the class, the
   scenario's bots trading, the first trading day open (``exchange.api.classroom_setup``);
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field, model_validator
 
-from exchange.api import classroom_replay
+from exchange.api import classroom_replay, classroom_scenarios
 from exchange.api import classroom_views as views
 from exchange.api.auth import (
     CurrentPrincipal,
@@ -38,7 +40,13 @@ from exchange.api.auth import (
     require_exchange_operator,
 )
 from exchange.api.classroom_phases import advance, deadline, next_phase, restart_bots
-from exchange.api.classroom_setup import ClassScenario, draw_seats, read_scenario
+from exchange.api.classroom_setup import (
+    MAX_SEATS,
+    ClassScenario,
+    default_seats,
+    draw_seats,
+    read_scenario,
+)
 from exchange.api.classroom_store import (
     ClassState,
     Seat,
@@ -56,8 +64,8 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/v1", responses=PROBLEMS)
 router.include_router(classroom_replay.router)  # announcements and the replay
+router.include_router(classroom_scenarios.router)  # the shipped scenarios
 M = "/markets/{market_id}"
-MAX_SEATS = 200
 MAX_YAML_CHARS = 200_000
 CSV = "text/csv; charset=utf-8"
 Format = Annotated[Literal["json", "csv"], Query()]
@@ -203,8 +211,7 @@ async def create_class_market(
     hub = hub_of(request)
     loaded, text = read_scenario(body.scenario, body.yaml)
     seed = loaded.spec.seed if body.seed is None else body.seed
-    spec_seats = loaded.spec.seats
-    count = body.seats or min(MAX_SEATS, max(1, spec_seats.count if spec_seats else 1))
+    count = body.seats or default_seats(loaded)
     seats = draw_seats(loaded, count, seed)
     taken = {f.account_id for f in loaded.firms} | {a.account_id for a in loaded.agents}
     clash = sorted(s.account_id for s in seats if s.account_id in taken)

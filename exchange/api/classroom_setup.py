@@ -47,6 +47,7 @@ from settlement.commands import MarketCommand, RegistryCommand
 from settlement.spec import MarketSpec
 
 DEFAULT_SEAT_PREFIX: str = SeatsSpec.model_fields["id_prefix"].default
+MAX_SEATS = 200  # a class's seats at most (createClassMarket's bound)
 
 
 def read_scenario(name: str | None, yaml_text: str | None) -> tuple[LoadedScenario, str]:
@@ -79,6 +80,13 @@ def parse(text: str, label: str) -> LoadedScenario:
             scenario=error.scenario,
             problems=error.problems,
         ) from None
+
+
+def default_seats(scenario: LoadedScenario) -> int:
+    """The seats a class of ``scenario`` gets when none are asked for: the scenario's own
+    count, at least one and at most ``MAX_SEATS``."""
+    spec = scenario.spec.seats
+    return min(MAX_SEATS, max(1, spec.count if spec else 1))
 
 
 def draw_seats(scenario: LoadedScenario, count: int, seed: int) -> list[Seat]:

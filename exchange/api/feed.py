@@ -32,7 +32,6 @@ in it is a slow consumer, dropped like a full queue.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +40,7 @@ from typing import Any
 from sortedcontainers import SortedDict
 
 from exchange.api.auth import Principal
+from exchange.api.registry_common import compliance_view
 from exchange.runtime import Ack
 from matching.events import (
     BookLevelChanged,
@@ -365,7 +365,7 @@ class AccountState:
 
 
 def compliance_message(market: Market, account_id: str, year: int, market_seq: int) -> Message:
-    status = dataclasses.asdict(market.registry.compliance_status(AccountId(account_id), year))
+    status = compliance_view(market, AccountId(account_id), year)  # as getComplianceStatus
     return {"type": "compliance", "market_seq": market_seq, **status}
 
 

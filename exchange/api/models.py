@@ -319,10 +319,16 @@ class ComplianceStatus(Reply):
     offset_cap_t: int | None
     offset_cap_left_t: int | None
     shortfall_t: int | None
-    projected_penalty_fen: int | None
+    projected_penalty_fen: int | None  # None: no shortfall known yet, or no price to use
     deadline: str
     assessed: ComplianceRecord | None
     deduction_owed_t: int
+    # The projected penalty's basis (exchange.api.registry_common.penalty_basis):
+    reference_price_fen: int | None
+    reference_price_basis: Literal["request", "listed_reference"] | None
+    reference_price_symbol: str | None  # listed_reference: the allowance whose price it is
+    penalty_kind: str
+    penalty_multiplier: int
 
 
 class Problem(BaseModel):

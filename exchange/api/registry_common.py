@@ -70,19 +70,53 @@ def own_account(who: Principal, account_id: str) -> None:
         raise ApiError(403, "FORBIDDEN", "not your account", account_id=account_id)
 
 
-def compliance_view(market: Market, account: AccountId, year: int) -> dict[str, Any]:
-    """The account's ``ComplianceStatus`` for ``year``."""
-    return dataclasses.asdict(market.registry.compliance_status(account, year))
+def compliance_view(
+    market: Market, account: AccountId, year: int, reference_price_fen: int | None = None
+) -> dict[str, Any]:
+    """The account's ``ComplianceStatus`` for ``year``, its projected penalty priced on the
+    basis ``penalty_basis`` names (the one getSurrenderPlan uses too)."""
+    basis = penalty_basis(market, year, reference_price_fen)
+    status = market.registry.compliance_status(account, year, basis["reference_price_fen"])
+    return {**dataclasses.asdict(status), **basis}
 
 
-def listed_reference_price_fen(market: Market, year: int) -> int | None:
+def penalty_basis(market: Market, year: int, given_fen: int | None) -> dict[str, Any]:
+    """What a projected penalty of ``year`` is priced with: the rule set's terms and a
+    reference price, the one asked for (``request``) or else the listed allowance's
+    (``listed_reference``, see ``listed_reference``); with neither, no price (None)."""
+    penalty = market.registry.rules.penalty
+    price: int | None = given_fen
+    source: str | None = "request"
+    symbol: str | None = None
+    if given_fen is None:
+        listed = listed_reference(market, year)
+        source = None if listed is None else "listed_reference"
+        symbol, price = listed or (None, None)
+    return {
+        "reference_price_fen": price,
+        "reference_price_basis": source,
+        "reference_price_symbol": symbol,
+        "penalty_kind": penalty.kind,
+        "penalty_multiplier": penalty.multiplier,
+    }
+
+
+def listed_reference(market: Market, year: int) -> tuple[str, int] | None:
     """A stand-in for the previous month's average price: the reference price (the last close)
-    of the year's vintage if it is listed, else of the latest listed allowance."""
+    of the year's vintage if it is listed, else of the latest listed allowance; with its
+    symbol."""
     listed = sorted(s for s in market.instruments if s.startswith(UnitKind.CEA.value))
     if not listed:
         return None
     symbol = f"{UnitKind.CEA.value}{year}"
-    return market.engine.book_info(symbol if symbol in listed else listed[-1]).reference_price_fen
+    symbol = symbol if symbol in listed else listed[-1]
+    return symbol, market.engine.book_info(symbol).reference_price_fen
+
+
+def listed_reference_price_fen(market: Market, year: int) -> int | None:
+    """``listed_reference``'s price."""
+    found = listed_reference(market, year)
+    return None if found is None else found[1]
 
 
 def open_year(registry: Registry, account: AccountId, year: int) -> int:

@@ -35,9 +35,9 @@ from exchange.api.registry_common import (
     REPEATED,
     apply_op,
     compliance_view,
-    listed_reference_price_fen,
     open_year,
     own_account,
+    penalty_basis,
     request_op_id,
 )
 from exchange.api.registry_models import (
@@ -106,11 +106,14 @@ async def get_compliance_status(
     account_id: AccountPath,
     year: YearPath,
     who: CurrentPrincipal,
+    reference_price_fen: Annotated[int | None, Query(ge=1, le=MAX_AMOUNT)] = None,
 ) -> dict[str, Any]:
-    """The account's compliance position for ``year`` (its own, or any for operators)."""
+    """The account's compliance position for ``year`` (its own, or any for operators), with
+    the penalty its shortfall would cost at ``reference_price_fen`` (default: the allowance's
+    reference price, as in getSurrenderPlan); ``reference_price_basis`` says which."""
     may_see_account(who, account_id)
     market = runtime_of(request, market_id).market
-    return compliance_view(market, known_account(market, account_id), year)
+    return compliance_view(market, known_account(market, account_id), year, reference_price_fen)
 
 
 @own.get(
@@ -156,10 +159,10 @@ async def get_surrender_plan(
     allowances = sum(i["qty_t"] for i in items) - offsets
     surrendered = status.allowances_t + status.offsets_t
     shortfall = max(0, obligation - surrendered - allowances - offsets)
-    price = reference_price_fen or listed_reference_price_fen(market, year)
-    penalty = registry.rules.penalty
+    basis = penalty_basis(market, year, reference_price_fen)
+    price = basis["reference_price_fen"]
     projected = None
-    if price is not None or penalty.kind == "fixed":
+    if price is not None or registry.rules.penalty.kind == "fixed":
         projected = registry.penalty_fen(shortfall, price or 0)
     cap = status.offset_cap_t or 0
     return {
@@ -177,9 +180,7 @@ async def get_surrender_plan(
         "planned_allowances_t": allowances,
         "planned_offsets_t": offsets,
         "shortfall_after_plan_t": shortfall,
-        "reference_price_fen": price,
-        "penalty_kind": penalty.kind,
-        "penalty_multiplier": penalty.multiplier,
+        **basis,
         "projected_penalty_fen": projected,
     }
 

@@ -195,9 +195,13 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
         return Call("POST", self._account(account_id, "/withdrawals"), body=body)
 
     @operation("getComplianceStatus")
-    def get_compliance_status(self, account_id: str, year: int) -> Call[ComplianceStatus]:
-        """The account's compliance position (清缴) for ``year``."""
-        return Call("GET", self._account(account_id, f"/compliance/{year}"))
+    def get_compliance_status(
+        self, account_id: str, year: int, reference_price_fen: int | None = None
+    ) -> Call[ComplianceStatus]:
+        """The account's compliance position (清缴) for ``year``, its projected penalty priced
+        at ``reference_price_fen`` (default: the listed allowance's reference price)."""
+        params = fields(reference_price_fen=reference_price_fen)
+        return Call("GET", self._account(account_id, f"/compliance/{year}"), params=params)
 
     @operation("recordEmissions")
     def record_emissions(

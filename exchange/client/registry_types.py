@@ -113,6 +113,8 @@ class SurrenderPlan(TypedDict):
     planned_offsets_t: int
     shortfall_after_plan_t: int
     reference_price_fen: int | None
+    reference_price_basis: Literal["request", "listed_reference"] | None
+    reference_price_symbol: str | None
     penalty_kind: str
     penalty_multiplier: int
     projected_penalty_fen: int | None

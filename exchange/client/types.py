@@ -218,3 +218,8 @@ class ComplianceStatus(TypedDict):
     deadline: str
     assessed: ComplianceRecord | None
     deduction_owed_t: int
+    reference_price_fen: int | None  # what the projected penalty is priced with ...
+    reference_price_basis: Literal["request", "listed_reference"] | None  # ... and why
+    reference_price_symbol: str | None
+    penalty_kind: str
+    penalty_multiplier: int

@@ -115,20 +115,28 @@ def instructor_in(page: Any, server: DemoServer, klass: dict[str, Any], tab: str
     page.get_by_test_id(f"tab-{tab}").click()
 
 
-def choose_scenario(form: Any) -> None:
-    """Pick the shipped scenario: from the list when the server gives one, else by name."""
-    scenario = form.locator("[name=scenario]")
-    if scenario.evaluate("el => el.tagName") == "SELECT":
-        scenario.select_option(SCENARIO)
-    else:
-        scenario.fill(SCENARIO)
+def choose_scenario(page: Any, form: Any, exchange_operator: httpx.Client) -> None:
+    """Pick the shipped scenario from the dropdown, which lists what listScenarios gives from
+    the start, and see what the form says of it."""
+    listed = ok(exchange_operator.get("/v1/scenarios"))["scenarios"]
+    picker = form.locator("select[name=scenario]")
+    expect(picker).to_be_enabled()
+    options = picker.locator("option")
+    expect(options).to_have_count(len(listed))
+    assert options.evaluate_all("els => els.map(e => e.value)") == [r["name"] for r in listed]
+    picker.select_option(SCENARIO)
+    row = next(r for r in listed if r["name"] == SCENARIO)
+    facts = page.get_by_test_id("scenario-facts")
+    expect(facts).to_contain_text(f"{row['seats_default']} 个席位")
+    expect(facts).to_contain_text(f"{row['trading_days_per_year']} 个交易日")
+    expect(page.get_by_test_id("scenario-description")).to_have_text(row["description"])
 
 
 # --- the instructor: a class from a scenario, its clock paused, trading halted ---------------
 
 
 def test_an_instructor_creates_a_class_pauses_the_clock_and_halts_trading(
-    page: Any, server: DemoServer
+    page: Any, server: DemoServer, exchange_operator: httpx.Client
 ) -> None:
     log_in(page, server, server.keys["operator_key"])
     page.get_by_test_id("tab-new").click()
@@ -136,7 +144,8 @@ def test_an_instructor_creates_a_class_pauses_the_clock_and_halts_trading(
     form = page.get_by_test_id("create-class-form")
     # Creating a market takes the exchange-wide key; the demo market's operator key may not.
     form.locator("input[name=class-market]").fill("class-ui")
-    choose_scenario(form)
+    expect(form.locator("input[name=scenario]")).to_have_count(0)  # a list, not a text box
+    choose_scenario(page, form, exchange_operator)
     form.get_by_test_id("create-class").click()
     expect(page.get_by_test_id("create-class-message")).to_contain_text("无权")
     form.locator("input[name=exchange-key]").fill(server.keys["exchange_operator_key"])
@@ -144,12 +153,7 @@ def test_an_instructor_creates_a_class_pauses_the_clock_and_halts_trading(
     form.get_by_test_id("create-class").click()
     expect(page.get_by_test_id("create-class-message")).to_contain_text("小写字母")
     form.locator("input[name=class-market]").fill("class-ui")
-    if form.locator("input[name=scenario]").count():  # no list of scenarios yet: a name
-        form.locator("input[name=scenario]").fill("no_such_scenario")
-        form.get_by_test_id("create-class").click()
-        expect(page.get_by_test_id("create-class-message")).to_contain_text("no_such_scenario")
-        expect(form.locator("select[name=scenario]")).to_be_visible()  # the shipped ones
-    choose_scenario(form)
+    expect(form.locator("select[name=scenario]")).to_have_value(SCENARIO)  # still picked
     form.locator("input[name=seats]").fill("3")
     # The first trading day: one still ahead of the wall clock, so that the clock started
     # below runs it from its start (the class's setup is journaled at wall time).
@@ -401,6 +405,37 @@ def test_the_dashboard_ranks_every_covered_entity(
     expect(page.get_by_test_id("dash-instrument").first).to_be_visible()
     expect(page.get_by_test_id("chart")).to_be_visible()
     screenshot(page, "instructor-dashboard-1280")
+
+
+def test_an_observer_key_lands_on_the_dashboard_without_controls(
+    page: Any, server: DemoServer, klass: dict[str, Any]
+) -> None:
+    market = klass["market_id"]
+    with api(server, klass["operator_key"]) as op:
+        issued = ok(op.post(f"/v1/markets/{market}/keys", json={"role": "observer"}), 201)
+        served = ok(op.get(f"/v1/markets/{market}/class/dashboard"))
+    log_in(page, server, issued["api_key"], market)
+    expect(page.get_by_test_id("instructor-view")).to_be_visible()
+    assert page.url.endswith("/ui/instructor")
+    expect(page.get_by_test_id("trade-view")).to_have_count(0)
+    expect(page.get_by_test_id("read-only-note")).to_be_visible()
+    expect(page.get_by_test_id("dashboard")).to_be_visible()
+    expect(page.get_by_test_id("rank-row")).to_have_count(len(served["ranking"]))
+    expect(page.get_by_role("tab")).to_have_count(2)  # the dashboard and announcements only
+    for hidden in ("control", "logins", "results", "replay", "new"):
+        expect(page.get_by_test_id(f"tab-{hidden}")).to_have_count(0)
+    for control in ("clock-start", "phase-advance", "halt", "announce-form", "create-class"):
+        expect(page.get_by_test_id(control)).to_have_count(0)
+    page.get_by_test_id("tab-news").click()
+    expect(page.get_by_test_id("panel-announce")).to_be_visible()
+    expect(page.get_by_test_id("announce-form")).to_have_count(0)  # reads, never posts
+    screenshot(page, "observer-dashboard-1280")
+    # Neither the trainee screen nor a control tab by path: back to the read-only console.
+    for path in ("/ui/trade", "/ui/instructor/control"):
+        page.goto(server.base_url + path)
+        expect(page.get_by_test_id("dashboard")).to_be_visible()
+        expect(page.get_by_test_id("trade-view")).to_have_count(0)
+        expect(page.get_by_test_id("phase-advance")).to_have_count(0)
 
 
 def test_results_show_and_export_as_csv(

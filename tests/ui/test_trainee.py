@@ -14,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from registry_sim.rules import load_rules
 from tests.api.server import DemoServer, start_demo
 from tests.ui.conftest import DESK, PHONE, api, log_in, screenshot
 
@@ -23,6 +24,7 @@ M = "/v1/markets/demo"
 SYMBOL = "CEA2025"
 TRAINEE = "CE01"
 VERIFIED_T = 3000
+RULES = load_rules("cn_national")  # the demo's rule set
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 # A translation key showing instead of its text ("entry.title", "problem.X").
 RAW_KEY = re.compile(
@@ -212,6 +214,11 @@ def test_order_book_cancel_trade_and_surrender(
     expect(page.get_by_test_id("c-surrendered")).to_contain_text("1,000")
     expect(page.get_by_test_id("c-shortfall")).to_contain_text("2,000")
     expect(holding.get_by_test_id("holding-available")).to_have_text("3,900")
+    # The penalty is the server's figure (getComplianceStatus), priced on the listed
+    # allowance's reference price: multiplier × price × shortfall (RULES.md, national).
+    penalty_fen = RULES.penalty.multiplier * ref * 2_000
+    expect(page.get_by_test_id("c-penalty")).to_contain_text(f"{penalty_fen // 100:,}")
+    expect(page.get_by_test_id("c-penalty-basis")).to_contain_text(yuan(ref))
     expect(facts).to_be_visible()
     screenshot(page, "trainee-after-surrender-1280")
     status = ok(counterparty.get(f"{M}/book/{SYMBOL}"))

@@ -43,12 +43,12 @@ export function App() {
     return () => ctx.feed.close();
   }, [ctx]);
 
-  // Without a session only the login view; with one, the views its role may use.
-  const instructor = session?.role === "operator";
+  // Without a session only the login view; with one, the views its role may use: the console
+  // for instructors and (read-only) observers, the trading screen for participants.
+  const console_ = session?.role === "operator" || session?.role === "observer";
   useEffect(() => {
     if (!session && route !== "login") navigate("login");
-    if (session && (route === "login" || (route === "instructor" && !instructor)))
-      navigate(instructor ? "instructor" : "trade");
+    if (session && (route === "login" || (route === "instructor") !== console_)) navigate(console_ ? "instructor" : "trade");
   }, [session, route]);
 
   function login(next: Session) {
@@ -109,8 +109,8 @@ export function App() {
       </header>
       <main>
         {!ctx && <Login onLogin={login} />}
-        {ctx && route === "trade" && <Trade ctx={ctx} />}
-        {ctx && route === "instructor" && instructor && <Instructor ctx={ctx} onSession={login} />}
+        {ctx && route === "trade" && !console_ && <Trade ctx={ctx} />}
+        {ctx && route === "instructor" && console_ && <Instructor ctx={ctx} onSession={login} />}
       </main>
     </div>
   );

@@ -74,10 +74,15 @@ export interface Compliance {
   offset_cap_t: number | null;
   offset_cap_left_t: number | null;
   shortfall_t: number | null;
-  projected_penalty_fen: number | null;
+  projected_penalty_fen: number | null; // priced by the server on the basis below
   deadline: string;
   assessed: unknown;
   deduction_owed_t: number;
+  reference_price_fen: number | null;
+  reference_price_basis: "request" | "listed_reference" | null;
+  reference_price_symbol: string | null;
+  penalty_kind: string;
+  penalty_multiplier: number;
 }
 
 export interface Bar {

@@ -13,24 +13,10 @@ export interface PlanItem {
   qty_t: number;
 }
 
-/** getSurrenderPlan's answer: the suggested items, the shortfall they would leave, and the
- * rule set's penalty terms with the reference price it uses. */
+/** getSurrenderPlan's answer: the suggested items and the shortfall they would leave. */
 export interface Plan {
   items: PlanItem[];
   shortfallAfterT: number | null;
-  penaltyKind: string | null;
-  penaltyMultiplier: number | null;
-  referencePriceFen: number | null;
-}
-
-/** The penalty the current shortfall would cost. The status has it when the rule set's penalty
- * needs no price; a price-multiple penalty (national: multiplier × reference price × shortfall)
- * is priced with the terms and reference price the server's plan reports. */
-function projectedPenalty(status: Compliance, plan: Plan | null): number | null {
-  if (status.projected_penalty_fen !== null) return status.projected_penalty_fen;
-  if (status.shortfall_t === null || !plan || plan.penaltyKind !== "price_multiple") return null;
-  if (plan.penaltyMultiplier === null || plan.referencePriceFen === null) return null;
-  return plan.penaltyMultiplier * plan.referencePriceFen * status.shortfall_t;
 }
 
 export function CompliancePanel(props: {
@@ -56,7 +42,10 @@ export function CompliancePanel(props: {
 
   const days = daysBetween(props.today, status.deadline);
   const surrendered = status.allowances_t + status.offsets_t;
-  const penalty = projectedPenalty(status, props.plan);
+  // The server prices the penalty (getComplianceStatus: the rule set's terms and the listed
+  // allowance's reference price); the panel only shows it and its basis.
+  const penalty = status.projected_penalty_fen;
+  const priced = status.penalty_kind === "price_multiple" && status.reference_price_fen !== null;
 
   async function surrender(items: PlanItem[]) {
     setMessage(null);
@@ -130,12 +119,12 @@ export function CompliancePanel(props: {
         <dt>{t("compliance.penalty")}</dt>
         <dd data-testid="c-penalty">
           {penalty === null ? na : money(penalty)}
-          {penalty !== null && props.plan?.penaltyMultiplier != null && props.plan.referencePriceFen !== null && (
-            <span class="muted small">
+          {penalty !== null && priced && (
+            <span class="muted small" data-testid="c-penalty-basis">
               {" "}
               {t("compliance.penaltyBasis", {
-                multiplier: props.plan.penaltyMultiplier,
-                reference_price_fen: props.plan.referencePriceFen,
+                multiplier: status.penalty_multiplier,
+                reference_price_fen: status.reference_price_fen ?? 0,
               })}
             </span>
           )}

@@ -1,6 +1,7 @@
 // The instructor console: tabs for running the class (clock, compliance phase, halt and resume),
 // the live dashboard, announcements, the participants' logins, end-of-year results, replay of
-// the journal, and creating a new class market from a scenario. The tab is the path's last part
+// the journal, and creating a new class market from a scenario; an observer key sees only the
+// dashboard and the announcements, without controls. The tab is the path's last part
 // (/ui/instructor/dashboard), so a reload keeps it. Each tab is a client of the public API like
 // the trainee screen, on the same Ctx (REST client, feed, i18n).
 import { useEffect, useState } from "preact/hooks";
@@ -22,21 +23,26 @@ import { loadMarketInfo } from "./marketInfo";
 
 const TABS = ["control", "dashboard", "news", "logins", "results", "replay", "new"] as const;
 type Tab = (typeof TABS)[number];
+// An observer key reads the dashboard and the announcements only: every control, the logins,
+// results and replay are for instructors (the API refuses them to observers too).
+const READ_ONLY_TABS: readonly Tab[] = ["dashboard", "news"];
 const BASE = "/ui/instructor";
 
-function tabFromPath(): Tab {
+function tabFromPath(tabs: readonly Tab[]): Tab {
   const last = location.pathname.startsWith(BASE + "/") ? location.pathname.slice(BASE.length + 1).split("/")[0] : "";
-  return (TABS as readonly string[]).includes(last) ? (last as Tab) : "control";
+  return (tabs as readonly string[]).includes(last) ? (last as Tab) : tabs[0];
 }
 
 export function Instructor({ ctx, onSession }: { ctx: Ctx; onSession?: (session: Session) => void }) {
   const { api, feed, session } = ctx;
-  const [tab, setTab] = useState<Tab>(tabFromPath);
+  const readOnly = session.role !== "operator";
+  const tabs = readOnly ? READ_ONLY_TABS : TABS;
+  const [tab, setTab] = useState<Tab>(() => tabFromPath(tabs));
   const [timeZone, setTimeZone] = useState<string>(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
   const [created, setCreated] = useState<ClassCreated | null>(null);
 
   useEffect(() => {
-    const sync = () => setTab(tabFromPath());
+    const sync = () => setTab(tabFromPath(tabs));
     window.addEventListener("popstate", sync);
     return () => window.removeEventListener("popstate", sync);
   }, []);
@@ -49,7 +55,7 @@ export function Instructor({ ctx, onSession }: { ctx: Ctx; onSession?: (session:
   }, [api]);
 
   function open(next: Tab) {
-    const path = next === "control" ? BASE : `${BASE}/${next}`;
+    const path = next === tabs[0] ? BASE : `${BASE}/${next}`;
     if (location.pathname !== path) history.pushState(null, "", path);
     setTab(next);
   }
@@ -67,9 +73,14 @@ export function Instructor({ ctx, onSession }: { ctx: Ctx; onSession?: (session:
   }
 
   return (
-    <div class="instructor" data-testid="instructor-view">
+    <div class={readOnly ? "instructor read-only" : "instructor"} data-testid="instructor-view">
+      {readOnly && (
+        <p class="muted small" data-testid="read-only-note">
+          {t("console.readOnly")}
+        </p>
+      )}
       <nav class="tabs no-print" role="tablist" aria-label={t("console.title")}>
-        {TABS.map((name) => (
+        {tabs.map((name) => (
           <button
             type="button"
             role="tab"
@@ -83,7 +94,7 @@ export function Instructor({ ctx, onSession }: { ctx: Ctx; onSession?: (session:
           </button>
         ))}
       </nav>
-      {tab === "control" && (
+      {tab === "control" && !readOnly && (
         <div class="console-grid">
           <ClockPanel api={api} />
           <PhasePanel api={api} />
@@ -91,11 +102,11 @@ export function Instructor({ ctx, onSession }: { ctx: Ctx; onSession?: (session:
         </div>
       )}
       {tab === "dashboard" && <Dashboard api={api} feed={feed} timeZone={timeZone} />}
-      {tab === "news" && <AnnouncePanel api={api} feed={feed} timeZone={timeZone} />}
-      {tab === "logins" && <Logins api={api} marketId={session.marketId} />}
-      {tab === "results" && <Results api={api} marketId={session.marketId} />}
-      {tab === "replay" && <Replay api={api} timeZone={timeZone} />}
-      {tab === "new" && (
+      {tab === "news" && <AnnouncePanel api={api} feed={feed} timeZone={timeZone} readOnly={readOnly} />}
+      {tab === "logins" && !readOnly && <Logins api={api} marketId={session.marketId} />}
+      {tab === "results" && !readOnly && <Results api={api} marketId={session.marketId} />}
+      {tab === "replay" && !readOnly && <Replay api={api} timeZone={timeZone} />}
+      {tab === "new" && !readOnly && (
         <div class="console-grid">
           <CreateClass api={api} onCreated={created_} />
           {created && (

@@ -55,9 +55,6 @@ function planOf(raw: Record<string, unknown> | null): Plan | null {
   return {
     items,
     shortfallAfterT: number(raw.shortfall_after_plan_t),
-    penaltyKind: typeof raw.penalty_kind === "string" ? raw.penalty_kind : null,
-    penaltyMultiplier: number(raw.penalty_multiplier),
-    referencePriceFen: number(raw.reference_price_fen),
   };
 }
 

@@ -1,5 +1,6 @@
 // Post an announcement to the class (news, a shock, a reminder of the deadline) and see what
-// was posted, newest first. Trainees see each one at once on the `announcements` channel.
+// was posted, newest first (an observer sees the list only). Trainees see each one at once on
+// the `announcements` channel.
 // API: postAnnouncement, listAnnouncements.
 import { useEffect, useState } from "preact/hooks";
 import { type Api, optional } from "../../api";
@@ -13,7 +14,7 @@ const TEXT_MAX = 2000; // the contract's limit on one announcement
 const LIST_LIMIT = 50;
 const LEVELS = ["info", "warning"] as const;
 
-export function AnnouncePanel({ api, feed, timeZone }: { api: Api; feed: Feed; timeZone: string }) {
+export function AnnouncePanel({ api, feed, timeZone, readOnly = false }: { api: Api; feed: Feed; timeZone: string; readOnly?: boolean }) {
   const [items, setItems] = useState<AnnouncementRow[] | null>(null);
   const [text, setText] = useState("");
   const [level, setLevel] = useState<(typeof LEVELS)[number]>("info");
@@ -52,32 +53,34 @@ export function AnnouncePanel({ api, feed, timeZone }: { api: Api; feed: Feed; t
 
   return (
     <Panel name="announce" title={t("announce.title")}>
-      <form class="stack" onSubmit={post} data-testid="announce-form">
-        <Field label={t("announce.text")} wide>
-          <textarea
-            name="announcement"
-            rows={3}
-            maxLength={TEXT_MAX}
-            value={text}
-            onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
-          />
-        </Field>
-        <div class="row">
-          <Field label={t("announce.level")}>
-            <select name="level" value={level} onChange={(e) => setLevel((e.target as HTMLSelectElement).value as (typeof LEVELS)[number])}>
-              {LEVELS.map((l) => (
-                <option key={l} value={l}>
-                  {word("announce.levelName", l)}
-                </option>
-              ))}
-            </select>
+      {!readOnly && (
+        <form class="stack" onSubmit={post} data-testid="announce-form">
+          <Field label={t("announce.text")} wide>
+            <textarea
+              name="announcement"
+              rows={3}
+              maxLength={TEXT_MAX}
+              value={text}
+              onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+            />
           </Field>
-          <span class="muted small grow">{t("announce.chars", { n: trimmed.length, max: TEXT_MAX })}</span>
-          <button type="submit" class="primary" data-testid="announce-post" disabled={!trimmed || trimmed.length > TEXT_MAX}>
-            {t("announce.post")}
-          </button>
-        </div>
-      </form>
+          <div class="row">
+            <Field label={t("announce.level")}>
+              <select name="level" value={level} onChange={(e) => setLevel((e.target as HTMLSelectElement).value as (typeof LEVELS)[number])}>
+                {LEVELS.map((l) => (
+                  <option key={l} value={l}>
+                    {word("announce.levelName", l)}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <span class="muted small grow">{t("announce.chars", { n: trimmed.length, max: TEXT_MAX })}</span>
+            <button type="submit" class="primary" data-testid="announce-post" disabled={!trimmed || trimmed.length > TEXT_MAX}>
+              {t("announce.post")}
+            </button>
+          </div>
+        </form>
+      )}
       <OutcomeLine outcome={outcome} testId="announce-message" />
       {items === null ? null : items.length === 0 ? (
         <p class="muted small">{t("news.empty")}</p>

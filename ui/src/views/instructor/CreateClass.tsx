@@ -1,9 +1,11 @@
-// Create a class market from a scenario: a shipped one by name, or one pasted as YAML; the
-// number of human seats (each gets a covered entity's profile and a login); a seed; the first
-// trading day (default: the scenario's); the market id. The reply carries the seats' keys and the new market's operator key: the console then
-// switches to the new market. API: createClassMarket (an exchange-wide operator key only).
+// Create a class market from a scenario: a shipped one picked from the list listScenarios gives
+// (with what it is: rule set, firms, bots, default seats, trading days), or one pasted as YAML;
+// the number of human seats (each gets a covered entity's profile and a login); a seed; the
+// first trading day (default: the scenario's); the market id. The reply carries the seats' keys
+// and the new market's operator key: the console then switches to the new market.
+// API: listScenarios, createClassMarket (an exchange-wide operator key only).
 import { useEffect, useState } from "preact/hooks";
-import { Api, ApiProblem, optional } from "../../api";
+import { Api } from "../../api";
 import { Panel } from "../../components/Panel";
 import { t } from "../../i18n";
 import { type ClassCreated, type Loose, classPaths, seatsOf } from "./classApi";
@@ -14,17 +16,38 @@ const SEATS_MAX = 200;
 // The id createMarket accepts (exchange/api/market_models.py), checked here to say so plainly.
 const MARKET_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-/** The shipped scenarios' names, when the server lists them. */
-async function shippedScenarios(api: Api): Promise<string[]> {
-  const raw = await optional(api.get<Loose | Loose[]>("/v1/scenarios")).catch(() => null);
-  const rows = Array.isArray(raw) ? raw : ((raw?.scenarios as (Loose | string)[] | undefined) ?? []);
-  return rows
-    .map((row) => (typeof row === "string" ? row : typeof row.name === "string" ? row.name : null))
-    .filter((name): name is string => name !== null);
+/** One shipped scenario as listScenarios describes it. */
+export interface ScenarioInfo {
+  name: string;
+  description: string;
+  rule_set: string;
+  firms: number;
+  bots: number;
+  seats_default: number;
+  trading_days_per_year: number;
+}
+
+/** The shipped scenarios (listScenarios); null when the server cannot list them. */
+async function shippedScenarios(api: Api): Promise<ScenarioInfo[] | null> {
+  const raw = await api.get<{ scenarios: Loose[] }>("/v1/scenarios").catch(() => null);
+  if (!raw || !Array.isArray(raw.scenarios)) return null;
+  const num = (value: unknown) => (typeof value === "number" ? value : 0);
+  return raw.scenarios
+    .filter((row) => typeof row.name === "string")
+    .map((row) => ({
+      name: String(row.name),
+      description: typeof row.description === "string" ? row.description : "",
+      rule_set: String(row.rule_set ?? ""),
+      firms: num(row.firms),
+      bots: num(row.bots),
+      seats_default: num(row.seats_default),
+      trading_days_per_year: num(row.trading_days_per_year),
+    }));
 }
 
 export function CreateClass({ api, onCreated }: { api: Api; onCreated: (created: ClassCreated) => void }) {
-  const [scenarios, setScenarios] = useState<string[]>([]);
+  // undefined: still loading; null: the server could not list them (a name is typed instead).
+  const [scenarios, setScenarios] = useState<ScenarioInfo[] | null | undefined>(undefined);
   const [source, setSource] = useState<"shipped" | "yaml">("shipped");
   const [scenario, setScenario] = useState("");
   const [yaml, setYaml] = useState("");
@@ -37,11 +60,13 @@ export function CreateClass({ api, onCreated }: { api: Api; onCreated: (created:
   const [outcome, run, setOutcome] = useAction();
 
   useEffect(() => {
-    void shippedScenarios(api).then((names) => {
-      setScenarios(names);
-      setScenario((current) => current || names[0] || "");
+    void shippedScenarios(api).then((listed) => {
+      setScenarios(listed);
+      setScenario((current) => current || listed?.[0]?.name || "");
     });
   }, [api]);
+
+  const picked = scenarios?.find((row) => row.name === scenario) ?? null;
 
   function problem(): string | null {
     if (!MARKET_ID.test(marketId.trim())) return t("newclass.badMarketId");
@@ -73,16 +98,7 @@ export function CreateClass({ api, onCreated }: { api: Api; onCreated: (created:
       // Only an exchange-wide operator key may create a market: the one typed here, else the
       // key this console was opened with.
       const creator = exchangeKey.trim() ? new Api({ key: exchangeKey.trim(), marketId: "*" }) : api;
-      const raw = await creator.post<Loose>(classPaths.create, body).catch((error: unknown) => {
-        // An unknown name is answered with the shipped ones: offer them as a list.
-        const available = error instanceof ApiProblem ? error.problem.available : null;
-        if (Array.isArray(available) && available.length) {
-          const names = available.map(String);
-          setScenarios(names);
-          setScenario((current) => (names.includes(current) ? current : names[0]));
-        }
-        throw error;
-      });
+      const raw = await creator.post<Loose>(classPaths.create, body);
       const created: ClassCreated = {
         market_id: String(raw.market_id),
         scenario: String(raw.scenario ?? body.scenario ?? ""),
@@ -141,19 +157,46 @@ export function CreateClass({ api, onCreated }: { api: Api; onCreated: (created:
           </button>
         </div>
         {source === "shipped" ? (
-          <Field label={t("newclass.scenario")}>
-            {scenarios.length > 0 ? (
-              <select name="scenario" value={scenario} onChange={(e) => setScenario((e.target as HTMLSelectElement).value)}>
-                {scenarios.map((name) => (
-                  <option key={name} value={name}>
-                    {name}
-                  </option>
-                ))}
-              </select>
-            ) : (
-              <input name="scenario" value={scenario} autoComplete="off" onInput={(e) => setScenario((e.target as HTMLInputElement).value)} />
+          <div class="stack">
+            <Field label={t("newclass.scenario")}>
+              {scenarios === null ? (
+                <input name="scenario" value={scenario} autoComplete="off" onInput={(e) => setScenario((e.target as HTMLInputElement).value)} />
+              ) : (
+                <select
+                  name="scenario"
+                  value={scenario}
+                  disabled={scenarios === undefined}
+                  onChange={(e) => setScenario((e.target as HTMLSelectElement).value)}
+                >
+                  {scenarios === undefined && <option value="">{t("app.loading")}</option>}
+                  {scenarios?.map((row) => (
+                    <option key={row.name} value={row.name}>
+                      {row.name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            {picked && (
+              <p class="muted small" data-testid="scenario-facts">
+                {t("newclass.scenarioFacts", {
+                  rule_set: picked.rule_set,
+                  firms: picked.firms,
+                  bots: picked.bots,
+                  seats: picked.seats_default,
+                  days: picked.trading_days_per_year,
+                })}
+                {picked.description && (
+                  <>
+                    <br />
+                    <span data-i18n-exempt data-testid="scenario-description">
+                      {picked.description}
+                    </span>
+                  </>
+                )}
+              </p>
             )}
-          </Field>
+          </div>
         ) : (
           <Field label={t("newclass.yamlText")} wide>
             <textarea name="scenario-yaml" rows={8} value={yaml} onInput={(e) => setYaml((e.target as HTMLTextAreaElement).value)} />

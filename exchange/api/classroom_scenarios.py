@@ -1,0 +1,66 @@
+"""``listScenarios`` (any valid key): the scenarios that ship with carbonx (``scenarios/*.yaml``),
+summed up for the instructor's "new class" form: what each is, under which rule set, how many
+firms and bots, the seats a class gets by default and the trading days of a compliance year.
+``exchange.api.classroom`` includes this router.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter
+
+from exchange.api.auth import CurrentPrincipal
+from exchange.api.classroom_setup import default_seats, read_scenario
+from exchange.api.common import PROBLEMS
+from exchange.api.models import Reply
+from exchange.clock import trading_days
+from exchange.sim.scenario import LoadedScenario, shipped_scenarios
+
+router = APIRouter(responses=PROBLEMS)  # under /v1: exchange.api.classroom's router includes it
+
+
+class ScenarioSummary(Reply):
+    name: str
+    description: str
+    rule_set: str
+    start: dt.date
+    years: int
+    trading_days_per_year: int  # the first compliance year's
+    firms: int  # covered firms, listed and generated (firm_groups)
+    bots: int  # the scenario's agents, the firms' own included
+    seats_default: int  # the seats createClassMarket gives a class when none are asked for
+    reference_price_fen: int  # the allowances' first reference price
+
+
+class Scenarios(Reply):
+    scenarios: list[ScenarioSummary]
+
+
+def summary(loaded: LoadedScenario) -> dict[str, Any]:
+    """One scenario as the form lists it. Without a cap on trading days a year has every
+    trading day of the rule set's calendar from the scenario's start to 31 December."""
+    spec = loaded.spec
+    start = spec.calendar.start
+    days = len(trading_days(loaded.rules.calendar, start, dt.date(start.year, 12, 31)))
+    if spec.calendar.trading_days_per_year is not None:
+        days = min(days, spec.calendar.trading_days_per_year)
+    return {
+        "name": loaded.name,
+        "description": spec.description.strip(),
+        "rule_set": spec.rules.name,
+        "start": start,
+        "years": spec.calendar.years,
+        "trading_days_per_year": days,
+        "firms": len(loaded.firms),
+        "bots": len(loaded.agents),
+        "seats_default": default_seats(loaded),
+        "reference_price_fen": spec.market.reference_price_fen,
+    }
+
+
+@router.get("/scenarios", operation_id="listScenarios", response_model=Scenarios)
+async def list_scenarios(who: CurrentPrincipal) -> dict[str, Any]:
+    """The shipped scenarios a class can be made from (any valid key), by name."""
+    return {"scenarios": [summary(read_scenario(name, None)[0]) for name in shipped_scenarios()]}
