@@ -26,13 +26,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from exchange import codec
+from exchange.bars import NS_PER_MIN
 from exchange.db import tables as t
 from exchange.db.journal_store import JournalRow, iter_journal
 from settlement.market import Market
 
 TRADES_KEPT = 50
 BOOK_LEVELS = 5
-MINUTE_NS = 60 * 1_000_000_000
 # Journal kinds that move the trading day or a session (exchange.codec's names).
 DAY_KINDS = ("open_day", "set_session", "close_day", "end_of_day", "halt", "resume")
 
@@ -161,7 +161,7 @@ async def timeline(engine: AsyncEngine, market_id: str) -> dict[str, Any]:
         ]
         minutes: list[dict[str, Any]] = []
         for row in await conn.execute(trades):
-            start = row.ts_ns - row.ts_ns % MINUTE_NS
+            start = row.ts_ns - row.ts_ns % NS_PER_MIN
             if minutes and minutes[-1]["ts_ns"] == start:
                 minutes[-1]["count"] += 1
                 minutes[-1]["seq"] = max(minutes[-1]["seq"], row.seq)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange import codec, rows
+from exchange.bars import NS_PER_MIN
 from exchange.clock import (
     ClockAction,
     ClockEvent,
@@ -61,9 +62,6 @@ SLICE_COMMANDS = 50  # between two yields: the writer's round trips wait at most
 
 
 Listener = Callable[[Sequence[Ack]], None]
-
-
-NS_PER_MINUTE = 60 * 1_000_000_000
 
 
 class _Group:
@@ -316,7 +314,7 @@ class MarketRuntime:
         day = self.market.trading_day
         if day is None:
             return self._last_ts_ns
-        minute = now // NS_PER_MINUTE  # a local date changes only on a minute's boundary
+        minute = now // NS_PER_MIN  # a local date changes only on a minute's boundary
         if minute != self._wall_day[0]:
             self._wall_day = (minute, local_date(self.market.rules.calendar, now))
         return now if self._wall_day[1] == day else self._last_ts_ns

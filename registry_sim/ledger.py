@@ -28,10 +28,9 @@ class Posting:
 class Ledger:
     def __init__(self) -> None:
         self._balances: dict[Key, int] = {}
-        self._postings: list[Posting] = []
-        # Movements the market's settlement makes directly in ``_balances`` (holds, releases,
+        # The market's settlement also moves units directly in ``_balances`` (holds, releases,
         # deliveries of orders): their postings are the market journal's, not kept here.
-        self.moves = 0
+        self._postings: list[Posting] = []
 
     def balance(self, account: AccountId, unit: UnitCode, state: HoldingState = AVAILABLE) -> int:
         return self._balances.get((account, unit, state), 0)

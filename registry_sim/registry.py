@@ -217,9 +217,11 @@ class Registry:
         }
 
     def __getstate__(self) -> dict[str, Any]:
-        """Picklable state for a market's day-end snapshot: everything but the bound handlers."""
+        """Picklable state for a market's day-end snapshot: everything but the bound handlers
+        and the allocation index (``__setstate__`` rebuilds both)."""
         state = dict(self.__dict__)
         del state["_handlers"]
+        del state["_allocated_total"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -228,9 +228,11 @@ class Market:
         source: tuple[AccountId, HoldingState],
         target: tuple[AccountId, HoldingState],
     ) -> None:
-        # Ledger.move's work, done here in compiled code (the hot path's unit movements).
-        ledger = self.registry.ledger
-        balances: dict[tuple[AccountId, UnitCode, HoldingState], int] = ledger._balances
+        # The registry ledger's balances moved here, in compiled code (the hot path's unit
+        # movements); the posting is the market journal's, not the ledger's.
+        balances: dict[tuple[AccountId, UnitCode, HoldingState], int] = (
+            self.registry.ledger._balances
+        )
         from_key = (source[0], unit, source[1])
         left = balances.get(from_key, 0) - qty_t
         assert qty_t > 0, f"move of {qty_t} t"
@@ -241,7 +243,6 @@ class Market:
             del balances[from_key]
         to_key = (target[0], unit, target[1])
         balances[to_key] = balances.get(to_key, 0) + qty_t
-        ledger.moves += 1
         self.posting_seq += 1
         self._outcome.postings.append(
             MarketPosting(

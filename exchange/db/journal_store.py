@@ -106,21 +106,16 @@ class Batch:
 
     def appended(self) -> list[tuple[str, list[Row]]]:
         """(table name, rows) for every non-empty append-only list, journal first."""
-        return _appended(self)
-
-
-def _appended(batch: Batch) -> list[tuple[str, list[Row]]]:
-    """(table name, rows) for every non-empty append-only list of ``batch``, journal first."""
-    tables = (
-        (t.market_journal.name, batch.journal),
-        (t.market_orders.name, batch.orders),
-        (t.market_order_updates.name, batch.order_updates),
-        (t.market_trades.name, batch.trades),
-        (t.market_postings.name, batch.postings),
-        (t.market_statements.name, batch.statements),
-        (t.market_snapshots.name, batch.snapshots),
-    )
-    return [(name, rows) for name, rows in tables if rows]
+        tables = (
+            (t.market_journal.name, self.journal),
+            (t.market_orders.name, self.orders),
+            (t.market_order_updates.name, self.order_updates),
+            (t.market_trades.name, self.trades),
+            (t.market_postings.name, self.postings),
+            (t.market_statements.name, self.statements),
+            (t.market_snapshots.name, self.snapshots),
+        )
+        return [(name, rows) for name, rows in tables if rows]
 
 
 _APPEND_ONLY = (

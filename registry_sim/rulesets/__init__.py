@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -58,9 +59,11 @@ def _read(name: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+@cache
 def _known_fields() -> dict[str, Any]:
     """Every field any shipped rule set has, as one tree: an override may set a field its own
-    rule set leaves out (a [limits] table for the EU ETS), but not one carbonx doesn't know."""
+    rule set leaves out (a [limits] table for the EU ETS), but not one carbonx doesn't know.
+    Read once per process (the shipped files do not change); only read, never handed out."""
     known: dict[str, Any] = {}
     for name in available_rulesets():
         known = _merge(known, _read(name))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from exchange.bars import NS_PER_MIN
 from exchange.db.journal_store import prepare_database
 from exchange.replay import ReplayCache, replay_to, timeline
 from exchange.runtime import MarketRuntime
@@ -31,7 +32,7 @@ from tests.integration.conftest import Database
 
 SPEC = MarketSpec("replayed", "cn_national", (("CEA2026", 8000),))
 DAY = dt.date(2026, 3, 2)
-MINUTE_NS = 60 * 1_000_000_000
+MINUTE_NS = NS_PER_MIN
 START_NS = 1_772_400_000 * 1_000_000_000  # a whole minute of market time
 A, B = AccountId("A"), AccountId("B")
 
