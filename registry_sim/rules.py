@@ -93,6 +93,9 @@ class PenaltyRules:
     multiplier_min: int
     multiplier_max: int
     fixed_fen_per_t: int
+    # The price a multiple applies to: the average over this many trading days before the
+    # assessment ("the previous month's average price").
+    reference_window_days: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +301,7 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         multiplier_min=r.integer(p, "multiplier_min", "penalty", low=0),
         multiplier_max=r.integer(p, "multiplier_max", "penalty", low=0),
         fixed_fen_per_t=r.integer(p, "fixed_fen_per_t", "penalty", low=0),
+        reference_window_days=r.integer(p, "reference_window_days", "penalty", low=1),
     )
     if not penalty.multiplier_min <= penalty.multiplier <= penalty.multiplier_max:
         raise r.fail(
