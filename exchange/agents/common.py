@@ -8,8 +8,10 @@ a constant, so the same agent trades correctly under any rule set.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
-from exchange.agents.base import InstrumentInfo, MarketView
+from exchange.agents.base import Agent, InstrumentInfo, MarketView, OpenOrder
+from matching.types import Side
 
 CEA_PREFIX = "CEA"
 
@@ -84,3 +86,29 @@ def cea_symbol(view: MarketView, year: int) -> str | None:
 def offset_symbols(view: MarketView) -> list[str]:
     """Listed offset instruments (CCER, PHCER): every symbol that is not an allowance."""
     return [i.symbol for i in view.instruments() if not i.symbol.startswith(CEA_PREFIX)]
+
+
+def own_orders(view: MarketView, symbol: str) -> tuple[Sequence[OpenOrder], int, int]:
+    """The account's open orders on ``symbol``, with what cancelling them frees: the cash its
+    buys hold (fen) and the units its sells hold (t)."""
+    orders = [o for o in view.open_orders() if o.symbol == symbol]
+    freed_fen = sum(o.leaves_t * (o.price_fen or 0) for o in orders if o.side is Side.BUY)
+    freed_t = sum(o.leaves_t for o in orders if o.side is not Side.BUY)
+    return orders, freed_fen, freed_t
+
+
+class SymbolTrader(Agent):
+    """An agent trading one instrument: its ``symbol`` parameter, else the allowance of the
+    compliance year at its first wake-up (then kept)."""
+
+    symbol: str | None = None
+
+    def tradable_instrument(self, view: MarketView) -> InstrumentInfo | None:
+        """Its instrument, settled on at the first call, or None when none is listed or it is
+        not in continuous trading now (the agent then does nothing)."""
+        symbol = self.symbol or cea_symbol(view, view.compliance_year)
+        if symbol is None:
+            return None
+        self.symbol = symbol
+        info = view.instrument(symbol)
+        return info if info.tradable else None

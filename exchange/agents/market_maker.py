@@ -6,15 +6,15 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
-from exchange.agents.base import Action, Agent, CancelAll, Firm, MarketView, Place, register
-from exchange.agents.common import affordable_t, cea_symbol, lot_qty, price_in_band
+from exchange.agents.base import Action, CancelAll, Firm, MarketView, Place, register
+from exchange.agents.common import SymbolTrader, affordable_t, lot_qty, own_orders, price_in_band
 from matching.types import OrderType, Side
 
 BP = 10_000
 
 
 @register
-class MarketMaker(Agent):
+class MarketMaker(SymbolTrader):
     """Quotes a bid and an ask around a reference price, skewed by its inventory.
 
     Rule. At each wake-up it withdraws its quotes and quotes again around the mid of the
@@ -61,23 +61,12 @@ class MarketMaker(Agent):
         self.fee_reserve_bp = fee_reserve_bp
 
     def act(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
-        symbol = self.symbol or cea_symbol(view, view.compliance_year)
-        if symbol is None:
+        info = self.tradable_instrument(view)
+        if info is None:
             return ()
-        self.symbol = symbol
-        info = view.instrument(symbol)
-        if not info.tradable:
-            return ()
-        actions: list[Action] = []
-        freed_fen = freed_t = 0
-        for order in view.open_orders():
-            if order.symbol == symbol:
-                if order.side is Side.BUY:
-                    freed_fen += order.leaves_t * (order.price_fen or 0)
-                else:
-                    freed_t += order.leaves_t
-        if freed_fen or freed_t:
-            actions.append(CancelAll(symbol))
+        symbol = info.symbol
+        _, freed_fen, freed_t = own_orders(view, symbol)
+        actions: list[Action] = [CancelAll(symbol)] if freed_fen or freed_t else []
         bid_q, ask_q = view.best_bid(symbol), view.best_ask(symbol)
         if bid_q is not None and ask_q is not None:
             mid = (bid_q.price_fen + ask_q.price_fen) / 2

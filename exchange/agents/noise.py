@@ -6,15 +6,15 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
-from exchange.agents.base import Action, Agent, Cancel, Firm, MarketView, Place, register
-from exchange.agents.common import affordable_t, cea_symbol, lot_qty, random_price
+from exchange.agents.base import Action, Cancel, Firm, MarketView, Place, register
+from exchange.agents.common import SymbolTrader, affordable_t, lot_qty, own_orders, random_price
 from matching.types import OrderType, Side
 
 BP = 10_000
 
 
 @register
-class NoiseTrader(Agent):
+class NoiseTrader(SymbolTrader):
     """Random small orders, bounded.
 
     Rule. At each wake-up it cancels its resting order, tosses a coin for the side, draws a
@@ -56,25 +56,15 @@ class NoiseTrader(Agent):
         self._start_t: int | None = None
 
     def act(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
-        symbol = self.symbol or cea_symbol(view, view.compliance_year)
-        if symbol is None:
+        info = self.tradable_instrument(view)
+        if info is None:
             return ()
-        self.symbol = symbol
-        info = view.instrument(symbol)
-        if not info.tradable:
-            return ()
+        symbol = info.symbol
         holding = view.holding_t(symbol)
         if self._start_t is None:
             self._start_t = holding
-        actions: list[Action] = []
-        freed_fen = freed_t = 0
-        for order in view.open_orders():
-            if order.symbol == symbol:
-                actions.append(Cancel(order.order_id))
-                if order.side is Side.BUY:
-                    freed_fen += order.leaves_t * (order.price_fen or 0)
-                else:
-                    freed_t += order.leaves_t
+        orders, freed_fen, freed_t = own_orders(view, symbol)
+        actions: list[Action] = [Cancel(order.order_id) for order in orders]
         lots = max(1, self.qty_max_t // info.lot_t)
         qty = (1 + int(rng.random() * lots)) * info.lot_t
         buy = rng.random() < 0.5

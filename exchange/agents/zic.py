@@ -6,15 +6,15 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
-from exchange.agents.base import Action, Agent, Cancel, Firm, MarketView, Place, register
-from exchange.agents.common import affordable_t, cea_symbol, lot_qty, random_price
+from exchange.agents.base import Action, Cancel, Firm, MarketView, Place, register
+from exchange.agents.common import SymbolTrader, affordable_t, lot_qty, own_orders, random_price
 from matching.types import OrderType, Side
 
 BP = 10_000
 
 
 @register
-class ZeroIntelligenceTrader(Agent):
+class ZeroIntelligenceTrader(SymbolTrader):
     """ZI-C: a buyer with a private value or a seller with a private cost, and no strategy.
 
     Rule. At each wake-up it replaces its order with a new limit order at a price drawn
@@ -58,27 +58,17 @@ class ZeroIntelligenceTrader(Agent):
         self._start_t: int | None = None  # its holding at the first wake-up
 
     def act(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
-        symbol = self.symbol or cea_symbol(view, view.compliance_year)
-        if symbol is None:
+        info = self.tradable_instrument(view)
+        if info is None:
             return ()
-        self.symbol = symbol
-        info = view.instrument(symbol)
-        if not info.tradable:
-            return ()
+        symbol = info.symbol
         holding = view.holding_t(symbol)
         if self._start_t is None:
             self._start_t = holding
         if self.limit_fen is None:
             self.limit_fen = info.reference_price_fen * self.limit_bp // BP
-        actions: list[Action] = []
-        freed_fen = freed_t = 0
-        for order in view.open_orders():
-            if order.symbol == symbol:
-                actions.append(Cancel(order.order_id))
-                if order.side is Side.BUY:
-                    freed_fen += order.leaves_t * (order.price_fen or 0)
-                else:
-                    freed_t += order.leaves_t
+        orders, freed_fen, freed_t = own_orders(view, symbol)
+        actions: list[Action] = [Cancel(order.order_id) for order in orders]
         qty = self.qty_t
         if self.units_t is not None:
             done = holding - self._start_t if self.side is Side.BUY else self._start_t - holding

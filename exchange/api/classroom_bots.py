@@ -22,12 +22,11 @@ from dataclasses import dataclass
 from exchange.agents.base import AGENT_KINDS, Action, Agent, Firm
 from exchange.agents.firm import ComplianceFirm
 from exchange.agents.live import BotSpec, LiveBots, LiveMarket
-from exchange.clock import ClockAction, day_schedule
+from exchange.clock import NS_PER_S, ClockAction, day_schedule
 from exchange.runtime import MarketRuntime
+from exchange.sim.runner import firm_offset_cap_bp
 from exchange.sim.scenario import AgentPlan, LoadedScenario, derived_seed
 from registry_sim.rules import RuleSet
-
-NS_PER_S = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +46,10 @@ def bot_spec(plan: AgentPlan, firm: Firm | None, rules: RuleSet) -> ScenarioBotS
     """One scenario agent as a bot. A compliance firm under an obligation-based offset cap is
     told the rule set's cap, as the headless run tells it (RULES.md, national: offset cap)."""
     params = dict(plan.params)
-    compliance = rules.compliance
-    if (
-        issubclass(AGENT_KINDS[plan.kind], ComplianceFirm)
-        and "offset_cap_bp" not in params
-        and compliance.offset_cap_basis == "obligation"
-    ):
-        params["offset_cap_bp"] = compliance.offset_cap_bp
+    cap_bp = firm_offset_cap_bp(rules)
+    firm_agent = issubclass(AGENT_KINDS[plan.kind], ComplianceFirm)
+    if firm_agent and cap_bp is not None and "offset_cap_bp" not in params:
+        params["offset_cap_bp"] = cap_bp
     return ScenarioBotSpec(
         plan.kind, plan.account_id, params, plan.wakeups_per_day, plan.cash_fen, 0, firm
     )

@@ -21,7 +21,7 @@ Per compliance year Y (``run``):
    shocks included) and allocation trued up, the waiting surrenders applied, and a second
    round after verification (agents see their verified emissions and surrender the rest);
    then the assessment at the surrender deadline at the reference price (the volume-weighted
-   price of the last ``REFERENCE_DAYS`` trading days).
+   price of the rule set's ``penalty.reference_window_days`` last trading days).
 """
 
 from __future__ import annotations
@@ -46,7 +46,11 @@ from exchange.sim.scenario import (
     load_agent_kinds,
 )
 from matching.types import OrderType, TradingState
-from registry_sim.allocation import benchmark_allocation_t, final_allocation_t
+from registry_sim.allocation import (
+    benchmark_allocation_t,
+    final_allocation_t,
+    intensity_allocation_t,
+)
 from registry_sim.model import Account, AccountId, AccountKind, Project, UnitKind
 from registry_sim.ops import (
     AllocateByIntensity,
@@ -60,7 +64,7 @@ from registry_sim.ops import (
     RegisterProject,
     TrueUpAllocation,
 )
-from registry_sim.rules import BP, load_rules
+from registry_sim.rules import BP, RuleSet, load_rules
 from settlement.commands import (
     CloseDay,
     Deposit,
@@ -75,7 +79,6 @@ from settlement.market import Market
 from settlement.outcome import Outcome
 from settlement.spec import MarketSpec
 
-REFERENCE_DAYS = 20  # "the previous month's average price" (RULES.md, national: penalty)
 Progress = Callable[[int, int, int], None]  # (trading days done, of total, orders so far)
 LIMIT = OrderType.LIMIT
 CONTINUOUS = TradingState.CONTINUOUS
@@ -204,13 +207,9 @@ class Simulation:
         previous-year basis is stated by the registry all year, so the firm reads it there."""
         cls = AGENT_KINDS[plan.kind]
         params = dict(plan.params)
-        compliance = self.rules.compliance
-        if (
-            issubclass(cls, ComplianceFirm)
-            and "offset_cap_bp" not in params
-            and compliance.offset_cap_basis == "obligation"
-        ):
-            params["offset_cap_bp"] = compliance.offset_cap_bp
+        cap_bp = firm_offset_cap_bp(self.rules)
+        if issubclass(cls, ComplianceFirm) and "offset_cap_bp" not in params and cap_bp is not None:
+            params["offset_cap_bp"] = cap_bp
             self.cap_from_rules.append(len(self.agents))
         agent = cls(plan.account_id, firm, **params)
         if plan.wakeups_per_day is not None:
@@ -274,14 +273,12 @@ class Simulation:
         self._refresh_firms()
 
     def expected_allocation_t(self, firm: FirmPlan, baseline_t: int) -> int:
-        """The year's final allocation if emissions come out at ``baseline_t``."""
+        """The year's final allocation if emissions come out at ``baseline_t``, under a
+        method with a true-up (benchmark, intensity: a fixed allocation is issued whole at the
+        year's start, ``allocation_op``)."""
         allocation = self.scenario.spec.allocation
-        if allocation.method == "fixed":
-            if firm.allocation_t is not None:
-                return firm.allocation_t
-            return baseline_t * (allocation.share_bp or 0) // BP
         if allocation.method == "intensity":
-            return baseline_t * (BP + allocation.alpha_bp) // BP
+            return intensity_allocation_t(baseline_t, allocation.alpha_bp)
         benchmark = Fraction(allocation.benchmarks[firm.sector])
         by_benchmark = benchmark_allocation_t(
             firm.output, benchmark, tuple(Fraction(f) for f in allocation.factors)
@@ -475,7 +472,7 @@ class Simulation:
             )
         cea = [c for c in outcome.closes if c.symbol.startswith("CEA")]
         self.ref_window.append((sum(c.volume_t for c in cea), sum(c.turnover_fen for c in cea)))
-        del self.ref_window[:-REFERENCE_DAYS]
+        del self.ref_window[: -self.rules.penalty.reference_window_days]
         rows = self.year_rows
         for account, symbols in self.market.day_book.accounts.items():
             row = rows.get(account)
@@ -520,8 +517,7 @@ class Simulation:
             for i in self.cap_from_rules:  # a changed cap reaches the firms that use it
                 agent = self.agents[i]
                 assert isinstance(agent, ComplianceFirm)
-                obligation = rules.compliance.offset_cap_basis == "obligation"
-                agent.offset_cap_bp = rules.compliance.offset_cap_bp if obligation else None
+                agent.offset_cap_bp = firm_offset_cap_bp(rules)
             detail = f"rules changed: {_flat(event.overrides)}. {event.text}".strip()
         self.events.append(
             {"trading_day": day.isoformat(), "year": year, "kind": event.kind, "detail": detail}
@@ -660,6 +656,14 @@ class Simulation:
                     "amount": amount,
                 }
             )
+
+
+def firm_offset_cap_bp(rules: RuleSet) -> int | None:
+    """The offset cap a compliance firm is told (``ComplianceFirm.offset_cap_bp``): the rule
+    set's share when it is a share of the obligation, else None (the registry states a
+    previous-year cap all year)."""
+    compliance = rules.compliance
+    return compliance.offset_cap_bp if compliance.offset_cap_basis == "obligation" else None
 
 
 def _id(firm: FirmPlan) -> AccountId:

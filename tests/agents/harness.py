@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from exchange.agents.base import Abate, Action, Agent, Place
@@ -147,7 +147,7 @@ class Harness:
                     t = fill.trade
                     self.trades.append((self.days_run, t.symbol, t.price_fen, t.qty_t))
 
-    def run(self, agents: list[tuple[Agent, random.Random]], days: int) -> list[dt.date]:
+    def run(self, agents: Sequence[tuple[Agent, random.Random]], days: int) -> list[dt.date]:
         """Run ``days`` trading days from the next one; the days run."""
         first = self.start if self.days_run == 0 else self.local.trading_day + dt.timedelta(1)
         run = trading_days(self.calendar, first, first + dt.timedelta(days=days * 2 + 30))[:days]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from exchange.agents.firm import ComplianceFirm
 from exchange.sim.outputs import summary, write_outputs
 from exchange.sim.report import write_report
 from exchange.sim.runner import RunResult, Simulation, simulate
@@ -56,6 +57,11 @@ def test_events_take_effect(classroom: tuple[Simulation, RunResult]) -> None:
     assert kinds == ["ccer_issuance", "news", "emission_shock", "rule_change"]
     # The rule change (offset cap 5 % -> 10 %) reached the registry the assessment used.
     assert sim.market.registry.rules.compliance.offset_cap_bp == 1000
+    # ... and the firm agents told the rule set's cap (every firm here) trade by the new one.
+    firms = {i: a for i, a in enumerate(sim.agents) if isinstance(a, ComplianceFirm)}
+    assert firms
+    assert sim.cap_from_rules == list(firms)
+    assert all(a.offset_cap_bp == 1000 for a in firms.values())
     for row in result.compliance:
         assert row["offset_cap_t"] == row["verified_t"] * 1000 // 10_000
     # The shock raised every firm's emissions by 3 % before abatement.
