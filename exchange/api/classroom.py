@@ -39,7 +39,13 @@ from exchange.api.auth import (
     require,
     require_exchange_operator,
 )
-from exchange.api.classroom_phases import advance, deadline, next_phase, restart_bots
+from exchange.api.classroom_phases import (
+    advance,
+    deadline,
+    next_phase,
+    restart_bots,
+    submit_accepted,
+)
 from exchange.api.classroom_setup import (
     MAX_SEATS,
     ClassScenario,
@@ -53,7 +59,7 @@ from exchange.api.classroom_store import (
     revoke_account_keys,
 )
 from exchange.api.common import PROBLEMS, MarketId, hub_of, not_a_trading_day
-from exchange.api.errors import ApiError, refusal
+from exchange.api.errors import ApiError
 from exchange.api.market_data import last_trades
 from exchange.api.markets import check_spec, create_market, opening
 from exchange.api.models import Body, Reply
@@ -228,9 +234,7 @@ async def create_class_market(
     if not rules.calendar.is_trading_day(day):
         raise not_a_trading_day(day)
     runtime = await create_market(hub, spec)
-    for ack in await runtime.submit_many([*scenario.setup_commands(), *opening(day)]):
-        if ack.outcome.code is not None:
-            raise refusal(ack.outcome.code, ack.outcome.details)
+    await submit_accepted(runtime, [*scenario.setup_commands(), *opening(day)])
     state = ClassState(body.market_id, loaded.name, text, seed, "trading", year, seats)
     await hub.classes.add(hub.engine, state)
     hub.classes.scenarios[body.market_id] = scenario

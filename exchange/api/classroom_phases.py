@@ -49,7 +49,6 @@ NEXT = {
     "verification": "surrender",
     "surrender": "assessment",
 }
-TRADING_PHASES = ("trading", "verification", "surrender")  # the bots trade
 
 
 def next_phase(state: ClassState, scenario: ClassScenario) -> str | None:
@@ -63,7 +62,7 @@ def deadline(state: ClassState, runtime: MarketRuntime) -> dt.date:
     return runtime.market.rules.compliance.deadline(state.compliance_year)
 
 
-async def _submit(runtime: MarketRuntime, commands: list[MarketCommand]) -> list[Ack]:
+async def submit_accepted(runtime: MarketRuntime, commands: list[MarketCommand]) -> list[Ack]:
     """Submit and require every command accepted (they are the scenario's own: a refusal is
     a scenario the rules cannot host, answered as the market's refusal)."""
     acks = await runtime.submit_many(commands)
@@ -142,7 +141,7 @@ async def _open_trading(
             commands.append(CloseDay(0))
         if not market.day_cleared:
             commands.append(EndOfDay(0))
-    await _submit(runtime, [*commands, *opening(day)])
+    await submit_accepted(runtime, [*commands, *opening(day)])
     return {"day_opened": day.isoformat()}
 
 
@@ -173,7 +172,7 @@ async def _verify(
         ops = verification_ops(scenario.loaded, firm, year, verified)
         commands += [RegistryCommand(0, op) for op in ops]
         recorded += 1
-    acks = await _submit(runtime, commands)
+    acks = await submit_accepted(runtime, commands)
     return {
         "emissions_recorded": recorded,
         "verified_t": verified_total,
@@ -235,7 +234,7 @@ async def _assess(
     commands: list[MarketCommand] = [
         RegistryCommand(0, Assess(f"class:assess:{a}:{year}", a, year, price, on)) for a in accounts
     ]
-    await _submit(runtime, commands)
+    await submit_accepted(runtime, commands)
     records = [r for a in registry.accounts() if (r := registry.record(a.account_id, year))]
     return {
         "assessed": len(accounts),
@@ -251,7 +250,7 @@ async def _next_year(
 ) -> dict[str, Any]:
     """The next compliance year: its allocation and CCER issuance."""
     year = state.compliance_year + 1
-    acks = await _submit(runtime, scenario.year_start_commands(year))
+    acks = await submit_accepted(runtime, scenario.year_start_commands(year))
     state.compliance_year = year
     state.abatement_t = {}
     return {"allocations": len(acks)}

@@ -7,16 +7,17 @@ firms and bots, the seats a class gets by default and the trading days of a comp
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from fastapi import APIRouter
 
 from exchange.api.auth import CurrentPrincipal
-from exchange.api.classroom_setup import default_seats, read_scenario
+from exchange.api.classroom_setup import default_seats, parse
 from exchange.api.common import PROBLEMS
 from exchange.api.models import Reply
 from exchange.clock import trading_days
-from exchange.sim.scenario import LoadedScenario, shipped_scenarios
+from exchange.sim.scenario import LoadedScenario, scenario_path, shipped_scenarios
 
 router = APIRouter(responses=PROBLEMS)  # under /v1: exchange.api.classroom's router includes it
 
@@ -63,4 +64,12 @@ def summary(loaded: LoadedScenario) -> dict[str, Any]:
 @router.get("/scenarios", operation_id="listScenarios", response_model=Scenarios)
 async def list_scenarios(who: CurrentPrincipal) -> dict[str, Any]:
     """The shipped scenarios a class can be made from (any valid key), by name."""
-    return {"scenarios": [summary(read_scenario(name, None)[0]) for name in shipped_scenarios()]}
+    texts = {name: scenario_path(name).read_text(encoding="utf-8") for name in shipped_scenarios()}
+    return {"scenarios": [_shipped_summary(name, text) for name, text in texts.items()]}
+
+
+@functools.lru_cache(maxsize=64)
+def _shipped_summary(name: str, text: str) -> dict[str, Any]:
+    """``summary`` of a shipped scenario's text, parsed once while the text is the same (a
+    parse takes tens of milliseconds, on the event loop)."""
+    return summary(parse(text, name))

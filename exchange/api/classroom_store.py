@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from exchange.api.auth import key_cache
 from exchange.db import tables as t
 
 if TYPE_CHECKING:
     from exchange.api.classroom_setup import ClassScenario
-
-PHASES = t.CLASS_PHASES  # allocation, trading, verification, surrender, assessment, closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,18 +160,21 @@ async def list_announcements(
 
 
 async def revoke_account_keys(engine: AsyncEngine, market_id: str, account_ids: list[str]) -> int:
-    """Revoke every participant key of these accounts of the market; how many were live."""
+    """Revoke every participant key of these accounts of the market; how many were live. This
+    process's key cache forgets them at once, as ``revoke_key`` has it."""
     k = t.api_keys.c
-    query = (
-        update(t.api_keys)
-        .where(
-            k.market_id == market_id,
-            k.account_id.in_(account_ids),
-            k.role == "participant",
-            k.revoked.is_(False),
-        )
-        .values(revoked=True)
+    live = (
+        k.market_id == market_id,
+        k.account_id.in_(account_ids),
+        k.role == "participant",
+        k.revoked.is_(False),
     )
+    cache = key_cache(engine)
     async with engine.begin() as conn:
-        result = await conn.execute(query)
+        hashes = (await conn.execute(select(k.key_hash).where(*live))).scalars().all()
+        for hashed in hashes:  # a lookup racing the update stores nothing
+            cache.revoke(market_id, hashed)
+        result = await conn.execute(update(t.api_keys).where(*live).values(revoked=True))
+    for hashed in hashes:
+        cache.revoke(market_id, hashed)
     return int(result.rowcount)

@@ -30,6 +30,7 @@ from exchange.api.classroom_store import ClassState
 from exchange.api.market_data import LastTrades
 from exchange.api.registry_common import listed_reference_price_fen
 from exchange.db import tables as t
+from registry_sim.compliance import offset_cap_t
 from registry_sim.model import AccountId, AccountKind, HoldingState, UnitKind
 from settlement.cash import CNY, CashState
 from settlement.market import Market
@@ -190,7 +191,7 @@ def ranking_row(
     else:
         cap = status.offset_cap_left_t
         if cap is None:  # the cap's basis is not known yet: the rule set's share of it
-            cap = obligation * registry.rules.compliance.offset_cap_bp // 10_000
+            cap = offset_cap_t(obligation, registry.rules.compliance)
         held = _counting_units_t(market, account, year, max(0, cap))
         shortfall = max(0, obligation - surrendered - held)
         penalty = registry.penalty_fen(shortfall, price)

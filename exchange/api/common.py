@@ -47,6 +47,16 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 TRADES_LIMIT = 100  # trades and fills a listing answers unless asked
 
 
+def created(model: type[Any], retry: str) -> dict[str, Any]:
+    """The route options of an operation that creates (201) and answers a retry, one that
+    repeats ``retry``, 200 with the first answer."""
+    return {
+        "status_code": 201,
+        "response_model": model,
+        "responses": {200: {"model": model, "description": f"A repeated {retry}"}},
+    }
+
+
 def hub_of(request: Request) -> Hub:
     """The app's ``Hub``: the markets this process hosts."""
     found: Hub = request.app.state.hub

@@ -41,6 +41,7 @@ from sortedcontainers import SortedDict
 
 from exchange.api.auth import Principal
 from exchange.api.registry_common import compliance_view
+from exchange.bars import INTERVAL_NS
 from exchange.runtime import Ack
 from matching.events import (
     BookLevelChanged,
@@ -60,7 +61,7 @@ from settlement.outcome import Fill
 
 Message = dict[str, Any]
 ALL_LEVELS = 2**31  # islice bound: every level of a side
-BAR_INTERVALS_NS = {"1m": 60 * 1_000_000_000}
+BAR_INTERVALS_NS = {"1m": INTERVAL_NS["1m"]}  # the bars the feed keeps (exchange.bars)
 ORDER_EVENTS: dict[type, str] = {
     OrderAccepted: "accepted",
     OrderCancelled: "cancelled",

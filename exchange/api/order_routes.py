@@ -23,6 +23,7 @@ from exchange.api.common import (
     Limit,
     MarketId,
     SymbolQuery,
+    created,
     hub_of,
     known_account,
     open_trading_day,
@@ -49,14 +50,26 @@ router = APIRouter(prefix="/v1", responses=PROBLEMS)  # the app includes it in `
 
 OrderId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # the journal's BIGINT
 ClientOrderIdPath = Annotated[str, Path(pattern=r"^[\x21-\x7e]{1,64}$")]
+# What ``getOrderByClientId`` tells of an order beyond its ids (``_finished_order``'s keys).
+ORDER_STATE = (
+    "symbol",
+    "side",
+    "order_type",
+    "price_fen",
+    "stp",
+    "submitted_t",
+    "filled_t",
+    "leaves_t",
+    "cancelled_t",
+    "status",
+    "cancel_reason",
+)
 
 
 @router.post(
     "/markets/{market_id}/orders",
     operation_id="placeOrder",
-    status_code=201,
-    response_model=OrderPlaced,
-    responses={200: {"model": OrderPlaced, "description": "A repeated client order id"}},
+    **created(OrderPlaced, "client order id"),
 )
 async def place_order(
     request: Request,
@@ -240,13 +253,7 @@ async def get_order_by_client_id(
         view = market.engine.order(row.order_id)
         if view is not None:  # still known to the book: its live state
             live = view._asdict()
-            fields = ("symbol", "side", "order_type", "price_fen", "stp", "submitted_t")
-            return {
-                **placed,
-                **{name: live[name] for name in fields},
-                **{n: live[n] for n in ("filled_t", "leaves_t", "cancelled_t", "status")},
-                "cancel_reason": live["cancel_reason"],
-            }
+            return {**placed, **{name: live[name] for name in ORDER_STATE}}
         return {**placed, **await _finished_order(conn, market_id, row)}
 
 

@@ -35,6 +35,7 @@ from exchange.api.common import (
     SymbolQuery,
     accepted,
     cash_view,
+    created,
     hub_of,
     known_account,
     listed_symbol,
@@ -283,9 +284,7 @@ async def _move_cash(
 @router.post(
     "/markets/{market_id}/accounts/{account_id}/deposits",
     operation_id="deposit",
-    status_code=201,
-    response_model=CashMoved,
-    responses={200: {"model": CashMoved, "description": "A repeated request_id"}},
+    **created(CashMoved, "request_id"),
 )
 async def deposit(
     request: Request,
@@ -302,9 +301,7 @@ async def deposit(
 @router.post(
     "/markets/{market_id}/accounts/{account_id}/withdrawals",
     operation_id="withdraw",
-    status_code=201,
-    response_model=CashMoved,
-    responses={200: {"model": CashMoved, "description": "A repeated request_id"}},
+    **created(CashMoved, "request_id"),
 )
 async def withdraw(
     request: Request,

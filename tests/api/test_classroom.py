@@ -381,6 +381,9 @@ def test_seat_keys_are_reissued_and_the_old_ones_revoked(
 ) -> None:
     made = make_class(exchange_operator)
     m = made["market_id"]
+    for old in made["seats"]:  # each old key used, so the server has it cached
+        with client(server, old["key"]) as c:
+            assert ok(c.get(f"/v1/markets/{m}/class/phase"))["market_id"] == m
     with client(server, made["operator_key"]) as operator:
         seats = ok(operator.get(f"/v1/markets/{m}/class/seats"))["seats"]
         assert [(s["seat"], s["account_id"], s["profile"], s["key"]) for s in seats] == [

@@ -19,13 +19,14 @@ from websockets.sync.client import ClientConnection, connect
 from exchange.api.auth import Principal, Role
 from exchange.api.feed import Encoded, TradeBatch, encode
 from exchange.api.ws import MAX_BATCH_OPS, Connection
+from exchange.bars import NS_PER_MIN
 from tests.api.server import DemoServer, start_demo
 
 HEARTBEAT_S = 0.2
 WAIT_S = 5.0
 M = "/v1/markets/demo"
 SYMBOL = "CEA2025"
-MINUTE_NS = 60 * 1_000_000_000
+MINUTE_NS = NS_PER_MIN
 
 
 @pytest.fixture(scope="module")
