@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -51,8 +52,10 @@ from loadtests.load_setup import (
     LOAD_RATE_LIMIT_BURST,
     LOAD_RATE_LIMIT_PER_S,
     Server,
+    dsn,
     fresh_database,
     issue_exchange_operator_key,
+    proc_cpu_seconds,
     raise_open_files_limit,
     setup_market,
     start_server,
@@ -82,6 +85,7 @@ class Plan:
     md_s: float = 15.0
     md_batch: bool = True
     seed: int = 1
+    settle_max_s: float = 30.0  # the longest wait for a quiet machine before a phase
     phases: tuple[str, ...] = PHASES
 
 
@@ -98,24 +102,27 @@ SMOKE = Plan(
     subscribers=20,
     trades_per_s=100,
     md_s=1.0,
+    settle_max_s=1.0,  # a smoke run checks the fields and that nothing is lost, not figures
 )
 
 
-def _proc_cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _backend_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds of these PostgreSQL backends (one that has exited counts 0)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += proc_cpu_seconds(pid)
+    return total
 
 
 class Meter:
     """CPU seconds of the server, this client and the run database's PostgreSQL backends."""
 
-    def __init__(self, server: Server, url: str) -> None:
+    def __init__(self, server: Server, url: str, settle_max_s: float) -> None:
         self.server = server
         self.database = make_url(url).database
-        self.admin_dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
+        self.admin_dsn = dsn(url)
+        self.settle_max_s = settle_max_s
 
     async def _backend_pids(self) -> list[int]:
         conn = await asyncpg.connect(self.admin_dsn)
@@ -128,18 +135,23 @@ class Meter:
             await conn.close()
         return [row["pid"] for row in rows]
 
-    async def sample(self) -> tuple[float, float, float, float, list[int]]:
-        pids = await self._backend_pids()
-        database = sum(_proc_cpu_seconds(pid) for pid in pids)
-        return time.perf_counter(), self.server.cpu_seconds(), time.process_time(), database, pids
+    def _sample(self, pids: list[int]) -> tuple[float, float, float, float]:
+        """(wall, server CPU, client CPU, backends' CPU) seconds now."""
+        return (
+            time.perf_counter(),
+            self.server.cpu_seconds(),
+            time.process_time(),
+            _backend_cpu_seconds(pids),
+        )
 
     async def measure(self, phase: Callable[[], Awaitable[T]]) -> tuple[T, dict[str, float]]:
-        settled_s = await settle()
-        wall0, server0, client0, _, pids = await self.sample()
-        database0 = sum(_proc_cpu_seconds(pid) for pid in pids)
+        """Run ``phase``; its result and CPU seconds (the backends: those serving the run's
+        database when it starts)."""
+        settled_s = await settle(self.settle_max_s)
+        pids = await self._backend_pids()
+        wall0, server0, client0, database0 = self._sample(pids)
         result = await phase()
-        wall1, server1, client1, _, _ = await self.sample()
-        database1 = sum(_proc_cpu_seconds(pid) for pid in pids)
+        wall1, server1, client1, database1 = self._sample(pids)
         wall = wall1 - wall0
         return result, {
             "wall_s": round(wall, 2),
@@ -152,7 +164,6 @@ class Meter:
 
 SETTLE_IDLE = 0.8  # the machine's share of idle CPU time that counts as quiet
 SETTLE_WINDOW_S = 0.5
-SETTLE_MAX_S = 30.0
 
 
 def _cpu_times() -> tuple[int, int]:
@@ -161,13 +172,13 @@ def _cpu_times() -> tuple[int, int]:
     return fields[3] + fields[4], sum(fields)  # idle + iowait
 
 
-async def settle() -> float:
-    """Wait, at most ``SETTLE_MAX_S``, until the machine is quiet: the previous phase leaves
+async def settle(max_s: float) -> float:
+    """Wait, at most ``max_s``, until the machine is quiet: the previous phase leaves
     work behind (PostgreSQL's autovacuum and checkpoint after hundreds of thousands of rows,
     the server's own queues), and a phase measured over it would measure both. Returns the
     seconds waited (reported beside each phase)."""
     started = time.perf_counter()
-    while time.perf_counter() - started < SETTLE_MAX_S:
+    while time.perf_counter() - started < max_s:
         idle0, total0 = _cpu_times()
         await asyncio.sleep(SETTLE_WINDOW_S)
         idle1, total1 = _cpu_times()
@@ -201,7 +212,7 @@ async def run(plan: Plan, workdir: Path) -> dict[str, Any]:
         operator_key = issue_exchange_operator_key(url)
         server = await start_server(url, workdir / "server.log")
         try:
-            meter = Meter(server, url)
+            meter = Meter(server, url, plan.settle_max_s)
             market, cpu["setup"] = await meter.measure(
                 lambda: setup_market(server.port, operator_key, plan.participants)
             )

@@ -36,10 +36,12 @@ class OrderMaker:
     open_orders: dict[str, list[OpenOrder]] = field(default_factory=dict)
     counter: int = 0
 
-    def _price(self, ticks: int) -> int:
+    def _in_band(self, price_fen: int) -> int:
         m = self.market
-        price = m.reference_price_fen + ticks * m.tick_fen
-        return max(m.band_lower_fen, min(m.band_upper_fen, price))
+        return max(m.band_lower_fen, min(m.band_upper_fen, price_fen))
+
+    def _price(self, ticks: int) -> int:
+        return self._in_band(self.market.reference_price_fen + ticks * self.market.tick_fen)
 
     def place(self) -> dict[str, Any]:
         """A limit order: resting near the touch, or (``CROSS_SHARE``) crossing it."""
@@ -84,9 +86,7 @@ class OrderMaker:
             order.qty_t -= lot
             return {"qty_t": order.qty_t}
         step = -self.market.tick_fen if order.side == "buy" else self.market.tick_fen
-        price = max(
-            self.market.band_lower_fen, min(self.market.band_upper_fen, order.price_fen + step)
-        )
+        price = self._in_band(order.price_fen + step)
         if price == order.price_fen:
             price -= step
         order.price_fen = price

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import resource
 import socket
@@ -54,8 +55,15 @@ def raise_open_files_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def _dsn(url: str) -> str:
+def dsn(url: str) -> str:
+    """The DSN asyncpg takes for a SQLAlchemy PostgreSQL URL."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU time process ``pid`` has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.asynccontextmanager
@@ -63,7 +71,7 @@ async def fresh_database(name: str | None = None) -> AsyncIterator[str]:
     """Create an empty database on the test PostgreSQL server; yield its SQLAlchemy URL; drop
     it (closing whatever still holds it) on the way out."""
     name = name or f"carbonx_load_{os.getpid()}"
-    admin = await asyncpg.connect(_dsn(POSTGRES_URL))
+    admin = await asyncpg.connect(dsn(POSTGRES_URL))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.execute(f'CREATE DATABASE "{name}"')
@@ -72,7 +80,7 @@ async def fresh_database(name: str | None = None) -> AsyncIterator[str]:
     try:
         yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        admin = await asyncpg.connect(_dsn(POSTGRES_URL))
+        admin = await asyncpg.connect(dsn(POSTGRES_URL))
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
@@ -112,9 +120,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the server process has used so far (from /proc)."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
+        return proc_cpu_seconds(self.pid)
 
     def stop(self) -> int:
         """SIGTERM (uvicorn drains the markets), SIGKILL if it hangs; the exit code."""
@@ -176,8 +182,6 @@ async def call(
     conn: HttpConnection, method: str, path: str, key: str, body: Any = None
 ) -> dict[str, Any]:
     """One set-up request that must succeed (2xx); its JSON body."""
-    import json
-
     status, payload = await conn.request(method, path, key, body)
     if not 200 <= status < 300:
         raise SetupError(f"{method} {path}: {status} {payload[:500]!r}")

@@ -42,6 +42,7 @@ from exchange.client.errors import (
     UnauthenticatedError,
     error_from_problem,
 )
+from exchange.client.operation import fields
 from exchange.client.types import OrderType, Side
 
 Message = dict[str, Any]
@@ -162,20 +163,20 @@ class Stream:
     ) -> Message:
         """Place an order over the socket (``account_id``: operators only); answers the
         result, the fields ``placeOrder`` answers."""
-        order = {
-            "account_id": account_id,
-            "symbol": symbol,
-            "side": side,
-            "qty_t": qty_t,
-            "price_fen": price_fen,
-            "order_type": order_type,
-            "client_order_id": client_order_id,
-        }
-        return await self._request({"op": "place", **_present(order)})
+        order = fields(
+            account_id=account_id,
+            symbol=symbol,
+            side=side,
+            qty_t=qty_t,
+            price_fen=price_fen,
+            order_type=order_type,
+            client_order_id=client_order_id,
+        )
+        return await self._request({"op": "place", **order})
 
     async def cancel(self, order_id: int, account_id: str | None = None) -> Message:
-        fields = _present({"account_id": account_id})
-        return await self._request({"op": "cancel", "order_id": order_id, **fields})
+        given = fields(account_id=account_id)
+        return await self._request({"op": "cancel", "order_id": order_id, **given})
 
     async def amend(
         self,
@@ -185,12 +186,12 @@ class Stream:
         qty_t: int | None = None,
         account_id: str | None = None,
     ) -> Message:
-        fields = _present({"price_fen": price_fen, "qty_t": qty_t, "account_id": account_id})
-        return await self._request({"op": "amend", "order_id": order_id, **fields})
+        given = fields(price_fen=price_fen, qty_t=qty_t, account_id=account_id)
+        return await self._request({"op": "amend", "order_id": order_id, **given})
 
     async def cancel_all(self, symbol: str | None = None, account_id: str | None = None) -> Message:
-        fields = _present({"symbol": symbol, "account_id": account_id})
-        return await self._request({"op": "cancel_all", **fields})
+        given = fields(symbol=symbol, account_id=account_id)
+        return await self._request({"op": "cancel_all", **given})
 
     async def ping(self) -> Message:
         """An application-level ping; answers the server's reply."""
@@ -288,7 +289,3 @@ class Stream:
             if not future.done():
                 future.set_exception(self._ended)
         self._inbox.put_nowait(_End(error))
-
-
-def _present(fields: Message) -> Message:
-    return {name: value for name, value in fields.items() if value is not None}

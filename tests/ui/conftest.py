@@ -55,13 +55,26 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    running = start_demo(tmp_path_factory.mktemp("ui") / "demo.db", {"CARBONX_DEMO_BOTS": "6"})
+def demo(tmp_path_factory: pytest.TempPathFactory, name: str, bots: int) -> Iterator[DemoServer]:
+    """A module's ``carbonx demo`` with ``bots`` demo bots trading, stopped afterwards."""
+    database = tmp_path_factory.mktemp(name) / "demo.db"
+    running = start_demo(database, {"CARBONX_DEMO_BOTS": str(bots)})
     try:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    yield from demo(tmp_path_factory, "ui", 6)
+
+
+@pytest.fixture(scope="module")
+def operator(server: DemoServer) -> Iterator[httpx.Client]:
+    """The module's demo market operator, over REST."""
+    with api(server, server.keys["operator_key"]) as c:
+        yield c
 
 
 @pytest.fixture
@@ -98,3 +111,39 @@ def api(server: DemoServer, key: str) -> httpx.Client:
     return httpx.Client(
         base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=10.0
     )
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def place_in_ticket(
+    page: Any, side: str, price_fen: int | None, qty_t: int, kind: str = "limit"
+) -> None:
+    form = page.get_by_test_id("order-form")
+    form.get_by_test_id(f"side-{side}").click()
+    form.locator("select[name=order_type]").select_option(kind)
+    if price_fen is not None:
+        form.locator("input[name=price]").fill(yuan(price_fen))
+    form.locator("input[name=qty]").fill(str(qty_t))
+    form.get_by_test_id("place-order").click()
+
+
+def visible_text(page: Any) -> str:
+    """The page's visible text without the elements marked ``data-i18n-exempt``: what names
+    another language on purpose (the language toggle) and data typed in (announcements,
+    scenario and account names)."""
+    text: str = page.evaluate(
+        """() => {
+            let text = document.body.innerText;
+            for (const el of document.querySelectorAll('[data-i18n-exempt]'))
+                text = text.split(el.innerText).join('');
+            return text;
+        }"""
+    )
+    return text

@@ -19,8 +19,19 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.api.server import DemoServer, start_demo
-from tests.ui.conftest import DESK, PHONE, api, log_in, screenshot
+from tests.api.server import DemoServer
+from tests.ui.conftest import (
+    DESK,
+    PHONE,
+    api,
+    demo,
+    log_in,
+    ok,
+    place_in_ticket,
+    screenshot,
+    visible_text,
+    yuan,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -43,29 +54,6 @@ RAW_KEY = re.compile(
 TABS = ("control", "dashboard", "news", "logins", "results", "replay", "new")
 
 
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
-def visible_text(page: Any) -> str:
-    """The page's visible text without what names another language on purpose (the toggle)
-    and without data the class typed (announcements, scenario and account names)."""
-    text: str = page.evaluate(
-        """() => {
-            let text = document.body.innerText;
-            for (const el of document.querySelectorAll('[data-i18n-exempt]'))
-                text = text.split(el.innerText).join('');
-            return text;
-        }"""
-    )
-    return text
-
-
 def no_overflow(page: Any) -> None:
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -76,18 +64,7 @@ def no_overflow(page: Any) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """The demo as a class sees it: with its bots trading (a market maker first)."""
-    database = tmp_path_factory.mktemp("class") / "demo.db"
-    running = start_demo(database, {"CARBONX_DEMO_BOTS": str(DEMO_BOTS)})
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def operator(server: DemoServer) -> Iterator[httpx.Client]:
-    with api(server, server.keys["operator_key"]) as c:
-        yield c
+    yield from demo(tmp_path_factory, "class", DEMO_BOTS)
 
 
 @pytest.fixture(scope="module")
@@ -271,15 +248,6 @@ def trainee_key(operator: httpx.Client) -> str:
     return key
 
 
-def place(page: Any, side: str, price_fen: int, qty_t: int, kind: str = "limit") -> None:
-    form = page.get_by_test_id("order-form")
-    form.get_by_test_id(f"side-{side}").click()
-    form.locator("select[name=order_type]").select_option(kind)
-    form.locator("input[name=price]").fill(yuan(price_fen))
-    form.locator("input[name=qty]").fill(str(qty_t))
-    form.get_by_test_id("place-order").click()
-
-
 def market_maker_offer(operator: httpx.Client) -> dict[str, Any] | None:
     """The market maker bot's resting offer, if it has one now."""
     orders = ok(operator.get(f"{DEMO}/orders", params={"account_id": MARKET_MAKER}))["orders"]
@@ -296,7 +264,7 @@ def test_a_trainee_trades_against_the_market_maker_bot_and_surrenders(
 
     # A bid at the band's lower edge, where no bot sells: in the book, then cancelled.
     low = book["band_lower_fen"]
-    place(page, "buy", low, 30)
+    place_in_ticket(page, "buy", low, 30)
     expect(page.get_by_test_id("entry-message")).to_have_attribute("role", "status")
     level = page.get_by_test_id("bid-level").filter(has_text=yuan(low))
     expect(level).to_contain_text("30")
@@ -316,7 +284,7 @@ def test_a_trainee_trades_against_the_market_maker_bot_and_surrenders(
         if offer is None:
             time.sleep(0.5)
             continue
-        place(page, "buy", offer["price_fen"], min(50, offer["leaves_t"]), "ioc")
+        place_in_ticket(page, "buy", offer["price_fen"], min(50, offer["leaves_t"]), "ioc")
         expect(page.get_by_test_id("entry-message")).to_have_attribute("role", "status")
         mine = ok(operator.get(f"{DEMO}/fills", params={"account_id": TRAINEE}))["fills"]
         theirs = ok(operator.get(f"{DEMO}/fills", params={"account_id": MARKET_MAKER}))["fills"]

@@ -15,8 +15,19 @@ import pytest
 from playwright.sync_api import expect
 
 from registry_sim.rules import load_rules
-from tests.api.server import DemoServer, start_demo
-from tests.ui.conftest import DESK, PHONE, api, log_in, screenshot
+from tests.api.server import DemoServer
+from tests.ui.conftest import (
+    DESK,
+    PHONE,
+    api,
+    demo,
+    log_in,
+    ok,
+    place_in_ticket,
+    screenshot,
+    visible_text,
+    yuan,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -33,26 +44,11 @@ RAW_KEY = re.compile(
 )
 
 
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """A demo without bots: this module counts its own fills exactly (tests/ui/test_class.py
     trades against the demo's bots)."""
-    running = start_demo(tmp_path_factory.mktemp("trainee") / "demo.db", {"CARBONX_DEMO_BOTS": "0"})
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def operator(server: DemoServer) -> Iterator[httpx.Client]:
-    with api(server, server.keys["operator_key"]) as c:
-        yield c
+    yield from demo(tmp_path_factory, "trainee", 0)
 
 
 @pytest.fixture(scope="module")
@@ -99,36 +95,6 @@ def trainee_key(operator: httpx.Client, year: int) -> str:
 def book(c: httpx.Client) -> dict[str, Any]:
     body: dict[str, Any] = ok(c.get(f"{M}/book/{SYMBOL}"))
     return body
-
-
-def yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
-def place_in_ticket(
-    page: Any, side: str, price_fen: int | None, qty_t: int, kind: str = "limit"
-) -> None:
-    form = page.get_by_test_id("order-form")
-    form.get_by_test_id(f"side-{side}").click()
-    form.locator("select[name=order_type]").select_option(kind)
-    if price_fen is not None:
-        form.locator("input[name=price]").fill(yuan(price_fen))
-    form.locator("input[name=qty]").fill(str(qty_t))
-    form.get_by_test_id("place-order").click()
-
-
-def visible_text(page: Any) -> str:
-    """The page's visible text without the elements that name another language on purpose
-    (the language toggle)."""
-    text: str = page.evaluate(
-        """() => {
-            let text = document.body.innerText;
-            for (const el of document.querySelectorAll('[data-i18n-exempt]'))
-                text = text.split(el.innerText).join('');
-            return text;
-        }"""
-    )
-    return text
 
 
 def test_national_rules_open_in_chinese(page: Any, server: DemoServer, trainee_key: str) -> None:
