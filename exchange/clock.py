@@ -3,7 +3,7 @@
 The market runtime journals clock changes (pre-open, session open, break, close, day end) as
 commands so that replay reproduces them; this module only decides *when* they happen. Market
 time is an integer ``ts_ns``: nanoseconds since the Unix epoch (UTC) of the market's own clock,
-which in class runs faster than, or independently of, the wall clock (DESIGN.md, "Time").
+which in class runs faster than, or independently of, the wall clock (docs/architecture.md, "Time").
 
 Two halves, deliberately separate:
 
@@ -181,7 +181,7 @@ def events_after(calendar: CalendarRules, ts_ns: int) -> Iterator[ClockEvent]:
 
 
 class ClockMode(enum.StrEnum):
-    """How market time relates to wall time (DESIGN.md, "Time")."""
+    """How market time relates to wall time (docs/architecture.md, "Time")."""
 
     REALTIME = "realtime"  # advances with the wall clock, speed 1
     ACCELERATED = "accelerated"  # advances ``speed`` × the wall clock

@@ -59,7 +59,7 @@ class Instrument:
         """The inclusive price band (lower, upper) around ``reference_price_fen``.
 
         Both edges are rounded inward to the tick, so every price in the band is tradable and
-        none lies beyond the percentage (RULES.md, national: bands use the previous close,
+        none lies beyond the percentage (docs/rules.md, national: bands use the previous close,
         rounded inward to the tick). The lower edge is never below one tick.
         """
         rules = self.book_rules if mode is None else self.mode(mode)

@@ -1,6 +1,6 @@
 """Allocation arithmetic (配额分配), exact: fractions in, whole tonnes rounded down out.
 
-RULES.md, national: allowances = output × benchmark × adjustment factors, trued up after the
+docs/rules.md, national: allowances = output × benchmark × adjustment factors, trued up after the
 year; pre-allocation is a share of the previous year's verified emissions; an allocation below
 the gap cap share of verified emissions is raised to it; gas-fired units are topped up to their
 verified emissions; steel, cement and aluminium get emissions × (1 + α).

@@ -1,6 +1,6 @@
 """Surrender rules (清缴): which units may cover a compliance year, and how many.
 
-RULES.md, national: allowances of vintage ≤ Y cover year Y (banking) and later vintages do not
+docs/rules.md, national: allowances of vintage ≤ Y cover year Y (banking) and later vintages do not
 (no borrowing); from 2025 old vintages count only within a conversion cap; offsets cover at most
 a share of the obligation (national: 5 % of the allowances to be surrendered; Guangdong: 10 % of
 the previous year's emissions, at least 70 % of them from local projects), and only eligible

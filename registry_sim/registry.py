@@ -691,7 +691,7 @@ class Registry:
         return Done(op.op_id, tuple(postings), {"record": record})
 
     def penalty_fen(self, shortfall_t: int, reference_price_fen: int) -> int:
-        """RULES.md, national: multiplier × previous month's average price × shortfall."""
+        """docs/rules.md, national: multiplier × previous month's average price × shortfall."""
         rules = self.rules.penalty
         if rules.kind == "fixed":
             return rules.fixed_fen_per_t * shortfall_t

@@ -3,7 +3,7 @@
 ``load_rules(name, overrides)`` reads a shipped rule set (``registry_sim/rulesets/NAME.toml``),
 merges per-market overrides and validates every value, reporting a bad one with its dotted path
 and the reason (``RuleSetError``). Percentages are basis points (``_bp``), money is in the
-currency's smallest unit (``_fen``), quantities in tonnes (``_t``). Sources: shared/RULES.md.
+currency's smallest unit (``_fen``), quantities in tonnes (``_t``). Sources: docs/rules.md.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class PenaltyRules:
 
 @dataclass(frozen=True, slots=True)
 class SettlementRules:
-    """Fees, availability (T+N) and the close (RULES.md, national: trading)."""
+    """Fees, availability (T+N) and the close (docs/rules.md, national: trading)."""
 
     fee_bp_buy: int
     fee_bp_sell: int

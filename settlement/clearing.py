@@ -107,7 +107,7 @@ def close_of_day(
     method: str,
     min_volume_t: int,
 ) -> Close:
-    """The close (RULES.md, national: close = VWAP of the day's listed trades, else the
+    """The close (docs/rules.md, national: close = VWAP of the day's listed trades, else the
     previous close; Guangdong: a day of ``min_volume_t`` or less closes at the open). The
     VWAP is rounded to the nearest tick, halves up, so it stays within the day's range."""
     if day is None or not day.volume_t:

@@ -44,7 +44,7 @@ class ScenarioBotSpec(BotSpec):
 
 def bot_spec(plan: AgentPlan, firm: Firm | None, rules: RuleSet) -> ScenarioBotSpec:
     """One scenario agent as a bot. A compliance firm under an obligation-based offset cap is
-    told the rule set's cap, as the headless run tells it (RULES.md, national: offset cap)."""
+    told the rule set's cap, as the headless run tells it (docs/rules.md, national: offset cap)."""
     params = dict(plan.params)
     cap_bp = firm_offset_cap_bp(rules)
     firm_agent = issubclass(AGENT_KINDS[plan.kind], ComplianceFirm)

@@ -129,7 +129,7 @@ class OffsetIssuance(Body):
 
 
 class AssessmentRequest(Body):
-    # The previous month's average price (RULES.md, national: penalty); default: the listed
+    # The previous month's average price (docs/rules.md, national: penalty); default: the listed
     # allowance's reference price (its last close).
     reference_price_fen: Annotated[int, Field(ge=1, le=MAX_AMOUNT)] | None = None
     account_ids: list[AccountIdText] | None = Field(default=None, max_length=1_000)

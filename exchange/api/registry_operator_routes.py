@@ -359,7 +359,7 @@ async def assess_compliance(
     who: CurrentPrincipal,
 ) -> dict[str, Any]:
     """Assess compliance year ``year`` at its deadline (operators only): pending surrenders are
-    retired; each entity's shortfall, penalty (RULES.md: multiplier × the previous month's
+    retired; each entity's shortfall, penalty (docs/rules.md: multiplier × the previous month's
     average price × shortfall) and next year's deduction are fixed."""
     runtime = operator_runtime(request, market_id, who)
     market = runtime.market

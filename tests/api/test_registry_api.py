@@ -121,7 +121,7 @@ def test_units_bought_today_are_locked_until_t_plus_n(
     ok(place(p001, side="buy", qty_t=50, price_fen=6_000), 201)
     after = holding(p001, "P001", "CEA2025")
     assert after["available_t"] == before["available_t"] + 50
-    assert after["locked_t"] == before["locked_t"] + 50  # RULES.md: sellable from T+1
+    assert after["locked_t"] == before["locked_t"] + 50  # docs/rules.md: sellable from T+1
     assert after["sellable_t"] == before["sellable_t"]
     body = ok(p001.get(f"{M}/accounts/P001/holdings"))
     assert body["totals"]["locked_t"] == after["locked_t"]
@@ -264,7 +264,7 @@ def test_the_surrender_plan_respects_the_national_offset_cap(
         "methodology": "forestry_sink",
         "province": "Yunnan",
         "start_date": "2020-01-01",
-        "registration_date": "2024-06-01",  # after 2024-01-22: eligible (RULES.md)
+        "registration_date": "2024-06-01",  # after 2024-01-22: eligible (docs/rules.md)
         "request_id": "forest-1",
     }
     registered = ok(operator.post(f"{M}/projects", json=project), 201)
@@ -339,7 +339,7 @@ def test_an_assessment_fixes_penalties_once(operator: httpx.Client) -> None:
             "offsets_t": 0,
             "shortfall_t": 500,
             "penalty_fen": 5 * 7_000 * 500,
-            "deduction_t": 500,  # RULES.md, national: deducted from next year's allocation
+            "deduction_t": 500,  # docs/rules.md, national: deducted from next year's allocation
             "reference_price_fen": 7_000,
         }
     ]

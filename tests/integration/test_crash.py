@@ -1,4 +1,4 @@
-"""Crash tests (DESIGN.md, testing): a real server process under order load is killed with
+"""Crash tests (docs/architecture.md, testing): a real server process under order load is killed with
 SIGKILL at random moments, on SQLite and on PostgreSQL. After each restart every acknowledged
 order and trade is stored, cash and units are conserved, and the state the server recovered is
 the state a replay of the journal gives (durable before acknowledged; deterministic replay).

@@ -5,7 +5,7 @@
 ``r.refused(op, code)`` applies one that must be refused and checks that it changed nothing: the
 state hash, the number of postings and every balance are the same before and after.
 
-The standard projects cover every eligibility case of the shipped rule sets (RULES.md,
+The standard projects cover every eligibility case of the shipped rule sets (docs/rules.md,
 national: compliance; Guangdong pilot):
 
 | project | kind | province | registered | inside ETS scope |

@@ -1,5 +1,5 @@
 """Allocation (配额分配): pre-allocation, true-up from output × benchmark × factors, the gap cap,
-the gas-fired top-up, intensity allocation, paid issuance and deductions (RULES.md, national:
+the gas-fired top-up, intensity allocation, paid issuance and deductions (docs/rules.md, national:
 allocation; docs/rules.md [allocation])."""
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def test_cn_national_values() -> None:
     rules = load_rules("cn_national")
     assert rules.currency == "CNY"
     a = rules.allocation
-    # RULES.md, national: pre-allocation 70 %, gap cap 80 %, gas top-up, α in [-3 %, +3 %]
+    # docs/rules.md, national: pre-allocation 70 %, gap cap 80 %, gas top-up, α in [-3 %, +3 %]
     assert (a.pre_allocation_share_bp, a.gap_cap_bp) == (7_000, 8_000)
     assert a.gas_fired_top_up
     assert (a.alpha_min_bp, a.alpha_max_bp) == (-300, 300)
@@ -117,7 +117,7 @@ def test_override_of_a_list_replaces_it() -> None:
 
 
 def test_draft_pre_allocation_share_by_override() -> None:
-    # RULES.md: 50 % in the 2025-26 draft [D]
+    # docs/rules.md: 50 % in the 2025-26 draft [D]
     rules = load_rules("cn_national", {"allocation": {"pre_allocation_share_bp": 5_000}})
     assert rules.allocation.pre_allocation_share_bp == 5_000
     assert rules.allocation.gap_cap_bp == 8_000
@@ -382,7 +382,7 @@ def test_local_province_without_a_share_is_allowed() -> None:
 @pytest.mark.parametrize(
     ("penalty", "reason"),
     [
-        # RULES.md, national: 5-10 × the previous month's average price
+        # docs/rules.md, national: 5-10 × the previous month's average price
         ({"multiplier": 11}, "must lie in [5, 10], got 11"),
         ({"multiplier": 4}, "must lie in [5, 10], got 4"),
         ({"multiplier": 7, "multiplier_max": 6}, "must lie in [5, 6], got 7"),

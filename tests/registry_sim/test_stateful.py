@@ -211,7 +211,7 @@ class RegistryMachine(RuleBasedStateMachine):
             assert result.code is RegistryCode.ALREADY_PRE_ALLOCATED
         elif (entity, year - 1) in self.verified:
             assert isinstance(result, Done)
-            # RULES.md, national: 70 % of the previous year's emissions, rounded down
+            # docs/rules.md, national: 70 % of the previous year's emissions, rounded down
             assert result.details["allocation_t"] == self.verified[(entity, year - 1)] * 7 // 10
         self.note_allocation(entity, year, result)
 
@@ -390,7 +390,7 @@ class RegistryMachine(RuleBasedStateMachine):
             record = result.details["record"]
             surrendered = record.allowances_t + record.offsets_t
             assert record.shortfall_t == max(0, self.verified[key] - surrendered)
-            # RULES.md, national: 5 x the previous month's average price x the shortfall
+            # docs/rules.md, national: 5 x the previous month's average price x the shortfall
             assert record.penalty_fen == 5 * price_fen * record.shortfall_t
             assert record.offsets_t == self.offsets[key]
         else:

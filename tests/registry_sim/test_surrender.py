@@ -1,4 +1,4 @@
-"""Surrender (清缴), the surrender plan and the compliance assessment (RULES.md, national:
+"""Surrender (清缴), the surrender plan and the compliance assessment (docs/rules.md, national:
 compliance; Guangdong pilot; EU ETS; docs/rules.md [compliance] and [penalty])."""
 
 from __future__ import annotations

@@ -181,7 +181,7 @@ def test_order_book_cancel_trade_and_surrender(
     expect(page.get_by_test_id("c-shortfall")).to_contain_text("2,000")
     expect(holding.get_by_test_id("holding-available")).to_have_text("3,900")
     # The penalty is the server's figure (getComplianceStatus), priced on the listed
-    # allowance's reference price: multiplier × price × shortfall (RULES.md, national).
+    # allowance's reference price: multiplier × price × shortfall (docs/rules.md, national).
     penalty_fen = RULES.penalty.multiplier * ref * 2_000
     expect(page.get_by_test_id("c-penalty")).to_contain_text(f"{penalty_fen // 100:,}")
     expect(page.get_by_test_id("c-penalty-basis")).to_contain_text(yuan(ref))
