@@ -23,8 +23,13 @@ from registry_sim.model import (
     offset_unit,
     provincial_authority,
 )
-from registry_sim.registry import (
+from registry_sim.projection import (
+    ComplianceProjection,
     ComplianceRecord,
+    penalty_fen,
+    window_price_fen,
+)
+from registry_sim.registry import (
     ComplianceStatus,
     Done,
     Refused,
@@ -42,6 +47,7 @@ __all__ = [
     "Account",
     "AccountId",
     "AccountKind",
+    "ComplianceProjection",
     "ComplianceRecord",
     "ComplianceStatus",
     "Done",
@@ -63,5 +69,7 @@ __all__ = [
     "load_rules",
     "offset_unit",
     "parse_rules",
+    "penalty_fen",
     "provincial_authority",
+    "window_price_fen",
 ]

@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from registry_sim import allocation
+from registry_sim import allocation, projection
 from registry_sim.codes import RefusalError, RegistryCode
 from registry_sim.compliance import (
     SurrenderBook,
     check_surrender,
     is_local,
     offset_cap_t,
-    plan_surrender,
 )
 from registry_sim.ledger import Ledger, Posting
 from registry_sim.model import (
@@ -63,6 +62,7 @@ from registry_sim.ops import (
     Unfreeze,
     WithdrawSurrender,
 )
+from registry_sim.projection import ComplianceProjection, ComplianceRecord
 from registry_sim.rules import BP, RuleSet
 
 AVAILABLE = HoldingState.AVAILABLE
@@ -87,23 +87,9 @@ Result = Done | Refused
 
 
 @dataclass(frozen=True, slots=True)
-class ComplianceRecord:
-    """The outcome of one entity's compliance year (履约结果)."""
-
-    account_id: AccountId
-    year: int
-    obligation_t: int
-    allowances_t: int
-    offsets_t: int
-    shortfall_t: int
-    penalty_fen: int
-    deduction_t: int
-    reference_price_fen: int
-
-
-@dataclass(frozen=True, slots=True)
 class ComplianceStatus:
-    """What a compliance panel shows for one entity and year."""
+    """What a compliance panel shows for one entity and year: the registry's projection
+    (``registry_sim.projection``) with the deadline and what is owed from earlier years."""
 
     account_id: AccountId
     year: int
@@ -111,9 +97,11 @@ class ComplianceStatus:
     allowances_t: int  # surrendered, pending or retired
     offsets_t: int
     pending_t: int
+    remaining_t: int | None  # the obligation less what was surrendered
+    coverable_t: int  # what available units can legally cover of the rest today
     offset_cap_t: int | None
     offset_cap_left_t: int | None
-    shortfall_t: int | None
+    shortfall_t: int | None  # what would still be missing after surrendering that
     projected_penalty_fen: int | None
     deadline: str
     assessed: ComplianceRecord | None
@@ -692,10 +680,9 @@ class Registry:
 
     def penalty_fen(self, shortfall_t: int, reference_price_fen: int) -> int:
         """docs/rules.md, national: multiplier × previous month's average price × shortfall."""
-        rules = self.rules.penalty
-        if rules.kind == "fixed":
-            return rules.fixed_fen_per_t * shortfall_t
-        return rules.multiplier * reference_price_fen * shortfall_t
+        penalty = projection.penalty_fen(self.rules.penalty, shortfall_t, reference_price_fen)
+        assert penalty is not None
+        return penalty
 
     def _offset_cap(self, account_id: AccountId, year: int) -> int:
         rules = self.rules.compliance
@@ -704,6 +691,18 @@ class Registry:
         else:
             basis = self._verified_or_refuse(account_id, year - 1)
         return offset_cap_t(basis, rules)
+
+    def offset_cap_t(
+        self, account_id: AccountId, year: int, expected_obligation_t: int | None = None
+    ) -> int | None:
+        """The entity's offset cap for ``year``; None while its basis is not known (with the
+        obligation as basis, ``expected_obligation_t`` stands in for it before verification)."""
+        rules = self.rules.compliance
+        if rules.offset_cap_basis == "obligation":
+            basis = self._verified.get((account_id, year), expected_obligation_t)
+        else:
+            basis = self._verified.get((account_id, year - 1))
+        return None if basis is None else offset_cap_t(basis, rules)
 
     def _old_vintage_cap(self, account_id: AccountId) -> int | None:
         old = self.rules.compliance.old_vintages
@@ -760,33 +759,72 @@ class Registry:
     def surrendered_offsets(self, account_id: AccountId, year: int) -> int:
         return self._surrenders.totals(account_id, year)[1]
 
+    def surrendered_t(self, account_id: AccountId, year: int) -> tuple[int, int]:
+        """(allowances, offsets) surrendered for the year, pending or retired."""
+        return self._surrenders.totals(account_id, year)
+
+    def project(
+        self,
+        account_id: AccountId,
+        year: int,
+        on: dt.date,
+        reference_price_fen: int | None = None,
+        expected_obligation_t: int | None = None,
+    ) -> ComplianceProjection:
+        """The compliance projection (``registry_sim.projection``) of an entity's year as of
+        ``on``, its penalty priced at ``reference_price_fen``; before verification
+        ``expected_obligation_t`` (if given) stands in for the verified emissions."""
+        verified = self._verified.get((account_id, year))
+        found = self._accounts.get(account_id)
+        covered = found is not None and found.kind is AccountKind.COVERED_ENTITY
+        obligation = verified if verified is not None else expected_obligation_t
+        holdings = {
+            self._units[code]: states.get(AVAILABLE, 0)
+            for code, states in self.ledger.holdings(account_id).items()
+        }
+        return projection.project(
+            self.rules,
+            account_id=account_id,
+            year=year,
+            on=on,
+            obligation_t=obligation if covered else None,
+            verified=verified is not None,
+            record=self._records.get((account_id, year)),
+            holdings=holdings,
+            projects=self._projects,
+            book=self._surrenders,
+            offset_cap_t=self.offset_cap_t(account_id, year, obligation),
+            old_vintage_cap_t=self._old_vintage_cap(account_id),
+            reference_price_fen=reference_price_fen,
+        )
+
     def compliance_status(
-        self, account_id: AccountId, year: int, reference_price_fen: int | None = None
+        self,
+        account_id: AccountId,
+        year: int,
+        reference_price_fen: int | None = None,
+        *,
+        on: dt.date | None = None,
     ) -> ComplianceStatus:
-        obligation = self._verified.get((account_id, year))
-        allowances, offsets = self._surrenders.totals(account_id, year)
-        pending = sum(q for _, q in self._surrenders.pending(account_id, year))
-        try:
-            cap: int | None = self._offset_cap(account_id, year)
-        except RefusalError:
-            cap = None
-        shortfall = None if obligation is None else max(0, obligation - allowances - offsets)
-        penalty = None
-        if shortfall is not None and (reference_price_fen or self.rules.penalty.kind == "fixed"):
-            penalty = self.penalty_fen(shortfall, reference_price_fen or 0)
+        """The entity's projection for ``year`` as a compliance panel shows it; ``on`` is the
+        day a surrender would carry (default: the deadline, the last day one can)."""
+        deadline = self.rules.compliance.deadline(year)
+        p = self.project(account_id, year, deadline if on is None else on, reference_price_fen)
         return ComplianceStatus(
             account_id,
             year,
-            obligation,
-            allowances,
-            offsets,
-            pending,
-            cap,
-            None if cap is None else max(0, cap - offsets),
-            shortfall,
-            penalty,
-            self.rules.compliance.deadline(year).isoformat(),
-            self._records.get((account_id, year)),
+            p.obligation_t,
+            p.allowances_t,
+            p.offsets_t,
+            p.pending_t,
+            p.remaining_t,
+            p.plan_allowances_t + p.plan_offsets_t,
+            p.offset_cap_t,
+            p.offset_cap_left_t,
+            p.shortfall_t,
+            p.projected_penalty_fen,
+            deadline.isoformat(),
+            p.assessed,
             self._deduction_owed.get(account_id, 0),
         )
 
@@ -796,32 +834,7 @@ class Registry:
         """The best legal surrender from current holdings: offsets up to the cap (local
         projects first where a local share is required), then eligible allowances, oldest
         vintage first. Empty when nothing can or need be surrendered, or the deadline has passed."""
-        try:
-            obligation = self._open_year(account_id, year)
-        except RefusalError:
-            return ()
-        if on > self.rules.compliance.deadline(year):
-            return ()
-        try:
-            cap = self._offset_cap(account_id, year)
-        except RefusalError:
-            cap = 0  # without the cap's basis, offsets cannot be used; allowances still can
-        holdings = {
-            self._units[code]: states.get(AVAILABLE, 0)
-            for code, states in self.ledger.holdings(account_id).items()
-        }
-        return plan_surrender(
-            self.rules.compliance,
-            year=year,
-            on=on,
-            holdings=holdings,
-            projects=self._projects,
-            obligation_t=obligation,
-            offset_cap_t=cap,
-            book=self._surrenders,
-            account_id=account_id,
-            old_vintage_cap_t=self._old_vintage_cap(account_id),
-        )
+        return self.project(account_id, year, on).plan
 
     def state_hash(self) -> str:
         """A digest of the registry's whole state; equal states hash equal."""

@@ -224,13 +224,13 @@ class LocalView:
 
     def compliance(self, year: int) -> ComplianceView:
         registry = self._market.registry
-        status = registry.compliance_status(self._account, year)
+        allowances_t, offsets_t = registry.surrendered_t(self._account, year)
         return ComplianceView(
             year,
-            status.obligation_t,
-            status.allowances_t + status.offsets_t,
-            status.offsets_t,
-            status.offset_cap_t,
+            registry.verified(self._account, year),
+            allowances_t + offsets_t,
+            offsets_t,
+            registry.offset_cap_t(self._account, year),
             registry.rules.compliance.deadline(year),
         )
 

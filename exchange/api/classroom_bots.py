@@ -24,8 +24,8 @@ from exchange.agents.firm import ComplianceFirm
 from exchange.agents.live import BotSpec, LiveBots, LiveMarket
 from exchange.clock import NS_PER_S, ClockAction, day_schedule
 from exchange.runtime import MarketRuntime
-from exchange.sim.runner import firm_offset_cap_bp
 from exchange.sim.scenario import AgentPlan, LoadedScenario, derived_seed
+from exchange.sim.setup import firm_offset_cap_bp
 from registry_sim.rules import RuleSet
 
 

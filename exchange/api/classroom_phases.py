@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from exchange import compliance_year
 from exchange.agents.base import Abate, SurrenderUnits
 from exchange.agents.live import LiveBots
 from exchange.agents.local import to_commands
@@ -35,12 +36,9 @@ from exchange.api.classroom_setup import ClassScenario
 from exchange.api.classroom_store import ClassState
 from exchange.api.errors import ApiError, refusal
 from exchange.api.markets import opening
-from exchange.api.registry_common import listed_reference_price_fen
 from exchange.clock import next_trading_day
 from exchange.runtime import Ack, MarketRuntime
-from exchange.sim.runner import verification_ops
-from registry_sim.model import AccountId, AccountKind
-from registry_sim.ops import Assess
+from registry_sim.model import AccountId
 from settlement.commands import CloseDay, EndOfDay, MarketCommand, RegistryCommand
 
 NEXT = {
@@ -164,12 +162,14 @@ async def _verify(
             wanted = sum(a.qty_t for a in actions if isinstance(a, Abate) and a.year == year)
         else:
             wanted = state.abatement_t.get(account, 0)
-        abated = max(0, min(wanted, most))
+        abated = compliance_year.abatement_t(wanted, most)
         state.abatement_t[account] = abated
-        verified = scenario.baseline_t(account, year, today) - abated
+        verified = compliance_year.verified_emissions_t(
+            scenario.baseline_t(account, year, today), abated
+        )
         verified_total += verified
         abated_total += abated
-        ops = verification_ops(scenario.loaded, firm, year, verified)
+        ops = compliance_year.verification_ops(scenario.loaded, firm, year, verified)
         commands += [RegistryCommand(0, op) for op in ops]
         recorded += 1
     acks = await submit_accepted(runtime, commands)
@@ -218,30 +218,19 @@ async def _open_surrender(
 async def _assess(
     runtime: MarketRuntime, state: ClassState, scenario: ClassScenario
 ) -> dict[str, Any]:
-    """Assess every covered entity with verified emissions at the deadline."""
+    """Assess every covered entity with verified emissions at the deadline, at the penalty
+    reference price (``exchange.compliance_year``, as a simulation does)."""
     year = state.compliance_year
     market = runtime.market
-    registry = market.registry
-    price = listed_reference_price_fen(market, year) or 0
-    on = deadline(state, runtime)
-    accounts = [
-        a.account_id
-        for a in registry.accounts()
-        if a.kind is AccountKind.COVERED_ENTITY
-        and registry.verified(a.account_id, year) is not None
-        and registry.record(a.account_id, year) is None
-    ]
-    commands: list[MarketCommand] = [
-        RegistryCommand(0, Assess(f"class:assess:{a}:{year}", a, year, price, on)) for a in accounts
-    ]
-    await submit_accepted(runtime, commands)
-    records = [r for a in registry.accounts() if (r := registry.record(a.account_id, year))]
+    assessment = compliance_year.assessment(market, year, op_prefix="class:")
+    await submit_accepted(runtime, [RegistryCommand(0, op) for op in assessment.ops])
+    outcome = compliance_year.YearOutcome.of(compliance_year.records(market.registry, year))
     return {
-        "assessed": len(accounts),
-        "complied": sum(1 for r in records if r.shortfall_t == 0),
-        "shortfall_t": sum(r.shortfall_t for r in records),
-        "total_penalty_fen": sum(r.penalty_fen for r in records),
-        "reference_price_fen": price,
+        "assessed": len(assessment.ops),
+        "complied": outcome.complied,
+        "shortfall_t": outcome.shortfall_t,
+        "total_penalty_fen": outcome.penalty_fen,
+        "reference_price_fen": assessment.price.price_fen or 0,
     }
 
 

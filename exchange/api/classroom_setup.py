@@ -23,13 +23,7 @@ from exchange.agents.base import Firm
 from exchange.api.classroom_bots import ScenarioBotSpec, bot_spec
 from exchange.api.classroom_store import ClassState, Seat
 from exchange.api.errors import ApiError
-from exchange.sim.runner import (
-    Simulation,
-    allocation_op,
-    offset_issuance_ops,
-    opening_commands,
-    scenario_instruments,
-)
+from exchange.sim.runner import Simulation
 from exchange.sim.scenario import (
     FirmPlan,
     LoadedScenario,
@@ -39,6 +33,12 @@ from exchange.sim.scenario import (
     parse_scenario,
     scenario_path,
     shipped_scenarios,
+)
+from exchange.sim.setup import (
+    allocation_op,
+    offset_issuance_ops,
+    opening_commands,
+    scenario_instruments,
 )
 from registry_sim.model import AccountId
 from registry_sim.ops import IssueAllowances

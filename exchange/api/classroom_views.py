@@ -4,12 +4,13 @@ Market numbers come from the market's memory (the day book: today's open, high, 
 holdings, cash, compliance status) and from the trade tape (``market_trades``: trades today,
 each account's purchases and sales). Money in fen, quantities in tonnes.
 
-The compliance ranking covers every covered entity. Before verification an entity's
-obligation is projected (the scenario's baseline for the year with the shocks so far, minus
-the abatement declared); after it, it is the verified emissions. ``shortfall_t`` is what the
-units it holds that count (allowances of the year's vintage or older, offsets up to the cap)
-and what it surrendered leave uncovered; once assessed, the registry's shortfall. The
-projected penalty is the registry's penalty on that shortfall at the listed reference price.
+The compliance ranking covers every covered entity, each row the registry's compliance
+projection (``registry_sim.projection``) as of the trading day. Before verification the
+obligation is the expected one (the scenario's baseline for the year with the shocks so far,
+minus the abatement declared); after it, the verified emissions. ``shortfall_t`` is what would
+still be missing after surrendering everything the rules let its available units cover; once
+assessed, the registry's shortfall. The projected penalty is the penalty on that shortfall at
+the penalty reference price (``settlement.reference``).
 ``pnl_fen`` is what its trading made, marked at the last price (else the reference price).
 The ranking puts entities that comply first, then the cheapest: cost = penalty + abatement
 cost - trading P&L.
@@ -28,14 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from exchange.api.classroom_setup import ClassScenario
 from exchange.api.classroom_store import ClassState
 from exchange.api.market_data import LastTrades
-from exchange.api.registry_common import listed_reference_price_fen
 from exchange.db import tables as t
-from registry_sim.compliance import offset_cap_t
-from registry_sim.model import AccountId, AccountKind, HoldingState, UnitKind
+from registry_sim.model import AccountId, AccountKind
 from settlement.cash import CNY, CashState
 from settlement.market import Market
-
-COUNTING_STATES = (HoldingState.AVAILABLE, HoldingState.HELD)  # units the entity can surrender
+from settlement.reference import penalty_price
 
 
 @dataclass(slots=True)
@@ -147,23 +145,6 @@ def cash_fen(market: Market, account: AccountId) -> int:
     return sum(market.balance(account, CNY, state) for state in CashState)
 
 
-def _counting_units_t(market: Market, account: AccountId, year: int, offsets_left: int) -> int:
-    """Units held that count towards ``year``: allowances of its vintage or older, offsets
-    up to what the cap leaves."""
-    allowances = offsets = 0
-    types = {u.code: u for u in market.registry.unit_types()}
-    for code, by_state in market.registry.holdings(account).items():
-        held = sum(by_state.get(state, 0) for state in COUNTING_STATES)
-        unit = types.get(code)
-        if unit is None:
-            continue
-        if unit.kind is UnitKind.CEA:
-            allowances += held if unit.vintage <= year else 0
-        else:
-            offsets += held
-    return allowances + min(offsets, offsets_left)
-
-
 def ranking_row(
     market: Market,
     state: ClassState,
@@ -176,25 +157,17 @@ def ranking_row(
     registry = market.registry
     year = state.compliance_year
     today = market.trading_day
-    status = registry.compliance_status(account, year)
     seat = state.seat_of(account)
     known = account in scenario.firms
     abated = state.abatement_t.get(account, 0)
-    obligation = status.obligation_t
-    if obligation is None:
-        obligation = scenario.baseline_t(account, year, today) - abated if known else 0
-    surrendered = status.allowances_t + status.offsets_t
-    record = status.assessed
-    price = listed_reference_price_fen(market, year) or 0
-    if record is not None:
-        shortfall, penalty = record.shortfall_t, record.penalty_fen
-    else:
-        cap = status.offset_cap_left_t
-        if cap is None:  # the cap's basis is not known yet: the rule set's share of it
-            cap = offset_cap_t(obligation, registry.rules.compliance)
-        held = _counting_units_t(market, account, year, max(0, cap))
-        shortfall = max(0, obligation - surrendered - held)
-        penalty = registry.penalty_fen(shortfall, price)
+    expected = scenario.baseline_t(account, year, today) - abated if known else None
+    on = today or market.rules.compliance.deadline(year)
+    price = penalty_price(market, year).price_fen
+    projected = registry.project(account, year, on, price, expected_obligation_t=expected)
+    obligation = projected.obligation_t or 0
+    surrendered = projected.surrendered_t
+    shortfall = projected.shortfall_t or 0
+    penalty = projected.projected_penalty_fen or 0
     pnl = (traded or Traded()).pnl_fen(prices)
     abatement_cost = scenario.abatement_cost_fen(account, abated) if known else 0
     found = registry.account(account)
@@ -202,7 +175,7 @@ def ranking_row(
         "account_id": account,
         "name": seat.name if seat else (found.name if found else account),
         "seat": None if seat is None else seat.seat,
-        "verified_t": status.obligation_t,
+        "verified_t": projected.obligation_t if projected.verified else None,
         "obligation_t": obligation,
         "surrendered_t": surrendered,
         "shortfall_t": shortfall,
@@ -290,6 +263,7 @@ def results(
     registry = market.registry
     year = state.compliance_year
     start = starting_cash(scenario)
+    record_day = registry.rules.compliance.deadline(year)
     roles = {p.account_id: p.kind for p in scenario.loaded.agents}
     rows = []
     for account in registry.accounts():
@@ -298,7 +272,7 @@ def results(
         a = account.account_id
         seat = state.seat_of(a)
         record = registry.record(a, year)
-        status = registry.compliance_status(a, year)
+        projected = registry.project(a, year, market.trading_day or record_day)
         trading = traded.get(a) or Traded()
         covered = account.kind is AccountKind.COVERED_ENTITY
         known = a in scenario.firms
@@ -314,8 +288,8 @@ def results(
                 "year": year,
                 "assessed": record is not None,
                 "complied": None if record is None else record.shortfall_t == 0,
-                "obligation_t": status.obligation_t if covered else None,
-                "surrendered_t": status.allowances_t + status.offsets_t if covered else None,
+                "obligation_t": projected.obligation_t if covered else None,
+                "surrendered_t": projected.surrendered_t if covered else None,
                 "shortfall_t": None if record is None else record.shortfall_t,
                 "penalty_fen": None if record is None else record.penalty_fen,
                 "trades": trading.trades,

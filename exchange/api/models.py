@@ -316,17 +316,19 @@ class ComplianceStatus(Reply):
     allowances_t: int
     offsets_t: int
     pending_t: int
+    remaining_t: int | None  # the obligation less what was surrendered
+    coverable_t: int  # what available units can legally cover of the rest today
     offset_cap_t: int | None
     offset_cap_left_t: int | None
-    shortfall_t: int | None
+    shortfall_t: int | None  # what would still be missing after surrendering that
     projected_penalty_fen: int | None  # None: no shortfall known yet, or no price to use
     deadline: str
     assessed: ComplianceRecord | None
     deduction_owed_t: int
     # The projected penalty's basis (exchange.api.registry_common.penalty_basis):
     reference_price_fen: int | None
-    reference_price_basis: Literal["request", "listed_reference"] | None
-    reference_price_symbol: str | None  # listed_reference: the allowance whose price it is
+    reference_price_basis: Literal["request", "window_vwap", "last_close"] | None
+    reference_price_symbol: str | None  # last_close: the allowance whose close it is
     penalty_kind: str
     penalty_multiplier: int
 

@@ -23,11 +23,12 @@ from exchange.api.common import accepted
 from exchange.api.errors import ApiError, refusal
 from exchange.runtime import Ack, MarketRuntime
 from registry_sim.codes import RegistryCode
-from registry_sim.model import AccountId, AccountKind, UnitKind
+from registry_sim.model import AccountId, AccountKind
 from registry_sim.ops import Op
 from registry_sim.registry import Registry
 from settlement.commands import RegistryCommand
 from settlement.market import Market
+from settlement.reference import penalty_price
 
 M = "/markets/{market_id}"
 ACCOUNT = M + "/accounts/{account_id}"
@@ -73,25 +74,27 @@ def own_account(who: Principal, account_id: str) -> None:
 def compliance_view(
     market: Market, account: AccountId, year: int, reference_price_fen: int | None = None
 ) -> dict[str, Any]:
-    """The account's ``ComplianceStatus`` for ``year``, its projected penalty priced on the
-    basis ``penalty_basis`` names (the one getSurrenderPlan uses too)."""
+    """The account's ``ComplianceStatus`` for ``year``: the registry's projection as of the
+    market's trading day, its penalty priced on the basis ``penalty_basis`` names (the one
+    getSurrenderPlan uses too)."""
     basis = penalty_basis(market, year, reference_price_fen)
-    status = market.registry.compliance_status(account, year, basis["reference_price_fen"])
+    status = market.registry.compliance_status(
+        account, year, basis["reference_price_fen"], on=market.trading_day
+    )
     return {**dataclasses.asdict(status), **basis}
 
 
 def penalty_basis(market: Market, year: int, given_fen: int | None) -> dict[str, Any]:
     """What a projected penalty of ``year`` is priced with: the rule set's terms and a
-    reference price, the one asked for (``request``) or else the listed allowance's
-    (``listed_reference``, see ``listed_reference``); with neither, no price (None)."""
+    reference price, the one asked for (``request``) or else the penalty reference price
+    (``settlement.reference``: the window's volume-weighted price, ``window_vwap``, else the
+    last close, ``last_close``); with none of them, no price (None)."""
     penalty = market.registry.rules.penalty
-    price: int | None = given_fen
-    source: str | None = "request"
-    symbol: str | None = None
     if given_fen is None:
-        listed = listed_reference(market, year)
-        source = None if listed is None else "listed_reference"
-        symbol, price = listed or (None, None)
+        found = penalty_price(market, year)
+        price, source, symbol = found.price_fen, found.basis, found.symbol
+    else:
+        price, source, symbol = given_fen, "request", None
     return {
         "reference_price_fen": price,
         "reference_price_basis": source,
@@ -99,24 +102,6 @@ def penalty_basis(market: Market, year: int, given_fen: int | None) -> dict[str,
         "penalty_kind": penalty.kind,
         "penalty_multiplier": penalty.multiplier,
     }
-
-
-def listed_reference(market: Market, year: int) -> tuple[str, int] | None:
-    """A stand-in for the previous month's average price: the reference price (the last close)
-    of the year's vintage if it is listed, else of the latest listed allowance; with its
-    symbol."""
-    listed = sorted(s for s in market.instruments if s.startswith(UnitKind.CEA.value))
-    if not listed:
-        return None
-    symbol = f"{UnitKind.CEA.value}{year}"
-    symbol = symbol if symbol in listed else listed[-1]
-    return symbol, market.engine.book_info(symbol).reference_price_fen
-
-
-def listed_reference_price_fen(market: Market, year: int) -> int | None:
-    """``listed_reference``'s price."""
-    found = listed_reference(market, year)
-    return None if found is None else found[1]
 
 
 def open_year(registry: Registry, account: AccountId, year: int) -> int:

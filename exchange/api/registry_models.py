@@ -198,7 +198,7 @@ class SurrenderPlan(Reply):
     planned_offsets_t: int
     shortfall_after_plan_t: int
     reference_price_fen: int | None
-    reference_price_basis: Literal["request", "listed_reference"] | None
+    reference_price_basis: Literal["request", "window_vwap", "last_close"] | None
     reference_price_symbol: str | None
     penalty_kind: str
     penalty_multiplier: int

@@ -30,7 +30,6 @@ from exchange.api.registry_common import (
     M,
     apply_op,
     compliance_view,
-    listed_reference_price_fen,
     open_year,
     request_op_id,
 )
@@ -70,6 +69,7 @@ from registry_sim.ops import (
 )
 from registry_sim.registry import Registry
 from settlement.commands import RegistryCommand
+from settlement.reference import penalty_price
 
 router = APIRouter(prefix="/v1", responses=PROBLEMS)  # included in ``registry_routes.router``
 
@@ -369,7 +369,7 @@ async def assess_compliance(
     if on < deadline:
         details = {"year": year, "deadline": deadline.isoformat(), "on": on.isoformat()}
         raise refusal(RegistryCode.DEADLINE_NOT_REACHED, details)
-    price = body.reference_price_fen or listed_reference_price_fen(market, year) or 0
+    price = body.reference_price_fen or penalty_price(market, year).price_fen or 0
 
     def op_id(account: AccountId) -> str:
         return request_op_id(account, body.request_id, f"assess:{year}")

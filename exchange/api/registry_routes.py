@@ -47,7 +47,7 @@ from exchange.api.registry_models import (
     UnitsCancelled,
 )
 from registry_sim.codes import RegistryCode
-from registry_sim.model import HoldingState, UnitCode, UnitKind
+from registry_sim.model import HoldingState, UnitCode
 from registry_sim.ops import Cancel, Surrender
 
 own = APIRouter(prefix="/v1", responses=PROBLEMS)  # the reads and a participant's own ops
@@ -143,7 +143,8 @@ async def get_surrender_plan(
     if on > deadline:  # nothing can be surrendered any more
         details = {"year": year, "deadline": deadline.isoformat(), "on": on.isoformat()}
         raise refusal(RegistryCode.DEADLINE_PASSED, details)
-    status = registry.compliance_status(account, year)
+    basis = penalty_basis(market, year, reference_price_fen)
+    projected = registry.project(account, year, on, basis["reference_price_fen"])
     types = {u.code: u for u in registry.unit_types()}
     items: list[dict[str, Any]] = [
         {
@@ -153,35 +154,26 @@ async def get_surrender_plan(
             "project_id": types[code].project_id,
             "qty_t": qty,
         }
-        for code, qty in registry.surrender_plan(account, year, on)
+        for code, qty in projected.plan
     ]
-    offsets = sum(i["qty_t"] for i in items if i["kind"] is not UnitKind.CEA)
-    allowances = sum(i["qty_t"] for i in items) - offsets
-    surrendered = status.allowances_t + status.offsets_t
-    shortfall = max(0, obligation - surrendered - allowances - offsets)
-    basis = penalty_basis(market, year, reference_price_fen)
-    price = basis["reference_price_fen"]
-    projected = None
-    if price is not None or registry.rules.penalty.kind == "fixed":
-        projected = registry.penalty_fen(shortfall, price or 0)
-    cap = status.offset_cap_t or 0
+    cap = projected.offset_cap_t or 0
     return {
         "account_id": account_id,
         "year": year,
         "on": on.isoformat(),
-        "deadline": status.deadline,
+        "deadline": deadline.isoformat(),
         "obligation_t": obligation,
-        "surrendered_t": surrendered,
-        "remaining_t": max(0, obligation - surrendered),
+        "surrendered_t": projected.surrendered_t,
+        "remaining_t": projected.remaining_t,
         "offset_cap_bp": registry.rules.compliance.offset_cap_bp,
         "offset_cap_t": cap,
-        "offset_cap_left_t": max(0, cap - status.offsets_t),
+        "offset_cap_left_t": max(0, cap - projected.offsets_t),
         "items": items,
-        "planned_allowances_t": allowances,
-        "planned_offsets_t": offsets,
-        "shortfall_after_plan_t": shortfall,
+        "planned_allowances_t": projected.plan_allowances_t,
+        "planned_offsets_t": projected.plan_offsets_t,
+        "shortfall_after_plan_t": projected.shortfall_t,
         **basis,
-        "projected_penalty_fen": projected,
+        "projected_penalty_fen": projected.projected_penalty_fen,
     }
 
 

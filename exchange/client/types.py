@@ -211,15 +211,17 @@ class ComplianceStatus(TypedDict):
     allowances_t: int
     offsets_t: int
     pending_t: int
+    remaining_t: int | None  # the obligation less what was surrendered
+    coverable_t: int  # what available units can legally cover of the rest today
     offset_cap_t: int | None
     offset_cap_left_t: int | None
-    shortfall_t: int | None
+    shortfall_t: int | None  # what would still be missing after surrendering that
     projected_penalty_fen: int | None
     deadline: str
     assessed: ComplianceRecord | None
     deduction_owed_t: int
     reference_price_fen: int | None  # what the projected penalty is priced with ...
-    reference_price_basis: Literal["request", "listed_reference"] | None  # ... and why
+    reference_price_basis: Literal["request", "window_vwap", "last_close"] | None  # ... and why
     reference_price_symbol: str | None
     penalty_kind: str
     penalty_multiplier: int

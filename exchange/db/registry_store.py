@@ -36,9 +36,9 @@ from registry_sim.model import (
     UnitType,
 )
 from registry_sim.ops import Op
+from registry_sim.projection import ComplianceRecord
 from registry_sim.registry import (
     Cancellation,
-    ComplianceRecord,
     Done,
     Registry,
     RegistryState,

@@ -20,8 +20,9 @@ Per compliance year Y (``run``):
    abate; any surrender waits for step 5), then emissions are recorded (baseline − abatement,
    shocks included) and allocation trued up, the waiting surrenders applied, and a second
    round after verification (agents see their verified emissions and surrender the rest);
-   then the assessment at the surrender deadline at the reference price (the volume-weighted
-   price of the rule set's ``penalty.reference_window_days`` last trading days).
+   then the assessment at the surrender deadline at the penalty reference price. The year's
+   end is ``exchange.compliance_year``'s, which a class runs too; the set-up commands are
+   ``exchange.sim.setup``'s.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from exchange import compliance_year
 from exchange.agents.base import AGENT_KINDS, Abate, Action, Agent, Firm, Place, SurrenderUnits
 from exchange.agents.firm import ComplianceFirm
 from exchange.agents.local import LocalMarket, LocalView, to_commands
@@ -45,29 +47,27 @@ from exchange.sim.scenario import (
     derived_seed,
     load_agent_kinds,
 )
+from exchange.sim.setup import (
+    account_of,
+    allocation_op,
+    firm_offset_cap_bp,
+    offset_issuance_ops,
+    opening_commands,
+    scenario_instruments,
+)
 from matching.types import OrderType, TradingState
 from registry_sim.allocation import (
     benchmark_allocation_t,
     final_allocation_t,
     intensity_allocation_t,
 )
-from registry_sim.model import Account, AccountId, AccountKind, Project, UnitKind
 from registry_sim.ops import (
-    AllocateByIntensity,
-    Assess,
     IssueAllowances,
-    IssueOffsets,
     Op,
-    OpenAccount,
-    PreAllocate,
-    RecordEmissions,
-    RegisterProject,
-    TrueUpAllocation,
 )
-from registry_sim.rules import BP, RuleSet, load_rules
+from registry_sim.rules import BP, load_rules
 from settlement.commands import (
     CloseDay,
-    Deposit,
     EndOfDay,
     MarketCommand,
     OpenDay,
@@ -152,7 +152,6 @@ class Simulation:
         self.rules = scenario.rules
         self.calendar = self.rules.calendar
         self.years = scenario.years
-        self.projects = [_project(p) for p in spec.ccer_projects]
         self.market_spec = MarketSpec(
             f"sim-{spec.name}",
             spec.rules.name,
@@ -191,7 +190,6 @@ class Simulation:
         self.days_done = 0
         self.year_rows: dict[str, FirmYear] = {}
         self.verified = False  # this year's emissions are recorded
-        self.ref_window: list[tuple[int, int]] = []  # (volume, turnover) of recent CEA days
         self.year_schedule = self._schedule()
         self.total_days = sum(len(days) for days in self.year_schedule)
         self.day_events = self._place_events()
@@ -470,9 +468,6 @@ class Simulation:
                     "close_method": close.method,
                 }
             )
-        cea = [c for c in outcome.closes if c.symbol.startswith("CEA")]
-        self.ref_window.append((sum(c.volume_t for c in cea), sum(c.turnover_fen for c in cea)))
-        del self.ref_window[: -self.rules.penalty.reference_window_days]
         rows = self.year_rows
         for account, symbols in self.market.day_book.accounts.items():
             row = rows.get(account)
@@ -565,13 +560,14 @@ class Simulation:
             return
         row = self.year_rows[account]
         most = min(self.firms[account].curve.max_t, row.baseline_t)
-        row.abated_t = min(most, row.abated_t + action.qty_t)
+        row.abated_t = compliance_year.abatement_t(row.abated_t + action.qty_t, most)
 
     def _verify(self, year: int) -> None:
         for firm in self.scenario.firms:
             row = self.year_rows[firm.account_id]
-            record, *true_up = verification_ops(
-                self.scenario, firm, year, row.baseline_t - row.abated_t
+            verified_t = compliance_year.verified_emissions_t(row.baseline_t, row.abated_t)
+            record, *true_up = compliance_year.verification_ops(
+                self.scenario, firm, year, verified_t
             )
             self._op(record)
             for op in true_up:
@@ -586,22 +582,14 @@ class Simulation:
         for command in to_commands(action, account, self.ts_ns, op_id=op_id, on=on):
             self._record(self.local.apply(command))
 
-    def _reference_price(self, year: int) -> int:
-        volume = sum(v for v, _ in self.ref_window)
-        if volume:
-            return max(1, round(sum(t for _, t in self.ref_window) / volume))
-        return self.market.engine.book_info(f"CEA{year}").reference_price_fen
-
     def _assess(self, year: int) -> None:
-        price = self._reference_price(year)
-        deadline = self.rules.compliance.deadline(year)
+        assessment = compliance_year.assessment(self.market, year)
+        for op in assessment.ops:
+            self._op(op)
         registry = self.market.registry
         for firm in self.scenario.firms:
-            status = registry.compliance_status(_id(firm), year)
-            done = self._op(
-                Assess(f"assess:{firm.account_id}:{year}", _id(firm), year, price, deadline)
-            )
-            record = done.details["record"]
+            record = registry.record(account_of(firm), year)
+            assert record is not None, f"{firm.account_id} was not assessed for {year}"
             row = self.year_rows[firm.account_id]
             self.compliance.append(
                 {
@@ -623,10 +611,10 @@ class Simulation:
                     "offsets_sold_t": row.offsets_sold_t,
                     "surrendered_cea_t": record.allowances_t,
                     "surrendered_offsets_t": record.offsets_t,
-                    "offset_cap_t": status.offset_cap_t or 0,
+                    "offset_cap_t": registry.offset_cap_t(account_of(firm), year) or 0,
                     "shortfall_t": record.shortfall_t,
                     "penalty_fen": record.penalty_fen,
-                    "reference_price_fen": price,
+                    "reference_price_fen": record.reference_price_fen,
                     "complied": record.shortfall_t == 0,
                 }
             )
@@ -656,145 +644,6 @@ class Simulation:
                     "amount": amount,
                 }
             )
-
-
-def firm_offset_cap_bp(rules: RuleSet) -> int | None:
-    """The offset cap a compliance firm is told (``ComplianceFirm.offset_cap_bp``): the rule
-    set's share when it is a share of the obligation, else None (the registry states a
-    previous-year cap all year)."""
-    compliance = rules.compliance
-    return compliance.offset_cap_bp if compliance.offset_cap_basis == "obligation" else None
-
-
-def _id(firm: FirmPlan) -> AccountId:
-    return AccountId(firm.account_id)
-
-
-# ---------------------------------------------------------------------- a scenario as commands
-# What sets a scenario's market up, as commands: the headless run applies them to its pure
-# market, a class market (exchange.api.classroom_setup) submits them to its runtime.
-
-
-def scenario_instruments(scenario: LoadedScenario) -> tuple[tuple[str, int], ...]:
-    """(symbol, first reference price) of every instrument a scenario lists: each simulated
-    year's CEA vintage, then each CCER project's vintage."""
-    market = scenario.spec.market
-    instruments = [(f"CEA{y}", market.reference_price_fen) for y in scenario.years]
-    ccer_price = market.ccer_reference_price_fen or market.reference_price_fen
-    for p in scenario.spec.ccer_projects:
-        instruments.append((f"{p.kind}:{p.id}:{p.vintage}", p.reference_price_fen or ccer_price))
-    return tuple(instruments)
-
-
-def opening_commands(scenario: LoadedScenario, ts_ns: int) -> list[MarketCommand]:
-    """Before the first year: open every account (firms as covered entities, agents and seats
-    as participants) with its starting cash, register the CCER projects, record last year's
-    emissions where allocation or the offset cap needs them, issue the starting allowances."""
-    out: list[MarketCommand] = []
-
-    def op(registry_op: Op) -> None:
-        out.append(RegistryCommand(ts_ns, registry_op))
-
-    for firm in scenario.firms:
-        account = Account(
-            AccountId(firm.account_id),
-            AccountKind.COVERED_ENTITY,
-            firm.account_id,
-            firm.sector,
-            firm.province,
-            firm.gas_fired,
-        )
-        op(OpenAccount(f"open:{firm.account_id}", account))
-        if firm.cash_fen:
-            out.append(Deposit(ts_ns, account.account_id, firm.cash_fen, "start"))
-    others = [(a.account_id, a.cash_fen) for a in scenario.agents if a.firm is None]
-    seats = scenario.spec.seats
-    others += [(s, seats.cash_fen if seats else 0) for s in scenario.seats]
-    for account_id, cash in others:
-        account = Account(AccountId(account_id), AccountKind.PARTICIPANT, account_id)
-        op(OpenAccount(f"open:{account_id}", account))
-        if cash:
-            out.append(Deposit(ts_ns, account.account_id, cash, "start"))
-    for p in scenario.spec.ccer_projects:
-        op(RegisterProject(f"project:{p.id}", _project(p)))
-    first = scenario.years[0]
-    needs_history = (
-        scenario.spec.allocation.method != "fixed"
-        or scenario.rules.compliance.offset_cap_basis == "previous_year_emissions"
-    )
-    if needs_history:  # last year's verified emissions: the pre-allocation's basis
-        for firm in scenario.firms:
-            history = firm.baseline_t * BP // (BP + firm.growth_bp)
-            op(RecordEmissions(f"history:{firm.account_id}", _id(firm), first - 1, history))
-    starting = [(a.account_id, a.allowances_t) for a in scenario.agents if a.firm is None]
-    starting += [(s, seats.allowances_t if seats else 0) for s in scenario.seats]
-    for account_id, qty in starting:
-        if qty:
-            op(IssueAllowances(f"start:{account_id}", AccountId(account_id), first, qty))
-    return out
-
-
-def offset_issuance_ops(
-    scenario: LoadedScenario, year: int, day_in_year: int | None = None
-) -> list[IssueOffsets]:
-    """The CCER issuance of compliance year ``year`` scheduled for its ``day_in_year``-th
-    trading day (1 = the first), or for any day of the year when it is None."""
-    return [
-        IssueOffsets(f"ccer:{p.id}:{year}:{k}", AccountId(p.owner), p.id, p.vintage, issue.qty_t)
-        for p in scenario.spec.ccer_projects
-        for k, issue in enumerate(p.issuance)
-        if day_in_year in (None, issue.day) and issue.year in (None, year)
-    ]
-
-
-def allocation_op(scenario: LoadedScenario, firm: FirmPlan, year: int, index: int) -> Op | None:
-    """A firm's allocation of vintage ``year`` (the ``index``-th simulated year) at the year's
-    start, by the scenario's method: fixed issues it (None when it is 0), benchmark and
-    intensity pre-allocate (the true-up follows verification: ``verification_ops``)."""
-    allocation = scenario.spec.allocation
-    if allocation.method != "fixed":
-        return PreAllocate(f"pre:{firm.account_id}:{year}", _id(firm), year)
-    share = allocation.share_bp or 0
-    baseline = firm.baseline_in(index)
-    amount = firm.allocation_t if firm.allocation_t is not None else baseline * share // BP
-    if not amount:
-        return None
-    return IssueAllowances(f"alloc:{firm.account_id}:{year}", _id(firm), year, amount)
-
-
-def verification_ops(
-    scenario: LoadedScenario, firm: FirmPlan, year: int, verified_t: int
-) -> list[Op]:
-    """A firm's verified emissions for ``year``, then its allocation's true-up where the
-    scenario's method has one (benchmark, intensity)."""
-    allocation = scenario.spec.allocation
-    ops: list[Op] = [
-        RecordEmissions(f"emissions:{firm.account_id}:{year}", _id(firm), year, verified_t)
-    ]
-    if allocation.method == "benchmark":
-        ops.append(
-            TrueUpAllocation(
-                f"trueup:{firm.account_id}:{year}",
-                _id(firm),
-                year,
-                firm.output,
-                allocation.benchmarks[firm.sector],
-                tuple(allocation.factors),
-            )
-        )
-    elif allocation.method == "intensity":
-        ops.append(
-            AllocateByIntensity(
-                f"trueup:{firm.account_id}:{year}", _id(firm), year, allocation.alpha_bp
-            )
-        )
-    return ops
-
-
-def _project(p: Any) -> Project:
-    return Project(
-        p.id, UnitKind(p.kind), p.methodology, p.province, p.start, p.registered, p.inside_ets_scope
-    )
 
 
 def _merge(base: dict[str, Any], more: Any) -> dict[str, Any]:

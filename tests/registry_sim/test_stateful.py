@@ -353,9 +353,11 @@ class RegistryMachine(RuleBasedStateMachine):
         plan = self.registry.surrender_plan(entity, year, on)
         if not plan:
             return
-        status = self.registry.compliance_status(entity, year)
+        status = self.registry.compliance_status(entity, year, on=on)
+        assert status.remaining_t is not None
         assert status.shortfall_t is not None
-        assert sum(qty for _, qty in plan) <= status.shortfall_t
+        assert sum(qty for _, qty in plan) == status.coverable_t <= status.remaining_t
+        assert status.shortfall_t == status.remaining_t - status.coverable_t
         for unit, qty in plan:
             assert 0 < qty <= self.registry.ledger.balance(entity, unit)
         op = Surrender(self.op_id(), entity, year, plan, on)

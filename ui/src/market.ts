@@ -71,15 +71,17 @@ export interface Compliance {
   allowances_t: number;
   offsets_t: number;
   pending_t: number;
+  remaining_t: number | null; // the obligation less what was surrendered
+  coverable_t: number; // what available units can legally cover of the rest today
   offset_cap_t: number | null;
   offset_cap_left_t: number | null;
-  shortfall_t: number | null;
+  shortfall_t: number | null; // still missing after surrendering all that counts
   projected_penalty_fen: number | null; // priced by the server on the basis below
   deadline: string;
   assessed: unknown;
   deduction_owed_t: number;
   reference_price_fen: number | null;
-  reference_price_basis: "request" | "listed_reference" | null;
+  reference_price_basis: "request" | "window_vwap" | "last_close" | null;
   reference_price_symbol: string | null;
   penalty_kind: string;
   penalty_multiplier: number;

@@ -1,0 +1,132 @@
+"""The end of a compliance year (履约周期), one implementation for a simulation and a class.
+
+What happens once a year's trading is done, in this order:
+
+1. **verification** (核查): each covered firm's verified emissions are recorded, the scenario's
+   baseline for the year (shocks included) less the abatement decided or declared
+   (``verified_emissions_t``), and its allocation trued up where the scenario's method has a
+   true-up (``verification_ops``);
+2. **surrender** (清缴): the surrenders that waited for verification are applied, then what the
+   firms decide once they see their verified emissions (both callers turn the agents'
+   ``SurrenderUnits`` into commands with ``exchange.agents.local.to_commands``);
+3. **assessment** (履约核定): every covered entity with verified emissions and no record yet is
+   assessed at the surrender deadline at the penalty reference price
+   (``settlement.reference.penalty_price``): pending units retire, the shortfall, the penalty
+   and next year's deduction are fixed (``assessment``).
+
+Every step is a list of registry operations built from the market's state, without I/O: the
+simulator applies them to its in-memory market at once; a class submits them through its
+market runtime when the instructor advances the phase (``exchange.classroom``). So the same
+holdings, emissions and trades give the same shortfall and penalty in both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from exchange.sim.scenario import FirmPlan, LoadedScenario
+from registry_sim.model import AccountId, AccountKind
+from registry_sim.ops import AllocateByIntensity, Assess, Op, RecordEmissions, TrueUpAllocation
+from registry_sim.projection import ComplianceRecord
+from registry_sim.registry import Registry
+from settlement.market import Market
+from settlement.reference import PenaltyPrice, penalty_price
+
+
+def abatement_t(wanted_t: int, most_t: int) -> int:
+    """The abatement that counts: what was decided or declared, within what the firm can cut."""
+    return max(0, min(wanted_t, most_t))
+
+
+def verified_emissions_t(baseline_t: int, abated_t: int) -> int:
+    """A firm's verified emissions: its baseline for the year less its abatement."""
+    return baseline_t - abated_t
+
+
+def verification_ops(
+    scenario: LoadedScenario, firm: FirmPlan, year: int, verified_t: int
+) -> list[Op]:
+    """A firm's verified emissions for ``year``, then its allocation's true-up where the
+    scenario's method has one (benchmark, intensity). Fixed op ids: a repeat does nothing."""
+    allocation = scenario.spec.allocation
+    account = AccountId(firm.account_id)
+    ops: list[Op] = [
+        RecordEmissions(f"emissions:{firm.account_id}:{year}", account, year, verified_t)
+    ]
+    if allocation.method == "benchmark":
+        ops.append(
+            TrueUpAllocation(
+                f"trueup:{firm.account_id}:{year}",
+                account,
+                year,
+                firm.output,
+                allocation.benchmarks[firm.sector],
+                tuple(allocation.factors),
+            )
+        )
+    elif allocation.method == "intensity":
+        ops.append(
+            AllocateByIntensity(
+                f"trueup:{firm.account_id}:{year}", account, year, allocation.alpha_bp
+            )
+        )
+    return ops
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The year's assessments to apply, on the deadline, at one reference price."""
+
+    year: int
+    on: dt.date
+    price: PenaltyPrice
+    ops: tuple[Assess, ...]
+
+
+def to_assess(registry: Registry, year: int) -> list[AccountId]:
+    """The covered entities whose ``year`` is verified and not yet assessed."""
+    return [
+        a.account_id
+        for a in registry.accounts()
+        if a.kind is AccountKind.COVERED_ENTITY
+        and registry.verified(a.account_id, year) is not None
+        and registry.record(a.account_id, year) is None
+    ]
+
+
+def assessment(market: Market, year: int, op_prefix: str = "") -> Assessment:
+    """Assess every entity ``to_assess`` names, dated the rule set's deadline, at the penalty
+    reference price of the market as it stands (a price multiple without any price is refused
+    by the registry as INVALID_PRICE). Op ids are ``{op_prefix}assess:{account}:{year}``."""
+    price = penalty_price(market, year)
+    on = market.rules.compliance.deadline(year)
+    ops = tuple(
+        Assess(f"{op_prefix}assess:{account}:{year}", account, year, price.price_fen or 0, on)
+        for account in to_assess(market.registry, year)
+    )
+    return Assessment(year, on, price, ops)
+
+
+@dataclass(frozen=True, slots=True)
+class YearOutcome:
+    """The assessed year in totals."""
+
+    assessed: int
+    complied: int
+    shortfall_t: int
+    penalty_fen: int
+
+    @classmethod
+    def of(cls, records: list[ComplianceRecord]) -> YearOutcome:
+        return cls(
+            len(records),
+            sum(1 for r in records if r.shortfall_t == 0),
+            sum(r.shortfall_t for r in records),
+            sum(r.penalty_fen for r in records),
+        )
+
+
+def records(registry: Registry, year: int) -> list[ComplianceRecord]:
+    """Every entity's compliance record of ``year``, by account."""
+    return [r for a in registry.accounts() if (r := registry.record(a.account_id, year))]
