@@ -20,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from exchange.sim.runner import TRADE_COLUMNS, RunResult
+from exchange.sim.record import TRADE_COLUMNS, RunResult
 
 TIMING_FIELDS = ("wall_seconds", "cpu_seconds", "orders_per_second")
 

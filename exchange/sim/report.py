@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from exchange.sim.outputs import TIMING_FIELDS, summary
-from exchange.sim.runner import RunResult
+from exchange.sim.record import RunResult
 
 _PNG = {"Software": None}
 FEN_PER_CNY = 100

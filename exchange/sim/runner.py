@@ -31,7 +31,6 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -40,6 +39,7 @@ from exchange.agents.base import AGENT_KINDS, Abate, Action, Agent, Firm, Place,
 from exchange.agents.firm import ComplianceFirm
 from exchange.agents.local import LocalMarket, LocalView, to_commands
 from exchange.clock import ClockAction, day_schedule, trading_days
+from exchange.sim.record import FirmYear, Recorder, RunResult
 from exchange.sim.scenario import (
     AgentPlan,
     FirmPlan,
@@ -88,59 +88,6 @@ class SimulationError(RuntimeError):
     """The scenario's set-up was refused by the market: a scenario the rules cannot host."""
 
 
-@dataclass(slots=True)
-class FirmYear:
-    """What one firm did in one compliance year, for the compliance outcomes."""
-
-    baseline_t: int
-    allocated_t: int = 0
-    abated_t: int = 0
-    cea_bought_t: int = 0
-    cea_bought_fen: int = 0
-    cea_sold_t: int = 0
-    cea_sold_fen: int = 0
-    offsets_bought_t: int = 0
-    offsets_bought_fen: int = 0
-    offsets_sold_t: int = 0
-    offsets_sold_fen: int = 0
-
-
-TRADE_COLUMNS = (
-    "trade_id",
-    "ts_ns",
-    "trading_day",
-    "symbol",
-    "price_fen",
-    "qty_t",
-    "buyer",
-    "seller",
-    "aggressor",
-    "buy_fee_fen",
-    "sell_fee_fen",
-)
-
-
-@dataclass
-class RunResult:
-    """Everything the outputs and the report need, as plain values."""
-
-    scenario: LoadedScenario
-    seed: int
-    trades: dict[str, list[Any]]  # columns of TRADE_COLUMNS
-    ohlcv: list[dict[str, Any]]
-    holdings: list[dict[str, Any]]
-    compliance: list[dict[str, Any]]
-    events: list[dict[str, Any]]
-    orders: int
-    refusals: dict[str, int]
-    wakeups: int
-    trading_days: int
-    state_hash: str
-    wall_seconds: float
-    cpu_seconds: float  # this process's CPU time: the machine may be shared
-    final_prices: dict[str, int] = field(default_factory=dict)
-
-
 class Simulation:
     """One run of a scenario with one seed. ``run()`` does it all and answers a RunResult."""
 
@@ -180,15 +127,10 @@ class Simulation:
         self.rates = [agent.wakeups_per_day for agent in self.agents]
         self.day_rng = random.Random(derived_seed(seed, "day_order"))
         # Outputs, filled as the run goes.
-        self.trades: dict[str, list[Any]] = {c: [] for c in TRADE_COLUMNS}
-        self.ohlcv: list[dict[str, Any]] = []
-        self.holdings: list[dict[str, Any]] = []
-        self.compliance: list[dict[str, Any]] = []
-        self.events: list[dict[str, Any]] = []
-        self.refusals: dict[str, int] = {}
+        self.out = Recorder()
+        self._record = self.out.record  # the hot path: one bound method, looked up once
         self.wakeups = 0
         self.days_done = 0
-        self.year_rows: dict[str, FirmYear] = {}
         self.verified = False  # this year's emissions are recorded
         self.year_schedule = self._schedule()
         self.total_days = sum(len(days) for days in self.year_schedule)
@@ -257,9 +199,9 @@ class Simulation:
             self._apply(command)
 
     def _allocate_start(self, year: int, index: int) -> None:
-        self.year_rows = {}
+        rows = self.out.year_rows = {}
         for firm in self.scenario.firms:
-            row = self.year_rows[firm.account_id] = FirmYear(firm.baseline_in(index))
+            row = rows[firm.account_id] = FirmYear(firm.baseline_in(index))
             op = allocation_op(self.scenario, firm, year, index)
             if isinstance(op, IssueAllowances):
                 self._op(op)
@@ -291,7 +233,7 @@ class Simulation:
         for agent, plan in zip(self.agents, self.scenario.agents, strict=True):
             if plan.firm is not None:
                 firm = self.firms[plan.firm]
-                row = self.year_rows[plan.firm]
+                row = self.out.year_rows[plan.firm]
                 due = 0
                 # Only benchmark and intensity allocation are trued up after verification; a
                 # fixed allocation was issued whole at the year's start, shock or no shock.
@@ -322,13 +264,13 @@ class Simulation:
         return RunResult(
             scenario=self.scenario,
             seed=self.seed,
-            trades=self.trades,
-            ohlcv=self.ohlcv,
-            holdings=self.holdings,
-            compliance=self.compliance,
-            events=self.events,
+            trades=self.out.trades,
+            ohlcv=self.out.ohlcv,
+            holdings=self.out.holdings,
+            compliance=self.out.compliance,
+            events=self.out.events,
             orders=self.market.next_order_id,
-            refusals=dict(sorted(self.refusals.items())),
+            refusals=dict(sorted(self.out.refusals.items())),
             wakeups=self.wakeups,
             trading_days=self.days_done,
             state_hash=self.market.state_hash(),
@@ -349,6 +291,7 @@ class Simulation:
         schedule = day_schedule(self.calendar, day)
         self.ts_ns = schedule[0].ts_ns
         self.local.start_day(day, days_left, year)
+        self.out.day = day.isoformat()
         self.local.now_ns = self.ts_ns
         self._apply(OpenDay(self.ts_ns, day))
         for event in self.day_events.get(day_number, ()):
@@ -375,7 +318,7 @@ class Simulation:
         self._apply(CloseDay(self.ts_ns))
         self.ts_ns = schedule[-1].ts_ns
         outcome = self._apply(EndOfDay(self.ts_ns))
-        self._end_of_day(day, outcome)
+        self.out.end_of_day(day, outcome, self.market)
         self.days_done += 1
 
     def _day_open(self, ts_ns: int) -> None:
@@ -429,62 +372,6 @@ class Simulation:
                 for command in to_commands(action, account, ts_ns):
                     self._record(self.local.apply(command))
 
-    def _record(self, outcome: Outcome) -> None:
-        code = outcome.code
-        if code is not None:
-            self.refusals[code] = self.refusals.get(code, 0) + 1
-            return
-        fills = outcome.fills
-        if fills:
-            day = self.local.trading_day.isoformat()
-            t = self.trades
-            for fill in fills:
-                trade = fill.trade
-                t["trade_id"].append(trade.trade_id)
-                t["ts_ns"].append(trade.ts_ns)
-                t["trading_day"].append(day)
-                t["symbol"].append(trade.symbol)
-                t["price_fen"].append(trade.price_fen)
-                t["qty_t"].append(trade.qty_t)
-                t["buyer"].append(trade.buy_account_id)
-                t["seller"].append(trade.sell_account_id)
-                t["aggressor"].append(trade.aggressor.value)
-                t["buy_fee_fen"].append(fill.buy_fee_fen)
-                t["sell_fee_fen"].append(fill.sell_fee_fen)
-
-    def _end_of_day(self, day: dt.date, outcome: Outcome) -> None:
-        """The day's bars, and each firm's purchases and sales from the day book."""
-        for close in outcome.closes:
-            self.ohlcv.append(
-                {
-                    "trading_day": day.isoformat(),
-                    "symbol": close.symbol,
-                    "open_fen": close.open_fen,
-                    "high_fen": close.high_fen,
-                    "low_fen": close.low_fen,
-                    "close_fen": close.close_fen,
-                    "volume_t": close.volume_t,
-                    "turnover_fen": close.turnover_fen,
-                    "close_method": close.method,
-                }
-            )
-        rows = self.year_rows
-        for account, symbols in self.market.day_book.accounts.items():
-            row = rows.get(account)
-            if row is None:
-                continue
-            for symbol, (bought_t, bought_fen, sold_t, sold_fen) in symbols.items():
-                if symbol.startswith("CEA"):
-                    row.cea_bought_t += bought_t
-                    row.cea_bought_fen += bought_fen
-                    row.cea_sold_t += sold_t
-                    row.cea_sold_fen += sold_fen
-                else:
-                    row.offsets_bought_t += bought_t
-                    row.offsets_bought_fen += bought_fen
-                    row.offsets_sold_t += sold_t
-                    row.offsets_sold_fen += sold_fen
-
     # ------------------------------------------------------------------ events and supply
 
     def _event(self, event: Any, year: int, day: dt.date) -> None:
@@ -499,7 +386,7 @@ class Simulation:
                 and (event.sector is None or f.sector == event.sector)
             ]
             for firm in hit:
-                row = self.year_rows[firm.account_id]
+                row = self.out.year_rows[firm.account_id]
                 row.baseline_t = row.baseline_t * (BP + event.change_bp) // BP
             self._refresh_firms()
             detail = f"{len(hit)} firms' emissions {event.change_bp:+d} bp. {event.text}".strip()
@@ -514,21 +401,13 @@ class Simulation:
                 assert isinstance(agent, ComplianceFirm)
                 agent.offset_cap_bp = firm_offset_cap_bp(rules)
             detail = f"rules changed: {_flat(event.overrides)}. {event.text}".strip()
-        self.events.append(
-            {"trading_day": day.isoformat(), "year": year, "kind": event.kind, "detail": detail}
-        )
+        self.out.event(day, year, event.kind, detail)
 
     def _issue_offsets(self, year: int, day_in_year: int, day: dt.date) -> None:
         for op in offset_issuance_ops(self.scenario, year, day_in_year):
             self._op(op)
-            self.events.append(
-                {
-                    "trading_day": day.isoformat(),
-                    "year": year,
-                    "kind": "ccer_issuance",
-                    "detail": f"{op.project_id}: {op.qty_t} t to {op.account_id}",
-                }
-            )
+            detail = f"{op.project_id}: {op.qty_t} t to {op.account_id}"
+            self.out.event(day, year, "ccer_issuance", detail)
 
     # ------------------------------------------------------------------ the year end
 
@@ -550,21 +429,24 @@ class Simulation:
             for action in agent.on_year_end(self.views[i], self.rngs[i]):
                 if isinstance(action, SurrenderUnits):
                     self._surrender(i, action, last_day, "b")
-        self._holdings(year)
+        traders = {f.account_id for f in self.scenario.firms}
+        traders.update(a.account_id for a in self.scenario.agents)
+        traders.update(self.scenario.seats)
+        self.out.year_end_holdings(year, self.market, traders)
         self._assess(year)
 
     def _abate(self, i: int, action: Abate, year: int) -> None:
         account = self.scenario.agents[i].firm
         if account is None or action.year != year or action.qty_t <= 0:
-            self.refusals["ABATE_NOT_ALLOWED"] = self.refusals.get("ABATE_NOT_ALLOWED", 0) + 1
+            self.out.refused("ABATE_NOT_ALLOWED")
             return
-        row = self.year_rows[account]
+        row = self.out.year_rows[account]
         most = min(self.firms[account].curve.max_t, row.baseline_t)
         row.abated_t = compliance_year.abatement_t(row.abated_t + action.qty_t, most)
 
     def _verify(self, year: int) -> None:
         for firm in self.scenario.firms:
-            row = self.year_rows[firm.account_id]
+            row = self.out.year_rows[firm.account_id]
             verified_t = compliance_year.verified_emissions_t(row.baseline_t, row.abated_t)
             record, *true_up = compliance_year.verification_ops(
                 self.scenario, firm, year, verified_t
@@ -590,60 +472,8 @@ class Simulation:
         for firm in self.scenario.firms:
             record = registry.record(account_of(firm), year)
             assert record is not None, f"{firm.account_id} was not assessed for {year}"
-            row = self.year_rows[firm.account_id]
-            self.compliance.append(
-                {
-                    "year": year,
-                    "account_id": firm.account_id,
-                    "sector": firm.sector,
-                    "province": firm.province,
-                    "baseline_t": row.baseline_t,
-                    "abated_t": row.abated_t,
-                    "abatement_cost_fen": firm.curve.cost_fen(row.abated_t),
-                    "verified_t": record.obligation_t,
-                    "allocated_t": row.allocated_t,
-                    "cea_bought_t": row.cea_bought_t,
-                    "cea_bought_fen": row.cea_bought_fen,
-                    "cea_sold_t": row.cea_sold_t,
-                    "cea_sold_fen": row.cea_sold_fen,
-                    "offsets_bought_t": row.offsets_bought_t,
-                    "offsets_bought_fen": row.offsets_bought_fen,
-                    "offsets_sold_t": row.offsets_sold_t,
-                    "surrendered_cea_t": record.allowances_t,
-                    "surrendered_offsets_t": record.offsets_t,
-                    "offset_cap_t": registry.offset_cap_t(account_of(firm), year) or 0,
-                    "shortfall_t": record.shortfall_t,
-                    "penalty_fen": record.penalty_fen,
-                    "reference_price_fen": record.reference_price_fen,
-                    "complied": record.shortfall_t == 0,
-                }
-            )
-
-    def _holdings(self, year: int) -> None:
-        """Every trading account's cash and units at the year end, after surrender."""
-        traders = {f.account_id for f in self.scenario.firms}
-        traders.update(a.account_id for a in self.scenario.agents)
-        traders.update(self.scenario.seats)
-        rows = [
-            (account, "CNY", state.value, amount)
-            for (account, state), amount in self.market.cash.balances().items()
-            if account in traders
-        ]
-        rows += [
-            (account, unit, state.value, amount)
-            for (account, unit, state), amount in self.market.registry.ledger.balances().items()
-            if account in traders
-        ]
-        for account, asset, state, amount in sorted(rows):
-            self.holdings.append(
-                {
-                    "year": year,
-                    "account_id": account,
-                    "asset": asset,
-                    "state": state,
-                    "amount": amount,
-                }
-            )
+            cap = registry.offset_cap_t(account_of(firm), year)
+            self.out.compliance_outcome(year, firm, record, cap)
 
 
 def _merge(base: dict[str, Any], more: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 
 from registry_sim import load_rules, penalty_fen, window_price_fen
-from registry_sim.ops import Assess, Surrender
 from registry_sim.model import AccountId
+from registry_sim.ops import Assess, Surrender
 from tests.registry_sim.conftest import ON_2025, Reg, cea_code
 
 E2 = AccountId("E2")

@@ -11,8 +11,9 @@ import pytest
 
 from exchange.agents.firm import ComplianceFirm
 from exchange.sim.outputs import summary, write_outputs
+from exchange.sim.record import RunResult
 from exchange.sim.report import write_report
-from exchange.sim.runner import RunResult, Simulation, simulate
+from exchange.sim.runner import Simulation, simulate
 from exchange.sim.scenario import LoadedScenario, load_scenario
 
 
