@@ -19,7 +19,7 @@ from uuid import uuid4
 from fastapi import Response
 
 from exchange.api.auth import Principal, Role, require
-from exchange.api.common import accepted
+from exchange.api.common import accepted, open_trading_day
 from exchange.api.errors import ApiError, refusal
 from exchange.runtime import Ack, MarketRuntime
 from registry_sim.codes import RegistryCode
@@ -101,6 +101,54 @@ def penalty_basis(market: Market, year: int, given_fen: int | None) -> dict[str,
         "reference_price_symbol": symbol,
         "penalty_kind": penalty.kind,
         "penalty_multiplier": penalty.multiplier,
+    }
+
+
+def surrender_plan_view(
+    market: Market, account: AccountId, year: int, reference_price_fen: int | None = None
+) -> dict[str, Any]:
+    """The account's ``SurrenderPlan`` for ``year`` as of the market's trading day: the
+    registry's projection (its plan, what it leaves short and the penalty on that), priced as
+    ``compliance_view`` prices it; the registry's refusal for a year that cannot be surrendered
+    for (not verified, assessed, the deadline passed) or a market with no trading day."""
+    registry = market.registry
+    on = open_trading_day(market)
+    obligation = open_year(registry, account, year)
+    deadline = registry.rules.compliance.deadline(year)
+    if on > deadline:  # nothing can be surrendered any more
+        details = {"year": year, "deadline": deadline.isoformat(), "on": on.isoformat()}
+        raise refusal(RegistryCode.DEADLINE_PASSED, details)
+    basis = penalty_basis(market, year, reference_price_fen)
+    projected = registry.project(account, year, on, basis["reference_price_fen"])
+    types = {u.code: u for u in registry.unit_types()}
+    items: list[dict[str, Any]] = [
+        {
+            "unit": code,
+            "kind": types[code].kind,
+            "vintage": types[code].vintage,
+            "project_id": types[code].project_id,
+            "qty_t": qty,
+        }
+        for code, qty in projected.plan
+    ]
+    cap = projected.offset_cap_t or 0
+    return {
+        "account_id": account,
+        "year": year,
+        "on": on.isoformat(),
+        "deadline": deadline.isoformat(),
+        "obligation_t": obligation,
+        "surrendered_t": projected.surrendered_t,
+        "remaining_t": projected.remaining_t,
+        "offset_cap_bp": registry.rules.compliance.offset_cap_bp,
+        "offset_cap_t": cap,
+        "offset_cap_left_t": max(0, cap - projected.offsets_t),
+        "items": items,
+        "planned_allowances_t": projected.plan_allowances_t,
+        "planned_offsets_t": projected.plan_offsets_t,
+        "shortfall_after_plan_t": projected.shortfall_t,
+        **basis,
+        "projected_penalty_fen": projected.projected_penalty_fen,
     }
 
 

@@ -28,17 +28,15 @@ from exchange.api.common import (
     open_trading_day,
     runtime_of,
 )
-from exchange.api.errors import refusal
 from exchange.api.models import MAX_AMOUNT, ComplianceStatus, SurrenderRequest
 from exchange.api.registry_common import (
     ACCOUNT,
     REPEATED,
     apply_op,
     compliance_view,
-    open_year,
     own_account,
-    penalty_basis,
     request_op_id,
+    surrender_plan_view,
 )
 from exchange.api.registry_models import (
     CancellationRequest,
@@ -46,7 +44,6 @@ from exchange.api.registry_models import (
     SurrenderPlan,
     UnitsCancelled,
 )
-from registry_sim.codes import RegistryCode
 from registry_sim.model import HoldingState, UnitCode
 from registry_sim.ops import Cancel, Surrender
 
@@ -136,45 +133,7 @@ async def get_surrender_plan(
     may_see_account(who, account_id)
     market = runtime_of(request, market_id).market
     account = known_account(market, account_id)
-    registry = market.registry
-    on = open_trading_day(market)
-    obligation = open_year(registry, account, year)
-    deadline = registry.rules.compliance.deadline(year)
-    if on > deadline:  # nothing can be surrendered any more
-        details = {"year": year, "deadline": deadline.isoformat(), "on": on.isoformat()}
-        raise refusal(RegistryCode.DEADLINE_PASSED, details)
-    basis = penalty_basis(market, year, reference_price_fen)
-    projected = registry.project(account, year, on, basis["reference_price_fen"])
-    types = {u.code: u for u in registry.unit_types()}
-    items: list[dict[str, Any]] = [
-        {
-            "unit": code,
-            "kind": types[code].kind,
-            "vintage": types[code].vintage,
-            "project_id": types[code].project_id,
-            "qty_t": qty,
-        }
-        for code, qty in projected.plan
-    ]
-    cap = projected.offset_cap_t or 0
-    return {
-        "account_id": account_id,
-        "year": year,
-        "on": on.isoformat(),
-        "deadline": deadline.isoformat(),
-        "obligation_t": obligation,
-        "surrendered_t": projected.surrendered_t,
-        "remaining_t": projected.remaining_t,
-        "offset_cap_bp": registry.rules.compliance.offset_cap_bp,
-        "offset_cap_t": cap,
-        "offset_cap_left_t": max(0, cap - projected.offsets_t),
-        "items": items,
-        "planned_allowances_t": projected.plan_allowances_t,
-        "planned_offsets_t": projected.plan_offsets_t,
-        "shortfall_after_plan_t": projected.shortfall_t,
-        **basis,
-        "projected_penalty_fen": projected.projected_penalty_fen,
-    }
+    return surrender_plan_view(market, account, year, reference_price_fen)
 
 
 # ---------------------------------------------------------------------- a participant's own
