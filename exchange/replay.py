@@ -1,5 +1,6 @@
 """A market as it stood after a journal seq, rebuilt from the journal (the class debrief's
-"replay", docs/architecture.md decision 5), and the timeline a replay slider moves along.
+"replay": a journal replays deterministically, ADR 0003), and the timeline a replay slider
+moves along.
 
 ``replay_to`` decodes the journal from its first entry (the market's spec) up to the seq and
 applies each command to a fresh pure ``Market``, as ``exchange.runtime.rebuild_market`` does

@@ -1,6 +1,6 @@
 """One market's whole state, changed by one command at a time (the sequencer's business logic).
 
-``Market.apply(command)`` runs the steps of docs/architecture.md in order, synchronously and without I/O:
+``Market.apply(command)`` runs its steps in one fixed order, synchronously and without I/O:
 validate everything first (so a refusal changes nothing), then settlement's hold, matching,
 settlement of every fill (delivery versus payment), and the registry. Reserve first, settle
 second: a buy holds price × quantity + fees of cash before it can trade, a sell holds its

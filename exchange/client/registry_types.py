@@ -5,46 +5,47 @@ like ``types``. Enumerations (unit kind, order status) are their string values.
 
 from __future__ import annotations
 
-from typing import Literal, Required, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 from exchange.client.types import ComplianceRecord
 
 
-class IssueAllocation(TypedDict, total=False):
+class IssueAllocation(TypedDict):
     """Plain issuance (有偿发放 or any grant) of ``qty_t`` allowances of ``vintage``."""
 
-    method: Required[Literal["issue"]]
+    method: Literal["issue"]
     vintage: int
     qty_t: int
-    request_id: str | None
+    request_id: NotRequired[str | None]
 
 
-class PreAllocation(TypedDict, total=False):
+class PreAllocation(TypedDict):
     """Pre-allocation (预分配) of vintage ``year``: the rule set's share of year - 1's emissions."""
 
-    method: Required[Literal["pre_allocation"]]
+    method: Literal["pre_allocation"]
     year: int
-    request_id: str | None
+    request_id: NotRequired[str | None]
 
 
-class TrueUp(TypedDict, total=False):
-    """Final allocation (核定): output × benchmark × factors (decimal text), issued or taken"""
+class TrueUp(TypedDict):
+    """Final allocation (核定): output × benchmark × factors (decimal text), issued or taken
+    back against what ``year`` already had."""
 
-    method: Required[Literal["true_up"]]
+    method: Literal["true_up"]
     year: int
     output: int
     benchmark: str
-    factors: list[str]
-    request_id: str | None
+    factors: NotRequired[list[str]]  # default: none
+    request_id: NotRequired[str | None]
 
 
-class IntensityAllocation(TypedDict, total=False):
+class IntensityAllocation(TypedDict):
     """Steel, cement, aluminium: verified emissions × (1 + α), α in basis points."""
 
-    method: Required[Literal["intensity"]]
+    method: Literal["intensity"]
     year: int
     alpha_bp: int
-    request_id: str | None
+    request_id: NotRequired[str | None]
 
 
 class UnitHolding(TypedDict):

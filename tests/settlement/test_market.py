@@ -1,6 +1,6 @@
 """Worked numbers for the market: holds, fills, releases, T+1, the close, limits, idempotency,
-refusals, the trading day, statements and snapshots (docs/architecture.md core decisions 2, 3 and 7;
-docs/rules.md, national: trading).
+refusals, the trading day, statements and snapshots (docs/settlement.md; docs/rules.md,
+national: trading).
 
 Fees, where a test sets them, are 30 bp on the buyer and 25 bp on the seller, each rounded
 down to the fen. CEA2025's first reference price is CNY 60.00, so its band is CNY 54.00-66.00.
