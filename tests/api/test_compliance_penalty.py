@@ -1,6 +1,9 @@
-"""getComplianceStatus prices the projected penalty (issue 5): at ``?reference_price_fen`` when
-given, else on the basis getSurrenderPlan uses (the listed allowance's reference price), and
-says which; against a real ``carbonx demo`` process."""
+"""getComplianceStatus prices the projected penalty: at ``?reference_price_fen`` when given,
+else at the penalty reference price getSurrenderPlan uses too (the volume-weighted price of the
+rule set's window of cleared trading days, else the last close of the listed allowance), and
+says which; against a real ``carbonx demo`` process, whose first day has not been cleared, so
+the window is empty and the basis is the last close. The projected shortfall is what would
+still be missing after surrendering everything the entity's units legally cover."""
 
 from __future__ import annotations
 
@@ -69,21 +72,24 @@ def test_the_projected_penalty_is_multiplier_times_price_times_shortfall(
     # Before verification there is no shortfall to price, but the basis is named already.
     early = ok(operator.get(path))
     assert (early["shortfall_t"], early["projected_penalty_fen"]) == (None, None)
-    assert early["reference_price_basis"] == "listed_reference"
+    assert early["reference_price_basis"] == "last_close"
 
     ok(operator.post(f"{M}/accounts/PEN1/emissions", json={"year": YEAR, "verified_t": 2_000}), 201)
     status = ok(operator.get(path))
-    # By hand: 2,000 t verified, nothing surrendered: 2,000 t short at 5 × the listed price.
+    # By hand: 2,000 t verified, nothing surrendered, 1,200 t held that count: 800 t short
+    # at 5 × the last close.
     assert status == {
         **status,
         "obligation_t": 2_000,
-        "shortfall_t": 2_000,
+        "remaining_t": 2_000,
+        "coverable_t": 1_200,
+        "shortfall_t": 800,
         "reference_price_fen": price_fen,
-        "reference_price_basis": "listed_reference",
+        "reference_price_basis": "last_close",
         "reference_price_symbol": symbol,
         "penalty_kind": "price_multiple",
         "penalty_multiplier": multiplier,
-        "projected_penalty_fen": multiplier * price_fen * 2_000,
+        "projected_penalty_fen": multiplier * price_fen * 800,
     }
     asked = ok(operator.get(path, params={"reference_price_fen": 7_300}))
     assert asked == {
@@ -91,15 +97,20 @@ def test_the_projected_penalty_is_multiplier_times_price_times_shortfall(
         "reference_price_fen": 7_300,
         "reference_price_basis": "request",
         "reference_price_symbol": None,
-        "projected_penalty_fen": multiplier * 7_300 * 2_000,
+        "projected_penalty_fen": multiplier * 7_300 * 800,
     }
 
-    # The plan prices on the same default basis.
+    # The plan prices on the same default basis, and leaves the same shortfall.
     plan = ok(operator.get(f"{path}/plan"))
     basis = ("reference_price_fen", "reference_price_basis", "reference_price_symbol")
     assert {k: plan[k] for k in basis} == {k: status[k] for k in basis}
+    assert (plan["shortfall_after_plan_t"], plan["projected_penalty_fen"]) == (
+        800,
+        status["projected_penalty_fen"],
+    )
 
-    # After a surrender of 1,200 t the participant's own view shows 800 t short.
+    # After a surrender of 1,200 t the participant's own view shows the same 800 t short,
+    # now with nothing left to cover it.
     with client(server, key) as own:
         items = [{"unit": UNIT, "qty_t": 1_200}]
         surrendered = ok(
@@ -107,6 +118,7 @@ def test_the_projected_penalty_is_multiplier_times_price_times_shortfall(
         )
         assert surrendered["projected_penalty_fen"] == multiplier * price_fen * 800
         mine = ok(own.get(path))
+        assert (mine["remaining_t"], mine["coverable_t"]) == (800, 0)
         assert (mine["shortfall_t"], mine["projected_penalty_fen"]) == (
             800,
             multiplier * price_fen * 800,
@@ -123,10 +135,10 @@ def test_the_clients_pass_the_reference_price(server: DemoServer, operator: http
             sync.get_compliance_status("PEN2", YEAR, reference_price_fen=0)
     multiplier = RULES.penalty.multiplier
     assert (given["projected_penalty_fen"], given["reference_price_basis"]) == (
-        multiplier * 9_000 * 300,
+        multiplier * 9_000 * 200,  # 300 t owed, 100 t held
         "request",
     )
-    assert default["projected_penalty_fen"] == multiplier * listed_allowance(operator)[1] * 300
+    assert default["projected_penalty_fen"] == multiplier * listed_allowance(operator)[1] * 200
     assert refused.value.status == 422
 
 

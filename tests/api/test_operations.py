@@ -194,7 +194,12 @@ def test_a_covered_entity_surrenders_for_its_obligation(
     assert_problem(operator.post(surrenders, json=items), 403, "FORBIDDEN")
     assert ok(operator.get(status))["obligation_t"] is None
     recorded = ok(operator.post(emissions, json=report), 201)
-    assert (recorded["obligation_t"], recorded["shortfall_t"]) == (800, 800)
+    # It holds more than it owes: 800 t left to surrender, none of it short.
+    assert (recorded["obligation_t"], recorded["remaining_t"], recorded["shortfall_t"]) == (
+        800,
+        800,
+        0,
+    )
     again = assert_problem(
         operator.post(emissions, json={**report, "verified_t": 1}),
         409,
@@ -210,7 +215,8 @@ def test_a_covered_entity_surrenders_for_its_obligation(
         )
         assert (refused["obligation_t"], refused["requested_t"]) == (800, 900)
         done = ok(e001.post(surrenders, json=items), 201)
-        assert (done["pending_t"], done["allowances_t"], done["shortfall_t"]) == (500, 500, 300)
+        assert (done["pending_t"], done["allowances_t"], done["remaining_t"]) == (500, 500, 300)
+        assert (done["coverable_t"], done["shortfall_t"]) == (300, 0)
         assert ok(e001.get(status)) == done
         assert ok(operator.get(status)) == done
         holding = ok(e001.get(f"{M}/accounts/E001/balances"))["holdings"][0]

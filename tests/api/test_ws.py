@@ -617,11 +617,13 @@ def test_compliance_channel(server: DemoServer) -> None:
             report = {"year": year, "verified_t": 800}
             ok(operator.post(f"{M}/accounts/EWS1/emissions", json=report), 201)
             recorded = feed.next("compliance", year=year, obligation_t=800)
-            assert recorded["shortfall_t"] == 800
+            # 800 t to surrender, all of it covered by the 1,000 t it holds
+            assert (recorded["remaining_t"], recorded["shortfall_t"]) == (800, 0)
             items = {"year": year, "items": [{"unit": f"CEA{year}", "qty_t": 500}]}
             done = ok(own.post(f"{M}/accounts/EWS1/surrenders", json=items), 201)
             surrendered = feed.next("compliance", year=year, pending_t=500)
-            assert surrendered["shortfall_t"] == done["shortfall_t"] == 300
+            assert surrendered["remaining_t"] == done["remaining_t"] == 300
+            assert surrendered["shortfall_t"] == done["shortfall_t"] == 0
             assert recorded["market_seq"] < surrendered["market_seq"]
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from exchange.api.classroom_setup import ClassScenario
@@ -152,6 +152,9 @@ def test_every_reader_shows_the_registry_projection(book: Book) -> None:
     assert book.day is not None
     price = penalty_price(market, YEAR)
     projected = registry.project(ENTITY, YEAR, book.day, price.price_fen)
+    event(f"{market.rules.name}, price basis {price.basis}")
+    short = None if projected.shortfall_t is None else projected.shortfall_t > 0
+    event(f"verified {projected.verified}, a plan {bool(projected.plan)}, short {short}")
 
     status = compliance_view(market, ENTITY, YEAR)
     assert status["reference_price_fen"] == price.price_fen
@@ -191,4 +194,3 @@ def test_every_reader_shows_the_registry_projection(book: Book) -> None:
         projected.shortfall_t,
         projected.projected_penalty_fen,
     )
-
