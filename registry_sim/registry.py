@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -63,42 +63,23 @@ from registry_sim.ops import (
     Unfreeze,
     WithdrawSurrender,
 )
+from registry_sim.outcomes import ComplianceRecord, Done, Refused, Result
 from registry_sim.rules import BP, RuleSet
+
+__all__ = [
+    "Cancellation",
+    "ComplianceRecord",
+    "ComplianceStatus",
+    "Done",
+    "Refused",
+    "Registry",
+    "RegistryState",
+    "Result",
+    "SurrenderEntry",
+]
 
 AVAILABLE = HoldingState.AVAILABLE
 Details = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Done:
-    op_id: str
-    postings: tuple[Posting, ...] = ()
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    op_id: str
-    code: RegistryCode
-    details: Mapping[str, Any]
-
-
-Result = Done | Refused
-
-
-@dataclass(frozen=True, slots=True)
-class ComplianceRecord:
-    """The outcome of one entity's compliance year (履约结果)."""
-
-    account_id: AccountId
-    year: int
-    obligation_t: int
-    allowances_t: int
-    offsets_t: int
-    shortfall_t: int
-    penalty_fen: int
-    deduction_t: int
-    reference_price_fen: int
 
 
 @dataclass(frozen=True, slots=True)
