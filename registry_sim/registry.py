@@ -9,13 +9,13 @@ nothing. Operation ids make every operation idempotent.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from registry_sim import allocation
+from registry_sim import state as registry_state
 from registry_sim.codes import RefusalError, RegistryCode
 from registry_sim.compliance import (
     SurrenderBook,
@@ -65,6 +65,7 @@ from registry_sim.ops import (
 )
 from registry_sim.outcomes import ComplianceRecord, Done, Refused, Result
 from registry_sim.rules import BP, RuleSet
+from registry_sim.state import Cancellation, RegistryState, SurrenderEntry
 
 __all__ = [
     "Cancellation",
@@ -99,51 +100,6 @@ class ComplianceStatus:
     deadline: str
     assessed: ComplianceRecord | None
     deduction_owed_t: int
-
-
-@dataclass(frozen=True, slots=True)
-class SurrenderEntry:
-    """Units an entity submitted for a compliance year: pending, or retired by the assessment."""
-
-    account_id: AccountId
-    year: int
-    unit: UnitCode
-    qty_t: int
-    local: bool
-    retired: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Cancellation:
-    """A voluntary cancellation (自愿注销), in a beneficiary's name."""
-
-    op_id: str
-    account_id: AccountId
-    unit: UnitCode
-    qty_t: int
-    beneficiary: str
-    purpose: str
-
-
-@dataclass(frozen=True, slots=True)
-class RegistryState:
-    """The whole state of a registry as plain values, for the shell to store and load
-    (``Registry.export_state`` and ``Registry.from_state``). Holdings are not listed: they
-    are what the postings add up to. ``operations`` are in the order they were applied."""
-
-    rules: str
-    accounts: tuple[Account, ...]
-    projects: tuple[Project, ...]
-    unit_types: tuple[UnitType, ...]
-    postings: tuple[Posting, ...]
-    verified: tuple[tuple[AccountId, int, int], ...]  # (account, year, verified_t)
-    net_sales: tuple[tuple[AccountId, int], ...]
-    allocated: tuple[tuple[AccountId, int, int], ...]  # (account, year, allocated_t)
-    deduction_owed: tuple[tuple[AccountId, int], ...]
-    surrenders: tuple[SurrenderEntry, ...]  # per (account, year), in the order submitted
-    records: tuple[ComplianceRecord, ...]
-    cancellations: tuple[Cancellation, ...]  # in the order made
-    operations: tuple[tuple[Op, Done], ...]
 
 
 _CLOSED_ACCOUNTS = frozenset({ISSUANCE, RETIRED})
@@ -199,16 +155,11 @@ class Registry:
 
     def __getstate__(self) -> dict[str, Any]:
         """Picklable state for a market's day-end snapshot: everything but the bound handlers
-        and the allocation index (``__setstate__`` rebuilds both)."""
-        state = dict(self.__dict__)
-        del state["_handlers"]
-        del state["_allocated_total"]
-        return state
+        and the allocation index, which ``__setstate__`` rebuilds (``registry_sim.state``)."""
+        return registry_state.pickled(self)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._handlers = self._make_handlers()
-        self._index_allocations()
+        registry_state.unpickle(self, state)
 
     # ------------------------------------------------------------------ apply
 
@@ -806,106 +757,18 @@ class Registry:
 
     def state_hash(self) -> str:
         """A digest of the registry's whole state; equal states hash equal."""
-        digest = hashlib.sha256()
-
-        def feed(label: str, value: object) -> None:
-            digest.update(f"{label}={value!r}\n".encode())
-
-        feed("rules", self.rules.name)
-        for account in self.accounts():
-            feed("account", account)
-        for project in self.projects():
-            feed("project", project)
-        for unit in self.unit_types():
-            feed("unit", unit)
-        feed("balances", sorted(self.ledger.balances().items()))
-        feed("postings", len(self.ledger.postings()))
-        feed("verified", sorted(self._verified.items()))
-        feed("net_sales", sorted(self._net_sales.items()))
-        feed("allocated", sorted(self._allocated.items()))
-        feed("owed", sorted(self._deduction_owed.items()))
-        feed("surrenders", self._surrenders.snapshot())
-        feed("records", sorted(self._records.items()))
-        feed("cancellations", self._cancellations)
-        feed("freezes", sorted(self._freezes.items()))
-        feed("ops", sorted(self._done))
-        return digest.hexdigest()
+        return registry_state.state_hash(self)
 
     # ------------------------------------------------------------------ state as plain values
 
     def export_state(self) -> RegistryState:
         """Everything ``state_hash`` covers, as plain values (see ``RegistryState``)."""
-        return RegistryState(
-            rules=self.rules.name,
-            accounts=tuple(self.accounts()),
-            projects=tuple(self.projects()),
-            unit_types=tuple(self.unit_types()),
-            postings=tuple(self.ledger.postings()),
-            verified=tuple((a, y, t) for (a, y), t in sorted(self._verified.items())),
-            net_sales=tuple(sorted(self._net_sales.items())),
-            allocated=tuple((a, y, t) for (a, y), t in sorted(self._allocated.items())),
-            deduction_owed=tuple(sorted(self._deduction_owed.items())),
-            surrenders=tuple(
-                SurrenderEntry(account, year, unit.code, qty, local, retired)
-                for account, year, unit, qty, local, retired in self._surrenders.entries()
-            ),
-            records=tuple(self._records[key] for key in sorted(self._records)),
-            cancellations=tuple(Cancellation(*c) for c in self._cancellations),
-            operations=tuple(self._done.values()),
-        )
+        return registry_state.export_state(self)
 
     @classmethod
     def from_state(cls, rules: RuleSet, state: RegistryState) -> Registry:
         """The registry whose ``export_state()`` is ``state``, under ``rules``. Raises
         ``ValueError`` when ``state`` is not one a registry could have reached."""
-        if state.rules != rules.name:
-            raise ValueError(f"state of rule set {state.rules!r}, given {rules.name!r}")
         registry = cls(rules)
-        registry._accounts = {a.account_id: a for a in state.accounts}
-        registry._projects = {p.project_id: p for p in state.projects}
-        registry._units = {u.code: u for u in state.unit_types}
-        for p in state.postings:
-            held = registry.ledger.balance(p.from_account, p.unit, p.from_state)
-            overdrawn = held < p.qty_t and p.from_account != ISSUANCE
-            if p.qty_t <= 0 or p.unit not in registry._units or overdrawn:
-                raise ValueError(f"posting {p.posting_id}: {p.qty_t} t of {p.unit!r} cannot be")
-            source, target = (p.from_account, p.from_state), (p.to_account, p.to_state)
-            if registry.ledger.post(p.op_id, p.unit, p.qty_t, source, target) != p:
-                raise ValueError(f"posting {p.posting_id} is out of sequence")
-        registry._verified = {(a, y): t for a, y, t in state.verified}
-        registry._net_sales = dict(state.net_sales)
-        registry._allocated = {(a, y): t for a, y, t in state.allocated}
-        registry._index_allocations()
-        registry._deduction_owed = dict(state.deduction_owed)
-        retired: dict[tuple[AccountId, int], set[bool]] = {}
-        for s in state.surrenders:
-            unit = registry._units.get(s.unit)
-            if unit is None:
-                raise ValueError(f"surrender of unknown unit {s.unit!r}")
-            registry._surrenders.add(s.account_id, s.year, unit, s.qty_t, s.local)
-            retired.setdefault((s.account_id, s.year), set()).add(s.retired)
-        for (account, year), flags in retired.items():
-            if flags == {True, False}:
-                raise ValueError(f"surrender of {account} for {year} is partly retired")
-            if flags == {True}:
-                registry._surrenders.retire(account, year)
-        registry._records = {(r.account_id, r.year): r for r in state.records}
-        registry._cancellations = [
-            (c.op_id, c.account_id, c.unit, c.qty_t, c.beneficiary, c.purpose)
-            for c in state.cancellations
-        ]
-        for op, done in state.operations:
-            if op.op_id != done.op_id or op.op_id in registry._done:
-                raise ValueError(f"operation {op.op_id!r} is repeated or mismatched")
-            registry._done[op.op_id] = (op, done)
-            # Judicial freezes by reference are what the freeze operations add up to.
-            if isinstance(op, Freeze | Unfreeze):
-                key = (op.account_id, op.unit, op.reference)
-                change = op.qty_t if isinstance(op, Freeze) else -op.qty_t
-                left = registry._freezes.get(key, 0) + change
-                if left < 0:
-                    raise ValueError(f"operation {op.op_id!r} releases more than was frozen")
-                registry._freezes[key] = left
-                if not left:
-                    del registry._freezes[key]
+        registry_state.load_state(registry, state)
         return registry
