@@ -178,15 +178,14 @@ def load_state(registry: Registry, state: RegistryState) -> None:
 
 
 def pickled(reg: Registry) -> dict[str, Any]:
-    """What a pickle of the registry holds: its attributes but the bound handlers and the
-    allocation index, which ``unpickle`` rebuilds."""
+    """What a pickle of the registry holds: its attributes but the allocation index, which
+    ``unpickle`` rebuilds. (Registries pickled before the handlers moved to
+    ``registry_sim.handlers`` hold the same attributes: their bound handlers were left out.)"""
     state = dict(reg.__dict__)
-    del state["_handlers"]
     del state["_allocated_total"]
     return state
 
 
 def unpickle(reg: Registry, state: dict[str, Any]) -> None:
     reg.__dict__.update(state)
-    reg._handlers = reg._make_handlers()
     reg._index_allocations()
