@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from exchange.sim.scenario import FirmPlan, LoadedScenario
 from registry_sim.model import AccountId, AccountKind
 from registry_sim.ops import AllocateByIntensity, Assess, Op, RecordEmissions, TrueUpAllocation
-from registry_sim.projection import ComplianceRecord
+from registry_sim.outcomes import ComplianceRecord
 from registry_sim.registry import Registry
 from settlement.market import Market
 from settlement.reference import PenaltyPrice, penalty_price

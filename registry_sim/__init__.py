@@ -23,12 +23,8 @@ from registry_sim.model import (
     offset_unit,
     provincial_authority,
 )
-from registry_sim.projection import (
-    ComplianceProjection,
-    ComplianceRecord,
-    penalty_fen,
-    window_price_fen,
-)
+from registry_sim.outcomes import ComplianceRecord
+from registry_sim.projection import ComplianceProjection, penalty_fen, window_price_fen
 from registry_sim.registry import (
     ComplianceStatus,
     Done,

@@ -27,22 +27,8 @@ from dataclasses import dataclass
 
 from registry_sim.compliance import SurrenderBook, plan_surrender
 from registry_sim.model import AccountId, Project, UnitCode, UnitKind, UnitType
+from registry_sim.outcomes import ComplianceRecord
 from registry_sim.rules import PenaltyRules, RuleSet
-
-
-@dataclass(frozen=True, slots=True)
-class ComplianceRecord:
-    """The outcome of one entity's compliance year (履约结果)."""
-
-    account_id: AccountId
-    year: int
-    obligation_t: int
-    allowances_t: int
-    offsets_t: int
-    shortfall_t: int
-    penalty_fen: int
-    deduction_t: int
-    reference_price_fen: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,86 +4,54 @@ cancellation and compliance, under one rule set.
 ``apply(op)`` validates an operation completely, then changes state; it returns ``Done`` with the
 postings it made, or ``Refused`` with a stable code and the numbers behind it, having changed
 nothing. Operation ids make every operation idempotent.
+
+Here are the registry's state, ``apply`` and the queries. The operations are handled in
+``registry_sim.handlers``, one module per group (accounts and projects, allocation, unit
+movements, surrender and assessment); the state as a whole (its hash, its export as plain values
+and its pickle) is ``registry_sim.state``'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from fractions import Fraction
+from dataclasses import dataclass
 from typing import Any
 
-from registry_sim import allocation, projection
+from registry_sim import projection
+from registry_sim import state as registry_state
 from registry_sim.codes import RefusalError, RegistryCode
-from registry_sim.compliance import (
-    SurrenderBook,
-    check_surrender,
-    is_local,
-    offset_cap_t,
-)
-from registry_sim.ledger import Ledger, Posting
+from registry_sim.compliance import SurrenderBook, offset_cap_t
+from registry_sim.handlers import HANDLERS
+from registry_sim.handlers.accounts import SYSTEM_ACCOUNTS, require_entity
+from registry_sim.ledger import Ledger
 from registry_sim.model import (
-    FEES,
-    ISSUANCE,
-    NATIONAL,
-    RETIRED,
     Account,
     AccountId,
     AccountKind,
     HoldingState,
     Project,
     UnitCode,
-    UnitKind,
     UnitType,
-    cea,
-    offset_unit,
-    provincial_authority,
 )
-from registry_sim.ops import (
-    AllocateByIntensity,
-    Assess,
-    Cancel,
-    Freeze,
-    Hold,
-    IssueAllowances,
-    IssueOffsets,
-    Op,
-    OpenAccount,
-    PreAllocate,
-    RecordEmissions,
-    RecordNetSales,
-    RegisterProject,
-    ReleaseHold,
-    Surrender,
-    Transfer,
-    TrueUpAllocation,
-    Unfreeze,
-    WithdrawSurrender,
-)
-from registry_sim.projection import ComplianceProjection, ComplianceRecord
+from registry_sim.ops import Op
+from registry_sim.outcomes import ComplianceRecord, Done, Refused, Result
+from registry_sim.projection import ComplianceProjection
 from registry_sim.rules import BP, RuleSet
+from registry_sim.state import Cancellation, RegistryState, SurrenderEntry
+
+__all__ = [
+    "Cancellation",
+    "ComplianceRecord",
+    "ComplianceStatus",
+    "Done",
+    "Refused",
+    "Registry",
+    "RegistryState",
+    "Result",
+    "SurrenderEntry",
+]
 
 AVAILABLE = HoldingState.AVAILABLE
-Details = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Done:
-    op_id: str
-    postings: tuple[Posting, ...] = ()
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    op_id: str
-    code: RegistryCode
-    details: Mapping[str, Any]
-
-
-Result = Done | Refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,66 +76,11 @@ class ComplianceStatus:
     deduction_owed_t: int
 
 
-@dataclass(frozen=True, slots=True)
-class SurrenderEntry:
-    """Units an entity submitted for a compliance year: pending, or retired by the assessment."""
-
-    account_id: AccountId
-    year: int
-    unit: UnitCode
-    qty_t: int
-    local: bool
-    retired: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Cancellation:
-    """A voluntary cancellation (自愿注销), in a beneficiary's name."""
-
-    op_id: str
-    account_id: AccountId
-    unit: UnitCode
-    qty_t: int
-    beneficiary: str
-    purpose: str
-
-
-@dataclass(frozen=True, slots=True)
-class RegistryState:
-    """The whole state of a registry as plain values, for the shell to store and load
-    (``Registry.export_state`` and ``Registry.from_state``). Holdings are not listed: they
-    are what the postings add up to. ``operations`` are in the order they were applied."""
-
-    rules: str
-    accounts: tuple[Account, ...]
-    projects: tuple[Project, ...]
-    unit_types: tuple[UnitType, ...]
-    postings: tuple[Posting, ...]
-    verified: tuple[tuple[AccountId, int, int], ...]  # (account, year, verified_t)
-    net_sales: tuple[tuple[AccountId, int], ...]
-    allocated: tuple[tuple[AccountId, int, int], ...]  # (account, year, allocated_t)
-    deduction_owed: tuple[tuple[AccountId, int], ...]
-    surrenders: tuple[SurrenderEntry, ...]  # per (account, year), in the order submitted
-    records: tuple[ComplianceRecord, ...]
-    cancellations: tuple[Cancellation, ...]  # in the order made
-    operations: tuple[tuple[Op, Done], ...]
-
-
-_CLOSED_ACCOUNTS = frozenset({ISSUANCE, RETIRED})
-
-_SYSTEM_ACCOUNTS = (
-    Account(ISSUANCE, AccountKind.ISSUANCE, "Issuance"),
-    Account(NATIONAL, AccountKind.NATIONAL_AUTHORITY, "National authority"),
-    Account(RETIRED, AccountKind.RETIRED, "Retired units"),
-    Account(FEES, AccountKind.FEES, "Exchange fees"),
-)
-
-
 class Registry:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
         self.ledger = Ledger()
-        self._accounts: dict[AccountId, Account] = {a.account_id: a for a in _SYSTEM_ACCOUNTS}
+        self._accounts: dict[AccountId, Account] = {a.account_id: a for a in SYSTEM_ACCOUNTS}
         self._projects: dict[str, Project] = {}
         self._units: dict[UnitCode, UnitType] = {}
         self._verified: dict[tuple[AccountId, int], int] = {}
@@ -180,42 +93,14 @@ class Registry:
         self._cancellations: list[tuple[str, AccountId, UnitCode, int, str, str]] = []
         self._freezes: dict[tuple[AccountId, UnitCode, str], int] = {}
         self._done: dict[str, tuple[Op, Done]] = {}
-        self._handlers = self._make_handlers()
-
-    def _make_handlers(self) -> dict[type, Callable[[Any], Done]]:
-        return {
-            OpenAccount: self._open_account,
-            RegisterProject: self._register_project,
-            RecordEmissions: self._record_emissions,
-            RecordNetSales: self._record_net_sales,
-            PreAllocate: self._pre_allocate,
-            TrueUpAllocation: self._true_up,
-            AllocateByIntensity: self._allocate_by_intensity,
-            IssueAllowances: self._issue_allowances,
-            IssueOffsets: self._issue_offsets,
-            Transfer: self._transfer,
-            Freeze: self._freeze,
-            Unfreeze: self._unfreeze,
-            Hold: self._hold,
-            ReleaseHold: self._release_hold,
-            Surrender: self._surrender,
-            WithdrawSurrender: self._withdraw_surrender,
-            Cancel: self._cancel,
-            Assess: self._assess,
-        }
 
     def __getstate__(self) -> dict[str, Any]:
-        """Picklable state for a market's day-end snapshot: everything but the bound handlers
-        and the allocation index (``__setstate__`` rebuilds both)."""
-        state = dict(self.__dict__)
-        del state["_handlers"]
-        del state["_allocated_total"]
-        return state
+        """Picklable state for a market's day-end snapshot: everything but the allocation
+        index, which ``__setstate__`` rebuilds (``registry_sim.state.pickled``)."""
+        return registry_state.pickled(self)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._handlers = self._make_handlers()
-        self._index_allocations()
+        registry_state.unpickle(self, state)
 
     # ------------------------------------------------------------------ apply
 
@@ -226,93 +111,14 @@ class Registry:
                 return earlier[1]
             return Refused(op.op_id, RegistryCode.OP_ID_CONFLICT, {"op_id": op.op_id})
         try:
-            done = self._handlers[type(op)](op)
+            done = HANDLERS[type(op)](self, op)
         except RefusalError as refusal:
             return Refused(op.op_id, refusal.code, refusal.details)
         self._done[op.op_id] = (op, done)
         return done
 
-    # ------------------------------------------------------------------ accounts and projects
-
-    def _open_account(self, op: OpenAccount) -> Done:
-        account = op.account
-        if account.account_id in self._accounts:
-            raise RefusalError(RegistryCode.ACCOUNT_EXISTS, account_id=account.account_id)
-        self._accounts[account.account_id] = account
-        return Done(op.op_id)
-
-    def _register_project(self, op: RegisterProject) -> Done:
-        project = op.project
-        if project.project_id in self._projects:
-            raise RefusalError(RegistryCode.PROJECT_EXISTS, project_id=project.project_id)
-        if project.kind is UnitKind.CEA:
-            raise RefusalError(RegistryCode.UNKNOWN_UNIT_TYPE, kind=project.kind.value)
-        self._projects[project.project_id] = project
-        return Done(op.op_id)
-
-    def _account(self, account_id: AccountId) -> Account:
-        account = self._accounts.get(account_id)
-        if account is None:
-            raise RefusalError(RegistryCode.UNKNOWN_ACCOUNT, account_id=account_id)
-        return account
-
-    def _receiver(self, account_id: AccountId) -> Account:
-        """An account that may receive newly issued units: any but issuance and retired."""
-        account = self._account(account_id)
-        if account_id in _CLOSED_ACCOUNTS:
-            raise RefusalError(RegistryCode.SYSTEM_ACCOUNT, account_id=account_id)
-        return account
-
-    def _entity(self, account_id: AccountId) -> Account:
-        account = self._account(account_id)
-        if account.kind is not AccountKind.COVERED_ENTITY:
-            raise RefusalError(
-                RegistryCode.NOT_A_COVERED_ENTITY, account_id=account_id, kind=account.kind.value
-            )
-        return account
-
-    def _unit(self, code: UnitCode) -> UnitType:
-        unit = self._units.get(code)
-        if unit is None:
-            raise RefusalError(RegistryCode.UNKNOWN_UNIT_TYPE, unit=code)
-        return unit
-
-    @staticmethod
-    def _quantity(qty_t: int) -> None:
-        if qty_t < 1:
-            raise RefusalError(RegistryCode.INVALID_QUANTITY, qty_t=qty_t)
-
-    def _has(self, account_id: AccountId, unit: UnitCode, state: HoldingState, qty_t: int) -> None:
-        held = self.ledger.balance(account_id, unit, state)
-        if held < qty_t:
-            raise RefusalError(
-                RegistryCode.INSUFFICIENT_UNITS,
-                account_id=account_id,
-                unit=unit,
-                state=state.value,
-                held_t=held,
-                requested_t=qty_t,
-            )
-
-    # ------------------------------------------------------------------ emissions
-
-    def _record_emissions(self, op: RecordEmissions) -> Done:
-        self._entity(op.account_id)
-        if op.verified_t < 0:
-            raise RefusalError(RegistryCode.INVALID_QUANTITY, qty_t=op.verified_t)
-        if (op.account_id, op.year) in self._verified:
-            raise RefusalError(
-                RegistryCode.EMISSIONS_ALREADY_RECORDED,
-                year=op.year,
-                verified_t=self._verified[(op.account_id, op.year)],
-            )
-        self._verified[(op.account_id, op.year)] = op.verified_t
-        return Done(op.op_id)
-
-    def _record_net_sales(self, op: RecordNetSales) -> Done:
-        self._entity(op.account_id)
-        self._net_sales[op.account_id] = max(op.net_sales_t, 0)
-        return Done(op.op_id)
+    # ------------------------------------------------------------------ emissions and open years
+    # (for the handlers and the compliance queries alike)
 
     def verified(self, account_id: AccountId, year: int) -> int | None:
         return self._verified.get((account_id, year))
@@ -323,360 +129,14 @@ class Registry:
             raise RefusalError(RegistryCode.NO_VERIFIED_EMISSIONS, account_id=account_id, year=year)
         return verified
 
-    # ------------------------------------------------------------------ allocation
-
-    def _pre_allocate(self, op: PreAllocate) -> Done:
-        self._entity(op.account_id)
-        already = self._allocated.get((op.account_id, op.year))
-        if already is not None:
-            raise RefusalError(
-                RegistryCode.ALREADY_PRE_ALLOCATED, year=op.year, allocated_t=already
-            )
-        previous = self._verified_or_refuse(op.account_id, op.year - 1)
-        amount = allocation.pre_allocation_t(previous, self.rules.allocation)
-        return self._allocate(op.op_id, op.account_id, op.year, amount, {"basis_t": previous})
-
-    def _true_up(self, op: TrueUpAllocation) -> Done:
-        account = self._entity(op.account_id)
-        verified = self._verified_or_refuse(op.account_id, op.year)
-        try:
-            benchmark = Fraction(op.benchmark)
-            factors = tuple(Fraction(f) for f in op.factors)
-        except (ValueError, ZeroDivisionError):
-            raise RefusalError(
-                RegistryCode.INVALID_ALLOCATION_INPUT,
-                benchmark=op.benchmark,
-                factors=list(op.factors),
-            ) from None
-        if op.output < 0 or benchmark <= 0 or any(f <= 0 for f in factors):
-            raise RefusalError(
-                RegistryCode.INVALID_ALLOCATION_INPUT,
-                output=op.output,
-                benchmark=op.benchmark,
-                factors=list(op.factors),
-            )
-        by_benchmark = allocation.benchmark_allocation_t(op.output, benchmark, factors)
-        final = allocation.final_allocation_t(
-            by_benchmark, verified, gas_fired=account.gas_fired, rules=self.rules.allocation
-        )
-        return self._settle_final(
-            op.op_id, op.account_id, op.year, final, {"benchmark_t": by_benchmark}
-        )
-
-    def _allocate_by_intensity(self, op: AllocateByIntensity) -> Done:
-        self._entity(op.account_id)
-        rules = self.rules.allocation
-        if not rules.alpha_min_bp <= op.alpha_bp <= rules.alpha_max_bp:
-            raise RefusalError(
-                RegistryCode.ALPHA_OUT_OF_RANGE,
-                alpha_bp=op.alpha_bp,
-                alpha_min_bp=rules.alpha_min_bp,
-                alpha_max_bp=rules.alpha_max_bp,
-            )
-        verified = self._verified_or_refuse(op.account_id, op.year)
-        final = allocation.intensity_allocation_t(verified, op.alpha_bp)
-        return self._settle_final(op.op_id, op.account_id, op.year, final, {})
-
-    def _settle_final(
-        self, op_id: str, account_id: AccountId, year: int, final: int, extra: Details
-    ) -> Done:
-        """Issue or take back the difference between ``final`` and what ``year`` has had."""
-        already = self._allocated.get((account_id, year), 0)
-        extra = {**extra, "final_t": final, "already_allocated_t": already}
-        if final >= already:
-            return self._allocate(op_id, account_id, year, final - already, extra)
-        excess = already - final
-        unit = cea(year).code
-        returned = min(excess, self.ledger.balance(account_id, unit))
-        postings = []
-        if returned:
-            postings.append(
-                self.ledger.post(
-                    op_id, unit, returned, (account_id, AVAILABLE), (NATIONAL, AVAILABLE)
-                )
-            )
-        owed = excess - returned
-        if owed:
-            self._deduction_owed[account_id] = self._deduction_owed.get(account_id, 0) + owed
-        self._set_allocated(account_id, year, final)
-        return Done(
-            op_id, tuple(postings), {**extra, "returned_t": returned, "deduction_added_t": owed}
-        )
-
-    def _allocate(
-        self, op_id: str, account_id: AccountId, year: int, amount: int, extra: Details
-    ) -> Done:
-        """Issue ``amount`` of vintage ``year`` through the national and provincial authority
-        accounts to the entity, less any deduction it owes (from a past shortfall)."""
-        owed = self._deduction_owed.get(account_id, 0)
-        deducted = min(owed, amount)
-        issued = amount - deducted
-        if deducted:
-            self._deduction_owed[account_id] = owed - deducted
-        self._set_allocated(account_id, year, self._allocated.get((account_id, year), 0) + amount)
-        unit = cea(year)
-        self._units.setdefault(unit.code, unit)
-        postings: list[Posting] = []
-        if issued:
-            province = provincial_authority(self._accounts[account_id].province or "unknown")
-            if province not in self._accounts:
-                self._accounts[province] = Account(
-                    province, AccountKind.PROVINCIAL_AUTHORITY, f"Provincial authority {province}"
-                )
-            post = self.ledger.post
-            postings.append(
-                post(op_id, unit.code, issued, (ISSUANCE, AVAILABLE), (NATIONAL, AVAILABLE))
-            )
-            postings.append(
-                post(op_id, unit.code, issued, (NATIONAL, AVAILABLE), (province, AVAILABLE))
-            )
-            postings.append(
-                post(op_id, unit.code, issued, (province, AVAILABLE), (account_id, AVAILABLE))
-            )
-        details = {**extra, "allocation_t": amount, "deducted_t": deducted, "issued_t": issued}
-        return Done(op_id, tuple(postings), details)
-
-    def _issue_allowances(self, op: IssueAllowances) -> Done:
-        self._receiver(op.account_id)
-        self._quantity(op.qty_t)
-        unit = cea(op.vintage)
-        self._units.setdefault(unit.code, unit)
-        post = self.ledger.post
-        return Done(
-            op.op_id,
-            (
-                post(op.op_id, unit.code, op.qty_t, (ISSUANCE, AVAILABLE), (NATIONAL, AVAILABLE)),
-                post(
-                    op.op_id, unit.code, op.qty_t, (NATIONAL, AVAILABLE), (op.account_id, AVAILABLE)
-                ),
-            ),
-        )
-
-    def _issue_offsets(self, op: IssueOffsets) -> Done:
-        self._receiver(op.account_id)
-        project = self._projects.get(op.project_id)
-        if project is None:
-            raise RefusalError(RegistryCode.UNKNOWN_PROJECT, project_id=op.project_id)
-        self._quantity(op.qty_t)
-        unit = offset_unit(project, op.vintage)
-        self._units.setdefault(unit.code, unit)
-        posting = self.ledger.post(
-            op.op_id, unit.code, op.qty_t, (ISSUANCE, AVAILABLE), (op.account_id, AVAILABLE)
-        )
-        return Done(op.op_id, (posting,), {"unit": unit.code})
-
-    # ------------------------------------------------------------------ movements
-
-    def _move(
-        self,
-        op_id: str,
-        account_id: AccountId,
-        unit: UnitCode,
-        qty_t: int,
-        source: HoldingState,
-        target: tuple[AccountId, HoldingState],
-        *,
-        retiring: bool = False,
-    ) -> Done:
-        self._account(account_id)
-        self._account(target[0])
-        # Units enter circulation only by issuance and leave it only by surrender or
-        # cancellation: no ordinary movement starts or ends in those two accounts.
-        if account_id in _CLOSED_ACCOUNTS or (target[0] in _CLOSED_ACCOUNTS and not retiring):
-            raise RefusalError(
-                RegistryCode.SYSTEM_ACCOUNT, account_id=account_id, to_account=target[0]
-            )
-        self._unit(unit)
-        self._quantity(qty_t)
-        self._has(account_id, unit, source, qty_t)
-        return Done(op_id, (self.ledger.post(op_id, unit, qty_t, (account_id, source), target),))
-
-    def _transfer(self, op: Transfer) -> Done:
-        target = (op.to_account, AVAILABLE)
-        return self._move(op.op_id, op.from_account, op.unit, op.qty_t, AVAILABLE, target)
-
-    def _freeze(self, op: Freeze) -> Done:
-        target = (op.account_id, HoldingState.FROZEN)
-        done = self._move(op.op_id, op.account_id, op.unit, op.qty_t, AVAILABLE, target)
-        key = (op.account_id, op.unit, op.reference)
-        self._freezes[key] = self._freezes.get(key, 0) + op.qty_t
-        return done
-
-    def _unfreeze(self, op: Unfreeze) -> Done:
-        """Release units frozen under the same reference (a court's order), no more."""
-        key = (op.account_id, op.unit, op.reference)
-        frozen = self._freezes.get(key, 0)
-        if op.qty_t > frozen:
-            raise RefusalError(
-                RegistryCode.FREEZE_NOT_FOUND,
-                reference=op.reference,
-                frozen_t=frozen,
-                requested_t=op.qty_t,
-            )
-        target = (op.account_id, AVAILABLE)
-        done = self._move(op.op_id, op.account_id, op.unit, op.qty_t, HoldingState.FROZEN, target)
-        if frozen == op.qty_t:
-            del self._freezes[key]
-        else:
-            self._freezes[key] = frozen - op.qty_t
-        return done
-
-    def _hold(self, op: Hold) -> Done:
-        target = (op.account_id, HoldingState.HELD)
-        return self._move(op.op_id, op.account_id, op.unit, op.qty_t, AVAILABLE, target)
-
-    def _release_hold(self, op: ReleaseHold) -> Done:
-        target = (op.account_id, AVAILABLE)
-        return self._move(op.op_id, op.account_id, op.unit, op.qty_t, HoldingState.HELD, target)
-
-    def _cancel(self, op: Cancel) -> Done:
-        done = self._move(
-            op.op_id,
-            op.account_id,
-            op.unit,
-            op.qty_t,
-            AVAILABLE,
-            (RETIRED, AVAILABLE),
-            retiring=True,
-        )
-        self._cancellations.append(
-            (op.op_id, op.account_id, op.unit, op.qty_t, op.beneficiary, op.purpose)
-        )
-        return Done(
-            done.op_id, done.postings, {"beneficiary": op.beneficiary, "purpose": op.purpose}
-        )
-
-    # ------------------------------------------------------------------ surrender and compliance
-
     def _open_year(self, account_id: AccountId, year: int) -> int:
         """The obligation of an entity's year that is still open for surrender."""
-        self._entity(account_id)
+        require_entity(self, account_id)
         if (account_id, year) in self._records:
             raise RefusalError(RegistryCode.ALREADY_ASSESSED, account_id=account_id, year=year)
         return self._verified_or_refuse(account_id, year)
 
-    def _surrender(self, op: Surrender) -> Done:
-        obligation = self._open_year(op.account_id, op.year)
-        deadline = self.rules.compliance.deadline(op.year)
-        if op.on > deadline:
-            raise RefusalError(
-                RegistryCode.DEADLINE_PASSED,
-                year=op.year,
-                deadline=deadline.isoformat(),
-                on=op.on.isoformat(),
-            )
-        if not op.items:
-            raise RefusalError(RegistryCode.EMPTY_SURRENDER, year=op.year, items=0)
-        units = {}
-        for code, qty in op.items:
-            units[code] = self._unit(code)
-            self._quantity(qty)
-        wanted: dict[UnitCode, int] = {}
-        for code, qty in op.items:
-            wanted[code] = wanted.get(code, 0) + qty
-        for code, qty in wanted.items():
-            self._has(op.account_id, code, AVAILABLE, qty)
-        # The cap's basis may be another year's emissions: needed only when offsets are used.
-        with_offsets = any(units[code].kind is not UnitKind.CEA for code in wanted)
-        check_surrender(
-            self.rules.compliance,
-            year=op.year,
-            on=op.on,
-            items=[(units[code], qty) for code, qty in wanted.items()],
-            projects=self._projects,
-            obligation_t=obligation,
-            offset_cap_t=self._offset_cap(op.account_id, op.year) if with_offsets else 0,
-            book=self._surrenders,
-            account_id=op.account_id,
-            old_vintage_cap_t=self._old_vintage_cap(op.account_id),
-        )
-        postings = []
-        for code, qty in wanted.items():
-            postings.append(
-                self.ledger.post(
-                    op.op_id,
-                    code,
-                    qty,
-                    (op.account_id, AVAILABLE),
-                    (op.account_id, HoldingState.PENDING),
-                )
-            )
-            self._surrenders.add(
-                op.account_id,
-                op.year,
-                units[code],
-                qty,
-                is_local(units[code], self._projects, self.rules.compliance),
-            )
-        return Done(op.op_id, tuple(postings))
-
-    def _withdraw_surrender(self, op: WithdrawSurrender) -> Done:
-        self._open_year(op.account_id, op.year)
-        pending = self._surrenders.pending(op.account_id, op.year)
-        if not pending:
-            raise RefusalError(RegistryCode.NOTHING_PENDING, account_id=op.account_id, year=op.year)
-        postings = []
-        for unit, qty in pending:
-            postings.append(
-                self.ledger.post(
-                    op.op_id,
-                    unit.code,
-                    qty,
-                    (op.account_id, HoldingState.PENDING),
-                    (op.account_id, AVAILABLE),
-                )
-            )
-        self._surrenders.withdraw(op.account_id, op.year)
-        return Done(op.op_id, tuple(postings))
-
-    def _assess(self, op: Assess) -> Done:
-        obligation = self._open_year(op.account_id, op.year)
-        deadline = self.rules.compliance.deadline(op.year)
-        if op.on < deadline:
-            raise RefusalError(
-                RegistryCode.DEADLINE_NOT_REACHED,
-                year=op.year,
-                deadline=deadline.isoformat(),
-                on=op.on.isoformat(),
-            )
-        penalty_rules = self.rules.penalty
-        if op.reference_price_fen <= 0 and penalty_rules.kind == "price_multiple":
-            raise RefusalError(
-                RegistryCode.INVALID_PRICE, reference_price_fen=op.reference_price_fen
-            )
-        postings = []
-        for unit, qty in self._surrenders.pending(op.account_id, op.year):
-            postings.append(
-                self.ledger.post(
-                    op.op_id,
-                    unit.code,
-                    qty,
-                    (op.account_id, HoldingState.PENDING),
-                    (RETIRED, AVAILABLE),
-                )
-            )
-        self._surrenders.retire(op.account_id, op.year)
-        allowances, offsets = self._surrenders.totals(op.account_id, op.year)
-        shortfall = max(0, obligation - allowances - offsets)
-        penalty = self.penalty_fen(shortfall, op.reference_price_fen)
-        deduction = shortfall if self.rules.allocation.deduct_shortfall_next_year else 0
-        if deduction:
-            self._deduction_owed[op.account_id] = (
-                self._deduction_owed.get(op.account_id, 0) + deduction
-            )
-        record = ComplianceRecord(
-            op.account_id,
-            op.year,
-            obligation,
-            allowances,
-            offsets,
-            shortfall,
-            penalty,
-            deduction,
-            op.reference_price_fen,
-        )
-        self._records[(op.account_id, op.year)] = record
-        return Done(op.op_id, tuple(postings), {"record": record})
+    # ------------------------------------------------------------------ compliance rules
 
     def penalty_fen(self, shortfall_t: int, reference_price_fen: int) -> int:
         """docs/rules.md, national: multiplier × previous month's average price × shortfall."""
@@ -838,106 +298,18 @@ class Registry:
 
     def state_hash(self) -> str:
         """A digest of the registry's whole state; equal states hash equal."""
-        digest = hashlib.sha256()
-
-        def feed(label: str, value: object) -> None:
-            digest.update(f"{label}={value!r}\n".encode())
-
-        feed("rules", self.rules.name)
-        for account in self.accounts():
-            feed("account", account)
-        for project in self.projects():
-            feed("project", project)
-        for unit in self.unit_types():
-            feed("unit", unit)
-        feed("balances", sorted(self.ledger.balances().items()))
-        feed("postings", len(self.ledger.postings()))
-        feed("verified", sorted(self._verified.items()))
-        feed("net_sales", sorted(self._net_sales.items()))
-        feed("allocated", sorted(self._allocated.items()))
-        feed("owed", sorted(self._deduction_owed.items()))
-        feed("surrenders", self._surrenders.snapshot())
-        feed("records", sorted(self._records.items()))
-        feed("cancellations", self._cancellations)
-        feed("freezes", sorted(self._freezes.items()))
-        feed("ops", sorted(self._done))
-        return digest.hexdigest()
+        return registry_state.state_hash(self)
 
     # ------------------------------------------------------------------ state as plain values
 
     def export_state(self) -> RegistryState:
         """Everything ``state_hash`` covers, as plain values (see ``RegistryState``)."""
-        return RegistryState(
-            rules=self.rules.name,
-            accounts=tuple(self.accounts()),
-            projects=tuple(self.projects()),
-            unit_types=tuple(self.unit_types()),
-            postings=tuple(self.ledger.postings()),
-            verified=tuple((a, y, t) for (a, y), t in sorted(self._verified.items())),
-            net_sales=tuple(sorted(self._net_sales.items())),
-            allocated=tuple((a, y, t) for (a, y), t in sorted(self._allocated.items())),
-            deduction_owed=tuple(sorted(self._deduction_owed.items())),
-            surrenders=tuple(
-                SurrenderEntry(account, year, unit.code, qty, local, retired)
-                for account, year, unit, qty, local, retired in self._surrenders.entries()
-            ),
-            records=tuple(self._records[key] for key in sorted(self._records)),
-            cancellations=tuple(Cancellation(*c) for c in self._cancellations),
-            operations=tuple(self._done.values()),
-        )
+        return registry_state.export_state(self)
 
     @classmethod
     def from_state(cls, rules: RuleSet, state: RegistryState) -> Registry:
         """The registry whose ``export_state()`` is ``state``, under ``rules``. Raises
         ``ValueError`` when ``state`` is not one a registry could have reached."""
-        if state.rules != rules.name:
-            raise ValueError(f"state of rule set {state.rules!r}, given {rules.name!r}")
         registry = cls(rules)
-        registry._accounts = {a.account_id: a for a in state.accounts}
-        registry._projects = {p.project_id: p for p in state.projects}
-        registry._units = {u.code: u for u in state.unit_types}
-        for p in state.postings:
-            held = registry.ledger.balance(p.from_account, p.unit, p.from_state)
-            overdrawn = held < p.qty_t and p.from_account != ISSUANCE
-            if p.qty_t <= 0 or p.unit not in registry._units or overdrawn:
-                raise ValueError(f"posting {p.posting_id}: {p.qty_t} t of {p.unit!r} cannot be")
-            source, target = (p.from_account, p.from_state), (p.to_account, p.to_state)
-            if registry.ledger.post(p.op_id, p.unit, p.qty_t, source, target) != p:
-                raise ValueError(f"posting {p.posting_id} is out of sequence")
-        registry._verified = {(a, y): t for a, y, t in state.verified}
-        registry._net_sales = dict(state.net_sales)
-        registry._allocated = {(a, y): t for a, y, t in state.allocated}
-        registry._index_allocations()
-        registry._deduction_owed = dict(state.deduction_owed)
-        retired: dict[tuple[AccountId, int], set[bool]] = {}
-        for s in state.surrenders:
-            unit = registry._units.get(s.unit)
-            if unit is None:
-                raise ValueError(f"surrender of unknown unit {s.unit!r}")
-            registry._surrenders.add(s.account_id, s.year, unit, s.qty_t, s.local)
-            retired.setdefault((s.account_id, s.year), set()).add(s.retired)
-        for (account, year), flags in retired.items():
-            if flags == {True, False}:
-                raise ValueError(f"surrender of {account} for {year} is partly retired")
-            if flags == {True}:
-                registry._surrenders.retire(account, year)
-        registry._records = {(r.account_id, r.year): r for r in state.records}
-        registry._cancellations = [
-            (c.op_id, c.account_id, c.unit, c.qty_t, c.beneficiary, c.purpose)
-            for c in state.cancellations
-        ]
-        for op, done in state.operations:
-            if op.op_id != done.op_id or op.op_id in registry._done:
-                raise ValueError(f"operation {op.op_id!r} is repeated or mismatched")
-            registry._done[op.op_id] = (op, done)
-            # Judicial freezes by reference are what the freeze operations add up to.
-            if isinstance(op, Freeze | Unfreeze):
-                key = (op.account_id, op.unit, op.reference)
-                change = op.qty_t if isinstance(op, Freeze) else -op.qty_t
-                left = registry._freezes.get(key, 0) + change
-                if left < 0:
-                    raise ValueError(f"operation {op.op_id!r} releases more than was frozen")
-                registry._freezes[key] = left
-                if not left:
-                    del registry._freezes[key]
+        registry_state.load_state(registry, state)
         return registry

@@ -36,7 +36,7 @@ from registry_sim.model import (
     UnitType,
 )
 from registry_sim.ops import Op
-from registry_sim.projection import ComplianceRecord
+from registry_sim.outcomes import ComplianceRecord
 from registry_sim.registry import (
     Cancellation,
     Done,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.sim.scenario import FirmPlan, LoadedScenario
-from registry_sim.projection import ComplianceRecord
+from registry_sim.outcomes import ComplianceRecord
 from settlement.market import Market
 from settlement.outcome import Outcome
 

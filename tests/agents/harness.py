@@ -30,7 +30,7 @@ from registry_sim.ops import (
     RecordEmissions,
     RegisterProject,
 )
-from registry_sim.projection import ComplianceRecord
+from registry_sim.outcomes import ComplianceRecord
 from settlement import (
     CloseDay,
     Deposit,

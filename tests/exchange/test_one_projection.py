@@ -21,7 +21,7 @@ from exchange.api.registry_common import compliance_view, surrender_plan_view
 from exchange.clock import next_trading_day
 from exchange.sim.scenario import load_scenario
 from matching.types import OrderType, Side, TradingState
-from registry_sim.model import Account, AccountId, AccountKind, UnitCode
+from registry_sim.model import Account, AccountId, AccountKind, HoldingState, UnitCode
 from registry_sim.ops import (
     Assess,
     IssueAllowances,
@@ -51,6 +51,7 @@ YEAR = 2025  # the compliance year: from 2025 the national old-vintage cap appli
 ENTITY = AccountId("E")  # the covered entity whose year is projected
 TRADER = AccountId("T")  # its counterparty
 INSTRUMENTS = (("CEA2024", 6_000), ("CEA2025", 6_200))
+AVAILABLE = HoldingState.AVAILABLE
 FIRST_DAY = dt.date(2026, 3, 2)  # a Monday, before every shipped rule set's 2025 deadline
 
 
@@ -132,12 +133,14 @@ def markets(draw: st.DrawFn) -> Book:
     book.next_day()  # the day everything is read on
     if draw(st.booleans(), label="surrendered some"):
         held = book.market.registry.holdings(ENTITY)
-        codes = sorted(code for code, states in held.items() if states.get("available"))
+        codes = sorted(code for code, states in held.items() if states.get(AVAILABLE))
         if codes:
             code = draw(st.sampled_from(codes), label="unit surrendered")
-            most = held[code]["available"]  # type: ignore[index]
+            most = held[code][AVAILABLE]
             qty = draw(st.integers(1, most), label="qty surrendered")
-            book.op(Surrender("surrender:some", ENTITY, YEAR, ((code, qty),), book.day))
+            on = book.market.trading_day
+            assert on is not None
+            book.op(Surrender("surrender:some", ENTITY, YEAR, ((code, qty),), on))
     return book
 
 
