@@ -18,12 +18,14 @@ from uuid import uuid4
 
 from fastapi import Response
 
-from exchange.api.auth import Principal, Role, require
+from exchange.api.auth import require
 from exchange.api.common import accepted
 from exchange.api.errors import ApiError, refusal
+from exchange.keys import Principal, Role
+from exchange.reference_price import listed_reference
 from exchange.runtime import Ack, MarketRuntime
 from registry_sim.codes import RegistryCode
-from registry_sim.model import AccountId, AccountKind, UnitKind
+from registry_sim.model import AccountId, AccountKind
 from registry_sim.ops import Op
 from registry_sim.registry import Registry
 from settlement.commands import RegistryCommand
@@ -99,24 +101,6 @@ def penalty_basis(market: Market, year: int, given_fen: int | None) -> dict[str,
         "penalty_kind": penalty.kind,
         "penalty_multiplier": penalty.multiplier,
     }
-
-
-def listed_reference(market: Market, year: int) -> tuple[str, int] | None:
-    """A stand-in for the previous month's average price: the reference price (the last close)
-    of the year's vintage if it is listed, else of the latest listed allowance; with its
-    symbol."""
-    listed = sorted(s for s in market.instruments if s.startswith(UnitKind.CEA.value))
-    if not listed:
-        return None
-    symbol = f"{UnitKind.CEA.value}{year}"
-    symbol = symbol if symbol in listed else listed[-1]
-    return symbol, market.engine.book_info(symbol).reference_price_fen
-
-
-def listed_reference_price_fen(market: Market, year: int) -> int | None:
-    """``listed_reference``'s price."""
-    found = listed_reference(market, year)
-    return None if found is None else found[1]
 
 
 def open_year(registry: Registry, account: AccountId, year: int) -> int:

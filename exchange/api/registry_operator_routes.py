@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
-from exchange.api.auth import CurrentPrincipal, Principal
+from exchange.api.auth import CurrentPrincipal
 from exchange.api.common import (
     PROBLEMS,
     AccountPath,
@@ -30,7 +30,6 @@ from exchange.api.registry_common import (
     M,
     apply_op,
     compliance_view,
-    listed_reference_price_fen,
     open_year,
     request_op_id,
 )
@@ -52,6 +51,8 @@ from exchange.api.registry_models import (
     TransferRequest,
     TrueUp,
 )
+from exchange.keys import Principal
+from exchange.reference_price import listed_reference_price_fen
 from registry_sim.codes import RegistryCode
 from registry_sim.model import AccountId, AccountKind, Project, UnitCode, UnitKind
 from registry_sim.ops import (

@@ -672,7 +672,7 @@ def _id(firm: FirmPlan) -> AccountId:
 
 # ---------------------------------------------------------------------- a scenario as commands
 # What sets a scenario's market up, as commands: the headless run applies them to its pure
-# market, a class market (exchange.api.classroom_setup) submits them to its runtime.
+# market, a class market (exchange.classroom.setup) submits them to its runtime.
 
 
 def scenario_instruments(scenario: LoadedScenario) -> tuple[tuple[str, int], ...]:
