@@ -40,9 +40,10 @@ import uvicorn
 from exchange.agents.live import BotSpec, demo_bots, open_account_commands
 from exchange.agents.remote import add_bots_parser, run_bots
 from exchange.api.app import Settings, create_app
-from exchange.api.auth import EXCHANGE_WIDE, Role, create_key
 from exchange.db.engine import create_engine, database_url
 from exchange.db.journal_store import market_ids, prepare_database
+from exchange.db.keys import create_key
+from exchange.keys import EXCHANGE_WIDE, Role
 from exchange.logs import configure_logging, log_format
 from exchange.runtime import MarketRuntime
 from exchange.sim.command import add_simulate_parser, run_simulate

@@ -8,7 +8,7 @@ In ``json`` each record is one JSON object a line: ``ts`` (UTC, ISO 8601), ``lev
 ``RequestLogMiddleware`` logs one ``carbonx.access`` line per request: ``method``, ``path``
 (the route's template, ``/v1/markets/{market_id}/orders/{order_id}``, never the raw URL and
 never the query string), ``operation_id``, ``status``, ``duration_ms``, ``key_id`` (the key's
-public name, see ``exchange.api.auth``) and ``market_id``. It replaces uvicorn's access log,
+public name, see ``exchange.keys``) and ``market_id``. It replaces uvicorn's access log,
 which writes raw URLs (a WebSocket's ``?key=`` included). Keys and ``Authorization`` headers are
 never logged, and as a second guard both formatters mask anything that looks like a key
 (``cx_...``) or a bearer token.
@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -30,10 +29,12 @@ from typing import Any, Literal, TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from exchange.keys import key_id_of
+
 LogFormat = Literal["json", "text"]
 FORMATS: tuple[LogFormat, ...] = ("json", "text")
 ENV_VAR = "CARBONX_LOG_FORMAT"
-KEY_ID_LENGTH = 12  # exchange.api.auth.key_id_of: the first 12 hex digits of the key's sha256
+
 
 access_log = logging.getLogger("carbonx.access")
 
@@ -212,7 +213,7 @@ def _key_id(scope: Scope) -> str | None:
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
             if scheme.lower() == "bearer" and token:
-                return hashlib.sha256(token.strip().encode()).hexdigest()[:KEY_ID_LENGTH]
+                return key_id_of(token.strip())
     return None
 
 

@@ -4,6 +4,10 @@
 and ``settlement`` may use ``datetime`` for dates but never read the clock; nothing imports the
 ``exchange`` shell; ``matching`` imports neither ``registry_sim`` nor ``settlement``, and
 ``registry_sim`` does not import ``settlement``. Checked by parsing the source with ``ast``.
+
+Within the shell, the classroom (``exchange/classroom``) knows no HTTP: it imports neither
+FastAPI nor Starlette nor anything of the gateway (``exchange.api``), not even for type
+checking.
 """
 
 from __future__ import annotations
@@ -100,6 +104,111 @@ def violations(source: str, package: str, filename: str = "<source>") -> list[st
 
 def _sources(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
+
+
+# ---------------------------------------------------------------- the classroom knows no HTTP
+
+CLASSROOM = "exchange.classroom"
+CLASSROOM_FORBIDDEN = ("fastapi", "starlette", "exchange.api")
+
+
+def _full_imports(tree: ast.AST, module: str) -> list[tuple[int, str]]:
+    """(line, full dotted name) of everything imported anywhere in ``module``'s source: the
+    module of each import, and ``module.name`` for each name a ``from`` import takes (it may be
+    a submodule); relative imports resolved; literal dynamic imports too."""
+    found: list[tuple[int, str]] = []
+    package = module.split(".")[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            name = ".".join([*base, *([node.module] if node.module else [])])
+            found.append((node.lineno, name))
+            found += [(node.lineno, f"{name}.{alias.name}") for alias in node.names]
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            first = node.args[0]
+            if (
+                called in DYNAMIC_IMPORTS
+                and isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+            ):
+                found.append((node.lineno, first.value))
+    return found
+
+
+def classroom_violations(
+    source: str, module: str = f"{CLASSROOM}.service", filename: str = "<source>"
+) -> list[str]:
+    """Every import of HTTP or of the gateway in ``source``, a module of the classroom."""
+    problems = []
+    seen: set[tuple[int, str]] = set()
+    for line, name in _full_imports(ast.parse(source, filename=filename), module):
+        for forbidden in CLASSROOM_FORBIDDEN:
+            hit = name == forbidden or name.startswith(forbidden + ".")
+            if hit and (line, forbidden) not in seen:
+                seen.add((line, forbidden))
+                problems.append(f"{filename}:{line}: the classroom imports {forbidden}")
+    return problems
+
+
+def test_the_classroom_knows_no_http() -> None:
+    files = sorted((ROOT / "exchange" / "classroom").rglob("*.py"))
+    assert ROOT / "exchange" / "classroom" / "__init__.py" in files
+    assert len(files) > 5
+    problems = []
+    for path in files:
+        relative = path.relative_to(ROOT)
+        module = ".".join(relative.with_suffix("").parts)
+        source = path.read_text(encoding="utf-8")
+        problems += classroom_violations(source, module, str(relative))
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import fastapi\n", "fastapi"),
+        ("from fastapi import APIRouter\n", "fastapi"),
+        ("from fastapi.responses import Response\n", "fastapi"),
+        ("import starlette.requests as r\n", "starlette"),
+        ("from starlette import status\n", "starlette"),
+        ("import exchange.api\n", "exchange.api"),
+        ("import exchange.api.app\n", "exchange.api"),
+        ("from exchange.api.errors import ApiError\n", "exchange.api"),
+        ("from exchange.api import errors\n", "exchange.api"),
+        ("from exchange import api\n", "exchange.api"),
+        ("from .. import api\n", "exchange.api"),
+        ("from ..api.auth import require\n", "exchange.api"),
+        (
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from exchange.api.app"
+            " import Hub\n",
+            "exchange.api",
+        ),
+        ("def f():\n    from exchange.api.common import hub_of\n", "exchange.api"),
+        ("import importlib\nm = importlib.import_module('exchange.api.app')\n", "exchange.api"),
+    ],
+)
+def test_the_classroom_checker_catches_a_violation(source: str, expected: str) -> None:
+    problems = classroom_violations(source)
+    assert len(problems) == 1, problems
+    assert problems[0].endswith(f": the classroom imports {expected}")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from exchange.classroom.state import Seat\nfrom . import lifecycle\n",
+        "from exchange import keys\nfrom exchange.db.keys import create_key\n",
+        "import sqlalchemy\nfrom exchange.runtime import MarketRuntime\n",
+        "from exchange.apiary import bees\nimport fastapi_like\n",  # prefixes, other modules
+        "from .api_notes import x\n",  # exchange.classroom.api_notes
+    ],
+)
+def test_the_classroom_checker_allows_what_is_allowed(source: str) -> None:
+    assert classroom_violations(source) == []
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -8,6 +8,7 @@ its journal) or only those ``settings.markets`` names, starts their runtimes and
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -31,9 +32,11 @@ from exchange.api import (
     ui,
     ws,
 )
-from exchange.api.classroom_store import Classes
+from exchange.api.common import not_a_trading_day
 from exchange.api.errors import ApiError
 from exchange.api.ratelimit import RateLimiter
+from exchange.classroom import service as classroom_service
+from exchange.classroom.room import Classroom
 from exchange.db import tables as t
 from exchange.db.engine import DEFAULT_DATABASE_URL, create_engine
 from exchange.db.journal_store import INTEGRITY_ERRORS, market_ids, prepare_database
@@ -76,7 +79,7 @@ class Hub:
     creating: asyncio.Lock = field(default_factory=asyncio.Lock)  # one new market at a time
     clocks: dict[str, clock_routes.ClockDriver] = field(default_factory=dict)  # per market
     bots: dict[str, LiveBots] = field(default_factory=dict)  # in-process bots, per market
-    classes: Classes = field(default_factory=Classes)  # class markets (exchange.api.classroom)
+    classes: dict[str, Classroom] = field(default_factory=dict)  # class markets, with their bots
 
     def runtime(self, market_id: str) -> MarketRuntime:
         runtime = self.markets.get(market_id)
@@ -116,6 +119,22 @@ class Hub:
         self.host(runtime)
         return runtime
 
+    async def create_class_market(self, spec: MarketSpec, first_day: dt.date) -> MarketRuntime:
+        """A class's market (``exchange.classroom.service.ClassHost``): checked as
+        ``createMarket`` checks it, ``first_day`` a trading day of its calendar, not opened."""
+        rules = markets.check_spec(spec)
+        if not rules.calendar.is_trading_day(first_day):
+            raise not_a_trading_day(first_day)
+        return await markets.create_market(self, spec)
+
+    def add_class(self, room: Classroom) -> None:
+        self.classes[room.market_id] = room
+
+    async def resume_classes(self) -> None:
+        """At start-up: the hosted class markets' state, and their bots where they trade."""
+        for room in await classroom_service.resume(self.engine, self.markets):
+            self.add_class(room)
+
     def start_bots(self, market_id: str, specs: Sequence[BotSpec], day_s: float) -> LiveBots:
         """Run in-process bots on a hosted market (``exchange.agents.live``)."""
         bots = LiveBots(self.runtime(market_id), specs, day_s=day_s)
@@ -128,6 +147,8 @@ class Hub:
             for bots in self.bots.values():  # no bot submits into a draining market
                 await bots.stop()
             self.bots.clear()
+            for room in self.classes.values():
+                await room.stop_bots()
             for driver in self.clocks.values():  # no clock step queued behind the drain
                 await driver.stop()
             for runtime in self.markets.values():
@@ -149,7 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.hub = hub
         try:
             await hub.open(url, settings.markets)
-            await classroom.resume(hub)  # class markets' state, and their bots
+            await hub.resume_classes()  # class markets' state, and their bots
             for market_id, specs in settings.bots.items():
                 if market_id in hub.markets:
                     hub.start_bots(market_id, specs, settings.bots_day_s)

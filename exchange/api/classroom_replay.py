@@ -13,11 +13,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
-from exchange.api.auth import CurrentPrincipal, Role, require
-from exchange.api.classroom_store import add_announcement, list_announcements
+from exchange.api.auth import CurrentPrincipal, require
 from exchange.api.common import PROBLEMS, MarketId, hub_of
 from exchange.api.errors import ApiError
 from exchange.api.models import Body, Reply
+from exchange.classroom.store import add_announcement, list_announcements
+from exchange.keys import Role
 from exchange.replay import ReplayCache, ReplayError, timeline
 
 router = APIRouter(responses=PROBLEMS)  # under /v1: exchange.api.classroom's router includes it

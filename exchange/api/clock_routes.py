@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
 
-from exchange.api.auth import CurrentPrincipal, Principal, Role, require
+from exchange.api.auth import CurrentPrincipal, require
 from exchange.api.clock_driver import ClockDriver as ClockDriver  # app.Hub names it here
 from exchange.api.clock_driver import earliest_start_ns
 from exchange.api.common import PROBLEMS, MarketId, accepted, hub_of, not_a_trading_day
@@ -40,6 +40,7 @@ from exchange.clock import (
     local_date,
     next_trading_day,
 )
+from exchange.keys import Principal, Role
 from exchange.runtime import Ack
 from matching.types import TradingState
 from registry_sim.rules import CalendarRules

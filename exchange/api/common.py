@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Path, Query, Request
 
-from exchange.api.auth import Principal, Role, require
+from exchange.api.auth import require
 from exchange.api.errors import PROBLEM_JSON, ApiError, refusal
 from exchange.api.models import PROBLEM_SCHEMA
+from exchange.keys import Principal, Role
 from exchange.runtime import Ack, MarketRuntime
 from registry_sim.model import AccountId
 from settlement.cash import CNY, CashState

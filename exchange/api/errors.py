@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from exchange.classroom.errors import ClassroomError, Kind
 from exchange.runtime import MarketStoppedError
 
 log = logging.getLogger("carbonx.api")
@@ -72,6 +73,23 @@ def refusal(code: str, details: Mapping[str, Any]) -> ApiError:
     return ApiError(status, code, f"refused by the market: {code}", **numbers)
 
 
+# The status of each kind of the classroom's refusals (``exchange.classroom.errors``).
+CLASSROOM_STATUS = {
+    Kind.INVALID: 422,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.FORBIDDEN: 403,
+}
+
+
+def classroom_problem(error: ClassroomError) -> ApiError:
+    """The problem for a classroom refusal: its code with the status of its kind, or, for a
+    market's refusal the classroom passes on, what ``refusal`` makes of it."""
+    if error.kind is Kind.REFUSED:
+        return refusal(error.code, error.details)
+    return ApiError(CLASSROOM_STATUS[error.kind], error.code, error.message, **error.details)
+
+
 # A refusal's detail whose name is one of the problem document's own fields (ORDER_NOT_OPEN's
 # ``status``: the order's) is renamed, so it neither clashes with nor overwrites that field.
 RENAMED_DETAILS = {
@@ -109,6 +127,11 @@ async def _api_error(_request: Request, error: Exception) -> JSONResponse:
     return problem_response(error)
 
 
+async def _classroom_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ClassroomError)
+    return problem_response(classroom_problem(error))
+
+
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = [
@@ -135,6 +158,7 @@ async def _market_stopped(_request: Request, error: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     """Answer every error of ``app`` as a problem."""
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ClassroomError, _classroom_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(MarketStoppedError, _market_stopped)

@@ -39,9 +39,9 @@ from typing import Any
 
 from sortedcontainers import SortedDict
 
-from exchange.api.auth import Principal
 from exchange.api.registry_common import compliance_view
 from exchange.bars import INTERVAL_NS
+from exchange.keys import Principal
 from exchange.runtime import Ack
 from matching.events import (
     BookLevelChanged,

@@ -30,14 +30,14 @@ from exchange.api.common import (
     not_a_trading_day,
 )
 from exchange.api.errors import ApiError
-from exchange.api.market_data import describe, instrument_view, last_trades, quote, recent_ticks
+from exchange.api.market_data import describe, instrument_view, quote
 from exchange.api.market_models import Bars, Instruments, Markets, MarketView, NewMarket, Quote
+from exchange.db.trade_tape import last_trades, recent_ticks
 from exchange.runtime import MarketRuntime
+from exchange.sessions import opening
 from matching.instruments import RuleDataError, instrument_from_rules
-from matching.types import TradingState
 from registry_sim.rules import RuleSet, RuleSetError, load_rules
 from registry_sim.rulesets import available_rulesets
-from settlement.commands import MarketCommand, OpenDay, SetSession
 from settlement.market import Market
 from settlement.spec import MarketSpec
 
@@ -137,11 +137,6 @@ def check_spec(spec: MarketSpec) -> RuleSet:
     except (ValueError, TypeError, KeyError) as error:
         raise _invalid_rules(name, "", str(error)) from None
     return rules
-
-
-def opening(day: dt.date) -> list[MarketCommand]:
-    """What opens a trading day and its continuous session (no clock runs yet)."""
-    return [OpenDay(0, day), SetSession(0, TradingState.CONTINUOUS)]
 
 
 async def create_market(

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import func, or_, select
 
 from exchange.api import orders
-from exchange.api.auth import CurrentPrincipal, Role, require, trading_account
+from exchange.api.auth import CurrentPrincipal, require, trading_account
 from exchange.api.common import (
     PROBLEMS,
     TRADES_LIMIT,
@@ -43,6 +43,7 @@ from exchange.api.models import (
     OrdersCancelled,
 )
 from exchange.db import tables as t
+from exchange.keys import Role
 from matching.types import OrderStatus
 from registry_sim.model import AccountId
 

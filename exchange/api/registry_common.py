@@ -18,9 +18,10 @@ from uuid import uuid4
 
 from fastapi import Response
 
-from exchange.api.auth import Principal, Role, require
+from exchange.api.auth import require
 from exchange.api.common import accepted, open_trading_day
 from exchange.api.errors import ApiError, refusal
+from exchange.keys import Principal, Role
 from exchange.runtime import Ack, MarketRuntime
 from registry_sim.codes import RegistryCode
 from registry_sim.model import AccountId, AccountKind

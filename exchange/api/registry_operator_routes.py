@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
-from exchange.api.auth import CurrentPrincipal, Principal
+from exchange.api.auth import CurrentPrincipal
 from exchange.api.common import (
     PROBLEMS,
     AccountPath,
@@ -51,6 +51,7 @@ from exchange.api.registry_models import (
     TransferRequest,
     TrueUp,
 )
+from exchange.keys import Principal
 from registry_sim.codes import RegistryCode
 from registry_sim.model import AccountId, AccountKind, Project, UnitCode, UnitKind
 from registry_sim.ops import (

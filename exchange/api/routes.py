@@ -16,15 +16,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 
 from exchange.api import order_routes
-from exchange.api.auth import (
-    CurrentPrincipal,
-    Principal,
-    Role,
-    create_key,
-    key_id_of,
-    may_see_account,
-    revoke_key,
-)
+from exchange.api.auth import CurrentPrincipal, may_see_account
 from exchange.api.cash import CashCommand, move_cash
 from exchange.api.common import (
     PROBLEMS,
@@ -60,6 +52,8 @@ from exchange.api.models import (
     TradingStates,
 )
 from exchange.db import tables as t
+from exchange.db.keys import create_key, revoke_key
+from exchange.keys import Principal, Role, key_id_of
 from exchange.runtime import Ack
 from registry_sim.model import Account, AccountId, AccountKind, HoldingState
 from registry_sim.ops import IssueAllowances, OpenAccount

@@ -90,7 +90,6 @@ from sqlalchemy import select
 from starlette.websockets import WebSocketState
 
 from exchange.api import orders
-from exchange.api.auth import Principal, Role, find_key
 from exchange.api.errors import ApiError
 from exchange.api.feed import (
     AccountState,
@@ -105,6 +104,8 @@ from exchange.api.feed import (
 )
 from exchange.api.models import Body, NewOrder, OrderAmendment, Symbol
 from exchange.db import tables as t
+from exchange.db.keys import find_key
+from exchange.keys import Principal, Role
 from exchange.runtime import Ack, MarketRuntime, MarketStoppedError
 from registry_sim.model import AccountId
 from settlement.commands import MarketCommand

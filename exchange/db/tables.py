@@ -443,7 +443,7 @@ market_snapshots = Table(
 
 API_ROLES = ("operator", "participant", "observer")
 
-api_keys = Table(  # bearer keys of the REST API (exchange.api.auth); only their hashes are kept
+api_keys = Table(  # bearer keys of the REST API (exchange.keys); only their hashes are kept
     "api_keys",
     metadata,
     Column("key_hash", String(64), primary_key=True),  # sha256 hex of the key
@@ -458,7 +458,7 @@ api_keys = Table(  # bearer keys of the REST API (exchange.api.auth); only their
 
 
 # ---------------------------------------------------------------------- classes (issue 7)
-# A class market's own state beside its journal (exchange.api.classroom_store): what the
+# A class market's own state beside its journal (exchange.classroom.store): what the
 # instructor console needs that no market command records (the phase of the compliance
 # cycle, the seats), and the instructor's announcements.
 

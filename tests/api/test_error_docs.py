@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from exchange.api.errors import HTTP_CODES, refusal
+from exchange.api.errors import CLASSROOM_STATUS, HTTP_CODES, classroom_problem, refusal
+from exchange.classroom.errors import CODES, ClassroomError, Kind, MarketRefusedError
 from matching.codes import RejectCode
 from registry_sim.codes import RegistryCode
 from settlement.codes import SettlementCode
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "api-errors.md"
-API_SOURCES = sorted((ROOT / "exchange" / "api").glob("*.py"))
+API_SOURCES = sorted((ROOT / "exchange" / "api").rglob("*.py"))
 
 ROW = re.compile(r"^\| `(?P<code>[A-Z][A-Za-z0-9_<>]*)` \| (?P<status>[^|]+?) \|", re.MULTILINE)
 # A code as a string literal: FORBIDDEN, UNKNOWN_MARKET, ... (not "CARBONX_", not "GET").
@@ -73,6 +74,43 @@ def test_every_code_the_api_raises_is_documented() -> None:
     undocumented = sorted(api_codes() - documented())
     assert not undocumented, f"codes in exchange/api/ missing from the page: {undocumented}"
     assert "HTTP_<status>" in own  # the fallback for other HTTP errors
+
+
+def test_every_classroom_code_is_documented_with_its_status() -> None:
+    own = section("own codes")
+    assert set(CLASSROOM_STATUS) == set(Kind) - {Kind.REFUSED}
+    for code, kind in CODES.items():
+        assert own.get(code) == str(CLASSROOM_STATUS[kind]), code
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("UNKNOWN_SCENARIO", 422),
+        ("INVALID_SCENARIO", 422),
+        ("NOT_A_CLASS", 404),
+        ("CLASS_CLOSED", 409),
+        ("WRONG_CLASS_PHASE", 409),
+        ("ABATEMENT_OVER_MAX", 409),
+        ("INVALID_PHASE_TRANSITION", 409),
+        ("FORBIDDEN", 403),
+    ],
+)
+def test_a_classroom_refusal_is_answered_with_its_status(code: str, status: int) -> None:
+    problem = classroom_problem(ClassroomError(code, "why", qty_t=3))
+    assert (problem.status, problem.code, problem.detail) == (status, code, "why")
+    assert problem.numbers == {"qty_t": 3}
+
+
+def test_a_market_refusal_the_classroom_passes_on_is_the_markets() -> None:
+    for code, details in [("PRICE_OUTSIDE_BAND", {"price_fen": 1}), ("NOT_OWNER", {"x": 1})]:
+        problem = classroom_problem(MarketRefusedError(code, details))
+        expected = refusal(code, details)
+        assert (problem.status, problem.code, problem.numbers) == (
+            expected.status,
+            expected.code,
+            expected.numbers,
+        )
 
 
 @pytest.mark.parametrize(

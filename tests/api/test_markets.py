@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from exchange.api.auth import Role, key_id_of
 from exchange.cli import issue_key
+from exchange.keys import Role, key_id_of
 from matching.instruments import instrument_from_rules
 from registry_sim.rules import load_rules
 from tests.api.conftest import client

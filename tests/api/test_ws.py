@@ -16,10 +16,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from exchange.api.auth import Principal, Role
 from exchange.api.feed import Encoded, TradeBatch, encode
 from exchange.api.ws import MAX_BATCH_OPS, Connection
 from exchange.bars import NS_PER_MIN
+from exchange.keys import Principal, Role
 from tests.api.server import DemoServer, start_demo
 
 HEARTBEAT_S = 0.2

@@ -8,20 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import delete
 
-from exchange.api.auth import (
-    KeyCache,
-    Principal,
-    Role,
-    create_key,
-    find_key,
-    key_cache,
-    key_hash,
-    key_id_of,
-    revoke_key,
-)
 from exchange.db import tables as t
 from exchange.db.engine import create_engine
 from exchange.db.journal_store import prepare_database
+from exchange.db.keys import create_key, find_key, revoke_key
+from exchange.keys import KeyCache, Principal, Role, key_cache, key_hash, key_id_of
 
 
 class FakeClock:

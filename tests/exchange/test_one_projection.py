@@ -14,10 +14,11 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from exchange.api.classroom_setup import ClassScenario
-from exchange.api.classroom_store import ClassState
-from exchange.api.classroom_views import ranking_row
 from exchange.api.registry_common import compliance_view, surrender_plan_view
+from exchange.classroom.lifecycle import Phase
+from exchange.classroom.setup import ClassScenario
+from exchange.classroom.state import ClassState
+from exchange.classroom.views import ranking_row
 from exchange.clock import next_trading_day
 from exchange.sim.scenario import load_scenario
 from matching.types import OrderType, Side, TradingState
@@ -145,7 +146,7 @@ def markets(draw: st.DrawFn) -> Book:
 
 
 def class_state(market: Market) -> ClassState:
-    return ClassState(market.spec.market_id, "classroom_national", "", 1, "trading", YEAR, [])
+    return ClassState(market.spec.market_id, "classroom_national", "", 1, Phase.TRADING, YEAR, [])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,6 +1,6 @@
 """API keys.
 
-The bearer keys of the REST API (exchange.api.auth), stored as sha256 hashes: api_keys, as
+The bearer keys of the REST API (exchange.keys), stored as sha256 hashes: api_keys, as
 exchange/db/tables.py has it at this revision.
 
 Revision ID: 0003

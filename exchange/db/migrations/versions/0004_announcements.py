@@ -2,7 +2,7 @@
 
 A class market's own state beside its journal (class_markets: scenario, seed, phase of the
 compliance cycle, seats) and the instructor's announcements, as exchange/db/tables.py has them
-at this revision (issue 7, exchange.api.classroom_store).
+at this revision (issue 7, exchange.classroom.store).
 
 Revision ID: 0004
 Revises: 0003

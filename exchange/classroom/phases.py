@@ -1,8 +1,9 @@
 """The compliance cycle of a class, one phase at a time (``advanceClassPhase``).
 
 allocation → trading → verification → surrender → assessment → (next year's) allocation, or
-closed after the scenario's last year. Each step submits what the phase change implies as
-ordinary journaled commands and answers counts of what it did:
+closed after the scenario's last year (the table: ``exchange.classroom.lifecycle``). Each step
+submits what the phase change implies as ordinary journaled commands and answers counts of
+what it did:
 
 * allocation → trading: the year's first trading day opens (unless a clock runs the days),
   the bots start trading with the year's profiles;
@@ -29,30 +30,23 @@ from typing import Any
 
 from exchange import compliance_year
 from exchange.agents.base import Abate, SurrenderUnits
-from exchange.agents.live import LiveBots
 from exchange.agents.local import to_commands
-from exchange.api.classroom_bots import start_bots, year_end_actions
-from exchange.api.classroom_setup import ClassScenario
-from exchange.api.classroom_store import ClassState
-from exchange.api.errors import ApiError, refusal
-from exchange.api.markets import opening
+from exchange.classroom.bots import start_bots, year_end_actions
+from exchange.classroom.errors import MarketRefusedError
+from exchange.classroom.lifecycle import Phase, following, next_step
+from exchange.classroom.room import Classroom
+from exchange.classroom.setup import ClassScenario
+from exchange.classroom.state import ClassState
 from exchange.clock import next_trading_day
 from exchange.runtime import Ack, MarketRuntime
+from exchange.sessions import opening
 from registry_sim.model import AccountId
 from settlement.commands import CloseDay, EndOfDay, MarketCommand, RegistryCommand
 
-NEXT = {
-    "allocation": "trading",
-    "trading": "verification",
-    "verification": "surrender",
-    "surrender": "assessment",
-}
 
-
-def next_phase(state: ClassState, scenario: ClassScenario) -> str | None:
-    if state.phase == "assessment":
-        return "allocation" if scenario.has_year(state.compliance_year + 1) else "closed"
-    return NEXT.get(state.phase)
+def next_phase(state: ClassState, scenario: ClassScenario) -> Phase | None:
+    """The phase the class moves to next (None once it is closed)."""
+    return following(state.phase, scenario.has_year(state.compliance_year + 1))
 
 
 def deadline(state: ClassState, runtime: MarketRuntime) -> dt.date:
@@ -62,61 +56,53 @@ def deadline(state: ClassState, runtime: MarketRuntime) -> dt.date:
 
 async def submit_accepted(runtime: MarketRuntime, commands: list[MarketCommand]) -> list[Ack]:
     """Submit and require every command accepted (they are the scenario's own: a refusal is
-    a scenario the rules cannot host, answered as the market's refusal)."""
+    a scenario the rules cannot host, passed on as the market's refusal)."""
     acks = await runtime.submit_many(commands)
     for ack in acks:
         if ack.outcome.code is not None:
-            raise refusal(ack.outcome.code, ack.outcome.details)
+            raise MarketRefusedError(ack.outcome.code, ack.outcome.details)
     return acks
 
 
-async def advance(
-    bots: dict[str, LiveBots], runtime: MarketRuntime, state: ClassState, scenario: ClassScenario
-) -> dict[str, Any]:
-    """Move the class to its next phase; what was done, as counts."""
-    target = next_phase(state, scenario)
-    if target is None:
-        raise ApiError(409, "CLASS_CLOSED", "the class is closed: no phase follows")
+async def advance(room: Classroom) -> dict[str, Any]:
+    """Move the class to its next phase (``CLASS_CLOSED`` after the last); what was done, as
+    counts. The caller saves the state, or restores it if this raises."""
+    runtime, state, scenario = room.runtime, room.state, room.scenario
+    target = next_step(state.phase, scenario.has_year(state.compliance_year + 1))
     steps = {
-        "trading": _open_trading,
-        "verification": _verify,
-        "surrender": _open_surrender,
-        "assessment": _assess,
+        Phase.TRADING: _open_trading,
+        Phase.VERIFICATION: _verify,
+        Phase.SURRENDER: _open_surrender,
+        Phase.ASSESSMENT: _assess,
     }
-    if target == "allocation":
+    if target is Phase.ALLOCATION:
         done = await _next_year(runtime, state, scenario)
-    elif target == "closed":
-        stopped = bots.pop(state.market_id, None)
-        if stopped is not None:
-            await stopped.stop()
-        done = {"bots_stopped": 0 if stopped is None else len(stopped.bots)}
+    elif target is Phase.CLOSED:
+        done = {"bots_stopped": await room.stop_bots()}
     else:
         done = await steps[target](runtime, state, scenario)
-    if target == "trading":
-        done["bots_started"] = await restart_bots(bots, runtime, state, scenario)
+    if target is Phase.TRADING:
+        done["bots_started"] = await restart_bots(room)
     previous = state.phase
     state.phase = target
     state.summary = {
-        "from": previous,
-        "to": target,
+        "from": previous.value,
+        "to": target.value,
         "compliance_year": state.compliance_year,
         **done,
     }
     return state.summary
 
 
-async def restart_bots(
-    bots: dict[str, LiveBots], runtime: MarketRuntime, state: ClassState, scenario: ClassScenario
-) -> int:
+async def restart_bots(room: Classroom) -> int:
     """(Re)start the scenario's agents as live bots for the class's year; how many run."""
-    old = bots.pop(state.market_id, None)
-    if old is not None:
-        await old.stop()
+    await room.stop_bots()
+    runtime, state, scenario = room.runtime, room.state, room.scenario
     year = state.compliance_year
     specs = scenario.bot_specs(year, runtime.market.trading_day)
     if not specs:
         return 0
-    bots[state.market_id] = start_bots(
+    room.bots = start_bots(
         runtime, specs, scenario.loaded, state.seed, year, scenario.year_days(year)
     )
     return len(specs)

@@ -1,4 +1,5 @@
-"""What the instructor console shows of a class: the dashboard and the year's results.
+"""What the instructor console shows of a class: its phase, seats, the dashboard and the
+year's results, and the reads of the trade tape and the order table they need.
 
 Market numbers come from the market's memory (the day book: today's open, high, low, volume;
 holdings, cash, compliance status) and from the trade tape (``market_trades``: trades today,
@@ -26,14 +27,79 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from exchange.api.classroom_setup import ClassScenario
-from exchange.api.classroom_store import ClassState
-from exchange.api.market_data import LastTrades
+from exchange.classroom.phases import deadline, next_phase
+from exchange.classroom.room import Classroom
+from exchange.classroom.setup import ClassScenario
+from exchange.classroom.state import ClassState, Seat
 from exchange.db import tables as t
+from exchange.db.trade_tape import LastTrades, last_trades
 from registry_sim.model import AccountId, AccountKind
 from settlement.cash import CNY, CashState
 from settlement.market import Market
 from settlement.reference import penalty_price
+
+SEAT_COLUMNS = ("seat", "account_id", "name", "profile", "key")  # a seat's key sheet, as CSV
+
+
+# ---------------------------------------------------------------------- the phase and the seats
+
+
+def phase_view(room: Classroom) -> dict[str, Any]:
+    """``ClassPhase``: where the compliance cycle stands, its deadline and what follows."""
+    state = room.state
+    target = next_phase(state, room.scenario)
+    return {
+        "market_id": state.market_id,
+        "phase": state.phase.value,
+        "compliance_year": state.compliance_year,
+        "deadline": deadline(state, room.runtime),
+        "next_phase": None if target is None else target.value,
+        "last_advance": state.summary,
+    }
+
+
+def seat_view(seat: Seat, key: str | None = None) -> dict[str, Any]:
+    return {
+        "seat": seat.seat,
+        "account_id": seat.account_id,
+        "name": seat.name,
+        "profile": seat.profile,
+        "key": key,
+    }
+
+
+# ---------------------------------------------------------------------- the dashboard
+
+
+async def dashboard(engine: AsyncEngine, room: Classroom) -> dict[str, Any]:
+    """Prices and today's activity per instrument, the seats' participation today, and every
+    covered entity's compliance position, best first."""
+    runtime, state = room.runtime, room.state
+    market = runtime.market
+    last = await last_trades(engine, runtime)
+    trades_today, placed = await today_activity(engine, market)
+    traded = await traded_by_account(engine, room.market_id)
+    prices = marks(market, last)
+    return {
+        "market_id": room.market_id,
+        "phase": state.phase.value,
+        "compliance_year": state.compliance_year,
+        "trading_day": market.trading_day,
+        "session": market.session,
+        "last_seq": runtime.last_seq,
+        "instruments": instruments(market, last),
+        "trades_today": trades_today,
+        "participation": participation(state, market, placed),
+        "ranking": ranking(market, state, room.scenario, traded, prices),
+    }
+
+
+async def class_results(engine: AsyncEngine, room: Classroom) -> list[dict[str, Any]]:
+    """``results`` of the class, its trading read from the trade tape."""
+    market = room.runtime.market
+    traded = await traded_by_account(engine, room.market_id)
+    prices = marks(market, await last_trades(engine, room.runtime))
+    return results(market, room.state, room.scenario, traded, prices)
 
 
 @dataclass(slots=True)

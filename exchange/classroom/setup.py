@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.agents.base import Firm
-from exchange.api.classroom_bots import ScenarioBotSpec, bot_spec
-from exchange.api.classroom_store import ClassState, Seat
-from exchange.api.errors import ApiError
+from exchange.classroom.bots import ScenarioBotSpec, bot_spec
+from exchange.classroom.errors import ClassroomError
+from exchange.classroom.state import ClassState, Seat
 from exchange.sim.runner import Simulation
 from exchange.sim.scenario import (
     FirmPlan,
@@ -52,11 +52,10 @@ MAX_SEATS = 200  # a class's seats at most (createClassMarket's bound)
 
 def read_scenario(name: str | None, yaml_text: str | None) -> tuple[LoadedScenario, str]:
     """The scenario a class is made from (a shipped one by name, or YAML text) and its text,
-    or 422 ``UNKNOWN_SCENARIO`` / ``INVALID_SCENARIO`` with every problem found."""
+    or ``UNKNOWN_SCENARIO`` / ``INVALID_SCENARIO`` with every problem found."""
     if name is not None:
         if name not in shipped_scenarios():
-            raise ApiError(
-                422,
+            raise ClassroomError(
                 "UNKNOWN_SCENARIO",
                 f"no scenario {name!r} ships with carbonx",
                 scenario=name,
@@ -73,8 +72,7 @@ def parse(text: str, label: str) -> LoadedScenario:
     try:
         return parse_scenario(text, source=f"{label}.yaml")
     except ScenarioError as error:
-        raise ApiError(
-            422,
+        raise ClassroomError(
             "INVALID_SCENARIO",
             f"scenario {error.scenario!r} cannot run",
             scenario=error.scenario,

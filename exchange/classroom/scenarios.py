@@ -1,0 +1,50 @@
+"""The scenarios that ship with carbonx (``scenarios/*.yaml``), summed up for the instructor's
+"new class" form (``listScenarios``): what each is, under which rule set, how many firms and
+bots, the seats a class gets by default and the trading days of a compliance year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+from exchange.classroom.setup import default_seats, parse
+from exchange.clock import trading_days
+from exchange.sim.scenario import LoadedScenario, scenario_path, shipped_scenarios
+
+
+def summary(loaded: LoadedScenario) -> dict[str, Any]:
+    """One scenario as the form lists it. Without a cap on trading days a year has every
+    trading day of the rule set's calendar from the scenario's start to 31 December."""
+    spec = loaded.spec
+    start = spec.calendar.start
+    days = len(trading_days(loaded.rules.calendar, start, dt.date(start.year, 12, 31)))
+    if spec.calendar.trading_days_per_year is not None:
+        days = min(days, spec.calendar.trading_days_per_year)
+    return {
+        "name": loaded.name,
+        "description": spec.description.strip(),
+        "rule_set": spec.rules.name,
+        "start": start,
+        "years": spec.calendar.years,
+        "trading_days_per_year": days,
+        "firms": len(loaded.firms),
+        "bots": len(loaded.agents),
+        "seats_default": default_seats(loaded),
+        "reference_price_fen": spec.market.reference_price_fen,
+    }
+
+
+def shipped_summaries() -> list[dict[str, Any]]:
+    """``summary`` of every shipped scenario, by name. The files are read each time, so an
+    edited scenario is listed as it now reads; each text is parsed once."""
+    texts = {name: scenario_path(name).read_text(encoding="utf-8") for name in shipped_scenarios()}
+    return [_shipped_summary(name, text) for name, text in texts.items()]
+
+
+@functools.lru_cache(maxsize=64)
+def _shipped_summary(name: str, text: str) -> dict[str, Any]:
+    """``summary`` of a shipped scenario's text, parsed once while the text is the same (a
+    parse takes tens of milliseconds, on the event loop)."""
+    return summary(parse(text, name))

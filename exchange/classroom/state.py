@@ -1,0 +1,74 @@
+"""A class market's own state: its seats, where its compliance cycle stands and the abatement
+the seats declared (stored by ``exchange.classroom.store``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from exchange.classroom.lifecycle import Phase
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """A human seat: its number (1, 2, ...), account and name, and the scenario firm whose
+    covered-entity profile it was given (baseline, growth, abatement curve)."""
+
+    seat: int
+    account_id: str
+    name: str
+    profile: str
+
+
+@dataclass(slots=True)
+class ClassState:
+    """One class market: where its compliance cycle stands and what the seats declared."""
+
+    market_id: str
+    scenario: str
+    source: str  # the scenario's YAML
+    seed: int
+    phase: Phase
+    compliance_year: int
+    seats: list[Seat]
+    abatement_t: dict[str, int] = field(default_factory=dict)  # this year's, declared by seats
+    summary: dict[str, Any] = field(default_factory=dict)  # what the last advance did
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one phase change at a time
+
+    def seat_of(self, account_id: str) -> Seat | None:
+        return next((s for s in self.seats if s.account_id == account_id), None)
+
+    def body(self) -> str:
+        """The variable part as JSON (seats, abatement, the last advance)."""
+        seats = [asdict(s) for s in self.seats]
+        return json.dumps(
+            {"seats": seats, "abatement_t": self.abatement_t, "summary": self.summary},
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_row(
+        cls,
+        market_id: str,
+        scenario: str,
+        source: str,
+        seed: int,
+        phase: str,
+        compliance_year: int,
+        body: str,
+    ) -> ClassState:
+        """A stored class (``body`` as ``body()`` wrote it)."""
+        found = json.loads(body)
+        return cls(
+            market_id,
+            scenario,
+            source,
+            int(seed),
+            Phase(phase),
+            int(compliance_year),
+            [Seat(**s) for s in found["seats"]],
+            {k: int(v) for k, v in found["abatement_t"].items()},
+            found["summary"],
+        )

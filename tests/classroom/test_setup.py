@@ -1,0 +1,99 @@
+"""A class's set-up from its scenario and its stored state, without a server."""
+
+from __future__ import annotations
+
+import asyncio
+
+from exchange.classroom.lifecycle import Phase
+from exchange.classroom.room import Classroom
+from exchange.classroom.scenarios import shipped_summaries, summary
+from exchange.classroom.setup import MAX_SEATS, default_seats, draw_seats, parse, read_scenario
+from exchange.classroom.state import ClassState
+from exchange.classroom.views import SEAT_COLUMNS, as_csv, phase_view, seat_view
+from exchange.sim.scenario import shipped_scenarios
+from tests.classroom.conftest import TINY, make_room, make_scenario
+
+
+def test_seats_are_drawn_from_the_firms_with_the_seed() -> None:
+    loaded = parse(TINY, "tiny")
+    seats = draw_seats(loaded, 4, 11)
+    assert [s.seat for s in seats] == [1, 2, 3, 4]
+    assert [s.account_id for s in seats] == ["S001", "S002", "S003", "S004"]
+    assert {s.profile for s in seats} <= {"F1", "F2"}
+    assert all(s.name.startswith(f"Seat {s.seat} (") for s in seats)
+    assert draw_seats(loaded, 4, 11) == seats
+    assert len({tuple(s.profile for s in draw_seats(loaded, 8, seed)) for seed in range(5)}) > 1
+
+
+def test_the_default_seats_are_the_scenarios_within_bounds() -> None:
+    loaded = parse(TINY, "tiny")
+    assert default_seats(loaded) == 3
+    assert default_seats(parse(TINY.replace("count: 3", "count: 999"), "tiny")) == MAX_SEATS
+
+
+def test_a_shipped_scenario_is_read_with_its_text() -> None:
+    name = shipped_scenarios()[0]
+    loaded, text = read_scenario(name, None)
+    assert loaded.name == name
+    assert text.strip()
+    assert read_scenario(None, TINY)[1] == TINY
+
+
+def test_a_class_state_survives_its_row() -> None:
+    room = make_room(make_scenario(), Phase.SURRENDER)
+    state = room.state
+    state.abatement_t = {"S001": 12}
+    state.summary = {"from": "verification", "to": "surrender", "refused": {}}
+    again = ClassState.from_row(
+        state.market_id,
+        state.scenario,
+        state.source,
+        state.seed,
+        state.phase.value,
+        state.compliance_year,
+        state.body(),
+    )
+    assert again.phase is Phase.SURRENDER
+    assert (again.seats, again.abatement_t, again.summary) == (
+        state.seats,
+        state.abatement_t,
+        state.summary,
+    )
+
+
+def test_the_phase_view_says_what_follows() -> None:
+    scenario = make_scenario()
+    view = phase_view(make_room(scenario, Phase.TRADING))
+    assert view == {
+        "market_id": "class1",
+        "phase": "trading",
+        "compliance_year": 2026,
+        "deadline": scenario.loaded.rules.compliance.deadline(2026),
+        "next_phase": "verification",
+        "last_advance": {},
+    }
+    assert phase_view(make_room(scenario, Phase.CLOSED))["next_phase"] is None
+
+
+def test_seats_as_a_key_sheet() -> None:
+    scenario = make_scenario()
+    rows = [seat_view(s, f"cx_{s.seat}") for s in scenario.seats]
+    sheet = as_csv(rows, SEAT_COLUMNS).splitlines()
+    assert sheet[0] == "seat,account_id,name,profile,key"
+    first = scenario.seats[0]
+    assert sheet[1].startswith("1,S001,")
+    assert sheet[1].endswith(f",{first.profile},cx_1")
+    assert as_csv([{"a": None, "b": True, "c": 3}], ("a", "b", "c")) == "a,b,c\n,true,3\n"
+
+
+def test_stopping_a_class_without_bots() -> None:
+    room: Classroom = make_room(make_scenario())
+    assert asyncio.run(room.stop_bots()) == 0
+
+
+def test_the_shipped_scenarios_are_summed_up() -> None:
+    listed = shipped_summaries()
+    assert [s["name"] for s in listed] == shipped_scenarios()
+    tiny = summary(parse(TINY, "tiny"))
+    assert tiny["trading_days_per_year"] == 3
+    assert (tiny["firms"], tiny["bots"], tiny["seats_default"], tiny["years"]) == (2, 0, 3, 2)
