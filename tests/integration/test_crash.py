@@ -1,7 +1,8 @@
-"""Crash tests (docs/architecture.md, testing): a real server process under order load is killed with
-SIGKILL at random moments, on SQLite and on PostgreSQL. After each restart every acknowledged
-order and trade is stored, cash and units are conserved, and the state the server recovered is
-the state a replay of the journal gives (durable before acknowledged; deterministic replay).
+"""Crash tests (docs/architecture.md, testing): a real server process under order load is killed
+with SIGKILL at random moments, on SQLite and on PostgreSQL. After each restart every
+acknowledged order and trade is stored, cash and units are conserved, and the state the server
+recovered is the state a replay of the journal gives (durable before acknowledged; deterministic
+replay).
 
 Randomness is seeded: a failure names its seed and cycle, and ``CARBONX_CRASH_SEED=<seed>``
 replays the same orders and kill times (the interleaving with the server still varies).

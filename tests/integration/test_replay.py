@@ -1,4 +1,5 @@
-"""Deterministic replay through the database (docs/architecture.md, decision 5), on SQLite and PostgreSQL.
+"""Deterministic replay through the database (docs/architecture.md, decision 5), on SQLite and
+PostgreSQL.
 
 The issue's must-show: a seeded run of at least 20,000 commands through the market runtime,
 then the journal replayed into a fresh market gives equal state hashes. It is checked by every
