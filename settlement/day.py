@@ -1,5 +1,6 @@
 """The trading day of a ``Market`` (docs/settlement.md, "The trading day"): open the day, the
-sessions, halts and resumes, the close, and day-end clearing (日终清算) with the T+N unlocks.
+sessions, halts and resumes, the close, day-end clearing (日终清算) with the penalty's
+reference window, and the T+N unlocks.
 
 Module-level functions taking the market rather than methods or a mixin: ``Market`` is a
 native class when compiled (docs/adr/0002), and ``Market.apply`` dispatches these commands
@@ -17,7 +18,7 @@ from matching.types import Symbol, TradingState
 from settlement.clearing import TRADING_KINDS, DayBook, account_statements, close_of_day
 from settlement.codes import SettlementCode
 from settlement.commands import CloseDay, EndOfDay, Halt, OpenDay, Resume, SetSession
-from settlement.outcome import Outcome, refused
+from settlement.outcome import Close, Outcome, refused
 
 if TYPE_CHECKING:
     from settlement.market import Market
@@ -138,6 +139,7 @@ def end_of_day(market: Market, cmd: EndOfDay) -> Outcome:
         assert type(events[0]) is not CommandRejected, events[0]
         outcome.events.extend(events)
     outcome.closes = closes
+    _keep_reference_window(market, closes)
     outcome.statements = account_statements(
         market.trading_day,
         market.registry,
@@ -178,6 +180,19 @@ def _set_states(
         outcome.events.extend(events)
         market._settle_events(events, 0)
     return outcome
+
+
+def _keep_reference_window(market: Market, closes: list[Close]) -> None:
+    """Append the day's listed CEA volume and turnover (every ``CEA*`` instrument, a day
+    without trades too) and keep the rule set's ``penalty.reference_window_days`` last days."""
+    volume_t = turnover_fen = 0
+    for close in closes:
+        if close.symbol.startswith("CEA"):
+            volume_t += close.volume_t
+            turnover_fen += close.turnover_fen
+    window = market._reference_window
+    window.append((volume_t, turnover_fen))
+    del window[: -market.rules.penalty.reference_window_days]
 
 
 def _release_due(

@@ -140,6 +140,9 @@ class Market:
         self._reported: set[AccountId] = set()
         self._traders: set[AccountId] = set()  # open trading accounts (all opened here)
         self.day_book = DayBook()
+        # (volume_t, turnover_fen) of listed CEA trades on each of the last trading days, at
+        # most the rule set's penalty.reference_window_days of them (settlement/day.py).
+        self._reference_window: list[tuple[int, int]] = []
         self.next_order_id = 0
         self.last_trade_id = 0
         self.posting_seq = 0
@@ -614,6 +617,13 @@ class Market:
             self._outcome.reports = [*self._outcome.reports, report]
 
     # ------------------------------------------------------------------ state (snapshot.py)
+
+    @property
+    def reference_window(self) -> tuple[tuple[int, int], ...]:
+        """(volume_t, turnover_fen) of the listed CEA instruments on each of the last cleared
+        trading days, oldest first, at most ``penalty.reference_window_days`` of them: what
+        the penalty's "previous month's average price" is taken over (docs/rules.md)."""
+        return tuple(self._reference_window)
 
     def state_hash(self) -> str:
         """A digest of everything that decides what the market does next."""

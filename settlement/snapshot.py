@@ -42,7 +42,11 @@ SNAPSHOT_FIELDS = (
     "next_order_id",
     "last_trade_id",
     "posting_seq",
+    "_reference_window",
 )
+# Fields added after snapshots were first written: a snapshot without one restores, and the
+# field keeps what ``Market.__init__`` gives it.
+ADDED_FIELDS = frozenset({"_reference_window"})
 
 
 def state_hash(market: Market) -> str:
@@ -72,6 +76,7 @@ def _hashed_parts(market: Market) -> list[tuple[str, object]]:
         ("counters", (market.next_order_id, market.last_trade_id, market.posting_seq)),
         ("day_book", market.day_book.digest()),
         ("reported", sorted(market._reported)),
+        ("reference_window", market._reference_window),
     ]
 
 
@@ -96,8 +101,9 @@ def restore(cls: type[Market], data: bytes) -> Market:
     market.cash.restore(state.pop("cash"))
     market.day_book = DayBook.from_state(state.pop("day_book"))
     for name in SNAPSHOT_FIELDS:
-        if name not in ("spec", "rules"):
-            setattr(market, name, state[name])
+        if name in ("spec", "rules") or (name in ADDED_FIELDS and name not in state):
+            continue
+        setattr(market, name, state[name])
     return market
 
 
