@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 # The .py files stay the source; the build is redone whenever one of them changes.
 NATIVE_SRC   := matching/record.py matching/commands.py matching/events.py matching/book.py \
                 matching/engine.py settlement/cash.py settlement/outcome.py settlement/clearing.py \
-                settlement/market.py exchange/rows.py exchange/codec.py
+                settlement/market.py settlement/day.py settlement/accounts.py \
+                settlement/snapshot.py exchange/rows.py exchange/codec.py
 NATIVE_STAMP := $(VENV)/.native
 
 export CARBONX_REQUIRE_NATIVE := 1

@@ -12,6 +12,9 @@ from registry_sim.registry import Registry
 from settlement.cash import CashLedger, CashState
 from settlement.outcome import Close, Statement
 
+# The accounts that trade, hold cash and get daily statements (docs/settlement.md, "Cash").
+TRADING_KINDS = frozenset({AccountKind.COVERED_ENTITY, AccountKind.PARTICIPANT})
+
 # (symbol -> (open, high, low, volume, turnover), account -> symbol -> [bought_t, bought_fen,
 # sold_t, sold_fen], account -> fees): a day book as plain values, for snapshots.
 DayBookState = tuple[

@@ -5,20 +5,24 @@ validate everything first (so a refusal changes nothing), then settlement's hold
 settlement of every fill (delivery versus payment), and the registry. Reserve first, settle
 second: a buy holds price × quantity + fees of cash before it can trade, a sell holds its
 units, so settling a fill can never fail.
+
+This module is the market's fields, the dispatch and the order path: place, cancel, amend, the
+holds and the settlement of fills, the hot path. The rest takes the market as an argument:
+``settlement/day.py`` the trading day (open, sessions, halts, close, day-end clearing),
+``settlement/accounts.py`` deposits, withdrawals and registry operations, and
+``settlement/snapshot.py`` the state hash, snapshots and balances.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
-import pickle
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
+from functools import partial
+from typing import Any
 
 from matching.codes import RejectCode
 from matching.commands import AmendOrder as EngineAmend
-from matching.commands import CancelAccountOrders, NewOrder, SetReferencePrice, SetTradingState
+from matching.commands import CancelAccountOrders, NewOrder
 from matching.commands import CancelOrder as EngineCancel
 from matching.engine import MatchingEngine
 from matching.events import (
@@ -30,15 +34,17 @@ from matching.events import (
     TradeExecuted,
 )
 from matching.instruments import Instrument, instrument_from_rules
-from matching.lifecycle import STATE_TRANSITIONS
 from matching.types import AccountId as EngineAccountId
 from matching.types import OrderId, OrderType, Side, Symbol, TradingState
 from registry_sim.model import FEES, AccountId, AccountKind, HoldingState, UnitCode
-from registry_sim.ops import Hold, Op, OpenAccount, ReleaseHold
-from registry_sim.registry import Done, Registry
+from registry_sim.registry import Registry
 from registry_sim.rules import BP, RuleSet, load_rules
-from settlement.cash import CNY, OUTSIDE, CashLedger, CashState
-from settlement.clearing import DayBook, account_statements, close_of_day
+from settlement import accounts, day
+from settlement import snapshot as snapshots
+from settlement.accounts import MAX_TOTAL as MAX_TOTAL  # exported
+from settlement.cash import CNY, CashLedger, CashState
+from settlement.clearing import TRADING_KINDS as TRADING_KINDS  # exported: the gateway's check
+from settlement.clearing import DayBook
 from settlement.codes import SettlementCode
 from settlement.commands import (
     AmendOrder,
@@ -56,7 +62,7 @@ from settlement.commands import (
     SetSession,
     Withdraw,
 )
-from settlement.outcome import Fill, LargeHolderReport, MarketPosting, Outcome
+from settlement.outcome import Fill, LargeHolderReport, MarketPosting, Outcome, refused
 from settlement.spec import MarketSpec
 
 BUY = Side.BUY
@@ -65,11 +71,7 @@ AVAILABLE = HoldingState.AVAILABLE
 HELD = HoldingState.HELD
 CASH_AVAILABLE = CashState.AVAILABLE
 CASH_HELD = CashState.HELD
-TRADING_KINDS = frozenset({AccountKind.COVERED_ENTITY, AccountKind.PARTICIPANT})
 _HOLDING_STATES = tuple(HoldingState)
-# Cash brought into a market, and one issuance, stay far inside the databases' 64-bit integers
-# (2**63 - 1), so no balance or sum of balances can overflow a column.
-MAX_TOTAL: Final = 2**53
 
 
 class _Booking:
@@ -94,34 +96,6 @@ class _Booking:
         self.leaves_t = leaves_t
         self.held = held  # buys: fen; sells: tonnes
         self.is_cea = is_cea
-
-
-def _release_due(
-    locks: dict[Any, list[tuple[int, int]]], totals: dict[Any, int], today: int
-) -> None:
-    """Drop the (release day, amount) locks due by ``today`` and update their totals."""
-    for key, entries in list(locks.items()):
-        kept = [(day, amount) for day, amount in entries if day > today]
-        if kept:
-            locks[key] = kept
-            totals[key] = sum(amount for _, amount in kept)
-        else:
-            del locks[key]
-            del totals[key]
-
-
-def _numbers(op: Op) -> list[tuple[str, int]]:
-    """The whole-number fields of a registry operation."""
-    out = []
-    for f in dataclasses.fields(op):
-        value = getattr(op, f.name)
-        if isinstance(value, int) and not isinstance(value, bool):
-            out.append((f.name, value))
-    return out
-
-
-def _refused(command: str, code: str, **details: Any) -> Outcome:
-    return Outcome(command, code=code, details=details)
 
 
 def _refused_order(
@@ -166,6 +140,9 @@ class Market:
         self._reported: set[AccountId] = set()
         self._traders: set[AccountId] = set()  # open trading accounts (all opened here)
         self.day_book = DayBook()
+        # (volume_t, turnover_fen) of listed CEA trades on each of the last trading days, at
+        # most the rule set's penalty.reference_window_days of them (settlement/day.py).
+        self._reference_window: list[tuple[int, int]] = []
         self.next_order_id = 0
         self.last_trade_id = 0
         self.posting_seq = 0
@@ -178,15 +155,15 @@ class Market:
             CancelOrder: self._cancel,
             AmendOrder: self._amend,
             CancelAll: self._cancel_all,
-            Deposit: self._deposit,
-            Withdraw: self._withdraw,
-            RegistryCommand: self._registry_command,
-            OpenDay: self._open_day,
-            SetSession: self._set_session,
-            Halt: self._halt,
-            Resume: self._resume,
-            CloseDay: self._close_day,
-            EndOfDay: self._end_of_day,
+            Deposit: partial(accounts.deposit, self),
+            Withdraw: partial(accounts.withdraw, self),
+            RegistryCommand: partial(accounts.registry_command, self),
+            OpenDay: partial(day.open_day, self),
+            SetSession: partial(day.set_session, self),
+            Halt: partial(day.halt, self),
+            Resume: partial(day.resume, self),
+            CloseDay: partial(day.close_day, self),
+            EndOfDay: partial(day.end_of_day, self),
         }
 
     # ------------------------------------------------------------------ apply
@@ -257,9 +234,9 @@ class Market:
             return None
         account = self.registry.account(account_id)
         if account is None:
-            return _refused(kind, SettlementCode.UNKNOWN_ACCOUNT, account_id=account_id)
+            return refused(kind, SettlementCode.UNKNOWN_ACCOUNT, account_id=account_id)
         if account.kind not in TRADING_KINDS:
-            return _refused(
+            return refused(
                 kind,
                 SettlementCode.NOT_A_TRADING_ACCOUNT,
                 account_id=account_id,
@@ -318,7 +295,7 @@ class Market:
             return None
         position = self.position_t(account_id) + self._open_buy_t.get(account_id, 0)
         if position + more_t > limits[0]:
-            return _refused(
+            return refused(
                 kind,
                 SettlementCode.POSITION_LIMIT_EXCEEDED,
                 position_t=position,
@@ -330,7 +307,7 @@ class Market:
     def _check_funds(self, kind: str, account_id: AccountId, need_fen: int) -> Outcome | None:
         available = self.cash.balance(account_id, CASH_AVAILABLE)
         if available < need_fen:
-            return _refused(
+            return refused(
                 kind,
                 SettlementCode.INSUFFICIENT_FUNDS,
                 required_fen=need_fen,
@@ -343,7 +320,7 @@ class Market:
     ) -> Outcome | None:
         sellable = self.sellable_t(account_id, unit)
         if sellable < qty_t:
-            return _refused(
+            return refused(
                 kind,
                 SettlementCode.INSUFFICIENT_UNITS,
                 unit=unit,
@@ -368,7 +345,7 @@ class Market:
             if earlier is not None:
                 first, order_id = earlier
                 if first._replace(ts_ns=cmd.ts_ns) != cmd:
-                    return _refused(
+                    return refused(
                         kind,
                         SettlementCode.CLIENT_ORDER_ID_CONFLICT,
                         client_order_id=client_id,
@@ -390,7 +367,7 @@ class Market:
         engine = self.engine
         rejected = engine.validate_new(new)
         if rejected is not None:
-            return _refused(kind, rejected[0].value, **rejected[1])
+            return refused(kind, rejected[0].value, **rejected[1])
         unit = UnitCode(cmd.symbol)
         is_buy = cmd.side is BUY
         is_cea = unit in self._cea_units
@@ -479,7 +456,7 @@ class Market:
         if refusal is not None:
             return refusal
         if cmd.symbol is not None and cmd.symbol not in self.instruments:
-            return _refused(kind, SettlementCode.UNKNOWN_INSTRUMENT, symbol=cmd.symbol)
+            return refused(kind, SettlementCode.UNKNOWN_INSTRUMENT, symbol=cmd.symbol)
         events = self.engine.apply(
             CancelAccountOrders(
                 cmd.ts_ns,
@@ -639,360 +616,35 @@ class Market:
             report = LargeHolderReport(account, position, limits[1])
             self._outcome.reports = [*self._outcome.reports, report]
 
-    # ------------------------------------------------------------------ cash
+    # ------------------------------------------------------------------ state (snapshot.py)
 
-    def _deposit(self, cmd: Deposit) -> Outcome:
-        kind = "deposit"
-        refusal = self._trading_account(kind, cmd.account_id)
-        if refusal is not None:
-            return refusal
-        brought_in = -self.cash.balance(OUTSIDE)
-        if cmd.amount_fen < 1 or brought_in + cmd.amount_fen > MAX_TOTAL:
-            return _refused(
-                kind,
-                SettlementCode.INVALID_AMOUNT,
-                amount_fen=cmd.amount_fen,
-                deposited_fen=brought_in,
-                max_total_fen=MAX_TOTAL,
-            )
-        outcome = self._outcome = Outcome(kind)
-        target = (cmd.account_id, CASH_AVAILABLE)
-        self._post_cash(f"deposit:{cmd.ref}", cmd.amount_fen, (OUTSIDE, CASH_AVAILABLE), target)
-        return outcome
-
-    def _withdraw(self, cmd: Withdraw) -> Outcome:
-        kind = "withdraw"
-        refusal = self._trading_account(kind, cmd.account_id)
-        if refusal is not None:
-            return refusal
-        if cmd.amount_fen < 1:
-            return _refused(kind, SettlementCode.INVALID_AMOUNT, amount_fen=cmd.amount_fen)
-        withdrawable = self.withdrawable_fen(cmd.account_id)
-        if cmd.amount_fen > withdrawable:
-            return _refused(
-                kind,
-                SettlementCode.INSUFFICIENT_WITHDRAWABLE,
-                requested_fen=cmd.amount_fen,
-                withdrawable_fen=withdrawable,
-                available_fen=self.cash.balance(cmd.account_id, CASH_AVAILABLE),
-                locked_fen=self._cash_locked_fen.get(cmd.account_id, 0),
-            )
-        outcome = self._outcome = Outcome(kind)
-        source = (cmd.account_id, CASH_AVAILABLE)
-        self._post_cash(f"withdraw:{cmd.ref}", cmd.amount_fen, source, (OUTSIDE, CASH_AVAILABLE))
-        return outcome
-
-    # ------------------------------------------------------------------ registry
-
-    def _registry_command(self, cmd: RegistryCommand) -> Outcome:
-        kind = "registry"
-        op = cmd.op
-        if isinstance(op, Hold | ReleaseHold):  # holds belong to orders (settlement)
-            return _refused(kind, SettlementCode.OPERATION_NOT_ALLOWED, operation=type(op).__name__)
-        for name, value in _numbers(op):
-            if value > MAX_TOTAL:  # quantities, emissions, outputs: far inside 64 bits
-                return _refused(kind, SettlementCode.INVALID_AMOUNT, field=name, value=value)
-        if isinstance(op, OpenAccount):
-            account = op.account
-            if account.kind not in TRADING_KINDS:
-                return _refused(kind, SettlementCode.NOT_A_TRADING_ACCOUNT, kind=account.kind.value)
-            if account.kind is AccountKind.COVERED_ENTITY and not account.province:
-                return _refused(
-                    kind, SettlementCode.PROVINCE_REQUIRED, account_id=account.account_id
-                )
-        repeated = self.registry.knows(op.op_id)
-        result = self.registry.apply(op)
-        if not isinstance(result, Done):
-            return Outcome(kind, code=result.code.value, details=dict(result.details))
-        if isinstance(op, OpenAccount):
-            self._traders.add(op.account.account_id)
-        outcome = self._outcome = Outcome(kind, repeated=repeated, details=dict(result.details))
-        if not repeated:
-            self._limits.clear()  # allocation may have changed
-            self._positions.clear()  # and holdings
-            for p in result.postings:
-                self.posting_seq += 1
-                outcome.postings.append(
-                    MarketPosting(
-                        self.posting_seq,
-                        p.unit,
-                        p.qty_t,
-                        p.from_account,
-                        p.from_state,
-                        p.to_account,
-                        p.to_state,
-                        f"op:{p.op_id}",
-                    )
-                )
-        return outcome
-
-    # ------------------------------------------------------------------ the trading day
-
-    def _set_states(
-        self, kind: str, ts_ns: int, symbols: list[str], state: TradingState, cancel: bool = False
-    ) -> Outcome:
-        """Move every instrument in ``symbols`` to ``state``, having checked all first."""
-        for symbol in symbols:
-            current = self.engine.book_info(symbol).state
-            if state not in STATE_TRANSITIONS[current]:
-                return _refused(
-                    kind,
-                    SettlementCode.INVALID_CLOCK_STEP,
-                    symbol=symbol,
-                    state=current.value,
-                    to=state.value,
-                )
-        outcome = self._outcome = Outcome(kind)
-        for symbol in symbols:
-            events = self.engine.apply(SetTradingState(ts_ns, Symbol(symbol), state, cancel))
-            assert type(events[0]) is not CommandRejected, events[0]
-            outcome.events.extend(events)
-            self._settle_events(events, 0)
-        return outcome
-
-    def _open_day(self, cmd: OpenDay) -> Outcome:
-        kind = "open_day"
-        if not self.day_cleared:
-            return _refused(kind, SettlementCode.DAY_NOT_CLOSED, trading_day=str(self.trading_day))
-        if self.trading_day is not None and cmd.trading_day <= self.trading_day:
-            return _refused(
-                kind,
-                SettlementCode.DAY_NOT_AFTER_PREVIOUS,
-                trading_day=cmd.trading_day.isoformat(),
-                previous=self.trading_day.isoformat(),
-            )
-        outcome = self._set_states(kind, cmd.ts_ns, list(self.instruments), TradingState.PRE_OPEN)
-        self.trading_day = cmd.trading_day
-        self.day_index += 1
-        self.session = TradingState.PRE_OPEN
-        self.day_closed = self.day_cleared = False
-        self._client_orders.clear()
-        self._reported.clear()
-        self.day_book = DayBook()
-        self._unlock()
-        return outcome
-
-    def _unlock(self) -> None:
-        """Release units and cash whose T+N has come."""
-        _release_due(self._unit_locks, self._unit_locked_t, self.day_index)
-        _release_due(self._cash_locks, self._cash_locked_fen, self.day_index)
-
-    def _day_open(self, kind: str) -> Outcome | None:
-        if self.trading_day is None or self.day_closed:
-            return _refused(kind, SettlementCode.NO_TRADING_DAY)
-        return None
-
-    def _set_session(self, cmd: SetSession) -> Outcome:
-        kind = "set_session"
-        refusal = self._day_open(kind)
-        if refusal is not None:
-            return refusal
-        if cmd.state not in (TradingState.CONTINUOUS, TradingState.BREAK):
-            return _refused(kind, SettlementCode.INVALID_CLOCK_STEP, to=cmd.state.value)
-        symbols = [
-            s
-            for s in self.instruments
-            if self.engine.book_info(s).state not in (TradingState.HALTED, cmd.state)
-        ]
-        outcome = self._set_states(kind, cmd.ts_ns, symbols, cmd.state)
-        if outcome.ok:
-            self.session = cmd.state
-        return outcome
-
-    def _symbols(self, kind: str, symbol: str | None) -> list[str] | Outcome:
-        if symbol is None:
-            return list(self.instruments)
-        if symbol not in self.instruments:
-            return _refused(kind, SettlementCode.UNKNOWN_INSTRUMENT, symbol=symbol)
-        return [symbol]
-
-    def _halt(self, cmd: Halt) -> Outcome:
-        kind = "halt"
-        refusal = self._day_open(kind)
-        if refusal is not None:
-            return refusal
-        symbols = self._symbols(kind, cmd.symbol)
-        if isinstance(symbols, Outcome):
-            return symbols
-        halted = TradingState.HALTED
-        todo = [s for s in symbols if self.engine.book_info(s).state is not halted]
-        return self._set_states(kind, cmd.ts_ns, todo, halted, cmd.cancel_resting)
-
-    def _resume(self, cmd: Resume) -> Outcome:
-        kind = "resume"
-        refusal = self._day_open(kind)
-        if refusal is not None:
-            return refusal
-        symbols = self._symbols(kind, cmd.symbol)
-        if isinstance(symbols, Outcome):
-            return symbols
-        if self.session not in (TradingState.CONTINUOUS, TradingState.BREAK):
-            # Halted before the first session: resume once the session has opened.
-            return _refused(
-                kind, SettlementCode.INVALID_CLOCK_STEP, session=self.session.value, to="resume"
-            )
-        halted = TradingState.HALTED
-        todo = [s for s in symbols if self.engine.book_info(s).state is halted]
-        return self._set_states(kind, cmd.ts_ns, todo, self.session)
-
-    def _close_day(self, cmd: CloseDay) -> Outcome:
-        kind = "close_day"
-        refusal = self._day_open(kind)
-        if refusal is not None:
-            return refusal
-        closed = TradingState.CLOSED
-        todo = [s for s in self.instruments if self.engine.book_info(s).state is not closed]
-        outcome = self._set_states(kind, cmd.ts_ns, todo, closed)
-        self.day_closed = True
-        self.session = closed
-        return outcome
-
-    def _end_of_day(self, cmd: EndOfDay) -> Outcome:
-        """Day-end clearing (日终清算): the close, tomorrow's reference and band, statements."""
-        kind = "end_of_day"
-        if self.trading_day is None or not self.day_closed or self.day_cleared:
-            return _refused(kind, SettlementCode.NO_TRADING_DAY)
-        assert not self._bookings, f"{len(self._bookings)} orders still hold after the close"
-        outcome = self._outcome = Outcome(kind)
-        settlement = self.rules.settlement
-        closes = []
-        for symbol in self.instruments:
-            info = self.engine.book_info(symbol)
-            close = close_of_day(
-                symbol,
-                self.day_book.symbol_day(symbol),
-                info.reference_price_fen,
-                self.instruments[symbol].tick_fen,
-                settlement.close_method,
-                settlement.close_min_volume_t,
-            )
-            closes.append(close)
-            events = self.engine.apply(
-                SetReferencePrice(cmd.ts_ns, Symbol(symbol), close.close_fen)
-            )
-            assert type(events[0]) is not CommandRejected, events[0]
-            outcome.events.extend(events)
-        outcome.closes = closes
-        outcome.statements = account_statements(
-            self.trading_day,
-            self.registry,
-            self.cash,
-            self.day_book,
-            self._cash_locked_fen,
-            TRADING_KINDS,
-        )
-        self.engine.prune_finished()
-        self.day_cleared = True
-        return outcome
-
-    # ------------------------------------------------------------------ state
+    @property
+    def reference_window(self) -> tuple[tuple[int, int], ...]:
+        """(volume_t, turnover_fen) of the listed CEA instruments on each of the last cleared
+        trading days, oldest first, at most ``penalty.reference_window_days`` of them: what
+        the penalty's "previous month's average price" is taken over (docs/rules.md)."""
+        return tuple(self._reference_window)
 
     def state_hash(self) -> str:
         """A digest of everything that decides what the market does next."""
-        digest = hashlib.sha256()
-        for label, value in self._hashed_parts():
-            digest.update(f"{label}={value!r}\n".encode())
-        return digest.hexdigest()
-
-    def _hashed_parts(self) -> list[tuple[str, object]]:
-        bookings = sorted(
-            (oid, b.account_id, b.unit, b.is_buy, b.limit_fen, b.leaves_t, b.held)
-            for oid, b in self._bookings.items()
-        )
-        return [
-            ("engine", self.engine.state_hash()),
-            ("registry", self.registry.state_hash()),
-            ("cash", sorted(self.cash.balances().items())),
-            ("bookings", bookings),
-            ("open_buy", sorted((a, t) for a, t in self._open_buy_t.items() if t)),
-            ("unit_locks", sorted(self._unit_locks.items())),
-            ("cash_locks", sorted(self._cash_locks.items())),
-            ("client_orders", sorted((k, v[1]) for k, v in self._client_orders.items())),
-            ("day", (self.trading_day, self.day_index, self.session, self.day_closed)),
-            ("cleared", self.day_cleared),
-            ("counters", (self.next_order_id, self.last_trade_id, self.posting_seq)),
-            ("day_book", self.day_book.digest()),
-            ("reported", sorted(self._reported)),
-        ]
+        return snapshots.state_hash(self)
 
     def balances(self) -> dict[tuple[str, str, str], int]:
-        """Every non-zero balance as (account, asset, state) -> amount: cash under ``CNY``,
-        units under their unit code. What the journal's balance projection must equal."""
-        out: dict[tuple[str, str, str], int] = {}
-        for (account, state), fen in self.cash.balances().items():
-            out[(account, CNY, state.value)] = fen
-        for (account, unit, hstate), qty in self.registry.ledger.balances().items():
-            out[(account, unit, hstate.value)] = qty
-        return out
+        """Every non-zero balance as (account, asset, state) -> amount."""
+        return snapshots.balances(self)
 
     def balances_of(self, keys: Iterable[tuple[str, str, Any]]) -> dict[tuple[str, str, str], int]:
-        """The balances of (account, asset, state) keys whose state is a ``CashState`` for
-        ``CNY`` and a ``HoldingState`` for units, as postings carry them (zero included)."""
-        cash: dict[Any, int] = self.cash._balances
-        units: dict[Any, int] = self.registry.ledger._balances
-        out: dict[tuple[str, str, str], int] = {}
-        for key in keys:
-            account, asset, state = key
-            if asset == CNY:
-                out[key] = cash.get((account, state), 0)
-            else:
-                out[key] = units.get(key, 0)
-        return out
+        """The balances of (account, asset, state) keys as postings carry them."""
+        return snapshots.balances_of(self, keys)
 
     def balance(self, account: str, asset: str, state: str) -> int:
-        if asset == CNY:
-            return self.cash.balance(AccountId(account), CashState(state))
-        return self.registry.ledger.balance(
-            AccountId(account), UnitCode(asset), HoldingState(state)
-        )
+        return snapshots.balance(self, account, asset, state)
 
     def snapshot(self) -> bytes:
-        """The whole market as bytes, at day end only (no order rests, the day is cleared).
-        Named fields rather than ``__dict__``: the module may run compiled (docs/adr/0002)."""
-        if not self.day_cleared or self._bookings:
-            raise ValueError("a market is snapshotted after day-end clearing only")
-        state = {name: getattr(self, name) for name in _SNAPSHOT_FIELDS}
-        state["engine"] = self.engine.export_state()
-        state["cash"] = self.cash.balances()
-        state["day_book"] = self.day_book.export_state()
-        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        """The whole market as bytes, at day end only."""
+        return snapshots.snapshot(self)
 
     @classmethod
     def restore(cls, data: bytes) -> Market:
-        """The market ``snapshot`` gave ``data`` for (written by this process's own code:
-        snapshots are never read from an untrusted source)."""
-        state = pickle.loads(data)
-        market = cls(state["spec"], state["rules"])
-        market.engine.restore_state(state.pop("engine"))
-        market.cash.restore(state.pop("cash"))
-        market.day_book = DayBook.from_state(state.pop("day_book"))
-        for name in _SNAPSHOT_FIELDS:
-            if name not in ("spec", "rules"):
-                setattr(market, name, state[name])
-        return market
-
-
-# What a snapshot holds besides the engine, the cash ledger and the day book.
-_SNAPSHOT_FIELDS = (
-    "spec",
-    "rules",
-    "registry",
-    "trading_day",
-    "day_index",
-    "session",
-    "day_closed",
-    "day_cleared",
-    "_open_buy_t",
-    "_unit_locks",
-    "_unit_locked_t",
-    "_cash_locks",
-    "_cash_locked_fen",
-    "_client_orders",
-    "_limits",
-    "_positions",
-    "_reported",
-    "_traders",
-    "next_order_id",
-    "last_trade_id",
-    "posting_seq",
-)
+        """The market ``snapshot`` gave ``data`` for."""
+        return snapshots.restore(cls, data)

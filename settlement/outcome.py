@@ -165,3 +165,8 @@ class Outcome:
             if getattr(self, name)
         )
         return f"Outcome({shown}{', ' if counts else ''}{counts})"
+
+
+def refused(command: str, code: str, **details: Any) -> Outcome:
+    """The outcome of a refused command: its code and the numbers behind it."""
+    return Outcome(command, code=code, details=details)
