@@ -5,10 +5,10 @@ The class is the scenario with its human seats turned into covered entities: eac
 given the profile of one of the scenario's firms (sector, province, baseline, growth,
 abatement curve), drawn with the class's seed, so every trainee has an obligation; it starts
 with the seats' cash and allowances on top of its allocation. ``ClassScenario`` holds that
-resolved scenario with the headless runner's view of it (``exchange.sim.runner.Simulation``:
-the year's trading days, the scheduled events, the allocation a firm can expect), so the
-class and a headless run of the same scenario set up and allocate the same way: the setup
-commands are the runner's own (``opening_commands``, ``allocation_op``, ...).
+resolved scenario with the headless run's calendar of it (``exchange.sim.schedule``: each
+year's trading days and the day each scheduled event falls on), so the class and a headless
+run of the same scenario set up and allocate the same way: the set-up commands are the
+runner's own (``exchange.sim.setup``: ``opening_commands``, ``allocation_op``, ...).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from exchange.agents.base import Firm
 from exchange.classroom.bots import ScenarioBotSpec, bot_spec
 from exchange.classroom.errors import ClassroomError
 from exchange.classroom.state import ClassState, Seat
-from exchange.sim.runner import Simulation
 from exchange.sim.scenario import (
     FirmPlan,
     LoadedScenario,
@@ -34,6 +33,7 @@ from exchange.sim.scenario import (
     scenario_path,
     shipped_scenarios,
 )
+from exchange.sim.schedule import place_events, year_schedule
 from exchange.sim.setup import (
     allocation_op,
     offset_issuance_ops,
@@ -107,11 +107,13 @@ class ClassScenario:
     loaded: LoadedScenario
     seed: int
     seats: list[Seat]
-    simulation: Simulation = field(init=False)
+    schedule: list[list[dt.date]] = field(init=False)  # each year's trading days
+    day_events: dict[int, list[Any]] = field(init=False)  # by the run's trading-day number
     firms: dict[str, FirmPlan] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.simulation = Simulation(self.loaded, self.seed)
+        self.schedule = year_schedule(self.loaded)
+        self.day_events = place_events(self.loaded, self.schedule)
         self.firms = {f.account_id: f for f in self.loaded.firms}
 
     @classmethod
@@ -182,16 +184,16 @@ class ClassScenario:
 
     def year_days(self, year: int) -> list[dt.date]:
         """The scenario's trading days of ``year``."""
-        return list(self.simulation.year_schedule[self.year_index(year)])
+        return list(self.schedule[self.year_index(year)])
 
     def baseline_t(self, account_id: str, year: int, today: dt.date | None) -> int:
         """The firm's emissions of ``year`` before abatement: its baseline grown to the year,
         changed by each emission shock the scenario scheduled in that year up to ``today``."""
         firm = self.firms[account_id]
         value = firm.baseline_in(self.year_index(year))
-        flat = [d for days in self.simulation.year_schedule for d in days]
+        flat = [d for days in self.schedule for d in days]
         year_days = set(self.year_days(year))
-        for number, events in sorted(self.simulation.day_events.items()):
+        for number, events in sorted(self.day_events.items()):
             on = flat[number - 1] if number <= len(flat) else None
             if on is None or on not in year_days or (today is not None and on > today):
                 continue

@@ -81,8 +81,9 @@ class ProgressBar:
 def run_simulate(args: argparse.Namespace) -> int:
     from exchange.sim.outputs import summary, write_outputs
     from exchange.sim.report import write_report
-    from exchange.sim.runner import SimulationError, simulate
+    from exchange.sim.runner import simulate
     from exchange.sim.scenario import ScenarioError, load_scenario
+    from exchange.sim.schedule import SimulationError
 
     try:
         scenario = load_scenario(args.scenario, parse_sets(args.sets))

@@ -31,14 +31,13 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable, Iterable
-from fractions import Fraction
 from typing import Any
 
 from exchange import compliance_year
 from exchange.agents.base import AGENT_KINDS, Abate, Action, Agent, Firm, Place, SurrenderUnits
 from exchange.agents.firm import ComplianceFirm
 from exchange.agents.local import LocalMarket, LocalView, to_commands
-from exchange.clock import ClockAction, day_schedule, trading_days
+from exchange.clock import ClockAction, day_schedule
 from exchange.sim.record import FirmYear, Recorder, RunResult
 from exchange.sim.scenario import (
     AgentPlan,
@@ -47,20 +46,24 @@ from exchange.sim.scenario import (
     derived_seed,
     load_agent_kinds,
 )
+from exchange.sim.schedule import (
+    SimulationError,
+    flat,
+    merged,
+    place_events,
+    shocked_firms,
+    year_schedule,
+)
 from exchange.sim.setup import (
     account_of,
     allocation_op,
+    expected_allocation_t,
     firm_offset_cap_bp,
     offset_issuance_ops,
     opening_commands,
     scenario_instruments,
 )
 from matching.types import OrderType, TradingState
-from registry_sim.allocation import (
-    benchmark_allocation_t,
-    final_allocation_t,
-    intensity_allocation_t,
-)
 from registry_sim.ops import (
     IssueAllowances,
     Op,
@@ -82,10 +85,6 @@ from settlement.spec import MarketSpec
 Progress = Callable[[int, int, int], None]  # (trading days done, of total, orders so far)
 LIMIT = OrderType.LIMIT
 CONTINUOUS = TradingState.CONTINUOUS
-
-
-class SimulationError(RuntimeError):
-    """The scenario's set-up was refused by the market: a scenario the rules cannot host."""
 
 
 class Simulation:
@@ -132,9 +131,9 @@ class Simulation:
         self.wakeups = 0
         self.days_done = 0
         self.verified = False  # this year's emissions are recorded
-        self.year_schedule = self._schedule()
+        self.year_schedule = year_schedule(scenario)
         self.total_days = sum(len(days) for days in self.year_schedule)
-        self.day_events = self._place_events()
+        self.day_events = place_events(scenario, self.year_schedule)
         self.ts_ns = 0
 
     # ------------------------------------------------------------------ set-up
@@ -155,33 +154,6 @@ class Simulation:
         if plan.wakeups_per_day is not None:
             agent.wakeups_per_day = plan.wakeups_per_day
         return agent
-
-    def _schedule(self) -> list[list[dt.date]]:
-        cal = self.scenario.spec.calendar
-        out = []
-        for i, year in enumerate(self.years):
-            start = cal.start if i == 0 else dt.date(year, 1, 1)
-            days = trading_days(self.calendar, start, dt.date(year, 12, 31))
-            if cal.trading_days_per_year is not None:
-                days = days[: cal.trading_days_per_year]
-            if not days:
-                raise SimulationError(f"no trading day in {year} from {start.isoformat()}")
-            out.append(days)
-        return out
-
-    def _place_events(self) -> dict[int, list[Any]]:
-        """Scheduled events by the run's trading-day number (1-based)."""
-        flat = [d for days in self.year_schedule for d in days]
-        out: dict[int, list[Any]] = {}
-        for event in self.scenario.spec.events:
-            if event.day is not None:
-                number = event.day
-            else:
-                assert event.date is not None
-                later = [i for i, d in enumerate(flat, 1) if d >= event.date]
-                number = later[0] if later else len(flat) + 1
-            out.setdefault(number, []).append(event)
-        return out
 
     def _apply(self, command: MarketCommand, expect: bool = True) -> Outcome:
         outcome = self.local.apply(command)
@@ -212,21 +184,6 @@ class Simulation:
         self.verified = False
         self._refresh_firms()
 
-    def expected_allocation_t(self, firm: FirmPlan, baseline_t: int) -> int:
-        """The year's final allocation if emissions come out at ``baseline_t``, under a
-        method with a true-up (benchmark, intensity: a fixed allocation is issued whole at the
-        year's start, ``allocation_op``)."""
-        allocation = self.scenario.spec.allocation
-        if allocation.method == "intensity":
-            return intensity_allocation_t(baseline_t, allocation.alpha_bp)
-        benchmark = Fraction(allocation.benchmarks[firm.sector])
-        by_benchmark = benchmark_allocation_t(
-            firm.output, benchmark, tuple(Fraction(f) for f in allocation.factors)
-        )
-        return final_allocation_t(
-            by_benchmark, baseline_t, gas_fired=firm.gas_fired, rules=self.rules.allocation
-        )
-
     def _refresh_firms(self) -> None:
         """Give each firm agent this year's baseline (after any shock) and the allowances it
         can expect from the true-up on top of what it was allocated so far."""
@@ -238,7 +195,9 @@ class Simulation:
                 # Only benchmark and intensity allocation are trued up after verification; a
                 # fixed allocation was issued whole at the year's start, shock or no shock.
                 if not self.verified and self.scenario.spec.allocation.method != "fixed":
-                    expected = self.expected_allocation_t(firm, row.baseline_t)
+                    expected = expected_allocation_t(
+                        self.scenario, firm, row.baseline_t, self.rules.allocation
+                    )
                     due = max(0, expected - row.allocated_t)
                 agent.firm = firm.as_firm(row.baseline_t, due)
 
@@ -379,19 +338,14 @@ class Simulation:
         if event.kind == "news":
             detail = event.text
         elif event.kind == "emission_shock":
-            hit = [
-                f
-                for f in self.scenario.firms
-                if (event.firms is None or f.account_id in event.firms)
-                and (event.sector is None or f.sector == event.sector)
-            ]
+            hit = shocked_firms(self.scenario, event)
             for firm in hit:
                 row = self.out.year_rows[firm.account_id]
                 row.baseline_t = row.baseline_t * (BP + event.change_bp) // BP
             self._refresh_firms()
             detail = f"{len(hit)} firms' emissions {event.change_bp:+d} bp. {event.text}".strip()
         else:
-            self.overrides = _merge(self.overrides, event.overrides)
+            self.overrides = merged(self.overrides, event.overrides)
             rules = load_rules(self.rules.name, self.overrides)
             self.rules = rules
             self.market.rules = rules
@@ -400,7 +354,7 @@ class Simulation:
                 agent = self.agents[i]
                 assert isinstance(agent, ComplianceFirm)
                 agent.offset_cap_bp = firm_offset_cap_bp(rules)
-            detail = f"rules changed: {_flat(event.overrides)}. {event.text}".strip()
+            detail = f"rules changed: {flat(event.overrides)}. {event.text}".strip()
         self.out.event(day, year, event.kind, detail)
 
     def _issue_offsets(self, year: int, day_in_year: int, day: dt.date) -> None:
@@ -474,26 +428,6 @@ class Simulation:
             assert record is not None, f"{firm.account_id} was not assessed for {year}"
             cap = registry.offset_cap_t(account_of(firm), year)
             self.out.compliance_outcome(year, firm, record, cap)
-
-
-def _merge(base: dict[str, Any], more: Any) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in more.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _flat(overrides: Any, prefix: str = "") -> str:
-    parts = []
-    for key, value in overrides.items():
-        if isinstance(value, dict):
-            parts.append(_flat(value, f"{prefix}{key}."))
-        else:
-            parts.append(f"{prefix}{key}={value}")
-    return ", ".join(parts)
 
 
 def simulate(scenario: LoadedScenario, seed: int, progress: Progress | None = None) -> RunResult:

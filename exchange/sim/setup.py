@@ -8,9 +8,15 @@ year's end is ``exchange.compliance_year``.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from exchange.sim.scenario import FirmPlan, LoadedScenario
+from registry_sim.allocation import (
+    benchmark_allocation_t,
+    final_allocation_t,
+    intensity_allocation_t,
+)
 from registry_sim.model import Account, AccountId, AccountKind, Project, UnitKind
 from registry_sim.ops import (
     IssueAllowances,
@@ -21,7 +27,7 @@ from registry_sim.ops import (
     RecordEmissions,
     RegisterProject,
 )
-from registry_sim.rules import BP, RuleSet
+from registry_sim.rules import BP, AllocationRules, RuleSet
 from settlement.commands import Deposit, MarketCommand, RegistryCommand
 
 
@@ -128,3 +134,19 @@ def project_of(p: Any) -> Project:
     return Project(
         p.id, UnitKind(p.kind), p.methodology, p.province, p.start, p.registered, p.inside_ets_scope
     )
+
+
+def expected_allocation_t(
+    scenario: LoadedScenario, firm: FirmPlan, baseline_t: int, rules: AllocationRules
+) -> int:
+    """The year's final allocation if emissions come out at ``baseline_t``, under a
+    method with a true-up (benchmark, intensity: a fixed allocation is issued whole at the
+    year's start, ``allocation_op``)."""
+    allocation = scenario.spec.allocation
+    if allocation.method == "intensity":
+        return intensity_allocation_t(baseline_t, allocation.alpha_bp)
+    benchmark = Fraction(allocation.benchmarks[firm.sector])
+    by_benchmark = benchmark_allocation_t(
+        firm.output, benchmark, tuple(Fraction(f) for f in allocation.factors)
+    )
+    return final_allocation_t(by_benchmark, baseline_t, gas_fired=firm.gas_fired, rules=rules)
