@@ -19,8 +19,7 @@ from uuid import uuid4
 from fastapi import Response
 
 from exchange.api.auth import require
-from exchange.api.common import accepted
-from exchange.api.errors import ApiError, refusal
+from exchange.api.errors import ApiError, accepted, refusal
 from exchange.keys import Principal, Role
 from exchange.reference_price import listed_reference
 from exchange.runtime import Ack, MarketRuntime
