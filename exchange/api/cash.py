@@ -18,8 +18,9 @@ from fastapi import Request
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from exchange.api.common import accepted, cash_view, hub_of
-from exchange.api.errors import ApiError
+from exchange.api.common import cash_view
+from exchange.api.errors import ApiError, accepted
+from exchange.api.hub import hub_of
 from exchange.api.models import CashMovement
 from exchange.db import tables as t
 from exchange.runtime import Ack, MarketRuntime

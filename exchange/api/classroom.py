@@ -32,7 +32,8 @@ from pydantic import Field, model_validator
 
 from exchange.api import classroom_replay, classroom_scenarios
 from exchange.api.auth import CurrentPrincipal, require, require_exchange_operator
-from exchange.api.common import PROBLEMS, MarketId, hub_of
+from exchange.api.common import PROBLEMS, MarketId
+from exchange.api.hub import hub_of
 from exchange.api.models import Body, Reply
 from exchange.classroom import service, views
 from exchange.classroom.room import Classroom, class_of
@@ -125,9 +126,7 @@ class Seats(Reply):
 
 def room_of(request: Request, market_id: str) -> Classroom:
     """The class market's class, or 404 (``UNKNOWN_MARKET``, ``NOT_A_CLASS``)."""
-    hub = hub_of(request)
-    hub.runtime(market_id)
-    return class_of(hub.classes, market_id)
+    return class_of(hub_of(request).market(market_id).classroom, market_id)
 
 
 # ---------------------------------------------------------------------- the class

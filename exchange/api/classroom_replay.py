@@ -14,8 +14,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from exchange.api.auth import CurrentPrincipal, require
-from exchange.api.common import PROBLEMS, MarketId, hub_of
+from exchange.api.common import PROBLEMS, MarketId
 from exchange.api.errors import ApiError
+from exchange.api.hub import hub_of
 from exchange.api.models import Body, Reply
 from exchange.classroom.store import add_announcement, list_announcements
 from exchange.keys import Role

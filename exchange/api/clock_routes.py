@@ -26,10 +26,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_validator
 
 from exchange.api.auth import CurrentPrincipal, require
-from exchange.api.clock_driver import ClockDriver as ClockDriver  # app.Hub names it here
-from exchange.api.clock_driver import earliest_start_ns
-from exchange.api.common import PROBLEMS, MarketId, accepted, hub_of, not_a_trading_day
-from exchange.api.errors import ApiError
+from exchange.api.clock_driver import ClockDriver, earliest_start_ns
+from exchange.api.common import PROBLEMS, MarketId
+from exchange.api.errors import ApiError, accepted
+from exchange.api.hub import hub_of
+from exchange.api.market_specs import not_a_trading_day
 from exchange.api.models import Body
 from exchange.clock import (
     NS_PER_S,
@@ -130,11 +131,10 @@ router = APIRouter(prefix="/v1/markets/{market_id}", responses=PROBLEMS)
 
 def _driver(request: Request, market_id: str) -> ClockDriver:
     """The market's ``ClockDriver`` (made on first use, and anew for a new runtime)."""
-    hub = hub_of(request)
-    runtime = hub.runtime(market_id)
-    driver = hub.clocks.get(market_id)
-    if driver is None or driver.runtime is not runtime:
-        driver = hub.clocks[market_id] = ClockDriver(runtime)
+    hosted = hub_of(request).market(market_id)
+    driver = hosted.clock
+    if driver is None or driver.runtime is not hosted.runtime:
+        driver = hosted.clock = ClockDriver(hosted.runtime)
     return driver
 
 

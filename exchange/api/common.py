@@ -6,21 +6,19 @@ and query parameters they name, and the lookups that turn a request into a marke
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
 
 from exchange.api.auth import require
-from exchange.api.errors import PROBLEM_JSON, ApiError, refusal
+from exchange.api.errors import PROBLEM_JSON, ApiError
+from exchange.api.hub import hub_of
 from exchange.api.models import PROBLEM_SCHEMA
 from exchange.keys import Principal, Role
-from exchange.runtime import Ack, MarketRuntime
+from exchange.runtime import MarketRuntime
 from registry_sim.model import AccountId
 from settlement.cash import CNY, CashState
 from settlement.market import Market
-
-if TYPE_CHECKING:
-    from exchange.api.app import Hub
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -58,12 +56,6 @@ def created(model: type[Any], retry: str) -> dict[str, Any]:
     }
 
 
-def hub_of(request: Request) -> Hub:
-    """The app's ``Hub``: the markets this process hosts."""
-    found: Hub = request.app.state.hub
-    return found
-
-
 def runtime_of(request: Request, market_id: str) -> MarketRuntime:
     """The market's runtime, or 404 ``UNKNOWN_MARKET``."""
     return hub_of(request).runtime(market_id)
@@ -73,14 +65,6 @@ def operator_runtime(request: Request, market_id: str, who: Principal) -> Market
     """The market's runtime, for an operator key only (else 403 ``FORBIDDEN``)."""
     require(who, Role.OPERATOR)
     return runtime_of(request, market_id)
-
-
-def accepted(ack: Ack) -> Ack:
-    """The ack itself, or the market's refusal as an ``ApiError``."""
-    outcome = ack.outcome
-    if outcome.code is not None:
-        raise refusal(outcome.code, outcome.details)
-    return ack
 
 
 def known_account(market: Market, account_id: str) -> AccountId:
@@ -104,16 +88,6 @@ def open_trading_day(market: Market) -> dt.date:
     if on is None:
         raise ApiError(409, "NO_TRADING_DAY", "no trading day is open: nothing can be dated")
     return on
-
-
-def not_a_trading_day(day: dt.date) -> ApiError:
-    """The problem for a date the market's calendar does not trade on (as ``openDay``)."""
-    return ApiError(
-        409,
-        "NOT_A_TRADING_DAY",
-        "the calendar does not trade on that date",
-        trading_day=day.isoformat(),
-    )
 
 
 def cash_view(market: Market, account: AccountId) -> dict[str, int]:

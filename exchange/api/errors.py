@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from exchange.classroom.errors import ClassroomError, Kind
-from exchange.runtime import MarketStoppedError
+from exchange.runtime import Ack, MarketStoppedError
 
 log = logging.getLogger("carbonx.api")
 
@@ -88,6 +88,14 @@ def classroom_problem(error: ClassroomError) -> ApiError:
     if error.kind is Kind.REFUSED:
         return refusal(error.code, error.details)
     return ApiError(CLASSROOM_STATUS[error.kind], error.code, error.message, **error.details)
+
+
+def accepted(ack: Ack) -> Ack:
+    """The ack itself, or the market's refusal as an ``ApiError``."""
+    outcome = ack.outcome
+    if outcome.code is not None:
+        raise refusal(outcome.code, outcome.details)
+    return ack
 
 
 # A refusal's detail whose name is one of the problem document's own fields (ORDER_NOT_OPEN's

@@ -3,154 +3,41 @@
 
 A market is created from a ``MarketSpec`` (a shipped rule set, per-market overrides, the listed
 instruments and their first reference prices); only an exchange-wide operator key (market
-``*``) may create one. ``create_market`` is the hook a scenario uses too. What the reads answer
-is ``exchange.api.market_data``'s.
+``*``) may create one. The spec is checked by ``exchange.api.market_specs`` and the market
+created by ``Hub.create`` (``exchange.api.hub``), which a class's market goes through too. What
+the reads answer is ``exchange.api.market_data``'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 
 from exchange import bars as bar_math
 from exchange.api.auth import CurrentPrincipal, require_exchange_operator
-from exchange.api.common import (
-    PROBLEMS,
-    MarketId,
-    SymbolPath,
-    accepted,
-    hub_of,
-    listed_symbol,
-    not_a_trading_day,
-)
+from exchange.api.common import PROBLEMS, MarketId, SymbolPath, listed_symbol
 from exchange.api.errors import ApiError
+from exchange.api.hub import hub_of
 from exchange.api.market_data import describe, instrument_view, quote
 from exchange.api.market_models import Bars, Instruments, Markets, MarketView, NewMarket, Quote
+from exchange.api.market_specs import (
+    MAX_OVERRIDE_VALUES,
+    check_spec,
+    count_values,
+    invalid_rules,
+    not_a_trading_day,
+    rule_data,
+)
 from exchange.db.trade_tape import last_trades, recent_ticks
-from exchange.runtime import MarketRuntime
-from exchange.sessions import opening
-from matching.instruments import RuleDataError, instrument_from_rules
-from registry_sim.rules import RuleSet, RuleSetError, load_rules
-from registry_sim.rulesets import available_rulesets
-from settlement.market import Market
 from settlement.spec import MarketSpec
-
-if TYPE_CHECKING:
-    from exchange.api.app import Hub
 
 router = APIRouter(prefix="/v1", responses=PROBLEMS)
 
 TsNs = Annotated[int | None, Query(ge=0, le=2**63 - 1)]
 BARS_LIMIT, BARS_LIMIT_MAX = 200, 1000
-
-# Overrides come as JSON; a rule set is TOML data. Dates arrive as ISO text.
-MAX_OVERRIDE_DEPTH = 8
-MAX_OVERRIDE_VALUES = 1000
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-# ---------------------------------------------------------------------- creating a market
-
-
-def _invalid_rules(rule_set: str, path: str, reason: str) -> ApiError:
-    return ApiError(
-        422,
-        "INVALID_RULES",
-        f"rule set {rule_set!r} with these overrides: {path}: {reason}",
-        rule_set=rule_set,
-        path=path,
-        reason=reason,
-    )
-
-
-def rule_data(value: Any, rule_set: str, path: str = "overrides", depth: int = 0) -> Any:
-    """JSON overrides as rule set data: ISO date text becomes a date (as in TOML); a number
-    that is not whole is refused here, since no rule takes one and the journal stores none."""
-    if depth > MAX_OVERRIDE_DEPTH:
-        raise _invalid_rules(rule_set, path, f"nested deeper than {MAX_OVERRIDE_DEPTH}")
-    if isinstance(value, Mapping):
-        return {k: rule_data(v, rule_set, f"{path}.{k}", depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [rule_data(v, rule_set, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
-    if isinstance(value, str) and ISO_DATE.match(value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise _invalid_rules(rule_set, path, f"not a date: {value!r}") from None
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    raise _invalid_rules(rule_set, path, f"expected a whole number, text or true/false: {value!r}")
-
-
-def _count_values(value: Any) -> int:
-    if isinstance(value, Mapping):
-        return 1 + sum(_count_values(v) for v in value.values())
-    if isinstance(value, list):
-        return 1 + sum(_count_values(v) for v in value)
-    return 1
-
-
-def _data_error(error: RuleDataError) -> tuple[str, str]:
-    """(path, reason) of matching's rule data error, whose message is ``path: reason``."""
-    path, _, reason = str(error).partition(": ")
-    return path, reason
-
-
-def check_spec(spec: MarketSpec) -> RuleSet:
-    """The spec's rule set, validated with its overrides and instruments, or the problem:
-    ``UNKNOWN_RULE_SET``, ``INVALID_RULES`` (the field path and the reason), or
-    ``INVALID_REQUEST`` for a reference price off the tick."""
-    name = spec.rules
-    if name not in available_rulesets():
-        raise ApiError(
-            422,
-            "UNKNOWN_RULE_SET",
-            f"no rule set {name!r} ships with carbonx",
-            rule_set=name,
-            available=available_rulesets(),
-        )
-    try:
-        rules = load_rules(name, spec.overrides)
-        instrument = instrument_from_rules("check", rules.trading)
-    except RuleSetError as error:
-        raise _invalid_rules(name, error.path, error.reason) from None
-    except RuleDataError as error:
-        raise _invalid_rules(name, *_data_error(error)) from None
-    try:
-        ZoneInfo(rules.calendar.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        reason = f"unknown time zone {rules.calendar.timezone!r}"
-        raise _invalid_rules(name, "timezone", reason) from None
-    for i, (symbol, price_fen) in enumerate(spec.instruments):
-        if price_fen % instrument.tick_fen:
-            loc = ["body", "instruments", i, "reference_price_fen"]
-            msg = f"{symbol}: {price_fen} is not a whole number of ticks of {instrument.tick_fen}"
-            errors = [{"loc": loc, "msg": msg, "type": "off_tick"}]
-            raise ApiError(422, "INVALID_REQUEST", msg, errors=errors)
-    try:
-        Market(spec, rules)  # everything else a market needs from its rules
-    except (ValueError, TypeError, KeyError) as error:
-        raise _invalid_rules(name, "", str(error)) from None
-    return rules
-
-
-async def create_market(
-    hub: Hub, spec: MarketSpec, open_day: dt.date | None = None
-) -> MarketRuntime:
-    """Create a market from its spec, host it and, given ``open_day``, open that trading day
-    and its continuous session: ``createMarket``'s work, and the hook for scenarios."""
-    check_spec(spec)
-    runtime = await hub.create(spec)
-    if open_day is not None:
-        for ack in await runtime.submit_many(opening(open_day)):
-            accepted(ack)
-    return runtime
-
 
 # ---------------------------------------------------------------------- routes
 
@@ -161,15 +48,15 @@ async def create(request: Request, body: NewMarket, who: CurrentPrincipal) -> di
     only); given ``open_day``, that trading day and its continuous session open at once."""
     require_exchange_operator(who)
     overrides = rule_data(body.overrides, body.rule_set)
-    if _count_values(overrides) > MAX_OVERRIDE_VALUES:
+    if count_values(overrides) > MAX_OVERRIDE_VALUES:
         reason = f"more than {MAX_OVERRIDE_VALUES} values"
-        raise _invalid_rules(body.rule_set, "overrides", reason)
+        raise invalid_rules(body.rule_set, "overrides", reason)
     listed = tuple((i.symbol, i.reference_price_fen) for i in body.instruments)
     spec = MarketSpec(body.market_id, body.rule_set, listed, overrides)
     rules = check_spec(spec)
     if body.open_day is not None and not rules.calendar.is_trading_day(body.open_day):
         raise not_a_trading_day(body.open_day)  # as openDay answers it
-    runtime = await create_market(hub_of(request), spec, body.open_day)
+    runtime = await hub_of(request).create(spec, body.open_day)
     return describe(runtime)
 
 
@@ -177,7 +64,7 @@ async def create(request: Request, body: NewMarket, who: CurrentPrincipal) -> di
 async def list_markets(request: Request, who: CurrentPrincipal) -> dict[str, Any]:
     """The markets this process hosts that the key may read: all for an exchange-wide key,
     otherwise the key's own."""
-    hosted = hub_of(request).markets
+    hosted = hub_of(request).runtimes()
     ids = sorted(hosted) if who.exchange_wide else [m for m in [who.market_id] if m in hosted]
     return {"markets": [describe(hosted[m]) for m in ids]}
 

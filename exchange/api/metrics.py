@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from fastapi import APIRouter, Request, Response
 
+from exchange.api.hub import hub_of
 from exchange.runtime import MarketRuntime
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -95,4 +96,4 @@ def render(runtimes: Iterable[MarketRuntime]) -> str:
 
 @router.get("/metrics", operation_id="metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    return Response(render(request.app.state.hub.markets.values()), media_type=CONTENT_TYPE)
+    return Response(render(hub_of(request).runtimes().values()), media_type=CONTENT_TYPE)

@@ -24,12 +24,12 @@ from exchange.api.common import (
     MarketId,
     SymbolQuery,
     created,
-    hub_of,
     known_account,
     open_trading_day,
     runtime_of,
 )
 from exchange.api.errors import ApiError
+from exchange.api.hub import hub_of
 from exchange.api.models import (
     ClientOrder,
     Fills,

@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from exchange.api.auth import require
-from exchange.api.common import accepted, known_account
-from exchange.api.errors import ApiError
+from exchange.api.common import known_account
+from exchange.api.errors import ApiError, accepted
 from exchange.api.models import NewOrder, OrderAmendment
 from exchange.keys import Principal, Role
 from exchange.runtime import Ack

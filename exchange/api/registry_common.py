@@ -12,6 +12,7 @@ registry's operations are part of the market's journaled state, so this survives
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 from typing import Any
 from uuid import uuid4
@@ -19,8 +20,7 @@ from uuid import uuid4
 from fastapi import Response
 
 from exchange.api.auth import require
-from exchange.api.common import accepted, open_trading_day
-from exchange.api.errors import ApiError, refusal
+from exchange.api.errors import ApiError, accepted, refusal
 from exchange.keys import Principal, Role
 from exchange.runtime import Ack, MarketRuntime
 from registry_sim.codes import RegistryCode
@@ -106,14 +106,17 @@ def penalty_basis(market: Market, year: int, given_fen: int | None) -> dict[str,
 
 
 def surrender_plan_view(
-    market: Market, account: AccountId, year: int, reference_price_fen: int | None = None
+    market: Market,
+    account: AccountId,
+    year: int,
+    on: dt.date,
+    reference_price_fen: int | None = None,
 ) -> dict[str, Any]:
-    """The account's ``SurrenderPlan`` for ``year`` as of the market's trading day: the
-    registry's projection (its plan, what it leaves short and the penalty on that), priced as
-    ``compliance_view`` prices it; the registry's refusal for a year that cannot be surrendered
-    for (not verified, assessed, the deadline passed) or a market with no trading day."""
+    """The account's ``SurrenderPlan`` for ``year`` as of ``on`` (the market's trading day):
+    the registry's projection (its plan, what it leaves short and the penalty on that), priced
+    as ``compliance_view`` prices it; the registry's refusal for a year that cannot be
+    surrendered for (not verified, assessed, the deadline passed)."""
     registry = market.registry
-    on = open_trading_day(market)
     obligation = open_year(registry, account, year)
     deadline = registry.rules.compliance.deadline(year)
     if on > deadline:  # nothing can be surrendered any more

@@ -17,12 +17,11 @@ from exchange.api.common import (
     AccountPath,
     MarketId,
     YearPath,
-    accepted,
     known_account,
     open_trading_day,
     operator_runtime,
 )
-from exchange.api.errors import refusal
+from exchange.api.errors import accepted, refusal
 from exchange.api.models import ComplianceStatus, EmissionsReport
 from exchange.api.registry_common import (
     ACCOUNT,

@@ -133,7 +133,8 @@ async def get_surrender_plan(
     may_see_account(who, account_id)
     market = runtime_of(request, market_id).market
     account = known_account(market, account_id)
-    return surrender_plan_view(market, account, year, reference_price_fen)
+    on = open_trading_day(market)
+    return surrender_plan_view(market, account, year, on, reference_price_fen)
 
 
 # ---------------------------------------------------------------------- a participant's own

@@ -25,16 +25,15 @@ from exchange.api.common import (
     Limit,
     MarketId,
     SymbolQuery,
-    accepted,
     cash_view,
     created,
-    hub_of,
     known_account,
     listed_symbol,
     operator_runtime,
     runtime_of,
 )
-from exchange.api.errors import ApiError, refusal
+from exchange.api.errors import ApiError, accepted, refusal
+from exchange.api.hub import hub_of
 from exchange.api.models import (
     Balances,
     Book,

@@ -102,6 +102,7 @@ from exchange.api.feed import (
     current_compliance_year,
     encode,
 )
+from exchange.api.hub import Hub, hub_of
 from exchange.api.models import Body, NewOrder, OrderAmendment, Symbol
 from exchange.db import tables as t
 from exchange.db.keys import find_key
@@ -157,7 +158,7 @@ def _invalid(error: ValidationError) -> ApiError:
 @router.websocket("/v1/ws")
 async def websocket_feed(websocket: WebSocket) -> None:
     await websocket.accept()
-    hub = websocket.app.state.hub
+    hub = hub_of(websocket)
     try:
         who, runtime, cancel_on_disconnect = await _authenticate(websocket, hub)
     except _RefusedError as refused:
@@ -176,7 +177,7 @@ class _RefusedError(Exception):
         self.close_code = close_code
 
 
-async def _authenticate(websocket: WebSocket, hub: Any) -> tuple[Principal, MarketRuntime, bool]:
+async def _authenticate(websocket: WebSocket, hub: Hub) -> tuple[Principal, MarketRuntime, bool]:
     params = websocket.query_params
     key = params.get("key")
     market_id = params.get("market_id")
@@ -213,7 +214,7 @@ async def _authenticate(websocket: WebSocket, hub: Any) -> tuple[Principal, Mark
         message = _error("FORBIDDEN", "the key belongs to another market")
         raise _RefusedError(message, CLOSE_FORBIDDEN)
     try:
-        runtime: MarketRuntime = hub.runtime(who.market_id)
+        runtime = hub.runtime(who.market_id)
     except ApiError as error:
         raise _RefusedError(_error(error.code, error.detail), CLOSE_UNKNOWN_MARKET) from None
     return who, runtime, cancel_on_disconnect and who.role is not Role.OBSERVER
@@ -521,7 +522,7 @@ class _Session:
         c = t.market_trades.c
         mine = (c.market_id == self.who.market_id, c.symbol == symbol, c.seq <= up_to_seq)
         last = select(c.ts_ns).where(*mine).order_by(c.trade_id.desc()).limit(1)
-        async with self.websocket.app.state.hub.engine.connect() as conn:
+        async with hub_of(self.websocket).engine.connect() as conn:
             last_ts = (await conn.execute(last)).scalar()
             if last_ts is None:
                 return []

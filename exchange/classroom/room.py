@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from exchange.agents.live import LiveBots
 from exchange.classroom.errors import ClassroomError
 from exchange.classroom.setup import ClassScenario
@@ -45,9 +43,8 @@ class Classroom:
         return len(bots.bots)
 
 
-def class_of(classes: Mapping[str, Classroom], market_id: str) -> Classroom:
-    """The class of a hosted market, or ``NOT_A_CLASS``."""
-    room = classes.get(market_id)
+def class_of(room: Classroom | None, market_id: str) -> Classroom:
+    """The class of a hosted market (``room``, None if it has none), or ``NOT_A_CLASS``."""
     if room is None:
         raise ClassroomError(
             "NOT_A_CLASS", f"market {market_id!r} is not a class", market_id=market_id

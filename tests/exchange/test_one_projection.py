@@ -177,7 +177,7 @@ def test_every_reader_shows_the_registry_projection(book: Book) -> None:
         assert projected.shortfall_t is None
         return
 
-    plan = surrender_plan_view(market, ENTITY, YEAR)
+    plan = surrender_plan_view(market, ENTITY, YEAR, book.day)
     items = tuple((UnitCode(i["unit"]), i["qty_t"]) for i in plan["items"])
     assert items == projected.plan
     assert (plan["shortfall_after_plan_t"], plan["projected_penalty_fen"]) == (

@@ -1,0 +1,167 @@
+"""The markets one gateway process hosts (``Hub``), one record each (``HostedMarket``).
+
+A hosted market is its runtime plus what the gateway runs beside it: the clock driver an
+instructor started (``exchange.api.clock_driver``), the in-process bots ``CARBONX_BOTS`` asked
+for (``exchange.agents.live``) and, for a market made from a scenario, its class
+(``exchange.classroom``, with the scenario's bots). Every commit of every hosted market feeds
+the WebSockets (``exchange.api.feed``). The hub is also what the classroom needs of the gateway
+(``exchange.classroom.service.ClassHost``): the database, and creating a class's market.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import HTTPConnection
+
+from exchange.agents.live import BotSpec, LiveBots
+from exchange.api.clock_driver import ClockDriver
+from exchange.api.errors import ApiError, accepted
+from exchange.api.feed import Feed
+from exchange.api.market_specs import check_spec, not_a_trading_day
+from exchange.classroom import service as classroom
+from exchange.classroom.room import Classroom
+from exchange.db import tables as t
+from exchange.db.journal_store import INTEGRITY_ERRORS, market_ids
+from exchange.runtime import MarketRuntime
+from exchange.sessions import opening
+from settlement.spec import MarketSpec
+
+log = logging.getLogger("carbonx.api")
+
+
+@dataclass(slots=True)
+class HostedMarket:
+    """One market this process hosts: its runtime, the clock driving it (once an instructor
+    started one), its in-process bots, and its class if it is a class market."""
+
+    runtime: MarketRuntime
+    clock: ClockDriver | None = None
+    bots: LiveBots | None = None
+    classroom: Classroom | None = None
+
+    async def stop_bots(self) -> None:
+        """Stop every bot trading on the market (its own and its class's)."""
+        bots, self.bots = self.bots, None
+        if bots is not None:
+            await bots.stop()
+        if self.classroom is not None:
+            await self.classroom.stop_bots()
+
+
+@dataclass(slots=True)
+class Hub:
+    """The markets one process hosts and the database engine the gateway reads keys from."""
+
+    engine: AsyncEngine
+    feed: Feed = field(default_factory=Feed)  # publishes each commit to the WebSockets
+    url: str = ""  # the database the markets journal to (``create``)
+    hosted: dict[str, HostedMarket] = field(default_factory=dict)
+    creating: asyncio.Lock = field(default_factory=asyncio.Lock)  # one new market at a time
+
+    def market(self, market_id: str) -> HostedMarket:
+        """The hosted market, or 404 ``UNKNOWN_MARKET``."""
+        hosted = self.hosted.get(market_id)
+        if hosted is None:
+            raise ApiError(404, "UNKNOWN_MARKET", f"no market {market_id!r}", market_id=market_id)
+        return hosted
+
+    def runtime(self, market_id: str) -> MarketRuntime:
+        """The hosted market's runtime, or 404 ``UNKNOWN_MARKET``."""
+        return self.market(market_id).runtime
+
+    def runtimes(self) -> dict[str, MarketRuntime]:
+        """Every hosted market's runtime, by market id."""
+        return {market_id: hosted.runtime for market_id, hosted in self.hosted.items()}
+
+    # ------------------------------------------------------------------ opening markets
+
+    async def open(self, url: str, wanted: list[str]) -> None:
+        for market_id in wanted or await market_ids(url):
+            self.host(await MarketRuntime.recover(url, market_id))
+
+    def host(self, runtime: MarketRuntime) -> HostedMarket:
+        """Serve a runtime: its commits feed the WebSockets, it runs, requests reach it."""
+        runtime.listeners.append(self.feed.listener(runtime.market_id))
+        runtime.start()
+        hosted = self.hosted[runtime.market_id] = HostedMarket(runtime)
+        log.info("market %s open at seq %d", runtime.market_id, runtime.last_seq)
+        return hosted
+
+    async def create(self, spec: MarketSpec, open_day: dt.date | None = None) -> MarketRuntime:
+        """Create a new market from its spec (its journal's first entry), checked
+        (``check_spec``), and host it; given ``open_day``, open that trading day and its
+        continuous session: ``createMarket``'s work, and the hook for scenarios. An id this
+        process hosts, or the database has a journal for, is ``MARKET_EXISTS``."""
+        check_spec(spec)
+        market_id = spec.market_id
+        exists = ApiError(409, "MARKET_EXISTS", f"market {market_id!r} exists", market_id=market_id)
+        j = t.market_journal.c
+        async with self.creating:
+            if market_id in self.hosted:
+                raise exists
+            async with self.engine.connect() as conn:
+                query = select(j.seq).where(j.market_id == market_id).limit(1)
+                if (await conn.execute(query)).first() is not None:
+                    raise exists
+            try:
+                runtime = await MarketRuntime.create(self.url, spec)
+            except INTEGRITY_ERRORS:  # another process created it just now
+                raise exists from None
+        self.host(runtime)
+        if open_day is not None:
+            for ack in await runtime.submit_many(opening(open_day)):
+                accepted(ack)
+        return runtime
+
+    # ------------------------------------------------------------------ classes
+
+    async def create_class_market(self, spec: MarketSpec, first_day: dt.date) -> MarketRuntime:
+        """A class's market (``ClassHost``): checked as ``createMarket`` checks it,
+        ``first_day`` a trading day of its calendar, not opened yet."""
+        rules = check_spec(spec)
+        if not rules.calendar.is_trading_day(first_day):
+            raise not_a_trading_day(first_day)
+        return await self.create(spec)
+
+    def add_class(self, room: Classroom) -> None:
+        self.market(room.market_id).classroom = room
+
+    async def resume_classes(self) -> None:
+        """At start-up: the hosted class markets' state, and their bots where they trade."""
+        for room in await classroom.resume(self.engine, self.runtimes()):
+            self.add_class(room)
+
+    # ------------------------------------------------------------------ bots, closing
+
+    def start_bots(self, market_id: str, specs: Sequence[BotSpec], day_s: float) -> LiveBots:
+        """Run in-process bots on a hosted market (``exchange.agents.live``)."""
+        hosted = self.market(market_id)
+        bots = hosted.bots = LiveBots(hosted.runtime, specs, day_s=day_s)
+        bots.start()
+        return bots
+
+    async def close(self) -> None:
+        try:
+            for hosted in self.hosted.values():  # no bot submits into a draining market
+                await hosted.stop_bots()
+            for hosted in self.hosted.values():  # no clock step queued behind the drain
+                if hosted.clock is not None:
+                    await hosted.clock.stop()
+            for hosted in self.hosted.values():
+                await hosted.runtime.stop()
+        finally:
+            self.hosted.clear()
+            await self.engine.dispose()
+
+
+def hub_of(connection: HTTPConnection) -> Hub:
+    """The app's ``Hub``: the markets this process hosts (for a request or a WebSocket)."""
+    found: Hub = connection.app.state.hub
+    return found
