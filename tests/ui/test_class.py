@@ -298,16 +298,20 @@ def test_a_trainee_trades_against_the_market_maker_bot_and_surrenders(
     expect(holding.get_by_test_id("holding-available")).not_to_have_text("4,000")
     screenshot(page, "class-trainee-traded-with-bot-1280")
 
-    # Surrender: surrendered so far and the shortfall move.
+    # Surrender: surrendered so far and what is left to surrender move; the trainee holds more
+    # than it owes, so nothing is short.
     expect(page.get_by_test_id("c-obligation")).to_contain_text(f"{VERIFIED_T:,}")
-    expect(page.get_by_test_id("c-shortfall")).to_contain_text(f"{VERIFIED_T:,}")
+    expect(page.get_by_test_id("c-remaining")).to_contain_text(f"{VERIFIED_T:,}")
+    nothing_short = re.compile(r"^0 吨")
+    expect(page.get_by_test_id("c-shortfall")).to_have_text(nothing_short)
     form = page.get_by_test_id("surrender-form")
     form.locator("select[name=unit]").select_option(SYMBOL)
     form.locator("input[name=surrender-qty]").fill("1500")
     form.get_by_test_id("surrender").click()
     expect(page.get_by_test_id("compliance-message")).to_have_attribute("role", "status")
     expect(page.get_by_test_id("c-surrendered")).to_contain_text("1,500")
-    expect(page.get_by_test_id("c-shortfall")).to_contain_text(f"{VERIFIED_T - 1500:,}")
+    expect(page.get_by_test_id("c-remaining")).to_contain_text(f"{VERIFIED_T - 1500:,}")
+    expect(page.get_by_test_id("c-shortfall")).to_have_text(nothing_short)
     screenshot(page, "class-trainee-surrendered-1280")
 
 

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.ui
 M = "/v1/markets/demo"
 SYMBOL = "CEA2025"
 TRAINEE = "CE01"
-VERIFIED_T = 3000
+VERIFIED_T = 6000  # more than the trainee holds: 1,100 t short after the sale below
 RULES = load_rules("cn_national")  # the demo's rule set
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 # A translation key showing instead of its text ("entry.title", "problem.X").
@@ -166,23 +166,28 @@ def test_order_book_cancel_trade_and_surrender(
     holding = page.locator(f"[data-testid=holding][data-unit={SYMBOL}]")
     expect(holding.get_by_test_id("holding-available")).to_have_text("4,900")
 
-    # Surrender: the compliance panel's surrendered and shortfall move.
+    # Surrender: what is left to surrender moves; the shortfall (what the trainee's holdings
+    # cannot cover: 6,000 t owed, 4,900 t held) does not, and is what the penalty is priced on.
     facts = page.get_by_test_id("compliance-facts")
-    expect(page.get_by_test_id("c-obligation")).to_contain_text("3,000")
-    expect(page.get_by_test_id("c-shortfall")).to_contain_text("3,000")
+    expect(page.get_by_test_id("c-obligation")).to_contain_text("6,000")
+    expect(page.get_by_test_id("c-remaining")).to_contain_text("6,000")
+    expect(page.get_by_test_id("c-shortfall")).to_contain_text("1,100")
+    expect(page.get_by_test_id("c-coverable")).to_contain_text("4,900")
     expect(page.get_by_test_id("c-deadline")).to_contain_text("天")
-    expect(page.get_by_test_id("surrender-plan")).to_contain_text("3,000")
+    expect(page.get_by_test_id("surrender-plan")).to_contain_text("4,900")
     form = page.get_by_test_id("surrender-form")
     form.locator("select[name=unit]").select_option(SYMBOL)
     form.locator("input[name=surrender-qty]").fill("1000")
     form.get_by_test_id("surrender").click()
     expect(page.get_by_test_id("compliance-message")).to_have_attribute("role", "status")
     expect(page.get_by_test_id("c-surrendered")).to_contain_text("1,000")
-    expect(page.get_by_test_id("c-shortfall")).to_contain_text("2,000")
+    expect(page.get_by_test_id("c-remaining")).to_contain_text("5,000")
+    expect(page.get_by_test_id("c-shortfall")).to_contain_text("1,100")
     expect(holding.get_by_test_id("holding-available")).to_have_text("3,900")
-    # The penalty is the server's figure (getComplianceStatus), priced on the listed
-    # allowance's reference price: multiplier × price × shortfall (docs/rules.md, national).
-    penalty_fen = RULES.penalty.multiplier * ref * 2_000
+    # The penalty is the server's figure (getComplianceStatus), priced at the penalty
+    # reference price: no trading day has been cleared yet, so the listed allowance's last
+    # close: multiplier × price × shortfall (docs/rules.md, national: penalty).
+    penalty_fen = RULES.penalty.multiplier * ref * 1_100
     expect(page.get_by_test_id("c-penalty")).to_contain_text(f"{penalty_fen // 100:,}")
     expect(page.get_by_test_id("c-penalty-basis")).to_contain_text(yuan(ref))
     expect(facts).to_be_visible()

@@ -100,6 +100,8 @@ export function CompliancePanel(props: {
             <span class="muted small"> {t("compliance.pendingNote", { pending_t: status.pending_t })}</span>
           )}
         </dd>
+        <dt>{t("compliance.remaining")}</dt>
+        <dd data-testid="c-remaining">{status.remaining_t === null ? na : tonnes(status.remaining_t)}</dd>
         <dt>{t("compliance.split")}</dt>
         <dd>{t("compliance.splitValue", { allowances_t: status.allowances_t, offsets_t: status.offsets_t })}</dd>
         <dt>{t("compliance.offsetCap")}</dt>
@@ -115,6 +117,12 @@ export function CompliancePanel(props: {
         <dt>{t("compliance.shortfall")}</dt>
         <dd data-testid="c-shortfall" class={status.shortfall_t ? "warn" : ""}>
           {status.shortfall_t === null ? na : tonnes(status.shortfall_t)}
+          {status.remaining_t !== null && status.assessed === null && (
+            <span class="muted small" data-testid="c-coverable">
+              {" "}
+              {t("compliance.coverableNote", { coverable_t: status.coverable_t })}
+            </span>
+          )}
         </dd>
         <dt>{t("compliance.penalty")}</dt>
         <dd data-testid="c-penalty">
