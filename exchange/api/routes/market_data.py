@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from exchange import bars as bar_math
 from exchange.api.common import PROBLEMS, TRADES_LIMIT, listed_symbol
@@ -29,8 +28,7 @@ from exchange.api.errors import ApiError
 from exchange.api.market_data import instrument_view, quote
 from exchange.api.market_models import Bars, Instruments, Quote
 from exchange.api.models import Book, Trades
-from exchange.db import tables as t
-from exchange.db.trade_tape import last_trades, recent_ticks
+from exchange.db.trade_tape import last_trades, recent_ticks, trade_tape
 
 router = APIRouter(prefix="/v1/markets/{market_id}", tags=["market data"], responses=PROBLEMS)
 
@@ -76,16 +74,7 @@ async def list_trades(
     limit: Limit = TRADES_LIMIT,
 ) -> dict[str, Any]:
     """The public trade tape, most recent first (from the journal: it survives restarts)."""
-    c = t.market_trades.c
-    query = select(c.trade_id, c.ts_ns, c.symbol, c.price_fen, c.qty_t, c.aggressor).where(
-        c.market_id == market_id
-    )
-    if symbol is not None:
-        query = query.where(c.symbol == symbol)
-    query = query.order_by(c.trade_id.desc()).limit(limit)
-    async with hub.engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    return {"trades": [row._asdict() for row in rows]}
+    return {"trades": await trade_tape(hub.engine, market_id, symbol, limit)}
 
 
 @router.get("/instruments", operation_id="listInstruments", response_model=Instruments)

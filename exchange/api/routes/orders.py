@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import func, or_, select
 
 from exchange.api import orders
 from exchange.api.auth import require, trading_account
@@ -38,9 +37,9 @@ from exchange.api.models import (
     Orders,
     OrdersCancelled,
 )
-from exchange.db import tables as t
+from exchange.db.order_history import client_order, finished_order
+from exchange.db.trade_tape import account_fills
 from exchange.keys import Role
-from matching.types import OrderStatus
 from registry_sim.model import AccountId
 
 router = APIRouter(prefix="/v1/markets/{market_id}", tags=["orders"], responses=PROBLEMS)
@@ -49,7 +48,7 @@ router = APIRouter(prefix="/v1/markets/{market_id}", tags=["orders"], responses=
 
 OrderId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # the journal's BIGINT
 ClientOrderIdPath = Annotated[str, Path(pattern=r"^[\x21-\x7e]{1,64}$")]
-# What ``getOrderByClientId`` tells of an order beyond its ids (``_finished_order``'s keys).
+# What ``getOrderByClientId`` tells of an order beyond its ids (``finished_order``'s keys).
 ORDER_STATE = (
     "symbol",
     "side",
@@ -173,35 +172,8 @@ async def list_fills(
     ``account_id`` named."""
     account = orders.named_account(who, account_id, orders.REST_ACCOUNT_LOC)
     known_account(hub_of(request).runtime(market_id).market, account)
-    c = t.market_trades.c
-    query = select(t.market_trades).where(
-        c.market_id == market_id, or_(c.buy_account_id == account, c.sell_account_id == account)
-    )
-    if symbol is not None:
-        query = query.where(c.symbol == symbol)
-    query = query.order_by(c.trade_id.desc()).limit(limit)
-    async with hub_of(request).engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    fills: list[dict[str, Any]] = []
-    for row in rows:
-        for side, order_id, owner, fee in (
-            ("buy", row.buy_order_id, row.buy_account_id, row.buy_fee_fen),
-            ("sell", row.sell_order_id, row.sell_account_id, row.sell_fee_fen),
-        ):
-            if owner == account:
-                fills.append(
-                    {
-                        "trade_id": row.trade_id,
-                        "ts_ns": row.ts_ns,
-                        "symbol": row.symbol,
-                        "side": side,
-                        "order_id": order_id,
-                        "price_fen": row.price_fen,
-                        "qty_t": row.qty_t,
-                        "fee_fen": fee,
-                    }
-                )
-    return {"account_id": account, "fills": fills[:limit]}
+    fills = await account_fills(hub_of(request).engine, market_id, account, symbol, limit)
+    return {"account_id": account, "fills": fills}
 
 
 @router.get(
@@ -224,72 +196,24 @@ async def get_order_by_client_id(
     market = hub_of(request).runtime(market_id).market
     known_account(market, account)
     day = (trading_day or open_trading_day(market)).isoformat()
-    o = t.market_orders.c
-    query = select(t.market_orders).where(
-        o.market_id == market_id,
-        o.account_id == account,
-        o.client_order_id == client_order_id,
-        o.trading_day == day,
-    )
-    async with hub_of(request).engine.connect() as conn:
-        row = (await conn.execute(query)).first()
-        if row is None:
-            raise ApiError(
-                404,
-                "UNKNOWN_ORDER",
-                f"no order {client_order_id!r} on {day}",
-                client_order_id=client_order_id,
-                trading_day=day,
-            )
-        placed = {
-            "order_id": row.order_id,
-            "account_id": account,
-            "client_order_id": client_order_id,
-            "trading_day": day,
-        }
-        view = market.engine.order(row.order_id)
-        if view is not None:  # still known to the book: its live state
-            live = view._asdict()
-            return {**placed, **{name: live[name] for name in ORDER_STATE}}
-        return {**placed, **await _finished_order(conn, market_id, row)}
-
-
-async def _finished_order(conn: Any, market_id: str, row: Any) -> dict[str, Any]:
-    """A past day's order as its trades and updates in the journal leave it."""
-    tr = t.market_trades.c
-    filled_query = select(func.coalesce(func.sum(tr.qty_t), 0)).where(
-        tr.market_id == market_id,
-        or_(tr.buy_order_id == row.order_id, tr.sell_order_id == row.order_id),
-    )
-    filled = int((await conn.execute(filled_query)).scalar_one())
-    u = t.market_order_updates.c
-    updates_query = (
-        select(u.kind, u.qty_t, u.price_fen, u.reason)
-        .where(u.market_id == market_id, u.order_id == row.order_id)
-        .order_by(u.event_seq)
-    )
-    submitted, price, cancelled, reason = row.qty_t, row.price_fen, 0, None
-    for update in (await conn.execute(updates_query)).all():
-        if update.kind == "amended":
-            submitted, price = update.qty_t, update.price_fen
-        else:  # cancelled, reduced
-            cancelled += update.qty_t
-            reason = update.reason
-    leaves = max(0, submitted - filled - cancelled)
-    if leaves:
-        status = OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.NEW
-    else:
-        status = OrderStatus.CANCELLED if cancelled else OrderStatus.FILLED
-    return {
-        "symbol": row.symbol,
-        "side": row.side,
-        "order_type": row.order_type,
-        "price_fen": price,
-        "stp": row.stp,
-        "submitted_t": submitted,
-        "filled_t": filled,
-        "leaves_t": leaves,
-        "cancelled_t": cancelled,
-        "status": status,
-        "cancel_reason": reason,
+    engine = hub_of(request).engine
+    row = await client_order(engine, market_id, account, client_order_id, day)
+    if row is None:
+        raise ApiError(
+            404,
+            "UNKNOWN_ORDER",
+            f"no order {client_order_id!r} on {day}",
+            client_order_id=client_order_id,
+            trading_day=day,
+        )
+    placed = {
+        "order_id": row.order_id,
+        "account_id": account,
+        "client_order_id": client_order_id,
+        "trading_day": day,
     }
+    view = market.engine.order(row.order_id)
+    if view is not None:  # still known to the book: its live state
+        live = view._asdict()
+        return {**placed, **{name: live[name] for name in ORDER_STATE}}
+    return {**placed, **await finished_order(engine, market_id, row)}
