@@ -209,7 +209,7 @@ class MarketRuntime:
         """Drive the trading day from the rule set's calendar: each clock event becomes a
         journaled command at the event's market time. ``events`` defaults to the calendar's
         after the last journaled time; the gateway passes what the market's state still needs
-        (``exchange.api.clock_routes``)."""
+        (``exchange.api.routes.clock``)."""
         self.clock = clock
         if events is None:
             events = events_after(self.market.rules.calendar, self._last_ts_ns)

@@ -7,7 +7,9 @@ and ``settlement`` may use ``datetime`` for dates but never read the clock; noth
 
 Within the shell, the classroom (``exchange/classroom``) knows no HTTP: it imports neither
 FastAPI nor Starlette nor anything of the gateway (``exchange.api``), not even for type
-checking.
+checking. And the gateway (``exchange/api``, its routes above all) writes no SQL: its reads and
+writes of the database are ``exchange.db``'s (it may name ``AsyncEngine``, nothing else of
+SQLAlchemy, and not the tables).
 """
 
 from __future__ import annotations
@@ -315,3 +317,73 @@ def test_the_checker_reports_every_violation_with_its_line() -> None:
         "engine.py:3: matching imports datetime",
         "engine.py:4: matching calls now() (reads the clock)",
     ]
+
+
+# ---------------------------------------------------------------- the gateway writes no SQL
+
+GATEWAY_MAY_IMPORT_FROM_SQLALCHEMY = frozenset({"sqlalchemy.ext.asyncio"})
+
+
+def gateway_sql_violations(
+    source: str, module: str = "exchange.api.routes.orders", filename: str = "<source>"
+) -> list[str]:
+    """Every import of SQLAlchemy's query building or of the tables in ``source``, a module of
+    the gateway."""
+    found: dict[int, str] = {}  # the first offending name of each line
+    for line, name in _full_imports(ast.parse(source, filename=filename), module):
+        sql = name == "sqlalchemy" or (
+            name.startswith("sqlalchemy.")
+            and not any(
+                name == allowed or name.startswith(allowed + ".")
+                for allowed in GATEWAY_MAY_IMPORT_FROM_SQLALCHEMY
+            )
+            and name.rpartition(".")[0] not in GATEWAY_MAY_IMPORT_FROM_SQLALCHEMY
+        )
+        tables = name == "exchange.db.tables" or name.startswith("exchange.db.tables.")
+        if (sql or tables) and line not in found:
+            found[line] = "the tables" if tables else name
+    return [
+        f"{filename}:{line}: the gateway imports {what}" for line, what in sorted(found.items())
+    ]
+
+
+def test_the_gateway_writes_no_sql() -> None:
+    files = sorted((ROOT / "exchange" / "api").rglob("*.py"))
+    assert ROOT / "exchange" / "api" / "routes" / "orders.py" in files
+    problems = []
+    for path in files:
+        relative = path.relative_to(ROOT)
+        module = ".".join(relative.with_suffix("").parts)
+        source = path.read_text(encoding="utf-8")
+        problems += gateway_sql_violations(source, module, str(relative))
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from sqlalchemy import select\n", "sqlalchemy"),
+        ("import sqlalchemy as sa\n", "sqlalchemy"),
+        ("from sqlalchemy.sql import func\n", "sqlalchemy.sql"),
+        ("from sqlalchemy.ext.asyncio import AsyncEngine, text\n", None),
+        ("from exchange.db import tables as t\n", "the tables"),
+        ("from exchange.db.tables import market_trades\n", "the tables"),
+        ("def f():\n    from sqlalchemy import update\n", "sqlalchemy"),
+    ],
+)
+def test_the_sql_checker_catches_a_violation(source: str, expected: str | None) -> None:
+    problems = gateway_sql_violations(source)
+    if expected is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1, problems
+        assert problems[0].endswith(f": the gateway imports {expected}")
+
+
+def test_the_sql_checker_allows_the_database_layer() -> None:
+    source = (
+        "from sqlalchemy.ext.asyncio import AsyncEngine\n"
+        "from exchange.db.trade_tape import trade_tape\n"
+        "from exchange.db.keys import create_key\n"
+    )
+    assert gateway_sql_violations(source) == []

@@ -12,25 +12,28 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exchange.agents.live import DEFAULT_DAY_S, BotSpec
-from exchange.api import (
-    classroom,
-    clock_routes,
-    errors,
-    markets,
-    metrics,
-    registry_routes,
-    routes,
-    ui,
-    ws,
-)
+from exchange.api import errors, ui, ws
 from exchange.api.feed import Feed
 from exchange.api.hub import Hub
 from exchange.api.ratelimit import RateLimiter
+from exchange.api.routes import (
+    classroom,
+    clock,
+    health,
+    market_data,
+    markets,
+    orders,
+    participants,
+    registry,
+    registry_operator,
+    replay,
+    scenarios,
+)
 from exchange.db.engine import DEFAULT_DATABASE_URL, create_engine
 from exchange.db.journal_store import prepare_database
 from exchange.logs import RequestLogMiddleware, access_lines
@@ -57,6 +60,25 @@ class Settings(BaseSettings):
     # the wall seconds of their trading "day" (their wake-up rates are per day).
     bots: dict[str, list[BotSpec]] = {}
     bots_day_s: float = Field(default=DEFAULT_DAY_S, gt=0)
+
+
+# Every router, in the order requests are matched (one pattern after another): order entry, the
+# busiest, comes first among /v1.
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,  # /healthz, /metrics
+    orders.router,
+    participants.router,
+    market_data.router,
+    markets.router,
+    replay.router,  # announcements and the replay of any market
+    scenarios.router,
+    classroom.router,  # the instructor console (issue 7)
+    registry.router,
+    registry_operator.router,
+    clock.router,
+    ws.router,
+    ui.router,  # the web UI at /ui/ (exchange/api/ui.py)
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -93,13 +115,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     errors.install(app)
     app.add_middleware(RequestLogMiddleware)  # one access line per request (exchange.logs)
-    app.include_router(routes.health)
-    app.include_router(metrics.router)
-    app.include_router(routes.v1)
-    app.include_router(classroom.router)  # the instructor console (issue 7)
-    app.include_router(registry_routes.router)
-    app.include_router(markets.router)
-    app.include_router(clock_routes.router)
-    app.include_router(ws.router)
-    app.include_router(ui.router)  # the web UI at /ui/ (exchange/api/ui.py)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

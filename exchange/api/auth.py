@@ -1,4 +1,5 @@
-"""Bearer API keys on the HTTP side: who is asking (``CurrentPrincipal``) and what a role may do.
+"""Bearer API keys on the HTTP side: who is asking (``principal``, the dependency behind
+``exchange.api.deps.CurrentPrincipal``) and what a role may do.
 
 The keys themselves, their roles and owners are ``exchange.keys``'s; minting, finding and
 revoking them in the database ``exchange.db.keys``'s. A missing or unknown key is a 401; a
@@ -46,9 +47,6 @@ async def principal(
         raise ApiError(403, "FORBIDDEN", "the key belongs to another market")
     request.app.state.limiter.check(found.key_id)
     return found
-
-
-CurrentPrincipal = Annotated[Principal, Depends(principal)]
 
 
 def require(who: Principal, *roles: Role) -> None:

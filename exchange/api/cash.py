@@ -15,17 +15,15 @@ import hashlib
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from exchange.api.common import cash_view
 from exchange.api.errors import ApiError, accepted
 from exchange.api.hub import hub_of
 from exchange.api.models import CashMovement
-from exchange.db import tables as t
+from exchange.db.postings import marked_cash_postings
 from exchange.runtime import Ack, MarketRuntime
 from registry_sim.model import AccountId
-from settlement.cash import CNY
 from settlement.commands import Deposit, Withdraw
 from settlement.market import Market
 
@@ -152,15 +150,7 @@ async def _journaled_requests(
     engine: AsyncEngine, market_id: str
 ) -> dict[tuple[str, str], CashEntry]:
     """The cash movements made under a request id, from the market's postings."""
-    p = t.market_postings.c
-    query = select(p.seq, p.amount, p.from_account, p.to_account, p.ref).where(
-        p.market_id == market_id,
-        p.asset == CNY,
-        p.ref.contains(REQUEST_MARK, autoescape=True),
-        or_(p.ref.startswith("deposit:"), p.ref.startswith("withdraw:")),
-    )
-    async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
+    rows = await marked_cash_postings(engine, market_id, REQUEST_MARK)
     loop = asyncio.get_running_loop()
     known: dict[tuple[str, str], CashEntry] = {}
     for row in rows:

@@ -1,4 +1,4 @@
-"""The market clock as the gateway runs it (``exchange.api.clock_routes``): where the market
+"""The market clock as the gateway runs it (``exchange.api.routes.clock``): where the market
 stands in its trading day, what a clock starting now must still do, and the ``ClockDriver``
 that walks that schedule through ``MarketRuntime.run_clock``.
 

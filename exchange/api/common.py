@@ -1,21 +1,16 @@
-"""What the REST route modules share: the errors every ``/v1`` operation may answer, the path
-and query parameters they name, and the lookups that turn a request into a market's state
-(the runtime, a known account or instrument, the open trading day) or refuse it as a problem.
+"""What the REST route modules share: the errors every ``/v1`` operation may answer, the
+options of an operation that creates, and the lookups that turn a request into a market's
+state (a known account or instrument, the open trading day, an account's cash) or refuse it
+as a problem. Their dependencies and parameters are ``exchange.api.deps``'.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Path, Query, Request
-
-from exchange.api.auth import require
 from exchange.api.errors import PROBLEM_JSON, ApiError
-from exchange.api.hub import hub_of
 from exchange.api.models import PROBLEM_SCHEMA
-from exchange.keys import Principal, Role
-from exchange.runtime import MarketRuntime
 from registry_sim.model import AccountId
 from settlement.cash import CNY, CashState
 from settlement.market import Market
@@ -36,13 +31,6 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     503: _problem("MARKET_STOPPED: the market is not running"),
 }
 
-MarketId = Annotated[str, Path(max_length=128)]
-AccountPath = Annotated[str, Path(max_length=128)]
-YearPath = Annotated[int, Path(ge=2000, le=2100)]
-SymbolPath = Annotated[str, Path(min_length=1, max_length=128)]
-AccountQuery = Annotated[str | None, Query(max_length=128)]
-SymbolQuery = Annotated[str | None, Query(min_length=1, max_length=128)]
-Limit = Annotated[int, Query(ge=1, le=500)]
 TRADES_LIMIT = 100  # trades and fills a listing answers unless asked
 
 
@@ -54,17 +42,6 @@ def created(model: type[Any], retry: str) -> dict[str, Any]:
         "response_model": model,
         "responses": {200: {"model": model, "description": f"A repeated {retry}"}},
     }
-
-
-def runtime_of(request: Request, market_id: str) -> MarketRuntime:
-    """The market's runtime, or 404 ``UNKNOWN_MARKET``."""
-    return hub_of(request).runtime(market_id)
-
-
-def operator_runtime(request: Request, market_id: str, who: Principal) -> MarketRuntime:
-    """The market's runtime, for an operator key only (else 403 ``FORBIDDEN``)."""
-    require(who, Role.OPERATOR)
-    return runtime_of(request, market_id)
 
 
 def known_account(market: Market, account_id: str) -> AccountId:

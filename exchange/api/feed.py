@@ -543,7 +543,7 @@ class Feed:
         return self.market(market_id).publish
 
     def announce(self, market_id: str, message: Message) -> None:
-        """Send an instructor's announcement (``exchange.api.classroom``) to the market's
+        """Send an instructor's announcement (``exchange.api.routes.replay``) to the market's
         ``announcements`` subscribers; it comes from no command, so it has no market_seq."""
         to = self.market(market_id).subscribers.get("announcements")
         if to:

@@ -16,7 +16,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 
@@ -27,8 +26,7 @@ from exchange.api.feed import Feed
 from exchange.api.market_specs import check_spec, not_a_trading_day
 from exchange.classroom import service as classroom
 from exchange.classroom.room import Classroom
-from exchange.db import tables as t
-from exchange.db.journal_store import INTEGRITY_ERRORS, market_ids
+from exchange.db.journal_store import INTEGRITY_ERRORS, has_journal, market_ids
 from exchange.runtime import MarketRuntime
 from exchange.sessions import opening
 from settlement.spec import MarketSpec
@@ -102,14 +100,9 @@ class Hub:
         check_spec(spec)
         market_id = spec.market_id
         exists = ApiError(409, "MARKET_EXISTS", f"market {market_id!r} exists", market_id=market_id)
-        j = t.market_journal.c
         async with self.creating:
-            if market_id in self.hosted:
+            if market_id in self.hosted or await has_journal(self.engine, market_id):
                 raise exists
-            async with self.engine.connect() as conn:
-                query = select(j.seq).where(j.market_id == market_id).limit(1)
-                if (await conn.execute(query)).first() is not None:
-                    raise exists
             try:
                 runtime = await MarketRuntime.create(self.url, spec)
             except INTEGRITY_ERRORS:  # another process created it just now

@@ -1,4 +1,5 @@
-"""The markets' and market data's request bodies and replies (``exchange.api.markets``)."""
+"""The markets' and market data's request bodies and replies (``exchange.api.routes.markets``,
+``exchange.api.routes.market_data``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``GET /metrics``: each hosted market's runtime counters in the Prometheus text format 0.0.4.
+"""What ``GET /metrics`` (``exchange.api.routes.health``) answers: each hosted market's runtime
+counters in the Prometheus text format 0.0.4.
 
 No key is needed (scrapers carry none) and the route is not in the OpenAPI document. Every
 sample has the label ``market``; the numbers come from ``MarketRuntime.stats``, the market's
@@ -10,14 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from fastapi import APIRouter, Request, Response
-
-from exchange.api.hub import hub_of
 from exchange.runtime import MarketRuntime
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-router = APIRouter()
 
 # name, type, help
 METRICS: tuple[tuple[str, str, str], ...] = (
@@ -92,8 +88,3 @@ def render(runtimes: Iterable[MarketRuntime]) -> str:
             for market_id, values in by_market
         ]
     return "\n".join(lines) + "\n"
-
-
-@router.get("/metrics", operation_id="metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
-    return Response(render(hub_of(request).runtimes().values()), media_type=CONTENT_TYPE)

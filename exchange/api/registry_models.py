@@ -1,4 +1,4 @@
-"""The registry operations' request bodies and replies (``exchange.api.registry_routes``).
+"""The registry operations' request bodies and replies (``exchange.api.routes.registry``).
 
 Bodies follow ``exchange.api.models``: strict, closed and bounded; quantities in tonnes, money
 in fen. A mutating body may carry a ``request_id`` for an idempotent retry

@@ -86,7 +86,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
 from starlette.websockets import WebSocketState
 
 from exchange.api import orders
@@ -104,8 +103,8 @@ from exchange.api.feed import (
 )
 from exchange.api.hub import Hub, hub_of
 from exchange.api.models import Body, NewOrder, OrderAmendment, Symbol
-from exchange.db import tables as t
 from exchange.db.keys import find_key
+from exchange.db.trade_tape import last_minute_trades
 from exchange.keys import Principal, Role
 from exchange.runtime import Ack, MarketRuntime, MarketStoppedError
 from registry_sim.model import AccountId
@@ -519,20 +518,9 @@ class _Session:
     ) -> list[tuple[int, int, int, int, int]]:
         """The trades of the minute of the symbol's last trade at or below ``up_to_seq`` (a
         published command: committed, so in the table), oldest first."""
-        c = t.market_trades.c
-        mine = (c.market_id == self.who.market_id, c.symbol == symbol, c.seq <= up_to_seq)
-        last = select(c.ts_ns).where(*mine).order_by(c.trade_id.desc()).limit(1)
-        async with hub_of(self.websocket).engine.connect() as conn:
-            last_ts = (await conn.execute(last)).scalar()
-            if last_ts is None:
-                return []
-            query = (
-                select(c.trade_id, c.ts_ns, c.price_fen, c.qty_t, c.seq)
-                .where(*mine, c.ts_ns >= bar_start_ns(last_ts))
-                .order_by(c.trade_id)
-            )
-            rows = (await conn.execute(query)).all()
-        return [(r.trade_id, r.ts_ns, r.price_fen, r.qty_t, r.seq) for r in rows]
+        engine = hub_of(self.websocket).engine
+        market_id = self.who.market_id
+        return await last_minute_trades(engine, market_id, symbol, up_to_seq, bar_start_ns)
 
     def _first_message(self, key: str, options: dict[str, int]) -> Message | None:
         """What a subscription starts with: a snapshot, where the channel has one."""

@@ -9,6 +9,6 @@ and ``service`` the operations the gateway calls. Refusals are ``ClassroomError`
 codes (``errors``).
 
 Nothing here knows HTTP: the package imports neither FastAPI nor ``exchange.api``
-(tests/test_layering.py checks it); the gateway (``exchange.api.classroom``) maps requests to
+(tests/test_layering.py checks it); the gateway (``exchange.api.routes.classroom``) maps requests to
 these calls and refusals to problem documents.
 """

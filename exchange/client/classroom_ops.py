@@ -1,4 +1,4 @@
-"""The instructor console's operations (``exchange.api.classroom``), as ``Call`` builders for
+"""The instructor console's operations (``exchange.api.routes.classroom``), as ``Call`` builders for
 both clients. Replies are the server's JSON objects; results and seat keys come as JSON here
 (the server also answers them as CSV, ``?format=csv``, for a browser or a spreadsheet)."""
 

@@ -1,5 +1,5 @@
-"""The markets, market data, clock and session operations (``exchange.api.markets``,
-``exchange.api.clock_routes``), as ``Call`` builders for both clients."""
+"""The markets, market data, clock and session operations (``exchange.api.routes.markets``,
+``exchange.api.routes.clock``), as ``Call`` builders for both clients."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The registry operations (``exchange.api.registry_routes``), as ``Call`` builders for both
+"""The registry operations (``exchange.api.routes.registry``), as ``Call`` builders for both
 clients. Every write takes an optional ``request_id``: a repeat with the same one answers the
 first result instead of acting twice."""
 

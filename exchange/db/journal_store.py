@@ -526,6 +526,14 @@ async def market_ids(
         return [market_id for (market_id,) in rows]
 
 
+async def has_journal(engine: AsyncEngine, market_id: str) -> bool:
+    """Whether the database holds a journal of ``market_id``."""
+    j = t.market_journal.c
+    async with engine.connect() as conn:
+        query = select(j.seq).where(j.market_id == market_id).limit(1)
+        return (await conn.execute(query)).first() is not None
+
+
 async def acknowledged_check(
     url: str | AsyncEngine,
     market_id: str,

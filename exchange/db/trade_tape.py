@@ -1,16 +1,19 @@
-"""Reads of a market's trade tape (the journal's ``market_trades``): the last trade per
-instrument, kept by a runtime listener and seeded once from the tape, and the trades behind
-bars, bucketed by ``exchange.bars`` in the market's time zone.
+"""Reads of a market's trade tape (the journal's ``market_trades``): the public tape
+(``listTrades``), an account's fills (``listFills``), the last trade per instrument (kept by a
+runtime listener and seeded once from the tape), the trades behind bars (bucketed by
+``exchange.bars`` in the market's time zone) and the trades of a symbol's last minute (the
+WebSocket's first ``bars`` message).
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from exchange import bars as bar_math
@@ -18,6 +21,83 @@ from exchange.db import tables as t
 from exchange.runtime import Ack, MarketRuntime
 
 TRADE_PAGE = 5000  # trades read per query while collecting bars, newest first
+
+
+async def trade_tape(
+    engine: AsyncEngine, market_id: str, symbol: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """The public trade tape, most recent first (``Trades``): every symbol's, or one's."""
+    c = t.market_trades.c
+    query = select(c.trade_id, c.ts_ns, c.symbol, c.price_fen, c.qty_t, c.aggressor).where(
+        c.market_id == market_id
+    )
+    if symbol is not None:
+        query = query.where(c.symbol == symbol)
+    query = query.order_by(c.trade_id.desc()).limit(limit)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [row._asdict() for row in rows]
+
+
+async def account_fills(
+    engine: AsyncEngine, market_id: str, account: str, symbol: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """The account's own side of its trades, most recent first, at most ``limit`` (``Fills``);
+    a trade with itself is two fills."""
+    c = t.market_trades.c
+    query = select(t.market_trades).where(
+        c.market_id == market_id, or_(c.buy_account_id == account, c.sell_account_id == account)
+    )
+    if symbol is not None:
+        query = query.where(c.symbol == symbol)
+    query = query.order_by(c.trade_id.desc()).limit(limit)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    fills: list[dict[str, Any]] = []
+    for row in rows:
+        for side, order_id, owner, fee in (
+            ("buy", row.buy_order_id, row.buy_account_id, row.buy_fee_fen),
+            ("sell", row.sell_order_id, row.sell_account_id, row.sell_fee_fen),
+        ):
+            if owner == account:
+                fills.append(
+                    {
+                        "trade_id": row.trade_id,
+                        "ts_ns": row.ts_ns,
+                        "symbol": row.symbol,
+                        "side": side,
+                        "order_id": order_id,
+                        "price_fen": row.price_fen,
+                        "qty_t": row.qty_t,
+                        "fee_fen": fee,
+                    }
+                )
+    return fills[:limit]
+
+
+async def last_minute_trades(
+    engine: AsyncEngine,
+    market_id: str,
+    symbol: str,
+    up_to_seq: int,
+    minute_start: Callable[[int], int],
+) -> list[tuple[int, int, int, int, int]]:
+    """(trade id, ts_ns, price, qty, seq) of the trades of the minute of the symbol's last trade
+    at or below ``up_to_seq``, oldest first (``minute_start``: the start of a minute)."""
+    c = t.market_trades.c
+    mine = (c.market_id == market_id, c.symbol == symbol, c.seq <= up_to_seq)
+    last = select(c.ts_ns).where(*mine).order_by(c.trade_id.desc()).limit(1)
+    async with engine.connect() as conn:
+        last_ts = (await conn.execute(last)).scalar()
+        if last_ts is None:
+            return []
+        query = (
+            select(c.trade_id, c.ts_ns, c.price_fen, c.qty_t, c.seq)
+            .where(*mine, c.ts_ns >= minute_start(last_ts))
+            .order_by(c.trade_id)
+        )
+        rows = (await conn.execute(query)).all()
+    return [(r.trade_id, r.ts_ns, r.price_fen, r.qty_t, r.seq) for r in rows]
 
 
 # ---------------------------------------------------------------------- the last trade

@@ -2,7 +2,7 @@
 // pause, resume, change speed, step a stepped clock, stop it; and step the trading day by hand
 // (open the day, open or break the session, close, day-end clearing). API: getClock, startClock,
 // pauseClock, resumeClock, setClockSpeed, advanceClock, stopClock, openDay, setSession,
-// closeDay, endOfDay (exchange/api/clock_routes.py).
+// closeDay, endOfDay (exchange/api/routes/clock.py).
 import { useState } from "preact/hooks";
 import type { Api } from "../../api";
 import { Panel } from "../../components/Panel";

@@ -1,7 +1,8 @@
-// The classroom API as the instructor console reads it (exchange/api/classroom*.py; contract:
-// createClassMarket, getClassPhase, advanceClassPhase, announcements, getClassDashboard,
-// getClassResults, listSeats, issueSeatKeys, getReplay, getReplayTimeline). Shapes are read
-// loosely: a field the server does not send shows as "—" rather than breaking the console.
+// The classroom API as the instructor console reads it (exchange/api/routes/classroom.py and
+// exchange/classroom/; contract: createClassMarket, getClassPhase, advanceClassPhase,
+// announcements, getClassDashboard, getClassResults, listSeats, issueSeatKeys, getReplay,
+// getReplayTimeline). Shapes are read loosely: a field the server does not send shows as "—"
+// rather than breaking the console.
 import { type Api, ApiProblem } from "../../api";
 import type { Level } from "../../market";
 

@@ -1,7 +1,7 @@
 """The registry's operators' operations (operators only): record verified emissions, allocate
 (配额分配), transfer, freeze and unfreeze (司法冻结), register offset projects and issue their
-units (CCER), and assess a compliance year. The app includes them with the rest of the
-registry's, in ``registry_routes.router``.
+units (CCER), and assess a compliance year. The participants' side is
+``exchange.api.routes.registry``.
 """
 
 from __future__ import annotations
@@ -9,17 +9,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
-from exchange.api.auth import CurrentPrincipal
-from exchange.api.common import (
-    PROBLEMS,
+from exchange.api.common import PROBLEMS, known_account, open_trading_day
+from exchange.api.deps import (
     AccountPath,
+    CurrentPrincipal,
     MarketId,
+    OperatorRuntime,
     YearPath,
-    known_account,
-    open_trading_day,
-    operator_runtime,
 )
 from exchange.api.errors import accepted, refusal
 from exchange.api.models import ComplianceStatus, EmissionsReport
@@ -50,7 +48,7 @@ from exchange.api.registry_models import (
     TransferRequest,
     TrueUp,
 )
-from exchange.keys import Principal
+from exchange.runtime import MarketRuntime
 from registry_sim.codes import RegistryCode
 from registry_sim.model import AccountId, AccountKind, Project, UnitCode, UnitKind
 from registry_sim.ops import (
@@ -71,7 +69,7 @@ from registry_sim.registry import Registry
 from settlement.commands import RegistryCommand
 from settlement.reference import penalty_price
 
-router = APIRouter(prefix="/v1", responses=PROBLEMS)  # included in ``registry_routes.router``
+router = APIRouter(prefix="/v1", tags=["registry operator"], responses=PROBLEMS)
 
 ProjectPath = Annotated[str, Path(max_length=128)]
 
@@ -84,16 +82,15 @@ ProjectPath = Annotated[str, Path(max_length=128)]
     responses=REPEATED,
 )
 async def record_emissions(
-    request: Request,
     response: Response,
     market_id: MarketId,
     account_id: AccountPath,
     body: EmissionsReport,
     who: CurrentPrincipal,
+    runtime: OperatorRuntime,
 ) -> dict[str, Any]:
     """Record a covered entity's verified emissions for a year (operators only): its
     obligation."""
-    runtime = operator_runtime(request, market_id, who)
     account = known_account(runtime.market, account_id)
     op_id = request_op_id(account, body.request_id, "emissions")
     op = RecordEmissions(op_id, account, body.year, body.verified_t)
@@ -124,17 +121,16 @@ def _allocation_op(op_id: str, account: AccountId, body: Any) -> tuple[Op, int]:
     responses=REPEATED,
 )
 async def allocate(
-    request: Request,
     response: Response,
     market_id: MarketId,
     account_id: AccountPath,
     body: AllocationRequest,
     who: CurrentPrincipal,
+    runtime: OperatorRuntime,
 ) -> dict[str, Any]:
     """Allocate allowances (operators only), by ``method``: ``issue`` a quantity of a vintage,
     ``pre_allocation`` from last year's emissions, ``true_up`` from output × benchmark, or
     ``intensity`` from this year's emissions × (1 + α); all by the rule set's numbers."""
-    runtime = operator_runtime(request, market_id, who)
     account = known_account(runtime.market, account_id)
     op_id = request_op_id(account, body.request_id, "allocate")
     op, vintage = _allocation_op(op_id, account, body)
@@ -163,14 +159,13 @@ async def allocate(
     responses=REPEATED,
 )
 async def transfer_units(
-    request: Request,
     response: Response,
     market_id: MarketId,
     body: TransferRequest,
     who: CurrentPrincipal,
+    runtime: OperatorRuntime,
 ) -> dict[str, Any]:
     """Move available units from one account to another (operators only)."""
-    runtime = operator_runtime(request, market_id, who)
     source = known_account(runtime.market, body.from_account)
     target = known_account(runtime.market, body.to_account)
     op_id = request_op_id(source, body.request_id, "transfer")
@@ -186,15 +181,12 @@ async def transfer_units(
 
 
 async def _freeze_or_unfreeze(
-    request: Request,
     response: Response,
-    market_id: str,
+    runtime: MarketRuntime,
     account_id: str,
     body: FreezeRequest,
-    who: Principal,
     make: type[Freeze] | type[Unfreeze],
 ) -> dict[str, Any]:
-    runtime = operator_runtime(request, market_id, who)
     account = known_account(runtime.market, account_id)
     op_id = request_op_id(account, body.request_id, make.__name__.lower())
     op = make(op_id, account, UnitCode(body.unit), body.qty_t, body.reference)
@@ -216,16 +208,16 @@ async def _freeze_or_unfreeze(
     responses=REPEATED,
 )
 async def freeze_units(
-    request: Request,
     response: Response,
     market_id: MarketId,
     account_id: AccountPath,
     body: FreezeRequest,
     who: CurrentPrincipal,
+    runtime: OperatorRuntime,
 ) -> dict[str, Any]:
     """Judicial freeze (司法冻结) of available units under a court order's ``reference``
     (operators only)."""
-    return await _freeze_or_unfreeze(request, response, market_id, account_id, body, who, Freeze)
+    return await _freeze_or_unfreeze(response, runtime, account_id, body, Freeze)
 
 
 @router.post(
@@ -236,15 +228,15 @@ async def freeze_units(
     responses=REPEATED,
 )
 async def unfreeze_units(
-    request: Request,
     response: Response,
     market_id: MarketId,
     account_id: AccountPath,
     body: FreezeRequest,
     who: CurrentPrincipal,
+    runtime: OperatorRuntime,
 ) -> dict[str, Any]:
     """Release units frozen under the same ``reference``, no more (operators only)."""
-    return await _freeze_or_unfreeze(request, response, market_id, account_id, body, who, Unfreeze)
+    return await _freeze_or_unfreeze(response, runtime, account_id, body, Unfreeze)
 
 
 @router.post(
@@ -255,15 +247,14 @@ async def unfreeze_units(
     responses=REPEATED,
 )
 async def register_project(
-    request: Request,
     response: Response,
     market_id: MarketId,
     body: ProjectRegistration,
     who: CurrentPrincipal,
+    runtime: OperatorRuntime,
 ) -> dict[str, Any]:
     """Register an offset project (operators only); its units are then issued by
     ``issueOffsets``. Eligibility for compliance is the rule set's (window, scope)."""
-    runtime = operator_runtime(request, market_id, who)
     project = Project(
         body.project_id,
         UnitKind(body.kind),
@@ -295,15 +286,14 @@ async def register_project(
     responses=REPEATED,
 )
 async def issue_offsets(
-    request: Request,
     response: Response,
     market_id: MarketId,
     project_id: ProjectPath,
     body: OffsetIssuance,
     who: CurrentPrincipal,
+    runtime: OperatorRuntime,
 ) -> dict[str, Any]:
     """Issue units of a registered project's vintage to an account (operators only)."""
-    runtime = operator_runtime(request, market_id, who)
     account = known_account(runtime.market, body.account_id)
     op_id = request_op_id(account, body.request_id, "offsets")
     op = IssueOffsets(op_id, account, project_id, body.vintage, body.qty_t)
@@ -351,17 +341,16 @@ def _assessed_accounts(
     responses=REPEATED,
 )
 async def assess_compliance(
-    request: Request,
     response: Response,
     market_id: MarketId,
     year: YearPath,
     body: AssessmentRequest,
     who: CurrentPrincipal,
+    runtime: OperatorRuntime,
 ) -> dict[str, Any]:
     """Assess compliance year ``year`` at its deadline (operators only): pending surrenders are
     retired; each entity's shortfall, penalty (docs/rules.md: multiplier × the previous month's
     average price × shortfall) and next year's deduction are fixed."""
-    runtime = operator_runtime(request, market_id, who)
     market = runtime.market
     registry = market.registry
     on = open_trading_day(market)

@@ -22,14 +22,15 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
-from exchange.api.auth import CurrentPrincipal, require
+from exchange.api.auth import require
 from exchange.api.clock_driver import ClockDriver, earliest_start_ns
-from exchange.api.common import PROBLEMS, MarketId
+from exchange.api.common import PROBLEMS
+from exchange.api.deps import CurrentPrincipal, HubDep, MarketId
 from exchange.api.errors import ApiError, accepted
-from exchange.api.hub import hub_of
+from exchange.api.hub import Hub
 from exchange.api.market_specs import not_a_trading_day
 from exchange.api.models import Body
 from exchange.clock import (
@@ -126,12 +127,12 @@ class SessionStepped(BaseModel):
 
 # --- the operations ---------------------------------------------------------------------------
 
-router = APIRouter(prefix="/v1/markets/{market_id}", responses=PROBLEMS)
+router = APIRouter(prefix="/v1/markets/{market_id}", tags=["clock"], responses=PROBLEMS)
 
 
-def _driver(request: Request, market_id: str) -> ClockDriver:
+def _driver(hub: Hub, market_id: str) -> ClockDriver:
     """The market's ``ClockDriver`` (made on first use, and anew for a new runtime)."""
-    hosted = hub_of(request).market(market_id)
+    hosted = hub.market(market_id)
     driver = hosted.clock
     if driver is None or driver.runtime is not hosted.runtime:
         driver = hosted.clock = ClockDriver(hosted.runtime)
@@ -139,13 +140,11 @@ def _driver(request: Request, market_id: str) -> ClockDriver:
 
 
 @contextlib.asynccontextmanager
-async def _operating(
-    request: Request, market_id: str, who: Principal
-) -> AsyncIterator[ClockDriver]:
+async def _operating(hub: Hub, market_id: str, who: Principal) -> AsyncIterator[ClockDriver]:
     """An operator's hold on the market's clock: its driver, under the lock that keeps control
     operations from interleaving."""
     require(who, Role.OPERATOR)
-    driver = _driver(request, market_id)
+    driver = _driver(hub, market_id)
     async with driver.lock:
         yield driver
 
@@ -217,17 +216,17 @@ def _backwards(market_ns: int, to_ns: int) -> ApiError:
 
 
 @router.get("/clock", operation_id="getClock", response_model=ClockView)
-async def get_clock(request: Request, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
+async def get_clock(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
     """The market's time, trading day, session and next scheduled step (any key)."""
-    return _view(_driver(request, market_id))
+    return _view(_driver(hub, market_id))
 
 
 @router.post("/clock/start", operation_id="startClock", response_model=ClockView)
 async def start_clock(
-    request: Request, market_id: MarketId, body: ClockStart, who: CurrentPrincipal
+    hub: HubDep, market_id: MarketId, body: ClockStart, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Start the market's clock from where the market stands (or ``start_ns``, not before)."""
-    async with _operating(request, market_id, who) as driver:
+    async with _operating(hub, market_id, who) as driver:
         if driver.running:
             assert driver.clock is not None
             raise ApiError(
@@ -255,43 +254,37 @@ async def start_clock(
 
 
 @router.post("/clock/stop", operation_id="stopClock", response_model=ClockView)
-async def stop_clock(
-    request: Request, market_id: MarketId, who: CurrentPrincipal
-) -> dict[str, Any]:
+async def stop_clock(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
     """Stop the clock (to restart it in another mode, or to step the day by hand)."""
-    async with _operating(request, market_id, who) as driver:
+    async with _operating(hub, market_id, who) as driver:
         _running(driver)
         await driver.stop()
         return _view(driver)
 
 
 @router.post("/clock/pause", operation_id="pauseClock", response_model=ClockView)
-async def pause_clock(
-    request: Request, market_id: MarketId, who: CurrentPrincipal
-) -> dict[str, Any]:
+async def pause_clock(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
     """Freeze market time (idempotent); orders still trade, stamped with the frozen time."""
-    async with _operating(request, market_id, who) as driver:
+    async with _operating(hub, market_id, who) as driver:
         _running(driver).pause()
         await driver.settle()  # a step already due when the clock stopped lands before the reply
         return _view(driver)
 
 
 @router.post("/clock/resume", operation_id="resumeClock", response_model=ClockView)
-async def resume_clock(
-    request: Request, market_id: MarketId, who: CurrentPrincipal
-) -> dict[str, Any]:
+async def resume_clock(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
     """Let market time flow again from where it stood (idempotent)."""
-    async with _operating(request, market_id, who) as driver:
+    async with _operating(hub, market_id, who) as driver:
         _running(driver).resume()
         return _view(driver)
 
 
 @router.post("/clock/speed", operation_id="setClockSpeed", response_model=ClockView)
 async def set_clock_speed(
-    request: Request, market_id: MarketId, body: ClockSpeed, who: CurrentPrincipal
+    hub: HubDep, market_id: MarketId, body: ClockSpeed, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Change an accelerated clock's speed without a jump in market time."""
-    async with _operating(request, market_id, who) as driver:
+    async with _operating(hub, market_id, who) as driver:
         clock = _running(driver)
         _mode(clock, ClockMode.ACCELERATED)
         clock.set_speed(body.speed)
@@ -300,11 +293,11 @@ async def set_clock_speed(
 
 @router.post("/clock/advance", operation_id="advanceClock", response_model=ClockAdvanced)
 async def advance_clock(
-    request: Request, market_id: MarketId, body: ClockAdvance, who: CurrentPrincipal
+    hub: HubDep, market_id: MarketId, body: ClockAdvance, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Step a stepped clock to its next scheduled step, or to a market time, and answer once
     the steps due by then are applied (or after ``ADVANCE_TIMEOUT_S``, with those that are)."""
-    async with _operating(request, market_id, who) as driver:
+    async with _operating(hub, market_id, who) as driver:
         clock = _running(driver)
         _mode(clock, ClockMode.STEPPED)
         cursor = driver.cursor
@@ -357,10 +350,10 @@ async def _step_by_hand(driver: ClockDriver, command: MarketCommand) -> dict[str
 
 @router.post("/session/open-day", operation_id="openDay", response_model=SessionStepped)
 async def open_day(
-    request: Request, market_id: MarketId, body: DayOpening, who: CurrentPrincipal
+    hub: HubDep, market_id: MarketId, body: DayOpening, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Open a trading day (pre-open): by default the calendar's next one."""
-    async with _operating(request, market_id, who) as driver:
+    async with _operating(hub, market_id, who) as driver:
         market = driver.runtime.market
         calendar = market.rules.calendar
         day = body.trading_day
@@ -383,24 +376,22 @@ def _next_day(calendar: CalendarRules, market: Market, driver: ClockDriver) -> d
 
 @router.post("/session", operation_id="setSession", response_model=SessionStepped)
 async def set_session(
-    request: Request, market_id: MarketId, body: SessionChange, who: CurrentPrincipal
+    hub: HubDep, market_id: MarketId, body: SessionChange, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Open continuous trading, or break between two sessions (halted books stay halted)."""
-    async with _operating(request, market_id, who) as driver:
+    async with _operating(hub, market_id, who) as driver:
         return await _step_by_hand(driver, SetSession(0, TradingState(body.state)))
 
 
 @router.post("/session/close-day", operation_id="closeDay", response_model=SessionStepped)
-async def close_day(request: Request, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
+async def close_day(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
     """Close the trading day: books close, day orders expire."""
-    async with _operating(request, market_id, who) as driver:
+    async with _operating(hub, market_id, who) as driver:
         return await _step_by_hand(driver, CloseDay(0))
 
 
 @router.post("/session/end-of-day", operation_id="endOfDay", response_model=SessionStepped)
-async def end_of_day(
-    request: Request, market_id: MarketId, who: CurrentPrincipal
-) -> dict[str, Any]:
+async def end_of_day(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
     """Day-end clearing (日终清算) of a closed day: the close, tomorrow's reference price."""
-    async with _operating(request, market_id, who) as driver:
+    async with _operating(hub, market_id, who) as driver:
         return await _step_by_hand(driver, EndOfDay(0))

@@ -1,6 +1,5 @@
-"""The registry (注册登记) and compliance (履约) operations of the gateway: the ``router`` the
-app includes, with the reads and a participant's own operations here and the operators' in
-``exchange.api.registry_operator_routes``.
+"""The registry (注册登记) and compliance (履约) operations of the gateway: the reads and a
+participant's own operations here, the operators' in ``exchange.api.routes.registry_operator``.
 
 Participants read their own holdings, compliance position and surrender plan, surrender (清缴)
 and cancel (自愿注销) their own units; operators allocate (配额分配), transfer, freeze and unfreeze
@@ -15,18 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from exchange.api import registry_operator_routes
-from exchange.api.auth import CurrentPrincipal, may_see_account
-from exchange.api.common import (
-    PROBLEMS,
+from exchange.api.auth import may_see_account
+from exchange.api.common import PROBLEMS, known_account, open_trading_day
+from exchange.api.deps import (
     AccountPath,
+    CurrentPrincipal,
+    HubDep,
     MarketId,
     YearPath,
-    known_account,
-    open_trading_day,
-    runtime_of,
 )
 from exchange.api.models import MAX_AMOUNT, ComplianceStatus, SurrenderRequest
 from exchange.api.registry_common import (
@@ -47,7 +44,7 @@ from exchange.api.registry_models import (
 from registry_sim.model import HoldingState, UnitCode
 from registry_sim.ops import Cancel, Surrender
 
-own = APIRouter(prefix="/v1", responses=PROBLEMS)  # the reads and a participant's own ops
+router = APIRouter(prefix="/v1", tags=["registry"], responses=PROBLEMS)
 
 STATES = tuple(HoldingState)
 
@@ -60,14 +57,14 @@ def _totals(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
 # ---------------------------------------------------------------------- reads
 
 
-@own.get(ACCOUNT + "/holdings", operation_id="getHoldings", response_model=Holdings)
+@router.get(ACCOUNT + "/holdings", operation_id="getHoldings", response_model=Holdings)
 async def get_holdings(
-    request: Request, market_id: MarketId, account_id: AccountPath, who: CurrentPrincipal
+    hub: HubDep, market_id: MarketId, account_id: AccountPath, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """The account's units (its own, or any for operators), per unit type and state, with the
     part bought within T+N that cannot be sold yet (``locked_t``); totals per kind and all."""
     may_see_account(who, account_id)
-    market = runtime_of(request, market_id).market
+    market = hub.runtime(market_id).market
     account = known_account(market, account_id)
     types = {u.code: u for u in market.registry.unit_types()}
     units: list[dict[str, Any]] = []
@@ -92,13 +89,13 @@ async def get_holdings(
     return {"account_id": account_id, "units": units, "by_kind": by_kind, "totals": _totals(units)}
 
 
-@own.get(
+@router.get(
     ACCOUNT + "/compliance/{year}",
     operation_id="getComplianceStatus",
     response_model=ComplianceStatus,
 )
 async def get_compliance_status(
-    request: Request,
+    hub: HubDep,
     market_id: MarketId,
     account_id: AccountPath,
     year: YearPath,
@@ -109,17 +106,17 @@ async def get_compliance_status(
     the penalty its shortfall would cost at ``reference_price_fen`` (default: the allowance's
     reference price, as in getSurrenderPlan); ``reference_price_basis`` says which."""
     may_see_account(who, account_id)
-    market = runtime_of(request, market_id).market
+    market = hub.runtime(market_id).market
     return compliance_view(market, known_account(market, account_id), year, reference_price_fen)
 
 
-@own.get(
+@router.get(
     ACCOUNT + "/compliance/{year}/plan",
     operation_id="getSurrenderPlan",
     response_model=SurrenderPlan,
 )
 async def get_surrender_plan(
-    request: Request,
+    hub: HubDep,
     market_id: MarketId,
     account_id: AccountPath,
     year: YearPath,
@@ -131,7 +128,7 @@ async def get_surrender_plan(
     and the penalty that would cost at ``reference_price_fen`` (default: the allowance's
     reference price)."""
     may_see_account(who, account_id)
-    market = runtime_of(request, market_id).market
+    market = hub.runtime(market_id).market
     account = known_account(market, account_id)
     on = open_trading_day(market)
     return surrender_plan_view(market, account, year, on, reference_price_fen)
@@ -140,7 +137,7 @@ async def get_surrender_plan(
 # ---------------------------------------------------------------------- a participant's own
 
 
-@own.post(
+@router.post(
     ACCOUNT + "/surrenders",
     operation_id="surrender",
     status_code=201,
@@ -148,7 +145,7 @@ async def get_surrender_plan(
     responses=REPEATED,
 )
 async def surrender(
-    request: Request,
+    hub: HubDep,
     response: Response,
     market_id: MarketId,
     account_id: AccountPath,
@@ -158,7 +155,7 @@ async def surrender(
     """Surrender own units for a compliance year, dated the market's trading day; they stay
     pending until the assessment."""
     own_account(who, account_id)
-    runtime = runtime_of(request, market_id)
+    runtime = hub.runtime(market_id)
     account = known_account(runtime.market, account_id)
     on = open_trading_day(runtime.market)
     items = tuple((UnitCode(item.unit), item.qty_t) for item in body.items)
@@ -168,7 +165,7 @@ async def surrender(
     return compliance_view(runtime.market, account, body.year)
 
 
-@own.post(
+@router.post(
     ACCOUNT + "/cancellations",
     operation_id="cancelUnits",
     status_code=201,
@@ -176,7 +173,7 @@ async def surrender(
     responses=REPEATED,
 )
 async def cancel_units(
-    request: Request,
+    hub: HubDep,
     response: Response,
     market_id: MarketId,
     account_id: AccountPath,
@@ -185,7 +182,7 @@ async def cancel_units(
 ) -> dict[str, Any]:
     """Cancel (retire for good, 自愿注销) own available units in a beneficiary's name."""
     own_account(who, account_id)
-    runtime = runtime_of(request, market_id)
+    runtime = hub.runtime(market_id)
     account = known_account(runtime.market, account_id)
     op_id = request_op_id(account, body.request_id, "cancel")
     unit = UnitCode(body.unit)
@@ -202,8 +199,3 @@ async def cancel_units(
 
 
 # What the app includes: the reads and a participant's own operations, and the operators'.
-# Each leaf router carries the ``/v1`` prefix itself, so a route's own path (the access log's)
-# is the full template.
-router = APIRouter()
-router.include_router(own)
-router.include_router(registry_operator_routes.router)

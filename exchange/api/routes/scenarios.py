@@ -1,6 +1,5 @@
 """``listScenarios`` (any valid key): the scenarios that ship with carbonx, summed up for the
-instructor's "new class" form (``exchange.classroom.scenarios``). ``exchange.api.classroom``
-includes this router.
+instructor's "new class" form (``exchange.classroom.scenarios``).
 """
 
 from __future__ import annotations
@@ -10,12 +9,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from exchange.api.auth import CurrentPrincipal
 from exchange.api.common import PROBLEMS
+from exchange.api.deps import CurrentPrincipal
 from exchange.api.models import Reply
 from exchange.classroom.scenarios import shipped_summaries
 
-router = APIRouter(responses=PROBLEMS)  # under /v1: exchange.api.classroom's router includes it
+router = APIRouter(prefix="/v1", tags=["scenarios"], responses=PROBLEMS)
 
 
 class ScenarioSummary(Reply):

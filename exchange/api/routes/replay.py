@@ -2,7 +2,7 @@
 ``listAnnouncements`` (any key of the market; newest first), each new announcement also sent
 on the WebSocket channel ``announcements``; ``getReplay`` and ``getReplayTimeline``
 (operators): the market rebuilt from its journal as of a seq (``exchange.replay``). They serve
-any hosted market, a class or not; ``exchange.api.classroom`` includes this router.
+any hosted market, a class or not.
 """
 
 from __future__ import annotations
@@ -10,20 +10,21 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import Field
 
-from exchange.api.auth import CurrentPrincipal, require
-from exchange.api.common import PROBLEMS, MarketId
+from exchange.api.auth import require
+from exchange.api.common import PROBLEMS
+from exchange.api.deps import CurrentPrincipal, HubDep, MarketId
 from exchange.api.errors import ApiError
-from exchange.api.hub import hub_of
 from exchange.api.models import Body, Reply
 from exchange.classroom.store import add_announcement, list_announcements
 from exchange.keys import Role
 from exchange.replay import ReplayCache, ReplayError, timeline
 
-router = APIRouter(responses=PROBLEMS)  # under /v1: exchange.api.classroom's router includes it
-M = "/markets/{market_id}"
+router = APIRouter(
+    prefix="/v1/markets/{market_id}", tags=["announcements and replay"], responses=PROBLEMS
+)
 ANNOUNCEMENTS_LIMIT, ANNOUNCEMENTS_LIMIT_MAX = 50, 500
 
 
@@ -49,18 +50,17 @@ class Announcements(Reply):
 
 
 @router.post(
-    M + "/announcements",
+    "/announcements",
     operation_id="postAnnouncement",
     status_code=201,
     response_model=Announcement,
 )
 async def post_announcement(
-    request: Request, market_id: MarketId, body: NewAnnouncement, who: CurrentPrincipal
+    hub: HubDep, market_id: MarketId, body: NewAnnouncement, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Announce news to the market (operators): stored, and sent on the WebSocket channel
     ``announcements``."""
     require(who, Role.OPERATOR)
-    hub = hub_of(request)
     runtime = hub.runtime(market_id)
     clock = runtime.clock
     ts_ns = max(runtime.last_ts_ns, clock.now_ns() if clock is not None else time.time_ns())
@@ -73,15 +73,14 @@ def _public(announcement: dict[str, Any]) -> dict[str, Any]:
     return {k: announcement[k] for k in ("id", "ts_ns", "text", "level")}
 
 
-@router.get(M + "/announcements", operation_id="listAnnouncements", response_model=Announcements)
+@router.get("/announcements", operation_id="listAnnouncements", response_model=Announcements)
 async def get_announcements(
-    request: Request,
+    hub: HubDep,
     market_id: MarketId,
     who: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=ANNOUNCEMENTS_LIMIT_MAX)] = ANNOUNCEMENTS_LIMIT,
 ) -> dict[str, Any]:
     """The market's announcements, newest first (any key of the market)."""
-    hub = hub_of(request)
     hub.runtime(market_id)
     return {"announcements": await list_announcements(hub.engine, market_id, limit)}
 
@@ -91,9 +90,9 @@ async def get_announcements(
 _replays = ReplayCache()
 
 
-@router.get(M + "/replay", operation_id="getReplay")
+@router.get("/replay", operation_id="getReplay")
 async def get_replay(
-    request: Request,
+    hub: HubDep,
     market_id: MarketId,
     who: CurrentPrincipal,
     seq: Annotated[int, Query(ge=1, le=2**63 - 1)],
@@ -101,7 +100,6 @@ async def get_replay(
     """The market as it stood after journal entry ``seq``, rebuilt from the journal
     (operators): trading day, session, each instrument's top 5 levels, the last 50 trades."""
     require(who, Role.OPERATOR)
-    hub = hub_of(request)
     hub.runtime(market_id)
     try:
         return await _replays.view(hub.engine, market_id, seq)
@@ -109,13 +107,12 @@ async def get_replay(
         raise ApiError(404, "UNKNOWN_MARKET", str(error), market_id=market_id) from None
 
 
-@router.get(M + "/replay/timeline", operation_id="getReplayTimeline")
+@router.get("/replay/timeline", operation_id="getReplayTimeline")
 async def get_replay_timeline(
-    request: Request, market_id: MarketId, who: CurrentPrincipal
+    hub: HubDep, market_id: MarketId, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """The journal's day and session steps and the trades per minute, each with the seq a
     replay goes to (operators)."""
     require(who, Role.OPERATOR)
-    hub = hub_of(request)
     hub.runtime(market_id)
     return await timeline(hub.engine, market_id)

@@ -11,12 +11,12 @@ compliance cycle, announcements, the dashboard, results, seats and keys, and the
 * ``declareAbatement`` (a seat's own key): the abatement a trainee commits to this year,
   subtracted from its verified emissions at verification;
 * ``postAnnouncement`` (operators), ``listAnnouncements`` (any key); each new announcement goes
-  to the WebSocket channel ``announcements`` (``exchange.api.classroom_replay``);
+  to the WebSocket channel ``announcements`` (``exchange.api.routes.replay``);
 * ``getClassDashboard`` (operators and observers), ``getClassResults`` (operators, JSON or
   ``?format=csv``) (``exchange.classroom.views``);
 * ``listSeats``, ``issueSeatKeys`` (operators; ``?format=csv`` for printing);
 * ``getReplay``, ``getReplayTimeline`` (operators): the market rebuilt from its journal as of
-  a seq (``exchange.replay``, routes in ``exchange.api.classroom_replay``).
+  a seq (``exchange.replay``, routes in ``exchange.api.routes.replay``).
 
 Operators are the class's operator keys and exchange-wide operator keys. A market that is not
 a class answers the class operations with 404 ``NOT_A_CLASS``.
@@ -27,22 +27,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import Field, model_validator
 
-from exchange.api import classroom_replay, classroom_scenarios
-from exchange.api.auth import CurrentPrincipal, require, require_exchange_operator
-from exchange.api.common import PROBLEMS, MarketId
-from exchange.api.hub import hub_of
+from exchange.api.auth import require, require_exchange_operator
+from exchange.api.common import PROBLEMS
+from exchange.api.deps import CurrentPrincipal, HubDep, MarketId
+from exchange.api.hub import Hub
 from exchange.api.models import Body, Reply
 from exchange.classroom import service, views
 from exchange.classroom.room import Classroom, class_of
 from exchange.classroom.setup import MAX_SEATS
 from exchange.keys import Role
 
-router = APIRouter(prefix="/v1", responses=PROBLEMS)
-router.include_router(classroom_replay.router)  # announcements and the replay
-router.include_router(classroom_scenarios.router)  # the shipped scenarios
+router = APIRouter(prefix="/v1", tags=["classroom"], responses=PROBLEMS)
 M = "/markets/{market_id}"
 MAX_YAML_CHARS = 200_000
 CSV = "text/csv; charset=utf-8"
@@ -124,9 +122,9 @@ class Seats(Reply):
 # ---------------------------------------------------------------------- lookups
 
 
-def room_of(request: Request, market_id: str) -> Classroom:
+def room_of(hub: Hub, market_id: str) -> Classroom:
     """The class market's class, or 404 (``UNKNOWN_MARKET``, ``NOT_A_CLASS``)."""
-    return class_of(hub_of(request).market(market_id).classroom, market_id)
+    return class_of(hub.market(market_id).classroom, market_id)
 
 
 # ---------------------------------------------------------------------- the class
@@ -139,35 +137,35 @@ def room_of(request: Request, market_id: str) -> Classroom:
     response_model=ClassMarket,
 )
 async def create_class_market(
-    request: Request, body: NewClassMarket, who: CurrentPrincipal
+    hub: HubDep, body: NewClassMarket, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Create a class market from a scenario (exchange-wide operator keys only): its rules,
     firms and bots, ``seats`` trainees as covered entities with keys, a new operator key for
     the class, and its first trading day open."""
     require_exchange_operator(who)
     new = service.NewClass(**body.model_dump())
-    return await service.create_class(hub_of(request), new)
+    return await service.create_class(hub, new)
 
 
 @router.get(M + "/class/phase", operation_id="getClassPhase", response_model=ClassPhase)
 async def get_class_phase(
-    request: Request, market_id: MarketId, who: CurrentPrincipal
+    hub: HubDep, market_id: MarketId, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Where the class's compliance cycle stands, its surrender deadline and what follows."""
-    return views.phase_view(room_of(request, market_id))
+    return views.phase_view(room_of(hub, market_id))
 
 
 @router.post(
     M + "/class/phase/advance", operation_id="advanceClassPhase", response_model=PhaseAdvanced
 )
 async def advance_class_phase(
-    request: Request, market_id: MarketId, who: CurrentPrincipal
+    hub: HubDep, market_id: MarketId, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Move the class to its next phase and do what that implies (operators); ``done`` counts
     it (emissions recorded, surrenders, assessments and penalties, ...)."""
     require(who, Role.OPERATOR)
-    room = room_of(request, market_id)
-    return await service.advance_class(hub_of(request).engine, room)
+    room = room_of(hub, market_id)
+    return await service.advance_class(hub.engine, room)
 
 
 @router.post(
@@ -177,14 +175,13 @@ async def advance_class_phase(
     response_model=AbatementDeclared,
 )
 async def declare_abatement(
-    request: Request, market_id: MarketId, body: AbatementDeclaration, who: CurrentPrincipal
+    hub: HubDep, market_id: MarketId, body: AbatementDeclaration, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Declare the tonnes a seat cuts this year (its own key; until verification): they are
     taken off its verified emissions, at the cost its abatement curve gives."""
     require(who, Role.PARTICIPANT)
-    room = room_of(request, market_id)
-    engine = hub_of(request).engine
-    return await service.declare_abatement(engine, room, who.account_id or "", body.qty_t)
+    room = room_of(hub, market_id)
+    return await service.declare_abatement(hub.engine, room, who.account_id or "", body.qty_t)
 
 
 # ---------------------------------------------------------------------- the dashboard, results
@@ -192,13 +189,13 @@ async def declare_abatement(
 
 @router.get(M + "/class/dashboard", operation_id="getClassDashboard")
 async def get_class_dashboard(
-    request: Request, market_id: MarketId, who: CurrentPrincipal
+    hub: HubDep, market_id: MarketId, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Prices and today's activity per instrument, the seats' participation today, and every
     covered entity's compliance position, best first (operators and observers)."""
     require(who, Role.OPERATOR, Role.OBSERVER)
-    room = room_of(request, market_id)
-    return await views.dashboard(hub_of(request).engine, room)
+    room = room_of(hub, market_id)
+    return await views.dashboard(hub.engine, room)
 
 
 @router.get(
@@ -207,13 +204,13 @@ async def get_class_dashboard(
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def get_class_results(
-    request: Request, market_id: MarketId, who: CurrentPrincipal, format: Format = "json"
+    hub: HubDep, market_id: MarketId, who: CurrentPrincipal, format: Format = "json"
 ) -> Any:
     """The compliance year's results per account (operators): outcome, penalty, trades,
     volume, cash change, abatement and its cost where known; ``?format=csv`` as CSV."""
     require(who, Role.OPERATOR)
-    room = room_of(request, market_id)
-    rows = await views.class_results(hub_of(request).engine, room)
+    room = room_of(hub, market_id)
+    rows = await views.class_results(hub.engine, room)
     if format == "csv":
         return Response(views.as_csv(rows, views.RESULT_COLUMNS), media_type=CSV)
     return {"market_id": market_id, "compliance_year": room.state.compliance_year, "results": rows}
@@ -223,12 +220,10 @@ async def get_class_results(
 
 
 @router.get(M + "/class/seats", operation_id="listSeats", response_model=Seats)
-async def list_seats(
-    request: Request, market_id: MarketId, who: CurrentPrincipal
-) -> dict[str, Any]:
+async def list_seats(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
     """The class's seats and their accounts (operators)."""
     require(who, Role.OPERATOR)
-    room = room_of(request, market_id)
+    room = room_of(hub, market_id)
     return {"market_id": market_id, "seats": [views.seat_view(s) for s in room.state.seats]}
 
 
@@ -240,13 +235,13 @@ async def list_seats(
     responses={201: {"content": {"text/csv": {}}}},
 )
 async def issue_seat_keys(
-    request: Request, market_id: MarketId, who: CurrentPrincipal, format: Format = "json"
+    hub: HubDep, market_id: MarketId, who: CurrentPrincipal, format: Format = "json"
 ) -> Any:
     """A fresh key for every seat, the seats' old keys revoked (operators); ``?format=csv``
     for printing."""
     require(who, Role.OPERATOR)
-    room = room_of(request, market_id)
-    rows = await service.issue_seat_keys(hub_of(request).engine, room)
+    room = room_of(hub, market_id)
+    rows = await service.issue_seat_keys(hub.engine, room)
     if format == "csv":
         return Response(views.as_csv(rows, views.SEAT_COLUMNS), status_code=201, media_type=CSV)
     return {"market_id": market_id, "seats": rows}

@@ -1,0 +1,125 @@
+"""A market's data: the book (``getBook``), the trade tape (``listTrades``), its instruments
+(``listInstruments``), quotes (``getQuote``) and bars (``getBars``), for any key of the market.
+
+The book, quotes and instruments are read from the market's memory (``exchange.api.market_data``
+shapes them), the trade tape and bars from the journal's trades (``exchange.db.trade_tape``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+
+from exchange import bars as bar_math
+from exchange.api.common import PROBLEMS, TRADES_LIMIT, listed_symbol
+from exchange.api.deps import (
+    CurrentPrincipal,
+    HubDep,
+    Limit,
+    MarketId,
+    Runtime,
+    SymbolPath,
+    SymbolQuery,
+)
+from exchange.api.errors import ApiError
+from exchange.api.market_data import instrument_view, quote
+from exchange.api.market_models import Bars, Instruments, Quote
+from exchange.api.models import Book, Trades
+from exchange.db.trade_tape import last_trades, recent_ticks, trade_tape
+
+router = APIRouter(prefix="/v1/markets/{market_id}", tags=["market data"], responses=PROBLEMS)
+
+BOOK_LEVELS = 5
+TsNs = Annotated[int | None, Query(ge=0, le=2**63 - 1)]
+BARS_LIMIT, BARS_LIMIT_MAX = 200, 1000
+
+
+@router.get("/book/{symbol}", operation_id="getBook", response_model=Book)
+async def get_book(
+    market_id: MarketId,
+    symbol: str,
+    who: CurrentPrincipal,
+    runtime: Runtime,
+    depth: Annotated[int, Query(ge=1, le=200)] = BOOK_LEVELS,
+) -> dict[str, Any]:
+    """L2: the best ``depth`` price levels a side (5 unless asked), best first, with the
+    instrument's state, reference price and band."""
+    market = runtime.market
+    listed_symbol(market, symbol)
+    info = market.engine.book_info(symbol)
+    levels = market.engine.depth(symbol, depth)
+    return {
+        "symbol": symbol,
+        "state": info.state,
+        "reference_price_fen": info.reference_price_fen,
+        "band_lower_fen": info.band_lower_fen,
+        "band_upper_fen": info.band_upper_fen,
+        "tick_fen": info.tick_fen,
+        "lot_t": info.lot_t,
+        "bids": [level._asdict() for level in levels.bids],
+        "asks": [level._asdict() for level in levels.asks],
+    }
+
+
+@router.get("/trades", operation_id="listTrades", response_model=Trades)
+async def list_trades(
+    market_id: MarketId,
+    who: CurrentPrincipal,
+    runtime: Runtime,  # an unknown market is a 404
+    hub: HubDep,
+    symbol: SymbolQuery = None,
+    limit: Limit = TRADES_LIMIT,
+) -> dict[str, Any]:
+    """The public trade tape, most recent first (from the journal: it survives restarts)."""
+    return {"trades": await trade_tape(hub.engine, market_id, symbol, limit)}
+
+
+@router.get("/instruments", operation_id="listInstruments", response_model=Instruments)
+async def list_instruments(
+    market_id: MarketId, who: CurrentPrincipal, runtime: Runtime, hub: HubDep
+) -> dict[str, Any]:
+    """Every listed instrument: its rules (tick, lot, order limits, today's band), state,
+    last price, today's open/high/low/volume and best bid and ask."""
+    last = await last_trades(hub.engine, runtime)
+    market = runtime.market
+    return {"instruments": [instrument_view(market, s, last) for s in market.instruments]}
+
+
+@router.get("/quotes/{symbol}", operation_id="getQuote", response_model=Quote)
+async def get_quote(
+    market_id: MarketId, symbol: SymbolPath, who: CurrentPrincipal, runtime: Runtime, hub: HubDep
+) -> dict[str, Any]:
+    """Best bid and ask with their quantities, the last trade, today's OHLC and volume."""
+    listed_symbol(runtime.market, symbol)
+    return quote(runtime.market, symbol, await last_trades(hub.engine, runtime))
+
+
+@router.get("/bars/{symbol}", operation_id="getBars", response_model=Bars)
+async def get_bars(
+    market_id: MarketId,
+    symbol: SymbolPath,
+    who: CurrentPrincipal,
+    runtime: Runtime,
+    hub: HubDep,
+    interval: Literal["1m", "5m", "15m", "1h", "1d"],
+    limit: Annotated[int, Query(ge=1, le=BARS_LIMIT_MAX)] = BARS_LIMIT,
+    start_ns: TsNs = None,
+    end_ns: TsNs = None,
+) -> dict[str, Any]:
+    """OHLCV bars of the trades in market time ``[start_ns, end_ns)``: the latest ``limit``
+    bars, oldest first. Bars follow the market's local clock (``1d``: local midnight)."""
+    market = runtime.market
+    listed_symbol(market, symbol)
+    if start_ns is not None and end_ns is not None and start_ns >= end_ns:
+        msg = "start_ns must be before end_ns"
+        errors = [{"loc": ["query", "end_ns"], "msg": msg, "type": "value_error"}]
+        raise ApiError(422, "INVALID_REQUEST", msg, errors=errors)
+    timezone = market.rules.calendar.timezone
+    ticks = await recent_ticks(
+        hub.engine, market_id, symbol, interval, ZoneInfo(timezone), limit, start_ns, end_ns
+    )
+    found = [dataclasses.asdict(bar) for bar in bar_math.bars(ticks, interval, ZoneInfo(timezone))]
+    return {"symbol": symbol, "interval": interval, "timezone": timezone, "bars": found}

@@ -1,0 +1,74 @@
+"""Reads of a market's orders in the journal: the order a client order id named on a trading
+day (``getOrderByClientId``), and how a past day's order ended, from its trades and updates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from exchange.db import tables as t
+from matching.types import OrderStatus
+
+
+async def client_order(
+    engine: AsyncEngine, market_id: str, account: str, client_order_id: str, day: str
+) -> Row[Any] | None:
+    """The ``market_orders`` row of the account's order ``client_order_id`` on ``day`` (ISO),
+    or None."""
+    o = t.market_orders.c
+    query = select(t.market_orders).where(
+        o.market_id == market_id,
+        o.account_id == account,
+        o.client_order_id == client_order_id,
+        o.trading_day == day,
+    )
+    async with engine.connect() as conn:
+        return (await conn.execute(query)).first()
+
+
+async def finished_order(engine: AsyncEngine, market_id: str, row: Row[Any]) -> dict[str, Any]:
+    """A past day's order (its ``market_orders`` row) as its trades and updates in the journal
+    leave it: symbol, side, type, price, STP, submitted, filled, leaves, cancelled, status,
+    cancel reason."""
+    tr = t.market_trades.c
+    filled_query = select(func.coalesce(func.sum(tr.qty_t), 0)).where(
+        tr.market_id == market_id,
+        or_(tr.buy_order_id == row.order_id, tr.sell_order_id == row.order_id),
+    )
+    u = t.market_order_updates.c
+    updates_query = (
+        select(u.kind, u.qty_t, u.price_fen, u.reason)
+        .where(u.market_id == market_id, u.order_id == row.order_id)
+        .order_by(u.event_seq)
+    )
+    async with engine.connect() as conn:
+        filled = int((await conn.execute(filled_query)).scalar_one())
+        updates = (await conn.execute(updates_query)).all()
+    submitted, price, cancelled, reason = row.qty_t, row.price_fen, 0, None
+    for update in updates:
+        if update.kind == "amended":
+            submitted, price = update.qty_t, update.price_fen
+        else:  # cancelled, reduced
+            cancelled += update.qty_t
+            reason = update.reason
+    leaves = max(0, submitted - filled - cancelled)
+    if leaves:
+        status = OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.NEW
+    else:
+        status = OrderStatus.CANCELLED if cancelled else OrderStatus.FILLED
+    return {
+        "symbol": row.symbol,
+        "side": row.side,
+        "order_type": row.order_type,
+        "price_fen": price,
+        "stp": row.stp,
+        "submitted_t": submitted,
+        "filled_t": filled,
+        "leaves_t": leaves,
+        "cancelled_t": cancelled,
+        "status": status,
+        "cancel_reason": reason,
+    }
