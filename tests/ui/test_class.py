@@ -415,11 +415,17 @@ def test_results_show_and_export_as_csv(
 ) -> None:
     instructor_in(page, server, klass, "results")
     expect(page.get_by_test_id("panel-results")).to_be_visible()
-    with page.expect_download() as downloaded:
-        page.get_by_test_id("results-csv").click()
-    exported = downloaded.value.path().read_text("utf-8-sig")
+    market = f"/v1/markets/{klass['market_id']}"
     with api(server, klass["operator_key"]) as op:
-        served = op.get(f"/v1/markets/{klass['market_id']}/class/results?format=csv")
+        # The bots trade on: halted, no trade changes the results between the two reads.
+        ok(op.post(f"{market}/halt", json={}))
+        try:
+            with page.expect_download() as downloaded:
+                page.get_by_test_id("results-csv").click()
+            exported = downloaded.value.path().read_text("utf-8-sig")
+            served = op.get(f"{market}/class/results?format=csv")
+        finally:
+            ok(op.post(f"{market}/resume", json={}))
     assert served.status_code == 200
     assert served.headers["content-type"].startswith("text/csv")
     assert exported == served.text
