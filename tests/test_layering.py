@@ -213,6 +213,78 @@ def test_the_classroom_checker_allows_what_is_allowed(source: str) -> None:
     assert classroom_violations(source) == []
 
 
+# ---------------------------------------------------------------- the shell's rooms
+
+WEB = ("fastapi", "starlette", "exchange.api")
+# What each room of the shell may not import (docs/architecture.md, "The rooms"): only the
+# gateway knows HTTP, and nothing below the gateway and the classroom knows either of them.
+SHELL_ROOMS: dict[str, tuple[str, ...]] = {
+    "exchange.compliance_year": (*WEB, "exchange.classroom"),
+    "exchange.runtime": (*WEB, "exchange.classroom"),
+    "exchange.db": (*WEB, "exchange.classroom"),
+    "exchange.sim": (*WEB, "exchange.classroom"),
+    "exchange.agents": (*WEB, "exchange.classroom"),
+    # The client stands alone: a script installs it without the server.
+    "exchange.client": (
+        "fastapi",
+        "starlette",
+        "sqlalchemy",
+        "matching",
+        "registry_sim",
+        "settlement",
+        *(f"exchange.{room}" for room in ("api", "classroom", "db", "sim", "agents", "runtime")),
+    ),
+}
+
+
+def room_violations(source: str, module: str, forbidden: tuple[str, ...]) -> list[str]:
+    """Every import of a ``forbidden`` module (or of anything inside it) in ``source``."""
+    problems = []
+    for line, name in _full_imports(ast.parse(source), module):
+        for banned in forbidden:
+            if name == banned or name.startswith(banned + "."):
+                problems.append(f"{module}:{line}: imports {banned}")
+    return sorted(set(problems))
+
+
+def _room_sources(room: str) -> list[tuple[str, Path]]:
+    path = ROOT.joinpath(*room.split("."))
+    files = sorted(path.rglob("*.py")) if path.is_dir() else [path.with_suffix(".py")]
+    return [(".".join(f.relative_to(ROOT).with_suffix("").parts), f) for f in files]
+
+
+@pytest.mark.parametrize("room", sorted(SHELL_ROOMS))
+def test_the_shell_rooms_keep_their_imports(room: str) -> None:
+    sources = _room_sources(room)
+    assert sources, room
+    assert all(path.exists() for _, path in sources), room
+    problems = []
+    for module, path in sources:
+        problems += room_violations(path.read_text(encoding="utf-8"), module, SHELL_ROOMS[room])
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("source", "module", "expected"),
+    [
+        (
+            "from exchange.classroom.state import Seat\n",
+            "exchange.sim.runner",
+            "exchange.classroom",
+        ),
+        ("from ..api import hub\n", "exchange.db.keys", "exchange.api"),
+        ("import fastapi\n", "exchange.compliance_year", "fastapi"),
+        ("from settlement import Market\n", "exchange.client.rest", "settlement"),
+        ("from exchange.db import tables\n", "exchange.client.rest", "exchange.db"),
+    ],
+)
+def test_the_room_checker_catches_a_violation(source: str, module: str, expected: str) -> None:
+    room = next(r for r in SHELL_ROOMS if module == r or module.startswith(r + "."))
+    problems = room_violations(source, module, SHELL_ROOMS[room])
+    assert len(problems) == 1, problems
+    assert problems[0].endswith(f"imports {expected}")
+
+
 @pytest.mark.parametrize("package", PACKAGES)
 def test_package_layering(package: str) -> None:
     files = _sources(package)
