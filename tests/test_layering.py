@@ -9,7 +9,9 @@ Within the shell, the classroom (``exchange/classroom``) knows no HTTP: it impor
 FastAPI nor Starlette nor anything of the gateway (``exchange.api``), not even for type
 checking. And the gateway (``exchange/api``, its routes above all) writes no SQL: its reads and
 writes of the database are ``exchange.db``'s (it may name ``AsyncEngine``, nothing else of
-SQLAlchemy, and not the tables).
+SQLAlchemy, and not the tables). Below the gateway and the classroom (the compliance year, the
+runtime, the database layer, the simulator, the agents) nothing knows either of them, and the
+client (``exchange/client``) imports nothing of the rest of carbonx.
 """
 
 from __future__ import annotations
