@@ -129,8 +129,8 @@ class OffsetIssuance(Body):
 
 
 class AssessmentRequest(Body):
-    # The previous month's average price (docs/rules.md, national: penalty); default: the listed
-    # allowance's reference price (its last close).
+    # The previous month's average price (docs/rules.md, national: penalty); default: the
+    # penalty reference price (the window's volume-weighted price, else the last close).
     reference_price_fen: Annotated[int, Field(ge=1, le=MAX_AMOUNT)] | None = None
     account_ids: list[AccountIdText] | None = Field(default=None, max_length=1_000)
     request_id: RequestId | None = None

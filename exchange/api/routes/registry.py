@@ -102,9 +102,12 @@ async def get_compliance_status(
     who: CurrentPrincipal,
     reference_price_fen: Annotated[int | None, Query(ge=1, le=MAX_AMOUNT)] = None,
 ) -> dict[str, Any]:
-    """The account's compliance position for ``year`` (its own, or any for operators), with
-    the penalty its shortfall would cost at ``reference_price_fen`` (default: the allowance's
-    reference price, as in getSurrenderPlan); ``reference_price_basis`` says which."""
+    """The account's compliance position for ``year`` (its own, or any for operators): what is
+    left to surrender (``remaining_t``), what its available units can legally cover of it
+    (``coverable_t``), what would still be short after that (``shortfall_t``) and the penalty
+    that would cost at ``reference_price_fen`` (default: the penalty reference price, the
+    volume-weighted price of the rule set's window of trading days, else the last close, as in
+    getSurrenderPlan); ``reference_price_basis`` says which."""
     may_see_account(who, account_id)
     market = hub.runtime(market_id).market
     return compliance_view(market, known_account(market, account_id), year, reference_price_fen)
@@ -125,8 +128,8 @@ async def get_surrender_plan(
 ) -> dict[str, Any]:
     """What the registry would surrender today from the account's available units: offsets up
     to the rule set's cap, then eligible allowances, oldest first; what would still be short,
-    and the penalty that would cost at ``reference_price_fen`` (default: the allowance's
-    reference price)."""
+    and the penalty that would cost at ``reference_price_fen`` (default: the penalty reference
+    price, as in getComplianceStatus)."""
     may_see_account(who, account_id)
     market = hub.runtime(market_id).market
     account = known_account(market, account_id)
