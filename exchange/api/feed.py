@@ -55,7 +55,7 @@ from matching.types import Side
 from registry_sim.model import AccountId, HoldingState
 from registry_sim.ops import Assess, RecordEmissions, Surrender, WithdrawSurrender
 from settlement.cash import CNY, CashState
-from settlement.commands import OpenDay, RegistryCommand
+from settlement.commands import EndOfDay, OpenDay, RegistryCommand
 from settlement.market import Market
 from settlement.outcome import Fill
 
@@ -386,6 +386,9 @@ class MarketFeed:
 
     def __init__(self) -> None:
         self.subscribers: dict[str, set[Connection]] = {}
+        # Per account with ``compliance`` subscribers, the year each asked for (None: the one
+        # still open), kept by ``Feed.subscribe`` and ``Feed.unsubscribe``.
+        self.compliance_years: dict[str, dict[Connection, int | None]] = {}
         self.symbols: dict[str, SymbolState] = {}
         self.accounts: dict[str, AccountState] = {}
         self.market: Market | None = None  # set by the first subscription
@@ -401,6 +404,7 @@ class MarketFeed:
         traders = self.subscribers.get("trades")
         plain = [c for c in traders if not c.batch_trades] if traders else []
         tails: list[str] = []
+        positions: set[str] = set()  # accounts whose compliance position this commit moved
         for ack in acks:
             outcome = ack.outcome
             if outcome.code is not None:
@@ -416,6 +420,10 @@ class MarketFeed:
                 self._balances(ack, market_seq)
             if type(ack.command) is RegistryCommand:
                 self._compliance(ack, market_seq)
+            if self.compliance_years:
+                positions |= self._positions_moved(ack)
+        if positions:
+            self._positions(positions, acks[-1].seq)
         if tails and traders:
             for connection in traders:
                 if connection.batch_trades:
@@ -514,6 +522,39 @@ class MarketFeed:
             if to:
                 _send(to, mirror.message())
 
+    def _positions_moved(self, ack: Ack) -> set[str]:
+        """The subscribed accounts whose compliance projection ``ack`` may have moved without
+        a compliance operation: units moved in or out of their holdings (trades, issuance,
+        transfers, freezes: what their plan can cover), or a new day or day end (the date
+        eligibility and the deadline go by, the penalty's reference price)."""
+        command = ack.command
+        if type(command) in (OpenDay, EndOfDay):
+            return set(self.compliance_years)
+        if type(command) is RegistryCommand and isinstance(command.op, COMPLIANCE_OPS):
+            return set()  # its own message went out (``_compliance``)
+        moved = set()
+        for posting in ack.outcome.postings:
+            if posting.asset == CNY:
+                continue
+            moved.add(posting.from_account)
+            moved.add(posting.to_account)
+        return moved & self.compliance_years.keys()
+
+    def _positions(self, accounts: set[str], market_seq: int) -> None:
+        """The compliance position of each of ``accounts`` for each year its subscribers
+        follow, once per commit whatever moved it."""
+        market = self.market
+        if market is None:
+            return
+        current = current_compliance_year(market)
+        for account in sorted(accounts):
+            to = self.subscribers.get("compliance:" + account)
+            asked = self.compliance_years.get(account, {}).values()
+            years = {current if year is None else year for year in asked}
+            for year in sorted(y for y in years if y is not None):
+                if to:
+                    _send(to, compliance_message(market, account, year, market_seq))
+
     def _compliance(self, ack: Ack, market_seq: int) -> None:
         command = ack.command
         assert type(command) is RegistryCommand
@@ -549,15 +590,25 @@ class Feed:
         if to:
             _send(to, message)
 
-    def subscribe(self, connection: Connection, channel: str) -> None:
+    def subscribe(self, connection: Connection, channel: str, year: int | None = None) -> None:
+        """Add a subscriber; ``year``: the compliance year a ``compliance`` one follows."""
         market = self.market(connection.principal.market_id)
         market.subscribers.setdefault(channel, set()).add(connection)
+        if channel.startswith("compliance:"):
+            account = channel.removeprefix("compliance:")
+            market.compliance_years.setdefault(account, {})[connection] = year
         connection.channels.add(channel)
 
     def unsubscribe(self, connection: Connection, channel: str) -> None:
         if channel == "trades":
             connection.batch_trades = False
         market = self.market(connection.principal.market_id)
+        if channel.startswith("compliance:"):
+            account = channel.removeprefix("compliance:")
+            years = market.compliance_years.get(account, {})
+            years.pop(connection, None)
+            if not years:
+                market.compliance_years.pop(account, None)
         subscribers = market.subscribers.get(channel)
         if subscribers is not None:
             subscribers.discard(connection)

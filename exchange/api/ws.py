@@ -482,7 +482,7 @@ class _Session:
             connection.push({"type": "unsubscribed", "channel": channel, **echo})
             return
         await self._seed(key)
-        self.feed.subscribe(connection, key)
+        self.feed.subscribe(connection, key, options.get("year"))
         if key == "trades":
             connection.batch_trades = bool(options.get("batch"))
         connection.push({"type": "subscribed", "channel": channel, **echo})

@@ -624,6 +624,16 @@ def test_compliance_channel(server: DemoServer) -> None:
             surrendered = feed.next("compliance", year=year, pending_t=500)
             assert surrendered["remaining_t"] == done["remaining_t"] == 300
             assert surrendered["shortfall_t"] == done["shortfall_t"] == 0
+            # Units frozen by a court (no compliance operation): 100 t still cover the 300 t
+            # left, and the channel says so at once.
+            court = {"unit": f"CEA{year}", "qty_t": 400, "reference": "court-order-1"}
+            ok(operator.post(f"{M}/accounts/EWS1/freezes", json=court), 201)
+            frozen = feed.next("compliance", year=year, coverable_t=100)
+            assert (frozen["remaining_t"], frozen["shortfall_t"]) == (300, 200)
+            assert frozen == {
+                **ok(own.get(f"{M}/accounts/EWS1/compliance/{year}")),
+                **{"market_seq": frozen["market_seq"], "type": "compliance", "seq": frozen["seq"]},
+            }
             assert recorded["market_seq"] < surrendered["market_seq"]
 
 
