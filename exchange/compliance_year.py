@@ -6,15 +6,16 @@ What happens once a year's trading is done, in this order:
    baseline for the year (shocks included) less the abatement decided or declared
    (``verified_emissions_t``), and its allocation trued up where the scenario's method has a
    true-up (``verification_ops``);
-2. **surrender** (清缴): the surrenders that waited for verification are applied, then what the
-   firms decide once they see their verified emissions (both callers turn the agents'
-   ``SurrenderUnits`` into commands with ``exchange.agents.local.to_commands``);
+2. **surrender** (清缴), the callers' own: the agents decide what to surrender, and both turn
+   their ``SurrenderUnits`` into commands with ``exchange.agents.local.to_commands`` (the
+   simulator in two rounds, before and after verification; a class when the instructor opens
+   surrender, and the seats whenever they choose);
 3. **assessment** (履约核定): every covered entity with verified emissions and no record yet is
    assessed at the surrender deadline at the penalty reference price
    (``settlement.reference.penalty_price``): pending units retire, the shortfall, the penalty
    and next year's deduction are fixed (``assessment``).
 
-Every step is a list of registry operations built from the market's state, without I/O: the
+Steps 1 and 3 are lists of registry operations built from the market's state, without I/O: the
 simulator applies them to its in-memory market at once; a class submits them through its
 market runtime when the instructor advances the phase (``exchange.classroom``). So the same
 holdings, emissions and trades give the same shortfall and penalty in both.

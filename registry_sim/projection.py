@@ -2,9 +2,10 @@
 ends if the entity surrenders today everything the rules let its holdings cover.
 
 One implementation for every reader: the registry's compliance status and surrender plan, the
-gateway, a class's dashboard and results, and the simulator all ask ``Registry.project``, which
-gathers the registry's facts and calls ``project`` here. So a shortfall and its penalty are the
-same number wherever they are shown.
+gateway (REST and the WebSocket ``compliance`` channel) and a class's dashboard ask
+``Registry.compliance_projection``, which gathers the registry's facts and calls ``project``
+here. So a shortfall and its penalty are the same number wherever they are shown, and the
+assessment (a class's or a simulation's) then fixes the numbers the projection foretold.
 
 * ``remaining_t``: the obligation less what was surrendered (pending or retired);
 * ``plan``: what the entity's available units can legally cover of that today

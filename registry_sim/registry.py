@@ -216,14 +216,11 @@ class Registry:
     def record(self, account_id: AccountId, year: int) -> ComplianceRecord | None:
         return self._records.get((account_id, year))
 
-    def surrendered_offsets(self, account_id: AccountId, year: int) -> int:
-        return self._surrenders.totals(account_id, year)[1]
-
     def surrendered_t(self, account_id: AccountId, year: int) -> tuple[int, int]:
         """(allowances, offsets) surrendered for the year, pending or retired."""
         return self._surrenders.totals(account_id, year)
 
-    def project(
+    def compliance_projection(
         self,
         account_id: AccountId,
         year: int,
@@ -269,7 +266,9 @@ class Registry:
         """The entity's projection for ``year`` as a compliance panel shows it; ``on`` is the
         day a surrender would carry (default: the deadline, the last day one can)."""
         deadline = self.rules.compliance.deadline(year)
-        p = self.project(account_id, year, deadline if on is None else on, reference_price_fen)
+        p = self.compliance_projection(
+            account_id, year, deadline if on is None else on, reference_price_fen
+        )
         return ComplianceStatus(
             account_id,
             year,
@@ -294,7 +293,7 @@ class Registry:
         """The best legal surrender from current holdings: offsets up to the cap (local
         projects first where a local share is required), then eligible allowances, oldest
         vintage first. Empty when nothing can or need be surrendered, or the deadline has passed."""
-        return self.project(account_id, year, on).plan
+        return self.compliance_projection(account_id, year, on).plan
 
     def state_hash(self) -> str:
         """A digest of the registry's whole state; equal states hash equal."""

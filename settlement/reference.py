@@ -28,7 +28,6 @@ class PenaltyPrice:
     price_fen: int | None
     basis: str | None  # WINDOW_VWAP, LAST_CLOSE, or None without a price
     symbol: str | None  # LAST_CLOSE: the instrument whose close it is
-    window_days: int  # trading days the window holds
 
 
 def penalty_price(market: Market, year: int) -> PenaltyPrice:
@@ -36,11 +35,11 @@ def penalty_price(market: Market, year: int) -> PenaltyPrice:
     window = market.reference_window
     price = window_price_fen(window)
     if price is not None:
-        return PenaltyPrice(price, WINDOW_VWAP, None, len(window))
+        return PenaltyPrice(price, WINDOW_VWAP, None)
     listed = sorted(s for s in market.instruments if s.startswith(UnitKind.CEA.value))
     if not listed:
-        return PenaltyPrice(None, None, None, len(window))
+        return PenaltyPrice(None, None, None)
     symbol = f"{UnitKind.CEA.value}{year}"
     symbol = symbol if symbol in listed else listed[-1]
     close = market.engine.book_info(symbol).reference_price_fen
-    return PenaltyPrice(close, LAST_CLOSE, symbol, len(window))
+    return PenaltyPrice(close, LAST_CLOSE, symbol)

@@ -327,7 +327,7 @@ class ComplianceStatus(Reply):
     deduction_owed_t: int
     # The projected penalty's basis (exchange.api.registry_common.penalty_basis):
     reference_price_fen: int | None
-    reference_price_basis: Literal["request", "window_vwap", "last_close"] | None
+    reference_price_basis: Literal["request", "window_vwap", "last_close", "assessed"] | None
     reference_price_symbol: str | None  # last_close: the allowance whose close it is
     penalty_kind: str
     penalty_multiplier: int

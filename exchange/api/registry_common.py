@@ -77,11 +77,16 @@ def compliance_view(
 ) -> dict[str, Any]:
     """The account's ``ComplianceStatus`` for ``year``: the registry's projection as of the
     market's trading day, its penalty priced on the basis ``penalty_basis`` names (the one
-    getSurrenderPlan uses too)."""
+    getSurrenderPlan uses too); once the year is assessed, the assessment's penalty and the
+    price it was fixed at (basis ``assessed``), whatever price is asked."""
     basis = penalty_basis(market, year, reference_price_fen)
     status = market.registry.compliance_status(
         account, year, basis["reference_price_fen"], on=market.trading_day
     )
+    if status.assessed is not None:
+        price = status.assessed.reference_price_fen
+        basis = {**basis, "reference_price_fen": price, "reference_price_basis": "assessed"}
+        basis["reference_price_symbol"] = None
     return {**dataclasses.asdict(status), **basis}
 
 
@@ -123,7 +128,7 @@ def surrender_plan_view(
         details = {"year": year, "deadline": deadline.isoformat(), "on": on.isoformat()}
         raise refusal(RegistryCode.DEADLINE_PASSED, details)
     basis = penalty_basis(market, year, reference_price_fen)
-    projected = registry.project(account, year, on, basis["reference_price_fen"])
+    projected = registry.compliance_projection(account, year, on, basis["reference_price_fen"])
     types = {u.code: u for u in registry.unit_types()}
     items: list[dict[str, Any]] = [
         {

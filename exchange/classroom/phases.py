@@ -14,8 +14,8 @@ what it did:
 * verification → surrender: surrender (清缴) opens; the bots' firms surrender what their
   agents decide;
 * surrender → assessment: every covered entity with verified emissions is assessed at the
-  surrender deadline, at the listed reference price: pending units retire, shortfall and
-  penalty are fixed by the registry;
+  surrender deadline, at the penalty reference price (``exchange.compliance_year``, as a
+  simulation does): pending units retire, shortfall and penalty are fixed by the registry;
 * assessment → allocation of the next year (its allowances and CCER issued), or closed (the
   bots stop).
 

@@ -1,5 +1,6 @@
 """What the instructor console shows of a class: its phase, seats, the dashboard and the
-year's results, and the reads of the trade tape and the order table they need.
+year's results (the trade tape and the order table are read by
+``exchange.db.trading_activity``).
 
 Market numbers come from the market's memory (the day book: today's open, high, low, volume;
 holdings, cash, compliance status) and from the trade tape (``market_trades``: trades today,
@@ -21,18 +22,17 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from exchange import compliance_year
 from exchange.classroom.phases import deadline, next_phase
 from exchange.classroom.room import Classroom
 from exchange.classroom.setup import ClassScenario
 from exchange.classroom.state import ClassState, Seat
-from exchange.db import tables as t
 from exchange.db.trade_tape import LastTrades, last_trades
+from exchange.db.trading_activity import Traded, today_activity, traded_by_account
 from registry_sim.model import AccountId, AccountKind
 from settlement.cash import CNY, CashState
 from settlement.market import Market
@@ -102,83 +102,6 @@ async def class_results(engine: AsyncEngine, room: Classroom) -> list[dict[str, 
     return results(market, room.state, room.scenario, traded, prices)
 
 
-@dataclass(slots=True)
-class Traded:
-    """One account's trading, per symbol: bought and sold tonnes and fen, fees, trades."""
-
-    bought_t: dict[str, int] = field(default_factory=dict)
-    bought_fen: dict[str, int] = field(default_factory=dict)
-    sold_t: dict[str, int] = field(default_factory=dict)
-    sold_fen: dict[str, int] = field(default_factory=dict)
-    fees_fen: int = 0
-    trades: int = 0
-
-    def volume_t(self) -> int:
-        return sum(self.bought_t.values()) + sum(self.sold_t.values())
-
-    def pnl_fen(self, marks: dict[str, int]) -> int:
-        """Cash from trading plus the net tonnes bought valued at ``marks``."""
-        value = 0
-        for symbol in set(self.bought_t) | set(self.sold_t):
-            net_t = self.bought_t.get(symbol, 0) - self.sold_t.get(symbol, 0)
-            value += net_t * marks.get(symbol, 0)
-            value += self.sold_fen.get(symbol, 0) - self.bought_fen.get(symbol, 0)
-        return value - self.fees_fen
-
-
-async def traded_by_account(engine: AsyncEngine, market_id: str) -> dict[str, Traded]:
-    """Every account's trading from the trade tape (both sides)."""
-    c = t.market_trades.c
-    out: dict[str, Traded] = {}
-    sides = (
-        (c.buy_account_id, c.buy_fee_fen, "bought"),
-        (c.sell_account_id, c.sell_fee_fen, "sold"),
-    )
-    async with engine.connect() as conn:
-        for account, fee, side in sides:
-            query = (
-                select(
-                    account,
-                    c.symbol,
-                    func.count(),
-                    func.sum(c.qty_t),
-                    func.sum(c.qty_t * c.price_fen),
-                    func.sum(fee),
-                )
-                .where(c.market_id == market_id)
-                .group_by(account, c.symbol)
-            )
-            for who, symbol, count, qty, turnover, fees in await conn.execute(query):
-                row = out.setdefault(who, Traded())
-                getattr(row, f"{side}_t")[symbol] = int(qty)
-                getattr(row, f"{side}_fen")[symbol] = int(turnover)
-                row.fees_fen += int(fees)
-                row.trades += int(count)
-    return out
-
-
-async def today_activity(engine: AsyncEngine, market: Market) -> tuple[int, set[str]]:
-    """Trades since today's trading day opened, and the accounts that placed orders today."""
-    day = market.trading_day
-    if day is None:
-        return 0, set()
-    j, tr, o = t.market_journal.c, t.market_trades.c, t.market_orders.c
-    market_id = market.spec.market_id
-    async with engine.connect() as conn:
-        opened = await conn.scalar(
-            select(func.max(j.seq)).where(j.market_id == market_id, j.kind == "open_day")
-        )
-        trades = await conn.scalar(
-            select(func.count()).where(tr.market_id == market_id, tr.seq > (opened or 0))
-        )
-        placed = await conn.execute(
-            select(o.account_id)
-            .distinct()
-            .where(o.market_id == market_id, o.trading_day == day.isoformat())
-        )
-        return int(trades or 0), {row.account_id for row in placed}
-
-
 def marks(market: Market, last: LastTrades) -> dict[str, int]:
     """Each instrument's last trade price, else its reference price."""
     out = {}
@@ -218,18 +141,24 @@ def ranking_row(
     account: AccountId,
     traded: Traded | None,
     prices: dict[str, int],
+    penalty_price_fen: int | None,
 ) -> dict[str, Any]:
-    """One covered entity's compliance position (see the module's docstring)."""
+    """One covered entity's compliance position (see the module's docstring), its penalty
+    priced at ``penalty_price_fen``."""
     registry = market.registry
     year = state.compliance_year
     today = market.trading_day
     seat = state.seat_of(account)
     known = account in scenario.firms
     abated = state.abatement_t.get(account, 0)
-    expected = scenario.baseline_t(account, year, today) - abated if known else None
+    expected = None
+    if known:
+        baseline = scenario.baseline_t(account, year, today)
+        expected = compliance_year.verified_emissions_t(baseline, abated)
     on = today or market.rules.compliance.deadline(year)
-    price = penalty_price(market, year).price_fen
-    projected = registry.project(account, year, on, price, expected_obligation_t=expected)
+    projected = registry.compliance_projection(
+        account, year, on, penalty_price_fen, expected_obligation_t=expected
+    )
     obligation = projected.obligation_t or 0
     surrendered = projected.surrendered_t
     shortfall = projected.shortfall_t or 0
@@ -261,8 +190,9 @@ def ranking(
     traded: dict[str, Traded],
     prices: dict[str, int],
 ) -> list[dict[str, Any]]:
+    price = penalty_price(market, state.compliance_year).price_fen
     rows = [
-        ranking_row(market, state, scenario, a.account_id, traded.get(a.account_id), prices)
+        ranking_row(market, state, scenario, a.account_id, traded.get(a.account_id), prices, price)
         for a in market.registry.accounts()
         if a.kind is AccountKind.COVERED_ENTITY
     ]
@@ -329,7 +259,6 @@ def results(
     registry = market.registry
     year = state.compliance_year
     start = starting_cash(scenario)
-    record_day = registry.rules.compliance.deadline(year)
     roles = {p.account_id: p.kind for p in scenario.loaded.agents}
     rows = []
     for account in registry.accounts():
@@ -338,7 +267,7 @@ def results(
         a = account.account_id
         seat = state.seat_of(a)
         record = registry.record(a, year)
-        projected = registry.project(a, year, market.trading_day or record_day)
+        allowances_t, offsets_t = registry.surrendered_t(a, year)
         trading = traded.get(a) or Traded()
         covered = account.kind is AccountKind.COVERED_ENTITY
         known = a in scenario.firms
@@ -354,8 +283,8 @@ def results(
                 "year": year,
                 "assessed": record is not None,
                 "complied": None if record is None else record.shortfall_t == 0,
-                "obligation_t": projected.obligation_t if covered else None,
-                "surrendered_t": projected.surrendered_t if covered else None,
+                "obligation_t": registry.verified(a, year) if covered else None,
+                "surrendered_t": allowances_t + offsets_t if covered else None,
                 "shortfall_t": None if record is None else record.shortfall_t,
                 "penalty_fen": None if record is None else record.penalty_fen,
                 "trades": trading.trades,

@@ -199,7 +199,7 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
         self, account_id: str, year: int, reference_price_fen: int | None = None
     ) -> Call[ComplianceStatus]:
         """The account's compliance position (清缴) for ``year``, its projected penalty priced
-        at ``reference_price_fen`` (default: the listed allowance's reference price)."""
+        at ``reference_price_fen`` (default: the penalty reference price)."""
         params = fields(reference_price_fen=reference_price_fen)
         return Call("GET", self._account(account_id, f"/compliance/{year}"), params=params)
 

@@ -221,7 +221,8 @@ class ComplianceStatus(TypedDict):
     assessed: ComplianceRecord | None
     deduction_owed_t: int
     reference_price_fen: int | None  # what the projected penalty is priced with ...
-    reference_price_basis: Literal["request", "window_vwap", "last_close"] | None  # ... and why
+    # ... and why (assessed: the price the assessment fixed the penalty at)
+    reference_price_basis: Literal["request", "window_vwap", "last_close", "assessed"] | None
     reference_price_symbol: str | None
     penalty_kind: str
     penalty_multiplier: int

@@ -632,7 +632,9 @@ def test_compliance_channel(server: DemoServer) -> None:
             assert (frozen["remaining_t"], frozen["shortfall_t"]) == (300, 200)
             assert frozen == {
                 **ok(own.get(f"{M}/accounts/EWS1/compliance/{year}")),
-                **{"market_seq": frozen["market_seq"], "type": "compliance", "seq": frozen["seq"]},
+                "market_seq": frozen["market_seq"],
+                "type": "compliance",
+                "seq": frozen["seq"],
             }
             assert recorded["market_seq"] < surrendered["market_seq"]
 

@@ -1,7 +1,8 @@
 """One compliance projection: for random holdings, emissions, trades and surrenders under each
 shipped rule set, the class dashboard's shortfall and projected penalty, the compliance status
-and the surrender plan all show the registry's projection (``Registry.project``), priced at
-the one penalty reference price (``settlement.reference``); and the projection foretells the
+and the surrender plan all show the registry's projection
+(``Registry.compliance_projection``), priced at the one penalty reference price
+(``settlement.reference``); and the projection foretells the
 registry: its plan is accepted, and the assessment at the deadline at that price fixes the
 projected shortfall and penalty."""
 
@@ -18,7 +19,7 @@ from exchange.api.registry_common import compliance_view, surrender_plan_view
 from exchange.classroom.lifecycle import Phase
 from exchange.classroom.setup import ClassScenario
 from exchange.classroom.state import ClassState
-from exchange.classroom.views import ranking_row
+from exchange.classroom.views import ranking
 from exchange.clock import next_trading_day
 from exchange.sim.scenario import load_scenario
 from matching.types import OrderType, Side, TradingState
@@ -155,7 +156,7 @@ def test_every_reader_shows_the_registry_projection(book: Book) -> None:
     market, registry = book.market, book.market.registry
     assert book.day is not None
     price = penalty_price(market, YEAR)
-    projected = registry.project(ENTITY, YEAR, book.day, price.price_fen)
+    projected = registry.compliance_projection(ENTITY, YEAR, book.day, price.price_fen)
     event(f"{market.rules.name}, price basis {price.basis}")
     short = None if projected.shortfall_t is None else projected.shortfall_t > 0
     event(f"verified {projected.verified}, a plan {bool(projected.plan)}, short {short}")
@@ -168,7 +169,7 @@ def test_every_reader_shows_the_registry_projection(book: Book) -> None:
     assert shown == (projected.shortfall_t, projected.projected_penalty_fen, coverable)
     assert status["remaining_t"] == projected.remaining_t
 
-    row = ranking_row(market, class_state(market), class_scenario(), ENTITY, None, {})
+    (row,) = ranking(market, class_state(market), class_scenario(), {}, {})
     assert (row["shortfall_t"], row["projected_penalty_fen"]) == (
         projected.shortfall_t or 0,
         projected.projected_penalty_fen or 0,
@@ -197,4 +198,14 @@ def test_every_reader_shows_the_registry_projection(book: Book) -> None:
     assert (record.shortfall_t, record.penalty_fen) == (
         projected.shortfall_t,
         projected.projected_penalty_fen,
+    )
+    # Assessed, the status shows the record, priced as it was, whatever price is asked.
+    assessed = compliance_view(market, ENTITY, YEAR, reference_price_fen=(price.price_fen or 0) + 7)
+    assert (assessed["shortfall_t"], assessed["projected_penalty_fen"]) == (
+        record.shortfall_t,
+        record.penalty_fen,
+    )
+    assert (assessed["reference_price_fen"], assessed["reference_price_basis"]) == (
+        record.reference_price_fen,
+        "assessed",
     )

@@ -46,7 +46,7 @@ def test_the_window_price_is_volume_weighted_and_rounded_half_up(
 def test_the_projection_covers_what_holdings_can_and_prices_the_rest(cn: Reg) -> None:
     cn.issue(E2, 2024, 700)
     cn.emissions(E2, 2024, 1_000)
-    projected = cn.registry.project(E2, 2024, ON_2025, 9_000)
+    projected = cn.registry.compliance_projection(E2, 2024, ON_2025, 9_000)
     assert (projected.remaining_t, projected.plan, projected.shortfall_t) == (
         1_000,
         ((CEA24, 700),),
@@ -63,9 +63,9 @@ def test_the_projection_foretells_the_assessment(cn: Reg) -> None:
     cn.issue(E2, 2024, 650)
     cn.issue(E2, 2025, 400)  # a later vintage: cannot cover 2024
     cn.emissions(E2, 2024, 1_000)
-    projected = cn.registry.project(E2, 2024, ON_2025, 7_000)
+    projected = cn.registry.compliance_projection(E2, 2024, ON_2025, 7_000)
     cn.ok(Surrender(cn.next_id(), E2, 2024, projected.plan, ON_2025))
-    after = cn.registry.project(E2, 2024, ON_2025, 7_000)
+    after = cn.registry.compliance_projection(E2, 2024, ON_2025, 7_000)
     assert (after.remaining_t, after.plan, after.shortfall_t) == (350, (), 350)
     deadline = cn.registry.rules.compliance.deadline(2024)
     record = cn.ok(Assess(cn.next_id(), E2, 2024, 7_000, deadline)).details["record"]
@@ -73,7 +73,9 @@ def test_the_projection_foretells_the_assessment(cn: Reg) -> None:
         projected.shortfall_t,
         projected.projected_penalty_fen,
     )
-    assessed = cn.registry.project(E2, 2024, ON_2025, 1)  # the record's numbers, not the price
+    assessed = cn.registry.compliance_projection(
+        E2, 2024, ON_2025, 1
+    )  # the record's numbers, not the price
     assert assessed.assessed == record
     assert (assessed.shortfall_t, assessed.projected_penalty_fen) == (350, record.penalty_fen)
 
@@ -82,19 +84,21 @@ def test_after_the_deadline_nothing_more_counts(cn: Reg) -> None:
     cn.issue(E2, 2024, 1_000)
     cn.emissions(E2, 2024, 1_000)
     late = cn.registry.rules.compliance.deadline(2024) + dt.timedelta(days=1)
-    assert cn.registry.project(E2, 2024, ON_2025).shortfall_t == 0
-    assert cn.registry.project(E2, 2024, late).shortfall_t == 1_000
+    assert cn.registry.compliance_projection(E2, 2024, ON_2025).shortfall_t == 0
+    assert cn.registry.compliance_projection(E2, 2024, late).shortfall_t == 1_000
 
 
 def test_before_verification_an_expected_obligation_stands_in(cn: Reg) -> None:
     cn.issue(E2, 2024, 600)
-    unknown = cn.registry.project(E2, 2024, ON_2025, 8_000)
+    unknown = cn.registry.compliance_projection(E2, 2024, ON_2025, 8_000)
     assert (unknown.obligation_t, unknown.shortfall_t, unknown.projected_penalty_fen) == (
         None,
         None,
         None,
     )
-    expected = cn.registry.project(E2, 2024, ON_2025, 8_000, expected_obligation_t=1_000)
+    expected = cn.registry.compliance_projection(
+        E2, 2024, ON_2025, 8_000, expected_obligation_t=1_000
+    )
     assert (expected.verified, expected.obligation_t, expected.shortfall_t) == (False, 1_000, 400)
     # the offset cap's basis is the obligation: the expected one gives it
     rules = cn.registry.rules.compliance

@@ -457,7 +457,7 @@ class RegistryMachine(RuleBasedStateMachine):
         for entity in ENTITIES:
             for year in YEARS:
                 key = (entity, year)
-                offsets = self.registry.surrendered_offsets(entity, year)
+                offsets = self.registry.surrendered_t(entity, year)[1]
                 assert offsets == self.offsets[key]
                 if not offsets:
                     continue

@@ -55,7 +55,7 @@ def test_national_offset_cap_is_5_percent_of_the_obligation(cn: Reg) -> None:
     refusal = cn.refused(cn.surrender_op(E2, 2024, [(wind, 55_001)]), C.OFFSET_CAP_EXCEEDED)
     assert refusal.details == {"cap_t": 55_000, "used_t": 0, "requested_t": 55_001}
     cn.surrender(E2, 2024, [(wind, 55_000)])
-    assert cn.registry.surrendered_offsets(E2, 2024) == 55_000
+    assert cn.registry.surrendered_t(E2, 2024)[1] == 55_000
     assert cn.registry.compliance_status(E2, 2024).offset_cap_left_t == 0
 
 
@@ -68,7 +68,7 @@ def test_national_offset_cap_counts_earlier_surrenders_of_the_year(cn: Reg) -> N
     refusal = cn.refused(cn.surrender_op(E2, 2024, [(solar, 5_001)]), C.OFFSET_CAP_EXCEEDED)
     assert refusal.details == {"cap_t": 55_000, "used_t": 50_000, "requested_t": 5_001}
     cn.surrender(E2, 2024, [(solar, 5_000)])
-    assert cn.registry.surrendered_offsets(E2, 2024) == 55_000
+    assert cn.registry.surrendered_t(E2, 2024)[1] == 55_000
 
 
 def test_national_offset_cap_rounds_down(cn: Reg) -> None:
@@ -114,14 +114,14 @@ def test_guangdong_cap_is_10_percent_of_the_previous_years_emissions(gd: Reg) ->
     assert refusal.details["cap_t"] == 80_000
     # 80,000 t is well above the national 5 % of 900,000 t = 45,000 t: Guangdong's cap applies
     gd.surrender(E1, 2025, [(units["local"], 80_000)], ON_2026)
-    assert gd.registry.surrendered_offsets(E1, 2025) == 80_000
+    assert gd.registry.surrendered_t(E1, 2025)[1] == 80_000
 
 
 def test_guangdong_local_share_of_70_percent_passes(gd: Reg) -> None:
     units = _guangdong_entity(gd)
     # 56,000 t local + 24,000 t Hubei = 80,000 t; 56,000 / 80,000 = 70 %
     gd.surrender(E1, 2025, [(units["local"], 56_000), (units["other"], 24_000)], ON_2026)
-    assert gd.registry.surrendered_offsets(E1, 2025) == 80_000
+    assert gd.registry.surrendered_t(E1, 2025)[1] == 80_000
 
 
 def test_guangdong_local_share_below_70_percent_is_refused(gd: Reg) -> None:
@@ -148,7 +148,7 @@ def test_guangdong_phcer_counts_as_local_offset(gd: Reg) -> None:
         [(units["phcer"], 36_000), (units["local"], 20_000), (units["other"], 24_000)],
         ON_2026,
     )
-    assert gd.registry.surrendered_offsets(E1, 2025) == 80_000
+    assert gd.registry.surrendered_t(E1, 2025)[1] == 80_000
 
 
 def test_guangdong_local_share_counts_the_years_earlier_surrenders(gd: Reg) -> None:
@@ -374,7 +374,7 @@ def test_guangdong_phcer_and_ccer_are_both_eligible(gd: Reg) -> None:
     wind = gd.offsets(E1, GD_WIND, 2024, 5_000)
     # cap 100,000 t x 10 % = 10,000 t, all local
     gd.surrender(E1, 2024, [(ph, 5_000), (wind, 5_000)])
-    assert gd.registry.surrendered_offsets(E1, 2024) == 10_000
+    assert gd.registry.surrendered_t(E1, 2024)[1] == 10_000
 
 
 def test_guangdong_refuses_offsets_inside_the_ets_scope(gd: Reg) -> None:

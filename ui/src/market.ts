@@ -81,7 +81,7 @@ export interface Compliance {
   assessed: unknown;
   deduction_owed_t: number;
   reference_price_fen: number | null;
-  reference_price_basis: "request" | "window_vwap" | "last_close" | null;
+  reference_price_basis: "request" | "window_vwap" | "last_close" | "assessed" | null;
   reference_price_symbol: string | null;
   penalty_kind: string;
   penalty_multiplier: number;

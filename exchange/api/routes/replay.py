@@ -18,7 +18,7 @@ from exchange.api.common import PROBLEMS
 from exchange.api.deps import CurrentPrincipal, HubDep, MarketId
 from exchange.api.errors import ApiError
 from exchange.api.models import Body, Reply
-from exchange.classroom.store import add_announcement, list_announcements
+from exchange.db.announcements import add_announcement, list_announcements
 from exchange.keys import Role
 from exchange.replay import ReplayCache, ReplayError, timeline
 

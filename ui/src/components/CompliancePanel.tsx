@@ -42,8 +42,8 @@ export function CompliancePanel(props: {
 
   const days = daysBetween(props.today, status.deadline);
   const surrendered = status.allowances_t + status.offsets_t;
-  // The server prices the penalty (getComplianceStatus: the rule set's terms and the listed
-  // allowance's reference price); the panel only shows it and its basis.
+  // The server prices the penalty (getComplianceStatus: the rule set's terms and the penalty
+  // reference price); the panel only shows it and its basis.
   const penalty = status.projected_penalty_fen;
   const priced = status.penalty_kind === "price_multiple" && status.reference_price_fen !== null;
 
