@@ -340,6 +340,31 @@ def test_an_announcement_reaches_the_trainee_screen_live(
         instructor.context.close()
 
 
+def test_a_seat_s_compliance_panel_opens_on_the_class_s_year(
+    page: Any, server: DemoServer, klass: dict[str, Any]
+) -> None:
+    """Not the calendar's last year: the class's compliance year, and no surrender is offered
+    for a year with no verified emissions yet."""
+    seat = klass["seats"][0]
+    log_in(page, server, seat["key"], klass["market_id"])
+    panel = page.get_by_test_id("panel-compliance")
+    expect(panel.locator("select")).to_have_value(str(klass["compliance_year"]))
+    expect(page.get_by_test_id("c-obligation")).to_contain_text("尚未")
+    expect(page.get_by_test_id("surrender-plan")).to_have_count(0)
+    expect(page.get_by_test_id("surrender-form")).to_have_count(0)
+    expect(page.get_by_test_id("surrender-not-yet")).to_be_visible()
+    screenshot(page, "class-seat-compliance-year-1280")
+    page.get_by_test_id("lang-toggle").click()
+    expect(page.get_by_test_id("surrender-not-yet")).to_contain_text("verified")
+    screenshot(page, "class-seat-compliance-year-en-1280")
+    page.set_viewport_size(PHONE)
+    panel.scroll_into_view_if_needed()
+    screenshot(page, "class-seat-compliance-year-en-390")
+    page.get_by_test_id("lang-toggle").click()
+    expect(page.get_by_test_id("surrender-not-yet")).to_contain_text("核查")
+    screenshot(page, "class-seat-compliance-year-390")
+
+
 # --- a class through its phases: dashboard, results, replay ---------------------------------
 
 

@@ -41,6 +41,9 @@ export function CompliancePanel(props: {
   }, [usable.map((h) => h.unit).join()]);
 
   const days = daysBetween(props.today, status.deadline);
+  // A surrender is offered only where the registry could take one: emissions verified, the
+  // year not assessed, its deadline not passed.
+  const surrenderOpen = status.obligation_t !== null && status.assessed === null && days >= 0;
   const surrendered = status.allowances_t + status.offsets_t;
   // The server prices the penalty (getComplianceStatus: the rule set's terms and the penalty
   // reference price); the panel only shows it and its basis.
@@ -185,32 +188,39 @@ export function CompliancePanel(props: {
           )}
         </div>
       )}
-      <form class="inline-form" onSubmit={submitManual} data-testid="surrender-form">
-        <select
-          name="unit"
-          aria-label={t("compliance.unit")}
-          value={unit}
-          onChange={(e) => setUnit((e.target as HTMLSelectElement).value)}
-        >
-          {usable.length === 0 && <option value="">{t("compliance.noUnits")}</option>}
-          {usable.map((h) => (
-            <option key={h.unit} value={h.unit}>
-              {unitLabel(h.unit)} ({tonnes(h.available_t)})
-            </option>
-          ))}
-        </select>
-        <input
-          name="surrender-qty"
-          inputMode="numeric"
-          aria-label={t("compliance.qty")}
-          placeholder={t("compliance.qty")}
-          value={qtyText}
-          onInput={(e) => setQtyText((e.target as HTMLInputElement).value)}
-        />
-        <button type="submit" class="primary" disabled={busy || usable.length === 0} data-testid="surrender">
-          {t("compliance.surrender")}
-        </button>
-      </form>
+      {status.obligation_t === null && (
+        <p class="muted small" data-testid="surrender-not-yet">
+          {t("compliance.notVerified")}
+        </p>
+      )}
+      {surrenderOpen && (
+        <form class="inline-form" onSubmit={submitManual} data-testid="surrender-form">
+          <select
+            name="unit"
+            aria-label={t("compliance.unit")}
+            value={unit}
+            onChange={(e) => setUnit((e.target as HTMLSelectElement).value)}
+          >
+            {usable.length === 0 && <option value="">{t("compliance.noUnits")}</option>}
+            {usable.map((h) => (
+              <option key={h.unit} value={h.unit}>
+                {unitLabel(h.unit)} ({tonnes(h.available_t)})
+              </option>
+            ))}
+          </select>
+          <input
+            name="surrender-qty"
+            inputMode="numeric"
+            aria-label={t("compliance.qty")}
+            placeholder={t("compliance.qty")}
+            value={qtyText}
+            onInput={(e) => setQtyText((e.target as HTMLInputElement).value)}
+          />
+          <button type="submit" class="primary" disabled={busy || usable.length === 0} data-testid="surrender">
+            {t("compliance.surrender")}
+          </button>
+        </form>
+      )}
       {message && (
         <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"} data-testid="compliance-message">
           {message.text}

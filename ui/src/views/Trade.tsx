@@ -84,7 +84,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
       (loaded) => {
         setInfo(loaded);
         setSymbol((current) => current ?? loaded.instruments[0]?.symbol ?? null);
-        setYear((current) => current ?? Number(loaded.today.slice(0, 4)) - 1);
+        void openYear(loaded.today).then((opened) => setYear((current) => current ?? opened));
       },
       (error) => setFailure(explain(error)),
     );
@@ -180,17 +180,40 @@ export function Trade({ ctx }: { ctx: Ctx }) {
     };
   }, [api, year]);
 
+  /** The compliance year the panel opens on: a class's own year (getClassPhase); outside a
+   * class, last year's while its surrender is open (until its deadline), else this year's. */
+  async function openYear(today: string): Promise<number> {
+    const klass = await optional(api.get<{ compliance_year: number }>(api.m("/class/phase"))).catch(() => null);
+    if (klass) return klass.compliance_year;
+    const last = Number(today.slice(0, 4)) - 1;
+    if (!accountId) return last;
+    const account = `/accounts/${encodeURIComponent(accountId)}`;
+    const status = await api.get<Compliance>(api.m(`${account}/compliance/${last}`)).catch(() => null);
+    return status === null || status.deadline >= today ? last : last + 1;
+  }
+
   async function loadOwn() {
     if (!accountId || year === null) return;
     const account = `/accounts/${encodeURIComponent(accountId)}`;
     try {
-      const [balances, orders, fills, compliance, plan] = await Promise.all([
+      const [balances, orders, fills, compliance] = await Promise.all([
         api.get<Balances>(api.m(`${account}/balances`)),
         api.get<{ orders: Order[] }>(api.m("/orders")),
         api.get<{ fills: AccountFill[] }>(api.m(`/fills?limit=${FILLS_FETCH}`)),
         api.get<Compliance>(api.m(`${account}/compliance/${year}`)).catch(() => null),
-        optional(api.get<Record<string, unknown>>(api.m(`${account}/compliance/${year}/plan`))).catch(() => null),
       ]);
+      // A plan only for a year that can still be surrendered for: verified, not assessed, and
+      // its deadline not passed (otherwise the registry refuses, and nothing would be offered).
+      const open =
+        compliance !== null &&
+        compliance.obligation_t !== null &&
+        compliance.assessed === null &&
+        (info === null || compliance.deadline >= info.today);
+      const plan = open
+        ? await optional(api.get<Record<string, unknown>>(api.m(`${account}/compliance/${year}/plan`))).catch(
+            () => null,
+          )
+        : null;
       setOwn({ balances, orders: orders.orders, fills: fills.fills, compliance, plan: planOf(plan) });
     } catch (error) {
       setFailure(explain(error));
@@ -320,7 +343,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
               accountId={accountId}
               status={own.compliance}
               plan={own.plan}
-              years={[todayYear - 1, todayYear]}
+              years={[...new Set([todayYear - 1, todayYear, year])].sort()}
               onYear={setYear}
               today={info.today}
               holdings={own.balances.holdings}
