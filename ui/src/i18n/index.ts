@@ -60,9 +60,18 @@ export function t(key: string, params: Params = {}): string {
   );
 }
 
+const IDENTIFIERS = /(^|_)(year|vintage|id|seq|seat)$|^(last|first)$/;
+
+/** Whether a number named ``name`` is a name (a year, an id, a seq), printed without grouping. */
+export function isIdentifier(name: string): boolean {
+  return IDENTIFIERS.test(name);
+}
+
 function formatParam(name: string, value: unknown): string {
   if (value === null || value === undefined) return t("value.none");
   if (typeof value === "number") {
+    // Years, vintages, ids and sequence numbers are names, not amounts: no thousands separator.
+    if (isIdentifier(name)) return String(value);
     if (name.endsWith("_fen")) return money(value);
     if (name.endsWith("_t")) return tonnes(value);
     if (name.endsWith("_bp")) return percentBp(value);

@@ -4,7 +4,7 @@
 import { useState } from "preact/hooks";
 import type { Api } from "../../api";
 import { Panel } from "../../components/Panel";
-import { integer, money, t } from "../../i18n";
+import { integer, isIdentifier, money, t } from "../../i18n";
 import { type Loose, classOptional, classPaths, download } from "./classApi";
 import { OutcomeLine, useAction, usePoll, word } from "./common";
 
@@ -31,7 +31,10 @@ const COLUMNS = [
 export function cell(column: string, value: unknown): string {
   if (column === "complied" && (value === null || value === undefined)) return t("results.notAssessed");
   if (value === null || value === undefined || value === "") return t("value.none");
-  if (typeof value === "number") return column.endsWith("_fen") ? money(value) : integer(value);
+  if (typeof value === "number") {
+    if (isIdentifier(column)) return String(value);
+    return column.endsWith("_fen") ? money(value) : integer(value);
+  }
   if (column === "complied") return value ? t("results.complied") : t("results.notComplied");
   if (typeof value === "boolean") return value ? t("console.yes") : t("console.no");
   if (column === "role") return word("results.role", String(value));

@@ -2,7 +2,7 @@
 // polling, and a word for an enumerated value the server sends.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { date, has, integer, money, t, tonnes } from "../../i18n";
+import { date, has, integer, isIdentifier, money, t, tonnes } from "../../i18n";
 import { explain } from "../../problems";
 
 export interface Outcome {
@@ -111,6 +111,7 @@ export function Field(props: { label: string; children: ComponentChildren; wide?
 export function amount(name: string, value: number): string {
   if (name.endsWith("_fen")) return money(value);
   if (name.endsWith("_t")) return tonnes(value);
+  if (isIdentifier(name)) return String(value);
   return integer(value);
 }
 
