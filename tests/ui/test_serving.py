@@ -22,11 +22,11 @@ class Client:
         self.app = FastAPI()
         self.app.include_router(ui.router)
 
-    def get(self, path: str) -> httpx.Response:
+    def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
         async def fetch() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://ui") as c:
-                response = await c.get(path)
+                response = await c.get(path, headers=headers)
                 await response.aread()
                 return response
 
@@ -82,3 +82,39 @@ def test_a_missing_build_is_a_503_that_says_how_to_build(
     assert response.status_code == 503
     assert "make ui" in response.text
     assert response.headers["content-type"].startswith("text/html")
+
+
+def test_text_goes_out_gzipped_to_a_browser_that_takes_it(client: Client, built: Path) -> None:
+    script = "console.log('carbonx');\n" * 400
+    (built / "assets" / "index-abc123.js").write_text(script)
+    (built / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    page = INDEX + "<!-- the app's markup -->" * 60
+    (built / "index.html").write_text(page)
+    for path, text in (("/ui/assets/index-abc123.js", script), ("/ui/trade", page)):
+        zipped = client.get(path, {"Accept-Encoding": "gzip, br"})
+        assert zipped.status_code == 200
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert zipped.headers["vary"] == "Accept-Encoding"
+        assert zipped.text == text  # httpx undoes the gzip
+        assert int(zipped.headers["content-length"]) < len(text.encode())
+        plain = client.get(path, {"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert plain.text == text
+    assert (
+        client.get("/ui/assets/index-abc123.js")
+        .headers["content-type"]
+        .startswith(("text/javascript", "application/javascript"))
+    )
+    svg = client.get("/ui/favicon.svg", {"Accept-Encoding": "gzip"})
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert "content-encoding" not in svg.headers  # too small to be worth it
+
+
+def test_a_rebuilt_file_is_compressed_anew(client: Client, built: Path) -> None:
+    asset = built / "assets" / "index-abc123.js"
+    asset.write_text("console.log('carbonx');\n" * 100)
+    first = client.get("/ui/assets/index-abc123.js", {"Accept-Encoding": "gzip"})
+    asset.write_text("console.log('rebuilt, and longer than before');\n" * 100)
+    again = client.get("/ui/assets/index-abc123.js", {"Accept-Encoding": "gzip"})
+    assert first.headers["content-encoding"] == again.headers["content-encoding"] == "gzip"
+    assert (first.text, again.text) == ("console.log('carbonx');\n" * 100, asset.read_text())
