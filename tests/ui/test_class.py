@@ -308,6 +308,9 @@ def test_a_trainee_trades_against_the_market_maker_bot_and_surrenders(
     form.locator("select[name=unit]").select_option(SYMBOL)
     form.locator("input[name=surrender-qty]").fill("1500")
     form.get_by_test_id("surrender").click()
+    # Asked first, with the quantity.
+    expect(page.get_by_test_id("surrender-confirmation")).to_contain_text("1,500")
+    page.get_by_test_id("surrender-confirm").click()
     expect(page.get_by_test_id("compliance-message")).to_have_attribute("role", "status")
     expect(page.get_by_test_id("c-surrendered")).to_contain_text("1,500")
     expect(page.get_by_test_id("c-remaining")).to_contain_text(f"{VERIFIED_T - 1500:,}")

@@ -36,6 +36,8 @@ export function CompliancePanel(props: {
   const [qtyText, setQtyText] = useState("");
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  // A surrender asked for and not yet confirmed: its items, shown with their quantities.
+  const [asked, setAsked] = useState<PlanItem[] | null>(null);
   useEffect(() => {
     if (!usable.some((h) => h.unit === unit) && usable.length) setUnit(usable[0].unit);
   }, [usable.map((h) => h.unit).join()]);
@@ -51,6 +53,7 @@ export function CompliancePanel(props: {
   const priced = status.penalty_kind === "price_multiple" && status.reference_price_fen !== null;
 
   async function surrender(items: PlanItem[]) {
+    setAsked(null);
     setMessage(null);
     setBusy(true);
     try {
@@ -74,7 +77,8 @@ export function CompliancePanel(props: {
       setMessage({ ok: false, text: t("entry.needQty") });
       return;
     }
-    void surrender([{ unit, qty_t: qty }]);
+    setMessage(null);
+    setAsked([{ unit, qty_t: qty }]);
   }
 
   const yearPicker = (
@@ -180,7 +184,10 @@ export function CompliancePanel(props: {
                 class="primary"
                 disabled={busy}
                 data-testid="surrender-plan-button"
-                onClick={() => surrender(props.plan!.items)}
+                onClick={() => {
+                  setMessage(null);
+                  setAsked(props.plan!.items);
+                }}
               >
                 {t("compliance.surrenderPlan")}
               </button>
@@ -220,6 +227,23 @@ export function CompliancePanel(props: {
             {t("compliance.surrender")}
           </button>
         </form>
+      )}
+      {asked && (
+        <div class="confirm" role="alertdialog" aria-labelledby="surrender-confirm-text" data-testid="surrender-confirmation">
+          <p id="surrender-confirm-text">
+            {t("compliance.confirm", {
+              year: String(status.year),
+              items: asked.map((i) => `${unitLabel(i.unit)}: ${tonnes(i.qty_t)}`).join("; "),
+              qty_t: asked.reduce((sum, i) => sum + i.qty_t, 0),
+            })}
+          </p>
+          <button type="button" class="primary" disabled={busy} data-testid="surrender-confirm" onClick={() => surrender(asked)}>
+            {t("compliance.confirmYes")}
+          </button>{" "}
+          <button type="button" data-testid="surrender-cancel" onClick={() => setAsked(null)}>
+            {t("compliance.confirmNo")}
+          </button>
+        </div>
       )}
       {message && (
         <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"} data-testid="compliance-message">
