@@ -95,25 +95,28 @@ def open_account_commands(market: Market, spec: BotSpec, vintage: int) -> list[M
 # The demo's crowd, one bot of each row in turn after the market maker: (kind, parameters,
 # wake-ups per day, cash, allowances). Rates are per wall "day" (``LiveBots.day_s``, 60 s in
 # the demo): the market maker requotes every second or so, each noise trader acts about as
-# often, a third of the time with a market order, so a trade prints within seconds.
+# often, a third of the time with a market order, so a trade prints within seconds. Buyers and
+# sellers come in pairs, and everyone holds enough for hours: what a bot buys is sellable only
+# the next trading day (T+1), and a demo's trading day lasts as long as the class, so a seller
+# that runs out stays out (tests/agents/test_demo_liquidity.py).
 _DEMO_MAKER = (
     "market_maker",
-    {"half_spread_bp": 30, "qty_t": 500, "max_inventory_t": 40_000},
+    {"half_spread_bp": 30, "qty_t": 500, "max_inventory_t": 400_000},
     60.0,
-    500_000_000,  # CNY 5,000,000
-    20_000,
+    2_000_000_000,  # CNY 20,000,000
+    200_000,
 )
 _DEMO_CROWD: tuple[tuple[str, dict[str, Any], float, int, int], ...] = (
-    ("noise", {"qty_max_t": 200, "market_bp": 3_000}, 60.0, 50_000_000, 5_000),
-    ("zic", {"side": "buy", "limit_bp": 10_300, "qty_t": 100}, 30.0, 50_000_000, 0),
-    ("zic", {"side": "sell", "limit_bp": 9_700, "qty_t": 100}, 30.0, 0, 10_000),
+    ("zic", {"side": "buy", "limit_bp": 10_300, "qty_t": 100}, 30.0, 2_000_000_000, 0),
+    ("zic", {"side": "sell", "limit_bp": 9_700, "qty_t": 100}, 30.0, 0, 300_000),
+    ("noise", {"qty_max_t": 200, "market_bp": 3_000}, 60.0, 2_000_000_000, 300_000),
 )
 
 
 def demo_bots(count: int, prefix: str = "BOT") -> list[BotSpec]:
     """The demo's ``count`` bots (``BOT001``...): a market maker quoting around the market
-    (so a person can always trade), then noise traders and zero-intelligence buyers and
-    sellers in turn."""
+    (so a person can always trade), then zero-intelligence buyers and sellers and noise
+    traders in turn."""
     rows = [_DEMO_MAKER, *(_DEMO_CROWD[i % len(_DEMO_CROWD)] for i in range(count - 1))]
     return [
         BotSpec(kind, f"{prefix}{i + 1:03d}", params, rate, cash, units)
