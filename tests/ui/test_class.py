@@ -343,7 +343,7 @@ def test_an_announcement_reaches_the_trainee_screen_live(
         instructor.context.close()
 
 
-def test_a_seat_s_compliance_panel_opens_on_the_class_s_year(
+def test_a_seat_s_panel_opens_on_the_class_s_year_and_the_ticket_follows_the_instrument(
     page: Any, server: DemoServer, klass: dict[str, Any]
 ) -> None:
     """Not the calendar's last year: the class's compliance year, and no surrender is offered
@@ -357,6 +357,21 @@ def test_a_seat_s_compliance_panel_opens_on_the_class_s_year(
     expect(page.get_by_test_id("surrender-form")).to_have_count(0)
     expect(page.get_by_test_id("surrender-not-yet")).to_be_visible()
     screenshot(page, "class-seat-compliance-year-1280")
+    # Another instrument: the ticket's price is within its band, not the last one's price.
+    picker = page.get_by_test_id("instrument")
+    offsets = [
+        v
+        for v in picker.locator("option").evaluate_all("o => o.map(e => e.value)")
+        if not v.startswith("CEA")
+    ]
+    assert offsets, "the class lists no offset instrument"
+    picker.select_option(offsets[0])
+    with api(server, seat["key"]) as own:
+        band = ok(own.get(f"/v1/markets/{klass['market_id']}/book/{offsets[0]}"))
+    ticket_price = page.get_by_test_id("panel-entry").locator("input[name=price]")
+    expect(ticket_price).not_to_have_value("")
+    shown_fen = round(float(ticket_price.input_value()) * 100)
+    assert band["band_lower_fen"] <= shown_fen <= band["band_upper_fen"], (shown_fen, band)
     page.get_by_test_id("lang-toggle").click()
     expect(page.get_by_test_id("surrender-not-yet")).to_contain_text("verified")
     screenshot(page, "class-seat-compliance-year-en-1280")

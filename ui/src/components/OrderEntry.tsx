@@ -37,8 +37,12 @@ export function OrderEntry(props: {
   useEffect(() => {
     if (props.picked) setPriceText(priceInput(props.picked.priceFen));
   }, [props.picked]);
+  // A new instrument: its best opposite quote (what a buy would pay, a sell would get), else
+  // its reference price; never the last instrument's price, which may lie outside its band.
   useEffect(() => {
-    if (book && priceText === "") setPriceText(priceInput(book.reference_price_fen));
+    if (!book) return;
+    const opposite = side === "buy" ? book.asks[0] : book.bids[0];
+    setPriceText(priceInput(opposite ? opposite.price_fen : book.reference_price_fen));
   }, [book?.symbol]);
 
   const priceFen = type === "market" ? null : parsePriceFen(priceText);
