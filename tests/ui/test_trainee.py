@@ -127,6 +127,11 @@ def test_order_book_cancel_trade_and_surrender(
     expect(orders).to_have_count(0)
     expect(level).to_have_count(0)
 
+    # An IOC with nothing to trade against says it was cancelled, not that it rests.
+    place_in_ticket(page, "buy", bid, 50, "ioc")
+    expect(page.get_by_test_id("entry-message")).to_contain_text("未成交，已撤销")
+    expect(orders).to_have_count(0)
+
     # Amend: a resting ask's price changes in place.
     ask = ref + 41 * tick
     place_in_ticket(page, "sell", ask, 100)

@@ -78,13 +78,7 @@ export function OrderEntry(props: {
     setBusy(true);
     try {
       const reply = await props.api.post<Reply>(props.api.m("/orders"), body);
-      const filled = reply.fills.reduce((sum, f) => sum + f.qty_t, 0);
-      setMessage({
-        ok: true,
-        text: filled
-          ? t("entry.placedFilled", { order_id: reply.order_id, filled_t: filled })
-          : t("entry.placed", { order_id: reply.order_id }),
-      });
+      setMessage({ ok: true, text: placedText(reply, type, qty) });
       props.onDone();
     } catch (error) {
       setMessage({ ok: false, text: explain(error) });
@@ -180,4 +174,21 @@ export function OrderEntry(props: {
       </form>
     </Panel>
   );
+}
+
+/** What became of a placed order, from its fills: a limit order rests with what did not trade;
+ * market, IOC and FOK orders cancel it (FOK trades all or nothing). */
+export function placedText(reply: Reply, type: OrderType, qtyT: number): string {
+  const filled = reply.fills.reduce((sum, f) => sum + f.qty_t, 0);
+  const left = qtyT - filled;
+  const order_id = reply.order_id;
+  if (left <= 0) return t("entry.placedFilled", { order_id, filled_t: filled });
+  if (type === "limit") {
+    return filled
+      ? t("entry.partRests", { order_id, filled_t: filled, left_t: left })
+      : t("entry.placed", { order_id });
+  }
+  return filled
+    ? t("entry.partCancelled", { order_id, filled_t: filled, left_t: left, type })
+    : t("entry.noneCancelled", { order_id, type });
 }
