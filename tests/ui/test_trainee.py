@@ -130,6 +130,7 @@ def test_order_book_cancel_trade_and_surrender(
     # An IOC with nothing to trade against says it was cancelled, not that it rests.
     place_in_ticket(page, "buy", bid, 50, "ioc")
     expect(page.get_by_test_id("entry-message")).to_contain_text("未成交，已撤销")
+    screenshot(page, "trainee-ioc-cancelled-1280")
     expect(orders).to_have_count(0)
 
     # Amend: a resting ask's price changes in place.
@@ -192,6 +193,14 @@ def test_order_book_cancel_trade_and_surrender(
     form.get_by_test_id("surrender").click()
     expect(page.get_by_test_id("surrender-confirmation")).to_contain_text("1,000")
     screenshot(page, "trainee-surrender-confirm-1280")
+    # The question and the order's acknowledgement at both sizes in both languages.
+    for language in ("en", "zh"):
+        page.get_by_test_id("lang-toggle").click()
+        for size, viewport in (("1280", DESK), ("390", PHONE)):
+            page.set_viewport_size(viewport)
+            page.get_by_test_id("surrender-confirmation").scroll_into_view_if_needed()
+            screenshot(page, f"trainee-surrender-confirm-{language}-{size}")
+    page.set_viewport_size(DESK)
     page.get_by_test_id("surrender-confirm").click()
     expect(page.get_by_test_id("compliance-message")).to_have_attribute("role", "status")
     expect(page.get_by_test_id("c-surrendered")).to_contain_text("1,000")
