@@ -23,7 +23,6 @@ holdings, emissions and trades give the same shortfall and penalty in both.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from exchange.sim.scenario import FirmPlan, LoadedScenario
@@ -77,10 +76,9 @@ def verification_ops(
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """The year's assessments to apply, on the deadline, at one reference price."""
+    """The year's assessments to apply (dated the deadline), and the one reference price they
+    are priced at."""
 
-    year: int
-    on: dt.date
     price: PenaltyPrice
     ops: tuple[Assess, ...]
 
@@ -106,7 +104,7 @@ def assessment(market: Market, year: int, op_prefix: str = "") -> Assessment:
         Assess(f"{op_prefix}assess:{account}:{year}", account, year, price.price_fen or 0, on)
         for account in to_assess(market.registry, year)
     )
-    return Assessment(year, on, price, ops)
+    return Assessment(price, ops)
 
 
 @dataclass(frozen=True, slots=True)
