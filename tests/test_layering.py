@@ -149,19 +149,27 @@ def _full_imports(tree: ast.AST, module: str) -> list[tuple[int, str]]:
     return found
 
 
+def banned_imports(
+    source: str, module: str, forbidden: tuple[str, ...], filename: str = "<source>"
+) -> list[tuple[int, str]]:
+    """(line, forbidden module) for every import in ``source`` (a module named ``module``) of a
+    ``forbidden`` module or of anything inside it, each once, in line order."""
+    found = set()
+    for line, name in _full_imports(ast.parse(source, filename=filename), module):
+        for banned in forbidden:
+            if name == banned or name.startswith(banned + "."):
+                found.add((line, banned))
+    return sorted(found)
+
+
 def classroom_violations(
     source: str, module: str = f"{CLASSROOM}.service", filename: str = "<source>"
 ) -> list[str]:
     """Every import of HTTP or of the gateway in ``source``, a module of the classroom."""
-    problems = []
-    seen: set[tuple[int, str]] = set()
-    for line, name in _full_imports(ast.parse(source, filename=filename), module):
-        for forbidden in CLASSROOM_FORBIDDEN:
-            hit = name == forbidden or name.startswith(forbidden + ".")
-            if hit and (line, forbidden) not in seen:
-                seen.add((line, forbidden))
-                problems.append(f"{filename}:{line}: the classroom imports {forbidden}")
-    return problems
+    return [
+        f"{filename}:{line}: the classroom imports {banned}"
+        for line, banned in banned_imports(source, module, CLASSROOM_FORBIDDEN, filename)
+    ]
 
 
 def test_the_classroom_knows_no_http() -> None:
@@ -244,12 +252,10 @@ SHELL_ROOMS: dict[str, tuple[str, ...]] = {
 
 def room_violations(source: str, module: str, forbidden: tuple[str, ...]) -> list[str]:
     """Every import of a ``forbidden`` module (or of anything inside it) in ``source``."""
-    problems = []
-    for line, name in _full_imports(ast.parse(source), module):
-        for banned in forbidden:
-            if name == banned or name.startswith(banned + "."):
-                problems.append(f"{module}:{line}: imports {banned}")
-    return sorted(set(problems))
+    return [
+        f"{module}:{line}: imports {banned}"
+        for line, banned in banned_imports(source, module, forbidden)
+    ]
 
 
 @pytest.mark.parametrize("room", sorted(SHELL_ROOMS))
