@@ -23,7 +23,8 @@ SYMBOL = "CEA2025"
 BOTS = 6
 MARKET_MAKER = "BOT001"  # the demo's first bot (exchange.agents.live.demo_bots)
 FIRST_TRADE_S = 10.0
-BUY_ATTEMPTS = 8
+BUY_ATTEMPTS = 12
+MAX_SWEEP_T = 5_000  # P001 holds CNY 1,000,000: about 16,000 t at the demo's price
 REMOTE_S = 4.0
 
 T = TypeVar("T")
@@ -70,16 +71,23 @@ def test_trades_print_within_seconds_of_the_start(operator: httpx.Client) -> Non
 
 
 def test_p001_buys_from_the_market_maker(p001: httpx.Client, operator: httpx.Client) -> None:
-    """The market maker quotes around the market: P001 lifts its offer (an IOC at the
-    offer's price; the maker requotes every second or so, hence a few attempts)."""
+    """The market maker quotes around the market: P001 lifts its offer with an IOC at the
+    offer's price for everything offered up to it (the crowd's cheaper offers, and the maker's
+    level, whose earlier orders go first). The maker requotes every second or so and the crowd
+    trades meanwhile, hence a few attempts."""
     traded: set[int] = set()
     for _ in range(BUY_ATTEMPTS):
         mine = ok(operator.get(f"{DEMO}/orders", params={"account_id": MARKET_MAKER}))["orders"]
-        asks = [o for o in mine if o["side"] == "sell"]
+        asks = sorted((o for o in mine if o["side"] == "sell"), key=lambda o: o["price_fen"])
+        book = ok(p001.get(f"{DEMO}/book/{SYMBOL}"))["asks"]
         if not asks:
             time.sleep(0.3)
             continue
-        ask = asks[0]
+        price = asks[0]["price_fen"]
+        up_to = sum(level["qty_t"] for level in book if level["price_fen"] <= price)
+        if not 0 < up_to <= MAX_SWEEP_T:
+            time.sleep(0.3)
+            continue
         placed = ok(
             p001.post(
                 f"{DEMO}/orders",
@@ -87,8 +95,8 @@ def test_p001_buys_from_the_market_maker(p001: httpx.Client, operator: httpx.Cli
                     "symbol": SYMBOL,
                     "side": "buy",
                     "order_type": "ioc",
-                    "qty_t": min(10, ask["leaves_t"]),
-                    "price_fen": ask["price_fen"],
+                    "qty_t": up_to,
+                    "price_fen": price,
                 },
             )
         )
