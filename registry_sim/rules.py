@@ -16,6 +16,7 @@ from typing import Any
 from registry_sim.rulesets import UnknownRuleError, load_ruleset
 
 BP = 10_000  # basis points in 100 %
+LANGUAGES = ("zh-CN", "en")  # a rule set's language, as the UI names its locales
 
 
 class RuleSetError(ValueError):
@@ -141,6 +142,7 @@ class CalendarRules:
 class RuleSet:
     name: str
     title: str
+    language: str  # one of LANGUAGES: what its market's documents default to (a class's CSV)
     currency: str
     trading: Mapping[str, Any]  # read by matching.instrument_from_rules
     allocation: AllocationRules
@@ -310,9 +312,13 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
             f"got {penalty.multiplier}",
         )
     title = data.get("title", name)
+    language = data.get("language", "en")
+    if language not in LANGUAGES:
+        raise r.fail("language", f"must be one of {list(LANGUAGES)}, got {language!r}")
     return RuleSet(
         name=name,
         title=str(title),
+        language=language,
         currency=currency,
         trading=trading,
         allocation=allocation,

@@ -420,3 +420,21 @@ def test_an_override_of_a_field_no_rule_set_has_is_refused() -> None:
 def test_an_override_may_add_a_table_another_rule_set_has() -> None:
     eu = load_rules("eu_ets", {"limits": load_ruleset("cn_national")["limits"]})
     assert eu.limits == load_rules("cn_national").limits
+
+
+def test_a_rule_set_names_its_language_and_english_is_the_default() -> None:
+    assert [load_rules(n).language for n in ("cn_national", "guangdong_pilot", "eu_ets")] == [
+        "zh-CN",
+        "zh-CN",
+        "en",
+    ]
+    data = copy.deepcopy(load_ruleset("eu_ets"))
+    del data["language"]
+    assert parse_rules("eu_ets", data).language == "en"
+    data["language"] = "fr"
+    with pytest.raises(RuleSetError) as raised:
+        parse_rules("eu_ets", data)
+    assert (raised.value.path, raised.value.reason) == (
+        "language",
+        "must be one of ['zh-CN', 'en'], got 'fr'",
+    )
