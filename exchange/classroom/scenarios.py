@@ -1,6 +1,10 @@
 """The scenarios that ship with carbonx (``scenarios/*.yaml``), summed up for the instructor's
 "new class" form (``listScenarios``): what each is, under which rule set, how many firms and
 bots, the seats a class gets by default and the trading days of a compliance year.
+
+Titles and descriptions come in English (``title``, ``description``) and Chinese
+(``title_zh``, ``description_zh``); a scenario that gives one text for both, or one language
+only, has the same text in both; one without a title is titled by its name.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from typing import Any
 
 from exchange.classroom.setup import default_seats, parse
 from exchange.clock import trading_days
-from exchange.sim.scenario import LoadedScenario, scenario_path, shipped_scenarios
+from exchange.sim.scenario import LoadedScenario, scenario_path, shipped_scenarios, text_in
 
 
 def summary(loaded: LoadedScenario) -> dict[str, Any]:
@@ -24,7 +28,10 @@ def summary(loaded: LoadedScenario) -> dict[str, Any]:
         days = min(days, spec.calendar.trading_days_per_year)
     return {
         "name": loaded.name,
-        "description": spec.description.strip(),
+        "title": text_in(spec.title, "en") or loaded.name,
+        "title_zh": text_in(spec.title, "zh-CN") or loaded.name,
+        "description": text_in(spec.description, "en"),
+        "description_zh": text_in(spec.description, "zh-CN"),
         "rule_set": spec.rules.name,
         "start": start,
         "years": spec.calendar.years,

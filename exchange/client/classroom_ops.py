@@ -16,8 +16,9 @@ Json = dict[str, Any]
 class ClassroomOperations(OperationsBase):
     @operation("listScenarios")
     def list_scenarios(self) -> Call[Json]:
-        """The shipped scenarios a class can be made from: name, description, rule set,
-        firms, bots, default seats and trading days a year (any key)."""
+        """The shipped scenarios a class can be made from: name, title and description (in
+        English and Chinese), rule set, firms, bots, default seats and trading days a year
+        (any key)."""
         return Call("GET", "/v1/scenarios")
 
     @operation("createClassMarket")

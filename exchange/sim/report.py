@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 
 from exchange.sim.outputs import TIMING_FIELDS, summary
 from exchange.sim.record import RunResult
+from exchange.sim.scenario import text_in
 
 _PNG = {"Software": None}
 FEN_PER_CNY = 100
@@ -133,7 +134,7 @@ def write_report(result: RunResult, out: Path) -> Path:
 th{{text-align:left;padding-right:1em}}img{{max-width:100%}}</style></head>
 <body>
 <h1>{html.escape(scenario.name)}, seed {result.seed}</h1>
-<p>{html.escape(scenario.spec.description)}</p>
+<p>{html.escape(text_in(scenario.spec.description, "en"))}</p>
 <p>Prices in fen (CNY 0.01), quantities in tonnes. Wall time is in summary.json.</p>
 <table>
 {rows}

@@ -24,13 +24,21 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from exchange.agents.base import AGENT_KINDS, AbatementCurve, Firm
-from registry_sim.rules import BP, RuleSet, RuleSetError, load_rules
+from registry_sim.rules import BP, LANGUAGES, RuleSet, RuleSetError, load_rules
 from registry_sim.rulesets import UnknownRuleSetError
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -55,6 +63,36 @@ class _Model(BaseModel):
 
 IntRange = list[int]  # [low, high], both inclusive
 FloatRange = list[float]
+
+
+def _local_text(value: Any) -> str | dict[str, str]:
+    if isinstance(value, str):
+        return value
+    if (
+        isinstance(value, dict)
+        and value
+        and all(k in LANGUAGES and isinstance(v, str) for k, v in value.items())
+    ):
+        return dict(value)
+    raise ValueError(f"expected text, or text per language ({', '.join(LANGUAGES)}): {value!r}")
+
+
+# A text for people: one string for every language, or one per language, e.g.
+# ``{en: Heat wave, zh-CN: 高温}`` (``text_in`` picks one).
+LocalText = Annotated[
+    str | dict[str, str],
+    PlainValidator(_local_text),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "object"}]}),
+]
+
+
+def text_in(value: str | Mapping[str, str], language: str) -> str:
+    """A ``LocalText`` in ``language``: a plain string is the same in every language; a text
+    not given in ``language`` is the one given in another."""
+    if isinstance(value, str):
+        return value.strip()
+    found = value.get(language) or next((v for v in value.values() if v), "")
+    return found.strip()
 
 
 def _check_range(name: str, value: Sequence[float] | None) -> None:
@@ -250,7 +288,8 @@ class EventSpec(_Model):
 
 class ScenarioSpec(_Model):
     name: str = Field(pattern=r"^[a-z0-9_-]{1,60}$")
-    description: str = ""
+    title: LocalText = ""  # a short title for people (the instructor's list); "": the name
+    description: LocalText = ""
     seed: int = 0  # the population's seed (firm_groups); a run's own seed is --seed
     rules: RulesSpec = Field(default_factory=RulesSpec)
     calendar: CalendarSpec

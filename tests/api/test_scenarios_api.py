@@ -14,7 +14,7 @@ import pytest
 
 from exchange.client import AsyncClient, Client
 from exchange.clock import trading_days
-from exchange.sim.scenario import load_scenario, shipped_scenarios
+from exchange.sim.scenario import load_scenario, shipped_scenarios, text_in
 from tests.api.conftest import client
 from tests.api.server import DemoServer, start_demo
 from tests.api.test_gateway import assert_problem
@@ -43,9 +43,13 @@ def listed(server: DemoServer, key: str) -> dict[str, dict[str, Any]]:
 def test_every_shipped_scenario_is_listed_with_its_facts(server: DemoServer) -> None:
     rows = listed(server, server.keys["participants"]["P001"])
     assert sorted(rows) == shipped_scenarios()
+    spec = load_scenario("classroom_national").spec
     assert rows["classroom_national"] == {
         "name": "classroom_national",
-        "description": load_scenario("classroom_national").spec.description.strip(),
+        "title": text_in(spec.title, "en"),
+        "title_zh": text_in(spec.title, "zh-CN"),
+        "description": text_in(spec.description, "en"),
+        "description_zh": text_in(spec.description, "zh-CN"),
         "rule_set": "cn_national",
         "start": "2026-03-02",
         "years": 1,
@@ -61,7 +65,9 @@ def test_every_shipped_scenario_is_listed_with_its_facts(server: DemoServer) -> 
     for name, row in rows.items():
         loaded = load_scenario(name)
         assert row["bots"] == len(loaded.agents)
-        assert row["description"]  # every shipped scenario says what it is
+        assert row["description"]  # every shipped scenario says what it is, in both languages
+        assert row["description_zh"] != row["description"]
+        assert row["title_zh"] != row["title"]
 
 
 def test_an_uncapped_year_has_every_trading_day_of_the_calendar(server: DemoServer) -> None:

@@ -6,7 +6,13 @@ import textwrap
 
 import pytest
 
-from exchange.sim.scenario import ScenarioError, load_scenario, parse_scenario, shipped_scenarios
+from exchange.sim.scenario import (
+    ScenarioError,
+    load_scenario,
+    parse_scenario,
+    shipped_scenarios,
+    text_in,
+)
 
 GOOD = """
 name: tiny
@@ -149,3 +155,16 @@ def test_not_yaml_and_not_a_mapping() -> None:
 def test_unknown_scenario_name() -> None:
     with pytest.raises(ScenarioError, match="no shipped scenario"):
         load_scenario("no_such_scenario")
+
+
+def test_a_title_and_a_description_are_text_or_text_per_language() -> None:
+    good = GOOD.replace("seed: 5", "seed: 5\ntitle: {en: Tiny, zh-CN: 小}\ndescription: Both.")
+    spec = parse_scenario(good).spec
+    assert text_in(spec.title, "zh-CN") == "小"
+    assert text_in(spec.title, "en") == "Tiny"
+    assert text_in(spec.description, "zh-CN") == text_in(spec.description, "en") == "Both."
+    bad = GOOD.replace("seed: 5", "seed: 5\ntitle: {en: Tiny, fr: Petit}\ndescription: 5")
+    assert problems(bad) == [
+        "title: expected text, or text per language (zh-CN, en): {'en': 'Tiny', 'fr': 'Petit'}",
+        "description: expected text, or text per language (zh-CN, en): 5",
+    ]

@@ -19,7 +19,10 @@ router = APIRouter(prefix="/v1", tags=["scenarios"], responses=PROBLEMS)
 
 class ScenarioSummary(Reply):
     name: str
-    description: str
+    title: str  # in English; the name when the scenario has no title
+    title_zh: str  # in Chinese (the English one when the scenario gives no Chinese title)
+    description: str  # in English
+    description_zh: str  # in Chinese (likewise)
     rule_set: str
     start: dt.date
     years: int
