@@ -44,6 +44,16 @@ def verified_emissions_t(baseline_t: int, abated_t: int) -> int:
     return baseline_t - abated_t
 
 
+def compliance_cost_fen(net_spend_fen: int, abatement_cost_fen: int, penalty_fen: int) -> int:
+    """What a compliance year cost a covered entity (履约成本): its net spend on units (what it
+    paid for the allowances and offsets it bought, less what its sales brought in, plus the
+    fees of both), the cost of the abatement it made (the area under its abatement curve) and
+    the penalty on its shortfall. Allocated units cost nothing; units bought and still held
+    count at what they cost, unvalued (a trading P&L marks them at the last price). Selling a
+    surplus makes it smaller, below zero if the sales brought in more than the rest cost."""
+    return net_spend_fen + abatement_cost_fen + penalty_fen
+
+
 def verification_ops(
     scenario: LoadedScenario, firm: FirmPlan, year: int, verified_t: int
 ) -> list[Op]:

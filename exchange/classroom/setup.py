@@ -22,6 +22,7 @@ from typing import Any
 from exchange.agents.base import Firm
 from exchange.classroom.bots import ScenarioBotSpec, bot_spec
 from exchange.classroom.errors import ClassroomError
+from exchange.classroom.names import seat_names
 from exchange.classroom.state import ClassState, Seat
 from exchange.sim.scenario import (
     FirmPlan,
@@ -94,8 +95,8 @@ def draw_seats(scenario: LoadedScenario, count: int, seed: int) -> list[Seat]:
     seats = []
     for n in range(1, count + 1):
         firm = firms[random.Random(derived_seed(seed, "seat", n)).randrange(len(firms))]
-        name = f"Seat {n} ({firm.sector}, {firm.province})"
-        seats.append(Seat(n, f"{prefix}{n:03d}", name, firm.account_id))
+        name, name_zh = seat_names(n, firm.sector, firm.province)
+        seats.append(Seat(n, f"{prefix}{n:03d}", name, firm.account_id, name_zh))
     return seats
 
 

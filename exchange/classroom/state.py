@@ -13,13 +13,19 @@ from exchange.classroom.lifecycle import Phase
 
 @dataclass(frozen=True, slots=True)
 class Seat:
-    """A human seat: its number (1, 2, ...), account and name, and the scenario firm whose
+    """A human seat: its number (1, 2, ...), account and name (in English, and in Chinese as
+    ``name_zh``; a class stored before seats had one has ""), and the scenario firm whose
     covered-entity profile it was given (baseline, growth, abatement curve)."""
 
     seat: int
     account_id: str
     name: str
     profile: str
+    name_zh: str = ""
+
+    def name_in(self, language: str) -> str:
+        """The seat's name in ``language`` ("zh-CN" or "en"), English when it has no other."""
+        return self.name_zh if language == "zh-CN" and self.name_zh else self.name
 
 
 @dataclass(slots=True)

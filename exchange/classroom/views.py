@@ -14,8 +14,13 @@ still be missing after surrendering everything the rules let its available units
 assessed, the registry's shortfall. The projected penalty is the penalty on that shortfall at
 the penalty reference price (``settlement.reference``).
 ``pnl_fen`` is what its trading made, marked at the last price (else the reference price).
-The ranking puts entities that comply first, then the cheapest: cost = penalty + abatement
-cost - trading P&L.
+The ranking puts entities that comply first, then the cheapest: ``cost_fen`` is the year's
+compliance cost so far (``exchange.compliance_year.compliance_cost_fen``: net spend on units,
+abatement cost, penalty), with the projected penalty.
+
+Names come in English (``name``) and Chinese (``name_zh``): a seat's own, else the account's
+name (or its id) in both. The results are in fen; ``exchange.classroom.debrief`` writes them as
+a CSV in yuan, in either language.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ def seat_view(seat: Seat, key: str | None = None) -> dict[str, Any]:
         "seat": seat.seat,
         "account_id": seat.account_id,
         "name": seat.name,
+        "name_zh": seat.name_in("zh-CN"),
         "profile": seat.profile,
         "key": key,
     }
@@ -163,12 +169,15 @@ def ranking_row(
     surrendered = projected.surrendered_t
     shortfall = projected.shortfall_t or 0
     penalty = projected.projected_penalty_fen or 0
-    pnl = (traded or Traded()).pnl_fen(prices)
+    trading = traded or Traded()
+    pnl = trading.pnl_fen(prices)
     abatement_cost = scenario.abatement_cost_fen(account, abated) if known else 0
     found = registry.account(account)
+    name = found.name if found else account
     return {
         "account_id": account,
-        "name": seat.name if seat else (found.name if found else account),
+        "name": seat.name if seat else name,
+        "name_zh": seat.name_in("zh-CN") if seat else name,
         "seat": None if seat is None else seat.seat,
         "verified_t": projected.obligation_t if projected.verified else None,
         "obligation_t": obligation,
@@ -179,7 +188,9 @@ def ranking_row(
         "pnl_fen": pnl,
         "abated_t": abated,
         "abatement_cost_fen": abatement_cost,
-        "cost_fen": penalty + abatement_cost - pnl,
+        "cost_fen": compliance_year.compliance_cost_fen(
+            trading.net_spend_fen(), abatement_cost, penalty
+        ),
     }
 
 
@@ -213,9 +224,10 @@ def participation(state: ClassState, market: Market, placed: set[str]) -> dict[s
 
 # ---------------------------------------------------------------------- results
 
-RESULT_COLUMNS = (
+RESULT_COLUMNS = (  # a results row's fields, in order
     "account_id",
     "name",
+    "name_zh",
     "seat",
     "role",
     "year",
@@ -236,6 +248,8 @@ RESULT_COLUMNS = (
     "pnl_fen",
     "abated_t",
     "abatement_cost_fen",
+    "net_spend_fen",
+    "compliance_cost_fen",
 )
 
 
@@ -255,7 +269,9 @@ def results(
     traded: dict[str, Traded],
     prices: dict[str, int],
 ) -> list[dict[str, Any]]:
-    """Per trading account, the compliance year's outcome and what its trading did."""
+    """Per trading account, the compliance year's outcome and what its trading did. A covered
+    entity's ``compliance_cost_fen`` (``exchange.compliance_year.compliance_cost_fen``) counts
+    the penalty once assessed (none before); a participant with no obligation has none."""
     registry = market.registry
     year = state.compliance_year
     start = starting_cash(scenario)
@@ -274,10 +290,13 @@ def results(
         abated = state.abatement_t.get(a) if known else None
         cash_now = cash_fen(market, a)
         cash_start = start.get(a)
+        abatement_cost = None if abated is None else scenario.abatement_cost_fen(a, abated)
+        penalty = None if record is None else record.penalty_fen
         rows.append(
             {
                 "account_id": a,
                 "name": seat.name if seat else account.name,
+                "name_zh": seat.name_in("zh-CN") if seat else account.name,
                 "seat": None if seat is None else seat.seat,
                 "role": "seat" if seat else roles.get(a, "participant"),
                 "year": year,
@@ -286,7 +305,7 @@ def results(
                 "obligation_t": registry.verified(a, year) if covered else None,
                 "surrendered_t": allowances_t + offsets_t if covered else None,
                 "shortfall_t": None if record is None else record.shortfall_t,
-                "penalty_fen": None if record is None else record.penalty_fen,
+                "penalty_fen": penalty,
                 "trades": trading.trades,
                 "volume_t": trading.volume_t(),
                 "bought_t": sum(trading.bought_t.values()),
@@ -297,8 +316,14 @@ def results(
                 "cash_change_fen": None if cash_start is None else cash_now - cash_start,
                 "pnl_fen": trading.pnl_fen(prices),
                 "abated_t": abated,
-                "abatement_cost_fen": (
-                    None if abated is None else scenario.abatement_cost_fen(a, abated)
+                "abatement_cost_fen": abatement_cost,
+                "net_spend_fen": trading.net_spend_fen(),
+                "compliance_cost_fen": (
+                    compliance_year.compliance_cost_fen(
+                        trading.net_spend_fen(), abatement_cost or 0, penalty or 0
+                    )
+                    if covered
+                    else None
                 ),
             }
         )

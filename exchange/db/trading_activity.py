@@ -27,6 +27,10 @@ class Traded:
     def volume_t(self) -> int:
         return sum(self.bought_t.values()) + sum(self.sold_t.values())
 
+    def net_spend_fen(self) -> int:
+        """What buying cost less what selling brought in, fees included (every instrument)."""
+        return sum(self.bought_fen.values()) - sum(self.sold_fen.values()) + self.fees_fen
+
     def pnl_fen(self, marks: dict[str, int]) -> int:
         """Cash from trading plus the net tonnes bought valued at ``marks``."""
         value = 0

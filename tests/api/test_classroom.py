@@ -73,6 +73,22 @@ def make_class(c: httpx.Client, **fields: Any) -> dict[str, Any]:
     return made
 
 
+def yuan(fen: int) -> str:
+    """Fen as the results CSV writes them, worked out here independently."""
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def results_csv(c: httpx.Client, market: str, lang: str | None) -> list[dict[str, str]]:
+    """getClassResults as CSV (``lang`` None: the default), checked to be UTF-8 with a BOM."""
+    params = {"format": "csv"} | ({} if lang is None else {"lang": lang})
+    served = c.get(f"{market}/class/results", params=params)
+    assert served.status_code == 200, served.text
+    assert served.headers["content-type"] == "text/csv; charset=utf-8"
+    assert served.content.startswith(b"\xef\xbb\xbf")  # so that Excel reads it as UTF-8
+    return list(csv.DictReader(io.StringIO(served.content.decode("utf-8-sig"))))
+
+
 def advance(c: httpx.Client, market_id: str) -> dict[str, Any]:
     done: dict[str, Any] = ok(c.post(f"/v1/markets/{market_id}/class/phase/advance"))
     return done
@@ -92,7 +108,8 @@ def profile_of(seat: dict[str, Any]) -> str:
     """The TINY firm a seat's profile came from."""
     profile: str = seat["profile"]
     assert profile in ("F1", "F2")
-    assert f"({'power' if profile == 'F1' else 'cement'}," in seat["name"]
+    assert f"({'power' if profile == 'F1' else 'cement'}, Hubei)" in seat["name"]
+    assert f"（{'发电' if profile == 'F1' else '水泥'}，湖北）" in seat["name_zh"]
     return profile
 
 
@@ -233,17 +250,17 @@ def test_a_year_of_phases_records_emissions_and_assesses_penalties(
             RULES.penalty.multiplier * price * (verified[seat1["account_id"]] - allocation)
         )
         assert rows[seat1["account_id"]]["abatement_cost_fen"] == firm.curve.cost_fen(1000)
-        text = operator.get(f"{market}/class/results", params={"format": "csv"})
-        assert text.status_code == 200
-        assert text.headers["content-type"].startswith("text/csv")
-        parsed = list(csv.DictReader(io.StringIO(text.text)))
-        assert [r["account_id"] for r in parsed] == [r["account_id"] for r in results["results"]]
+        parsed = results_csv(operator, market, "en")
+        assert [r["Account"] for r in parsed] == [r["account_id"] for r in results["results"]]
         for line in parsed:
-            row = rows[line["account_id"]]
-            assert int(line["penalty_fen"]) == row["penalty_fen"]
-            assert int(line["shortfall_t"]) == row["shortfall_t"]
-            assert line["complied"] == "false"
-            assert int(line["cash_fen"]) == row["cash_fen"]
+            row = rows[line["Account"]]
+            assert line["Penalty (CNY)"] == yuan(row["penalty_fen"])
+            assert int(line["Shortfall (t)"]) == row["shortfall_t"]
+            assert line["Complied"] == "no"
+            assert line["Cash now (CNY)"] == yuan(row["cash_fen"])
+            cost = row["penalty_fen"] + (row["abatement_cost_fen"] or 0)  # nothing traded
+            assert row["compliance_cost_fen"] == cost
+            assert line["Compliance cost (CNY)"] == yuan(cost)
 
         assert advance(operator, m)["phase"] == "closed"
         assert_problem(operator.post(f"{market}/class/phase/advance"), 409, "CLASS_CLOSED")
@@ -297,6 +314,11 @@ def test_dashboard_and_replay_after_known_trades(
         assert rows[seat1["account_id"]]["cash_fen"] == cash["available_fen"] + cash["held_fen"]
         order_key = [(r["shortfall_t"] > 0, r["cost_fen"]) for r in dashboard["ranking"]]
         assert order_key == sorted(order_key)  # complying first, then the cheapest
+        # The cost so far: net spend on units (no abatement declared) and projected penalty.
+        for seat, net_spend in [(seat1, -800_000 + 81_000), (seat2, 800_000 - 81_000)]:
+            row = rows[seat["account_id"]]
+            assert row["cost_fen"] == net_spend + row["projected_penalty_fen"]
+            assert (row["name"], row["name_zh"]) == (seat["name"], seat["name_zh"])
 
         at_rest = ok(operator.get(f"/v1/markets/{m}/replay", params={"seq": resting["seq"]}))
         book = next(b for b in at_rest["books"] if b["symbol"] == "CEA2026")
@@ -318,6 +340,73 @@ def test_dashboard_and_replay_after_known_trades(
         kinds = [e["kind"] for e in timeline["events"]]
         assert kinds == ["open_day", "set_session"]
         assert sum(minute["count"] for minute in timeline["trade_minutes"]) == 2
+
+
+def test_results_as_a_csv_in_yuan_in_either_language(
+    server: DemoServer, exchange_operator: httpx.Client
+) -> None:
+    """Seat 1 sells 100 t at 80.00 to seat 2 and buys 10 t back at 81.00; its row, worked by
+    hand, in the Chinese CSV (the national rule set's language, so the default too) and in
+    the English one."""
+    made = make_class(exchange_operator)
+    m = made["market_id"]
+    market = f"/v1/markets/{m}"
+    seat1, seat2 = made["seats"]
+    with (
+        client(server, made["operator_key"]) as operator,
+        client(server, seat1["key"]) as one,
+        client(server, seat2["key"]) as two,
+    ):
+        order(one, m, "sell", 100, 8000)
+        order(two, m, "buy", 100, 8000)
+        order(two, m, "sell", 10, 8100)
+        order(one, m, "buy", 10, 8100)
+        served = ok(operator.get(f"{market}/class/results"))["results"]
+        row = next(r for r in served if r["account_id"] == seat1["account_id"])
+        assert (row["name"], row["name_zh"]) == (seat1["name"], seat1["name_zh"])
+        assert row["net_spend_fen"] == row["compliance_cost_fen"] == -800_000 + 81_000
+        assert row["pnl_fen"] == -90 * 8100 + 719_000  # -10,000 marked at the last price
+        cash = ok(one.get(f"{market}/accounts/{seat1['account_id']}/balances"))["cash"]
+        cash_fen = cash["available_fen"] + cash["held_fen"]
+        assert row["cash_fen"] == cash_fen
+
+        chinese = results_csv(operator, market, "zh-CN")
+        assert results_csv(operator, market, None) == chinese  # cn_national's language
+        line = next(r for r in chinese if r["账户"] == seat1["account_id"])
+        assert line == {
+            "账户": seat1["account_id"],
+            "名称": seat1["name_zh"],
+            "席位": "1",
+            "角色": "学员",
+            "履约年度": "2026",
+            "是否已核定": "否",
+            "是否履约": "",  # not assessed
+            "履约义务（吨）": "",  # not verified
+            "已清缴（吨）": "0",
+            "缺口（吨）": "",
+            "罚款（元）": "",
+            "成交笔数": "2",
+            "成交量（吨）": "110",
+            "买入（吨）": "10",
+            "卖出（吨）": "100",
+            "手续费（元）": "0.00",
+            "期初资金（元）": "2000000.00",
+            "当前资金（元）": yuan(cash_fen),
+            "资金变化（元）": yuan(cash_fen - 200_000_000),
+            "交易盈亏（按最新价，元）": "-100.00",
+            "减排量（吨）": "",
+            "减排成本（元）": "",
+            "买卖净支出（元）": "-7190.00",
+            "履约成本（元）": "-7190.00",
+        }
+        assert seat1["name_zh"].startswith("席位 1（")
+        english = results_csv(operator, market, "en")
+        line = next(r for r in english if r["Account"] == seat1["account_id"])
+        assert (line["Name"], line["Role"], line["Assessed"]) == (seat1["name"], "Trainee", "no")
+        assert line["Compliance cost (CNY)"] == "-7190.00"
+        assert line["Trading P&L at last price (CNY)"] == "-100.00"
+        bad = operator.get(f"{market}/class/results", params={"format": "csv", "lang": "fr"})
+        assert_problem(bad, 422, "INVALID_REQUEST")
 
 
 # ---------------------------------------------------------------------- announcements

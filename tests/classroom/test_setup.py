@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 from exchange.classroom.lifecycle import Phase
+from exchange.classroom.names import seat_names
 from exchange.classroom.room import Classroom
 from exchange.classroom.scenarios import shipped_summaries, summary
 from exchange.classroom.setup import MAX_SEATS, default_seats, draw_seats, parse, read_scenario
-from exchange.classroom.state import ClassState
+from exchange.classroom.state import ClassState, Seat
 from exchange.classroom.views import SEAT_COLUMNS, as_csv, phase_view, seat_view
 from exchange.sim.scenario import shipped_scenarios
 from tests.classroom.conftest import TINY, make_room, make_scenario
@@ -23,6 +25,22 @@ def test_seats_are_drawn_from_the_firms_with_the_seed() -> None:
     assert all(s.name.startswith(f"Seat {s.seat} (") for s in seats)
     assert draw_seats(loaded, 4, 11) == seats
     assert len({tuple(s.profile for s in draw_seats(loaded, 8, seed)) for seed in range(5)}) > 1
+
+
+def test_a_seat_is_named_in_both_languages() -> None:
+    for seat in draw_seats(parse(TINY, "tiny"), 4, 11):
+        sector, sector_zh = ("power", "发电") if seat.profile == "F1" else ("cement", "水泥")
+        assert seat.name_in("en") == seat.name == f"Seat {seat.seat} ({sector}, Hubei)"
+        assert seat.name_in("zh-CN") == seat.name_zh == f"席位 {seat.seat}（{sector_zh}，湖北）"
+    # A sector or province the tables lack keeps the scenario's word.
+    assert seat_names(7, "glass", "Atlantis") == (
+        "Seat 7 (glass, Atlantis)",
+        "席位 7（glass，Atlantis）",
+    )
+    # A seat stored before seats had a Chinese name is named in English in both languages.
+    old = Seat(1, "S001", "Seat 1 (power, Hubei)", "F1")
+    assert old.name_in("zh-CN") == "Seat 1 (power, Hubei)"
+    assert seat_view(old)["name_zh"] == "Seat 1 (power, Hubei)"
 
 
 def test_the_default_seats_are_the_scenarios_within_bounds() -> None:
@@ -54,6 +72,7 @@ def test_a_class_state_survives_its_row() -> None:
         state.body(),
     )
     assert again.phase is Phase.SURRENDER
+    assert again.seats[0].name_zh.startswith("席位 1（")
     assert (again.seats, again.abatement_t, again.summary) == (
         state.seats,
         state.abatement_t,
@@ -97,3 +116,28 @@ def test_the_shipped_scenarios_are_summed_up() -> None:
     tiny = summary(parse(TINY, "tiny"))
     assert tiny["trading_days_per_year"] == 3
     assert (tiny["firms"], tiny["bots"], tiny["seats_default"], tiny["years"]) == (2, 0, 3, 2)
+    # No title: the name, in both languages; no description: none.
+    assert (tiny["title"], tiny["title_zh"]) == ("tiny_class", "tiny_class")
+    assert (tiny["description"], tiny["description_zh"]) == ("", "")
+
+
+def test_every_shipped_scenario_is_titled_and_described_in_both_languages() -> None:
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for row in shipped_summaries():
+        assert row["title"] != row["name"], row["name"]
+        for field in ("title", "description"):
+            english, chinese = row[field], row[f"{field}_zh"]
+            assert english, (row["name"], field)
+            assert not cjk.search(english), (row["name"], field)
+            assert cjk.search(chinese), (row["name"], field)
+
+
+def test_a_scenario_text_is_one_string_or_one_per_language() -> None:
+    one_language = TINY.replace(
+        "seed: 11", "title: {zh-CN: 小课堂}\ndescription: {en: A tiny class.}\nseed: 11"
+    )
+    row = summary(parse(one_language, "tiny"))
+    assert (row["title"], row["title_zh"]) == ("小课堂", "小课堂")  # the one given, in both
+    assert (row["description"], row["description_zh"]) == ("A tiny class.", "A tiny class.")
+    both = one_language.replace("{zh-CN: 小课堂}", "{en: Tiny class, zh-CN: 小课堂}")
+    assert summary(parse(both, "tiny"))["title"] == "Tiny class"

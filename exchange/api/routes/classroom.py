@@ -12,8 +12,9 @@ compliance cycle, announcements, the dashboard, results, seats and keys, and the
   subtracted from its verified emissions at verification;
 * ``postAnnouncement`` (operators), ``listAnnouncements`` (any key); each new announcement goes
   to the WebSocket channel ``announcements`` (``exchange.api.routes.replay``);
-* ``getClassDashboard`` (operators and observers), ``getClassResults`` (operators, JSON or
-  ``?format=csv``) (``exchange.classroom.views``);
+* ``getClassDashboard`` (operators and observers), ``getClassResults`` (operators, JSON in fen
+  or ``?format=csv`` in yuan, ``&lang=zh-CN|en``) (``exchange.classroom.views``,
+  ``exchange.classroom.debrief``);
 * ``listSeats``, ``issueSeatKeys`` (operators; ``?format=csv`` for printing);
 * ``getReplay``, ``getReplayTimeline`` (operators): the market rebuilt from its journal as of
   a seq (``exchange.replay``, routes in ``exchange.api.routes.replay``).
@@ -35,7 +36,7 @@ from exchange.api.common import PROBLEMS
 from exchange.api.deps import CurrentPrincipal, HubDep, MarketId
 from exchange.api.hub import Hub
 from exchange.api.models import Body, Reply
-from exchange.classroom import service, views
+from exchange.classroom import debrief, service, views
 from exchange.classroom.room import Classroom, class_of
 from exchange.classroom.setup import MAX_SEATS
 from exchange.keys import Role
@@ -45,6 +46,7 @@ M = "/markets/{market_id}"
 MAX_YAML_CHARS = 200_000
 CSV = "text/csv; charset=utf-8"
 Format = Annotated[Literal["json", "csv"], Query()]
+Language = Annotated[Literal["zh-CN", "en"] | None, Query()]  # None: the rule set's
 
 
 # ---------------------------------------------------------------------- bodies and replies
@@ -68,7 +70,8 @@ class NewClassMarket(Body):
 class SeatKey(Reply):
     seat: int
     account_id: str
-    name: str
+    name: str  # in English
+    name_zh: str  # in Chinese
     profile: str  # the scenario firm whose profile the seat was given
     key: str | None = None
 
@@ -204,15 +207,23 @@ async def get_class_dashboard(
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def get_class_results(
-    hub: HubDep, market_id: MarketId, who: CurrentPrincipal, format: Format = "json"
+    hub: HubDep,
+    market_id: MarketId,
+    who: CurrentPrincipal,
+    format: Format = "json",
+    lang: Language = None,
 ) -> Any:
     """The compliance year's results per account (operators): outcome, penalty, trades,
-    volume, cash change, abatement and its cost where known; ``?format=csv`` as CSV."""
+    volume, cash change, abatement and its cost where known, the compliance cost; amounts in
+    fen. ``?format=csv``: the same as CSV in yuan with headers in ``lang`` (default: the rule
+    set's language), UTF-8 with a byte-order mark."""
     require(who, Role.OPERATOR)
     room = room_of(hub, market_id)
     rows = await views.class_results(hub.engine, room)
     if format == "csv":
-        return Response(views.as_csv(rows, views.RESULT_COLUMNS), media_type=CSV)
+        rules = room.runtime.market.rules
+        text = debrief.results_csv(rows, lang or rules.language, rules.currency)
+        return Response(text, media_type=CSV)
     return {"market_id": market_id, "compliance_year": room.state.compliance_year, "results": rows}
 
 
