@@ -52,6 +52,7 @@ RAW_KEY = re.compile(
     r"|newclass)\.[A-Za-z_]"
 )
 TABS = ("control", "dashboard", "news", "logins", "results", "replay", "new")
+BOM = b"\xef\xbb\xbf"
 
 
 def no_overflow(page: Any) -> None:
@@ -106,7 +107,10 @@ def choose_scenario(page: Any, form: Any, exchange_operator: httpx.Client) -> No
     facts = page.get_by_test_id("scenario-facts")
     expect(facts).to_contain_text(f"{row['seats_default']} 个席位")
     expect(facts).to_contain_text(f"{row['trading_days_per_year']} 个交易日")
-    expect(page.get_by_test_id("scenario-description")).to_have_text(row["description"])
+    # Listed by their Chinese titles in the Chinese console, described in Chinese.
+    expect(options).to_have_text([r["title_zh"] for r in listed])
+    expect(facts).to_contain_text(f"场景 {SCENARIO}")
+    expect(page.get_by_test_id("scenario-description")).to_have_text(row["description_zh"])
 
 
 # --- the instructor: a class from a scenario, its clock paused, trading halted ---------------
@@ -465,17 +469,108 @@ def test_results_show_and_export_as_csv(
         try:
             with page.expect_download() as downloaded:
                 page.get_by_test_id("results-csv").click()
-            exported = downloaded.value.path().read_text("utf-8-sig")
-            served = op.get(f"{market}/class/results?format=csv")
+            exported = downloaded.value.path().read_bytes()
+            served = op.get(f"{market}/class/results?format=csv&lang=zh-CN")
         finally:
             ok(op.post(f"{market}/resume", json={}))
     assert served.status_code == 200
     assert served.headers["content-type"].startswith("text/csv")
-    assert exported == served.text
+    assert exported.startswith(BOM)  # kept in the file saved, for Excel
+    assert exported == served.content  # the console's language: Chinese
     seat = klass["seats"][0]["account_id"]
-    assert seat in exported
+    assert seat in exported.decode("utf-8-sig")
     expect(page.get_by_test_id("result-row").filter(has_text=seat)).to_be_visible()
     screenshot(page, "instructor-results-1280")
+
+
+def results_csv_download(page: Any) -> list[list[str]]:
+    """The results CSV the console saves, checked to be UTF-8 with a byte-order mark."""
+    with page.expect_download() as downloaded:
+        page.get_by_test_id("results-csv").click()
+    saved = downloaded.value.path().read_bytes()
+    assert saved.startswith(BOM)
+    return list(csv.reader(io.StringIO(saved.decode("utf-8-sig"))))
+
+
+def test_the_debrief_in_both_languages_at_both_sizes(
+    page: Any, server: DemoServer, klass: dict[str, Any]
+) -> None:
+    """The results, the dashboard and the login cards name the seats in the console's
+    language; the results table has the compliance cost; the CSV saved has its headers and
+    names in that language and amounts in yuan."""
+    seat = klass["seats"][0]
+    assert seat["name_zh"].startswith(f"席位 {seat['seat']}（")
+    assert seat["name"].startswith(f"Seat {seat['seat']} (")
+    instructor_in(page, server, klass, "results")
+    table = page.get_by_test_id("results-table")
+    row = page.get_by_test_id("result-row").filter(has_text=seat["account_id"])
+    expect(row).to_contain_text(seat["name_zh"])
+    expect(table.locator("th")).to_contain_text(["履约成本"])
+    rows = results_csv_download(page)
+    assert rows[0][0] == "账户"
+    assert "履约成本（元）" in rows[0]
+    line = next(r for r in rows if r[0] == seat["account_id"])
+    assert line[1] == seat["name_zh"]
+    assert line[3] == "学员"
+    cost = line[rows[0].index("履约成本（元）")]
+    assert re.fullmatch(r"-?\d+\.\d\d", cost), cost  # yuan, two decimals
+    screenshot(page, "instructor-results-zh-1280")
+    page.set_viewport_size(PHONE)
+    no_overflow(page)
+    screenshot(page, "instructor-results-zh-390")
+
+    page.get_by_test_id("lang-toggle").click()
+    expect(row).to_contain_text(seat["name"])
+    expect(row).not_to_contain_text(seat["name_zh"])
+    expect(table.locator("th")).to_contain_text(["Compliance cost"])
+    screenshot(page, "instructor-results-en-390")
+    page.set_viewport_size(DESK)
+    screenshot(page, "instructor-results-en-1280")
+    rows = results_csv_download(page)
+    assert rows[0][:2] == ["Account", "Name"]
+    assert "Compliance cost (CNY)" in rows[0]
+    line = next(r for r in rows if r[0] == seat["account_id"])
+    assert (line[1], line[3]) == (seat["name"], "Trainee")
+
+    page.get_by_test_id("tab-dashboard").click()
+    ranked = page.locator(f"[data-testid=rank-row][data-account={seat['account_id']}]")
+    expect(ranked).to_contain_text(seat["name"])
+    page.get_by_test_id("tab-logins").click()
+    card = page.locator(f"[data-testid=seat-card][data-account={seat['account_id']}]")
+    expect(card).to_contain_text(seat["name"])
+    page.get_by_test_id("lang-toggle").click()
+    expect(card).to_contain_text(seat["name_zh"])
+    page.get_by_test_id("tab-dashboard").click()
+    expect(ranked).to_contain_text(seat["name_zh"])
+    screenshot(page, "instructor-dashboard-seat-names-zh-1280")
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("1280", DESK), ("390", PHONE)])
+def test_the_scenario_list_in_both_languages(
+    page: Any,
+    server: DemoServer,
+    exchange_operator: httpx.Client,
+    size: str,
+    viewport: dict[str, int],
+) -> None:
+    listed = ok(exchange_operator.get("/v1/scenarios"))["scenarios"]
+    row = next(r for r in listed if r["name"] == SCENARIO)
+    page.set_viewport_size(viewport)
+    log_in(page, server, server.keys["operator_key"])
+    page.get_by_test_id("tab-new").click()
+    options = page.locator("select[name=scenario] option")
+    expect(options).to_have_text([r["title_zh"] for r in listed])
+    page.locator("select[name=scenario]").select_option(SCENARIO)
+    description = page.get_by_test_id("scenario-description")
+    expect(description).to_have_text(row["description_zh"])
+    no_overflow(page)
+    screenshot(page, f"instructor-new-class-zh-{size}")
+    page.get_by_test_id("lang-toggle").click()
+    expect(options).to_have_text([r["title"] for r in listed])
+    expect(description).to_have_text(row["description"])
+    assert not CJK.findall(visible_text(page))
+    no_overflow(page)
+    screenshot(page, f"instructor-new-class-en-{size}")
 
 
 def test_replay_moves_through_the_journal(

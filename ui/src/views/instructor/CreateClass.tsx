@@ -1,5 +1,6 @@
 // Create a class market from a scenario: a shipped one picked from the list listScenarios gives
-// (with what it is: rule set, firms, bots, default seats, trading days), or one pasted as YAML;
+// (by its title, with what it is: description, rule set, firms, bots, default seats, trading
+// days, in the console's language), or one pasted as YAML;
 // the number of human seats (each gets a covered entity's profile and a login); a seed; the
 // first trading day (default: the scenario's); the market id. The reply carries the seats' keys
 // and the new market's operator key: the console then switches to the new market.
@@ -7,7 +8,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { Api } from "../../api";
 import { Panel } from "../../components/Panel";
-import { t } from "../../i18n";
+import { locale, t } from "../../i18n";
 import { type ClassCreated, type Loose, classPaths, seatsOf } from "./classApi";
 import { Field, OutcomeLine, useAction } from "./common";
 
@@ -19,7 +20,10 @@ const MARKET_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** One shipped scenario as listScenarios describes it. */
 export interface ScenarioInfo {
   name: string;
+  title: string;
+  title_zh: string;
   description: string;
+  description_zh: string;
   rule_set: string;
   firms: number;
   bots: number;
@@ -32,17 +36,28 @@ async function shippedScenarios(api: Api): Promise<ScenarioInfo[] | null> {
   const raw = await api.get<{ scenarios: Loose[] }>("/v1/scenarios").catch(() => null);
   if (!raw || !Array.isArray(raw.scenarios)) return null;
   const num = (value: unknown) => (typeof value === "number" ? value : 0);
+  const text = (value: unknown, otherwise: string) => (typeof value === "string" && value ? value : otherwise);
   return raw.scenarios
     .filter((row) => typeof row.name === "string")
     .map((row) => ({
       name: String(row.name),
-      description: typeof row.description === "string" ? row.description : "",
+      title: text(row.title, String(row.name)),
+      title_zh: text(row.title_zh, text(row.title, String(row.name))),
+      description: text(row.description, ""),
+      description_zh: text(row.description_zh, text(row.description, "")),
       rule_set: String(row.rule_set ?? ""),
       firms: num(row.firms),
       bots: num(row.bots),
       seats_default: num(row.seats_default),
       trading_days_per_year: num(row.trading_days_per_year),
     }));
+}
+
+/** A scenario's title and description in the console's language. */
+function inLanguage(row: ScenarioInfo): { title: string; description: string } {
+  return locale() === "zh-CN"
+    ? { title: row.title_zh, description: row.description_zh }
+    : { title: row.title, description: row.description };
 }
 
 export function CreateClass({ api, onCreated }: { api: Api; onCreated: (created: ClassCreated) => void }) {
@@ -171,7 +186,7 @@ export function CreateClass({ api, onCreated }: { api: Api; onCreated: (created:
                   {scenarios === undefined && <option value="">{t("app.loading")}</option>}
                   {scenarios?.map((row) => (
                     <option key={row.name} value={row.name}>
-                      {row.name}
+                      {inLanguage(row).title}
                     </option>
                   ))}
                 </select>
@@ -180,17 +195,18 @@ export function CreateClass({ api, onCreated }: { api: Api; onCreated: (created:
             {picked && (
               <p class="muted small" data-testid="scenario-facts">
                 {t("newclass.scenarioFacts", {
+                  name: picked.name,
                   rule_set: picked.rule_set,
                   firms: picked.firms,
                   bots: picked.bots,
                   seats: picked.seats_default,
                   days: picked.trading_days_per_year,
                 })}
-                {picked.description && (
+                {inLanguage(picked).description && (
                   <>
                     <br />
                     <span data-i18n-exempt data-testid="scenario-description">
-                      {picked.description}
+                      {inLanguage(picked).description}
                     </span>
                   </>
                 )}

@@ -9,7 +9,7 @@ import { PriceChart } from "../../components/PriceChart";
 import { integer, money, price, t, tonnes } from "../../i18n";
 import { type Bar, type Book, type Interval, type Trade, addTrade, barFromServer, bucketOf } from "../../market";
 import type { Feed } from "../../ws";
-import { type Dashboard as DashboardData, type Loose, classOptional, classPaths, dashboardOf } from "./classApi";
+import { type Dashboard as DashboardData, type Loose, classOptional, classPaths, dashboardOf, nameIn } from "./classApi";
 import { OutcomeLine, useAction, usePoll } from "./common";
 
 const POLL_MS = 3000;
@@ -144,7 +144,7 @@ export function Dashboard({ api, feed, timeZone }: { api: Api; feed: Feed; timeZ
                   <td class="num">{i + 1}</td>
                   <td>
                     {row.account_id}
-                    {row.name && row.name !== row.account_id && <span class="muted small"> {row.name}</span>}
+                    {nameIn(row) && nameIn(row) !== row.account_id && <span class="muted small"> {nameIn(row)}</span>}
                     {row.seat !== null && row.seat !== undefined && <span class="badge">{t("dash.seat", { seat: String(row.seat) })}</span>}
                   </td>
                   <td class="num">

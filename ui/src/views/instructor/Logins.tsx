@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Api } from "../../api";
 import { Panel } from "../../components/Panel";
 import { t } from "../../i18n";
-import { type Loose, type Seat, classOptional, classPaths, csvLine, download, seatsOf } from "./classApi";
+import { type Loose, type Seat, classOptional, classPaths, csvLine, download, nameIn, seatsOf } from "./classApi";
 import { ConfirmButton, OutcomeLine, useAction } from "./common";
 
 const STORAGE_PREFIX = "carbonx.seats.";
@@ -69,7 +69,7 @@ export function Logins({ api, marketId }: { api: Api; marketId: string }) {
 
   function csv() {
     const header = csvLine([t("logins.market"), t("logins.seat"), t("logins.account"), t("logins.name"), t("logins.key"), t("logins.url")]);
-    const rows = (seats ?? []).map((s) => csvLine([marketId, s.seat, s.account_id, s.name, s.key, loginUrl()]));
+    const rows = (seats ?? []).map((s) => csvLine([marketId, s.seat, s.account_id, nameIn(s), s.key, loginUrl()]));
     // A byte-order mark so that spreadsheet programs read the Chinese headers as UTF-8.
     download(`${marketId}-logins.csv`, "\ufeff" + [header, ...rows].join("\r\n") + "\r\n");
     setOutcome({ ok: true, text: t("logins.downloaded") });
@@ -104,7 +104,7 @@ export function Logins({ api, marketId }: { api: Api; marketId: string }) {
               <dt>{t("logins.account")}</dt>
               <dd>
                 {s.account_id}
-                {s.name ? ` · ${s.name}` : ""}
+                {nameIn(s) ? ` · ${nameIn(s)}` : ""}
               </dd>
               <dt>{t("logins.key")}</dt>
               <dd class="key" data-testid="card-key">

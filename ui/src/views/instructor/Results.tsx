@@ -1,20 +1,24 @@
 // End-of-year results per account (compliance outcome, penalty, trades, volume, cash change,
-// abatement cost when known), and the same as CSV from the server. The columns are those the
-// server sends, in a fixed order for the known ones. API: getClassResults (?format=csv).
+// abatement cost when known, the compliance cost), and the same as CSV from the server, in yuan
+// with headers in the console's language. The columns are those the server sends, in a fixed
+// order for the known ones; names in the console's language. API: getClassResults
+// (?format=csv&lang=).
 import { useState } from "preact/hooks";
 import type { Api } from "../../api";
 import { Panel } from "../../components/Panel";
-import { integer, isIdentifier, money, t } from "../../i18n";
-import { type Loose, classOptional, classPaths, download } from "./classApi";
+import { integer, isIdentifier, locale, money, t } from "../../i18n";
+import { type Loose, classOptional, classPaths, download, nameIn } from "./classApi";
 import { OutcomeLine, useAction, usePoll, word } from "./common";
 
 const POLL_MS = 10_000;
-// The columns the table shows (the CSV export has every column the server has).
+// The columns the table shows (the CSV export has every column the server has): the outcome
+// and what it cost first, then how.
 const COLUMNS = [
   "seat",
   "account_id",
   "role",
   "complied",
+  "compliance_cost_fen",
   "obligation_t",
   "surrendered_t",
   "shortfall_t",
@@ -26,6 +30,9 @@ const COLUMNS = [
   "abated_t",
   "abatement_cost_fen",
 ];
+// A byte-order mark: the server's CSV starts with one so that spreadsheet programs read the
+// Chinese as UTF-8, and fetch's text() drops it; the file saved keeps it.
+const BOM = "\ufeff";
 
 /** A cell as text: money for ``_fen``, whole tonnes for ``_t``, words for an outcome. */
 export function cell(column: string, value: unknown): string {
@@ -73,8 +80,9 @@ export function Results({ api, marketId }: { api: Api; marketId: string }) {
 
   function exportCsv() {
     void run(async () => {
-      const text = await api.text(`${classPaths.results(api)}?format=csv`);
-      download(`${marketId}-results${resultYear ? `-${resultYear}` : ""}.csv`, text);
+      const text = await api.text(`${classPaths.results(api)}?format=csv&lang=${locale()}`);
+      const withBom = text.startsWith(BOM) ? text : BOM + text;
+      download(`${marketId}-results${resultYear ? `-${resultYear}` : ""}.csv`, withBom);
       return t("results.downloaded");
     });
   }
@@ -109,8 +117,8 @@ export function Results({ api, marketId }: { api: Api; marketId: string }) {
                   {columns.map((c) => (
                     <td key={c} class={typeof row[c] === "number" ? "num" : ""}>
                       {cell(c, row[c])}
-                      {c === "account_id" && row.name && row.name !== row.account_id && (
-                        <span class="muted small"> {String(row.name)}</span>
+                      {c === "account_id" && nameIn(row) && nameIn(row) !== row.account_id && (
+                        <span class="muted small"> {nameIn(row)}</span>
                       )}
                     </td>
                   ))}

@@ -4,6 +4,7 @@
 // getReplayTimeline). Shapes are read loosely: a field the server does not send shows as "—"
 // rather than breaking the console.
 import { type Api, ApiProblem } from "../../api";
+import { locale } from "../../i18n";
 import type { Level } from "../../market";
 
 export type Loose = Record<string, unknown>;
@@ -12,7 +13,14 @@ export interface Seat {
   seat: number | string;
   account_id: string;
   name?: string;
+  name_zh?: string;
   key?: string;
+}
+
+/** A name the server gives in both languages (``name``, ``name_zh``), in the UI's language. */
+export function nameIn(row: { name?: unknown; name_zh?: unknown }): string | undefined {
+  const pick = locale() === "zh-CN" && typeof row.name_zh === "string" && row.name_zh ? row.name_zh : row.name;
+  return typeof pick === "string" && pick ? pick : undefined;
 }
 
 export interface ClassCreated {
@@ -41,6 +49,7 @@ export interface AnnouncementRow {
 export interface RankRow {
   account_id: string;
   name?: string;
+  name_zh?: string;
   seat?: number | string | null;
   verified_t: number | null;
   obligation_t: number | null;
@@ -149,6 +158,7 @@ function rankOf(raw: Loose): RankRow {
   return {
     account_id: str(raw.account_id) ?? "",
     name: str(raw.name) ?? undefined,
+    name_zh: str(raw.name_zh) ?? undefined,
     seat: (raw.seat as number | string | null | undefined) ?? null,
     verified_t: num(raw.verified_t),
     obligation_t: num(raw.obligation_t),
@@ -231,6 +241,7 @@ export function seatsOf(raw: Loose | Loose[]): Seat[] {
     seat: (s.seat as number | string | undefined) ?? "",
     account_id: str(s.account_id) ?? "",
     name: str(s.name) ?? undefined,
+    name_zh: str(s.name_zh) ?? undefined,
     key: str(s.key) ?? undefined,
   }));
 }
