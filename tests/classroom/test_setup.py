@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 from exchange.classroom.lifecycle import Phase
@@ -38,7 +39,11 @@ def test_a_seat_is_named_in_both_languages() -> None:
         "席位 7（glass，Atlantis）",
     )
     # A seat stored before seats had a Chinese name is named in English in both languages.
-    old = Seat(1, "S001", "Seat 1 (power, Hubei)", "F1")
+    seat = {"seat": 1, "account_id": "S001", "name": "Seat 1 (power, Hubei)", "profile": "F1"}
+    body = json.dumps({"seats": [seat], "abatement_t": {}, "summary": {}})
+    stored = ClassState.from_row("c", "tiny_class", TINY, 11, "trading", 2026, body)
+    old = stored.seats[0]
+    assert old == Seat(1, "S001", "Seat 1 (power, Hubei)", "F1", "")
     assert old.name_in("zh-CN") == "Seat 1 (power, Hubei)"
     assert seat_view(old)["name_zh"] == "Seat 1 (power, Hubei)"
 
