@@ -1,7 +1,10 @@
 """The ``carbonx`` command.
 
-``carbonx serve [--database-url URL] [--host H] [--port N]`` serves every market of a database.
-``carbonx demo [--host H] [--port N] [--database PATH] [--bots N | --no-bots]`` serves a demo
+``carbonx serve [--database-url URL] [--host H] [--port N] [--public-url URL]`` serves every
+market of a database (``--host 0.0.0.0`` for a class's network; ``--public-url`` is the address
+trainees open, printed on their login cards: ``exchange.api.addresses``).
+``carbonx demo [--host H] [--port N] [--public-url URL] [--database PATH] [--bots N | --no-bots]``
+serves a demo
 market from an embedded SQLite file: on first start it creates market ``demo`` (national rules,
 CEA2025 at CNY 60.00); on every start it opens a trading day and the continuous session if none
 is open, opens the demo participants and bots if they are missing and mints fresh API keys. Its
@@ -39,6 +42,7 @@ import uvicorn
 
 from exchange.agents.live import BotSpec, demo_bots, open_account_commands
 from exchange.agents.remote import add_bots_parser, run_bots
+from exchange.api.addresses import public_base_url
 from exchange.api.app import Settings, create_app
 from exchange.db.engine import create_engine, database_url
 from exchange.db.journal_store import market_ids, prepare_database
@@ -99,13 +103,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     # Logs: --log-format, else CARBONX_LOG_FORMAT, else json to serve and text for the demo.
     configure_logging(log_format(args.log_format, "json" if args.command == "serve" else "text"))
+    # The address trainees open: --public-url, else CARBONX_PUBLIC_URL (read by Settings).
+    address: dict[str, Any] = {"listen_host": args.host}
+    if args.public_url:
+        address["public_url"] = args.public_url
     if args.command == "serve":
-        settings = Settings(database_url=args.database_url or database_url())
+        settings = Settings(database_url=args.database_url or database_url(), **address)
     else:
         bots = demo_bots(args.bots)
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{args.database.resolve()}",
             bots={DEMO_MARKET.market_id: bots} if bots else {},
+            **address,
         )
         keys = asyncio.run(prepare_demo(settings.database_url, bots=bots))
         keys_file = args.database.with_name(args.database.name + ".keys.json")
@@ -128,12 +137,28 @@ def _bot_count(text: str) -> int:
     return count
 
 
+def _public_url(text: str) -> str:
+    try:
+        return public_base_url(text)
+    except ValueError as wrong:
+        raise argparse.ArgumentTypeError(str(wrong)) from None
+
+
 def _address_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-format", choices=("json", "text"), default=None, help="default: CARBONX_LOG_FORMAT"
     )
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="default 127.0.0.1; 0.0.0.0 for a class's network"
+    )
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--public-url",
+        type=_public_url,
+        default=None,
+        help="the address trainees open (login cards), e.g. http://192.168.1.20:8000; "
+        "default: CARBONX_PUBLIC_URL",
+    )
 
 
 def _keys_options(keys: argparse.ArgumentParser) -> None:
@@ -255,7 +280,7 @@ def demo_banner(keys: dict[str, Any], host: str, port: int, keys_file: Path) -> 
     )
     lines = [
         f"carbonx demo: market {market!r} at {base} (API docs: {base}/docs)",
-        f"  trading screen: {base}/ui/ (market {market!r}, paste a key below)",
+        f"  trading screen: {base}/ui/ (paste a key below: it names its market)",
         f"  operator key: {keys['operator_key']}",
         f"  exchange operator key (every market, createMarket): {keys['exchange_operator_key']}",
         *(f"  {account} key: {key}" for account, key in keys["participants"].items()),

@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exchange.agents.live import DEFAULT_DAY_S, BotSpec
 from exchange.api import errors, ui, ws
+from exchange.api.addresses import public_base_url
 from exchange.api.feed import Feed
 from exchange.api.hub import Hub
 from exchange.api.ratelimit import RateLimiter
@@ -25,6 +26,7 @@ from exchange.api.routes import (
     classroom,
     clock,
     health,
+    logins,
     market_data,
     markets,
     orders,
@@ -60,6 +62,16 @@ class Settings(BaseSettings):
     # the wall seconds of their trading "day" (their wake-up rates are per day).
     bots: dict[str, list[BotSpec]] = {}
     bots_day_s: float = Field(default=DEFAULT_DAY_S, gt=0)
+    # The address trainees open (login cards and links; exchange.api.addresses), e.g.
+    # http://192.168.1.20:8000 or https://class.example; never a loopback one. And what the
+    # server listens on, as the carbonx command was told (--host), for getPublicAddress.
+    public_url: str | None = None
+    listen_host: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _reachable_base(cls, value: str | None) -> str | None:
+        return None if not value else public_base_url(value)
 
 
 # Every router, in the order requests are matched (one pattern after another): order entry, the
@@ -73,6 +85,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     replay.router,  # announcements and the replay of any market
     scenarios.router,
     classroom.router,  # the instructor console (issue 7)
+    logins.router,  # who a key is, and the address trainees open
     registry.router,
     registry_operator.router,
     clock.router,
@@ -112,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A simulated exchange for China's carbon market",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     errors.install(app)
     app.add_middleware(RequestLogMiddleware)  # one access line per request (exchange.logs)

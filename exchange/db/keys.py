@@ -2,7 +2,8 @@
 
 Only a key's sha256 is stored (``exchange.keys``). ``find_key`` serves what it found from this
 process's ``KeyCache``; ``revoke_key`` and ``revoke_account_keys`` drop the revoked keys from
-it before they return, so a revoked key is refused at once here.
+it before they return, so a revoked key is refused at once here; ``is_revoked`` tells a
+revoked key from one never minted.
 """
 
 from __future__ import annotations
@@ -68,6 +69,15 @@ async def find_key(engine: AsyncEngine, key: str) -> Principal | None:
     found = Principal(row.market_id, Role(row.role), row.account_id, hashed[:KEY_ID_LENGTH], wide)
     cache.put(hashed, found, generation)
     return found
+
+
+async def is_revoked(engine: AsyncEngine, key: str) -> bool:
+    """Whether ``key`` was minted here and revoked since (``find_key`` answers None for it as
+    for a key never minted): a login can then say which it is."""
+    k = t.api_keys.c
+    query = select(k.revoked).where(k.key_hash == key_hash(key))
+    async with engine.connect() as conn:
+        return bool((await conn.execute(query)).scalar())
 
 
 async def revoke_key(engine: AsyncEngine, market_id: str, key_id: str) -> bool:

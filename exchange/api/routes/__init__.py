@@ -8,6 +8,8 @@
 * ``replay``: announcements and the replay of a market's journal;
 * ``scenarios``: the shipped scenarios a class can be made from;
 * ``classroom``: class markets and their compliance cycle (``exchange.classroom``);
+* ``logins``: who a key is (``getSession``) and the address trainees open
+  (``getPublicAddress``);
 * ``registry``, ``registry_operator``: holdings, compliance and surrender; the registry's
   operator operations;
 * ``clock``: the market clock and the trading session.
