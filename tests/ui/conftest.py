@@ -39,20 +39,26 @@ def _need(condition: bool, message: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def chromium(*args: str) -> Iterator[Any]:
+    """Debian's Chromium under Playwright with ``args`` besides the usual ones, closed after;
+    skipped (failed under CI) without it or without the UI's build."""
     _need(CHROMIUM.exists(), f"no Chromium at {CHROMIUM}: run scripts/ensure-chromium")
     _need(UI_BUILD.exists(), "the UI is not built: run `make ui`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", *args]
         )
         try:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    yield from chromium()
 
 
 def demo(tmp_path_factory: pytest.TempPathFactory, name: str, bots: int) -> Iterator[DemoServer]:
@@ -101,10 +107,14 @@ def screenshot(page: Any, name: str) -> Path:
 
 
 def log_in(page: Any, server: DemoServer, key: str, market_id: str = "demo") -> None:
+    """Log in with ``key`` on the login screen: the key names its market (getSession), except
+    the exchange-wide key, valid in every market, for which the form asks: ``market_id``."""
     page.goto(server.base_url + "/")
-    page.fill("input[name=market]", market_id)
     page.fill("input[name=key]", key)
     page.click("[data-testid=login-form] button[type=submit]")
+    if key == server.keys.get("exchange_operator_key"):
+        page.get_by_test_id("login-market").select_option(market_id)
+        page.click("[data-testid=login-form] button[type=submit]")
 
 
 def api(server: DemoServer, key: str) -> httpx.Client:

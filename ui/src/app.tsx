@@ -1,11 +1,12 @@
-// The shell: session, route and language. Views get one shared REST client and one shared
+// The shell: session, route and language (a login link's key, taken from the address by
+// main.tsx, goes to the login view). Views get one shared REST client and one shared
 // WebSocket feed per session, so the trainee screen and the instructor console talk to the API
 // the same way.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Api } from "./api";
 import { LOCALES, type Locale, defaultLocale, locale, rememberedLocale, setLocale, t } from "./i18n";
 import { type Route, currentRoute, navigate, onNavigate } from "./router";
-import { type Session, clearSession, loadSession, saveSession } from "./session";
+import { type LinkLogin, type Session, clearSession, loadSession, saveSession } from "./session";
 import { Instructor } from "./views/instructor/lazy";
 import { Login } from "./views/Login";
 import { Trade } from "./views/Trade";
@@ -19,8 +20,9 @@ export interface Ctx {
 
 const LANGUAGE_NAMES: Record<Locale, string> = { "zh-CN": "中文", en: "English" };
 
-export function App() {
+export function App({ linked = null }: { linked?: LinkLogin | null }) {
   const [session, setSession] = useState<Session | null>(loadSession);
+  const [link, setLink] = useState<LinkLogin | null>(linked); // used once: not after a log-out
   const [route, setRoute] = useState<Route>(currentRoute);
   const [lang, setLang] = useState<Locale>(() => {
     const chosen = rememberedLocale() ?? defaultLocale(session?.ruleSet ?? null);
@@ -52,6 +54,7 @@ export function App() {
   }, [session, route]);
 
   function login(next: Session) {
+    setLink(null);
     saveSession(next);
     if (!rememberedLocale()) switchLanguage(defaultLocale(next.ruleSet), false);
     setSession(next);
@@ -108,7 +111,7 @@ export function App() {
         )}
       </header>
       <main>
-        {!ctx && <Login onLogin={login} />}
+        {!ctx && <Login onLogin={login} linked={link} />}
         {ctx && route === "trade" && !console_ && <Trade ctx={ctx} />}
         {ctx && route === "instructor" && console_ && <Instructor ctx={ctx} onSession={login} />}
       </main>
