@@ -39,8 +39,9 @@ def test_a_seat_is_named_in_both_languages() -> None:
         "席位 7（glass，Atlantis）",
     )
     # A seat stored before seats had a Chinese name is named in English in both languages.
-    seat = {"seat": 1, "account_id": "S001", "name": "Seat 1 (power, Hubei)", "profile": "F1"}
-    body = json.dumps({"seats": [seat], "abatement_t": {}, "summary": {}})
+    stored_seat = {"seat": 1, "account_id": "S001", "name": "Seat 1 (power, Hubei)"}
+    stored_seat["profile"] = "F1"
+    body = json.dumps({"seats": [stored_seat], "abatement_t": {}, "summary": {}})
     stored = ClassState.from_row("c", "tiny_class", TINY, 11, "trading", 2026, body)
     old = stored.seats[0]
     assert old == Seat(1, "S001", "Seat 1 (power, Hubei)", "F1", "")
