@@ -99,6 +99,8 @@ def test_a_class_starts_closed_and_its_clock_opens_it(
         assert (clock["running"], clock["trading_day"], clock["session"]) == (False, None, "closed")
         assert clock["now_ns"] == START_NS  # the class's own time, not 1970's or the wall's
         assert ok(operator.get(f"{market}/replay", params={"seq": 1}))["ts_ns"] == START_NS
+        news = ok(operator.post(f"{market}/announcements", json={"text": "Welcome"}), 201)
+        assert news["ts_ns"] == START_NS  # the class's time, not the wall's
         refused = assert_problem(place(one, market, "buy", 100, 8000), 409, "INSTRUMENT_NOT_OPEN")
         assert refused["state"] == "closed"
         me = ok(one.get(f"{market}/class/me"))
