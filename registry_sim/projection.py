@@ -59,6 +59,41 @@ class ComplianceProjection:
         return self.allowances_t + self.offsets_t
 
 
+def usable_t(
+    rules: RuleSet,
+    *,
+    account_id: AccountId,
+    year: int,
+    on: dt.date,
+    holdings: Mapping[UnitType, int],
+    projects: Mapping[str, Project],
+    book: SurrenderBook,
+    offset_cap_t: int | None,
+    old_vintage_cap_t: int | None,
+) -> int:
+    """Every available unit a surrender for ``year`` could legally use on ``on``, however
+    much is owed: the plan (``compliance.plan_surrender``: eligible offsets within the offset
+    cap and the local share, eligible allowances within the old-vintage cap) for an obligation
+    as large as the holdings. 0 after the deadline. What is owed less this is short; this less
+    what is owed is long."""
+    if on > rules.compliance.deadline(year):
+        return 0
+    allowances, offsets = book.totals(account_id, year)
+    plan = plan_surrender(
+        rules.compliance,
+        year=year,
+        on=on,
+        holdings=holdings,
+        projects=projects,
+        obligation_t=allowances + offsets + sum(holdings.values()),
+        offset_cap_t=offset_cap_t or 0,  # without the cap's basis, no offsets count
+        book=book,
+        account_id=account_id,
+        old_vintage_cap_t=old_vintage_cap_t,
+    )
+    return sum(qty for _, qty in plan)
+
+
 def penalty_fen(
     rules: PenaltyRules, shortfall_t: int, reference_price_fen: int | None
 ) -> int | None:

@@ -185,6 +185,10 @@ class Registry:
         """Allowances allocated to an entity over all years (net of true-ups)."""
         return self._allocated_total.get(account_id, 0)
 
+    def allocation_t(self, account_id: AccountId, year: int) -> int:
+        """Allowances allocated to an entity for ``year`` so far (pre-allocation and true-ups)."""
+        return self._allocated.get((account_id, year), 0)
+
     def _set_allocated(self, account_id: AccountId, year: int, total_t: int) -> None:
         before = self._allocated.get((account_id, year), 0)
         self._allocated[(account_id, year)] = total_t
@@ -235,10 +239,7 @@ class Registry:
         found = self._accounts.get(account_id)
         covered = found is not None and found.kind is AccountKind.COVERED_ENTITY
         obligation = verified if verified is not None else expected_obligation_t
-        holdings = {
-            self._units[code]: states.get(AVAILABLE, 0)
-            for code, states in self.ledger.holdings(account_id).items()
-        }
+        holdings = self._available(account_id)
         return projection.project(
             self.rules,
             account_id=account_id,
@@ -254,6 +255,30 @@ class Registry:
             old_vintage_cap_t=self._old_vintage_cap(account_id),
             reference_price_fen=reference_price_fen,
         )
+
+    def usable_t(
+        self, account_id: AccountId, year: int, on: dt.date, obligation_t: int | None
+    ) -> int:
+        """The entity's available units that a surrender for ``year`` could use on ``on``
+        (``projection.usable_t``), under the offset cap of ``obligation_t`` (the verified
+        emissions once recorded)."""
+        return projection.usable_t(
+            self.rules,
+            account_id=account_id,
+            year=year,
+            on=on,
+            holdings=self._available(account_id),
+            projects=self._projects,
+            book=self._surrenders,
+            offset_cap_t=self.offset_cap_t(account_id, year, obligation_t),
+            old_vintage_cap_t=self._old_vintage_cap(account_id),
+        )
+
+    def _available(self, account_id: AccountId) -> dict[UnitType, int]:
+        return {
+            self._units[code]: states.get(AVAILABLE, 0)
+            for code, states in self.ledger.holdings(account_id).items()
+        }
 
     def compliance_status(
         self,

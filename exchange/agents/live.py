@@ -2,10 +2,10 @@
 
 ``LiveBots`` runs one asyncio task per bot beside the market's sequencer. Each bot sleeps an
 exponential wall-clock interval (its ``wakeups_per_day`` scaled to a wall "day" of ``day_s``
-seconds, e.g. 60 s in the demo), then, if the market is in continuous trading, reads a view
-of the runtime's market, asks its agent for actions and submits them with
-``runtime.submit_many``: journaled and durable like any API command, each new order with its
-own ``client_order_id``.
+seconds, e.g. 60 s in the demo), then, if the market is in continuous trading and some
+instrument is not halted (``trading``), reads a view of the runtime's market, asks its agent
+for actions and submits them with ``runtime.submit_many``: journaled and durable like any API
+command, each new order with its own ``client_order_id``.
 
 Reading the market directly is safe: the sequencer applies commands in this same event loop
 thread, so between two awaits a bot sees one consistent state (``LocalMarket``/``LocalView``
@@ -182,6 +182,15 @@ class LiveMarket(LocalMarket):
                 last[fill.trade.symbol] = fill.trade.price_fen
 
 
+def trading(market: Market) -> bool:
+    """Whether anything trades now: the session is continuous and some instrument is not
+    halted (a paused clock halts them all: its bots idle instead of being refused)."""
+    if market.session is not TradingState.CONTINUOUS or market.day_closed:
+        return False
+    continuous = TradingState.CONTINUOUS
+    return any(market.engine.book_info(s).state is continuous for s in market.instruments)
+
+
 def _compliance_year(rules: Any, day: dt.date) -> int:
     """The compliance year whose surrender is still ahead on ``day``: last year's until its
     deadline (national: the year's allowances are surrendered by the end of the next)."""
@@ -273,7 +282,7 @@ class LiveBots:
         for delay_s in wake_delays(bot.rng, rate_per_s):
             await asyncio.sleep(delay_s)
             market = self.runtime.market
-            if market.session is not TradingState.CONTINUOUS or market.day_closed:
+            if not trading(market):
                 continue
             if market.registry.account(AccountId(bot.spec.account_id)) is None:
                 if not missing_logged:

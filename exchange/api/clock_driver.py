@@ -28,6 +28,7 @@ from exchange.clock import (
 from exchange.runtime import MarketRuntime
 from matching.types import TradingState
 from registry_sim.rules import CalendarRules
+from settlement.commands import Halt, Resume
 from settlement.market import Market
 
 HISTORY = 256  # clock steps remembered, to tell an advance what it applied
@@ -42,6 +43,10 @@ _SESSION_AFTER = {
 
 
 # --- where the market stands (pure) ---------------------------------------------------------
+
+
+def _state(market: Market, symbol: str) -> TradingState:
+    return market.engine.book_info(symbol).state
 
 
 def _any_day(calendar: CalendarRules) -> CalendarRules:
@@ -143,13 +148,19 @@ SETTLE_TIMEOUT_S = 5.0
 
 class ClockDriver:
     """One market's clock as the gateway runs it: the ``MarketClock``, the task walking the
-    schedule and a lock that keeps control operations from interleaving."""
+    schedule and a lock that keeps control operations from interleaving.
+
+    A pause halts trading as well as time: every instrument in continuous trading is halted
+    (a journaled ``Halt``, so an order is refused ``INSTRUMENT_HALTED`` and bots, which act
+    only on a tradable instrument, idle), and resuming the clock, or stopping it, resumes
+    exactly those (``paused_halts``); an instrument the instructor halted stays halted."""
 
     def __init__(self, runtime: MarketRuntime) -> None:
         self.runtime = runtime
         self.lock = asyncio.Lock()
         self.clock: MarketClock | None = None
         self.cursor: _Cursor | None = None
+        self.paused_halts: set[str] = set()  # the instruments the pause halted
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -174,20 +185,51 @@ class ClockDriver:
 
     async def stop(self) -> None:
         """Stop the clock. It stays the runtime's, paused: market time stays where it stood
-        and commands are stamped with it, rather than going back to the last journaled time."""
+        and commands are stamped with it, rather than going back to the last journaled time.
+        What a pause halted trades again (the instructor steps the day by hand now)."""
         await self.halt()
         if self.clock is not None:
             self.clock.pause()
+        await self._release()
 
-    async def settle(self, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
-        """Wait until every step already due at the clock's (paused) time is durable, so a
-        pause answers with the market as it stays. Bounded: a stuck market answers anyway."""
+    async def pause(self) -> None:
+        """Freeze market time (a step already due lands first) and halt every instrument in
+        continuous trading; idempotent."""
+        assert self.clock is not None
+        self.clock.pause()
+        await self.settle()
+        market = self.runtime.market
+        trading = [s for s in market.instruments if _state(market, s) is TradingState.CONTINUOUS]
+        if not trading:
+            return
+        acks = await self.runtime.submit_many([Halt(0, symbol) for symbol in trading])
+        self.paused_halts.update(s for s, a in zip(trading, acks, strict=True) if a.outcome.ok)
+
+    async def resume(self) -> None:
+        """Resume what the pause halted, then let market time flow again; idempotent."""
+        assert self.clock is not None
+        await self._release()
+        self.clock.resume()
+
+    async def _release(self) -> None:
+        """Resume the instruments the pause halted that are halted still, in the market's
+        session (a day closed meanwhile closed them: nothing to resume)."""
+        symbols, self.paused_halts = sorted(self.paused_halts), set()
+        market = self.runtime.market
+        halted = [s for s in symbols if _state(market, s) is TradingState.HALTED]
+        if halted and market.session in (TradingState.CONTINUOUS, TradingState.BREAK):
+            await self.runtime.submit_many([Resume(0, symbol) for symbol in halted])
+
+    async def settle(self, at_ns: int | None = None, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
+        """Wait until every step already due at ``at_ns`` (default: the clock's time, a paused
+        one's) is durable, so a start or a pause answers with the market as it then stands.
+        Bounded: a stuck market answers anyway."""
         deadline = asyncio.get_running_loop().time() + timeout_s
         while (
             self.running
             and self.clock is not None
             and self.cursor is not None
-            and self.cursor.due(self.clock.now_ns())
+            and self.cursor.due(self.clock.now_ns() if at_ns is None else at_ns)
             and asyncio.get_running_loop().time() < deadline
         ):
             await asyncio.sleep(SETTLE_POLL_S)

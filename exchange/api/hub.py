@@ -26,6 +26,7 @@ from exchange.api.feed import Feed
 from exchange.api.market_specs import check_spec, not_a_trading_day
 from exchange.classroom import service as classroom
 from exchange.classroom.room import Classroom
+from exchange.classroom.setup import class_start_ns
 from exchange.db.journal_store import INTEGRITY_ERRORS, has_journal, market_ids
 from exchange.runtime import MarketRuntime
 from exchange.sessions import opening
@@ -92,11 +93,14 @@ class Hub:
         log.info("market %s open at seq %d", runtime.market_id, runtime.last_seq)
         return hosted
 
-    async def create(self, spec: MarketSpec, open_day: dt.date | None = None) -> MarketRuntime:
-        """Create a new market from its spec (its journal's first entry), checked
-        (``check_spec``), and host it; given ``open_day``, open that trading day and its
-        continuous session: ``createMarket``'s work, and the hook for scenarios. An id this
-        process hosts, or the database has a journal for, is ``MARKET_EXISTS``."""
+    async def create(
+        self, spec: MarketSpec, open_day: dt.date | None = None, start_ts_ns: int = 0
+    ) -> MarketRuntime:
+        """Create a new market from its spec (its journal's first entry, at market time
+        ``start_ts_ns``), checked (``check_spec``), and host it; given ``open_day``, open that
+        trading day and its continuous session: ``createMarket``'s work, and the hook for
+        scenarios. An id this process hosts, or the database has a journal for, is
+        ``MARKET_EXISTS``."""
         check_spec(spec)
         market_id = spec.market_id
         exists = ApiError(409, "MARKET_EXISTS", f"market {market_id!r} exists", market_id=market_id)
@@ -104,7 +108,7 @@ class Hub:
             if market_id in self.hosted or await has_journal(self.engine, market_id):
                 raise exists
             try:
-                runtime = await MarketRuntime.create(self.url, spec)
+                runtime = await MarketRuntime.create(self.url, spec, start_ts_ns=start_ts_ns)
             except INTEGRITY_ERRORS:  # another process created it just now
                 raise exists from None
         self.host(runtime)
@@ -117,11 +121,12 @@ class Hub:
 
     async def create_class_market(self, spec: MarketSpec, first_day: dt.date) -> MarketRuntime:
         """A class's market (``ClassHost``): checked as ``createMarket`` checks it,
-        ``first_day`` a trading day of its calendar, not opened yet."""
+        ``first_day`` a trading day of its calendar, not opened yet; its market time starts
+        at the class's start, the first day's pre-open."""
         rules = check_spec(spec)
         if not rules.calendar.is_trading_day(first_day):
             raise not_a_trading_day(first_day)
-        return await self.create(spec)
+        return await self.create(spec, start_ts_ns=class_start_ns(rules.calendar, first_day))
 
     def add_class(self, room: Classroom) -> None:
         self.market(room.market_id).classroom = room

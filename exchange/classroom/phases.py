@@ -228,4 +228,5 @@ async def _next_year(
     acks = await submit_accepted(runtime, scenario.year_start_commands(year))
     state.compliance_year = year
     state.abatement_t = {}
+    state.year_start_day = runtime.market.day_index  # the year's trading days come after
     return {"allocations": len(acks)}

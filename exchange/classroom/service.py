@@ -27,7 +27,6 @@ from exchange.classroom.views import phase_view, seat_view
 from exchange.db.keys import create_key, revoke_account_keys
 from exchange.keys import Role
 from exchange.runtime import MarketRuntime
-from exchange.sessions import opening
 from settlement.spec import MarketSpec
 
 
@@ -39,7 +38,8 @@ class ClassHost(Protocol):
 
     async def create_class_market(self, spec: MarketSpec, first_day: dt.date) -> MarketRuntime:
         """Create and host the market of ``spec`` (its rules checked, ``first_day`` one its
-        calendar trades on), its day not opened yet; or refuse as a ``createMarket`` would."""
+        calendar trades on), its market time at the class's start (``class_start_ns``), its
+        day not opened; or refuse as a ``createMarket`` would."""
         ...
 
     def add_class(self, room: Classroom) -> None:
@@ -62,8 +62,13 @@ class NewClass:
 
 async def create_class(host: ClassHost, new: NewClass) -> dict[str, Any]:
     """Create a class market from a scenario: its rules, firms and bots, the seats as covered
-    entities with keys, a new operator key for the class, and its first trading day open.
-    What ``ClassMarket`` answers."""
+    entities with keys, a new operator key for the class. What ``ClassMarket`` answers.
+
+    The class starts closed: its set-up (accounts, cash, allocation) is journaled at its start
+    time (``class_start_ns``, the first day's pre-open) and no trading day is open, so an order
+    is refused (``INSTRUMENT_NOT_OPEN``) and the bots, which act only in continuous trading,
+    wait. The instructor starts the class by starting its clock, whose first step opens the
+    first day (or by opening the day by hand)."""
     loaded, text = read_scenario(new.scenario, new.yaml)
     seed = loaded.spec.seed if new.seed is None else new.seed
     count = new.seats or default_seats(loaded)
@@ -79,7 +84,7 @@ async def create_class(host: ClassHost, new: NewClass) -> dict[str, Any]:
     year = loaded.years[0]
     day = new.open_day or scenario.year_days(year)[0]
     runtime = await host.create_class_market(scenario.market_spec(new.market_id), day)
-    await submit_accepted(runtime, [*scenario.setup_commands(), *opening(day)])
+    await submit_accepted(runtime, scenario.setup_commands())
     state = ClassState(new.market_id, loaded.name, text, seed, Phase.TRADING, year, seats)
     await store.add_class(host.engine, state)
     room = Classroom(runtime, state, scenario)
@@ -97,6 +102,7 @@ async def create_class(host: ClassHost, new: NewClass) -> dict[str, Any]:
         "phase": state.phase.value,
         "compliance_year": year,
         "trading_day": runtime.market.trading_day,
+        "first_day": day,
     }
 
 
@@ -106,11 +112,11 @@ async def advance_class(engine: AsyncEngine, room: Classroom) -> dict[str, Any]:
     year and abatement as they were."""
     state = room.state
     async with state.lock:
-        before = (state.phase, state.compliance_year, dict(state.abatement_t))
+        before = (state.phase, state.compliance_year, dict(state.abatement_t), state.year_start_day)
         try:
             done = await advance(room)
         except BaseException:
-            state.phase, state.compliance_year, state.abatement_t = before
+            state.phase, state.compliance_year, state.abatement_t, state.year_start_day = before
             raise
         await store.save_class(engine, state)
     return {**phase_view(room), "done": done}

@@ -24,6 +24,7 @@ from exchange.classroom.bots import ScenarioBotSpec, bot_spec
 from exchange.classroom.errors import ClassroomError
 from exchange.classroom.names import seat_names
 from exchange.classroom.state import ClassState, Seat
+from exchange.clock import day_schedule
 from exchange.sim.scenario import (
     FirmPlan,
     LoadedScenario,
@@ -43,7 +44,8 @@ from exchange.sim.setup import (
 )
 from registry_sim.model import AccountId
 from registry_sim.ops import IssueAllowances
-from registry_sim.rules import BP
+from registry_sim.registry import Registry
+from registry_sim.rules import BP, CalendarRules
 from settlement.commands import MarketCommand, RegistryCommand
 from settlement.spec import MarketSpec
 
@@ -79,6 +81,13 @@ def parse(text: str, label: str) -> LoadedScenario:
             scenario=error.scenario,
             problems=error.problems,
         ) from None
+
+
+def class_start_ns(calendar: CalendarRules, first_day: dt.date) -> int:
+    """A class's start time: the pre-open of its first trading day, in market time. Its
+    market's journal begins there, so nothing of the class is stamped earlier; a clock started
+    on the class begins there, and its first step opens that day (docs/classroom.md)."""
+    return day_schedule(calendar, first_day)[0].ts_ns
 
 
 def default_seats(scenario: LoadedScenario) -> int:
@@ -215,6 +224,14 @@ class ClassScenario:
     def max_abatement_t(self, account_id: str, year: int, today: dt.date | None) -> int:
         """The most a firm can cut this year: its curve's reach, at most its emissions."""
         return min(self.firms[account_id].curve.max_t, self.baseline_t(account_id, year, today))
+
+    def allocation_t(self, registry: Registry, account_id: str, year: int) -> int:
+        """The allowances allocated to a firm for ``year`` so far: the registry's allocation
+        (pre-allocation, true-ups) and, under a fixed allocation, which the scenario issues
+        to the registry (``allocation_op``), that issuance once made."""
+        op = allocation_op(self.loaded, self.firms[account_id], year, self.year_index(year))
+        fixed = op.qty_t if isinstance(op, IssueAllowances) and registry.knows(op.op_id) else 0
+        return registry.allocation_t(AccountId(account_id), year) + fixed
 
     def abatement_cost_fen(self, account_id: str, abated_t: int) -> int:
         return self.firms[account_id].curve.cost_fen(abated_t)

@@ -41,16 +41,24 @@ class ClassState:
     seats: list[Seat]
     abatement_t: dict[str, int] = field(default_factory=dict)  # this year's, declared by seats
     summary: dict[str, Any] = field(default_factory=dict)  # what the last advance did
+    # The market's count of opened trading days when the compliance year began: the class's
+    # trading day n of its year is the market's count less this.
+    year_start_day: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one phase change at a time
 
     def seat_of(self, account_id: str) -> Seat | None:
         return next((s for s in self.seats if s.account_id == account_id), None)
 
     def body(self) -> str:
-        """The variable part as JSON (seats, abatement, the last advance)."""
+        """The variable part as JSON (seats, abatement, the last advance, the year's start)."""
         seats = [asdict(s) for s in self.seats]
         return json.dumps(
-            {"seats": seats, "abatement_t": self.abatement_t, "summary": self.summary},
+            {
+                "seats": seats,
+                "abatement_t": self.abatement_t,
+                "summary": self.summary,
+                "year_start_day": self.year_start_day,
+            },
             sort_keys=True,
         )
 
@@ -77,4 +85,5 @@ class ClassState:
             [Seat(**s) for s in found["seats"]],
             {k: int(v) for k, v in found["abatement_t"].items()},
             found["summary"],
+            year_start_day=int(found.get("year_start_day", 0)),  # 0: stored before it was kept
         )

@@ -49,6 +49,19 @@ class ClassroomOperations(OperationsBase):
         """Where the class's compliance cycle stands."""
         return Call("GET", self._market("/class/phase"))
 
+    @operation("getMyClassSeat")
+    def get_my_class_seat(self, account_id: str | None = None) -> Call[Json]:
+        """The class as a seat sees it (clock, trading day n of N, what comes next, the
+        surrender window) and the key's firm (operators: ``account_id``'s)."""
+        return Call("GET", self._market("/class/me"), params=fields(account_id=account_id))
+
+    @operation("quoteAbatement")
+    def quote_abatement(self, qty_t: int, account_id: str | None = None) -> Call[Json]:
+        """What cutting ``qty_t`` tonnes this year would cost the key's seat (operators:
+        ``account_id``'s), from its firm's abatement curve."""
+        params = fields(qty_t=qty_t, account_id=account_id)
+        return Call("GET", self._market("/class/abatement"), params=params)
+
     @operation("advanceClassPhase")
     def advance_class_phase(self) -> Call[Json]:
         """Move the class to its next phase (operators); ``done`` counts what it did."""

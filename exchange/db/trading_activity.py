@@ -41,8 +41,11 @@ class Traded:
         return value - self.fees_fen
 
 
-async def traded_by_account(engine: AsyncEngine, market_id: str) -> dict[str, Traded]:
-    """Every account's trading from the trade tape (both sides)."""
+async def traded_by_account(
+    engine: AsyncEngine, market_id: str, account_id: str | None = None
+) -> dict[str, Traded]:
+    """Every account's trading from the trade tape (both sides); only ``account_id``'s if
+    given."""
     c = t.market_trades.c
     out: dict[str, Traded] = {}
     sides = (
@@ -63,6 +66,8 @@ async def traded_by_account(engine: AsyncEngine, market_id: str) -> dict[str, Tr
                 .where(c.market_id == market_id)
                 .group_by(account, c.symbol)
             )
+            if account_id is not None:
+                query = query.where(account == account_id)
             for who, symbol, count, qty, turnover, fees in await conn.execute(query):
                 row = out.setdefault(who, Traded())
                 getattr(row, f"{side}_t")[symbol] = int(qty)

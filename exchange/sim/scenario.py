@@ -114,6 +114,9 @@ class CalendarSpec(_Model):
     years: int = Field(1, ge=1, le=20)
     trading_days_per_year: int | None = Field(None, ge=1, le=366)
     clock_speed: float = Field(1.0, gt=0)  # market seconds per wall second in a live run
+    # A class's surrender deadline: this many of its trading days after the year's last one
+    # (docs/classroom.md); a headless run assesses at the rule set's deadline instead.
+    surrender_days: int = Field(2, ge=0, le=366)
 
 
 class MarketSettings(_Model):

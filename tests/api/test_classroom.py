@@ -25,6 +25,7 @@ from tests.api.server import DemoServer, start_demo
 from tests.api.test_gateway import assert_problem
 
 RULES = load_rules("cn_national")
+POWER_SHOCK_BP = 300  # classroom_national's emission shock of day 4
 WAIT_S = 10.0
 TINY = """
 name: tiny_class
@@ -94,6 +95,17 @@ def advance(c: httpx.Client, market_id: str) -> dict[str, Any]:
     return done
 
 
+def start_class(operator: httpx.Client, market_id: str) -> dict[str, Any]:
+    """Start the class on a stepped clock (which opens its first day: pre-open) and step it
+    into the first continuous session."""
+    clock = f"/v1/markets/{market_id}/clock"
+    started = ok(operator.post(f"{clock}/start", json={"mode": "stepped"}))
+    assert (started["session"], started["next_event"]["action"]) == ("pre_open", "session_open")
+    stepped: dict[str, Any] = ok(operator.post(f"{clock}/advance", json={}))
+    assert stepped["clock"]["session"] == "continuous", stepped
+    return stepped
+
+
 def expected_verified_t(profile: str, abated_t: int = 0) -> int:
     """A TINY entity's 2026 emissions on the first trading day: its baseline, changed by the
     day-1 power shock (the day-3 cement shock is still ahead), minus its abatement."""
@@ -134,7 +146,9 @@ def test_a_class_from_classroom_national_has_seats_with_obligations(
     )
     assert [s["seat"] for s in made["seats"]] == [1, 2, 3, 4, 5]
     assert len(made["bots"]) == len(scenario.agents)
-    assert made["trading_day"] == scenario.spec.calendar.start.isoformat()
+    # Closed until the clock starts: no day open, and its first day is the scenario's.
+    assert made["trading_day"] is None
+    assert made["first_day"] == scenario.spec.calendar.start.isoformat()
     seats = made["seats"]
     market = "/v1/markets/national"
     with client(server, seats[0]["key"]) as seat:  # a seat's key works, for its own account
@@ -167,13 +181,17 @@ def test_a_class_from_classroom_national_has_seats_with_obligations(
             status = ok(
                 operator.get(f"{market}/accounts/{seat_made['account_id']}/compliance/2026")
             )
-            # No seat declared abatement, and the scenario's shock comes on day 4: the
-            # seat's emissions are its profile firm's baseline.
-            assert status["obligation_t"] == firms[seat_made["profile"]].baseline_t
+            # No seat declared abatement, and no day opened: verification counts every
+            # emission shock of the year, the power sector's of day 4 too.
+            firm = firms[seat_made["profile"]]
+            assert firm.sector == "power"
+            assert status["obligation_t"] == firm.baseline_t * (BP + POWER_SHOCK_BP) // BP
         ok(operator.post(f"{market}/class/phase/advance"))
         ok(operator.post(f"{market}/class/phase/advance"))
         closed = advance(operator, "national")
         assert (closed["phase"], closed["done"]["bots_stopped"]) == ("closed", len(scenario.agents))
+        # The clock never started: the bots, which ran all along, never traded.
+        assert ok(operator.get(f"{market}/trades"))["trades"] == []
 
 
 # ---------------------------------------------------------------------- a whole year
@@ -191,6 +209,7 @@ def test_a_year_of_phases_records_emissions_and_assesses_penalties(
         client(server, made["operator_key"]) as operator,
         client(server, seat1["key"]) as trainee,
     ):
+        start_class(operator, m)
         phase = ok(operator.get(f"{market}/class/phase"))
         assert phase == {
             "market_id": m,
@@ -285,6 +304,7 @@ def test_dashboard_and_replay_after_known_trades(
         client(server, seat1["key"]) as one,
         client(server, seat2["key"]) as two,
     ):
+        start_class(operator, m)
         before = ok(operator.get(f"/v1/markets/{m}/class/dashboard"))
         assert before["trades_today"] == 0
         assert before["participation"] == {"seats": 2, "placed_order": 0, "traded": 0}
@@ -357,6 +377,7 @@ def test_results_as_a_csv_in_yuan_in_either_language(
         client(server, seat1["key"]) as one,
         client(server, seat2["key"]) as two,
     ):
+        start_class(operator, m)
         order(one, m, "sell", 100, 8000)
         order(two, m, "buy", 100, 8000)
         order(two, m, "sell", 10, 8100)

@@ -1,4 +1,5 @@
-"""A tiny class, with no server: its scenario resolved, its state, and a market stand-in."""
+"""A tiny class, with no server: its scenario resolved, its state, and market stand-ins (one
+that answers as told, ``FakeRuntime``, and one over a real market, ``MarketNow``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from exchange.classroom.lifecycle import Phase
 from exchange.classroom.room import Classroom
 from exchange.classroom.setup import ClassScenario, draw_seats, parse
 from exchange.classroom.state import ClassState
+from exchange.rows import Ack
 from exchange.runtime import MarketRuntime
+from settlement import Market, MarketCommand
 
 TINY = """
 name: tiny_class
@@ -48,7 +51,9 @@ class FakeRuntime:
     def __init__(
         self, scenario: ClassScenario, answer: Any = None, trading_day: dt.date | None = None
     ) -> None:
-        self.market = SimpleNamespace(trading_day=trading_day, rules=scenario.loaded.rules)
+        self.market = SimpleNamespace(
+            trading_day=trading_day, rules=scenario.loaded.rules, day_index=0
+        )
         self.answer = answer
         self.submitted: list[Any] = []
 
@@ -57,6 +62,23 @@ class FakeRuntime:
         if isinstance(self.answer, BaseException):
             raise self.answer
         return [self.answer for _ in commands]
+
+
+class MarketNow:
+    """A runtime stand-in over a real market: what the class submits is applied at once."""
+
+    clock = None
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+        self.seq = 0
+
+    async def submit_many(self, commands: list[MarketCommand]) -> list[Ack]:
+        acks = []
+        for command in commands:
+            self.seq += 1
+            acks.append(Ack(self.seq, command, self.market.apply(command)))
+        return acks
 
 
 def answer(code: str | None = None, **details: Any) -> SimpleNamespace:

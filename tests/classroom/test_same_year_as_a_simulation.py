@@ -22,13 +22,13 @@ from exchange.classroom.phases import advance
 from exchange.classroom.room import Classroom
 from exchange.classroom.setup import ClassScenario
 from exchange.classroom.state import ClassState
-from exchange.rows import Ack
 from exchange.runtime import MarketRuntime
 from exchange.sim.runner import Simulation
 from exchange.sim.scenario import LoadedScenario, load_scenario
 from exchange.sim.setup import account_of
 from registry_sim.ops import WithdrawSurrender
-from settlement import Market, MarketCommand
+from settlement import Market
+from tests.classroom.conftest import MarketNow
 
 SEED = 7
 
@@ -46,23 +46,6 @@ class StoppedBeforeAssessment(Simulation):
         assert withdrawn.code is None, withdrawn.details  # it had surrendered: now it is short
         self.before_assessment[year] = self.market.snapshot()
         super()._assess(year)
-
-
-class MarketNow:
-    """A runtime stand-in: the commands a class submits are applied to the market at once."""
-
-    clock = None
-
-    def __init__(self, market: Market) -> None:
-        self.market = market
-        self.seq = 0
-
-    async def submit_many(self, commands: list[MarketCommand]) -> list[Ack]:
-        acks = []
-        for command in commands:
-            self.seq += 1
-            acks.append(Ack(self.seq, command, self.market.apply(command)))
-        return acks
 
 
 def without_rule_changes(loaded: LoadedScenario) -> LoadedScenario:

@@ -201,10 +201,11 @@ def _tried_next_year(scenario: ClassScenario, runtime: FakeRuntime) -> Classroom
 def _where_it_was(room: Classroom, runtime: FakeRuntime) -> None:
     assert runtime.submitted  # the next year's allocation was tried
     state = room.state
-    assert (state.phase, state.compliance_year, state.abatement_t) == (
+    assert (state.phase, state.compliance_year, state.abatement_t, state.year_start_day) == (
         Phase.ASSESSMENT,
         2026,
         {"S001": 5},
+        0,
     )
     assert not state.lock.locked()
 
@@ -236,9 +237,11 @@ def test_the_next_year_starts_after_assessment(
     scenario: ClassScenario, saved: list[tuple[Phase, int, dict[str, int]]]
 ) -> None:
     runtime = FakeRuntime(scenario, answer())
+    runtime.market.day_index = 4  # four trading days opened so far
     room = make_room(scenario, Phase.ASSESSMENT, runtime)
     room.state.abatement_t = {"S001": 5}
     moved = asyncio.run(service.advance_class(NO_ENGINE, room))
+    assert room.state.year_start_day == 4  # the new year's trading days come after them
     allocations = len(scenario.year_start_commands(2027))
     assert moved["phase"] == "allocation"
     assert moved["next_phase"] == "trading"

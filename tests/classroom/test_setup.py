@@ -68,6 +68,7 @@ def test_a_class_state_survives_its_row() -> None:
     state = room.state
     state.abatement_t = {"S001": 12}
     state.summary = {"from": "verification", "to": "surrender", "refused": {}}
+    state.year_start_day = 9
     again = ClassState.from_row(
         state.market_id,
         state.scenario,
@@ -79,10 +80,11 @@ def test_a_class_state_survives_its_row() -> None:
     )
     assert again.phase is Phase.SURRENDER
     assert again.seats[0].name_zh.startswith("席位 1（")
-    assert (again.seats, again.abatement_t, again.summary) == (
+    assert (again.seats, again.abatement_t, again.summary, again.year_start_day) == (
         state.seats,
         state.abatement_t,
         state.summary,
+        9,
     )
 
 

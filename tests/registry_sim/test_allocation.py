@@ -58,6 +58,7 @@ def test_pre_allocation_is_70_percent_of_last_years_emissions_rounded_down(cn: R
     assert done.details["issued_t"] == 864_196
     assert cn.bal(E2, CEA25) == 864_196
     assert cn.issued(CEA25) == 864_196
+    assert (cn.registry.allocation_t(E2, 2025), cn.registry.allocation_t(E2, 2024)) == (864_196, 0)
     cn.assert_conserved()
 
 

@@ -10,7 +10,7 @@ import pytest
 from registry_sim import load_rules, penalty_fen, window_price_fen
 from registry_sim.model import AccountId
 from registry_sim.ops import Assess, Surrender
-from tests.registry_sim.conftest import ON_2025, Reg, cea_code
+from tests.registry_sim.conftest import HB_SOLAR, ON_2025, Reg, cea_code
 
 E2 = AccountId("E2")
 CEA24 = cea_code(2024)
@@ -104,3 +104,22 @@ def test_before_verification_an_expected_obligation_stands_in(cn: Reg) -> None:
     assert expected.offset_cap_t == 1_000 * rules.offset_cap_bp // 10_000
     status = cn.registry.compliance_status(E2, 2024, 8_000, on=ON_2025)
     assert status.obligation_t is None  # the status shows only verified emissions
+
+
+def test_usable_units_are_what_a_surrender_could_use_however_much_is_owed(cn: Reg) -> None:
+    """The plan for an unbounded obligation: eligible vintages and offsets within the cap of
+    the obligation given, not capped at what is owed (a class's long or short position)."""
+    cn.issue(E2, 2024, 700)
+    cn.issue(E2, 2025, 400)  # a later vintage: no borrowing for 2024
+    cn.offsets(E2, HB_SOLAR, 2024, 100)
+    cap_bp = cn.registry.rules.compliance.offset_cap_bp
+    for obligation in (500, 1_000):
+        cap = obligation * cap_bp // 10_000  # national: 5 % of what is owed
+        assert cn.registry.usable_t(E2, 2024, ON_2025, obligation) == 700 + cap
+    assert cn.registry.usable_t(E2, 2024, ON_2025, None) == 700  # no cap basis: no offsets
+    cn.emissions(E2, 2024, 300)  # the verified emissions are the cap's basis from now on
+    assert cn.registry.usable_t(E2, 2024, ON_2025, 1_000) == 700 + 300 * cap_bp // 10_000
+    cn.surrender(E2, 2024, [(CEA24, 200)])
+    assert cn.registry.usable_t(E2, 2024, ON_2025, 300) == 500 + 300 * cap_bp // 10_000
+    late = cn.registry.rules.compliance.deadline(2024) + dt.timedelta(days=1)
+    assert cn.registry.usable_t(E2, 2024, late, 300) == 0

@@ -74,9 +74,19 @@ def exchange_operator(server: DemoServer) -> Iterator[httpx.Client]:
         yield c
 
 
+def start_class(server: DemoServer, operator_key: str, market_id: str) -> None:
+    """Start a class on a stepped clock (its first day opens: pre-open) and step it into
+    continuous trading."""
+    with api(server, operator_key) as op:
+        clock = f"/v1/markets/{market_id}/clock"
+        ok(op.post(f"{clock}/start", json={"mode": "stepped"}))
+        assert ok(op.post(f"{clock}/advance", json={}))["clock"]["session"] == "continuous"
+
+
 @pytest.fixture(scope="module")
-def klass(exchange_operator: httpx.Client) -> dict[str, Any]:
-    """A class market made over REST for the tests that start from a running class."""
+def klass(server: DemoServer, exchange_operator: httpx.Client) -> dict[str, Any]:
+    """A class market made over REST and started, for the tests that start from a running
+    class."""
     created: dict[str, Any] = ok(
         exchange_operator.post(
             "/v1/markets/from-scenario",
@@ -84,6 +94,7 @@ def klass(exchange_operator: httpx.Client) -> dict[str, Any]:
         ),
         201,
     )
+    start_class(server, created["operator_key"], created["market_id"])
     return created
 
 
@@ -136,8 +147,8 @@ def test_an_instructor_creates_a_class_pauses_the_clock_and_halts_trading(
     form.locator("input[name=class-market]").fill("class-ui")
     expect(form.locator("select[name=scenario]")).to_have_value(SCENARIO)  # still picked
     form.locator("input[name=seats]").fill("3")
-    # The first trading day: one still ahead of the wall clock, so that the clock started
-    # below runs it from its start (the class's setup is journaled at wall time).
+    # The first trading day: a weekday after today (the form says plainly when a day is not a
+    # trading day). The class keeps its own time: its clock starts at that day's pre-open.
     day = dt.date.today()
     for _ in range(OPEN_DAY_TRIES):
         day += dt.timedelta(days=1)
@@ -176,24 +187,36 @@ def test_an_instructor_creates_a_class_pauses_the_clock_and_halts_trading(
     expect(page.get_by_test_id("tab-logins")).to_be_hidden()  # only the cards print
     page.emulate_media(media="screen")
 
-    # The clock: start it accelerated, then pause it.
+    # The class is closed until its clock starts: a seat's order is refused.
+    with api(server, seat_key) as seat:
+        refused = seat.post(
+            "/v1/markets/class-ui/orders",
+            json={"symbol": "CEA2026", "side": "buy", "qty_t": 100, "price_fen": 8000},
+        )
+        assert (refused.status_code, refused.json()["code"]) == (409, "INSTRUMENT_NOT_OPEN")
+
+    # The clock: start it accelerated (its first day opens at once; at this speed continuous
+    # trading opens three seconds later and lasts 24), then pause it: trading halts with it.
     page.get_by_test_id("tab-control").click()
     operator_key = page.evaluate("JSON.parse(sessionStorage.getItem('carbonx.session')).key")
     with api(server, operator_key) as op:
         if not ok(op.get("/v1/markets/class-ui/clock"))["running"]:
             page.locator("select[name=clock-mode]").select_option("accelerated")
-            page.locator("input[name=clock-speed]").fill("30")
+            page.locator("input[name=clock-speed]").fill("300")
             page.get_by_test_id("clock-start").click()
             expect(page.get_by_test_id("clock-message")).to_have_attribute("role", "status")
+        expect(page.get_by_test_id("clock-session")).to_contain_text("连续交易")
         expect(page.get_by_test_id("clock-pause")).to_be_visible()
         page.get_by_test_id("clock-pause").click()
         expect(page.get_by_test_id("clock-state")).to_contain_text("已暂停")
         assert ok(op.get("/v1/markets/class-ui/clock"))["paused"] is True
-
-        # Halt all trading: every instrument halted, a trainee's order refused.
-        page.get_by_test_id("halt").click()
         states = page.get_by_test_id("instrument-state")
         expect(states.first).to_be_visible()
+        for i in range(states.count()):
+            expect(states.nth(i)).to_contain_text("暂停交易")  # the pause halted them
+
+        # Halt all trading as well: every instrument halted, a trainee's order refused.
+        page.get_by_test_id("halt").click()
         for i in range(states.count()):
             expect(states.nth(i)).to_contain_text("暂停交易")
         screenshot(page, "instructor-class-paused-halted-1280")
@@ -385,6 +408,120 @@ def test_a_seat_s_panel_opens_on_the_class_s_year_and_the_ticket_follows_the_ins
     page.get_by_test_id("lang-toggle").click()
     expect(page.get_by_test_id("surrender-not-yet")).to_contain_text("核查")
     screenshot(page, "class-seat-compliance-year-390")
+
+
+# --- a seat's class strip, its firm, an abatement, the surrender banner, its result ---------
+
+
+def test_a_seat_follows_its_class_weighs_abatement_and_sees_its_result(
+    page: Any, server: DemoServer, exchange_operator: httpx.Client
+) -> None:
+    made = ok(
+        exchange_operator.post(
+            "/v1/markets/from-scenario",
+            json={"market_id": "class-seat", "scenario": SCENARIO, "seats": 2, "seed": 5},
+        ),
+        201,
+    )
+    market = "/v1/markets/class-seat"
+    seat = made["seats"][0]
+    days = ok(exchange_operator.get("/v1/scenarios"))["scenarios"]
+    year_days = next(r for r in days if r["name"] == SCENARIO)["trading_days_per_year"]
+    log_in(page, server, seat["key"], "class-seat")
+    strip = page.get_by_test_id("class-strip")
+    expect(strip).to_be_visible()
+    # Closed until the instructor starts it.
+    expect(page.get_by_test_id("class-clock")).to_have_attribute("data-state", "not_started")
+    expect(page.get_by_test_id("class-clock")).to_contain_text("尚未开始")
+    expect(page.get_by_test_id("class-day")).to_contain_text(f"共 {year_days} 个")
+    expect(page.get_by_test_id("class-next")).to_have_attribute("data-kind", "start")
+    screenshot(page, "class-strip-not-started-1280")
+
+    start_class(server, made["operator_key"], "class-seat")
+    expect(page.get_by_test_id("class-clock")).to_have_attribute("data-state", "running")
+    expect(page.get_by_test_id("class-day")).to_have_text(f"第 1 个交易日（共 {year_days} 个）")
+    expect(page.get_by_test_id("class-next")).to_contain_text("第 2 个交易日")
+    expect(page.get_by_test_id("class-phase")).to_contain_text("2026 年度")
+    deadline_day = year_days + 2  # the scenario's default surrender_days
+    expect(page.get_by_test_id("c-deadline")).to_contain_text(f"课堂第 {deadline_day} 个交易日结束")
+
+    # My firm: the server's numbers.
+    with api(server, seat["key"]) as own:
+        firm = ok(own.get(f"{market}/class/me"))["seat"]
+    card = page.get_by_test_id("panel-firm")
+    expect(card).to_be_visible()
+    expect(page.get_by_test_id("firm-position")).to_have_attribute(
+        "data-position", str(firm["position_t"])
+    )
+    expect(page.get_by_test_id("firm-allocation")).to_contain_text(f"{firm['allocation_t']:,}")
+    expect(page.get_by_test_id("firm-max")).to_contain_text(f"{firm['abatement']['max_t']:,}")
+    expect(page.get_by_test_id("firm-price")).to_be_visible()
+
+    # Weigh an abatement in numbers, then declare it (asked first).
+    qty = min(1000, firm["abatement"]["max_t"])
+    with api(server, seat["key"]) as own:
+        quote = ok(own.get(f"{market}/class/abatement", params={"qty_t": qty}))
+    card.locator("input[name=abate-qty]").fill(str(qty))
+    shown = page.get_by_test_id("abatement-quote")
+    expect(shown).to_contain_text(f"{qty:,}")
+    expect(shown).to_contain_text(f"{quote['cost_fen'] // 100:,}")
+    expect(page.get_by_test_id("abatement-buy")).to_be_visible()
+    card.scroll_into_view_if_needed()
+    screenshot(page, "class-firm-abatement-quote-1280")
+    page.get_by_test_id("abate").click()
+    expect(page.get_by_test_id("abate-confirmation")).to_contain_text(f"{qty:,}")
+    page.get_by_test_id("abate-confirm").click()
+    expect(page.get_by_test_id("firm-message")).to_have_attribute("role", "status")
+    expect(page.get_by_test_id("firm-abated")).to_contain_text(f"{qty:,}")
+    with api(server, seat["key"]) as own:
+        assert ok(own.get(f"{market}/class/me"))["seat"]["abatement"]["declared_t"] == qty
+    screenshot(page, "class-strip-and-firm-1280")
+
+    # Both languages, both sizes.
+    page.get_by_test_id("lang-toggle").click()
+    expect(page.get_by_test_id("class-day")).to_have_text(f"Trading day 1 of {year_days}")
+    expect(page.get_by_test_id("panel-firm")).to_contain_text("Marginal abatement cost")
+    english = visible_text(page)
+    assert not CJK.findall(english), CJK.findall(english)
+    assert not RAW_KEY.search(english), RAW_KEY.search(english)
+    screenshot(page, "class-strip-and-firm-en-1280")
+    page.set_viewport_size(PHONE)
+    no_overflow(page)
+    screenshot(page, "class-strip-and-firm-en-390")
+    page.get_by_test_id("lang-toggle").click()
+    expect(page.get_by_test_id("class-day")).to_contain_text("第 1 个交易日")
+    no_overflow(page)
+    screenshot(page, "class-strip-and-firm-390")
+    page.set_viewport_size(DESK)
+
+    # Verification, then surrender: the banner; then assessment: the seat's own result.
+    with api(server, made["operator_key"]) as op:
+        ok(op.post(f"{market}/class/phase/advance"))
+        expect(page.get_by_test_id("abatement-closed")).to_be_visible()
+        ok(op.post(f"{market}/class/phase/advance"))
+        banner = page.get_by_test_id("surrender-banner")
+        expect(banner).to_contain_text("清缴已开放")
+        expect(banner).to_contain_text(f"第 {deadline_day} 个交易日")
+        screenshot(page, "class-surrender-banner-1280")
+        page.get_by_test_id("lang-toggle").click()
+        expect(banner).to_contain_text("Surrender is open")
+        screenshot(page, "class-surrender-banner-en-1280")
+        page.get_by_test_id("lang-toggle").click()
+        ok(op.post(f"{market}/class/phase/advance"))
+    expect(page.get_by_test_id("surrender-banner")).to_have_count(0)
+    result = page.get_by_test_id("firm-result")
+    expect(result).to_be_visible()
+    with api(server, seat["key"]) as own:
+        served = ok(own.get(f"{market}/class/me"))["seat"]["result"]
+    expect(result).to_have_attribute("data-complied", "true" if served["complied"] else "false")
+    expect(page.get_by_test_id("result-outcome")).to_have_text(
+        "已履约" if served["complied"] else "未履约"
+    )
+    result.scroll_into_view_if_needed()
+    screenshot(page, "class-seat-result-1280")
+    page.set_viewport_size(PHONE)
+    result.scroll_into_view_if_needed()
+    screenshot(page, "class-seat-result-390")
 
 
 # --- a class through its phases: dashboard, results, replay ---------------------------------

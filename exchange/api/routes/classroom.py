@@ -5,9 +5,14 @@ compliance cycle, announcements, the dashboard, results, seats and keys, and the
   (``exchange.classroom.scenarios``);
 * ``createClassMarket`` (exchange-wide operator keys): a market from a scenario with its human
   seats as covered entities, keys for every seat and a new operator key for the class, the
-  scenario's bots trading, the first trading day open (``exchange.classroom.service``);
+  scenario's bots; closed until the instructor starts its clock, which opens its first trading
+  day (``exchange.classroom.service``);
 * ``getClassPhase`` (any key), ``advanceClassPhase`` (operators): the compliance cycle
   (``exchange.classroom.lifecycle``, ``exchange.classroom.phases``);
+* ``getMyClassSeat`` (any key; a seat's own firm, an operator's any account's): the class's
+  clock, trading day n of N, what comes next, the surrender window, and the seat's firm
+  (``exchange.classroom.my_class``); ``quoteAbatement`` (a seat's key): what an abatement
+  would cost;
 * ``declareAbatement`` (a seat's own key): the abatement a trainee commits to this year,
   subtracted from its verified emissions at verification;
 * ``postAnnouncement`` (operators), ``listAnnouncements`` (any key); each new announcement goes
@@ -31,15 +36,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import Field, model_validator
 
-from exchange.api.auth import require, require_exchange_operator
-from exchange.api.common import PROBLEMS
+from exchange.api.auth import may_see_account, require, require_exchange_operator
+from exchange.api.clock_driver import ClockDriver
+from exchange.api.common import PROBLEMS, known_account
 from exchange.api.deps import CurrentPrincipal, HubDep, MarketId
 from exchange.api.hub import Hub
 from exchange.api.models import Body, Reply
-from exchange.classroom import debrief, service, views
+from exchange.classroom import debrief, my_class, service, views
+from exchange.classroom.my_class import NOT_STARTED, ClockFacts, ClockState
 from exchange.classroom.room import Classroom, class_of
 from exchange.classroom.setup import MAX_SEATS
-from exchange.keys import Role
+from exchange.clock import ClockMode
+from exchange.keys import Principal, Role
 
 router = APIRouter(prefix="/v1", tags=["classroom"], responses=PROBLEMS)
 M = "/markets/{market_id}"
@@ -89,7 +97,8 @@ class ClassMarket(Reply):
     bots: list[BotView]
     phase: str
     compliance_year: int
-    trading_day: dt.date | None
+    trading_day: dt.date | None  # None: closed until the clock (or the instructor) opens it
+    first_day: dt.date  # the trading day the class starts with
 
 
 class ClassPhase(Reply):
@@ -122,12 +131,117 @@ class Seats(Reply):
     seats: list[SeatKey]
 
 
+class ClassClock(Reply):
+    state: Literal["not_started", "running", "paused", "stopped"]
+    mode: str | None  # a running or paused clock's
+    speed: float | None  # an accelerated clock's
+
+
+class ClassNext(Reply):
+    # start: the instructor starts the class's clock; trading_day: the year's next trading day
+    # (day_number); phase: the instructor moves the class to ``phase``; end: nothing follows
+    kind: Literal["start", "trading_day", "phase", "end"]
+    day_number: int | None
+    phase: str | None
+
+
+class SeatAbatement(Reply):
+    open: bool  # declared until verification (allocation and trading phases)
+    declared_t: int
+    max_t: int  # the most the firm can cut this year
+    cost_fen: int  # of the declared tonnes, from the firm's curve
+    marginal_cost_fen: int  # the last declared tonne's (the first's when none)
+
+
+class SeatResult(Reply):
+    complied: bool
+    shortfall_t: int
+    penalty_fen: int
+    reference_price_fen: int | None
+    abatement_cost_fen: int
+    net_spend_fen: int  # units bought less units sold, fees included
+    pnl_fen: int  # trading P&L at the last prices
+    cost_fen: int  # the compliance cost: net spend + abatement cost + penalty
+
+
+class SeatFirm(Reply):
+    account_id: str
+    seat: int | None  # None: a firm of the scenario's, not a seat
+    name: str
+    profile: str
+    sector: str
+    province: str
+    year: int
+    baseline_t: int  # this year's emissions before abatement, the shocks so far
+    projected_t: int  # verified, else baseline less the abatement declared
+    verified: bool
+    allocation_t: int  # allocated for the year so far
+    surrendered_t: int
+    usable_t: int  # available units a surrender for the year could use now
+    position_t: int  # usable - (projected - surrendered): long above 0, short below
+    shortfall_t: int | None  # the compliance projection's, as the compliance panel shows it
+    abatement: SeatAbatement
+    result: SeatResult | None  # once the year is assessed
+
+
+class ClassSeatView(Reply):
+    market_id: str
+    phase: str
+    compliance_year: int
+    next_phase: str | None
+    clock: ClassClock
+    trading_day: dt.date | None
+    session: str
+    day_number: int  # trading days opened in the compliance year (0: none yet)
+    days_in_year: int  # the scenario's trading days of the year
+    days_left: int  # of those, after today
+    deadline_day: int  # the surrender deadline: the end of this class trading day
+    deadline_days_left: int  # class trading days after today up to the deadline
+    next: ClassNext
+    surrender_open: bool  # the surrender phase
+    abatement_open: bool
+    seat: SeatFirm | None  # None: no key's firm (an observer, an operator without account_id)
+
+
+class AbatementQuote(Reply):
+    account_id: str
+    year: int
+    qty_t: int
+    cost_fen: int
+    average_fen: int  # per tonne, rounded
+    marginal_cost_fen: int  # the last tonne's
+    max_t: int
+    declared_t: int
+    open: bool
+
+
 # ---------------------------------------------------------------------- lookups
 
 
 def room_of(hub: Hub, market_id: str) -> Classroom:
     """The class market's class, or 404 (``UNKNOWN_MARKET``, ``NOT_A_CLASS``)."""
     return class_of(hub.market(market_id).classroom, market_id)
+
+
+def clock_facts(driver: ClockDriver | None) -> ClockFacts:
+    """The class's clock: not started (never), stopped, paused or running."""
+    clock = None if driver is None else driver.clock
+    if driver is None or clock is None:
+        return NOT_STARTED
+    if not driver.running:
+        return ClockFacts(ClockState.STOPPED)
+    state = ClockState.PAUSED if clock.paused else ClockState.RUNNING
+    speed = clock.speed if clock.mode is ClockMode.ACCELERATED else None
+    return ClockFacts(state, clock.mode.value, speed)
+
+
+def asked_account(hub: Hub, market_id: str, who: Principal, account_id: str | None) -> str | None:
+    """The account a class read is about: ``account_id`` if given (participants their own
+    only, observers none; 404 ``UNKNOWN_ACCOUNT``), else a participant key's own."""
+    if account_id is None:
+        return who.account_id if who.role is Role.PARTICIPANT else None
+    may_see_account(who, account_id)
+    return known_account(hub.runtime(market_id).market, account_id)
 
 
 # ---------------------------------------------------------------------- the class
@@ -144,7 +258,8 @@ async def create_class_market(
 ) -> dict[str, Any]:
     """Create a class market from a scenario (exchange-wide operator keys only): its rules,
     firms and bots, ``seats`` trainees as covered entities with keys, a new operator key for
-    the class, and its first trading day open."""
+    the class. The class starts closed: nothing trades until its clock starts
+    (``startClock``), whose first step opens ``first_day``."""
     require_exchange_operator(who)
     new = service.NewClass(**body.model_dump())
     return await service.create_class(hub, new)
@@ -156,6 +271,39 @@ async def get_class_phase(
 ) -> dict[str, Any]:
     """Where the class's compliance cycle stands, its surrender deadline and what follows."""
     return views.phase_view(room_of(hub, market_id))
+
+
+@router.get(M + "/class/me", operation_id="getMyClassSeat", response_model=ClassSeatView)
+async def get_my_class_seat(
+    hub: HubDep,
+    market_id: MarketId,
+    who: CurrentPrincipal,
+    account_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """Where the class stands for a seat (any key of the class): phase, clock, trading day n
+    of N, what comes next, the surrender window and its deadline in class trading days; and
+    the key's firm (operators: ``account_id``'s): emissions, allocation, what it holds, long
+    or short, its abatement, and its result once assessed (docs/classroom.md)."""
+    room = room_of(hub, market_id)
+    account = asked_account(hub, market_id, who, account_id)
+    clock = clock_facts(hub.market(market_id).clock)
+    return await my_class.my_class(hub.engine, room, clock, account)
+
+
+@router.get(M + "/class/abatement", operation_id="quoteAbatement", response_model=AbatementQuote)
+async def quote_abatement(
+    hub: HubDep,
+    market_id: MarketId,
+    who: CurrentPrincipal,
+    qty_t: Annotated[int, Query(ge=0, le=2**53)],
+    account_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """What cutting ``qty_t`` tonnes this year would cost a seat (its own key; operators:
+    ``account_id``'s), from its firm's abatement curve: total, average and marginal cost, and
+    the most it can cut."""
+    room = room_of(hub, market_id)
+    account = asked_account(hub, market_id, who, account_id) or ""
+    return my_class.abatement_quote(room, account, qty_t)
 
 
 @router.post(

@@ -10,6 +10,10 @@ With no clock, or a stepped one, the instructor may also step the day by hand (`
 ``setSession``, ``closeDay``, ``endOfDay``): the same commands, journaled the same way. A
 running stepped clock then re-plans from the market's new state, so it never repeats a step
 the instructor took.
+
+``pauseClock`` stops time and trading together: the instruments in continuous trading are
+halted until ``resumeClock`` (or ``stopClock``); a paused clock is neither stepped nor has its
+session stepped by hand (``CLOCK_PAUSED``).
 """
 
 from __future__ import annotations
@@ -205,6 +209,18 @@ def _mode(clock: MarketClock, expected: ClockMode) -> None:
         )
 
 
+def _not_paused(clock: MarketClock) -> None:
+    """A paused clock stands still, its trading halted: stepping it, or the session by hand,
+    waits for ``resumeClock`` (409 CLOCK_PAUSED)."""
+    if clock.paused:
+        raise ApiError(
+            409,
+            "CLOCK_PAUSED",
+            "the clock is paused: resume it first",
+            mode=clock.mode.value,
+        )
+
+
 def _backwards(market_ns: int, to_ns: int) -> ApiError:
     return ApiError(
         409,
@@ -225,7 +241,12 @@ async def get_clock(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) -> 
 async def start_clock(
     hub: HubDep, market_id: MarketId, body: ClockStart, who: CurrentPrincipal
 ) -> dict[str, Any]:
-    """Start the market's clock from where the market stands (or ``start_ns``, not before)."""
+    """Start the market's clock from where the market stands (or ``start_ns``, not before).
+    A real-time clock, or one on a market without a trading day, starts at the wall's time;
+    a class's at the class's own time, whatever the mode: its first start opens its first
+    trading day at once (docs/classroom.md). The steps due at the start are applied before
+    the reply."""
+    own_time = hub.market(market_id).classroom is not None
     async with _operating(hub, market_id, who) as driver:
         if driver.running:
             assert driver.clock is not None
@@ -245,17 +266,19 @@ async def start_clock(
             if body.start_ns < floor_ns:
                 raise _backwards(floor_ns, body.start_ns)
             start_ns = body.start_ns
-        elif earliest is None or mode is ClockMode.REALTIME:
+        elif not own_time and (earliest is None or mode is ClockMode.REALTIME):
             start_ns = max(floor_ns, time.time_ns())  # real time, or no day to start from
         else:
             start_ns = floor_ns
         driver.start(MarketClock(mode, start_ns, body.speed or 1.0))
+        await driver.settle(start_ns)  # the steps due at the start (a class's pre-open) land first
         return _view(driver)
 
 
 @router.post("/clock/stop", operation_id="stopClock", response_model=ClockView)
 async def stop_clock(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
-    """Stop the clock (to restart it in another mode, or to step the day by hand)."""
+    """Stop the clock (to restart it in another mode, or to step the day by hand); what a
+    pause halted trades again."""
     async with _operating(hub, market_id, who) as driver:
         _running(driver)
         await driver.stop()
@@ -264,18 +287,22 @@ async def stop_clock(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) ->
 
 @router.post("/clock/pause", operation_id="pauseClock", response_model=ClockView)
 async def pause_clock(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
-    """Freeze market time (idempotent); orders still trade, stamped with the frozen time."""
+    """Freeze market time and halt trading (idempotent): every instrument in continuous
+    trading is halted, so orders are refused ``INSTRUMENT_HALTED`` and bots idle; a step
+    already due lands before the reply."""
     async with _operating(hub, market_id, who) as driver:
-        _running(driver).pause()
-        await driver.settle()  # a step already due when the clock stopped lands before the reply
+        _running(driver)
+        await driver.pause()
         return _view(driver)
 
 
 @router.post("/clock/resume", operation_id="resumeClock", response_model=ClockView)
 async def resume_clock(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
-    """Let market time flow again from where it stood (idempotent)."""
+    """Resume the trading the pause halted and let market time flow again from where it
+    stood (idempotent)."""
     async with _operating(hub, market_id, who) as driver:
-        _running(driver).resume()
+        _running(driver)
+        await driver.resume()
         return _view(driver)
 
 
@@ -300,6 +327,7 @@ async def advance_clock(
     async with _operating(hub, market_id, who) as driver:
         clock = _running(driver)
         _mode(clock, ClockMode.STEPPED)
+        _not_paused(clock)
         cursor = driver.cursor
         assert cursor is not None
         if body.to == "next_event":
@@ -339,6 +367,7 @@ async def _step_by_hand(driver: ClockDriver, command: MarketCommand) -> dict[str
             paused=clock.paused,
         )
     if clock is not None:
+        _not_paused(clock)
         await driver.halt()
     try:
         ack: Ack = await driver.runtime.submit(command)
@@ -352,24 +381,29 @@ async def _step_by_hand(driver: ClockDriver, command: MarketCommand) -> dict[str
 async def open_day(
     hub: HubDep, market_id: MarketId, body: DayOpening, who: CurrentPrincipal
 ) -> dict[str, Any]:
-    """Open a trading day (pre-open): by default the calendar's next one."""
+    """Open a trading day (pre-open): by default the calendar's next one (a class's first:
+    its first day)."""
+    own_time = hub.market(market_id).classroom is not None
     async with _operating(hub, market_id, who) as driver:
         market = driver.runtime.market
         calendar = market.rules.calendar
         day = body.trading_day
         if day is None:
-            day = _next_day(calendar, market, driver)
+            day = _next_day(calendar, market, driver, own_time)
         elif not calendar.is_trading_day(day):
             raise not_a_trading_day(day)
         return await _step_by_hand(driver, OpenDay(0, day))
 
 
-def _next_day(calendar: CalendarRules, market: Market, driver: ClockDriver) -> dt.date:
-    """The trading day after the market's, or the first from the market's (else the wall's)
-    date on."""
+def _next_day(
+    calendar: CalendarRules, market: Market, driver: ClockDriver, own_time: bool
+) -> dt.date:
+    """The trading day after the market's, or the first from the market's date on (without a
+    clock, outside a class: the later of it and the wall's)."""
     if market.trading_day is not None:
         return next_trading_day(calendar, market.trading_day)
-    now_ns = driver.now_ns() if driver.running else max(driver.now_ns(), time.time_ns())
+    wall = not (driver.running or own_time)
+    now_ns = max(driver.now_ns(), time.time_ns()) if wall else driver.now_ns()
     today = local_date(calendar, now_ns)
     return today if calendar.is_trading_day(today) else next_trading_day(calendar, today)
 

@@ -59,11 +59,17 @@ async def post_announcement(
     hub: HubDep, market_id: MarketId, body: NewAnnouncement, who: CurrentPrincipal
 ) -> dict[str, Any]:
     """Announce news to the market (operators): stored, and sent on the WebSocket channel
-    ``announcements``."""
+    ``announcements``; stamped with the market's time (a class without a clock: its own,
+    never the wall's)."""
     require(who, Role.OPERATOR)
-    runtime = hub.runtime(market_id)
+    hosted = hub.market(market_id)
+    runtime = hosted.runtime
     clock = runtime.clock
-    ts_ns = max(runtime.last_ts_ns, clock.now_ns() if clock is not None else time.time_ns())
+    if clock is not None:
+        now_ns = clock.now_ns()
+    else:
+        now_ns = runtime.last_ts_ns if hosted.classroom is not None else time.time_ns()
+    ts_ns = max(runtime.last_ts_ns, now_ns)
     made = await add_announcement(hub.engine, market_id, ts_ns, body.text, body.level)
     hub.feed.announce(market_id, {"type": "announcement", **_public(made)})
     return made

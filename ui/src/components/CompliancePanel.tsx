@@ -1,5 +1,6 @@
 // The compliance panel (清缴履约): verified emissions, what has been surrendered, the offset cap,
-// shortfall, projected penalty, a countdown to the deadline, the surrender plan, and surrender.
+// shortfall, projected penalty, a countdown to the deadline (in a class: in class trading days),
+// the surrender plan, and surrender.
 import { useEffect, useState } from "preact/hooks";
 import type { Api } from "../api";
 import { date, integer, money, parseTonnes, t, tonnes } from "../i18n";
@@ -29,6 +30,9 @@ export function CompliancePanel(props: {
   today: string;
   holdings: Holding[];
   onDone: () => void;
+  /** Inside a class: its surrender deadline in class trading days (getMyClassSeat), counted
+   * down instead of calendar days to the rule set's date. */
+  classDeadline?: { day: number; daysLeft: number } | null;
 }) {
   const { status, api } = props;
   const usable = props.holdings.filter((h) => h.available_t > 0);
@@ -151,10 +155,21 @@ export function CompliancePanel(props: {
           </>
         )}
         <dt>{t("compliance.deadline")}</dt>
-        <dd data-testid="c-deadline">
-          {date(status.deadline)} ·{" "}
-          <b>{days >= 0 ? t("compliance.daysLeft", { days: integer(days) }) : t("compliance.deadlinePassed")}</b>
-        </dd>
+        {props.classDeadline ? (
+          <dd data-testid="c-deadline" data-class-days-left={props.classDeadline.daysLeft}>
+            {t("compliance.classDeadline", { day: props.classDeadline.day })} ·{" "}
+            <b>
+              {props.classDeadline.daysLeft > 0
+                ? t("compliance.classDaysLeft", { days: props.classDeadline.daysLeft })
+                : t("compliance.classDeadlineDue")}
+            </b>
+          </dd>
+        ) : (
+          <dd data-testid="c-deadline">
+            {date(status.deadline)} ·{" "}
+            <b>{days >= 0 ? t("compliance.daysLeft", { days: integer(days) }) : t("compliance.deadlinePassed")}</b>
+          </dd>
+        )}
         {status.assessed !== null && (
           <>
             <dt>{t("compliance.assessed")}</dt>

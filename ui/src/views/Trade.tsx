@@ -1,5 +1,6 @@
 // The trainee screen: instrument selector, L2 ladder, chart, time and sales, order entry, open
-// orders, fills, cash and holdings, the compliance panel and announcements. Public data arrives
+// orders, fills, cash and holdings, the compliance panel and announcements; in a class, the class
+// strip (phase, clock, trading day n of N, what comes next) and the seat's firm. Public data arrives
 // on the WebSocket (book deltas, trades); own order events trigger a fresh read of the private
 // panels over REST, so those always show the server's numbers.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
@@ -7,8 +8,10 @@ import { optional } from "../api";
 import type { Ctx } from "../app";
 import { Account } from "../components/Account";
 import { type Announcement, Announcements } from "../components/Announcements";
+import { ClassStrip } from "../components/ClassStrip";
 import { CompliancePanel, type Plan, type PlanItem } from "../components/CompliancePanel";
 import { Fills } from "../components/Fills";
+import { MyFirm } from "../components/MyFirm";
 import { OpenOrders } from "../components/OpenOrders";
 import { OrderEntry } from "../components/OrderEntry";
 import { PriceChart } from "../components/PriceChart";
@@ -30,6 +33,7 @@ import {
   barsFromTrades,
   bucketOf,
 } from "../market";
+import { useMyClass } from "../classroom";
 import { explain } from "../problems";
 import type { Message } from "../ws";
 import { type MarketInfo, loadClock, loadMarketInfo } from "./marketInfo";
@@ -77,6 +81,8 @@ export function Trade({ ctx }: { ctx: Ctx }) {
   const [news, setNews] = useState<Announcement[] | null>(null);
   const [picked, setPicked] = useState<{ priceFen: number; n: number } | null>(null);
   const [learnedMax, setLearnedMax] = useState<Record<string, number>>({});
+  // In a class: its clock, trading day n of N, what comes next, and the seat's firm.
+  const { view: klass, refresh: refreshClass } = useMyClass(api, feed);
 
   // The market: time zone, trading day, instruments.
   useEffect(() => {
@@ -303,6 +309,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
           {t("trade.day")}: {info.today}
         </span>
       </div>
+      {klass && <ClassStrip view={klass} />}
       {failure && (
         <p class="error" role="alert">
           {failure}
@@ -337,6 +344,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
             />
           )}
           {own && <Account balances={own.balances} />}
+          {klass?.seat && <MyFirm api={api} firm={klass.seat} onDone={refreshClass} />}
           {own?.compliance && accountId && year !== null && (
             <CompliancePanel
               api={api}
@@ -347,7 +355,15 @@ export function Trade({ ctx }: { ctx: Ctx }) {
               onYear={setYear}
               today={info.today}
               holdings={own.balances.holdings}
-              onDone={() => refreshOwn(true)}
+              onDone={() => {
+                refreshOwn(true);
+                refreshClass();
+              }}
+              classDeadline={
+                klass && klass.compliance_year === year
+                  ? { day: klass.deadline_day, daysLeft: klass.deadline_days_left }
+                  : null
+              }
             />
           )}
         </div>
