@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from exchange import compliance_year
 from exchange.classroom.errors import ClassroomError
 from exchange.classroom.lifecycle import ABATEMENT_PHASES, Phase
+from exchange.classroom.names import PROVINCES_ZH, SECTORS_ZH
 from exchange.classroom.phases import next_phase
 from exchange.classroom.room import Classroom
 from exchange.classroom.views import marks, ranking_row
@@ -145,6 +146,8 @@ def firm_view(room: Classroom, account_id: str) -> dict[str, Any] | None:
         "profile": seat.profile if seat else account_id,
         "sector": plan.sector,
         "province": plan.province,
+        "sector_zh": SECTORS_ZH.get(plan.sector, plan.sector),
+        "province_zh": PROVINCES_ZH.get(plan.province, plan.province),
         "year": year,
         "baseline_t": baseline,
         "projected_t": projected,

@@ -239,6 +239,8 @@ def test_a_seat_sees_its_class_and_its_firm_through_the_year(
             "profile": profile,
             "sector": firm.sector,
             "province": firm.province,
+            "sector_zh": "水泥",  # F2: cement in Hubei
+            "province_zh": "湖北",
             "year": 2026,
             "baseline_t": baseline,
             "projected_t": baseline,

@@ -134,6 +134,8 @@ def test_the_seat_s_firm_in_numbers(scenario: ClassScenario) -> None:
         "profile": seat.profile,
         "sector": plan.sector,
         "province": plan.province,
+        "sector_zh": "水泥",  # F2: cement in Hubei
+        "province_zh": "湖北",
         "year": 2026,
         "baseline_t": baseline,
         "projected_t": baseline,

@@ -47,6 +47,8 @@ export interface SeatFirm {
   profile: string;
   sector: string;
   province: string;
+  sector_zh: string;
+  province_zh: string;
   year: number;
   baseline_t: number;
   projected_t: number;

@@ -171,6 +171,8 @@ class SeatFirm(Reply):
     profile: str
     sector: str
     province: str
+    sector_zh: str  # in Chinese (exchange.classroom.names), else as the scenario names it
+    province_zh: str
     year: int
     baseline_t: int  # this year's emissions before abatement, the shocks so far
     projected_t: int  # verified, else baseline less the abatement declared

@@ -7,7 +7,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { type Api, optional } from "../api";
 import type { AbatementQuote, SeatFirm } from "../classroom";
-import { money, parseTonnes, t, tonnes } from "../i18n";
+import { locale, money, parseTonnes, t, tonnes } from "../i18n";
 import { explain } from "../problems";
 import { Panel } from "./Panel";
 import "./classroom.css";
@@ -109,7 +109,7 @@ export function MyFirm(props: { api: Api; firm: SeatFirm; onDone: () => void }) 
       <dl class="facts" data-testid="firm-facts">
         <dt>{t("firm.profile")}</dt>
         <dd data-i18n-exempt>
-          {firm.sector} · {firm.province}
+          {locale() === "zh-CN" ? `${firm.sector_zh} · ${firm.province_zh}` : `${firm.sector} · ${firm.province}`}
         </dd>
         <dt>{t("firm.baseline")}</dt>
         <dd data-testid="firm-baseline">{tonnes(firm.baseline_t)}</dd>
