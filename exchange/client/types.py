@@ -132,6 +132,7 @@ class Cash(TypedDict):
 
 class Holding(TypedDict):
     unit: str
+    name: dict[str, str]  # language → display name
     available_t: int
     held_t: int
     pending_t: int
