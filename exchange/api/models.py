@@ -176,7 +176,7 @@ class Order(Reply):
     cancelled_t: int
     status: OrderStatus
     cancel_reason: CancelReason | None
-    priority: int
+    priority: int | None  # time priority; None for a finished order read from the journal
 
 
 class ClientOrder(Reply):

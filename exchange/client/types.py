@@ -92,7 +92,7 @@ class Order(TypedDict):
     cancelled_t: int
     status: str
     cancel_reason: str | None
-    priority: int
+    priority: int | None
 
 
 class Orders(TypedDict):
