@@ -9,7 +9,7 @@ import { type Session, clearSession, loadSession, saveSession } from "./session"
 import { Instructor } from "./views/instructor/lazy";
 import { Login } from "./views/Login";
 import { Trade } from "./views/Trade";
-import { Feed } from "./ws";
+import { type Connection, Feed } from "./ws";
 
 export interface Ctx {
   session: Session;
@@ -39,7 +39,7 @@ export function App() {
 
   useEffect(() => {
     if (!ctx) return;
-    ctx.feed.connect().catch(() => undefined); // a refused key shows on the next REST call
+    ctx.feed.start(); // a refused key shows on the next REST call
     return () => ctx.feed.close();
   }, [ctx]);
 
@@ -100,6 +100,7 @@ export function App() {
           </span>
         )}
         <span class="spacer" />
+        {ctx && <ConnectionState feed={ctx.feed} />}
         {toggle}
         {session && (
           <button type="button" class="link" data-testid="logout" onClick={logout}>
@@ -113,5 +114,21 @@ export function App() {
         {ctx && route === "instructor" && console_ && <Instructor ctx={ctx} onSession={login} />}
       </main>
     </div>
+  );
+}
+
+/** The feed's connection in the header: connected, reconnecting or offline, in words and
+ * colour, told to screen readers as it changes. */
+function ConnectionState({ feed }: { feed: Feed }) {
+  const [state, setState] = useState<Connection>(feed.connection);
+  useEffect(() => {
+    setState(feed.connection);
+    return feed.onConnection(setState);
+  }, [feed]);
+  return (
+    <span class={`connection ${state}`} role="status" data-testid="connection" data-state={state}>
+      <span class="dot" aria-hidden="true" />
+      {t(`connection.${state}`)}
+    </span>
   );
 }
