@@ -3,7 +3,7 @@
 // server sends, in a fixed order for the known ones. API: getClassResults (?format=csv).
 import { useState } from "preact/hooks";
 import type { Api } from "../../api";
-import { Panel } from "../../components/Panel";
+import { Panel, Scroll } from "../../components/Panel";
 import { integer, isIdentifier, money, t } from "../../i18n";
 import { type Loose, classOptional, classPaths, download } from "./classApi";
 import { OutcomeLine, useAction, usePoll, word } from "./common";
@@ -92,7 +92,7 @@ export function Results({ api, marketId }: { api: Api; marketId: string }) {
       <OutcomeLine outcome={outcome} testId="results-message" />
       {rows && rows.length === 0 && <p class="muted small">{t("results.empty")}</p>}
       {rows && rows.length > 0 && (
-        <div class="scroll-x">
+        <Scroll label={t("results.title")} across>
           <table data-testid="results-table">
             <thead>
               <tr>
@@ -118,7 +118,7 @@ export function Results({ api, marketId }: { api: Api; marketId: string }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       )}
     </Panel>
   );
