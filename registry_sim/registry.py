@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from registry_sim import projection
+from registry_sim import names, projection
 from registry_sim import state as registry_state
 from registry_sim.codes import RefusalError, RegistryCode
 from registry_sim.compliance import SurrenderBook, offset_cap_t
@@ -207,6 +207,16 @@ class Registry:
 
     def projects(self) -> list[Project]:
         return [self._projects[k] for k in sorted(self._projects)]
+
+    def unit_name(self, code: str) -> dict[str, str]:
+        """What screens call the unit ``code``, in each language (``registry_sim.names``):
+        an offset is named with its project's methodology and province once registered."""
+        project = None
+        parts = names.unit_parts(code)
+        if parts is not None and parts[1] is not None:
+            found = self._projects.get(parts[1])
+            project = found if found is not None and found.kind.value == parts[0] else None
+        return names.unit_name(self.rules.names, code, project)
 
     def unit_types(self) -> list[UnitType]:
         return [self._units[k] for k in sorted(self._units)]

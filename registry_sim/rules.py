@@ -120,6 +120,23 @@ class LimitRules:
     add_allocation: bool  # a covered entity's limits add its own allocation
 
 
+# The languages a screen shows (the UI's locales); every display name is given in each.
+LANGUAGES = ("zh-CN", "en")
+Names = Mapping[str, Mapping[str, str]]  # what → language → name
+
+
+@dataclass(frozen=True, slots=True)
+class UnitNames:
+    """What screens call a market's units, in each of ``LANGUAGES`` (``registry_sim.names``
+    puts them together): each unit kind's name in this market (CEA is 全国碳排放配额 in the
+    national market, EUA in the EU's), and the words for an offset project's methodology and
+    province (the shared vocabulary, ``rulesets/vocabulary/names.toml``)."""
+
+    kinds: Names
+    methodologies: Names
+    provinces: Names
+
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -151,6 +168,7 @@ class RuleSet:
     settlement: SettlementRules
     limits: LimitRules | None  # None: no position limit
     calendar: CalendarRules
+    names: UnitNames
 
 
 class _Reader:
@@ -327,6 +345,7 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         settlement=_settlement(r, data),
         limits=_limits(r, data),
         calendar=_calendar(r, data, trading),
+        names=_names(r, data),
     )
 
 
@@ -357,6 +376,34 @@ def _limits(r: _Reader, data: Mapping[str, Any]) -> LimitRules | None:
     if limits.report_threshold_t > limits.position_limit_t:
         raise r.fail("limits.report_threshold_t", "must not exceed limits.position_limit_t")
     return limits
+
+
+def _names(r: _Reader, data: Mapping[str, Any]) -> UnitNames:
+    """``[names]``: a name in every language for each unit kind (the market's own for CEA, the
+    vocabulary's for the offsets), and the shared words for methodologies and provinces."""
+    n = r.table(data, "names")
+
+    def names(key: str, required: tuple[str, ...] = ()) -> Names:
+        table = r.table(n, key, "names")
+        for what in required:
+            if what not in table:
+                raise r.fail(f"names.{key}.{what}", "missing: every market has these units")
+        found: dict[str, dict[str, str]] = {}
+        for what, by_language in table.items():
+            at = f"names.{key}.{what}"
+            if not isinstance(by_language, Mapping):
+                raise r.fail(at, f"expected a table of {list(LANGUAGES)}, got {by_language!r}")
+            for language in LANGUAGES:
+                if not isinstance(by_language.get(language), str) or not by_language[language]:
+                    raise r.fail(f"{at}.{language}", "expected a name (non-empty text)")
+            found[str(what)] = {language: by_language[language] for language in LANGUAGES}
+        return found
+
+    return UnitNames(
+        kinds=names("kinds", ("CEA",)),
+        methodologies=names("methodologies"),
+        provinces=names("provinces"),
+    )
 
 
 def _clock_time(r: _Reader, value: object, path: str) -> dt.time:

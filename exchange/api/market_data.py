@@ -84,11 +84,12 @@ def _prices(market: Market, symbol: str, last: LastTrades) -> dict[str, Any]:
 
 
 def instrument_view(market: Market, symbol: str, last: LastTrades) -> dict[str, Any]:
-    """``InstrumentView``: the instrument's rules, prices and best bid and ask."""
+    """``InstrumentView``: the instrument's display name, rules, prices and best bid and ask."""
     info = market.engine.book_info(symbol)
     bbo = market.engine.best_bid_offer(symbol)
     return {
         **_prices(market, symbol, last),
+        "name": market.registry.unit_name(symbol),
         "unit_kind": unit_kind(symbol),
         "tick_fen": info.tick_fen,
         "lot_t": info.lot_t,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
-from exchange.api.models import Body, Fen, Reply
+from exchange.api.models import Body, Fen, Reply, UnitName
 from matching.types import TradingState
 from registry_sim.model import UnitKind
 
@@ -58,6 +58,7 @@ class Markets(Reply):
 
 class InstrumentView(Reply):
     symbol: str
+    name: UnitName
     unit_kind: UnitKind | None
     state: TradingState
     reference_price_fen: int

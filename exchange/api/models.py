@@ -23,6 +23,10 @@ Symbol = Annotated[str, Field(min_length=1, max_length=128)]
 # Idempotent retries (exchange.api.registry_common, exchange.api.cash): a repeated request id
 # acts once.
 RequestId = Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,128}$")]  # printable ASCII
+# A unit's display name by language (``registry_sim.names``): {"zh-CN": ..., "en": ...}.
+UnitName = Annotated[
+    dict[str, str], Field(description="the unit's display name in each language (zh-CN, en)")
+]
 
 
 class Body(BaseModel):
@@ -172,7 +176,7 @@ class Order(Reply):
     cancelled_t: int
     status: OrderStatus
     cancel_reason: CancelReason | None
-    priority: int
+    priority: int | None  # time priority; None for a finished order read from the journal
 
 
 class ClientOrder(Reply):
@@ -219,6 +223,7 @@ class Cash(Reply):
 
 class Holding(Reply):
     unit: str
+    name: UnitName
     available_t: int
     held_t: int
     pending_t: int

@@ -474,8 +474,8 @@ class _Session:
             key = _channel_key(self.who, self.runtime, channel, request.get("account_id"))
             options = _options(key, request)
         except ApiError as error:
-            numbers = {**error.numbers, **echo}
-            connection.push(_error(error.code, error.detail, channel=channel, **numbers))
+            numbers = {**error.numbers, **echo, "channel": channel}
+            connection.push(_error(error.code, error.detail, **numbers))
             return
         if op == "unsubscribe":
             self.feed.unsubscribe(connection, key)
@@ -500,7 +500,7 @@ class _Session:
         if kind == "balances" and rest not in market_feed.accounts:
             market_feed.accounts[rest] = AccountState(market, rest, self.runtime.last_seq)
         if kind in ("ticker", "bars"):
-            symbol = rest.partition(":")[0]
+            symbol = _symbol_of(kind, rest)
             state = market_feed.symbols.get(symbol)
             if state is None:
                 state = SymbolState(
@@ -533,7 +533,7 @@ class _Session:
             state = market_feed.symbols[rest]
             return state.ticker(max(state.seed_seq, market_feed.published_seq))
         if kind == "bars":
-            symbol, _, interval = rest.partition(":")
+            symbol, _, interval = rest.rpartition(":")
             return market_feed.symbols[symbol].bar_message(interval)
         if kind == "balances":
             return market_feed.accounts[rest].message()
@@ -597,11 +597,14 @@ def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: An
         return channel
     kind, _, rest = channel.partition(":")
     if kind in ("book", "ticker", "bars"):
-        symbol, _, interval = rest.partition(":")
-        if (kind == "bars") != bool(interval):
-            raise ApiError(422, "INVALID_REQUEST", "channels: bars:<symbol>:1m", channel=channel)
+        # A symbol may hold colons itself (CCER:<project>:<vintage>): a bar's interval is the
+        # part after the last one.
+        symbol = _symbol_of(kind, rest)
+        if kind == "bars" and (not symbol or rest in runtime.market.instruments):
+            raise ApiError(422, "INVALID_REQUEST", "channels: bars:<symbol>:1m")
         if symbol not in runtime.market.instruments:
             raise ApiError(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol!r}", symbol=symbol)
+        interval = rest.rpartition(":")[2]
         if kind == "bars" and interval != "1m":
             raise ApiError(422, "INVALID_REQUEST", "bar intervals: 1m", interval=interval)
         return channel
@@ -617,6 +620,12 @@ def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: An
         + ", ".join(PRIVATE_CHANNELS)
     )
     raise ApiError(422, "INVALID_REQUEST", f"channels: {channels}")
+
+
+def _symbol_of(kind: str, rest: str) -> str:
+    """The instrument a market data channel names: ``book:<symbol>``, ``ticker:<symbol>``,
+    ``bars:<symbol>:<interval>``."""
+    return rest.rpartition(":")[0] if kind == "bars" else rest
 
 
 def _private_account(who: Principal, runtime: MarketRuntime, account: str | None) -> str:

@@ -36,6 +36,7 @@ class Markets(TypedDict):
 
 class InstrumentView(TypedDict):
     symbol: str
+    name: dict[str, str]  # language → display name
     unit_kind: str | None
     state: str
     reference_price_fen: int

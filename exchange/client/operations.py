@@ -8,6 +8,7 @@ are not sent, so the server's defaults apply.
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from exchange.client.classroom_ops import ClassroomOperations
 from exchange.client.market_ops import MarketOperations
@@ -136,9 +137,13 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
         return Call("GET", self._market(f"/orders/{order_id}"))
 
     @operation("listOrders")
-    def list_orders(self, account_id: str | None = None) -> Call[Orders]:
-        """Open orders, oldest first: the key's own, or (operators) ``account_id``'s."""
-        return Call("GET", self._market("/orders"), params=fields(account_id=account_id))
+    def list_orders(
+        self, account_id: str | None = None, status: Literal["open", "all"] | None = None
+    ) -> Call[Orders]:
+        """Open orders, oldest first: the key's own, or (operators) ``account_id``'s;
+        ``status="all"``: every order of the trading day, whatever became of it."""
+        params = fields(account_id=account_id, status=status)
+        return Call("GET", self._market("/orders"), params=params)
 
     @operation("cancelAllOrders")
     def cancel_all_orders(

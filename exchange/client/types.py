@@ -92,7 +92,7 @@ class Order(TypedDict):
     cancelled_t: int
     status: str
     cancel_reason: str | None
-    priority: int
+    priority: int | None
 
 
 class Orders(TypedDict):
@@ -132,6 +132,7 @@ class Cash(TypedDict):
 
 class Holding(TypedDict):
     unit: str
+    name: dict[str, str]  # language → display name
     available_t: int
     held_t: int
     pending_t: int

@@ -1,9 +1,11 @@
 """Reads of a market's orders in the journal: the order a client order id named on a trading
-day (``getOrderByClientId``), and how a past day's order ended, from its trades and updates.
+day (``getOrderByClientId``), how a past order ended, from its trades and updates, and an
+account's orders of one trading day whatever became of them (``listOrders?status=all``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Row, func, or_, select
@@ -47,6 +49,12 @@ async def finished_order(engine: AsyncEngine, market_id: str, row: Row[Any]) -> 
     async with engine.connect() as conn:
         filled = int((await conn.execute(filled_query)).scalar_one())
         updates = (await conn.execute(updates_query)).all()
+    return _ended(row, filled, updates)
+
+
+def _ended(row: Row[Any], filled: int, updates: Iterable[Any]) -> dict[str, Any]:
+    """An order (its ``market_orders`` row) as its filled quantity and its updates, in journal
+    order, leave it."""
     submitted, price, cancelled, reason = row.qty_t, row.price_fen, 0, None
     for update in updates:
         if update.kind == "amended":
@@ -72,3 +80,56 @@ async def finished_order(engine: AsyncEngine, market_id: str, row: Row[Any]) -> 
         "status": status,
         "cancel_reason": reason,
     }
+
+
+async def day_orders(
+    engine: AsyncEngine,
+    market_id: str,
+    account: str,
+    day: str,
+    live: Callable[[int], Mapping[str, Any] | None],
+) -> list[dict[str, Any]]:
+    """The account's orders placed on ``day`` (ISO), oldest first, whatever became of them
+    (``Order``'s keys): an order the book still knows as ``live(order_id)`` tells it (as
+    ``getOrderByClientId`` does), any other as its trades and updates in the journal leave it.
+    An expired order is cancelled with the reason ``expiry``; ``priority`` is None for an
+    order that no longer rests."""
+    o = t.market_orders.c
+    placed = select(t.market_orders).where(
+        o.market_id == market_id, o.account_id == account, o.trading_day == day
+    )
+    ids = select(o.order_id).where(
+        o.market_id == market_id, o.account_id == account, o.trading_day == day
+    )
+    u = t.market_order_updates.c
+    updates_query = (
+        select(u.order_id, u.kind, u.qty_t, u.price_fen, u.reason)
+        .where(u.market_id == market_id, u.order_id.in_(ids))
+        .order_by(u.event_seq)
+    )
+    tr = t.market_trades.c
+    filled_queries = [
+        select(side, func.sum(tr.qty_t))
+        .where(tr.market_id == market_id, side.in_(ids))
+        .group_by(side)
+        for side in (tr.buy_order_id, tr.sell_order_id)
+    ]
+    async with engine.connect() as conn:
+        rows = (await conn.execute(placed.order_by(o.order_id))).all()
+        updates = (await conn.execute(updates_query)).all()
+        filled: dict[int, int] = {}
+        for query in filled_queries:  # an order is one side only: the two never overlap
+            for order_id, qty_t in (await conn.execute(query)).all():
+                filled[order_id] = filled.get(order_id, 0) + int(qty_t)
+    by_order: dict[int, list[Any]] = {}
+    for update in updates:
+        by_order.setdefault(update.order_id, []).append(update)
+    orders = []
+    for row in rows:
+        known = live(row.order_id)
+        if known is not None:
+            orders.append(dict(known))
+            continue
+        ended = _ended(row, filled.get(row.order_id, 0), by_order.get(row.order_id, ()))
+        orders.append({"order_id": row.order_id, "account_id": account, **ended, "priority": None})
+    return orders

@@ -1,11 +1,14 @@
 """Rule sets shipped with carbonx, as data (TOML files beside this module).
 
 Code reads rules from here; it does not hard-code them. A rule set is a plain nested mapping;
-``load_ruleset`` applies per-market overrides by deep merge.
+``load_ruleset`` applies per-market overrides by deep merge. The shared vocabulary
+(``vocabulary/names.toml``: the words for methodologies and provinces) lies under every rule set,
+which may override a word.
 """
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from collections.abc import Mapping
 from functools import cache
@@ -56,7 +59,14 @@ def load_ruleset(name: str, overrides: Mapping[str, Any] | None = None) -> dict[
 
 def _read(name: str) -> dict[str, Any]:
     text = resources.files(__name__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return _merge(copy.deepcopy(_vocabulary()), tomllib.loads(text))
+
+
+@cache
+def _vocabulary() -> dict[str, Any]:
+    """The shared words every rule set reads (read once, handed out as copies)."""
+    path = resources.files(__name__).joinpath("vocabulary", "names.toml")
+    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 @cache

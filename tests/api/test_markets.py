@@ -125,6 +125,9 @@ def test_an_exchange_operator_creates_a_market_with_overrides_and_it_trades(
         "volume_t": 0,
     }
     assert listed[CCER]["unit_kind"] == "CCER"
+    # Each instrument's display name (docs/rules.md, names); P001 is no registered project.
+    assert listed[CEA]["name"] == {"zh-CN": "全国碳排放配额 2025", "en": "CEA 2025"}
+    assert listed[CCER]["name"] == {"zh-CN": "CCER P001 2024", "en": "CCER P001 2024"}
     assert listed[CCER]["band_lower_fen"] == instrument.band(5000)[0]
     before = ok(exchange.get(f"{m}/quotes/{CEA}"))
     assert (before["last_price_fen"], before["open_fen"], before["close_fen"]) == (None,) * 3

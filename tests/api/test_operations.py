@@ -83,6 +83,29 @@ def test_list_own_open_orders(
     ok(p001.delete(f"{M}/orders/{order_id}"))
 
 
+def test_the_days_orders_whatever_became_of_them(p001: httpx.Client, p002: httpx.Client) -> None:
+    cancelled = ok(place(p001, price_fen=5810, qty_t=15), 201)["order_id"]
+    ok(p001.delete(f"{M}/orders/{cancelled}"))
+    resting = ok(place(p001, price_fen=5820, qty_t=25), 201)["order_id"]
+    open_ids = [o["order_id"] for o in ok(p001.get(f"{M}/orders"))["orders"]]
+    assert resting in open_ids
+    assert cancelled not in open_ids
+    listed = ok(p001.get(f"{M}/orders", params={"status": "all"}))
+    assert listed["account_id"] == "P001"
+    ids = [o["order_id"] for o in listed["orders"]]
+    assert ids == sorted(ids)  # oldest first
+    by_id = {o["order_id"]: o for o in listed["orders"]}
+    gone = by_id[cancelled]
+    assert (gone["status"], gone["cancel_reason"], gone["cancelled_t"]) == ("cancelled", "user", 15)
+    assert (by_id[resting]["status"], by_id[resting]["leaves_t"]) == ("new", 25)
+    assert not {
+        o["order_id"] for o in ok(p002.get(f"{M}/orders", params={"status": "all"}))["orders"]
+    } & {cancelled, resting}
+    refused = p001.get(f"{M}/orders", params={"status": "closed"})
+    assert_problem(refused, 422, "INVALID_REQUEST")
+    ok(p001.delete(f"{M}/orders/{resting}"))
+
+
 def test_cancel_all_is_a_kill_switch_for_the_own_account(
     p001: httpx.Client, p002: httpx.Client, observer: httpx.Client
 ) -> None:

@@ -275,6 +275,15 @@ def test_the_surrender_plan_respects_the_national_offset_cap(
     ccer = "CCER:FOREST-1:2025"
     assert (issued["unit"], issued["qty_t"]) == (ccer, 3_000)
     assert holding(operator, "E100", ccer)["project_id"] == "FOREST-1"
+    # Balances name each unit for screens, the offset with its project (docs/rules.md, names).
+    named = {
+        h["unit"]: h["name"] for h in ok(operator.get(f"{M}/accounts/E100/balances"))["holdings"]
+    }
+    assert named[ccer] == {
+        "zh-CN": "CCER 林业碳汇 云南 FOREST-1 2025",
+        "en": "CCER forestry Yunnan FOREST-1 2025",
+    }
+    assert named[f"CEA{YEAR}"] == {"zh-CN": f"全国碳排放配额 {YEAR}", "en": f"CEA {YEAR}"}
     # By hand: the cap is 5 % of the 20,000 t obligation = 1,000 t of CCER; then all 15,000 t
     # of allowances; 20,000 - 16,000 = 4,000 t short, at 5 × CNY 65.00 a tonne.
     assert (RULES.compliance.offset_cap_bp, RULES.penalty.multiplier) == (500, 5)

@@ -174,6 +174,41 @@ def test_a_heartbeat_breaks_the_silence(server: DemoServer) -> None:
         assert time.monotonic() - started < 10 * HEARTBEAT_S
 
 
+def test_an_offset_s_channels_take_its_whole_symbol(server: DemoServer) -> None:
+    """An offset's symbol holds colons (CCER:<project>:<vintage>): its book, ticker and bars
+    channels name it whole; a bad market data channel is refused and the connection stays."""
+    ccer = "CCER:FOR-1:2025"
+    listing = [
+        {"symbol": SYMBOL, "reference_price_fen": 6000},
+        {"symbol": ccer, "reference_price_fen": 5000},
+    ]
+    body = {"market_id": "ws-ccer", "rule_set": "cn_national", "instruments": listing}
+    with rest(server, server.keys["exchange_operator_key"]) as exchange:
+        ok(exchange.post("/v1/markets", json={**body, "open_day": "2026-03-02"}), 201)
+        key = ok(exchange.post("/v1/markets/ws-ccer/keys", json={"role": "observer"}), 201)
+    with connect(ws_url(server), open_timeout=WAIT_S) as socket:
+        feed = Feed(socket)
+        feed.send(op="auth", market_id="ws-ccer", key=key["api_key"])
+        feed.next("authed")
+        for channel in (f"book:{ccer}", f"ticker:{ccer}", f"bars:{ccer}:1m"):
+            feed.send(op="subscribe", channel=channel)
+            feed.next("subscribed", channel=channel)
+        assert feed.get("book_snapshot")["symbol"] == ccer
+        assert feed.get("ticker")["symbol"] == ccer
+        refused = {
+            f"bars:{ccer}": "INVALID_REQUEST",  # no interval
+            f"bars:{SYMBOL}": "INVALID_REQUEST",
+            f"bars:{ccer}:5m": "INVALID_REQUEST",
+            f"book:{ccer}:1m": "UNKNOWN_INSTRUMENT",
+            "ticker:CCER:NOPE:2025": "UNKNOWN_INSTRUMENT",
+        }
+        for channel, code in refused.items():
+            feed.send(op="subscribe", channel=channel)
+            assert feed.next("error", channel=channel)["code"] == code
+        feed.send(op="subscribe", channel="trades", req_id=1)
+        assert feed.next("subscribed", channel="trades")["req_id"] == 1  # still open
+
+
 def test_refused_subscriptions_leave_the_connection_open(server: DemoServer) -> None:
     with open_feed(server, server.keys["participants"]["P001"]) as feed:
         feed.next("authed")

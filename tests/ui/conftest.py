@@ -157,3 +157,47 @@ def visible_text(page: Any) -> str:
         }"""
     )
     return text
+
+
+AXE_SCRIPT = ROOT / "ui" / "node_modules" / "axe-core" / "axe.min.js"
+# What fails a page: axe-core's two worst impact levels. Moderate and minor findings are
+# reported in the message of a failure but do not fail on their own.
+AXE_FAILING_IMPACTS = ("serious", "critical")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.x A/AA violations on the page as it stands (``ui/package.json``
+    installs axe-core with the UI's dependencies; ``make`` does that)."""
+    _need(AXE_SCRIPT.exists(), "axe-core is not installed: run `make ui`")
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    found: list[dict[str, Any]] = page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {
+                runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+                resultTypes: ["violations"],
+            });
+            return result.violations.map((v) => ({
+                id: v.id,
+                impact: v.impact,
+                help: v.help,
+                nodes: v.nodes.map((n) => ({
+                    target: n.target.join(" "), summary: n.failureSummary,
+                })),
+            }));
+        }"""
+    )
+    return found
+
+
+def assert_accessible(page: Any, where: str = "") -> None:
+    """No serious or critical axe-core violation on the page as it stands; ``where`` names the
+    screen in the failure message."""
+    violations = axe_violations(page)
+    failing = [v for v in violations if v["impact"] in AXE_FAILING_IMPACTS]
+    if failing:
+        lines = [f"{where or page.url}: {len(failing)} serious or critical axe violations"]
+        for v in failing:
+            lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
+            lines.extend(f"    {n['target']}: {n['summary']}" for n in v["nodes"][:5])
+        raise AssertionError("\n".join(lines))

@@ -24,6 +24,7 @@ from tests.ui.conftest import (
     DESK,
     PHONE,
     api,
+    assert_accessible,
     demo,
     log_in,
     ok,
@@ -766,8 +767,13 @@ def test_the_console_at_both_sizes(
         page.get_by_test_id(f"tab-{tab}").click()
         page.wait_for_load_state("networkidle")
         no_overflow(page)
+        assert_accessible(page, f"class console {tab} zh {size}")
         screenshot(page, f"instructor-{tab}-zh-{size}")
     page.get_by_test_id("lang-toggle").click()
+    for tab in TABS:
+        page.get_by_test_id(f"tab-{tab}").click()
+        page.wait_for_load_state("networkidle")
+        assert_accessible(page, f"class console {tab} en {size}")
     page.get_by_test_id("tab-control").click()
     expect(page.get_by_test_id("clock-facts")).to_contain_text("Market time")
     no_overflow(page)

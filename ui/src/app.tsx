@@ -10,7 +10,7 @@ import { type LinkLogin, type Session, clearSession, loadSession, saveSession } 
 import { Instructor } from "./views/instructor/lazy";
 import { Login } from "./views/Login";
 import { Trade } from "./views/Trade";
-import { Feed } from "./ws";
+import { type Connection, Feed } from "./ws";
 
 export interface Ctx {
   session: Session;
@@ -41,7 +41,7 @@ export function App({ linked = null }: { linked?: LinkLogin | null }) {
 
   useEffect(() => {
     if (!ctx) return;
-    ctx.feed.connect().catch(() => undefined); // a refused key shows on the next REST call
+    ctx.feed.start(); // a refused key shows on the next REST call
     return () => ctx.feed.close();
   }, [ctx]);
 
@@ -103,6 +103,7 @@ export function App({ linked = null }: { linked?: LinkLogin | null }) {
           </span>
         )}
         <span class="spacer" />
+        {ctx && <ConnectionState feed={ctx.feed} />}
         {toggle}
         {session && (
           <button type="button" class="link" data-testid="logout" onClick={logout}>
@@ -116,5 +117,21 @@ export function App({ linked = null }: { linked?: LinkLogin | null }) {
         {ctx && route === "instructor" && console_ && <Instructor ctx={ctx} onSession={login} />}
       </main>
     </div>
+  );
+}
+
+/** The feed's connection in the header: connected, reconnecting or offline, in words and
+ * colour, told to screen readers as it changes. */
+function ConnectionState({ feed }: { feed: Feed }) {
+  const [state, setState] = useState<Connection>(feed.connection);
+  useEffect(() => {
+    setState(feed.connection);
+    return feed.onConnection(setState);
+  }, [feed]);
+  return (
+    <span class={`connection ${state}`} role="status" data-testid="connection" data-state={state}>
+      <span class="dot" aria-hidden="true" />
+      {t(`connection.${state}`)}
+    </span>
   );
 }

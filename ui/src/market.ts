@@ -36,6 +36,7 @@ export interface Order {
   filled_t: number;
   leaves_t: number;
   status: string;
+  cancel_reason?: string | null;
 }
 
 export interface AccountFill {
@@ -51,6 +52,7 @@ export interface AccountFill {
 
 export interface Holding {
   unit: string;
+  name?: Record<string, string>; // display name by language (getBalances)
   available_t: number;
   held_t: number;
   pending_t: number;

@@ -9,7 +9,7 @@ with a participant key (its own account); listings and the kill switch take an o
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -37,7 +37,7 @@ from exchange.api.models import (
     Orders,
     OrdersCancelled,
 )
-from exchange.db.order_history import client_order, finished_order
+from exchange.db.order_history import client_order, day_orders, finished_order
 from exchange.db.trade_tape import account_fills
 from exchange.keys import Role
 from registry_sim.model import AccountId
@@ -133,13 +133,26 @@ async def list_orders(
     market_id: MarketId,
     who: CurrentPrincipal,
     account_id: AccountQuery = None,
+    status: Annotated[Literal["open", "all"], Query()] = "open",
 ) -> dict[str, Any]:
     """The account's open orders, oldest first: a participant's own, or (operators) the
-    ``account_id`` named."""
+    ``account_id`` named. ``status=all``: every order placed on the market's trading day,
+    whatever became of it (filled, cancelled, expired at the close: cancelled with the reason
+    ``expiry``), oldest first; none while no trading day is open."""
     account = orders.named_account(who, account_id, orders.REST_ACCOUNT_LOC)
     market = hub_of(request).runtime(market_id).market
     known_account(market, account)
-    views = [view._asdict() for view in market.engine.open_orders(account)]
+    if status == "all":
+
+        def live(order_id: int) -> dict[str, Any] | None:
+            view = market.engine.order(order_id)
+            return None if view is None else view._asdict()
+
+        day = market.trading_day
+        engine = hub_of(request).engine
+        views = [] if day is None else await day_orders(engine, market_id, account, str(day), live)
+    else:
+        views = [view._asdict() for view in market.engine.open_orders(account)]
     return {"account_id": account, "orders": views}
 
 

@@ -151,6 +151,7 @@ async def get_balances(
     holdings = [
         {
             "unit": unit,
+            "name": market.registry.unit_name(unit),
             **{f"{state.value}_t": by_state.get(state, 0) for state in HoldingState},
             "sellable_t": market.sellable_t(account, unit),
         }

@@ -1,13 +1,14 @@
-// Cash and holdings by unit type (CEA by vintage, CCER by project) and state.
+// Cash and holdings by unit type (CEA by vintage, CCER by project) and state. Each holding is
+// its name on a line of its own and its quantities by state below, so that every column fits
+// the panel on a desk and on a phone.
 import { integer, money, t } from "../i18n";
-import { type Balances, unitParts } from "../market";
+import type { Balances } from "../market";
+import { unitName } from "../names";
 import { Panel } from "./Panel";
 
+/** A unit's name as the screens show it (names.ts). */
 export function unitLabel(code: string): string {
-  const { kind, vintage, project } = unitParts(code);
-  if (project !== null) return t("unit.offset", { kind, project, vintage });
-  if (vintage) return t("unit.allowance", { kind, vintage });
-  return code;
+  return unitName(code);
 }
 
 export function Account({ balances }: { balances: Balances }) {
@@ -22,41 +23,46 @@ export function Account({ balances }: { balances: Balances }) {
         <dt>{t("account.cashWithdrawable")}</dt>
         <dd>{money(cash.withdrawable_fen)}</dd>
       </dl>
-      <div class="scroll">
-        <table data-testid="holdings">
-          <thead>
-            <tr>
-              <th>{t("account.unit")}</th>
-              <th class="num">{t("account.available")}</th>
-              <th class="num">{t("account.held")}</th>
-              <th class="num">{t("account.pending")}</th>
-              <th class="num">{t("account.frozen")}</th>
-              <th class="num">{t("account.sellable")}</th>
-            </tr>
-          </thead>
+      <table class="holdings" data-testid="holdings">
+        <thead>
+          <tr>
+            <th class="num">{t("account.available")}</th>
+            <th class="num">{t("account.held")}</th>
+            <th class="num">{t("account.pending")}</th>
+            <th class="num">{t("account.frozen")}</th>
+            <th class="num">{t("account.sellable")}</th>
+          </tr>
+        </thead>
+        {holdings.length === 0 && (
           <tbody>
-            {holdings.length === 0 && (
-              <tr>
-                <td colSpan={6} class="muted empty">
-                  {t("account.noHoldings")}
-                </td>
-              </tr>
-            )}
-            {holdings.map((h) => (
-              <tr key={h.unit} data-testid="holding" data-unit={h.unit}>
-                <td>{unitLabel(h.unit)}</td>
-                <td class="num" data-testid="holding-available">
-                  {integer(h.available_t)}
-                </td>
-                <td class="num">{integer(h.held_t)}</td>
-                <td class="num">{integer(h.pending_t)}</td>
-                <td class="num">{integer(h.frozen_t)}</td>
-                <td class="num">{integer(h.sellable_t)}</td>
-              </tr>
-            ))}
+            <tr>
+              <td colSpan={5} class="muted empty">
+                {t("account.noHoldings")}
+              </td>
+            </tr>
           </tbody>
-        </table>
-      </div>
+        )}
+        {holdings.map((h) => (
+          <tbody key={h.unit} data-testid="holding" data-unit={h.unit}>
+            <tr>
+              <th colSpan={5} scope="rowgroup" class="unit-name">
+                {unitLabel(h.unit)}
+              </th>
+            </tr>
+            <tr>
+              <td class="num" data-testid="holding-available">
+                {integer(h.available_t)}
+              </td>
+              <td class="num">{integer(h.held_t)}</td>
+              <td class="num">{integer(h.pending_t)}</td>
+              <td class="num">{integer(h.frozen_t)}</td>
+              <td class="num" data-testid="holding-sellable">
+                {integer(h.sellable_t)}
+              </td>
+            </tr>
+          </tbody>
+        ))}
+      </table>
       <p class="muted small">{t("account.inTonnes")}</p>
     </Panel>
   );

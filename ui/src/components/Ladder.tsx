@@ -1,31 +1,60 @@
 // The L2 ladder: asks above (best ask nearest the middle), bids below, the band and reference
-// price on top. Clicking a level puts its price into the order ticket.
+// price on top. Clicking a level, or Enter on its price (Tab or the arrow keys move between the
+// levels), puts its price into the order ticket.
+import { useState } from "preact/hooks";
 import { integer, price, t } from "../i18n";
 import type { Book, Level } from "../market";
 import { Panel } from "./Panel";
 
 export const LADDER_LEVELS = 5;
 
+/** Up and down arrows move the focus between the ladder's prices. */
+function moveFocus(event: KeyboardEvent): void {
+  if (event.key !== "ArrowUp" && event.key !== "ArrowDown") return;
+  const picks = [...(event.currentTarget as HTMLElement).querySelectorAll<HTMLButtonElement>("button.pick")];
+  const at = picks.indexOf(document.activeElement as HTMLButtonElement);
+  if (at < 0) return;
+  const next = picks[at + (event.key === "ArrowUp" ? -1 : 1)];
+  if (next) {
+    event.preventDefault();
+    next.focus();
+  }
+}
+
 export function Ladder(props: {
+  name: string | null;
   book: Book | null;
   bids: Level[];
   asks: Level[];
   onPick: (priceFen: number) => void;
 }) {
-  const { book, onPick } = props;
+  const { book } = props;
+  const [picked, setPicked] = useState<number | null>(null);
   const asks = props.asks.slice(0, LADDER_LEVELS).reverse();
   const bids = props.bids.slice(0, LADDER_LEVELS);
   const largest = Math.max(1, ...asks.map((l) => l.qty_t), ...bids.map((l) => l.qty_t));
   const spread = props.asks.length && props.bids.length ? props.asks[0].price_fen - props.bids[0].price_fen : null;
+  const pick = (priceFen: number) => {
+    setPicked(priceFen);
+    props.onPick(priceFen);
+  };
   const row = (level: Level, side: "bid" | "ask") => (
     <tr
       key={`${side}${level.price_fen}`}
       class={`level ${side}`}
       data-testid={`${side}-level`}
       title={t("ladder.pick")}
-      onClick={() => onPick(level.price_fen)}
+      onClick={() => pick(level.price_fen)}
     >
-      <td class="num price">{price(level.price_fen)}</td>
+      <td class="num price">
+        <button
+          type="button"
+          class="pick"
+          aria-label={t(`ladder.pickLevel.${side}`, { price_fen: level.price_fen, qty_t: level.qty_t })}
+        >
+          {price(level.price_fen)}
+        </button>
+      </td>
       <td class="num depth">
         <span class="bar" style={{ width: `${(100 * level.qty_t) / largest}%` }} />
         <span class="qty">{integer(level.qty_t)}</span>
@@ -33,8 +62,9 @@ export function Ladder(props: {
       <td class="num">{integer(level.order_count)}</td>
     </tr>
   );
+  const title = props.name ? t("ladder.titleOf", { name: props.name }) : t("ladder.title");
   return (
-    <Panel name="ladder" title={t("ladder.title")}>
+    <Panel name="ladder" title={title}>
       {book && (
         <p class="muted small" data-testid="band">
           {t("ladder.band", {
@@ -44,7 +74,7 @@ export function Ladder(props: {
           })}
         </p>
       )}
-      <table class="ladder">
+      <table class="ladder" onKeyDown={moveFocus}>
         <thead>
           <tr>
             <th class="num">{t("ladder.price")}</th>
@@ -76,6 +106,9 @@ export function Ladder(props: {
           )}
         </tbody>
       </table>
+      <p class="sr-only" role="status" data-testid="ladder-picked">
+        {picked === null ? "" : t("ladder.picked", { price_fen: picked })}
+      </p>
     </Panel>
   );
 }

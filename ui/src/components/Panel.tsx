@@ -12,3 +12,13 @@ export function Panel(props: { name: string; title: string; extra?: ComponentChi
     </section>
   );
 }
+
+/** A table that scrolls inside its panel (down, or only across with ``across``): reachable by
+ * keyboard (Tab, then the arrow keys scroll it) and named for screen readers. */
+export function Scroll(props: { label: string; across?: boolean; children: ComponentChildren }) {
+  return (
+    <div class={props.across ? "scroll-x" : "scroll"} tabIndex={0} role="region" aria-label={props.label}>
+      {props.children}
+    </div>
+  );
+}

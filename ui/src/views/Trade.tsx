@@ -2,12 +2,13 @@
 // orders, fills, cash and holdings, the compliance panel and announcements; in a class, the class
 // strip (phase, clock, trading day n of N, what comes next) and the seat's firm. Public data arrives
 // on the WebSocket (book deltas, trades); own order events trigger a fresh read of the private
-// panels over REST, so those always show the server's numbers.
+// panels over REST, so those always show the server's numbers. A read that fails says so until
+// the same read succeeds again, or the feed reconnects.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { optional } from "../api";
 import type { Ctx } from "../app";
 import { Account } from "../components/Account";
-import { type Announcement, Announcements } from "../components/Announcements";
+import { Announcements, NewsBadge, NewsToast, useNews } from "../components/Announcements";
 import { ClassStrip } from "../components/ClassStrip";
 import { CompliancePanel, type Plan, type PlanItem } from "../components/CompliancePanel";
 import { Fills } from "../components/Fills";
@@ -34,6 +35,7 @@ import {
   bucketOf,
 } from "../market";
 import { useMyClass } from "../classroom";
+import { rememberNames, unitName } from "../names";
 import { explain } from "../problems";
 import type { Message } from "../ws";
 import { type MarketInfo, loadClock, loadMarketInfo } from "./marketInfo";
@@ -64,11 +66,28 @@ function planOf(raw: Record<string, unknown> | null): Plan | null {
 
 type LadderSide = Map<number, Level>;
 
+/** What failed, by the read that failed: each clears when that read next succeeds. */
+function useFailures() {
+  const [failures, setFailures] = useState<Record<string, string>>({});
+  const failed = (what: string, error: unknown) => setFailures((c) => ({ ...c, [what]: explain(error) }));
+  const succeeded = (what: string) =>
+    setFailures((c) => {
+      if (!(what in c)) return c;
+      const rest = { ...c };
+      delete rest[what];
+      return rest;
+    });
+  const clear = () => setFailures({});
+  const first = Object.values(failures)[0] ?? null;
+  return { first, failed, succeeded, clear };
+}
+
 export function Trade({ ctx }: { ctx: Ctx }) {
   const { api, feed, session } = ctx;
   const accountId = session.role === "participant" ? session.accountId : null;
   const [info, setInfo] = useState<MarketInfo | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
+  const failures = useFailures();
+  const failure = failures.first;
   const [symbol, setSymbol] = useState<string | null>(null);
   const [book, setBook] = useState<Book | null>(null);
   const [, setBookVersion] = useState(0);
@@ -78,7 +97,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
   const [bars, setBars] = useState<Bar[]>([]);
   const [own, setOwn] = useState<Private | null>(null);
   const [year, setYear] = useState<number | null>(null);
-  const [news, setNews] = useState<Announcement[] | null>(null);
+  const news = useNews(api, feed, session.marketId);
   const [picked, setPicked] = useState<{ priceFen: number; n: number } | null>(null);
   const [learnedMax, setLearnedMax] = useState<Record<string, number>>({});
   // In a class: its clock, trading day n of N, what comes next, and the seat's firm.
@@ -88,13 +107,17 @@ export function Trade({ ctx }: { ctx: Ctx }) {
   useEffect(() => {
     loadMarketInfo(api, session.marketId, accountId).then(
       (loaded) => {
+        failures.succeeded("market");
         setInfo(loaded);
         setSymbol((current) => current ?? loaded.instruments[0]?.symbol ?? null);
         void openYear(loaded.today).then((opened) => setYear((current) => current ?? opened));
       },
-      (error) => setFailure(explain(error)),
+      (error) => failures.failed("market", error),
     );
   }, [api]);
+
+  // Whatever failed is tried again after a reconnect: start afresh.
+  useEffect(() => feed.onReconnect(failures.clear), [feed]);
 
   // The instrument's book: REST for its band and state, then the feed's snapshot and deltas.
   useEffect(() => {
@@ -103,8 +126,12 @@ export function Trade({ ctx }: { ctx: Ctx }) {
     const channel = `book:${symbol}`;
     const refresh = () =>
       api.get<Book>(api.m(`/book/${encodeURIComponent(symbol)}`)).then(
-        (b) => live && setBook(b),
-        (error) => live && setFailure(explain(error)),
+        (b) => {
+          if (!live) return;
+          failures.succeeded("book");
+          setBook(b);
+        },
+        (error) => live && failures.failed("book", error),
       );
     void refresh();
     ladder.current = { bids: new Map(), asks: new Map(), seq: 0 };
@@ -148,6 +175,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
         ),
       ).catch(() => null);
       if (!live) return;
+      failures.succeeded("tape");
       setTrades(tape.trades);
       setBars(
         served?.bars
@@ -155,7 +183,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
           : barsFromTrades([...tape.trades].reverse(), interval, info.timeZone),
       );
     };
-    load().catch((error) => live && setFailure(explain(error)));
+    load().catch((error) => live && failures.failed("tape", error));
     const stop = feed.listen((message) => {
       if (message.type !== "trade" || message.symbol !== symbol) return;
       const trade = message as unknown as TradeRow;
@@ -204,7 +232,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
     try {
       const [balances, orders, fills, compliance] = await Promise.all([
         api.get<Balances>(api.m(`${account}/balances`)),
-        api.get<{ orders: Order[] }>(api.m("/orders")),
+        api.get<{ orders: Order[] }>(api.m("/orders?status=all")), // today's, whatever their status
         api.get<{ fills: AccountFill[] }>(api.m(`/fills?limit=${FILLS_FETCH}`)),
         api.get<Compliance>(api.m(`${account}/compliance/${year}`)).catch(() => null),
       ]);
@@ -220,9 +248,11 @@ export function Trade({ ctx }: { ctx: Ctx }) {
             () => null,
           )
         : null;
+      rememberNames(balances.holdings);
+      failures.succeeded("own");
       setOwn({ balances, orders: orders.orders, fills: fills.fills, compliance, plan: planOf(plan) });
     } catch (error) {
-      setFailure(explain(error));
+      failures.failed("own", error);
     }
   }
 
@@ -239,23 +269,6 @@ export function Trade({ ctx }: { ctx: Ctx }) {
       stopReconnect();
     };
   }, [refreshOwn]);
-
-  // Announcements, when the server has them.
-  useEffect(() => {
-    optional(api.get<{ announcements: Announcement[] }>(api.m("/announcements")))
-      .then((list) => setNews(list ? list.announcements : null))
-      .catch(() => setNews(null));
-    const stop = feed.listen((message) => {
-      if (message.type === "announcement")
-        setNews((current) =>
-          current?.some((item) => item.id === message.id)
-            ? current
-            : [message as unknown as Announcement, ...(current ?? [])],
-        );
-    });
-    feed.subscribe("announcements");
-    return stop;
-  }, [api]);
 
   // The trading day moves with the instructor's clock.
   useEffect(() => {
@@ -276,6 +289,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
   const holding = own?.balances.holdings.find((h) => h.unit === symbol);
   const todayYear = Number(info.today.slice(0, 4));
   const last = trades[0];
+  const name = symbol ? unitName(symbol) : null;
 
   return (
     <div class="trade" data-testid="trade-view">
@@ -290,7 +304,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
             {info.instruments.length === 0 && <option value="">{t("trade.noInstruments")}</option>}
             {info.instruments.map((i) => (
               <option key={i.symbol} value={i.symbol}>
-                {i.symbol}
+                {unitName(i.symbol)}
               </option>
             ))}
           </select>
@@ -308,6 +322,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
         <span class="muted">
           {t("trade.day")}: {info.today}
         </span>
+        <NewsBadge news={news} />
       </div>
       {klass && <ClassStrip view={klass} />}
       {failure && (
@@ -317,9 +332,15 @@ export function Trade({ ctx }: { ctx: Ctx }) {
       )}
       <div class="grid">
         <div class="col col-left">
-          <Ladder book={book} bids={bids} asks={asks} onPick={(p) => setPicked((c) => ({ priceFen: p, n: (c?.n ?? 0) + 1 }))} />
-          <TimeSales trades={trades} timeZone={info.timeZone} />
-          {news !== null && <Announcements items={news} timeZone={info.timeZone} />}
+          <Ladder
+            name={name}
+            book={book}
+            bids={bids}
+            asks={asks}
+            onPick={(p) => setPicked((c) => ({ priceFen: p, n: (c?.n ?? 0) + 1 }))}
+          />
+          <TimeSales trades={trades} timeZone={info.timeZone} name={name} />
+          {news.items !== null && <Announcements news={news} timeZone={info.timeZone} />}
         </div>
         <div class="col col-mid">
           <PriceChart bars={bars} interval={interval} tickFen={book?.tick_fen ?? 1} onInterval={setInterval_} />
@@ -368,6 +389,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
           )}
         </div>
       </div>
+      <NewsToast news={news} />
     </div>
   );
 }

@@ -4,6 +4,7 @@
 // found from the tape and the account's holdings, and the clock is the browser's.
 import { type Api, optional } from "../api";
 import type { Balances, Book, Trade } from "../market";
+import { type UnitName, rememberNames } from "../names";
 
 export interface InstrumentInfo {
   symbol: string;
@@ -70,7 +71,10 @@ export async function loadMarketInfo(api: Api, marketId: string, accountId: stri
   const today = clock.today ?? str(market?.trading_day) ?? isoToday(timeZone);
   let instruments: InstrumentInfo[] = [];
   const rows = Array.isArray(listed) ? listed : (listed?.instruments as Loose[] | undefined);
-  if (rows) instruments = rows.map(instrumentOf).filter((i): i is InstrumentInfo => i !== null);
+  if (rows) {
+    rememberNames(rows as { symbol?: string; name?: UnitName }[]); // their display names
+    instruments = rows.map(instrumentOf).filter((i): i is InstrumentInfo => i !== null);
+  }
   if (!instruments.length) instruments = await discoverInstruments(api, accountId);
   return { timeZone, today, instruments };
 }
@@ -83,6 +87,7 @@ async function discoverInstruments(api: Api, accountId: string | null): Promise<
   for (const trade of tape?.trades ?? []) candidates.add(trade.symbol);
   if (accountId) {
     const balances = await soft(api.get<Balances>(api.m(`/accounts/${encodeURIComponent(accountId)}/balances`)));
+    rememberNames(balances?.holdings ?? []);
     for (const holding of balances?.holdings ?? []) candidates.add(holding.unit);
   }
   const found = await Promise.all(

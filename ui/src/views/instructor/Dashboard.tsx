@@ -4,7 +4,7 @@
 // (emissions, surrenders). API: getClassDashboard, getBars, the `trades` channel.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Api } from "../../api";
-import { Panel } from "../../components/Panel";
+import { Panel, Scroll } from "../../components/Panel";
 import { PriceChart } from "../../components/PriceChart";
 import { integer, money, price, t, tonnes } from "../../i18n";
 import { type Bar, type Book, type Interval, type Trade, addTrade, barFromServer, bucketOf } from "../../market";
@@ -75,7 +75,7 @@ export function Dashboard({ api, feed, timeZone }: { api: Api; feed: Feed; timeZ
       <OutcomeLine outcome={outcome} testId="dash-message" />
       <div class="dash-top">
         <Panel name="dash-prices" title={t("dash.prices")}>
-          <div class="scroll-x">
+          <Scroll label={t("dash.prices")} across>
             <table>
               <thead>
                 <tr>
@@ -107,7 +107,7 @@ export function Dashboard({ api, feed, timeZone }: { api: Api; feed: Feed; timeZ
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
           <dl class="facts">
             <dt>{t("dash.tradesToday")}</dt>
             <dd data-testid="dash-trades">{data?.trades_today === null || !data ? t("value.none") : integer(data.trades_today)}</dd>
@@ -124,7 +124,7 @@ export function Dashboard({ api, feed, timeZone }: { api: Api; feed: Feed; timeZ
         {symbol && <PriceChart bars={bars} interval={interval} tickFen={tick} onInterval={setInterval_} />}
       </div>
       <Panel name="ranking" title={t("dash.ranking")}>
-        <div class="scroll-x">
+        <Scroll label={t("dash.ranking")} across>
           <table data-testid="ranking">
             <thead>
               <tr>
@@ -165,7 +165,7 @@ export function Dashboard({ api, feed, timeZone }: { api: Api; feed: Feed; timeZ
             </tbody>
           </table>
           {data && data.ranking.length === 0 && <p class="muted small">{t("dash.noEntities")}</p>}
-        </div>
+        </Scroll>
       </Panel>
     </div>
   );

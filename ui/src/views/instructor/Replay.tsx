@@ -4,7 +4,7 @@
 // each view from the journal, not from projections. API: getReplayTimeline, getReplay.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Api, optional } from "../../api";
-import { Panel } from "../../components/Panel";
+import { Panel, Scroll } from "../../components/Panel";
 import { clockTime, integer, price, t } from "../../i18n";
 import type { Level } from "../../market";
 import { type Loose, type ReplayView, type TimelineEntry, classPaths, replayOf, timelineOf } from "./classApi";
@@ -141,7 +141,7 @@ export function Replay({ api, timeZone }: { api: Api; timeZone: string }) {
           {view.trades.length === 0 ? (
             <p class="muted small">{t("tape.empty")}</p>
           ) : (
-            <div class="scroll">
+            <Scroll label={t("replay.lastTrades")}>
               <table>
                 <thead>
                   <tr>
@@ -162,7 +162,7 @@ export function Replay({ api, timeZone }: { api: Api; timeZone: string }) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroll>
           )}
         </div>
       )}

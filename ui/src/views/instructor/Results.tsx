@@ -5,7 +5,7 @@
 // (?format=csv&lang=).
 import { useState } from "preact/hooks";
 import type { Api } from "../../api";
-import { Panel } from "../../components/Panel";
+import { Panel, Scroll } from "../../components/Panel";
 import { integer, isIdentifier, locale, money, t } from "../../i18n";
 import { type Loose, classOptional, classPaths, download, nameIn } from "./classApi";
 import { OutcomeLine, useAction, usePoll, word } from "./common";
@@ -100,7 +100,7 @@ export function Results({ api, marketId }: { api: Api; marketId: string }) {
       <OutcomeLine outcome={outcome} testId="results-message" />
       {rows && rows.length === 0 && <p class="muted small">{t("results.empty")}</p>}
       {rows && rows.length > 0 && (
-        <div class="scroll-x">
+        <Scroll label={t("results.title")} across>
           <table data-testid="results-table">
             <thead>
               <tr>
@@ -126,7 +126,7 @@ export function Results({ api, marketId }: { api: Api; marketId: string }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       )}
     </Panel>
   );
