@@ -38,6 +38,7 @@ from pydantic import (
 )
 
 from exchange.agents.base import AGENT_KINDS, AbatementCurve, Firm
+from exchange.sim.yaml_limits import YamlLimitError, YamlLimits, load_limited
 from registry_sim.rules import BP, LANGUAGES, RuleSet, RuleSetError, load_rules
 from registry_sim.rulesets import UnknownRuleSetError
 
@@ -46,14 +47,32 @@ ACCOUNT_ID = r"^[A-Za-z0-9_-]{1,40}$"
 # Sections a mid-run rule change may touch: the registry reads them at the moment of use
 # (the book's tick, lot and band are fixed when a market is built).
 CHANGEABLE_SECTIONS = ("compliance", "penalty", "allocation")
+# A scenario's text may come from anyone with an operator key (createClassMarket): read within
+# these (exchange.sim.yaml_limits). The shipped scenarios are 1-5 kB, at most 5 deep and use no
+# aliases; a file given to ``carbonx simulate`` is the researcher's own and may be larger.
+SCENARIO_YAML_LIMITS = YamlLimits(
+    chars_max=200_000, aliases_max=1_000, depth_max=64, nodes_max=200_000
+)
+FILE_YAML_LIMITS = YamlLimits(
+    chars_max=50_000_000, aliases_max=100_000, depth_max=64, nodes_max=50_000_000
+)
 
 
 class ScenarioError(ValueError):
-    """A scenario that cannot run; ``problems`` are "path: reason" lines."""
+    """A scenario that cannot run; ``problems`` are "path: reason" lines. ``limit`` and
+    ``limit_max`` name the limit of ``SCENARIO_YAML_LIMITS`` its text passes, if that is why."""
 
-    def __init__(self, scenario: str, problems: Sequence[str]) -> None:
+    def __init__(
+        self,
+        scenario: str,
+        problems: Sequence[str],
+        limit: str | None = None,
+        limit_max: float | None = None,
+    ) -> None:
         self.scenario = scenario
         self.problems = list(problems)
+        self.limit = limit
+        self.limit_max = limit_max
         super().__init__("\n".join(f"scenario {scenario!r}: {p}" for p in self.problems))
 
 
@@ -411,15 +430,20 @@ def load_scenario(
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(str(name_or_path), [f"cannot read: {exc.strerror}"]) from None
-    return parse_scenario(text, source=str(path), rule_overrides=overrides)
+    return parse_scenario(text, source=str(path), rule_overrides=overrides, limits=FILE_YAML_LIMITS)
 
 
 def parse_scenario(
-    text: str, source: str = "<text>", rule_overrides: Mapping[str, Any] | None = None
+    text: str,
+    source: str = "<text>",
+    rule_overrides: Mapping[str, Any] | None = None,
+    limits: YamlLimits = SCENARIO_YAML_LIMITS,
 ) -> LoadedScenario:
     label = Path(source).stem
     try:
-        data = yaml.safe_load(text)
+        data = load_limited(text, limits)
+    except YamlLimitError as exc:
+        raise ScenarioError(label, [str(exc)], exc.limit, exc.limit_max) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "yaml"
