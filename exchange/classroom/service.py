@@ -9,6 +9,7 @@ they need of the gateway is a ``ClassHost``: the database and a way to create a 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +28,12 @@ from exchange.classroom.views import phase_view, seat_view
 from exchange.db.keys import create_key, revoke_account_keys
 from exchange.keys import Role
 from exchange.runtime import MarketRuntime
+from exchange.sim.scenario import LoadedScenario
 from settlement.spec import MarketSpec
+
+# Reading a scenario within SCENARIO_YAML_LIMITS takes well under a second; this only bounds
+# what the limits do not foresee.
+SCENARIO_READ_TIMEOUT_S = 10.0
 
 
 class ClassHost(Protocol):
@@ -60,6 +66,26 @@ class NewClass:
     open_day: dt.date | None = None
 
 
+async def read_scenario_off_loop(
+    name: str | None, yaml_text: str | None, timeout_s: float = SCENARIO_READ_TIMEOUT_S
+) -> tuple[LoadedScenario, str]:
+    """``read_scenario`` in a worker thread: the event loop, and every market it serves, goes
+    on meanwhile. The text's limits (``SCENARIO_YAML_LIMITS``) bound the work; past
+    ``timeout_s`` the class is refused (``INVALID_SCENARIO``, limit ``seconds``) while the
+    thread finishes in the background."""
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(read_scenario, name, yaml_text), timeout_s)
+    except TimeoutError:
+        raise ClassroomError(
+            "INVALID_SCENARIO",
+            f"the scenario was not read within {timeout_s} s",
+            scenario=name or "scenario",
+            problems=[f"yaml: not read within {timeout_s} s"],
+            limit="seconds",
+            limit_max=timeout_s,
+        ) from None
+
+
 async def create_class(host: ClassHost, new: NewClass) -> dict[str, Any]:
     """Create a class market from a scenario: its rules, firms and bots, the seats as covered
     entities with keys, a new operator key for the class. What ``ClassMarket`` answers.
@@ -69,7 +95,7 @@ async def create_class(host: ClassHost, new: NewClass) -> dict[str, Any]:
     is refused (``INSTRUMENT_NOT_OPEN``) and the bots, which act only in continuous trading,
     wait. The instructor starts the class by starting its clock, whose first step opens the
     first day (or by opening the day by hand)."""
-    loaded, text = read_scenario(new.scenario, new.yaml)
+    loaded, text = await read_scenario_off_loop(new.scenario, new.yaml)
     seed = loaded.spec.seed if new.seed is None else new.seed
     count = new.seats or default_seats(loaded)
     seats = draw_seats(loaded, count, seed)

@@ -75,11 +75,14 @@ def parse(text: str, label: str) -> LoadedScenario:
     try:
         return parse_scenario(text, source=f"{label}.yaml")
     except ScenarioError as error:
+        # Past a limit of its text (SCENARIO_YAML_LIMITS): which one, and its value.
+        limit = {} if error.limit is None else {"limit": error.limit, "limit_max": error.limit_max}
         raise ClassroomError(
             "INVALID_SCENARIO",
             f"scenario {error.scenario!r} cannot run",
             scenario=error.scenario,
             problems=error.problems,
+            **limit,
         ) from None
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 from typing import Any, cast
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from exchange.classroom import service, store
+from exchange.classroom import service, setup, store
 from exchange.classroom.errors import ClassroomError, Kind, MarketRefusedError
 from exchange.classroom.lifecycle import ABATEMENT_PHASES, Phase
 from exchange.classroom.phases import advance, submit_accepted
@@ -159,6 +160,64 @@ def test_a_scenario_that_cannot_run_is_refused_with_its_problems() -> None:
     assert (code, kind, details["scenario"]) == ("INVALID_SCENARIO", Kind.INVALID, "tiny_class")
     assert details["problems"]
     assert all(isinstance(p, str) for p in details["problems"])
+
+
+def test_a_scenario_past_a_limit_of_its_yaml_is_refused_with_the_limit() -> None:
+    deep = "name: deep\nfirms: " + "[" * 100 + "]" * 100 + "\n"
+    new = service.NewClass("class9", yaml=deep)
+    with pytest.raises(ClassroomError) as refused:
+        asyncio.run(service.create_class(NoHost(), new))
+    assert refusal(refused) == (
+        "INVALID_SCENARIO",
+        Kind.INVALID,
+        {
+            "scenario": "scenario",
+            "problems": ["line 2: nested more than 64 deep"],
+            "limit": "depth",
+            "limit_max": 64,
+        },
+    )
+
+
+def test_the_scenario_is_read_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    readers: list[int] = []
+    real = setup.read_scenario
+
+    def read_scenario(name: str | None, text: str | None) -> Any:
+        readers.append(threading.get_ident())
+        return real(name, text)
+
+    monkeypatch.setattr(service, "read_scenario", read_scenario)
+
+    async def read() -> int:
+        await service.read_scenario_off_loop(None, TINY)
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(read())
+    assert len(readers) == 1
+    assert readers[0] != loop_thread
+
+
+def test_a_scenario_not_read_in_time_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+
+    def read_scenario(name: str | None, text: str | None) -> Any:
+        release.wait()  # the read that does not finish until the test is done with it
+
+    monkeypatch.setattr(service, "read_scenario", read_scenario)
+
+    async def read() -> None:
+        try:
+            await service.read_scenario_off_loop(None, TINY, timeout_s=0.01)
+        finally:
+            release.set()  # before asyncio.run waits for the worker thread
+
+    with pytest.raises(ClassroomError) as refused:
+        asyncio.run(read())
+    code, kind, details = refusal(refused)
+    assert (code, kind) == ("INVALID_SCENARIO", Kind.INVALID)
+    assert (details["limit"], details["limit_max"]) == ("seconds", 0.01)
+    assert details["problems"] == ["yaml: not read within 0.01 s"]
 
 
 def test_seat_ids_that_clash_with_a_firm_are_refused() -> None:
