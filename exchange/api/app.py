@@ -21,6 +21,7 @@ from exchange.api import errors, ui, ws
 from exchange.api.addresses import public_base_url
 from exchange.api.feed import Feed
 from exchange.api.hub import Hub
+from exchange.api.limits import BodyLimitMiddleware
 from exchange.api.ratelimit import RateLimiter
 from exchange.api.routes import (
     classroom,
@@ -53,6 +54,8 @@ class Settings(BaseSettings):
     # Each API key's token bucket (exchange.api.ratelimit): requests a second, and at once.
     rate_limit_per_s: float = Field(default=200.0, gt=0)
     rate_limit_burst: int = Field(default=400, ge=1)
+    # A request body's size at most, unless its route allows more (exchange.api.limits).
+    body_max_bytes: int = Field(default=64 * 1024, ge=1024)
     # WebSocket /v1/ws (exchange.api.ws): each connection's queue, and its silence before a
     # heartbeat.
     ws_queue_size: int = Field(default=1000, ge=1)
@@ -128,7 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     errors.install(app)
-    app.add_middleware(RequestLogMiddleware)  # one access line per request (exchange.logs)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.body_max_bytes)
+    # One access line per request (exchange.logs), the limit's refusals too: the outer layer.
+    app.add_middleware(RequestLogMiddleware)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -109,7 +109,8 @@ RENAMED_DETAILS = {
 }
 
 
-def problem_response(error: ApiError) -> JSONResponse:
+def problem_body(error: ApiError) -> dict[str, Any]:
+    """The problem document of ``error``: the five standard members and its numbers."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_PREFIX + error.code,
         "title": _title(error.status),
@@ -118,8 +119,15 @@ def problem_response(error: ApiError) -> JSONResponse:
         "detail": error.detail,
     }
     body.update(jsonable_encoder(error.numbers))
+    return body
+
+
+def problem_response(error: ApiError) -> JSONResponse:
     return JSONResponse(
-        body, status_code=error.status, headers=error.headers, media_type=PROBLEM_JSON
+        problem_body(error),
+        status_code=error.status,
+        headers=error.headers,
+        media_type=PROBLEM_JSON,
     )
 
 

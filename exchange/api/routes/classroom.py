@@ -41,6 +41,7 @@ from exchange.api.clock_driver import ClockDriver
 from exchange.api.common import PROBLEMS, known_account
 from exchange.api.deps import CurrentPrincipal, HubDep, MarketId
 from exchange.api.hub import Hub
+from exchange.api.limits import body_max_bytes
 from exchange.api.models import Body, Reply
 from exchange.classroom import debrief, my_class, service, views
 from exchange.classroom.my_class import NOT_STARTED, ClockFacts, ClockState
@@ -48,10 +49,14 @@ from exchange.classroom.room import Classroom, class_of
 from exchange.classroom.setup import MAX_SEATS
 from exchange.clock import ClockMode
 from exchange.keys import Principal, Role
+from exchange.sim.scenario import SCENARIO_YAML_LIMITS
 
 router = APIRouter(prefix="/v1", tags=["classroom"], responses=PROBLEMS)
 M = "/markets/{market_id}"
-MAX_YAML_CHARS = 200_000
+MAX_YAML_CHARS = SCENARIO_YAML_LIMITS.chars_max
+# The scenario's YAML travels inside a JSON string: every character escaped (\uXXXX, six
+# bytes) still fits, with room for the other members.
+SCENARIO_BODY_MAX_BYTES = 6 * MAX_YAML_CHARS + 64 * 1024
 CSV = "text/csv; charset=utf-8"
 Format = Annotated[Literal["json", "csv"], Query()]
 Language = Annotated[Literal["zh-CN", "en"] | None, Query()]  # None: the rule set's
@@ -254,6 +259,7 @@ def asked_account(hub: Hub, market_id: str, who: Principal, account_id: str | No
     operation_id="createClassMarket",
     status_code=201,
     response_model=ClassMarket,
+    openapi_extra=body_max_bytes(SCENARIO_BODY_MAX_BYTES),
 )
 async def create_class_market(
     hub: HubDep, body: NewClassMarket, who: CurrentPrincipal

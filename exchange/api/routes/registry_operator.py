@@ -20,6 +20,7 @@ from exchange.api.deps import (
     YearPath,
 )
 from exchange.api.errors import accepted, refusal
+from exchange.api.limits import body_max_bytes
 from exchange.api.models import ComplianceStatus, EmissionsReport
 from exchange.api.registry_common import (
     ACCOUNT,
@@ -339,6 +340,8 @@ def _assessed_accounts(
     status_code=201,
     response_model=Assessment,
     responses=REPEATED,
+    # Up to 1,000 account ids of 64 characters: more than the default body limit.
+    openapi_extra=body_max_bytes(128 * 1024),
 )
 async def assess_compliance(
     response: Response,
