@@ -38,10 +38,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from exchange.agents.live import BotSpec, demo_bots, open_account_commands
 from exchange.agents.remote import add_bots_parser, run_bots
+from exchange.api import server
 from exchange.api.addresses import public_base_url
 from exchange.api.app import Settings, create_app
 from exchange.db.engine import create_engine, database_url
@@ -120,14 +119,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         keys_file = args.database.with_name(args.database.name + ".keys.json")
         _write_private(keys_file, json.dumps(keys, indent=2) + "\n")
         print(demo_banner(keys, args.host, args.port, keys_file), flush=True)
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        log_config=None,  # configure_logging's handler and format
-        access_log=False,  # exchange.logs.RequestLogMiddleware logs requests without keys
-    )
+    # uvicorn, with limits on connections, timeouts and header sizes (exchange.api.server).
+    server.serve(create_app(settings), args.host, args.port, server.ServerSettings())
 
 
 def _bot_count(text: str) -> int:

@@ -142,6 +142,8 @@ async def start_server(url: str, log: Path) -> Server:
         "PYTHONUNBUFFERED": "1",
         "CARBONX_RATE_LIMIT_PER_S": str(LOAD_RATE_LIMIT_PER_S),
         "CARBONX_RATE_LIMIT_BURST": str(LOAD_RATE_LIMIT_BURST),
+        # One address plays every trader and subscriber (1,000 sockets): no cap per client.
+        "CARBONX_CONNECTIONS_PER_CLIENT_MAX": "0",
     }
     command = [*CARBONX, "serve", "--database-url", url, "--host", HOST, "--port", str(port)]
     with log.open("wb") as out:

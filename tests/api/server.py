@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,19 @@ class DemoServer:
         return self.process.returncode
 
 
-def start_demo(database: Path, env: Mapping[str, str] | None = None) -> DemoServer:
+def _open_files(most: int) -> Callable[[], None]:
+    def limit() -> None:  # in the child, before exec
+        resource.setrlimit(resource.RLIMIT_NOFILE, (most, most))
+
+    return limit
+
+
+def start_demo(
+    database: Path, env: Mapping[str, str] | None = None, open_files_max: int | None = None
+) -> DemoServer:
     """Start ``carbonx demo`` on a free port; ``env`` adds to its environment (settings such as
-    ``CARBONX_RATE_LIMIT_PER_S``)."""
+    ``CARBONX_RATE_LIMIT_PER_S``); ``open_files_max`` lowers its open-file limit (``ulimit
+    -n``)."""
     port = free_port()
     log = database.with_name(f"server-{port}.log")
     keys_file = database.with_name(database.name + ".keys.json")
@@ -62,6 +73,7 @@ def start_demo(database: Path, env: Mapping[str, str] | None = None) -> DemoServ
             stderr=subprocess.STDOUT,
             # No demo bots unless ``env`` asks (CARBONX_DEMO_BOTS): the API tests want a quiet book.
             env={**os.environ, "PYTHONUNBUFFERED": "1", "CARBONX_DEMO_BOTS": "0", **(env or {})},
+            preexec_fn=None if open_files_max is None else _open_files(open_files_max),
         )
     server = DemoServer(process, f"http://127.0.0.1:{port}", {}, log)
     deadline = time.monotonic() + START_TIMEOUT_S
