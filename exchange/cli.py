@@ -20,7 +20,9 @@ and prints it, e.g. ``--market '*' --role operator`` for ``serve``'s exchange op
 
 Both read the gateway's other settings from the environment (``exchange.api.app.Settings``),
 e.g. ``CARBONX_RATE_LIMIT_PER_S`` and ``CARBONX_RATE_LIMIT_BURST`` (each key's token bucket;
-default 200 a second, bursts of 400). ``GET /metrics`` serves Prometheus counters, no key needed.
+default 200 a second, bursts of 400) and ``CARBONX_BODY_MAX_BYTES``, and the server's limits
+(``exchange.api.server.ServerSettings``: header and body timeouts, connections per client and
+in all; docs/operations.md). ``GET /metrics`` serves Prometheus counters, no key needed.
 Logs go to stderr as JSON lines (``serve``'s default) or text (``demo``'s), chosen by
 ``--log-format json|text`` or ``CARBONX_LOG_FORMAT`` (``exchange.logs``).
 """
