@@ -65,7 +65,7 @@ class ServerSettings(BaseSettings):
     header_max_bytes: int = Field(default=32 * 1024, ge=1024)
     connections_max: int | None = Field(default=None, ge=1)  # None: open-file limit - reserved
     connections_per_client_max: int = Field(default=256, ge=0)  # 0: no cap
-    ws_message_max_bytes: int = Field(default=64 * 1024, ge=1024)
+    ws_message_max_bytes: int = Field(default=128 * 1024, ge=1024)
 
 
 def open_files_max() -> int:

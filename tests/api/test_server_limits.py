@@ -15,6 +15,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.api.conftest import client
@@ -27,6 +28,7 @@ CONNECTIONS_MAX = OPEN_FILES - 100  # exchange.api.server.FILES_RESERVED
 PER_CLIENT = 32
 TIMEOUT_S = 1.0
 HEADER_MAX_BYTES = 4096
+WS_MESSAGE_MAX_BYTES = 128 * 1024  # the default
 SLOW = 300  # slow connections tried: more than the server may open files for
 UNFINISHED = b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n"  # no blank line: never ends
 
@@ -146,3 +148,13 @@ def test_a_websocket_outlives_the_header_timeout(server: DemoServer) -> None:
         ws.send(json.dumps({"op": "auth", "market_id": "demo", "key": key}))
         authed = json.loads(ws.recv(timeout=10.0))
     assert (authed["type"], authed["account_id"]) == ("authed", "P001")
+
+
+def test_a_websocket_message_over_its_limit_closes_the_socket(server: DemoServer) -> None:
+    url = server.base_url.replace("http", "ws") + "/v1/ws"
+    with connect(url, open_timeout=10.0, max_size=None) as ws:
+        ws.send(json.dumps({"op": "ping", "padding": "p" * WS_MESSAGE_MAX_BYTES}))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10.0)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009  # message too big
