@@ -21,6 +21,8 @@ from exchange.client.operation import OperationsBase, fields, operation, segment
 from exchange.client.transport import Call
 from exchange.client.types import BarInterval
 
+Json = dict[str, Any]
+
 ClockMode = Literal["realtime", "accelerated", "stepped"]
 
 
@@ -47,6 +49,18 @@ class MarketOperations(OperationsBase):
             open_day=None if open_day is None else open_day.isoformat(),
         )
         return Call("POST", "/v1/markets", body=body)
+
+    @operation("getSession")
+    def get_session(self) -> Call[Json]:
+        """Who the client's key is: its market (None for an exchange-wide key), role,
+        account and key id; a revoked key is refused ``KEY_REVOKED``."""
+        return Call("GET", "/v1/session")
+
+    @operation("getPublicAddress")
+    def get_public_address(self) -> Call[Json]:
+        """The address trainees reach the server at, for login cards (operators): the public
+        URL if set, what the server listens on and the addresses it could offer."""
+        return Call("GET", "/v1/public-address")
 
     @operation("listMarkets")
     def list_markets(self) -> Call[Markets]:
