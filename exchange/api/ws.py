@@ -9,9 +9,10 @@ close with 4401 (4403: the key's market is another, 4404: the market is not host
 
 **Messages.** Every server message carries ``seq``: 1, 2, 3, ... per connection, without gaps;
 those that come from a command carry its journal sequence number ``market_seq``. Client
-messages are JSON objects with an ``op``; a message that is not one (bad JSON, no or unknown
-``op``, a ``req_id`` that is not a string of at most 64 characters or an integer) is answered
-``{"type": "error", "code": "INVALID_MESSAGE", "detail"}`` and the connection stays open. Every
+messages are JSON objects with an ``op``, in text frames; a message that is not one (a binary
+frame, bad JSON, nesting deeper than the parser takes, no or unknown ``op``, a ``req_id`` that
+is not a string of at most 64 characters or an integer) is answered ``{"type": "error", "code":
+"INVALID_MESSAGE", "detail"}`` and the connection stays open. Every
 op takes a token from the key's rate-limit bucket, like a REST request (``RATE_LIMITED``).
 
 **Subscriptions.** ``{"op": "subscribe" | "unsubscribe", "channel": ..., "req_id"?}``, answered
@@ -183,12 +184,12 @@ async def _authenticate(websocket: WebSocket, hub: Hub) -> tuple[Principal, Mark
     cancel_on_disconnect = params.get("cancel_on_disconnect", "").lower() in ("1", "true")
     if key is None:
         try:
-            first = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
+            first = await asyncio.wait_for(_receive(websocket), AUTH_TIMEOUT_S)
         except TimeoutError:
             raise _RefusedError(
                 _error("UNAUTHENTICATED", "no auth message"), CLOSE_UNAUTHENTICATED
             ) from None
-        request = _parse(first)
+        request = None if first is None else _parse(first)
         if (
             request is None
             or request.get("op") != "auth"
@@ -219,10 +220,21 @@ async def _authenticate(websocket: WebSocket, hub: Hub) -> tuple[Principal, Mark
     return who, runtime, cancel_on_disconnect and who.role is not Role.OBSERVER
 
 
+async def _receive(websocket: WebSocket) -> str | None:
+    """The next frame's text; None for a binary frame (the protocol is JSON in text frames)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    return text if isinstance(text, str) else None
+
+
 def _parse(text: str) -> dict[str, Any] | None:
+    """A message's JSON object; None for anything else (bad JSON, nesting deeper than the
+    parser's recursion allows, an array, ...)."""
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 
@@ -324,12 +336,16 @@ class _Session:
     async def _receive_loop(self) -> None:
         while True:
             try:
-                text = await self.websocket.receive_text()
+                text = await _receive(self.websocket)
             except (WebSocketDisconnect, RuntimeError):
                 return
             await self._handle(text)
 
-    async def _handle(self, text: str) -> None:
+    async def _handle(self, text: str | None) -> None:
+        if text is None:
+            detail = "messages are JSON objects in text frames, not binary frames"
+            self.connection.push(_error("INVALID_MESSAGE", detail))
+            return
         request = _parse(text)
         if request is None:
             self.connection.push(_error("INVALID_MESSAGE", "a message is a JSON object"))

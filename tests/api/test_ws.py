@@ -255,6 +255,30 @@ def test_malformed_messages_are_answered_not_fatal(server: DemoServer) -> None:
         assert feed.next("pong")["req_id"] == "still-here"
 
 
+def test_binary_frames_and_deep_nesting_are_answered_not_fatal(server: DemoServer) -> None:
+    with open_feed(server, server.keys["participants"]["P001"]) as feed:
+        feed.next("authed")
+        feed.socket.send(b'{"op": "ping"}')  # a binary frame
+        binary = feed.next("error")
+        assert binary["code"] == "INVALID_MESSAGE"
+        assert "text" in binary["detail"]
+        feed.socket.send('{"op": "ping", "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+        assert feed.next("error")["code"] == "INVALID_MESSAGE"
+        feed.socket.send("[" * 100_000)  # nested and unfinished
+        assert feed.next("error")["code"] == "INVALID_MESSAGE"
+        feed.send(op="ping", req_id="still-here")
+        assert feed.next("pong")["req_id"] == "still-here"
+    for first in (b'{"op": "auth"}', "[" * 100_000):  # the first message, instead of auth
+        with connect(ws_url(server), open_timeout=WAIT_S) as socket:
+            socket.send(first)
+            refused = Feed(socket).next("error")
+            assert refused["code"] == "UNAUTHENTICATED"
+            with pytest.raises(ConnectionClosed) as closed:
+                socket.recv(WAIT_S)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4401
+
+
 # ---------------------------------------------------------------------- order entry
 
 
