@@ -104,7 +104,19 @@ class TradeBatch:
         self.tails = tails
 
 
-Outgoing = Message | Encoded | TradeBatch
+class Ending:
+    """The last message of a connection the server closes (its key revoked, its rate limit
+    overrun): sent, then the socket is closed with ``code`` and ``reason``."""
+
+    __slots__ = ("code", "message", "reason")
+
+    def __init__(self, message: Message, code: int, reason: str) -> None:
+        self.message = message
+        self.code = code
+        self.reason = reason
+
+
+Outgoing = Message | Encoded | TradeBatch | Ending
 
 
 def encode(item: Outgoing, seq: int) -> str:
@@ -117,6 +129,9 @@ def encode(item: Outgoing, seq: int) -> str:
         assert isinstance(item, TradeBatch)
         trades = ",".join("{" + tail for tail in item.tails)
         return f'{{"seq":{seq},"type":"trades","trades":[{trades}]}}'
+    if kind is Ending:
+        assert isinstance(item, Ending)
+        return json.dumps({**item.message, "seq": seq})
     assert isinstance(item, dict)
     return json.dumps({**item, "seq": seq})
 
@@ -130,8 +145,10 @@ class Connection:
         self.queue_size = queue_size
         self.channels: set[str] = set()  # the feed's keys: trades, book:<symbol>, orders:<id>
         self.batch_trades = False  # subscribed to trades with "batch": one message a commit
-        self.dropped = False
-        self.dropped_event = asyncio.Event()
+        self.dropped = False  # a slow consumer: its queue filled
+        self.ending: Ending | None = None  # the server closes it: its last message is queued
+        self.stopped = False  # dropped or ending: it takes no more messages
+        self.stopped_event = asyncio.Event()
         self._latest: dict[tuple[Any, ...], Slot] = {}
         self._trade_batch: TradeBatch | None = None  # queued, still taking trades
 
@@ -143,7 +160,7 @@ class Connection:
             if len(batch.tails) > self.queue_size:
                 self._drop()
             return
-        if self.dropped:
+        if self.stopped:
             return
         batch = TradeBatch(list(tails))
         try:
@@ -155,7 +172,7 @@ class Connection:
 
     def push(self, message: Message | Encoded) -> None:
         """Enqueue without waiting; a full queue marks the connection dropped."""
-        if self.dropped:
+        if self.stopped:
             return
         try:
             self.queue.put_nowait(message)
@@ -168,7 +185,7 @@ class Connection:
         if slot is not None:
             slot.message = message
             return
-        if self.dropped:
+        if self.stopped:
             return
         slot = Slot(key, message)
         try:
@@ -191,9 +208,31 @@ class Connection:
         assert not isinstance(item, Slot)
         return item
 
+    def end(self, message: Message, code: int, reason: str, *, discard: bool = False) -> None:
+        """Close the connection after ``message`` (after what is queued, or instead of it with
+        ``discard``): it takes no more messages. A dropped or ending connection stays so."""
+        if self.stopped:
+            return
+        if discard:
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self._latest.clear()
+            self._trade_batch = None
+        self.ending = Ending(message, code, reason)
+        try:
+            self.queue.put_nowait(self.ending)
+        except asyncio.QueueFull:
+            self._drop()
+            return
+        self._stop()
+
     def _drop(self) -> None:
         self.dropped = True
-        self.dropped_event.set()
+        self._stop()
+
+    def _stop(self) -> None:
+        self.stopped = True
+        self.stopped_event.set()
 
 
 class SymbolState:

@@ -53,5 +53,13 @@ class RateLimiter:
             retry_after_s=retry_after,
         )
 
+    def until_token_s(self, key: str) -> float:
+        """Seconds until ``key``'s bucket holds a token again (0 when it holds one)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 0.0
+        tokens = bucket.tokens + (self.clock() - bucket.at) * self.per_s
+        return max(0.0, (1.0 - tokens) / self.per_s)
+
     def forget(self, key: str) -> None:
         self._buckets.pop(key, None)

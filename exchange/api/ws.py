@@ -12,8 +12,17 @@ those that come from a command carry its journal sequence number ``market_seq``.
 messages are JSON objects with an ``op``, in text frames; a message that is not one (a binary
 frame, bad JSON, nesting deeper than the parser takes, no or unknown ``op``, a ``req_id`` that
 is not a string of at most 64 characters or an integer) is answered ``{"type": "error", "code":
-"INVALID_MESSAGE", "detail"}`` and the connection stays open. Every
-op takes a token from the key's rate-limit bucket, like a REST request (``RATE_LIMITED``).
+"INVALID_MESSAGE", "detail"}`` and the connection stays open.
+
+**Rate limit.** Every message (``auth``, ``ping`` and malformed ones included; a ``batch`` one
+per op) takes a token from the key's bucket, the one its REST requests take from
+(``exchange.api.ratelimit``). A message that finds none is not acted on: it is answered
+``RATE_LIMITED`` with ``limit_per_s``, ``burst`` and ``retry_after_s`` (an order op's or a
+batch's as its ``reply``, any other as an ``error`` with its ``req_id``), and the server reads
+nothing more from the socket until the bucket holds a token again: a client that floods is
+paced at its key's rate (what it sends beyond waits in its own buffers), every other message of
+the flood that is read finds the bucket empty and is refused, and other clients do not wait
+for it. An ``auth`` that finds no token is refused (``RATE_LIMITED``) and closed with 4429.
 
 **Subscriptions.** ``{"op": "subscribe" | "unsubscribe", "channel": ..., "req_id"?}``, answered
 ``{"type": "subscribed" | "unsubscribed", "channel"}`` or ``{"type": "error", "code",
@@ -94,6 +103,7 @@ from exchange.api.errors import ApiError
 from exchange.api.feed import (
     AccountState,
     Connection,
+    Ending,
     Feed,
     Message,
     SymbolState,
@@ -104,6 +114,7 @@ from exchange.api.feed import (
 )
 from exchange.api.hub import Hub, hub_of
 from exchange.api.models import Body, NewOrder, OrderAmendment, Symbol
+from exchange.api.ratelimit import RateLimiter
 from exchange.db.keys import find_key
 from exchange.db.trade_tape import last_minute_trades
 from exchange.keys import Principal, Role
@@ -123,6 +134,8 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_UNKNOWN_MARKET = 4404
 CLOSE_SLOW_CONSUMER = 4008
+CLOSE_RATE_LIMITED = 4429
+TOKEN_MARGIN_S = 0.001  # a refused socket sleeps this beyond its token: a timer may wake early
 BOOK_DEPTH = 5
 MAX_BOOK_DEPTH = 50
 MAX_REQ_ID_CHARS = 64
@@ -205,6 +218,11 @@ async def _authenticate(websocket: WebSocket, hub: Hub) -> tuple[Principal, Mark
     if who is None:
         message = _error("UNAUTHENTICATED", "unknown or revoked API key")
         raise _RefusedError(message, CLOSE_UNAUTHENTICATED)
+    try:  # the auth message takes a token, as every message does
+        websocket.app.state.limiter.check(who.key_id)
+    except ApiError as error:
+        message = _error(error.code, error.detail, **error.numbers)
+        raise _RefusedError(message, CLOSE_RATE_LIMITED) from None
     if who.exchange_wide:  # acts in whichever market it names, as REST's keys do
         if market_id is None:
             detail = "an exchange-wide key names the market: market_id"
@@ -263,11 +281,15 @@ async def _send_loop(websocket: WebSocket, connection: Connection, heartbeat_s: 
             await websocket.close(CLOSE_SLOW_CONSUMER)
             return
         await websocket.send_text(encode(message, seq))
+        if type(message) is Ending:
+            await websocket.close(message.code, message.reason)
+            return
 
 
-async def _drop_watch(connection: Connection) -> None:
-    """Ends ``DROP_GRACE_S`` after a drop: a reader that never reads again is let go."""
-    await connection.dropped_event.wait()
+async def _stop_watch(connection: Connection) -> None:
+    """Ends ``DROP_GRACE_S`` after a drop or an end: a reader that never reads again is let
+    go."""
+    await connection.stopped_event.wait()
     await asyncio.sleep(DROP_GRACE_S)
 
 
@@ -287,7 +309,7 @@ class _Session:
         self.runtime = runtime
         self.feed = feed
         self.market_feed = feed.market(who.market_id)
-        self.limiter = websocket.app.state.limiter
+        self.limiter: RateLimiter = websocket.app.state.limiter
         self.connection = Connection(who, feed.queue_size)
         self.cancel_on_disconnect = cancel_on_disconnect
         self.traded_for: set[AccountId] = set()  # accounts an operator placed orders for
@@ -305,7 +327,7 @@ class _Session:
         tasks = (
             asyncio.create_task(_send_loop(self.websocket, connection, self.feed.heartbeat_s)),
             asyncio.create_task(self._receive_loop()),
-            asyncio.create_task(_drop_watch(connection)),
+            asyncio.create_task(_stop_watch(connection)),
         )
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -316,9 +338,13 @@ class _Session:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.websocket.application_state is WebSocketState.CONNECTED:
-                code = CLOSE_SLOW_CONSUMER if connection.dropped else 1000
+                code, reason = 1000, None
+                if connection.dropped:
+                    code = CLOSE_SLOW_CONSUMER
+                elif connection.ending is not None:
+                    code, reason = connection.ending.code, connection.ending.reason
                 with contextlib.suppress(Exception):
-                    await self.websocket.close(code)
+                    await self.websocket.close(code, reason)
 
     def _cancel_orders_left(self) -> None:
         if not self.cancel_on_disconnect:
@@ -339,14 +365,20 @@ class _Session:
                 text = await _receive(self.websocket)
             except (WebSocketDisconnect, RuntimeError):
                 return
-            await self._handle(text)
+            if self.connection.ending is None:  # a socket being closed reads, but does nothing
+                await self._handle(text)
 
     async def _handle(self, text: str | None) -> None:
+        request = None if text is None else _parse(text)
+        if not self._take_token(request):
+            # Read nothing more until the bucket holds a token: a flood waits in the
+            # sender's buffers, paced at the key's rate, instead of costing a refusal each.
+            await asyncio.sleep(self.limiter.until_token_s(self.who.key_id) + TOKEN_MARGIN_S)
+            return
         if text is None:
             detail = "messages are JSON objects in text frames, not binary frames"
             self.connection.push(_error("INVALID_MESSAGE", detail))
             return
-        request = _parse(text)
         if request is None:
             self.connection.push(_error("INVALID_MESSAGE", "a message is a JSON object"))
             return
@@ -377,16 +409,39 @@ class _Session:
             ops = "subscribe, unsubscribe, place, cancel, amend, cancel_all, batch, ping"
             self.connection.push(_error("INVALID_MESSAGE", f"op is one of {ops}", op=op))
 
+    def _take_token(self, request: dict[str, Any] | None) -> bool:
+        """Take a token from the key's bucket for a message; without one, answer
+        ``RATE_LIMITED`` (an order op's or a batch's reply, else an error)."""
+        try:
+            self.limiter.check(self.who.key_id)
+            return True
+        except ApiError as error:
+            refused = error
+        op = None if request is None else request.get("op")
+        req_id = None if request is None else request.get("req_id")
+        if not _valid_req_id(req_id):
+            req_id = None
+        if req_id is not None and (op in ORDER_OPS or op == "batch"):
+            self.connection.push(_reply_error(req_id, refused))
+            return False
+        echo: dict[str, Any] = {} if req_id is None else {"req_id": req_id}
+        if request is not None and isinstance(request.get("channel"), str):
+            echo["channel"] = request["channel"]
+        self.connection.push(_error(refused.code, refused.detail, **refused.numbers, **echo))
+        return False
+
     # ------------------------------------------------------------------ order entry
 
     def _prepare(
-        self, op: str, request: dict[str, Any]
+        self, op: str, request: dict[str, Any], token: bool = False
     ) -> tuple[MarketCommand, Callable[[Ack], dict[str, Any]]]:
-        """An order op's command and how to answer its ack (a token from the key's bucket
-        taken); an ApiError when it is refused before the market."""
+        """An order op's command and how to answer its ack (with ``token``, a token from the
+        key's bucket taken first: a batch's later ops); an ApiError when it is refused before
+        the market."""
         fields = {k: v for k, v in request.items() if k not in ("op", "req_id", "account_id")}
         named = request.get("account_id")
-        self.limiter.check(self.who.key_id)
+        if token:
+            self.limiter.check(self.who.key_id)
         if named is not None and not isinstance(named, str):
             raise ApiError(422, "INVALID_REQUEST", "account_id is a string")
         account = orders.order_account(self.who, self.runtime.market, named)
@@ -414,7 +469,7 @@ class _Session:
                 if op not in ORDER_OPS:
                     detail = f"each op is an object with an op of {', '.join(ORDER_OPS)}"
                     raise ApiError(422, "INVALID_REQUEST", detail, index=n)
-                command, answer = self._prepare(op, item)
+                command, answer = self._prepare(op, item, token=n > 0)  # op 0: the message's
             except ApiError as error:
                 results[n] = _result_error(error)
                 continue
@@ -486,7 +541,6 @@ class _Session:
             connection.push(_error("INVALID_MESSAGE", detail, **echo))
             return
         try:
-            self.limiter.check(self.who.key_id)
             key = _channel_key(self.who, self.runtime, channel, request.get("account_id"))
             options = _options(key, request)
         except ApiError as error:

@@ -736,7 +736,7 @@ def test_a_full_queue_marks_the_connection_dropped_without_waiting() -> None:
     for n in range(3):
         connection.push({"type": "heartbeat", "n": n})
     assert connection.dropped
-    assert connection.dropped_event.is_set()
+    assert connection.stopped_event.is_set()
     assert connection.queue.qsize() == 2
 
 
