@@ -12,8 +12,8 @@ revealing it, and needs no column of its own.
 Keys found are cached in memory (``KeyCache``, one per database engine, by the key's hash: the
 key itself is never kept), so an authenticated request costs no database round trip after its
 key's first. Revoking a key (``exchange.db.keys``) drops it from this process's cache before it
-returns; another process serving the same database forgets its cached copy within
-``KEY_CACHE_TTL_S``.
+returns, and tells the cache's ``listeners`` (the gateway's open WebSockets, which close); another
+process serving the same database forgets its cached copy within ``KEY_CACHE_TTL_S``.
 
 This module imports nothing of carbonx, so that anything (the access log, the classroom, the
 gateway) may name keys without importing the gateway.
@@ -76,12 +76,14 @@ class KeyCache:
     """Valid keys found in the database, by hash, each until its expiry (monotonic seconds).
 
     ``generation`` moves on every revocation: a lookup that began before one does not store
-    what it read, which might be the key just revoked."""
+    what it read, which might be the key just revoked. ``listeners`` are told of each
+    revocation once it is committed (``revoked``): a market id and the revoked hashes' prefix."""
 
     ttl_s: float = KEY_CACHE_TTL_S
     max_keys: int = KEY_CACHE_MAX_KEYS
     clock: Callable[[], float] = time.monotonic
     generation: int = 0
+    listeners: list[Callable[[str, str], None]] = field(default_factory=list)
     _found: dict[str, tuple[Principal, float]] = field(default_factory=dict)
 
     def get(self, hashed: str) -> Principal | None:
@@ -107,6 +109,12 @@ class KeyCache:
         for hashed in [h for h in self._found if h.startswith(prefix)]:
             if self._found[hashed][0].market_id == market_id:
                 del self._found[hashed]
+
+    def revoked(self, market_id: str, key_id: str) -> None:
+        """Tell the listeners that the market's keys whose hash starts with ``key_id`` are
+        revoked (committed)."""
+        for listener in list(self.listeners):
+            listener(market_id, key_id.lower())
 
 
 _caches: weakref.WeakKeyDictionary[AsyncEngine, KeyCache] = weakref.WeakKeyDictionary()

@@ -5,7 +5,13 @@ protocol's reference (docs/api-ws.md has examples).
 "cancel_on_disconnect": false}``, or the key comes on the URL (``?key=&market_id=
 &cancel_on_disconnect=1``). It is answered ``{"type": "authed", "role", "account_id",
 "cancel_on_disconnect"}``; a bad key ``{"type": "error", "code": "UNAUTHENTICATED"}`` and a
-close with 4401 (4403: the key's market is another, 4404: the market is not hosted here).
+close with 4401 (4403: the key's market is another, 4404: the market is not hosted here, 4429:
+no rate-limit token, below). The key is checked once, here; when it is revoked later
+(``revokeKey``, or ``issueSeatKeys`` for the seats' old keys), every socket open with it stops
+at once: its channels send nothing more, what is queued is not sent, what it sends is not acted
+on, and it gets ``{"type": "error", "code": "UNAUTHENTICATED", "detail": "the API key was
+revoked"}`` and a close with 4401 "key revoked" (``exchange.api.open_sockets``). Orders it
+placed stay, unless it asked for cancel on disconnect.
 
 **Messages.** Every server message carries ``seq``: 1, 2, 3, ... per connection, without gaps;
 those that come from a command carry its journal sequence number ``market_seq``. Client
@@ -88,8 +94,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import json
 import logging
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -112,10 +116,22 @@ from exchange.api.feed import (
     current_compliance_year,
     encode,
 )
-from exchange.api.hub import Hub, hub_of
+from exchange.api.hub import hub_of
 from exchange.api.models import Body, NewOrder, OrderAmendment, Symbol
 from exchange.api.ratelimit import RateLimiter
-from exchange.db.keys import find_key
+from exchange.api.ws_auth import (
+    CLOSE_SLOW_CONSUMER,
+    CLOSE_UNAUTHENTICATED,
+    REVOKED_REASON,
+    Authed,
+    RefusedError,
+    authenticate,
+    parse,
+    receive,
+    refuse,
+    still_valid,
+)
+from exchange.api.ws_auth import error_message as _error
 from exchange.db.trade_tape import last_minute_trades
 from exchange.keys import Principal, Role
 from exchange.runtime import Ack, MarketRuntime, MarketStoppedError
@@ -128,13 +144,7 @@ log = logging.getLogger("carbonx.api.ws")
 
 router = APIRouter()
 
-AUTH_TIMEOUT_S = 10.0
 DROP_GRACE_S = 5.0  # a dropped reader has this long to take its "dropped" before we leave
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_UNKNOWN_MARKET = 4404
-CLOSE_SLOW_CONSUMER = 4008
-CLOSE_RATE_LIMITED = 4429
 TOKEN_MARGIN_S = 0.001  # a refused socket sleeps this beyond its token: a timer may wake early
 BOOK_DEPTH = 5
 MAX_BOOK_DEPTH = 50
@@ -156,10 +166,6 @@ class _CancelAllBody(Body):
     symbol: Symbol | None = None
 
 
-def _error(code: str, detail: str, **numbers: Any) -> Message:
-    return {"type": "error", "code": code, "detail": detail, **numbers}
-
-
 def _invalid(error: ValidationError) -> ApiError:
     errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
     return ApiError(422, "INVALID_REQUEST", "the request does not match the schema", errors=errors)
@@ -173,94 +179,23 @@ async def websocket_feed(websocket: WebSocket) -> None:
     await websocket.accept()
     hub = hub_of(websocket)
     try:
-        who, runtime, cancel_on_disconnect = await _authenticate(websocket, hub)
-    except _RefusedError as refused:
-        await _close(websocket, refused.message, refused.close_code)
+        authed, key = await authenticate(websocket, hub)
+    except RefusedError as refused:
+        await refuse(websocket, refused)
         return
     except WebSocketDisconnect:
         return
-    session = _Session(websocket, who, runtime, hub.feed, cancel_on_disconnect)
-    await session.run()
-
-
-class _RefusedError(Exception):
-    def __init__(self, message: Message, close_code: int) -> None:
-        super().__init__(message["code"])
-        self.message = message
-        self.close_code = close_code
-
-
-async def _authenticate(websocket: WebSocket, hub: Hub) -> tuple[Principal, MarketRuntime, bool]:
-    params = websocket.query_params
-    key = params.get("key")
-    market_id = params.get("market_id")
-    cancel_on_disconnect = params.get("cancel_on_disconnect", "").lower() in ("1", "true")
-    if key is None:
-        try:
-            first = await asyncio.wait_for(_receive(websocket), AUTH_TIMEOUT_S)
-        except TimeoutError:
-            raise _RefusedError(
-                _error("UNAUTHENTICATED", "no auth message"), CLOSE_UNAUTHENTICATED
-            ) from None
-        request = None if first is None else _parse(first)
-        if (
-            request is None
-            or request.get("op") != "auth"
-            or not isinstance(request.get("key"), str)
-        ):
-            detail = 'the first message is {"op": "auth", "market_id": ..., "key": ...}'
-            raise _RefusedError(_error("UNAUTHENTICATED", detail), CLOSE_UNAUTHENTICATED)
-        key = request["key"]
-        named = request.get("market_id")
-        market_id = named if isinstance(named, str) else None
-        cancel_on_disconnect = request.get("cancel_on_disconnect") is True
-    who = await find_key(hub.engine, key)
-    if who is None:
-        message = _error("UNAUTHENTICATED", "unknown or revoked API key")
-        raise _RefusedError(message, CLOSE_UNAUTHENTICATED)
-    try:  # the auth message takes a token, as every message does
-        websocket.app.state.limiter.check(who.key_id)
-    except ApiError as error:
-        message = _error(error.code, error.detail, **error.numbers)
-        raise _RefusedError(message, CLOSE_RATE_LIMITED) from None
-    if who.exchange_wide:  # acts in whichever market it names, as REST's keys do
-        if market_id is None:
-            detail = "an exchange-wide key names the market: market_id"
-            raise _RefusedError(_error("INVALID_MESSAGE", detail), CLOSE_UNKNOWN_MARKET)
-        who = dataclasses.replace(who, market_id=market_id)
-    elif market_id is not None and market_id != who.market_id:
-        message = _error("FORBIDDEN", "the key belongs to another market")
-        raise _RefusedError(message, CLOSE_FORBIDDEN)
+    session = _Session(websocket, authed, hub.feed)
+    hub.sockets.add(authed.key_hash, authed.key_market_id, session)
     try:
-        runtime = hub.runtime(who.market_id)
-    except ApiError as error:
-        raise _RefusedError(_error(error.code, error.detail), CLOSE_UNKNOWN_MARKET) from None
-    return who, runtime, cancel_on_disconnect and who.role is not Role.OBSERVER
-
-
-async def _receive(websocket: WebSocket) -> str | None:
-    """The next frame's text; None for a binary frame (the protocol is JSON in text frames)."""
-    message = await websocket.receive()
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
-    text = message.get("text")
-    return text if isinstance(text, str) else None
-
-
-def _parse(text: str) -> dict[str, Any] | None:
-    """A message's JSON object; None for anything else (bad JSON, nesting deeper than the
-    parser's recursion allows, an array, ...)."""
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-async def _close(websocket: WebSocket, message: Message, code: int) -> None:
-    with contextlib.suppress(Exception):
-        await websocket.send_json({"seq": 1, **message})
-        await websocket.close(code)
+        if not await still_valid(hub, authed, key):  # revoked while it was looked up
+            message = _error("UNAUTHENTICATED", "unknown or revoked API key")
+            await refuse(websocket, RefusedError(message, CLOSE_UNAUTHENTICATED))
+            return
+        del key
+        await session.run()
+    finally:
+        hub.sockets.remove(authed.key_hash, session)
 
 
 async def _send_loop(websocket: WebSocket, connection: Connection, heartbeat_s: float) -> None:
@@ -296,22 +231,16 @@ async def _stop_watch(connection: Connection) -> None:
 class _Session:
     """One authenticated connection: its receive loop, its ops, and what it leaves behind."""
 
-    def __init__(
-        self,
-        websocket: WebSocket,
-        who: Principal,
-        runtime: MarketRuntime,
-        feed: Feed,
-        cancel_on_disconnect: bool,
-    ) -> None:
+    def __init__(self, websocket: WebSocket, authed: Authed, feed: Feed) -> None:
+        who = authed.who
         self.websocket = websocket
         self.who = who
-        self.runtime = runtime
+        self.runtime = authed.runtime
         self.feed = feed
         self.market_feed = feed.market(who.market_id)
         self.limiter: RateLimiter = websocket.app.state.limiter
         self.connection = Connection(who, feed.queue_size)
-        self.cancel_on_disconnect = cancel_on_disconnect
+        self.cancel_on_disconnect = authed.cancel_on_disconnect
         self.traded_for: set[AccountId] = set()  # accounts an operator placed orders for
 
     async def run(self) -> None:
@@ -346,6 +275,13 @@ class _Session:
                 with contextlib.suppress(Exception):
                     await self.websocket.close(code, reason)
 
+    def revoke(self) -> None:
+        """Its key was revoked (``exchange.api.open_sockets``): its channels stop now, what is
+        queued is not sent, and the socket is closed after one last error."""
+        self.feed.forget(self.connection)
+        message = _error("UNAUTHENTICATED", "the API key was revoked")
+        self.connection.end(message, CLOSE_UNAUTHENTICATED, REVOKED_REASON, discard=True)
+
     def _cancel_orders_left(self) -> None:
         if not self.cancel_on_disconnect:
             return
@@ -362,14 +298,14 @@ class _Session:
     async def _receive_loop(self) -> None:
         while True:
             try:
-                text = await _receive(self.websocket)
+                text = await receive(self.websocket)
             except (WebSocketDisconnect, RuntimeError):
                 return
             if self.connection.ending is None:  # a socket being closed reads, but does nothing
                 await self._handle(text)
 
     async def _handle(self, text: str | None) -> None:
-        request = None if text is None else _parse(text)
+        request = None if text is None else parse(text)
         if not self._take_token(request):
             # Read nothing more until the bucket holds a token: a flood waits in the
             # sender's buffers, paced at the key's rate, instead of costing a refusal each.

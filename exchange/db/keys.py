@@ -2,7 +2,8 @@
 
 Only a key's sha256 is stored (``exchange.keys``). ``find_key`` serves what it found from this
 process's ``KeyCache``; ``revoke_key`` and ``revoke_account_keys`` drop the revoked keys from
-it before they return, so a revoked key is refused at once here; ``is_revoked`` tells a
+it before they return, so a revoked key is refused at once here, and tell its listeners once
+the revocation is committed (the gateway closes the keys' WebSockets); ``is_revoked`` tells a
 revoked key from one never minted.
 """
 
@@ -96,6 +97,8 @@ async def revoke_key(engine: AsyncEngine, market_id: str, key_id: str) -> bool:
             result = await conn.execute(query)
     finally:
         cache.revoke(market_id, key_id)
+    if result.rowcount > 0:
+        cache.revoked(market_id, key_id)
     return result.rowcount > 0
 
 
@@ -117,4 +120,5 @@ async def revoke_account_keys(engine: AsyncEngine, market_id: str, account_ids: 
         result = await conn.execute(update(t.api_keys).where(*live).values(revoked=True))
     for hashed in hashes:
         cache.revoke(market_id, hashed)
+        cache.revoked(market_id, hashed)
     return int(result.rowcount)

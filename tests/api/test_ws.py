@@ -439,6 +439,59 @@ def test_authorization_over_the_socket(server: DemoServer, clean_books: None) ->
         assert book["symbol"] == SYMBOL
 
 
+def test_a_revoked_key_is_cut_off_on_its_open_sockets(
+    server: DemoServer, clean_books: None
+) -> None:
+    """revokeKey closes every socket authenticated with the key (4401 "key revoked", after
+    one last error) and its private feeds stop; sockets of other keys of the same account
+    stay."""
+    p001_key, p002_key = keys(server)
+    with rest(server, server.keys["operator_key"]) as operator:
+        issued = ok(
+            operator.post(f"{M}/keys", json={"role": "participant", "account_id": "P001"}), 201
+        )
+        second_key, key_id = issued["api_key"], issued["key_id"]
+        query = f"?key={second_key}&market_id=demo"
+        with (
+            open_feed(server, second_key) as by_message,
+            connect(ws_url(server, query), open_timeout=WAIT_S) as by_query_socket,
+            open_feed(server, p001_key) as original,
+            rest(server, p001_key) as r001,
+            rest(server, p002_key) as r002,
+        ):
+            by_query = Feed(by_query_socket)
+            for feed in (by_message, by_query, original):
+                feed.next("authed")
+                for channel in ("orders", "fills", "balances"):
+                    feed.send(op="subscribe", channel=channel)
+                    feed.next("subscribed", channel=channel)
+            price, _ = cross_price(r001)
+            placed = by_message.reply(
+                by_message.op("place", symbol=SYMBOL, side="buy", qty_t=10, price_fen=price)
+            )
+            order_id = placed["result"]["order_id"]
+            assert ok(operator.delete(f"{M}/keys/{key_id}")) == {"key_id": key_id, "revoked": True}
+            for feed in (by_message, by_query):
+                told = feed.next("error")
+                assert (told["code"], told["detail"]) == (
+                    "UNAUTHENTICATED",
+                    "the API key was revoked",
+                )
+                with pytest.raises(ConnectionClosed) as closed:
+                    feed.recv()
+                assert closed.value.rcvd is not None
+                assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "key revoked")
+            with pytest.raises(ConnectionClosed):  # closed: nothing it sends is acted on
+                by_message.op("cancel", order_id=order_id)
+            sell = {"symbol": SYMBOL, "order_type": "limit", "side": "sell", "qty_t": 10}
+            ok(r002.post(f"{M}/orders", json={**sell, "price_fen": price}), 201)
+            fill = original.next("fill", order_id=order_id)  # the account's other key still hears
+            assert fill["qty_t"] == 10
+            original.send(op="ping", req_id="after")
+            assert original.next("pong")["req_id"] == "after"
+            assert ok(r001.get(f"{M}/orders/{order_id}"))["status"] == "filled"
+
+
 # ---------------------------------------------------------------------- market data
 
 

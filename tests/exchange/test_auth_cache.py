@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from exchange.db import tables as t
 from exchange.db.engine import create_engine
 from exchange.db.journal_store import prepare_database
-from exchange.db.keys import create_key, find_key, revoke_key
+from exchange.db.keys import create_key, find_key, revoke_account_keys, revoke_key
 from exchange.keys import KeyCache, Principal, Role, key_cache, key_hash, key_id_of
 
 
@@ -73,6 +73,28 @@ def test_find_key_serves_a_found_key_from_memory_until_revoked(tmp_path: Path) -
             assert await find_key(engine, key) is None
             unknown = await find_key(engine, "cx_not-a-key")
             assert unknown is None
+        finally:
+            await engine.dispose()
+
+    asyncio.run(scenario())
+
+
+def test_a_committed_revocation_is_told_to_the_listeners(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+        await prepare_database(url)
+        engine = create_engine(url)
+        told: list[tuple[str, str]] = []
+        key_cache(engine).listeners.append(lambda market, prefix: told.append((market, prefix)))
+        try:
+            key = await create_key(engine, "demo", Role.PARTICIPANT, "P001")
+            seats = [await create_key(engine, "demo", Role.PARTICIPANT, a) for a in ("S1", "S2")]
+            assert await revoke_key(engine, "demo", key_id_of(key).upper()) is True
+            assert told == [("demo", key_id_of(key))]
+            assert await revoke_key(engine, "demo", "0123456789ab") is False
+            assert len(told) == 1  # nothing revoked, no one told
+            assert await revoke_account_keys(engine, "demo", ["S1", "S2"]) == 2
+            assert sorted(told[1:]) == sorted(("demo", key_hash(s)) for s in seats)
         finally:
             await engine.dispose()
 
