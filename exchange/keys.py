@@ -15,6 +15,11 @@ key's first. Revoking a key (``exchange.db.keys``) drops it from this process's 
 returns, and tells the cache's ``listeners`` (the gateway's open WebSockets, which close); another
 process serving the same database forgets its cached copy within ``KEY_CACHE_TTL_S``.
 
+Keys not found are remembered too, for ``UNKNOWN_KEY_TTL_S``, so a client repeating a bad key
+costs no lookup each time. A key is only ever unknown before it is minted (nobody has it then)
+or after it is revoked (for good), so remembering that is never wrong for a key in use;
+minting one forgets it anyway.
+
 This module imports nothing of carbonx, so that anything (the access log, the classroom, the
 gateway) may name keys without importing the gateway.
 """
@@ -39,6 +44,7 @@ KEY_ID_LENGTH = 12
 EXCHANGE_WIDE = "*"  # the market of a key valid in every market
 KEY_CACHE_TTL_S = 30.0  # how long another process may still accept a key revoked elsewhere
 KEY_CACHE_MAX_KEYS = 100_000  # beyond this the cache starts over (keys are few in practice)
+UNKNOWN_KEY_TTL_S = 10.0  # how long a key not found is answered from memory
 
 
 class Role(StrEnum):
@@ -84,7 +90,9 @@ class KeyCache:
     clock: Callable[[], float] = time.monotonic
     generation: int = 0
     listeners: list[Callable[[str, str], None]] = field(default_factory=list)
+    unknown_ttl_s: float = UNKNOWN_KEY_TTL_S
     _found: dict[str, tuple[Principal, float]] = field(default_factory=dict)
+    _unknown: dict[str, float] = field(default_factory=dict)  # hash: expiry
 
     def get(self, hashed: str) -> Principal | None:
         entry = self._found.get(hashed)
@@ -101,6 +109,24 @@ class KeyCache:
         if len(self._found) >= self.max_keys:
             self._found.clear()
         self._found[hashed] = (found, self.clock() + self.ttl_s)
+
+    def is_unknown(self, hashed: str) -> bool:
+        """Whether a lookup of this hash found nothing less than ``unknown_ttl_s`` ago."""
+        expiry = self._unknown.get(hashed)
+        if expiry is None:
+            return False
+        if expiry <= self.clock():
+            del self._unknown[hashed]
+            return False
+        return True
+
+    def put_unknown(self, hashed: str) -> None:
+        if len(self._unknown) >= self.max_keys:
+            self._unknown.clear()
+        self._unknown[hashed] = self.clock() + self.unknown_ttl_s
+
+    def forget_unknown(self, hashed: str) -> None:
+        self._unknown.pop(hashed, None)
 
     def revoke(self, market_id: str, key_id: str) -> None:
         """Forget the market's cached keys whose hash starts with ``key_id``."""

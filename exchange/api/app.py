@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # Each API key's token bucket (exchange.api.ratelimit): requests a second, and at once.
     rate_limit_per_s: float = Field(default=200.0, gt=0)
     rate_limit_burst: int = Field(default=400, ge=1)
+    # Each client address's bucket for key lookups that found no valid key (exchange.api.auth).
+    auth_failures_per_s: float = Field(default=2.0, gt=0)
+    auth_failures_burst: int = Field(default=20, ge=1)
     # WebSocket /v1/ws (exchange.api.ws): each connection's queue, and its silence before a
     # heartbeat.
     ws_queue_size: int = Field(default=1000, ge=1)
@@ -127,6 +130,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app.state.auth_failures = RateLimiter(
+        settings.auth_failures_per_s,
+        settings.auth_failures_burst,
+        what="failed key lookups a second (burst {burst}) from this address",
+    )
     errors.install(app)
     app.add_middleware(RequestLogMiddleware)  # one access line per request (exchange.logs)
     for router in ROUTERS:

@@ -5,13 +5,16 @@ protocol's reference (docs/api-ws.md has examples).
 "cancel_on_disconnect": false}``, or the key comes on the URL (``?key=&market_id=
 &cancel_on_disconnect=1``). It is answered ``{"type": "authed", "role", "account_id",
 "cancel_on_disconnect"}``; a bad key ``{"type": "error", "code": "UNAUTHENTICATED"}`` and a
-close with 4401 (4403: the key's market is another, 4404: the market is not hosted here, 4429:
-no rate-limit token, below). The key is checked once, here; when it is revoked later
-(``revokeKey``, or ``issueSeatKeys`` for the seats' old keys), every socket open with it stops
-at once: its channels send nothing more, what is queued is not sent, what it sends is not acted
-on, and it gets ``{"type": "error", "code": "UNAUTHENTICATED", "detail": "the API key was
-revoked"}`` and a close with 4401 "key revoked" (``exchange.api.open_sockets``). Orders it
-placed stay, unless it asked for cancel on disconnect.
+close with 4401 (4403: the key's market is another, 4404: the market is not hosted here,
+4429: ``RATE_LIMITED``, the key's bucket has no token for the ``auth`` (below) or the client's
+address failed too many key lookups, as on REST: ``exchange.api.auth``).
+
+**Revocation.** The key is checked once, at auth; when it is revoked later (``revokeKey``, or
+``issueSeatKeys`` for the seats' old keys), every socket open with it stops at once: its
+channels send nothing more, what is queued is not sent, what it sends is not acted on, and it
+gets ``{"type": "error", "code": "UNAUTHENTICATED", "detail": "the API key was revoked"}`` and a
+close with 4401 "key revoked" (``exchange.api.open_sockets``). Orders it placed stay, unless it
+asked for cancel on disconnect.
 
 **Messages.** Every server message carries ``seq``: 1, 2, 3, ... per connection, without gaps;
 those that come from a command carry its journal sequence number ``market_seq``. Client

@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
+from exchange.api.auth import find_principal
 from exchange.api.errors import ApiError
 from exchange.api.feed import Message
 from exchange.api.hub import Hub
@@ -110,7 +111,11 @@ async def authenticate(websocket: WebSocket, hub: Hub) -> tuple[Authed, str]:
         market_id = named if isinstance(named, str) else None
         cancel_on_disconnect = request.get("cancel_on_disconnect") is True
     generation = key_cache(hub.engine).generation
-    who = await find_key(hub.engine, key)
+    try:
+        who = await find_principal(websocket, key)
+    except ApiError as refused:  # its address failed too often
+        message = error_message(refused.code, refused.detail, **refused.numbers)
+        raise RefusedError(message, CLOSE_RATE_LIMITED) from None
     if who is None:
         message = error_message("UNAUTHENTICATED", "unknown or revoked API key")
         raise RefusedError(message, CLOSE_UNAUTHENTICATED)

@@ -1,10 +1,10 @@
 """API keys in the database (``api_keys``): minting, finding and revoking them.
 
-Only a key's sha256 is stored (``exchange.keys``). ``find_key`` serves what it found from this
-process's ``KeyCache``; ``revoke_key`` and ``revoke_account_keys`` drop the revoked keys from
-it before they return, so a revoked key is refused at once here, and tell its listeners once
-the revocation is committed (the gateway closes the keys' WebSockets); ``is_revoked`` tells a
-revoked key from one never minted.
+Only a key's sha256 is stored (``exchange.keys``). ``find_key`` serves what it found, or found
+missing, from this process's ``KeyCache`` (``in_memory``: whether it will); ``revoke_key`` and
+``revoke_account_keys`` drop the revoked keys from it before they return, so a revoked key is
+refused at once here, and tell its listeners once the revocation is committed (the gateway
+closes the keys' WebSockets); ``is_revoked`` tells a revoked key from one never minted.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ async def create_key(
     if role is Role.PARTICIPANT and market_id == EXCHANGE_WIDE:
         raise ValueError("a participant key belongs to one market")
     key = new_key()
+    key_cache(engine).forget_unknown(key_hash(key))  # never asked for: forgotten all the same
     created_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     async with engine.begin() as conn:
         await conn.execute(
@@ -50,13 +51,23 @@ async def create_key(
     return key
 
 
+def in_memory(engine: AsyncEngine, key: str) -> bool:
+    """Whether ``find_key`` answers ``key`` from memory, without a database lookup."""
+    hashed = key_hash(key)
+    cache = key_cache(engine)
+    return cache.get(hashed) is not None or cache.is_unknown(hashed)
+
+
 async def find_key(engine: AsyncEngine, key: str) -> Principal | None:
-    """The owner of a valid key; None for an unknown or revoked one. Cached (``KeyCache``)."""
+    """The owner of a valid key; None for an unknown or revoked one. Cached (``KeyCache``),
+    the keys not found too."""
     hashed = key_hash(key)
     cache = key_cache(engine)
     cached = cache.get(hashed)
     if cached is not None:
         return cached
+    if cache.is_unknown(hashed):
+        return None
     generation = cache.generation
     k = t.api_keys.c
     query = select(k.market_id, k.role, k.account_id).where(
@@ -65,6 +76,7 @@ async def find_key(engine: AsyncEngine, key: str) -> Principal | None:
     async with engine.connect() as conn:
         row = (await conn.execute(query)).first()
     if row is None:
+        cache.put_unknown(hashed)
         return None
     wide = row.market_id == EXCHANGE_WIDE
     found = Principal(row.market_id, Role(row.role), row.account_id, hashed[:KEY_ID_LENGTH], wide)

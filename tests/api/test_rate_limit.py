@@ -16,7 +16,13 @@ from exchange.api.errors import ApiError
 from exchange.api.ratelimit import RateLimiter
 from tests.api.server import DemoServer, start_demo
 
-LIMIT = {"CARBONX_RATE_LIMIT_PER_S": "5", "CARBONX_RATE_LIMIT_BURST": "5"}
+LIMIT = {
+    "CARBONX_RATE_LIMIT_PER_S": "5",
+    "CARBONX_RATE_LIMIT_BURST": "5",
+    # Failed key lookups: a token every 5 s, three at once (the last server test uses them up).
+    "CARBONX_AUTH_FAILURES_PER_S": "0.2",
+    "CARBONX_AUTH_FAILURES_BURST": "3",
+}
 BOOK = "/v1/markets/demo/book/CEA2025"
 KEYS = "/v1/markets/demo/keys"
 WAIT_S = 5.0
@@ -112,6 +118,37 @@ def test_an_auth_without_a_token_is_refused_and_closed(server: DemoServer) -> No
     assert set(closes) == {4429}
 
 
+def test_failed_key_lookups_are_limited_per_address(server: DemoServer) -> None:
+    """Three unknown keys are looked up and answered 401; the fourth finds the address's
+    bucket empty and is answered 429 before any lookup, on REST and at a WebSocket's auth. A
+    key answered from memory (found before, or found missing) is not held up. Last of the
+    server's tests: it leaves this address no lookup for a while."""
+    with client(server, server.keys["participants"]["P002"]) as p002:
+        assert p002.get(BOOK).status_code == 200  # a valid key, in memory from now on
+        guesses = [client(server, f"cx_guess-{n}") for n in range(5)]
+        statuses = [c.get(BOOK).status_code for c in guesses]
+        assert statuses == [401, 401, 401, 429, 429]
+        limited = guesses[3].get(BOOK)
+        assert limited.headers["content-type"] == "application/problem+json"
+        body = limited.json()
+        assert (body["code"], body["limit_per_s"], body["burst"]) == ("RATE_LIMITED", 0.2, 3)
+        assert "failed key lookups" in body["detail"]
+        assert int(limited.headers["retry-after"]) == body["retry_after_s"] >= 1
+        assert guesses[0].get(BOOK).status_code == 401  # known to be unknown: no lookup
+        assert p002.get(BOOK).status_code == 200
+        with client(server, server.keys["operator_key"]) as operator:
+            assert operator.get("/v1/markets/demo/orders?account_id=P001").status_code == 200
+        for guess in guesses:
+            guess.close()
+    ws = server.base_url.replace("http://", "ws://") + "/v1/ws"
+    with connect(ws, open_timeout=WAIT_S) as socket:
+        socket.send(json.dumps({"op": "auth", "market_id": "demo", "key": "cx_guess-ws"}))
+        told = list(until_closed(socket))
+        assert [m["code"] for m in told] == ["RATE_LIMITED"]
+        assert socket.protocol.close_rcvd is not None
+        assert socket.protocol.close_rcvd.code == 4429
+
+
 def until_closed(socket: ClientConnection) -> Iterator[dict[str, Any]]:
     """The messages a socket still receives, until the server closes it."""
     while True:
@@ -143,3 +180,34 @@ def test_the_time_until_a_token_is_back() -> None:
         limiter.check("k")
     clock.now += 0.06
     limiter.check("k")  # the token it waited for
+
+
+def test_an_address_is_held_up_by_its_failures_only() -> None:
+    clock = FakeClock()
+    failures = RateLimiter(per_s=1.0, burst=2, clock=clock, what="failures (burst {burst})")
+    failures.check_available("10.0.0.1")  # takes nothing
+    failures.check_available("10.0.0.1")
+    failures.charge("10.0.0.1")
+    failures.charge("10.0.0.1")
+    failures.charge("10.0.0.1")  # three let through at once: below zero
+    with pytest.raises(ApiError) as held:
+        failures.check_available("10.0.0.1")
+    assert held.value.numbers["retry_after_s"] == 2
+    assert held.value.detail == "more than 1 failures (burst 2)"
+    failures.check_available("10.0.0.2")  # another address
+    clock.now += 2.0
+    failures.check_available("10.0.0.1")
+
+
+def test_past_max_keys_the_full_buckets_are_forgotten() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(per_s=1.0, burst=2, clock=clock, max_keys=3)
+    for address in ("a", "b", "c"):
+        limiter.charge(address)
+    clock.now += 1.0  # every bucket full again
+    limiter.charge("b")
+    limiter.charge("d")  # a fourth: the full ones go (a and c), b stays
+    assert limiter.until_token_s("a") == 0.0
+    assert limiter.until_token_s("b") == 0.0
+    limiter.charge("b")
+    assert limiter.until_token_s("b") == pytest.approx(1.0)  # b's two charges kept
