@@ -45,8 +45,14 @@ Public channels:
 * ``announcements``: each new instructor announcement, ``{"type": "announcement", "id",
   "ts_ns", "text", "level"}`` (``postAnnouncement``; no ``market_seq``);
 * ``book:<symbol>`` (option ``"depth"``: 1-50 levels, default 5): a ``book_snapshot`` of that
-  many levels a side, then a ``book_delta`` per changed level at any depth (``qty_t`` 0: the
-  level is gone). Deltas with ``market_seq`` at or below the snapshot's are in it already;
+  many levels a side (``bids``, ``asks``: ``price_fen``, ``qty_t``, ``order_count``, best
+  first), then after each command that changed those levels a ``book_delta`` (``depth``,
+  ``bids``, ``asks``) with every level whose place in the view changed: set the levels it
+  gives, remove those with ``qty_t`` 0 (gone, or pushed below the depth). A level that comes
+  into the depth as better ones go is sent too, so the view is ``getBook`` at that depth as of
+  the delta's ``market_seq`` (``exchange.api.book_feed``). Deltas with ``market_seq`` at or
+  below the snapshot's are in it already; subscribing again (another depth) sends a new
+  snapshot;
 * ``ticker:<symbol>``: a ``ticker`` now and after every trade: the trade (``trade_id``,
   ``last_price_fen``, ``last_qty_t``, ``ts_ns``), the day's ``open_fen``, ``high_fen``,
   ``low_fen``, ``volume_t``, and the best bid and ask after the command that traded;
@@ -87,10 +93,16 @@ the server cancels every open order of the participant's account (an operator's:
 account it placed orders for on this socket), as ``cancelAllOrders`` would.
 
 **Flow.** Market data is published after the commit (durable before market data). Each
-connection has a bounded queue (``CARBONX_WS_QUEUE_SIZE``); book deltas, tickers and bars are
-conflated while queued (see ``exchange.api.feed``). When the queue is full anyway the connection
-is dropped: it is sent ``{"type": "dropped", "reason": "slow consumer"}`` and closed with 4008.
-After ``heartbeat_s`` without a message the server sends ``{"type": "heartbeat"}``.
+connection has a bounded queue (``CARBONX_WS_QUEUE_SIZE``); tickers and bars are conflated while
+queued (a newer one replaces the unsent one), and a symbol's book deltas merge into one (each
+level's newest value, the newest ``market_seq``: still the view as of that seq) (see
+``exchange.api.ws_queue``). When the queue is full anyway the connection is dropped: it is sent
+``{"type": "dropped", "reason": "slow consumer"}`` and closed with 4008. After ``heartbeat_s``
+without a message the server sends ``{"type": "heartbeat"}``.
+
+**Close codes.** 1000 normal; 4008 slow consumer; 4401 a bad key at auth, or the key revoked
+("key revoked"); 4403 the key's market is another; 4404 the market is not hosted here; 4429
+rate limited at auth.
 """
 
 from __future__ import annotations
@@ -491,7 +503,7 @@ class _Session:
             connection.push({"type": "unsubscribed", "channel": channel, **echo})
             return
         await self._seed(key)
-        self.feed.subscribe(connection, key, options.get("year"))
+        self.feed.subscribe(connection, key, options.get("year"), options.get("depth", 0))
         if key == "trades":
             connection.batch_trades = bool(options.get("batch"))
         connection.push({"type": "subscribed", "channel": channel, **echo})
@@ -500,21 +512,23 @@ class _Session:
             connection.push(first)
 
     async def _seed(self, key: str) -> None:
-        """Make the state a ticker, bars or balances channel follows, if none exists yet, and
-        wait until a symbol's bar holds the journal's trades."""
+        """Make the state a book, ticker, bars or balances channel follows, if none exists
+        yet, and wait until a symbol's bar holds the journal's trades."""
         market_feed = self.market_feed
         market = self.runtime.market
+        last_seq = self.runtime.last_seq
         market_feed.market = market
         kind, _, rest = key.partition(":")
         if kind == "balances" and rest not in market_feed.accounts:
-            market_feed.accounts[rest] = AccountState(market, rest, self.runtime.last_seq)
+            market_feed.accounts[rest] = AccountState(market, rest, last_seq)
+        if kind == "book":
+            market_feed.book(market, rest, last_seq)
         if kind in ("ticker", "bars"):
             symbol = _symbol_of(kind, rest)
             state = market_feed.symbols.get(symbol)
             if state is None:
-                state = SymbolState(
-                    market, symbol, self.runtime.last_seq, market_feed.published_seq
-                )
+                book = market_feed.book(market, symbol, last_seq)
+                state = SymbolState(market, book, last_seq, market_feed.published_seq)
                 market_feed.symbols[symbol] = state
                 try:
                     state.seed_bar(await self._journal_trades(symbol, state.bar_seed_seq))
