@@ -92,7 +92,7 @@ class KeyCache:
     listeners: list[Callable[[str, str], None]] = field(default_factory=list)
     unknown_ttl_s: float = UNKNOWN_KEY_TTL_S
     _found: dict[str, tuple[Principal, float]] = field(default_factory=dict)
-    _unknown: dict[str, float] = field(default_factory=dict)  # hash: expiry
+    _unknown: dict[str, tuple[float, bool]] = field(default_factory=dict)  # hash: expiry, revoked
 
     def get(self, hashed: str) -> Principal | None:
         entry = self._found.get(hashed)
@@ -111,19 +111,24 @@ class KeyCache:
         self._found[hashed] = (found, self.clock() + self.ttl_s)
 
     def is_unknown(self, hashed: str) -> bool:
-        """Whether a lookup of this hash found nothing less than ``unknown_ttl_s`` ago."""
-        expiry = self._unknown.get(hashed)
-        if expiry is None:
-            return False
-        if expiry <= self.clock():
-            del self._unknown[hashed]
-            return False
-        return True
+        """Whether a lookup of this hash found no valid key less than ``unknown_ttl_s`` ago."""
+        return self.unknown_revoked(hashed) is not None
 
-    def put_unknown(self, hashed: str) -> None:
+    def unknown_revoked(self, hashed: str) -> bool | None:
+        """For a hash found without a valid key lately: whether its key was revoked (else never
+        minted); None when no such lookup is remembered."""
+        entry = self._unknown.get(hashed)
+        if entry is None:
+            return None
+        if entry[0] <= self.clock():
+            del self._unknown[hashed]
+            return None
+        return entry[1]
+
+    def put_unknown(self, hashed: str, revoked: bool = False) -> None:
         if len(self._unknown) >= self.max_keys:
             self._unknown.clear()
-        self._unknown[hashed] = self.clock() + self.unknown_ttl_s
+        self._unknown[hashed] = (self.clock() + self.unknown_ttl_s, revoked)
 
     def forget_unknown(self, hashed: str) -> None:
         self._unknown.pop(hashed, None)

@@ -70,13 +70,11 @@ async def find_key(engine: AsyncEngine, key: str) -> Principal | None:
         return None
     generation = cache.generation
     k = t.api_keys.c
-    query = select(k.market_id, k.role, k.account_id).where(
-        k.key_hash == hashed, k.revoked.is_(False)
-    )
+    query = select(k.market_id, k.role, k.account_id, k.revoked).where(k.key_hash == hashed)
     async with engine.connect() as conn:
         row = (await conn.execute(query)).first()
-    if row is None:
-        cache.put_unknown(hashed)
+    if row is None or row.revoked:
+        cache.put_unknown(hashed, revoked=row is not None)
         return None
     wide = row.market_id == EXCHANGE_WIDE
     found = Principal(row.market_id, Role(row.role), row.account_id, hashed[:KEY_ID_LENGTH], wide)
@@ -86,9 +84,15 @@ async def find_key(engine: AsyncEngine, key: str) -> Principal | None:
 
 async def is_revoked(engine: AsyncEngine, key: str) -> bool:
     """Whether ``key`` was minted here and revoked since (``find_key`` answers None for it as
-    for a key never minted): a login can then say which it is."""
+    for a key never minted): a login can then say which it is. From memory when ``find_key``
+    found it missing lately."""
+    hashed = key_hash(key)
+    cache = key_cache(engine)
+    known = cache.unknown_revoked(hashed)
+    if known is not None:
+        return known
     k = t.api_keys.c
-    query = select(k.revoked).where(k.key_hash == key_hash(key))
+    query = select(k.revoked).where(k.key_hash == hashed)
     async with engine.connect() as conn:
         return bool((await conn.execute(query)).scalar())
 

@@ -11,7 +11,14 @@ from sqlalchemy import delete, insert
 from exchange.db import tables as t
 from exchange.db.engine import create_engine
 from exchange.db.journal_store import prepare_database
-from exchange.db.keys import create_key, find_key, in_memory, revoke_account_keys, revoke_key
+from exchange.db.keys import (
+    create_key,
+    find_key,
+    in_memory,
+    is_revoked,
+    revoke_account_keys,
+    revoke_key,
+)
 from exchange.keys import (
     UNKNOWN_KEY_TTL_S,
     KeyCache,
@@ -158,6 +165,15 @@ def test_find_key_answers_an_unknown_key_from_memory(tmp_path: Path) -> None:
             minted = await create_key(engine, "demo", Role.OBSERVER)
             assert not key_cache(engine).is_unknown(key_hash(minted))
             assert await find_key(engine, minted) is not None
+            # A revoked key: found missing, and told apart from a guess, from memory.
+            assert await revoke_key(engine, "demo", key_id_of(minted))
+            assert await find_key(engine, minted) is None
+            async with engine.begin() as conn:
+                await conn.execute(delete(t.api_keys))
+            assert await is_revoked(engine, minted) is True  # the row is gone: memory answered
+            assert await is_revoked(engine, "cx_another-guess") is False
+            assert await find_key(engine, "cx_another-guess") is None
+            assert key_cache(engine).unknown_revoked(key_hash("cx_another-guess")) is False
         finally:
             await engine.dispose()
 
