@@ -78,6 +78,7 @@ class BookMirror:
     # ------------------------------------------------------------------ subscribers
 
     def subscribe(self, connection: Connection, depth: int) -> None:
+        assert depth > 0, "a book subscriber sees at least one level a side"
         self.unsubscribe(connection)
         self.by_depth.setdefault(depth, set()).add(connection)
         self.deepest = max(self.by_depth)
