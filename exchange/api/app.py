@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=400, ge=1)
     # A request body's size at most, unless its route allows more (exchange.api.limits).
     body_max_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Each client address's bucket for key lookups that found no valid key (exchange.api.auth).
+    auth_failures_per_s: float = Field(default=2.0, gt=0)
+    auth_failures_burst: int = Field(default=20, ge=1)
     # WebSocket /v1/ws (exchange.api.ws): each connection's queue, and its silence before a
     # heartbeat.
     ws_queue_size: int = Field(default=1000, ge=1)
@@ -130,6 +133,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app.state.auth_failures = RateLimiter(
+        settings.auth_failures_per_s,
+        settings.auth_failures_burst,
+        what="failed key lookups a second (burst {burst}) from this address",
+    )
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.body_max_bytes)
     # One access line per request (exchange.logs), the limit's refusals too: the outer layer.

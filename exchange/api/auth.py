@@ -7,6 +7,12 @@ known key asking beyond its role, or for another participant's account, a 403. A
 exchange-wide key (market ``*``) acts in every market with its role, as if it were that
 market's key, and an exchange-wide operator key alone may create markets (``createMarket``).
 Every authenticated request takes a token from its key's bucket (``exchange.api.ratelimit``).
+
+A key not in memory costs a database lookup (``find_principal``, for REST and the WebSocket's
+auth alike): a lookup that finds no valid key is charged to the client's address, and an
+address out of tokens is answered 429 ``RATE_LIMITED`` before its next lookup, so guessing keys
+is slow and costs the database little. Keys found, and keys not found, are answered from memory
+(``exchange.keys.KeyCache``) and charge nothing.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import HTTPConnection
 
 from exchange.api.errors import ApiError
-from exchange.db.keys import find_key
+from exchange.api.ratelimit import RateLimiter
+from exchange.db.keys import find_key, in_memory
 from exchange.keys import Principal, Role
 
 _bearer = HTTPBearer(auto_error=False)
@@ -36,8 +44,7 @@ async def principal(
     """The key's owner, for the market named in the path."""
     if credentials is None:
         raise _unauthorized("an API key is required: Authorization: Bearer <key>")
-    engine: AsyncEngine = request.app.state.hub.engine
-    found = await find_key(engine, credentials.credentials)
+    found = await find_principal(request, credentials.credentials)
     if found is None:
         raise _unauthorized("unknown or revoked API key")
     market_id = request.path_params.get("market_id")
@@ -46,6 +53,22 @@ async def principal(
     elif market_id is not None and market_id != found.market_id:
         raise ApiError(403, "FORBIDDEN", "the key belongs to another market")
     request.app.state.limiter.check(found.key_id)
+    return found
+
+
+async def find_principal(connection: HTTPConnection, key: str) -> Principal | None:
+    """The owner of a valid key; None for an unknown or revoked one. A database lookup from an
+    address whose failed lookups used up its bucket is refused first (429 ``RATE_LIMITED``);
+    a lookup that finds nothing is charged to the address."""
+    engine: AsyncEngine = connection.app.state.hub.engine  # (the hub's module imports this)
+    if in_memory(engine, key):
+        return await find_key(engine, key)
+    failures: RateLimiter = connection.app.state.auth_failures
+    address = connection.client.host if connection.client is not None else ""
+    failures.check_available(address)
+    found = await find_key(engine, key)
+    if found is None:
+        failures.charge(address)
     return found
 
 

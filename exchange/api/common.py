@@ -27,7 +27,10 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: _problem("UNKNOWN_MARKET, UNKNOWN_ORDER, UNKNOWN_INSTRUMENT, UNKNOWN_ACCOUNT"),
     409: _problem("Refused by the market: the code and the numbers behind it"),
     422: _problem("INVALID_REQUEST: the request does not match the schema"),
-    429: _problem("RATE_LIMITED: the key's request rate is over its limit; see Retry-After"),
+    429: _problem(
+        "RATE_LIMITED: the key's request rate is over its limit, or the client's address "
+        "failed too many key lookups; see Retry-After"
+    ),
     503: _problem("MARKET_STOPPED: the market is not running"),
 }
 

@@ -1,23 +1,22 @@
-"""The WebSocket hub's publisher: connections, their bounded queues, and each market's channels.
+"""The WebSocket hub's publisher: each market's channels, fed from its commits.
 
 A runtime listener (``Feed.listener``) is called with each committed batch of acks, in journal
 order, after the commit (durable before market data). It never awaits and does work in
 proportion to the messages it makes: it looks up subscribers by channel key and pushes shared
-message dicts onto each connection's bounded queue.
+message dicts onto each connection's bounded queue (``exchange.api.ws_queue``).
 
-State the channels need beyond one ack (the ticker's best bid/ask and day statistics, the
+State the channels need beyond one ack (a book's levels, the ticker's day statistics, the
 current 1-minute bar, an account's balances) is kept here, per symbol or account, from the first
 subscription on: it is seeded from the live market at the runtime's ``last_seq`` and then follows
 only acks after that seq, so it is exact at every ``market_seq`` it reports. Bars are also seeded
-from the journal's trades (see ``SymbolState``).
+from the journal's trades (see ``SymbolState``); the book channel's deltas are
+``exchange.api.book_feed``'s.
 
-Conflation: book deltas (per level), tickers (per symbol) and bars (per bar) are replaced in
-place while still queued, so a burst on one level costs a slow reader one queued message, not
-one per change. Trades, orders, fills, balances, compliance and replies are never conflated;
-when a connection's queue is full it is marked dropped (``Connection.dropped``).
+Conflation (``exchange.api.ws_queue``): tickers (per symbol) and bars (per bar) are replaced in
+place while still queued, and a symbol's book deltas merge, so a burst costs a slow reader one
+queued message, not one per change. Trades, orders, fills, balances, compliance and replies are
+never conflated; when a connection's queue is full it is marked dropped (``Connection.dropped``).
 
-Encoding: a message that goes to many connections (trades, book deltas, tickers) is encoded to
-JSON once (``Encoded``); each connection only puts its own ``seq`` in front (``encode``).
 Trade and ticker messages carry ``commit_ns``, the wall-clock time (ns since the epoch) at which
 the listener was told of the commit that made them durable, so a client can time delivery.
 
@@ -32,16 +31,22 @@ in it is a slow consumer, dropped like a full queue.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sortedcontainers import SortedDict
-
+from exchange.api.book_feed import BookMirror, Top
 from exchange.api.registry_common import compliance_view
+from exchange.api.ws_queue import (
+    Connection,
+    Encoded,
+    Ending,
+    Message,
+    Outgoing,
+    TradeBatch,
+    encode,
+)
 from exchange.bars import INTERVAL_NS
-from exchange.keys import Principal
 from exchange.runtime import Ack
 from matching.events import (
     BookLevelChanged,
@@ -59,8 +64,17 @@ from settlement.commands import EndOfDay, OpenDay, RegistryCommand
 from settlement.market import Market
 from settlement.outcome import Fill
 
-Message = dict[str, Any]
-ALL_LEVELS = 2**31  # islice bound: every level of a side
+__all__ = [  # the queue's names, for the feed's users
+    "Connection",
+    "Encoded",
+    "Ending",
+    "Feed",
+    "Message",
+    "Outgoing",
+    "TradeBatch",
+    "encode",
+]
+
 BAR_INTERVALS_NS = {"1m": INTERVAL_NS["1m"]}  # the bars the feed keeps (exchange.bars)
 ORDER_EVENTS: dict[type, str] = {
     OrderAccepted: "accepted",
@@ -72,145 +86,21 @@ ORDER_EVENTS: dict[type, str] = {
 COMPLIANCE_OPS = (RecordEmissions, Surrender, WithdrawSurrender, Assess)
 
 
-class Slot:
-    """A queued message that a newer one of the same key replaces until it is sent."""
-
-    __slots__ = ("key", "message")
-
-    def __init__(self, key: tuple[Any, ...], message: Message | Encoded) -> None:
-        self.key = key
-        self.message = message
-
-
-class Encoded:
-    """A message for many connections, encoded once: its compact JSON without the opening
-    brace (``tail``), in front of which each connection puts its own ``seq``."""
-
-    __slots__ = ("message", "tail")
-
-    def __init__(self, message: Message) -> None:
-        assert message, "an encoded message has fields"
-        self.message = message
-        self.tail = json.dumps(message, separators=(",", ":"))[1:]
-
-
-class TradeBatch:
-    """The trades queued for a connection that batches them: each one's ``Encoded.tail``
-    (shared with every other connection), sent as one ``trades`` message."""
-
-    __slots__ = ("tails",)
-
-    def __init__(self, tails: list[str]) -> None:
-        self.tails = tails
-
-
-Outgoing = Message | Encoded | TradeBatch
-
-
-def encode(item: Outgoing, seq: int) -> str:
-    """The text frame of a dequeued message with the connection's ``seq``."""
-    kind = type(item)
-    if kind is Encoded:
-        assert isinstance(item, Encoded)
-        return f'{{"seq":{seq},{item.tail}'
-    if kind is TradeBatch:
-        assert isinstance(item, TradeBatch)
-        trades = ",".join("{" + tail for tail in item.tails)
-        return f'{{"seq":{seq},"type":"trades","trades":[{trades}]}}'
-    assert isinstance(item, dict)
-    return json.dumps({**item, "seq": seq})
-
-
-class Connection:
-    """One authenticated socket: its subscriptions and its bounded outgoing queue."""
-
-    def __init__(self, principal: Principal, queue_size: int) -> None:
-        self.principal = principal
-        self.queue: asyncio.Queue[Outgoing | Slot] = asyncio.Queue(queue_size)
-        self.queue_size = queue_size
-        self.channels: set[str] = set()  # the feed's keys: trades, book:<symbol>, orders:<id>
-        self.batch_trades = False  # subscribed to trades with "batch": one message a commit
-        self.dropped = False
-        self.dropped_event = asyncio.Event()
-        self._latest: dict[tuple[Any, ...], Slot] = {}
-        self._trade_batch: TradeBatch | None = None  # queued, still taking trades
-
-    def push_trades(self, tails: list[str]) -> None:
-        """Queue a commit's trades as one message, or add them to the one still queued."""
-        batch = self._trade_batch
-        if batch is not None:
-            batch.tails.extend(tails)
-            if len(batch.tails) > self.queue_size:
-                self._drop()
-            return
-        if self.dropped:
-            return
-        batch = TradeBatch(list(tails))
-        try:
-            self.queue.put_nowait(batch)
-        except asyncio.QueueFull:
-            self._drop()
-            return
-        self._trade_batch = batch
-
-    def push(self, message: Message | Encoded) -> None:
-        """Enqueue without waiting; a full queue marks the connection dropped."""
-        if self.dropped:
-            return
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:  # the sender has a full queue to take: it sees the mark
-            self._drop()
-
-    def push_latest(self, key: tuple[Any, ...], message: Message | Encoded) -> None:
-        """Enqueue, or replace the still-queued message of the same key (conflation)."""
-        slot = self._latest.get(key)
-        if slot is not None:
-            slot.message = message
-            return
-        if self.dropped:
-            return
-        slot = Slot(key, message)
-        try:
-            self.queue.put_nowait(slot)
-        except asyncio.QueueFull:
-            self._drop()
-            return
-        self._latest[key] = slot
-
-    def take(self, item: Outgoing | Slot) -> Outgoing:
-        """The message to send for a dequeued item (a slot stops taking replacements, a trade
-        batch more trades): ``encode`` makes it a frame."""
-        kind = type(item)
-        if kind is Slot:
-            assert isinstance(item, Slot)
-            del self._latest[item.key]
-            return item.message
-        if kind is TradeBatch:
-            self._trade_batch = None
-        assert not isinstance(item, Slot)
-        return item
-
-    def _drop(self) -> None:
-        self.dropped = True
-        self.dropped_event.set()
-
-
 class SymbolState:
-    """What the ticker and bars of one instrument need: a mirror of its book (to know the best
-    bid and ask after each command) and today's open/high/low/volume, both seeded from the live
-    market at ``seed_seq``; the last trade and the current bar, seeded from the journal's trades
-    up to ``bar_seed_seq`` (the last published, so committed, command) by the socket, which sets
-    ``bar_ready`` when done. Each part follows only the acks after its seed."""
+    """What the ticker and bars of one instrument need: its book's mirror (``book``, to know
+    the best bid and ask after each command; seeded at or before ``seed_seq``) and today's
+    open/high/low/volume, seeded from the live market at ``seed_seq``; the last trade and the
+    current bar, seeded from the journal's trades up to ``bar_seed_seq`` (the last published,
+    so committed, command) by the socket, which sets ``bar_ready`` when done. Each part
+    follows only the acks after its seed."""
 
-    def __init__(self, market: Market, symbol: str, seed_seq: int, bar_seed_seq: int) -> None:
+    def __init__(self, market: Market, book: BookMirror, seed_seq: int, bar_seed_seq: int) -> None:
+        symbol = book.symbol
         self.symbol = symbol
+        self.book = book
         self.seed_seq = seed_seq
         self.bar_seed_seq = bar_seed_seq
         self.bar_ready = asyncio.Event()
-        depth = market.engine.depth(symbol, ALL_LEVELS)
-        self.bids: SortedDict = SortedDict({lv.price_fen: lv.qty_t for lv in depth.bids})
-        self.asks: SortedDict = SortedDict({lv.price_fen: lv.qty_t for lv in depth.asks})
         day = market.day_book.symbols.get(symbol)
         self.open_fen: int | None = None if day is None else day.open_fen
         self.high_fen: int | None = None if day is None else day.high_fen
@@ -218,13 +108,6 @@ class SymbolState:
         self.volume_t = 0 if day is None else day.volume_t
         self.last: Message | None = None  # trade_id, last_price_fen, last_qty_t, ts_ns
         self.bar: Message | None = None  # the current 1-minute bar
-
-    def level(self, event: BookLevelChanged) -> None:
-        side = self.bids if event.side is Side.BUY else self.asks
-        if event.qty_t:
-            side[event.price_fen] = event.qty_t
-        else:
-            side.pop(event.price_fen, None)
 
     def new_day(self) -> None:
         self.open_fen = self.high_fen = self.low_fen = None
@@ -245,6 +128,8 @@ class SymbolState:
 
     def ticker(self, market_seq: int) -> Message:
         last = self.last or dict.fromkeys(("trade_id", "last_price_fen", "last_qty_t", "ts_ns"))
+        bid = self.book.best(Side.BUY) or (None, None)
+        ask = self.book.best(Side.SELL) or (None, None)
         return {
             "type": "ticker",
             "market_seq": market_seq,
@@ -254,10 +139,10 @@ class SymbolState:
             "high_fen": self.high_fen,
             "low_fen": self.low_fen,
             "volume_t": self.volume_t,
-            "best_bid_fen": self.bids.peekitem(-1)[0] if self.bids else None,
-            "best_bid_qty_t": self.bids.peekitem(-1)[1] if self.bids else None,
-            "best_ask_fen": self.asks.peekitem(0)[0] if self.asks else None,
-            "best_ask_qty_t": self.asks.peekitem(0)[1] if self.asks else None,
+            "best_bid_fen": bid[0],
+            "best_bid_qty_t": bid[1],
+            "best_ask_fen": ask[0],
+            "best_ask_qty_t": ask[1],
         }
 
     def seed_bar(self, trades: Sequence[tuple[int, int, int, int, int]]) -> None:
@@ -389,16 +274,24 @@ class MarketFeed:
         # Per account with ``compliance`` subscribers, the year each asked for (None: the one
         # still open), kept by ``Feed.subscribe`` and ``Feed.unsubscribe``.
         self.compliance_years: dict[str, dict[Connection, int | None]] = {}
+        self.books: dict[str, BookMirror] = {}  # kept from the first book, ticker or bars one
         self.symbols: dict[str, SymbolState] = {}
         self.accounts: dict[str, AccountState] = {}
         self.market: Market | None = None  # set by the first subscription
         self.published_seq = 0  # the last ack the listener saw: committed, in the journal
 
+    def book(self, market: Market, symbol: str, seed_seq: int) -> BookMirror:
+        """The symbol's book mirror; made now, as of ``seed_seq``, if there is none yet."""
+        mirror = self.books.get(symbol)
+        if mirror is None:
+            mirror = self.books[symbol] = BookMirror(market, symbol, seed_seq)
+        return mirror
+
     def publish(self, acks: Sequence[Ack]) -> None:
         """Fan one commit's acks out to the subscribers' queues; never waits."""
         if acks:
             self.published_seq = acks[-1].seq
-        if not (self.subscribers or self.symbols or self.accounts):
+        if not (self.subscribers or self.books or self.accounts):
             return
         commit_ns = time.time_ns()
         traders = self.subscribers.get("trades")
@@ -444,17 +337,17 @@ class MarketFeed:
         outcome = ack.outcome
         fills: dict[int, Fill] | None = None
         traded: list[tuple[SymbolState, TradeExecuted]] | None = None
+        books: dict[BookMirror, Top] | None = None  # subscribed books: their tops before
         for event in outcome.events:
             kind = type(event)
             if kind is BookLevelChanged:
                 assert isinstance(event, BookLevelChanged)
-                state = symbols.get(event.symbol)
-                if state is not None and market_seq > state.seed_seq:
-                    state.level(event)
-                to = subscribers.get("book:" + event.symbol)
-                if to:
-                    key = ("book", event.symbol, event.side, event.price_fen)
-                    _send_latest(to, key, Encoded(level_message(event, market_seq)))
+                book = self.books.get(event.symbol)
+                if book is not None and market_seq > book.seed_seq:
+                    if book.deepest and (books is None or book not in books):
+                        books = books or {}
+                        books[book] = book.top(book.deepest)
+                    book.apply(event)
             elif kind is TradeExecuted:
                 assert isinstance(event, TradeExecuted)
                 if "trades" in subscribers:
@@ -483,6 +376,9 @@ class MarketFeed:
                 to = subscribers.get("orders:" + event.account_id)
                 if to:
                     _send(to, order_message(event, ORDER_EVENTS[kind], market_seq))
+        if books:
+            for book, before in books.items():
+                book.publish(before, market_seq)
         if traded:
             self._tickers(traded, market_seq, commit_ns)
 
@@ -590,19 +486,32 @@ class Feed:
         if to:
             _send(to, message)
 
-    def subscribe(self, connection: Connection, channel: str, year: int | None = None) -> None:
-        """Add a subscriber; ``year``: the compliance year a ``compliance`` one follows."""
+    def subscribe(
+        self, connection: Connection, channel: str, year: int | None = None, depth: int = 0
+    ) -> None:
+        """Add a subscriber; ``year``: the compliance year a ``compliance`` one follows;
+        ``depth``: the levels a ``book`` one sees (its mirror made: ``MarketFeed.book``), whose
+        snapshot the caller queues next."""
         market = self.market(connection.principal.market_id)
         market.subscribers.setdefault(channel, set()).add(connection)
         if channel.startswith("compliance:"):
             account = channel.removeprefix("compliance:")
             market.compliance_years.setdefault(account, {})[connection] = year
+        if channel.startswith("book:"):
+            symbol = channel.removeprefix("book:")
+            market.books[symbol].subscribe(connection, depth)
+            key = ("book", symbol)
+            connection.unlatch(key.__eq__)  # deltas from now on go after the snapshot
         connection.channels.add(channel)
 
     def unsubscribe(self, connection: Connection, channel: str) -> None:
         if channel == "trades":
             connection.batch_trades = False
         market = self.market(connection.principal.market_id)
+        if channel.startswith("book:"):
+            book = market.books.get(channel.removeprefix("book:"))
+            if book is not None:
+                book.unsubscribe(connection)
         if channel.startswith("compliance:"):
             account = channel.removeprefix("compliance:")
             years = market.compliance_years.get(account, {})
@@ -633,18 +542,6 @@ def _send_latest(
 ) -> None:
     for connection in connections:
         connection.push_latest(key, message)
-
-
-def level_message(event: BookLevelChanged, market_seq: int) -> Message:
-    return {
-        "type": "book_delta",
-        "market_seq": market_seq,
-        "symbol": event.symbol,
-        "side": event.side.value,
-        "price_fen": event.price_fen,
-        "qty_t": event.qty_t,
-        "order_count": event.order_count,
-    }
 
 
 def trade_message(event: TradeExecuted, market_seq: int, commit_ns: int) -> Message:

@@ -11,6 +11,7 @@ the WebSockets (``exchange.api.feed``). The hub is also what the classroom needs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -24,10 +25,12 @@ from exchange.api.clock_driver import ClockDriver
 from exchange.api.errors import ApiError, accepted
 from exchange.api.feed import Feed
 from exchange.api.market_specs import check_spec, not_a_trading_day
+from exchange.api.open_sockets import OpenSockets
 from exchange.classroom import service as classroom
 from exchange.classroom.room import Classroom
 from exchange.classroom.setup import class_start_ns
 from exchange.db.journal_store import INTEGRITY_ERRORS, has_journal, market_ids
+from exchange.keys import key_cache
 from exchange.runtime import MarketRuntime
 from exchange.sessions import opening
 from settlement.spec import MarketSpec
@@ -56,13 +59,18 @@ class HostedMarket:
 
 @dataclass(slots=True)
 class Hub:
-    """The markets one process hosts and the database engine the gateway reads keys from."""
+    """The markets one process hosts and the database engine the gateway reads keys from;
+    the open WebSockets by key, which the engine's key cache tells of each revocation."""
 
     engine: AsyncEngine
     feed: Feed = field(default_factory=Feed)  # publishes each commit to the WebSockets
     url: str = ""  # the database the markets journal to (``create``)
     hosted: dict[str, HostedMarket] = field(default_factory=dict)
     creating: asyncio.Lock = field(default_factory=asyncio.Lock)  # one new market at a time
+    sockets: OpenSockets = field(default_factory=OpenSockets)
+
+    def __post_init__(self) -> None:
+        key_cache(self.engine).listeners.append(self.sockets.revoked)
 
     def market(self, market_id: str) -> HostedMarket:
         """The hosted market, or 404 ``UNKNOWN_MARKET``."""
@@ -156,6 +164,8 @@ class Hub:
                 await hosted.runtime.stop()
         finally:
             self.hosted.clear()
+            with contextlib.suppress(ValueError):
+                key_cache(self.engine).listeners.remove(self.sockets.revoked)
             await self.engine.dispose()
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from exchange.api.auth import find_principal
 from exchange.api.errors import PROBLEM_JSON, ApiError, problem_body
-from exchange.db.keys import find_key
 
 BODY_MAX_BYTES_EXTENSION = "x-body-max-bytes"
 
@@ -65,13 +66,14 @@ def too_large(limit: int, size: int, declared: bool) -> ApiError:
 
 
 async def key_is_valid(scope: Scope) -> bool:
-    """The request carries a bearer key that is known and not revoked."""
+    """The request carries a bearer key that is known and not revoked, looked up as every
+    key is (``exchange.api.auth.find_principal``: an address out of failed lookups is refused
+    429 ``RATE_LIMITED`` before the lookup)."""
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
             if scheme.lower() == "bearer" and token.strip():
-                engine = scope["app"].state.hub.engine
-                return await find_key(engine, token.strip()) is not None
+                return await find_principal(HTTPConnection(scope), token.strip()) is not None
     return False
 
 
@@ -105,7 +107,12 @@ class BodyLimitMiddleware:
                     refused = too_large(limit, declared, declared=True)
                     raise _RefusedError
                 bigger = declared is None or declared > default
-                if limit > default and bigger and not await key_is_valid(scope):
+                try:
+                    valid = not (limit > default and bigger) or await key_is_valid(scope)
+                except ApiError as throttled:
+                    refused = throttled
+                    raise _RefusedError from None
+                if not valid:
                     refused = ApiError(
                         401,
                         "UNAUTHENTICATED",

@@ -5,14 +5,33 @@ protocol's reference (docs/api-ws.md has examples).
 "cancel_on_disconnect": false}``, or the key comes on the URL (``?key=&market_id=
 &cancel_on_disconnect=1``). It is answered ``{"type": "authed", "role", "account_id",
 "cancel_on_disconnect"}``; a bad key ``{"type": "error", "code": "UNAUTHENTICATED"}`` and a
-close with 4401 (4403: the key's market is another, 4404: the market is not hosted here).
+close with 4401 (4403: the key's market is another, 4404: the market is not hosted here,
+4429: ``RATE_LIMITED``, the key's bucket has no token for the ``auth`` (below) or the client's
+address failed too many key lookups, as on REST: ``exchange.api.auth``).
+
+**Revocation.** The key is checked once, at auth; when it is revoked later (``revokeKey``, or
+``issueSeatKeys`` for the seats' old keys), every socket open with it stops at once: its
+channels send nothing more, what is queued is not sent, what it sends is not acted on, and it
+gets ``{"type": "error", "code": "UNAUTHENTICATED", "detail": "the API key was revoked"}`` and a
+close with 4401 "key revoked" (``exchange.api.open_sockets``). Orders it placed stay, unless it
+asked for cancel on disconnect.
 
 **Messages.** Every server message carries ``seq``: 1, 2, 3, ... per connection, without gaps;
 those that come from a command carry its journal sequence number ``market_seq``. Client
-messages are JSON objects with an ``op``; a message that is not one (bad JSON, no or unknown
-``op``, a ``req_id`` that is not a string of at most 64 characters or an integer) is answered
-``{"type": "error", "code": "INVALID_MESSAGE", "detail"}`` and the connection stays open. Every
-op takes a token from the key's rate-limit bucket, like a REST request (``RATE_LIMITED``).
+messages are JSON objects with an ``op``, in text frames; a message that is not one (a binary
+frame, bad JSON, nesting deeper than the parser takes, no or unknown ``op``, a ``req_id`` that
+is not a string of at most 64 characters or an integer) is answered ``{"type": "error", "code":
+"INVALID_MESSAGE", "detail"}`` and the connection stays open.
+
+**Rate limit.** Every message (``auth``, ``ping`` and malformed ones included; a ``batch`` one
+per op) takes a token from the key's bucket, the one its REST requests take from
+(``exchange.api.ratelimit``). A message that finds none is not acted on: it is answered
+``RATE_LIMITED`` with ``limit_per_s``, ``burst`` and ``retry_after_s`` (an order op's or a
+batch's as its ``reply``, any other as an ``error`` with its ``req_id``), and the server reads
+nothing more from the socket until the bucket holds a token again: a client that floods is
+paced at its key's rate (what it sends beyond waits in its own buffers), every other message of
+the flood that is read finds the bucket empty and is refused, and other clients do not wait
+for it. An ``auth`` that finds no token is refused (``RATE_LIMITED``) and closed with 4429.
 
 **Subscriptions.** ``{"op": "subscribe" | "unsubscribe", "channel": ..., "req_id"?}``, answered
 ``{"type": "subscribed" | "unsubscribed", "channel"}`` or ``{"type": "error", "code",
@@ -26,8 +45,14 @@ Public channels:
 * ``announcements``: each new instructor announcement, ``{"type": "announcement", "id",
   "ts_ns", "text", "level"}`` (``postAnnouncement``; no ``market_seq``);
 * ``book:<symbol>`` (option ``"depth"``: 1-50 levels, default 5): a ``book_snapshot`` of that
-  many levels a side, then a ``book_delta`` per changed level at any depth (``qty_t`` 0: the
-  level is gone). Deltas with ``market_seq`` at or below the snapshot's are in it already;
+  many levels a side (``bids``, ``asks``: ``price_fen``, ``qty_t``, ``order_count``, best
+  first), then after each command that changed those levels a ``book_delta`` (``depth``,
+  ``bids``, ``asks``) with every level whose place in the view changed: set the levels it
+  gives, remove those with ``qty_t`` 0 (gone, or pushed below the depth). A level that comes
+  into the depth as better ones go is sent too, so the view is ``getBook`` at that depth as of
+  the delta's ``market_seq`` (``exchange.api.book_feed``). Deltas with ``market_seq`` at or
+  below the snapshot's are in it already; subscribing again (another depth) sends a new
+  snapshot;
 * ``ticker:<symbol>``: a ``ticker`` now and after every trade: the trade (``trade_id``,
   ``last_price_fen``, ``last_qty_t``, ``ts_ns``), the day's ``open_fen``, ``high_fen``,
   ``low_fen``, ``volume_t``, and the best bid and ask after the command that traded;
@@ -68,18 +93,22 @@ the server cancels every open order of the participant's account (an operator's:
 account it placed orders for on this socket), as ``cancelAllOrders`` would.
 
 **Flow.** Market data is published after the commit (durable before market data). Each
-connection has a bounded queue (``CARBONX_WS_QUEUE_SIZE``); book deltas, tickers and bars are
-conflated while queued (see ``exchange.api.feed``). When the queue is full anyway the connection
-is dropped: it is sent ``{"type": "dropped", "reason": "slow consumer"}`` and closed with 4008.
-After ``heartbeat_s`` without a message the server sends ``{"type": "heartbeat"}``.
+connection has a bounded queue (``CARBONX_WS_QUEUE_SIZE``); tickers and bars are conflated while
+queued (a newer one replaces the unsent one), and a symbol's book deltas merge into one (each
+level's newest value, the newest ``market_seq``: still the view as of that seq) (see
+``exchange.api.ws_queue``). When the queue is full anyway the connection is dropped: it is sent
+``{"type": "dropped", "reason": "slow consumer"}`` and closed with 4008. After ``heartbeat_s``
+without a message the server sends ``{"type": "heartbeat"}``.
+
+**Close codes.** 1000 normal; 4008 slow consumer; 4401 a bad key at auth, or the key revoked
+("key revoked"); 4403 the key's market is another; 4404 the market is not hosted here; 4429
+rate limited at auth.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import json
 import logging
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -93,6 +122,7 @@ from exchange.api.errors import ApiError
 from exchange.api.feed import (
     AccountState,
     Connection,
+    Ending,
     Feed,
     Message,
     SymbolState,
@@ -101,9 +131,22 @@ from exchange.api.feed import (
     current_compliance_year,
     encode,
 )
-from exchange.api.hub import Hub, hub_of
+from exchange.api.hub import hub_of
 from exchange.api.models import Body, NewOrder, OrderAmendment, Symbol
-from exchange.db.keys import find_key
+from exchange.api.ratelimit import RateLimiter
+from exchange.api.ws_auth import (
+    CLOSE_SLOW_CONSUMER,
+    CLOSE_UNAUTHENTICATED,
+    REVOKED_REASON,
+    Authed,
+    RefusedError,
+    authenticate,
+    parse,
+    receive,
+    refuse,
+    still_valid,
+)
+from exchange.api.ws_auth import error_message as _error
 from exchange.db.trade_tape import last_minute_trades
 from exchange.keys import Principal, Role
 from exchange.runtime import Ack, MarketRuntime, MarketStoppedError
@@ -116,12 +159,8 @@ log = logging.getLogger("carbonx.api.ws")
 
 router = APIRouter()
 
-AUTH_TIMEOUT_S = 10.0
 DROP_GRACE_S = 5.0  # a dropped reader has this long to take its "dropped" before we leave
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_UNKNOWN_MARKET = 4404
-CLOSE_SLOW_CONSUMER = 4008
+TOKEN_MARGIN_S = 0.001  # a refused socket sleeps this beyond its token: a timer may wake early
 BOOK_DEPTH = 5
 MAX_BOOK_DEPTH = 50
 MAX_REQ_ID_CHARS = 64
@@ -142,10 +181,6 @@ class _CancelAllBody(Body):
     symbol: Symbol | None = None
 
 
-def _error(code: str, detail: str, **numbers: Any) -> Message:
-    return {"type": "error", "code": code, "detail": detail, **numbers}
-
-
 def _invalid(error: ValidationError) -> ApiError:
     errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
     return ApiError(422, "INVALID_REQUEST", "the request does not match the schema", errors=errors)
@@ -159,78 +194,23 @@ async def websocket_feed(websocket: WebSocket) -> None:
     await websocket.accept()
     hub = hub_of(websocket)
     try:
-        who, runtime, cancel_on_disconnect = await _authenticate(websocket, hub)
-    except _RefusedError as refused:
-        await _close(websocket, refused.message, refused.close_code)
+        authed, key = await authenticate(websocket, hub)
+    except RefusedError as refused:
+        await refuse(websocket, refused)
         return
     except WebSocketDisconnect:
         return
-    session = _Session(websocket, who, runtime, hub.feed, cancel_on_disconnect)
-    await session.run()
-
-
-class _RefusedError(Exception):
-    def __init__(self, message: Message, close_code: int) -> None:
-        super().__init__(message["code"])
-        self.message = message
-        self.close_code = close_code
-
-
-async def _authenticate(websocket: WebSocket, hub: Hub) -> tuple[Principal, MarketRuntime, bool]:
-    params = websocket.query_params
-    key = params.get("key")
-    market_id = params.get("market_id")
-    cancel_on_disconnect = params.get("cancel_on_disconnect", "").lower() in ("1", "true")
-    if key is None:
-        try:
-            first = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
-        except TimeoutError:
-            raise _RefusedError(
-                _error("UNAUTHENTICATED", "no auth message"), CLOSE_UNAUTHENTICATED
-            ) from None
-        request = _parse(first)
-        if (
-            request is None
-            or request.get("op") != "auth"
-            or not isinstance(request.get("key"), str)
-        ):
-            detail = 'the first message is {"op": "auth", "market_id": ..., "key": ...}'
-            raise _RefusedError(_error("UNAUTHENTICATED", detail), CLOSE_UNAUTHENTICATED)
-        key = request["key"]
-        named = request.get("market_id")
-        market_id = named if isinstance(named, str) else None
-        cancel_on_disconnect = request.get("cancel_on_disconnect") is True
-    who = await find_key(hub.engine, key)
-    if who is None:
-        message = _error("UNAUTHENTICATED", "unknown or revoked API key")
-        raise _RefusedError(message, CLOSE_UNAUTHENTICATED)
-    if who.exchange_wide:  # acts in whichever market it names, as REST's keys do
-        if market_id is None:
-            detail = "an exchange-wide key names the market: market_id"
-            raise _RefusedError(_error("INVALID_MESSAGE", detail), CLOSE_UNKNOWN_MARKET)
-        who = dataclasses.replace(who, market_id=market_id)
-    elif market_id is not None and market_id != who.market_id:
-        message = _error("FORBIDDEN", "the key belongs to another market")
-        raise _RefusedError(message, CLOSE_FORBIDDEN)
+    session = _Session(websocket, authed, hub.feed)
+    hub.sockets.add(authed.key_hash, authed.key_market_id, session)
     try:
-        runtime = hub.runtime(who.market_id)
-    except ApiError as error:
-        raise _RefusedError(_error(error.code, error.detail), CLOSE_UNKNOWN_MARKET) from None
-    return who, runtime, cancel_on_disconnect and who.role is not Role.OBSERVER
-
-
-def _parse(text: str) -> dict[str, Any] | None:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-async def _close(websocket: WebSocket, message: Message, code: int) -> None:
-    with contextlib.suppress(Exception):
-        await websocket.send_json({"seq": 1, **message})
-        await websocket.close(code)
+        if not await still_valid(hub, authed, key):  # revoked while it was looked up
+            message = _error("UNAUTHENTICATED", "unknown or revoked API key")
+            await refuse(websocket, RefusedError(message, CLOSE_UNAUTHENTICATED))
+            return
+        del key
+        await session.run()
+    finally:
+        hub.sockets.remove(authed.key_hash, session)
 
 
 async def _send_loop(websocket: WebSocket, connection: Connection, heartbeat_s: float) -> None:
@@ -251,33 +231,31 @@ async def _send_loop(websocket: WebSocket, connection: Connection, heartbeat_s: 
             await websocket.close(CLOSE_SLOW_CONSUMER)
             return
         await websocket.send_text(encode(message, seq))
+        if type(message) is Ending:
+            await websocket.close(message.code, message.reason)
+            return
 
 
-async def _drop_watch(connection: Connection) -> None:
-    """Ends ``DROP_GRACE_S`` after a drop: a reader that never reads again is let go."""
-    await connection.dropped_event.wait()
+async def _stop_watch(connection: Connection) -> None:
+    """Ends ``DROP_GRACE_S`` after a drop or an end: a reader that never reads again is let
+    go."""
+    await connection.stopped_event.wait()
     await asyncio.sleep(DROP_GRACE_S)
 
 
 class _Session:
     """One authenticated connection: its receive loop, its ops, and what it leaves behind."""
 
-    def __init__(
-        self,
-        websocket: WebSocket,
-        who: Principal,
-        runtime: MarketRuntime,
-        feed: Feed,
-        cancel_on_disconnect: bool,
-    ) -> None:
+    def __init__(self, websocket: WebSocket, authed: Authed, feed: Feed) -> None:
+        who = authed.who
         self.websocket = websocket
         self.who = who
-        self.runtime = runtime
+        self.runtime = authed.runtime
         self.feed = feed
         self.market_feed = feed.market(who.market_id)
-        self.limiter = websocket.app.state.limiter
+        self.limiter: RateLimiter = websocket.app.state.limiter
         self.connection = Connection(who, feed.queue_size)
-        self.cancel_on_disconnect = cancel_on_disconnect
+        self.cancel_on_disconnect = authed.cancel_on_disconnect
         self.traded_for: set[AccountId] = set()  # accounts an operator placed orders for
 
     async def run(self) -> None:
@@ -293,7 +271,7 @@ class _Session:
         tasks = (
             asyncio.create_task(_send_loop(self.websocket, connection, self.feed.heartbeat_s)),
             asyncio.create_task(self._receive_loop()),
-            asyncio.create_task(_drop_watch(connection)),
+            asyncio.create_task(_stop_watch(connection)),
         )
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -304,9 +282,20 @@ class _Session:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.websocket.application_state is WebSocketState.CONNECTED:
-                code = CLOSE_SLOW_CONSUMER if connection.dropped else 1000
+                code, reason = 1000, None
+                if connection.dropped:
+                    code = CLOSE_SLOW_CONSUMER
+                elif connection.ending is not None:
+                    code, reason = connection.ending.code, connection.ending.reason
                 with contextlib.suppress(Exception):
-                    await self.websocket.close(code)
+                    await self.websocket.close(code, reason)
+
+    def revoke(self) -> None:
+        """Its key was revoked (``exchange.api.open_sockets``): its channels stop now, what is
+        queued is not sent, and the socket is closed after one last error."""
+        self.feed.forget(self.connection)
+        message = _error("UNAUTHENTICATED", "the API key was revoked")
+        self.connection.end(message, CLOSE_UNAUTHENTICATED, REVOKED_REASON, discard=True)
 
     def _cancel_orders_left(self) -> None:
         if not self.cancel_on_disconnect:
@@ -324,13 +313,23 @@ class _Session:
     async def _receive_loop(self) -> None:
         while True:
             try:
-                text = await self.websocket.receive_text()
+                text = await receive(self.websocket)
             except (WebSocketDisconnect, RuntimeError):
                 return
-            await self._handle(text)
+            if self.connection.ending is None:  # a socket being closed reads, but does nothing
+                await self._handle(text)
 
-    async def _handle(self, text: str) -> None:
-        request = _parse(text)
+    async def _handle(self, text: str | None) -> None:
+        request = None if text is None else parse(text)
+        if not self._take_token(request):
+            # Read nothing more until the bucket holds a token: a flood waits in the
+            # sender's buffers, paced at the key's rate, instead of costing a refusal each.
+            await asyncio.sleep(self.limiter.until_token_s(self.who.key_id) + TOKEN_MARGIN_S)
+            return
+        if text is None:
+            detail = "messages are JSON objects in text frames, not binary frames"
+            self.connection.push(_error("INVALID_MESSAGE", detail))
+            return
         if request is None:
             self.connection.push(_error("INVALID_MESSAGE", "a message is a JSON object"))
             return
@@ -361,16 +360,39 @@ class _Session:
             ops = "subscribe, unsubscribe, place, cancel, amend, cancel_all, batch, ping"
             self.connection.push(_error("INVALID_MESSAGE", f"op is one of {ops}", op=op))
 
+    def _take_token(self, request: dict[str, Any] | None) -> bool:
+        """Take a token from the key's bucket for a message; without one, answer
+        ``RATE_LIMITED`` (an order op's or a batch's reply, else an error)."""
+        try:
+            self.limiter.check(self.who.key_id)
+            return True
+        except ApiError as error:
+            refused = error
+        op = None if request is None else request.get("op")
+        req_id = None if request is None else request.get("req_id")
+        if not _valid_req_id(req_id):
+            req_id = None
+        if req_id is not None and (op in ORDER_OPS or op == "batch"):
+            self.connection.push(_reply_error(req_id, refused))
+            return False
+        echo: dict[str, Any] = {} if req_id is None else {"req_id": req_id}
+        if request is not None and isinstance(request.get("channel"), str):
+            echo["channel"] = request["channel"]
+        self.connection.push(_error(refused.code, refused.detail, **refused.numbers, **echo))
+        return False
+
     # ------------------------------------------------------------------ order entry
 
     def _prepare(
-        self, op: str, request: dict[str, Any]
+        self, op: str, request: dict[str, Any], token: bool = False
     ) -> tuple[MarketCommand, Callable[[Ack], dict[str, Any]]]:
-        """An order op's command and how to answer its ack (a token from the key's bucket
-        taken); an ApiError when it is refused before the market."""
+        """An order op's command and how to answer its ack (with ``token``, a token from the
+        key's bucket taken first: a batch's later ops); an ApiError when it is refused before
+        the market."""
         fields = {k: v for k, v in request.items() if k not in ("op", "req_id", "account_id")}
         named = request.get("account_id")
-        self.limiter.check(self.who.key_id)
+        if token:
+            self.limiter.check(self.who.key_id)
         if named is not None and not isinstance(named, str):
             raise ApiError(422, "INVALID_REQUEST", "account_id is a string")
         account = orders.order_account(self.who, self.runtime.market, named)
@@ -398,7 +420,7 @@ class _Session:
                 if op not in ORDER_OPS:
                     detail = f"each op is an object with an op of {', '.join(ORDER_OPS)}"
                     raise ApiError(422, "INVALID_REQUEST", detail, index=n)
-                command, answer = self._prepare(op, item)
+                command, answer = self._prepare(op, item, token=n > 0)  # op 0: the message's
             except ApiError as error:
                 results[n] = _result_error(error)
                 continue
@@ -470,7 +492,6 @@ class _Session:
             connection.push(_error("INVALID_MESSAGE", detail, **echo))
             return
         try:
-            self.limiter.check(self.who.key_id)
             key = _channel_key(self.who, self.runtime, channel, request.get("account_id"))
             options = _options(key, request)
         except ApiError as error:
@@ -482,7 +503,7 @@ class _Session:
             connection.push({"type": "unsubscribed", "channel": channel, **echo})
             return
         await self._seed(key)
-        self.feed.subscribe(connection, key, options.get("year"))
+        self.feed.subscribe(connection, key, options.get("year"), options.get("depth", 0))
         if key == "trades":
             connection.batch_trades = bool(options.get("batch"))
         connection.push({"type": "subscribed", "channel": channel, **echo})
@@ -491,21 +512,23 @@ class _Session:
             connection.push(first)
 
     async def _seed(self, key: str) -> None:
-        """Make the state a ticker, bars or balances channel follows, if none exists yet, and
-        wait until a symbol's bar holds the journal's trades."""
+        """Make the state a book, ticker, bars or balances channel follows, if none exists
+        yet, and wait until a symbol's bar holds the journal's trades."""
         market_feed = self.market_feed
         market = self.runtime.market
+        last_seq = self.runtime.last_seq
         market_feed.market = market
         kind, _, rest = key.partition(":")
         if kind == "balances" and rest not in market_feed.accounts:
-            market_feed.accounts[rest] = AccountState(market, rest, self.runtime.last_seq)
+            market_feed.accounts[rest] = AccountState(market, rest, last_seq)
+        if kind == "book":
+            market_feed.book(market, rest, last_seq)
         if kind in ("ticker", "bars"):
             symbol = _symbol_of(kind, rest)
             state = market_feed.symbols.get(symbol)
             if state is None:
-                state = SymbolState(
-                    market, symbol, self.runtime.last_seq, market_feed.published_seq
-                )
+                book = market_feed.book(market, symbol, last_seq)
+                state = SymbolState(market, book, last_seq, market_feed.published_seq)
                 market_feed.symbols[symbol] = state
                 try:
                     state.seed_bar(await self._journal_trades(symbol, state.bar_seed_seq))

@@ -1,9 +1,10 @@
 """API keys in the database (``api_keys``): minting, finding and revoking them.
 
-Only a key's sha256 is stored (``exchange.keys``). ``find_key`` serves what it found from this
-process's ``KeyCache``; ``revoke_key`` and ``revoke_account_keys`` drop the revoked keys from
-it before they return, so a revoked key is refused at once here; ``is_revoked`` tells a
-revoked key from one never minted.
+Only a key's sha256 is stored (``exchange.keys``). ``find_key`` serves what it found, or found
+missing, from this process's ``KeyCache`` (``in_memory``: whether it will); ``revoke_key`` and
+``revoke_account_keys`` drop the revoked keys from it before they return, so a revoked key is
+refused at once here, and tell its listeners once the revocation is committed (the gateway
+closes the keys' WebSockets); ``is_revoked`` tells a revoked key from one never minted.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ async def create_key(
     if role is Role.PARTICIPANT and market_id == EXCHANGE_WIDE:
         raise ValueError("a participant key belongs to one market")
     key = new_key()
+    key_cache(engine).forget_unknown(key_hash(key))  # never asked for: forgotten all the same
     created_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     async with engine.begin() as conn:
         await conn.execute(
@@ -49,21 +51,30 @@ async def create_key(
     return key
 
 
+def in_memory(engine: AsyncEngine, key: str) -> bool:
+    """Whether ``find_key`` answers ``key`` from memory, without a database lookup."""
+    hashed = key_hash(key)
+    cache = key_cache(engine)
+    return cache.get(hashed) is not None or cache.is_unknown(hashed)
+
+
 async def find_key(engine: AsyncEngine, key: str) -> Principal | None:
-    """The owner of a valid key; None for an unknown or revoked one. Cached (``KeyCache``)."""
+    """The owner of a valid key; None for an unknown or revoked one. Cached (``KeyCache``),
+    the keys not found too."""
     hashed = key_hash(key)
     cache = key_cache(engine)
     cached = cache.get(hashed)
     if cached is not None:
         return cached
+    if cache.is_unknown(hashed):
+        return None
     generation = cache.generation
     k = t.api_keys.c
-    query = select(k.market_id, k.role, k.account_id).where(
-        k.key_hash == hashed, k.revoked.is_(False)
-    )
+    query = select(k.market_id, k.role, k.account_id, k.revoked).where(k.key_hash == hashed)
     async with engine.connect() as conn:
         row = (await conn.execute(query)).first()
-    if row is None:
+    if row is None or row.revoked:
+        cache.put_unknown(hashed, revoked=row is not None)
         return None
     wide = row.market_id == EXCHANGE_WIDE
     found = Principal(row.market_id, Role(row.role), row.account_id, hashed[:KEY_ID_LENGTH], wide)
@@ -73,9 +84,15 @@ async def find_key(engine: AsyncEngine, key: str) -> Principal | None:
 
 async def is_revoked(engine: AsyncEngine, key: str) -> bool:
     """Whether ``key`` was minted here and revoked since (``find_key`` answers None for it as
-    for a key never minted): a login can then say which it is."""
+    for a key never minted): a login can then say which it is. From memory when ``find_key``
+    found it missing lately."""
+    hashed = key_hash(key)
+    cache = key_cache(engine)
+    known = cache.unknown_revoked(hashed)
+    if known is not None:
+        return known
     k = t.api_keys.c
-    query = select(k.revoked).where(k.key_hash == key_hash(key))
+    query = select(k.revoked).where(k.key_hash == hashed)
     async with engine.connect() as conn:
         return bool((await conn.execute(query)).scalar())
 
@@ -96,6 +113,8 @@ async def revoke_key(engine: AsyncEngine, market_id: str, key_id: str) -> bool:
             result = await conn.execute(query)
     finally:
         cache.revoke(market_id, key_id)
+    if result.rowcount > 0:
+        cache.revoked(market_id, key_id)
     return result.rowcount > 0
 
 
@@ -117,4 +136,5 @@ async def revoke_account_keys(engine: AsyncEngine, market_id: str, account_ids: 
         result = await conn.execute(update(t.api_keys).where(*live).values(revoked=True))
     for hashed in hashes:
         cache.revoke(market_id, hashed)
+        cache.revoked(market_id, hashed)
     return int(result.rowcount)

@@ -6,6 +6,7 @@ every number is known; one makes the shipped ``classroom_national`` class with i
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from exchange.sim.scenario import load_scenario, parse_scenario
@@ -494,6 +496,28 @@ def test_seat_keys_are_reissued_and_the_old_ones_revoked(
     for old in made["seats"]:  # each old key used, so the server has it cached
         with client(server, old["key"]) as c:
             assert ok(c.get(f"/v1/markets/{m}/class/phase"))["market_id"] == m
+    ws = server.base_url.replace("http://", "ws://") + "/v1/ws"
+    with contextlib.ExitStack() as sockets:  # a socket open with each old key, following it
+        old_sockets = []
+        for old in made["seats"]:
+            socket = sockets.enter_context(connect(ws, open_timeout=WAIT_S))
+            socket.send(json.dumps({"op": "auth", "market_id": m, "key": old["key"]}))
+            assert json.loads(socket.recv(WAIT_S))["type"] == "authed"
+            socket.send(json.dumps({"op": "subscribe", "channel": "orders"}))
+            assert json.loads(socket.recv(WAIT_S))["type"] == "subscribed"
+            old_sockets.append(socket)
+        with client(server, made["operator_key"]) as operator:
+            ok(operator.post(f"/v1/markets/{m}/class/seats/keys"), 201)
+        for socket in old_sockets:  # each closed: 4401, after one last error
+            told = json.loads(socket.recv(WAIT_S))
+            assert (told["type"], told["code"]) == ("error", "UNAUTHENTICATED")
+            with pytest.raises(ConnectionClosed):
+                socket.recv(WAIT_S)
+            assert socket.protocol.close_rcvd is not None
+            assert (socket.protocol.close_rcvd.code, socket.protocol.close_rcvd.reason) == (
+                4401,
+                "key revoked",
+            )
     with client(server, made["operator_key"]) as operator:
         seats = ok(operator.get(f"/v1/markets/{m}/class/seats"))["seats"]
         assert [(s["seat"], s["account_id"], s["profile"], s["key"]) for s in seats] == [

@@ -16,8 +16,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from exchange.api.book_feed import delta_message, merge_deltas
 from exchange.api.feed import Encoded, TradeBatch, encode
 from exchange.api.ws import MAX_BATCH_OPS, Connection
+from exchange.api.ws_queue import MAX_MERGED_PARTS, MergeSlot
 from exchange.bars import NS_PER_MIN
 from exchange.keys import Principal, Role
 from tests.api.server import DemoServer, start_demo
@@ -255,6 +257,31 @@ def test_malformed_messages_are_answered_not_fatal(server: DemoServer) -> None:
         assert feed.next("pong")["req_id"] == "still-here"
 
 
+def test_binary_frames_and_deep_nesting_are_answered_not_fatal(server: DemoServer) -> None:
+    with open_feed(server, server.keys["participants"]["P001"]) as feed:
+        feed.next("authed")
+        feed.socket.send(b'{"op": "ping"}')  # a binary frame
+        binary = feed.next("error")
+        assert binary["code"] == "INVALID_MESSAGE"
+        assert "text" in binary["detail"]
+        # (deeper than any parser allows, within the 128 KiB message limit)
+        feed.socket.send('{"op": "ping", "x": ' + "[" * 20_000 + "]" * 20_000 + "}")
+        assert feed.next("error")["code"] == "INVALID_MESSAGE"
+        feed.socket.send("[" * 20_000)  # nested and unfinished
+        assert feed.next("error")["code"] == "INVALID_MESSAGE"
+        feed.send(op="ping", req_id="still-here")
+        assert feed.next("pong")["req_id"] == "still-here"
+    for first in (b'{"op": "auth"}', "[" * 20_000):  # the first message, instead of auth
+        with connect(ws_url(server), open_timeout=WAIT_S) as socket:
+            socket.send(first)
+            refused = Feed(socket).next("error")
+            assert refused["code"] == "UNAUTHENTICATED"
+            with pytest.raises(ConnectionClosed) as closed:
+                socket.recv(WAIT_S)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4401
+
+
 # ---------------------------------------------------------------------- order entry
 
 
@@ -415,6 +442,59 @@ def test_authorization_over_the_socket(server: DemoServer, clean_books: None) ->
         assert book["symbol"] == SYMBOL
 
 
+def test_a_revoked_key_is_cut_off_on_its_open_sockets(
+    server: DemoServer, clean_books: None
+) -> None:
+    """revokeKey closes every socket authenticated with the key (4401 "key revoked", after
+    one last error) and its private feeds stop; sockets of other keys of the same account
+    stay."""
+    p001_key, p002_key = keys(server)
+    with rest(server, server.keys["operator_key"]) as operator:
+        issued = ok(
+            operator.post(f"{M}/keys", json={"role": "participant", "account_id": "P001"}), 201
+        )
+        second_key, key_id = issued["api_key"], issued["key_id"]
+        query = f"?key={second_key}&market_id=demo"
+        with (
+            open_feed(server, second_key) as by_message,
+            connect(ws_url(server, query), open_timeout=WAIT_S) as by_query_socket,
+            open_feed(server, p001_key) as original,
+            rest(server, p001_key) as r001,
+            rest(server, p002_key) as r002,
+        ):
+            by_query = Feed(by_query_socket)
+            for feed in (by_message, by_query, original):
+                feed.next("authed")
+                for channel in ("orders", "fills", "balances"):
+                    feed.send(op="subscribe", channel=channel)
+                    feed.next("subscribed", channel=channel)
+            price, _ = cross_price(r001)
+            placed = by_message.reply(
+                by_message.op("place", symbol=SYMBOL, side="buy", qty_t=10, price_fen=price)
+            )
+            order_id = placed["result"]["order_id"]
+            assert ok(operator.delete(f"{M}/keys/{key_id}")) == {"key_id": key_id, "revoked": True}
+            for feed in (by_message, by_query):
+                told = feed.next("error")
+                assert (told["code"], told["detail"]) == (
+                    "UNAUTHENTICATED",
+                    "the API key was revoked",
+                )
+                with pytest.raises(ConnectionClosed) as closed:
+                    feed.recv()
+                assert closed.value.rcvd is not None
+                assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "key revoked")
+            with pytest.raises(ConnectionClosed):  # closed: nothing it sends is acted on
+                by_message.op("cancel", order_id=order_id)
+            sell = {"symbol": SYMBOL, "order_type": "limit", "side": "sell", "qty_t": 10}
+            ok(r002.post(f"{M}/orders", json={**sell, "price_fen": price}), 201)
+            fill = original.next("fill", order_id=order_id)  # the account's other key still hears
+            assert fill["qty_t"] == 10
+            original.send(op="ping", req_id="after")
+            assert original.next("pong")["req_id"] == "after"
+            assert ok(r001.get(f"{M}/orders/{order_id}"))["status"] == "filled"
+
+
 # ---------------------------------------------------------------------- market data
 
 
@@ -444,8 +524,8 @@ def test_book_trades_and_own_orders(server: DemoServer, clean_books: None) -> No
         buy = ok(r001.post(f"{M}/orders", json={**order, "side": "buy", "qty_t": 100}), 201)
         accepted = p001.next("order", event="accepted", order_id=buy["order_id"])
         assert (accepted["market_seq"], accepted["account_id"]) == (buy["seq"], "P001")
-        delta = p001.next("book_delta", side="buy", price_fen=price)
-        assert (delta["qty_t"], delta["order_count"], delta["market_seq"]) == (100, 1, buy["seq"])
+        delta = p001.next("book_delta", market_seq=buy["seq"])
+        assert {"price_fen": price, "qty_t": 100, "order_count": 1} in delta["bids"]
 
         sell = ok(r002.post(f"{M}/orders", json={**order, "side": "sell", "qty_t": 40}), 201)
         trade = p001.next("trade", market_seq=sell["seq"])
@@ -454,8 +534,8 @@ def test_book_trades_and_own_orders(server: DemoServer, clean_books: None) -> No
         own = p001.next("fill", market_seq=sell["seq"])
         assert (own["order_id"], own["side"], own["leaves_t"]) == (buy["order_id"], "buy", 60)
         assert own["aggressor"] is False
-        delta = p001.next("book_delta", side="buy", price_fen=price, market_seq=sell["seq"])
-        assert delta["qty_t"] == 60
+        delta = p001.next("book_delta", market_seq=sell["seq"])
+        assert {"price_fen": price, "qty_t": 60, "order_count": 1} in delta["bids"]
 
         p002.next("order", event="accepted", order_id=sell["order_id"])
         theirs = p002.next("fill", market_seq=sell["seq"])
@@ -474,8 +554,9 @@ def test_book_trades_and_own_orders(server: DemoServer, clean_books: None) -> No
             assert message.get("order_id") != sell["order_id"], message
             assert "P002" not in json.dumps(message), message
         assert r001.delete(f"{M}/orders/{buy['order_id']}").status_code == 200
-        p001.next("order", event="cancelled", order_id=buy["order_id"])
-        p001.next("book_delta", side="buy", price_fen=price, qty_t=0)
+        cancelled = p001.next("order", event="cancelled", order_id=buy["order_id"])
+        delta = p001.next("book_delta", market_seq=cancelled["market_seq"])
+        assert {"price_fen": price, "qty_t": 0, "order_count": 0} in delta["bids"]
 
 
 def test_batched_trades_and_commit_stamps(server: DemoServer, clean_books: None) -> None:
@@ -555,6 +636,76 @@ def test_book_depth_option(server: DemoServer, clean_books: None) -> None:
         assert (snapshot["depth"], len(snapshot["bids"])) == (2, 2)
         rest_book = ok(r001.get(f"{M}/book/{SYMBOL}"))
         assert snapshot["bids"] == rest_book["bids"][:2]
+
+
+def test_the_book_view_refills_to_its_depth(server: DemoServer, clean_books: None) -> None:
+    """A subscriber's view, snapshot and deltas applied, equals getBook at its depth after
+    better levels go: the deeper ones that come into the depth are sent."""
+    p001_key, p002_key = keys(server)
+    with (
+        open_feed(server, p001_key) as feed,
+        rest(server, p001_key) as r001,
+        rest(server, p002_key) as r002,
+    ):
+        feed.next("authed")
+        price, book = cross_price(r001)
+        tick = book["tick_fen"]
+        bids = [
+            ok(r001.post(f"{M}/orders", json={**BUY_10, "price_fen": price - n * tick}), 201)
+            for n in range(4)
+        ]
+        feed.send(op="subscribe", channel=f"book:{SYMBOL}", depth=2)
+        view = BookView(feed.next("book_snapshot"))
+        assert view.levels() == rest_levels(r001, 2)
+        seen = {level["price_fen"] for level in view.bids}
+        ok(r001.delete(f"{M}/orders/{bids[0]['order_id']}"))  # the best bid goes
+        view.follow(feed)
+        assert view.levels() == rest_levels(r001, 2)
+        assert view.bids[-1]["price_fen"] not in seen  # came up into the view
+        sweep = {**BUY_10, "side": "sell", "qty_t": 20, "price_fen": price - 2 * tick}
+        ok(r002.post(f"{M}/orders", json=sweep), 201)  # the next two bid levels trade away
+        view.follow(feed)
+        assert view.levels() == rest_levels(r001, 2)
+
+
+BUY_10 = {"symbol": SYMBOL, "order_type": "limit", "side": "buy", "qty_t": 10}
+
+
+class BookView:
+    """A client's view of the book: the snapshot, then each later delta applied."""
+
+    def __init__(self, snapshot: dict[str, Any]) -> None:
+        self.market_seq = snapshot["market_seq"]
+        self.bids: list[dict[str, Any]] = snapshot["bids"]
+        self.asks: list[dict[str, Any]] = snapshot["asks"]
+
+    def follow(self, feed: Feed) -> None:
+        """Apply the deltas that come until the feed falls silent (a heartbeat)."""
+        while (message := feed.recv())["type"] != "heartbeat":
+            if message["type"] == "book_delta" and message["market_seq"] > self.market_seq:
+                self.market_seq = message["market_seq"]
+                self.bids = _applied(self.bids, message["bids"], reverse=True)
+                self.asks = _applied(self.asks, message["asks"], reverse=False)
+
+    def levels(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return self.bids, self.asks
+
+
+def _applied(
+    levels: list[dict[str, Any]], changes: list[dict[str, Any]], *, reverse: bool
+) -> list[dict[str, Any]]:
+    by_price = {level["price_fen"]: level for level in levels}
+    for change in changes:
+        if change["qty_t"]:
+            by_price[change["price_fen"]] = change
+        else:
+            by_price.pop(change["price_fen"], None)
+    return sorted(by_price.values(), key=lambda level: level["price_fen"], reverse=reverse)
+
+
+def rest_levels(c: httpx.Client, depth: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    book = ok(c.get(f"{M}/book/{SYMBOL}", params={"depth": depth}))
+    return book["bids"], book["asks"]
 
 
 def test_ticker_bars_fills_and_balances(server: DemoServer, clean_books: None) -> None:
@@ -712,23 +863,60 @@ def test_a_full_queue_marks_the_connection_dropped_without_waiting() -> None:
     for n in range(3):
         connection.push({"type": "heartbeat", "n": n})
     assert connection.dropped
-    assert connection.dropped_event.is_set()
+    assert connection.stopped_event.is_set()
     assert connection.queue.qsize() == 2
 
 
-def test_book_deltas_and_tickers_conflate_while_queued() -> None:
+def test_tickers_conflate_while_queued() -> None:
     connection = Connection(Principal("demo", Role.OBSERVER, None), queue_size=3)
     for qty in (10, 20, 30):
-        connection.push_latest(("book", SYMBOL, "buy", 5900), {"type": "book_delta", "qty_t": qty})
+        connection.push_latest(("ticker", SYMBOL), {"type": "ticker", "volume_t": qty})
     connection.push({"type": "trade", "trade_id": 1})
-    connection.push_latest(("book", SYMBOL, "buy", 5901), {"type": "book_delta", "qty_t": 5})
+    connection.push_latest(("ticker", "CEA2024"), {"type": "ticker", "volume_t": 5})
     assert connection.queue.qsize() == 3
     taken = [json.loads(encode(connection.take(connection.queue.get_nowait()), 1)) for _ in "abc"]
-    assert [m.get("qty_t", m.get("trade_id")) for m in taken] == [30, 1, 5]
-    connection.push_latest(("book", SYMBOL, "buy", 5900), {"type": "book_delta", "qty_t": 0})
+    assert [m.get("volume_t", m.get("trade_id")) for m in taken] == [30, 1, 5]
+    connection.push_latest(("ticker", SYMBOL), {"type": "ticker", "volume_t": 0})
     again = json.loads(encode(connection.take(connection.queue.get_nowait()), 2))
-    assert again["qty_t"] == 0  # sent, then anew
+    assert again["volume_t"] == 0  # sent, then anew
     assert not connection.dropped
+
+
+def test_book_deltas_merge_while_queued_and_a_snapshot_starts_anew() -> None:
+    connection = Connection(Principal("demo", Role.OBSERVER, None), queue_size=4)
+
+    def delta(seq: int, price: int, qty: int) -> Encoded:
+        level = {"price_fen": price, "qty_t": qty, "order_count": 1 if qty else 0}
+        return Encoded(delta_message(SYMBOL, 2, seq, [level], []))
+
+    key = ("book", SYMBOL)
+    connection.push_merged(key, delta(7, 5990, 5), merge_deltas)
+    connection.push({"type": "trade", "trade_id": 1})
+    connection.push_merged(key, delta(8, 5980, 3), merge_deltas)  # joins the first
+    connection.push_merged(key, delta(9, 5990, 0), merge_deltas)
+    assert connection.queue.qsize() == 2
+    merged = json.loads(encode(connection.take(connection.queue.get_nowait()), 1))
+    assert (merged["market_seq"], merged["seq"]) == (9, 1)
+    assert [(lv["price_fen"], lv["qty_t"]) for lv in merged["bids"]] == [(5990, 0), (5980, 3)]
+    connection.push_merged(key, delta(10, 5970, 1), merge_deltas)  # after the trade, anew
+    connection.unlatch(key.__eq__)  # a snapshot goes in here
+    connection.push({"type": "book_snapshot"})
+    connection.push_merged(key, delta(11, 5960, 1), merge_deltas)  # not into the older one
+    taken = [json.loads(encode(connection.take(connection.queue.get_nowait()), 1)) for _ in "abcd"]
+    assert [m.get("market_seq", m["type"]) for m in taken] == [
+        "trade",
+        10,
+        "book_snapshot",
+        11,
+    ]
+    for seq in range(12, 112):  # a reader that stays behind: its parts are merged as they come
+        connection.push_merged(key, delta(seq, 5000 + seq, 1), merge_deltas)
+    slot = connection.queue.get_nowait()
+    assert isinstance(slot, MergeSlot)
+    assert len(slot.parts) <= MAX_MERGED_PARTS
+    merged = json.loads(encode(connection.take(slot), 5))
+    assert merged["market_seq"] == 111
+    assert [lv["price_fen"] for lv in merged["bids"]] == list(range(5111, 5011, -1))
 
 
 def test_a_message_for_many_is_encoded_once_with_each_connections_seq() -> None:

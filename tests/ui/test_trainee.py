@@ -219,6 +219,43 @@ def test_order_book_cancel_trade_and_surrender(
     assert all(level["price_fen"] != bid for level in status["bids"])
 
 
+def test_the_ladder_refills_levels_that_come_into_its_depth(
+    page: Any, server: DemoServer, trainee_key: str, counterparty: httpx.Client
+) -> None:
+    """Seven bid levels before the ladder opens (its snapshot: five); the best two are
+    cancelled and the sixth and seventh come up: the ladder shows five again, those two among
+    them, as getBook does."""
+    ref, tick = book(counterparty)["reference_price_fen"], book(counterparty)["tick_fen"]
+    prices = [ref - (11 + n) * tick for n in range(7)]
+    order = {"symbol": SYMBOL, "side": "buy", "order_type": "limit", "qty_t": 10}
+    placed = [
+        ok(counterparty.post(f"{M}/orders", json={**order, "price_fen": p}), 201) for p in prices
+    ]
+    levels = page.get_by_test_id("bid-level")
+    try:
+        log_in(page, server, trainee_key)
+        expect(page.get_by_test_id("trade-view")).to_be_visible()
+        expect(levels.filter(has_text=yuan(prices[4]))).to_have_count(1)
+        expect(levels).to_have_count(5)
+        expect(levels.filter(has_text=yuan(prices[5]))).to_have_count(0)  # below the depth
+        for best in placed[:2]:
+            ok(counterparty.delete(f"{M}/orders/{best['order_id']}"))
+        for deeper in prices[5:]:
+            expect(levels.filter(has_text=yuan(deeper))).to_have_count(1)
+        expect(levels).to_have_count(5)
+        served = [level["price_fen"] for level in book(counterparty)["bids"]]
+        shown = [levels.nth(n).inner_text() for n in range(5)]
+        assert [yuan(p) in text for p, text in zip(served, shown, strict=True)] == [True] * 5
+        for language in ("zh", "en"):
+            for size, viewport in (("1280", DESK), ("390", PHONE)):
+                page.set_viewport_size(viewport)
+                page.get_by_test_id("panel-ladder").scroll_into_view_if_needed()
+                screenshot(page, f"trainee-ladder-refilled-{language}-{size}")
+            page.get_by_test_id("lang-toggle").click()
+    finally:
+        ok(counterparty.delete(f"{M}/orders"))
+
+
 def test_a_refusal_is_explained_with_its_numbers(
     page: Any, server: DemoServer, trainee_key: str, counterparty: httpx.Client
 ) -> None:

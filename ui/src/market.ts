@@ -98,6 +98,16 @@ export interface Bar {
   volume: number;
 }
 
+/** A book channel message's levels onto one side of a view, by price: a ``book_snapshot``'s
+ * (after clearing the side) or a ``book_delta``'s, where ``qty_t`` 0 removes the level (gone,
+ * or pushed below the depth) and any other sets it (changed, or come up into the depth). */
+export function applyLevels(side: Map<number, Level>, levels: Level[]): void {
+  for (const { price_fen, qty_t, order_count } of levels) {
+    if (qty_t === 0) side.delete(price_fen);
+    else side.set(price_fen, { price_fen, qty_t, order_count });
+  }
+}
+
 export const INTERVALS = ["1m", "5m", "15m", "1h", "1d"] as const;
 export type Interval = (typeof INTERVALS)[number];
 const INTERVAL_S: Record<Interval, number> = { "1m": 60, "5m": 300, "15m": 900, "1h": 3600, "1d": 86400 };

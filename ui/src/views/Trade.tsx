@@ -30,6 +30,7 @@ import {
   type Order,
   type Trade as TradeRow,
   addTrade,
+  applyLevels,
   barFromServer,
   barsFromTrades,
   bucketOf,
@@ -138,14 +139,14 @@ export function Trade({ ctx }: { ctx: Ctx }) {
     const stop = feed.listen((message) => {
       if (message.symbol !== symbol) return;
       if (message.type === "book_snapshot") {
-        const side = (levels: unknown) => new Map((levels as Level[]).map((l) => [l.price_fen, l]));
-        ladder.current = { bids: side(message.bids), asks: side(message.asks), seq: Number(message.market_seq) };
+        ladder.current = { bids: new Map(), asks: new Map(), seq: Number(message.market_seq) };
+        applyLevels(ladder.current.bids, message.bids as Level[]);
+        applyLevels(ladder.current.asks, message.asks as Level[]);
         setBookVersion((v) => v + 1);
       } else if (message.type === "book_delta" && Number(message.market_seq) > ladder.current.seq) {
-        const levels = message.side === "buy" ? ladder.current.bids : ladder.current.asks;
-        const level = message as unknown as Level;
-        if (level.qty_t === 0) levels.delete(level.price_fen);
-        else levels.set(level.price_fen, { price_fen: level.price_fen, qty_t: level.qty_t, order_count: level.order_count });
+        // Every level whose place in the view changed, refills of the depth included.
+        applyLevels(ladder.current.bids, message.bids as Level[]);
+        applyLevels(ladder.current.asks, message.asks as Level[]);
         setBookVersion((v) => v + 1);
       }
     });
