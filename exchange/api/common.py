@@ -28,8 +28,17 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     409: _problem("Refused by the market: the code and the numbers behind it"),
     422: _problem("INVALID_REQUEST: the request does not match the schema"),
     429: _problem("RATE_LIMITED: the key's request rate is over its limit; see Retry-After"),
-    503: _problem("MARKET_STOPPED: the market is not running"),
+    503: _problem(
+        "MARKET_STOPPED: the market is not running; MARKET_RECONNECTING: it is reconnecting to "
+        "its database (see Retry-After)"
+    ),
 }
+
+
+def problem_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI responses of an operation outside ``/v1`` that answers these problems."""
+    return {status: _problem(text) for status, text in descriptions.items()}
+
 
 TRADES_LIMIT = 100  # trades and fills a listing answers unless asked
 

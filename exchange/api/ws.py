@@ -89,7 +89,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketState
 
 from exchange.api import orders
-from exchange.api.errors import ApiError
+from exchange.api.errors import ApiError, unavailable
 from exchange.api.feed import (
     AccountState,
     Connection,
@@ -410,8 +410,8 @@ class _Session:
             return
         try:
             future = self.runtime.submit_many(commands)
-        except MarketStoppedError:
-            self.connection.push(_reply_error(req_id, _stopped()))
+        except MarketStoppedError as stopped:
+            self.connection.push(_reply_error(req_id, unavailable(stopped)))
             return
 
         def reply(done: asyncio.Future[list[Ack]]) -> None:
@@ -437,8 +437,8 @@ class _Session:
         except ApiError as error:
             self.connection.push(_reply_error(req_id, error))
             return
-        except MarketStoppedError:
-            self.connection.push(_reply_error(req_id, _stopped()))
+        except MarketStoppedError as stopped:
+            self.connection.push(_reply_error(req_id, unavailable(stopped)))
             return
         connection = self.connection
 

@@ -34,6 +34,20 @@ class Health(TypedDict):
     status: Literal["ok"]
 
 
+class MarketReadiness(TypedDict):
+    market_id: str
+    state: Literal["running", "reconnecting", "stopped"]
+    last_seq: int
+    durable_seq: int
+    reconnects: int
+    reconnecting_s: float | None
+
+
+class Readiness(TypedDict):
+    status: Literal["ready"]
+    markets: list[MarketReadiness]
+
+
 class NewParticipantReply(TypedDict):
     account_id: str
     api_key: str  # shown once

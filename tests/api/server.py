@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
 DEMO_COMMAND = (sys.executable, "-m", "exchange.cli", "demo")
+SERVE_COMMAND = (sys.executable, "-m", "exchange.cli", "serve", "--log-format", "text")
 
 
 def free_port() -> int:
@@ -34,6 +35,11 @@ class DemoServer:
     base_url: str
     keys: dict[str, Any]
     log: Path
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, nothing drains."""
+        self.process.kill()
+        self.process.wait()
 
     def stop(self) -> int:
         """SIGTERM (uvicorn shuts down gracefully, the markets drain), SIGKILL if it hangs."""
@@ -51,12 +57,35 @@ def start_demo(database: Path, env: Mapping[str, str] | None = None) -> DemoServ
     """Start ``carbonx demo`` on a free port; ``env`` adds to its environment (settings such as
     ``CARBONX_RATE_LIMIT_PER_S``)."""
     port = free_port()
-    log = database.with_name(f"server-{port}.log")
     keys_file = database.with_name(database.name + ".keys.json")
     keys_file.unlink(missing_ok=True)
+    command = [*DEMO_COMMAND, "--port", str(port), "--database", str(database)]
+    server = _start(command, port, database.with_name(f"server-{port}.log"), env)
+    try:
+        server.keys = json.loads(keys_file.read_text())
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def start_serve(
+    database_url: str, logs: Path, keys: dict[str, Any], env: Mapping[str, str] | None = None
+) -> DemoServer:
+    """Start ``carbonx serve`` on a free port, on the markets of ``database_url`` (e.g. a
+    PostgreSQL database ``exchange.cli.prepare_demo`` filled, whose ``keys`` it returned)."""
+    port = free_port()
+    command = [*SERVE_COMMAND, "--port", str(port), "--database-url", database_url]
+    server = _start(command, port, logs / f"server-{port}.log", env)
+    server.keys = keys
+    return server
+
+
+def _start(command: list[str], port: int, log: Path, env: Mapping[str, str] | None) -> DemoServer:
+    """Run ``command`` with its output in ``log``, until ``/healthz`` answers."""
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*DEMO_COMMAND, "--port", str(port), "--database", str(database)],
+            command,
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -68,16 +97,15 @@ def start_demo(database: Path, env: Mapping[str, str] | None = None) -> DemoServ
     try:
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"the demo server exited:\n{log.read_text()}")
+                raise RuntimeError(f"the server exited:\n{log.read_text()}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the demo server did not start:\n{log.read_text()}")
+                raise RuntimeError(f"the server did not start:\n{log.read_text()}")
             try:
                 if httpx.get(server.base_url + "/healthz", timeout=1.0).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
-        server.keys = json.loads(keys_file.read_text())
     except BaseException:
         server.stop()
         raise

@@ -41,6 +41,7 @@ from exchange.db.order_history import client_order, finished_order
 from exchange.db.trade_tape import account_fills
 from exchange.keys import Role
 from registry_sim.model import AccountId
+from settlement.market import Market
 
 router = APIRouter(prefix="/v1/markets/{market_id}", tags=["orders"], responses=PROBLEMS)
 # Order entry is the busiest path: its routes take the ``Request`` (which costs FastAPI nothing)
@@ -102,7 +103,8 @@ async def get_order(
     request: Request, market_id: MarketId, order_id: OrderId, who: CurrentPrincipal
 ) -> dict[str, Any]:
     require(who, Role.PARTICIPANT, Role.OPERATOR)
-    view = hub_of(request).runtime(market_id).market.engine.order(order_id)
+    runtime = hub_of(request).runtime(market_id)
+    view = await runtime.read(lambda market: market.engine.order(order_id))
     if view is None or (who.role is Role.PARTICIPANT and view.account_id != who.account_id):
         raise ApiError(404, "UNKNOWN_ORDER", f"no order {order_id}", order_id=order_id)
     return view._asdict()
@@ -137,10 +139,13 @@ async def list_orders(
     """The account's open orders, oldest first: a participant's own, or (operators) the
     ``account_id`` named."""
     account = orders.named_account(who, account_id, orders.REST_ACCOUNT_LOC)
-    market = hub_of(request).runtime(market_id).market
-    known_account(market, account)
-    views = [view._asdict() for view in market.engine.open_orders(account)]
-    return {"account_id": account, "orders": views}
+
+    def open_orders(market: Market) -> dict[str, Any]:
+        known_account(market, account)
+        views = [view._asdict() for view in market.engine.open_orders(account)]
+        return {"account_id": account, "orders": views}
+
+    return await hub_of(request).runtime(market_id).read(open_orders)
 
 
 @router.delete("/orders", operation_id="cancelAllOrders", response_model=OrdersCancelled)
@@ -193,7 +198,8 @@ async def get_order_by_client_id(
     key's own account, or (operators) the ``account_id`` named. A client that lost an answer
     asks here whether its order went in. Orders of past days are read from the journal."""
     account = orders.named_account(who, account_id, orders.REST_ACCOUNT_LOC)
-    market = hub_of(request).runtime(market_id).market
+    runtime = hub_of(request).runtime(market_id)
+    market = runtime.market
     known_account(market, account)
     day = (trading_day or open_trading_day(market)).isoformat()
     engine = hub_of(request).engine
@@ -212,7 +218,7 @@ async def get_order_by_client_id(
         "client_order_id": client_order_id,
         "trading_day": day,
     }
-    view = market.engine.order(row.order_id)
+    view = await runtime.read(lambda market: market.engine.order(row.order_id))
     if view is not None:  # still known to the book: its live state
         live = view._asdict()
         return {**placed, **{name: live[name] for name in ORDER_STATE}}
