@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 
+from exchange import disconnects
 from exchange.agents.live import BotSpec, LiveBots
 from exchange.api.clock_driver import ClockDriver
 from exchange.api.errors import ApiError, accepted
@@ -81,8 +82,12 @@ class Hub:
     # ------------------------------------------------------------------ opening markets
 
     async def open(self, url: str, wanted: list[str]) -> None:
+        """Recover and host the markets (every one of the database unless ``wanted`` names
+        some); the orders of sessions with cancel on disconnect that died with the last
+        process are cancelled before anything is served (``exchange.disconnects``)."""
         for market_id in wanted or await market_ids(url):
-            self.host(await MarketRuntime.recover(url, market_id))
+            runtime = self.host(await MarketRuntime.recover(url, market_id)).runtime
+            await disconnects.cancel_dead(runtime, self.engine)
 
     def host(self, runtime: MarketRuntime) -> HostedMarket:
         """Serve a runtime: its commits feed the WebSockets, it runs, requests reach it."""
