@@ -186,7 +186,7 @@ class Order(Reply):
     cancelled_t: int
     status: OrderStatus
     cancel_reason: CancelReason | None
-    priority: int
+    priority: int | None  # time priority while it rests; none for an earlier day's order
 
 
 class ClientOrder(Reply):

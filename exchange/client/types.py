@@ -106,7 +106,7 @@ class Order(TypedDict):
     cancelled_t: int
     status: str
     cancel_reason: str | None
-    priority: int
+    priority: int | None  # none for an order of an earlier trading day
 
 
 class Orders(TypedDict):

@@ -37,7 +37,7 @@ from exchange.api.models import (
     Orders,
     OrdersCancelled,
 )
-from exchange.db.order_history import client_order, finished_order
+from exchange.db.order_history import client_order, finished_order, past_order
 from exchange.db.trade_tape import account_fills
 from exchange.keys import Role
 from registry_sim.model import AccountId
@@ -102,12 +102,17 @@ async def cancel_order(
 async def get_order(
     request: Request, market_id: MarketId, order_id: OrderId, who: CurrentPrincipal
 ) -> dict[str, Any]:
+    """The order: the market's own view while it holds the order (today's), else, for an
+    order of an earlier trading day, what the journal says became of it (no ``priority``)."""
     require(who, Role.PARTICIPANT, Role.OPERATOR)
-    runtime = hub_of(request).runtime(market_id)
-    view = await runtime.read(lambda market: market.engine.order(order_id))
-    if view is None or (who.role is Role.PARTICIPANT and view.account_id != who.account_id):
+    hub = hub_of(request)
+    view = await hub.runtime(market_id).read(lambda market: market.engine.order(order_id))
+    found = (
+        view._asdict() if view is not None else await past_order(hub.engine, market_id, order_id)
+    )
+    if found is None or (who.role is Role.PARTICIPANT and found["account_id"] != who.account_id):
         raise ApiError(404, "UNKNOWN_ORDER", f"no order {order_id}", order_id=order_id)
-    return view._asdict()
+    return found
 
 
 @router.patch(
