@@ -204,9 +204,12 @@ async def get_order_by_client_id(
     asks here whether its order went in. Orders of past days are read from the journal."""
     account = orders.named_account(who, account_id, orders.REST_ACCOUNT_LOC)
     runtime = hub_of(request).runtime(market_id)
-    market = runtime.market
-    known_account(market, account)
-    day = (trading_day or open_trading_day(market)).isoformat()
+
+    def the_day(market: Market) -> str:
+        known_account(market, account)
+        return (trading_day or open_trading_day(market)).isoformat()
+
+    day = await runtime.read(the_day)
     engine = hub_of(request).engine
     row = await client_order(engine, market_id, account, client_order_id, day)
     if row is None:
