@@ -345,7 +345,7 @@ class PipeSession:
         await self._room.wait()
         await self.out.writable()
         try:
-            future = self.runtime.submit_nowait(command)
+            future = self.runtime.submit_nowait(command, wait_for_database=True)
         except MarketStoppedError as error:
             self.market_stopped(client_id, error)
             return

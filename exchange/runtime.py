@@ -8,6 +8,18 @@ open batch. The writer task commits whatever has collected whenever the previous
 (group commit), and only then resolves the callers' futures and tells the listeners (market
 data): durable before acknowledged. The database is never on the matching path.
 
+Reads see only what is durable: ``read`` computes its answer from the market at once (the state
+after the last command applied) but hands it over only once that command is committed, so a
+caller is never shown an order, a trade or a balance that a crash could still take back.
+
+A database blip (a lost connection, a failover, a full disk: ``journal_store.is_transient``)
+does not stop the market: the writer reconnects with a growing, capped backoff and commits the
+failed batch again unless it went in after all (``JournalWriter.holds``: idempotent by seq).
+Meanwhile the market is ``RECONNECTING``: nothing more is applied, new commands and reads are
+refused with ``MarketReconnectingError`` (the gateway's 503 ``MARKET_RECONNECTING``), and the
+callers already queued wait for their acknowledgement. Any other failure of a commit, or a bug
+in the business logic, stops the market (``STOPPED``): nothing more is acknowledged.
+
 Recovery loads the latest day-end snapshot, replays the journal after it, and compares the
 rebuilt state with the stored projections; if they differ the market does not open.
 """
@@ -21,7 +33,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar, cast
 
 from exchange import codec, rows
 from exchange.bars import NS_PER_MIN
@@ -36,6 +49,7 @@ from exchange.clock import (
 from exchange.db.journal_store import (
     Batch,
     JournalWriter,
+    is_transient,
     iter_journal,
     latest_snapshot,
     open_writer,
@@ -59,21 +73,27 @@ log = logging.getLogger("carbonx.runtime")
 
 MAX_BATCH_COMMANDS = 20_000  # the sequencer waits for the writer beyond this (backpressure)
 SLICE_COMMANDS = 50  # between two yields: the writer's round trips wait at most one slice
-
+RECONNECT_FIRST_S = 0.05  # the writer's first wait after a database blip, doubled each attempt
+RECONNECT_MAX_S = 2.0  # ... up to this: a database back after a failover is found within 2 s
 
 Listener = Callable[[Sequence[Ack]], None]
+Guard = tuple[str, str, str]  # (session_id, account_id, event): exchange.disconnects
+T = TypeVar("T")
 
 
 class _Group:
     """Commands submitted together (``submit_many``): one future for all their acks, which
     saves a bulk client a future and a callback per command."""
 
-    __slots__ = ("acks", "future", "size")
+    __slots__ = ("acks", "future", "guards", "size")
 
-    def __init__(self, future: asyncio.Future[list[Ack]], size: int) -> None:
+    def __init__(
+        self, future: asyncio.Future[list[Ack]], size: int, guards: Sequence[Guard] = ()
+    ) -> None:
         self.future = future
         self.size = size
         self.acks: list[Ack] = []
+        self.guards = guards  # journaled with the group's last command
 
 
 Waiter = asyncio.Future[Ack] | _Group | None
@@ -83,8 +103,25 @@ class RecoveryError(RuntimeError):
     """The journal and the projections disagree: the market must not open."""
 
 
+class MarketState(StrEnum):
+    """What a market's runtime is doing (``MarketRuntime.state``, the gateway's ``/readyz``)."""
+
+    RUNNING = "running"
+    RECONNECTING = "reconnecting"  # its database is gone for now: nothing new is taken
+    STOPPED = "stopped"  # not started, stopped, or broken by a failed commit or a bug
+
+
 class MarketStoppedError(RuntimeError):
     """The market is not running (stopped, or broken by a failed commit or a bug)."""
+
+    code = "MARKET_STOPPED"
+
+
+class MarketReconnectingError(MarketStoppedError):
+    """The market lost its database and is reconnecting: it takes nothing new until the
+    database is back (a caller retries; what was queued before is acknowledged then)."""
+
+    code = "MARKET_RECONNECTING"
 
 
 @dataclass(slots=True)
@@ -95,6 +132,10 @@ class RuntimeStats:
     commit_seconds_total: float = 0.0
     commit_seconds_max: float = 0.0
     recent_commit_ms: deque[float] = field(default_factory=lambda: deque(maxlen=1024))
+    reconnects: int = 0  # database blips outlasted
+    reconnect_attempts: int = 0
+    reconnecting_since: float | None = None  # wall time (s) the current blip began
+    database_error: str = ""  # the last error of the journal's database
 
 
 class MarketRuntime:
@@ -128,9 +169,15 @@ class MarketRuntime:
         self._acks: list[Ack] = []  # of the open batch, in order
         self._due: list[tuple[asyncio.Future[Any], Any]] = []  # (future, result) at its commit
         self._dirty: set[tuple[Any, Any, Any]] = set()
+        self._in_flight: list[tuple[asyncio.Future[Any], Any]] = []  # due of the batch committing
+        self._durable_seq = last_seq  # the last seq committed
         self._tasks: list[asyncio.Task[None]] = []
         self._failure: BaseException | None = None
         self._running = False
+        self._reconnecting = False
+        self._accepting = False  # running and not reconnecting: takes new commands and reads
+        self._resumed = asyncio.Event()  # set unless reconnecting: the sequencer applies
+        self._resumed.set()
         self._day: dt.date | None = None
         self._day_text = ""
 
@@ -197,7 +244,7 @@ class MarketRuntime:
         if self._running:
             return
         tune_gc_for_sequencer()
-        self._running = True
+        self._running = self._accepting = True
         self._tasks = [
             asyncio.create_task(self._sequence(), name=f"sequencer:{self.market_id}"),
             asyncio.create_task(self._write(), name=f"writer:{self.market_id}"),
@@ -218,62 +265,150 @@ class MarketRuntime:
         return task
 
     async def _submit_clock_event(self, event: ClockEvent) -> Ack:
-        return await self.submit(clock_command(event))
+        return await self.submit_nowait(clock_command(event), wait_for_database=True)
 
     @property
     def last_seq(self) -> int:
         return self._seq
 
     @property
+    def durable_seq(self) -> int:
+        """The last seq committed: everything up to it survives a crash."""
+        return self._durable_seq
+
+    @property
+    def state(self) -> MarketState:
+        if not self._running:
+            return MarketState.STOPPED
+        return MarketState.RECONNECTING if self._reconnecting else MarketState.RUNNING
+
+    @property
     def last_ts_ns(self) -> int:
         """The market time of the last command applied (journal order never goes back)."""
         return self._last_ts_ns
 
-    def submit_nowait(self, command: MarketCommand) -> asyncio.Future[Ack]:
-        """Queue a command; the future resolves once it is durable."""
-        if not self._running:
-            raise MarketStoppedError(f"market {self.market_id} is not running") from self._failure
+    def submit_nowait(
+        self, command: MarketCommand, *, wait_for_database: bool = False
+    ) -> asyncio.Future[Ack]:
+        """Queue a command; the future resolves once it is durable. While the market
+        reconnects to its database a command is refused (``MarketReconnectingError``) unless
+        ``wait_for_database`` (the clock, cancel on disconnect, bots: work that must not be
+        lost): then it is queued, and applied once the database is back."""
+        if not self._accepting:
+            self._refuse(wait_for_database)
         future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
         self._inbox.append((command, future))
         self._inbox_ready.set()
         return future
 
-    async def submit(self, command: MarketCommand) -> Ack:
-        return await self.submit_nowait(command)
+    async def submit(self, command: MarketCommand, *, wait_for_database: bool = False) -> Ack:
+        return await self.submit_nowait(command, wait_for_database=wait_for_database)
 
-    def submit_many(self, commands: Sequence[MarketCommand]) -> asyncio.Future[list[Ack]]:
+    def submit_many(
+        self,
+        commands: Sequence[MarketCommand],
+        *,
+        wait_for_database: bool = False,
+        guards: Sequence[Guard] = (),
+    ) -> asyncio.Future[list[Ack]]:
         """Queue commands in order; the future resolves with their acks, in order, once the
-        last of them is durable (bots, simulations and bulk loads)."""
-        if not self._running:
-            raise MarketStoppedError(f"market {self.market_id} is not running") from self._failure
+        last of them is durable (bots, simulations and bulk loads). ``guards`` (cancel on
+        disconnect's ``ended``) are journaled in the batch of the last command, so they are
+        durable exactly when it is. ``wait_for_database`` as ``submit_nowait``'s."""
+        if not self._accepting:
+            self._refuse(wait_for_database)
         future: asyncio.Future[list[Ack]] = asyncio.get_running_loop().create_future()
         if not commands:
+            assert not guards, "guards go with a command: note_guards"
             future.set_result([])
             return future
-        group = _Group(future, len(commands))
+        group = _Group(future, len(commands), guards)
         self._inbox.extend((command, group) for command in commands)
         self._inbox_ready.set()
         return future
 
+    def note_guards(self, guards: Sequence[Guard]) -> asyncio.Future[None]:
+        """Journal cancel-on-disconnect guards (``exchange.disconnects``) after every command
+        applied so far: any command submitted later is journaled in the same batch or a later
+        one. The future resolves once they are durable. Taken while the market reconnects."""
+        if not self._running:
+            raise MarketStoppedError(f"market {self.market_id} is not running") from self._failure
+        self._add_guards(guards)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._due.append((future, None))
+        self._rows_ready.set()
+        return future
+
+    def _add_guards(self, guards: Sequence[Guard]) -> None:
+        m, seq = self.market_id, self._seq
+        rows = [(m, session, account, event, seq) for session, account, event in guards]
+        self._batch.disconnect_guards.extend(rows)
+
+    async def read(self, view: Callable[[Market], T]) -> T:
+        """``view`` of the market, answered only once durable: computed now, from the state
+        after the last command applied, and handed over once that command is committed (at
+        once when it is). Its exception, if it raises one, is held the same way. Refused
+        while the market is stopped or reconnecting: its state may hold what never will be."""
+        if not self._accepting:
+            self._refuse(wait_for_database=False)
+        outcome: tuple[Any, Exception | None]
+        try:
+            outcome = (view(self.market), None)
+        except Exception as error:  # handed to the caller, once durable
+            outcome = (None, error)
+        if self._durable_seq != self._seq:
+            future: asyncio.Future[tuple[Any, Exception | None]]
+            future = asyncio.get_running_loop().create_future()
+            self._due.append((future, outcome))
+            self._rows_ready.set()
+            outcome = await future
+        value, failure = outcome
+        if failure is not None:
+            raise failure
+        return cast(T, value)
+
+    def _refuse(self, wait_for_database: bool) -> None:
+        """Raise why the market takes nothing now, unless it is reconnecting and the caller
+        waits for the database."""
+        if not self._running:
+            raise MarketStoppedError(f"market {self.market_id} is not running") from self._failure
+        if self._reconnecting and not wait_for_database:
+            raise MarketReconnectingError(
+                f"market {self.market_id} is reconnecting to its database"
+            )
+
     async def drain(self) -> None:
-        """Wait until every queued command is applied and committed."""
-        while self._running and (self._inbox or self._acks or not self._idle.is_set()):
+        """Wait until every queued command is applied and committed (through a database
+        blip, however long)."""
+        await self._drain(through_blips=True)
+
+    async def _drain(self, *, through_blips: bool) -> None:
+        while (
+            self._running
+            and (through_blips or not self._reconnecting)
+            and (self._inbox or self._acks or self._due or not self._idle.is_set())
+        ):
             self._rows_ready.set()
             await asyncio.sleep(0.001)
         if self._failure is not None:
             raise MarketStoppedError(f"market {self.market_id} failed") from self._failure
 
     async def stop(self) -> None:
-        """Drain, then stop the tasks and close the writer."""
+        """Drain, then stop the tasks and close the writer. A market reconnecting to its
+        database is not waited for: what it has not committed was never acknowledged, and
+        its callers are told it stopped."""
         try:
             if self._failure is None:
-                await self.drain()
+                await self._drain(through_blips=False)
         finally:
-            self._running = False
+            abandoned = self._reconnecting
+            self._running = self._accepting = False
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             self._tasks = []
+            if abandoned:
+                self._fail(MarketStoppedError("stopped while reconnecting to its database"))
             await self._writer.close()
 
     # ------------------------------------------------------------------ the sequencer
@@ -282,6 +417,9 @@ class MarketRuntime:
         inbox = self._inbox
         try:
             while True:
+                if self._reconnecting:  # nothing more is applied until the database is back
+                    await self._resumed.wait()
+                    continue
                 if not inbox:
                     self._inbox_ready.clear()
                     await self._inbox_ready.wait()
@@ -343,6 +481,8 @@ class MarketRuntime:
             future.acks.append(ack)
             if len(future.acks) == future.size:
                 self._due.append((future.future, future.acks))
+                if future.guards:
+                    self._add_guards(future.guards)
         elif future is not None:
             self._due.append((future, ack))  # type: ignore[arg-type]
         self.stats.commands += 1
@@ -365,7 +505,7 @@ class MarketRuntime:
     async def _write(self) -> None:
         try:
             while True:
-                if not self._acks:
+                if not self._acks and not self._due:
                     self._idle.set()
                     self._rows_ready.clear()
                     await self._rows_ready.wait()
@@ -378,13 +518,19 @@ class MarketRuntime:
                 # batch's to write.
                 batch.balances = self.market.balances_of(dirty)
                 self._batch_taken.set()
-                started = time.perf_counter()
-                try:
-                    await self._writer.commit(batch)
-                except BaseException:
-                    self._acks, self._due = acks + self._acks, due + self._due  # for _fail
-                    raise
-                self._record_commit(time.perf_counter() - started, len(acks))
+                self._in_flight = due  # for _fail
+                if batch.journal or batch.disconnect_guards:  # else only reads wait on it
+                    started = time.perf_counter()
+                    try:
+                        await self._writer.commit(batch)
+                    except Exception as error:
+                        if not is_transient(error):
+                            raise
+                        await self._commit_again(batch, error)
+                    self._record_commit(time.perf_counter() - started, len(acks))
+                if acks:
+                    self._durable_seq = acks[-1].seq
+                self._in_flight = []
                 if batch.snapshots:  # a day end: no order waits on a full collection
                     collect_frozen()
                 for future, result in due:
@@ -395,6 +541,50 @@ class MarketRuntime:
             raise
         except BaseException as error:  # the database failed: nothing more is acknowledged
             self._fail(error)
+
+    async def _commit_again(self, batch: Batch, error: Exception) -> None:
+        """Outlast a database blip: reconnect with a growing, capped backoff, and commit the
+        batch again unless the lost commit went in after all. Only a non-transient error
+        (a bug) gets out of here."""
+        stats = self.stats
+        self._reconnecting, self._accepting = True, False
+        self._resumed.clear()
+        stats.reconnecting_since, stats.database_error = time.time(), repr(error)
+        log.warning("market %s lost its database (%r): reconnecting", self.market_id, error)
+        delay = RECONNECT_FIRST_S
+        while True:
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, RECONNECT_MAX_S)
+            stats.reconnect_attempts += 1
+            try:
+                await self._writer.reconnect()
+            except Exception as refused:  # not back yet, whatever it answers: try again
+                self._database_error(refused)
+                continue
+            try:
+                if not await self._writer.holds(batch):
+                    await self._writer.commit(batch)
+            except Exception as again:
+                if not is_transient(again):
+                    raise
+                self._database_error(again)
+                continue
+            break
+        log.warning(
+            "market %s: database back after %.1f s",
+            self.market_id,
+            time.time() - (stats.reconnecting_since or 0.0),
+        )
+        stats.reconnects += 1
+        stats.reconnecting_since = None
+        self._reconnecting, self._accepting = False, self._running
+        self._resumed.set()
+
+    def _database_error(self, error: Exception) -> None:
+        """Keep the last error of a blip; log it when it changes (not at every attempt)."""
+        if repr(error) != self.stats.database_error:
+            log.warning("market %s: still reconnecting: %r", self.market_id, error)
+        self.stats.database_error = repr(error)
 
     def _record_commit(self, seconds: float, commands: int) -> None:
         stats = self.stats
@@ -415,8 +605,10 @@ class MarketRuntime:
         log.error("market %s stopped: %r", self.market_id, error)
         self._failure = error
         self._running = False
+        self._accepting = self._reconnecting = False
+        self._resumed.set()
         stopped = MarketStoppedError(f"market {self.market_id} stopped: {error!r}")
-        futures: list[asyncio.Future[Any] | None] = [f for f, _ in self._due]
+        futures: list[asyncio.Future[Any] | None] = [f for f, _ in self._in_flight + self._due]
         for _, waiter in self._inbox:
             futures.append(waiter.future if type(waiter) is _Group else waiter)  # type: ignore[arg-type]
         for future in futures:
@@ -424,6 +616,7 @@ class MarketRuntime:
                 future.set_exception(stopped)
         self._acks.clear()
         self._due.clear()
+        self._in_flight = []
         self._inbox.clear()
         self._idle.set()
 

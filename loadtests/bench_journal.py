@@ -145,6 +145,12 @@ class RecordingWriter:
         if self.recording:
             self.batches.append(batch)
 
+    async def reconnect(self) -> None:
+        await self.inner.reconnect()
+
+    async def holds(self, batch: Batch) -> bool:
+        return await self.inner.holds(batch)
+
     async def close(self) -> None:
         await self.inner.close()
 

@@ -298,7 +298,7 @@ class LiveBots:
             if not commands:
                 continue
             try:
-                acks = await self.runtime.submit_many(commands)
+                acks = await self.runtime.submit_many(commands, wait_for_database=True)
             except MarketStoppedError:
                 return
             bot.stats.commands += len(acks)

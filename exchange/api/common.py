@@ -31,8 +31,17 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
         "RATE_LIMITED: the key's request rate is over its limit, or the client's address "
         "failed too many key lookups; see Retry-After"
     ),
-    503: _problem("MARKET_STOPPED: the market is not running"),
+    503: _problem(
+        "MARKET_STOPPED: the market is not running; MARKET_RECONNECTING: it is reconnecting to "
+        "its database (see Retry-After)"
+    ),
 }
+
+
+def problem_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI responses of an operation outside ``/v1`` that answers these problems."""
+    return {status: _problem(text) for status, text in descriptions.items()}
+
 
 TRADES_LIMIT = 100  # trades and fills a listing answers unless asked
 

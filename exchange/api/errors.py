@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from exchange.classroom.errors import ClassroomError, Kind
-from exchange.runtime import Ack, MarketStoppedError
+from exchange.runtime import Ack, MarketReconnectingError, MarketStoppedError
 
 log = logging.getLogger("carbonx.api")
 
@@ -166,9 +166,29 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     return problem_response(ApiError(error.status_code, code, str(error.detail), headers=headers))
 
 
+RECONNECTING_RETRY_AFTER_S = 1  # what a MARKET_RECONNECTING answer asks a client to wait
+
+
+def unavailable(error: MarketStoppedError) -> ApiError:
+    """The 503 of a market that takes nothing now: ``MARKET_RECONNECTING`` while it
+    reconnects to its database (retry after a second), else ``MARKET_STOPPED``."""
+    if isinstance(error, MarketReconnectingError):
+        return ApiError(
+            503,
+            error.code,
+            "the market is reconnecting to its database; retry shortly",
+            headers={"Retry-After": str(RECONNECTING_RETRY_AFTER_S)},
+        )
+    return ApiError(503, "MARKET_STOPPED", "the market is not running")
+
+
 async def _market_stopped(_request: Request, error: Exception) -> JSONResponse:
-    log.error("request refused: %s", error)
-    return problem_response(ApiError(503, "MARKET_STOPPED", "the market is not running"))
+    assert isinstance(error, MarketStoppedError)
+    if isinstance(error, MarketReconnectingError):
+        log.warning("request refused: %s", error)
+    else:
+        log.error("request refused: %s", error)
+    return problem_response(unavailable(error))
 
 
 def install(app: FastAPI) -> None:

@@ -20,16 +20,19 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 
+from exchange import disconnects
 from exchange.agents.live import BotSpec, LiveBots
 from exchange.api.clock_driver import ClockDriver
 from exchange.api.errors import ApiError, accepted
 from exchange.api.feed import Feed
 from exchange.api.market_specs import check_spec, not_a_trading_day
 from exchange.api.open_sockets import OpenSockets
+from exchange.classroom import making
 from exchange.classroom import service as classroom
 from exchange.classroom.room import Classroom
 from exchange.classroom.setup import class_start_ns
 from exchange.db.journal_store import INTEGRITY_ERRORS, has_journal, market_ids
+from exchange.faults import kill_point
 from exchange.keys import key_cache
 from exchange.runtime import MarketRuntime
 from exchange.sessions import opening
@@ -90,8 +93,14 @@ class Hub:
     # ------------------------------------------------------------------ opening markets
 
     async def open(self, url: str, wanted: list[str]) -> None:
+        """Recover and host the markets (every one of the database unless ``wanted`` names
+        some); the orders of sessions with cancel on disconnect that died with the last
+        process are cancelled before anything is served (``exchange.disconnects``). First,
+        classes a kill left half made are removed (``exchange.classroom.making``)."""
+        await making.remove_half_made(self.engine, wanted)
         for market_id in wanted or await market_ids(url):
-            self.host(await MarketRuntime.recover(url, market_id))
+            runtime = self.host(await MarketRuntime.recover(url, market_id)).runtime
+            await disconnects.cancel_dead(runtime, self.engine)
 
     def host(self, runtime: MarketRuntime) -> HostedMarket:
         """Serve a runtime: its commits feed the WebSockets, it runs, requests reach it."""
@@ -102,22 +111,32 @@ class Hub:
         return hosted
 
     async def create(
-        self, spec: MarketSpec, open_day: dt.date | None = None, start_ts_ns: int = 0
+        self,
+        spec: MarketSpec,
+        open_day: dt.date | None = None,
+        start_ts_ns: int = 0,
+        *,
+        class_market: bool = False,
     ) -> MarketRuntime:
         """Create a new market from its spec (its journal's first entry, at market time
         ``start_ts_ns``), checked (``check_spec``), and host it; given ``open_day``, open that
         trading day and its continuous session: ``createMarket``'s work, and the hook for
         scenarios. An id this process hosts, or the database has a journal for, is
-        ``MARKET_EXISTS``."""
+        ``MARKET_EXISTS``. A ``class_market`` is marked as being made first
+        (``exchange.classroom.making``)."""
         check_spec(spec)
         market_id = spec.market_id
         exists = ApiError(409, "MARKET_EXISTS", f"market {market_id!r} exists", market_id=market_id)
         async with self.creating:
             if market_id in self.hosted or await has_journal(self.engine, market_id):
                 raise exists
+            if class_market and not await making.begin(self.engine, market_id):
+                raise exists  # another process is making it just now
             try:
                 runtime = await MarketRuntime.create(self.url, spec, start_ts_ns=start_ts_ns)
             except INTEGRITY_ERRORS:  # another process created it just now
+                if class_market:
+                    await making.finish(self.engine, market_id)  # the mark was ours
                 raise exists from None
         self.host(runtime)
         if open_day is not None:
@@ -134,7 +153,10 @@ class Hub:
         rules = check_spec(spec)
         if not rules.calendar.is_trading_day(first_day):
             raise not_a_trading_day(first_day)
-        return await self.create(spec, start_ts_ns=class_start_ns(rules.calendar, first_day))
+        start_ts_ns = class_start_ns(rules.calendar, first_day)
+        runtime = await self.create(spec, start_ts_ns=start_ts_ns, class_market=True)
+        kill_point("class-market-created")  # the crash tests' moment: a journal, nothing else
+        return runtime
 
     def add_class(self, room: Classroom) -> None:
         self.market(room.market_id).classroom = room

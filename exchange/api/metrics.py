@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from exchange.runtime import MarketRuntime
+from exchange.runtime import MarketRuntime, MarketState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -30,6 +30,9 @@ METRICS: tuple[tuple[str, str, str], ...] = (
         "gauge",
         "99th percentile of the recent commits' latency, in milliseconds (NaN before any).",
     ),
+    ("carbonx_market_running", "gauge", "1 while the market runs, 0 reconnecting or stopped."),
+    ("carbonx_market_reconnecting", "gauge", "1 while the market reconnects to its database."),
+    ("carbonx_database_reconnects_total", "counter", "Database blips the market outlasted."),
 )
 
 
@@ -63,6 +66,9 @@ def samples(runtime: MarketRuntime) -> dict[str, float]:
         "carbonx_commit_seconds_sum": stats.commit_seconds_total,
         "carbonx_commit_seconds_max": stats.commit_seconds_max,
         "carbonx_commit_latency_p99_ms": p99(list(stats.recent_commit_ms)),
+        "carbonx_market_running": int(runtime.state is MarketState.RUNNING),
+        "carbonx_market_reconnecting": int(runtime.state is MarketState.RECONNECTING),
+        "carbonx_database_reconnects_total": stats.reconnects,
     }
 
 

@@ -122,6 +122,20 @@ class Health(Reply):
     status: Literal["ok"]
 
 
+class MarketReadiness(Reply):
+    market_id: str
+    state: Literal["running", "reconnecting", "stopped"]
+    last_seq: int  # the last command applied
+    durable_seq: int  # the last command committed
+    reconnects: int  # database blips outlasted since the start
+    reconnecting_s: float | None  # how long the current blip has lasted
+
+
+class Readiness(Reply):
+    status: Literal["ready"]
+    markets: list[MarketReadiness]
+
+
 class NewParticipantReply(Reply):
     account_id: str
     api_key: str  # shown once; only its hash is stored
@@ -176,7 +190,9 @@ class Order(Reply):
     cancelled_t: int
     status: OrderStatus
     cancel_reason: CancelReason | None
-    priority: int | None  # time priority; None for a finished order read from the journal
+    priority: (
+        int | None
+    )  # time priority while it rests; None for a finished order read from the journal
 
 
 class ClientOrder(Reply):

@@ -90,7 +90,9 @@ the ops' order (a bad ``ops`` list: ``ok: false``, ``INVALID_REQUEST`` with ``ma
 
 **Cancel on disconnect.** With ``cancel_on_disconnect``, when the socket closes for any reason
 the server cancels every open order of the participant's account (an operator's: of each
-account it placed orders for on this socket), as ``cancelAllOrders`` would.
+account it placed orders for on this socket), as ``cancelAllOrders`` would. It is journaled
+(``exchange.disconnects``): ``authed`` answers once the participant's registration is durable,
+and if the server dies with the socket open, its restart cancels those orders before it serves.
 
 **Flow.** Market data is published after the commit (durable before market data). Each
 connection has a bounded queue (``CARBONX_WS_QUEUE_SIZE``); tickers and bars are conflated while
@@ -117,8 +119,9 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketState
 
+from exchange import disconnects
 from exchange.api import orders
-from exchange.api.errors import ApiError
+from exchange.api.errors import ApiError, unavailable
 from exchange.api.feed import (
     AccountState,
     Connection,
@@ -257,9 +260,15 @@ class _Session:
         self.connection = Connection(who, feed.queue_size)
         self.cancel_on_disconnect = authed.cancel_on_disconnect
         self.traded_for: set[AccountId] = set()  # accounts an operator placed orders for
+        self.session_id = disconnects.new_session_id()
 
     async def run(self) -> None:
         who, connection = self.who, self.connection
+        if self.cancel_on_disconnect and who.account_id is not None:
+            try:  # durable before the client is told so
+                await disconnects.arm(self.runtime, self.session_id, who.account_id)
+            except MarketStoppedError:
+                self.cancel_on_disconnect = False  # a stopped market takes no order either
         connection.push(
             {
                 "type": "authed",
@@ -303,11 +312,8 @@ class _Session:
         accounts = self.traded_for
         if self.who.account_id is not None:
             accounts = {AccountId(self.who.account_id)}
-        for account in sorted(accounts):
-            try:
-                future = self.runtime.submit_nowait(orders.cancel_all_command(account, None))
-            except MarketStoppedError:
-                return  # the market is stopping: it cancels nothing more
+        future = disconnects.end(self.runtime, self.session_id, accounts)
+        if future is not None:  # else the market is stopping: its next start cancels
             future.add_done_callback(_log_cancel_on_disconnect)
 
     async def _receive_loop(self) -> None:
@@ -397,7 +403,9 @@ class _Session:
             raise ApiError(422, "INVALID_REQUEST", "account_id is a string")
         account = orders.order_account(self.who, self.runtime.market, named)
         command, answer = _order_command(op, account, fields)
-        if self.who.role is Role.OPERATOR:
+        if self.who.role is Role.OPERATOR and account not in self.traded_for:
+            if self.cancel_on_disconnect:
+                disconnects.arm_before_order(self.runtime, self.session_id, account)
             self.traded_for.add(account)
         return command, answer
 
@@ -432,8 +440,8 @@ class _Session:
             return
         try:
             future = self.runtime.submit_many(commands)
-        except MarketStoppedError:
-            self.connection.push(_reply_error(req_id, _stopped()))
+        except MarketStoppedError as stopped:
+            self.connection.push(_reply_error(req_id, unavailable(stopped)))
             return
 
         def reply(done: asyncio.Future[list[Ack]]) -> None:
@@ -459,8 +467,8 @@ class _Session:
         except ApiError as error:
             self.connection.push(_reply_error(req_id, error))
             return
-        except MarketStoppedError:
-            self.connection.push(_reply_error(req_id, _stopped()))
+        except MarketStoppedError as stopped:
+            self.connection.push(_reply_error(req_id, unavailable(stopped)))
             return
         connection = self.connection
 
@@ -605,13 +613,13 @@ def _stopped() -> ApiError:
     return ApiError(503, "MARKET_STOPPED", "the market is not running")
 
 
-def _log_cancel_on_disconnect(done: asyncio.Future[Ack]) -> None:
+def _log_cancel_on_disconnect(done: asyncio.Future[list[Ack]]) -> None:
     if done.cancelled() or done.exception() is not None:
         log.warning("cancel on disconnect not done: %r", done)
         return
-    ack = done.result()
-    if ack.outcome.code is not None:
-        log.warning("cancel on disconnect refused: %s", ack.outcome)
+    for ack in done.result():
+        if ack.outcome.code is not None:
+            log.warning("cancel on disconnect refused: %s", ack.outcome)
 
 
 def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: Any = None) -> str:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from exchange.classroom import store
+from exchange.classroom import making, store
 from exchange.classroom.errors import ClassroomError
 from exchange.classroom.lifecycle import ABATEMENT_PHASES, BOT_PHASES, Phase
 from exchange.classroom.phases import advance, restart_bots, submit_accepted
@@ -26,6 +26,7 @@ from exchange.classroom.setup import ClassScenario, default_seats, draw_seats, r
 from exchange.classroom.state import ClassState
 from exchange.classroom.views import phase_view, seat_view
 from exchange.db.keys import create_key, revoke_account_keys
+from exchange.faults import kill_point
 from exchange.keys import Role
 from exchange.runtime import MarketRuntime
 from exchange.sim.scenario import LoadedScenario
@@ -118,6 +119,8 @@ async def create_class(host: ClassHost, new: NewClass) -> dict[str, Any]:
     engine = host.engine
     keys = [await create_key(engine, new.market_id, Role.PARTICIPANT, s.account_id) for s in seats]
     operator_key = await create_key(engine, new.market_id, Role.OPERATOR)
+    kill_point("class-made")  # the crash tests' moment: all written but the end of making
+    await making.finish(engine, new.market_id)  # whole: a crash no longer removes it
     await restart_bots(room)
     return {
         "market_id": new.market_id,

@@ -13,7 +13,7 @@ caller catch a kind of error::
     ├── RefusedError          409  the market's refusals: PRICE_OUTSIDE_BAND, ...
     ├── InvalidRequestError   422  INVALID_REQUEST
     ├── RateLimitedError      429  RATE_LIMITED (``retry_after_s``)
-    └── UnavailableError      503  MARKET_STOPPED
+    └── UnavailableError      503  MARKET_STOPPED, MARKET_RECONNECTING, NOT_READY
 
 ``StreamError`` is about the WebSocket itself, not an answer: a sequence gap, a closed socket,
 a silent link.
@@ -101,6 +101,7 @@ STATUS_OF_CODE = {
     "INVALID_MESSAGE": 422,
     "RATE_LIMITED": 429,
     "MARKET_STOPPED": 503,
+    "MARKET_RECONNECTING": 503,
 }
 
 

@@ -34,6 +34,7 @@ from exchange.client.types import (
     Orders,
     OrdersCancelled,
     OrderType,
+    Readiness,
     Role,
     Side,
     SurrenderItem,
@@ -56,6 +57,12 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
     def health(self) -> Call[Health]:
         """``GET /healthz``: the process is up."""
         return Call("GET", "/healthz")
+
+    @operation("readiness")
+    def readiness(self) -> Call[Readiness]:
+        """``GET /readyz``: every hosted market runs (``UnavailableError`` ``NOT_READY``
+        while one reconnects to its database or has stopped, ``numbers["markets"]``)."""
+        return Call("GET", "/readyz")
 
     @operation("createParticipant")
     def create_participant(

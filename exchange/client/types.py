@@ -34,6 +34,20 @@ class Health(TypedDict):
     status: Literal["ok"]
 
 
+class MarketReadiness(TypedDict):
+    market_id: str
+    state: Literal["running", "reconnecting", "stopped"]
+    last_seq: int
+    durable_seq: int
+    reconnects: int
+    reconnecting_s: float | None
+
+
+class Readiness(TypedDict):
+    status: Literal["ready"]
+    markets: list[MarketReadiness]
+
+
 class NewParticipantReply(TypedDict):
     account_id: str
     api_key: str  # shown once
@@ -92,7 +106,7 @@ class Order(TypedDict):
     cancelled_t: int
     status: str
     cancel_reason: str | None
-    priority: int | None
+    priority: int | None  # None for a finished order read from the journal
 
 
 class Orders(TypedDict):

@@ -21,8 +21,12 @@ UPDATE`` for the balances, then ``COMMIT`` with ``synchronous_commit = on`` (set
 session unless the caller's ``server_settings`` say otherwise), so a committed batch has
 reached the server's WAL on disk. A serialization failure or deadlock (SQLSTATE 40001, 40P01)
 rolls the transaction back and retries it whole, with a short growing backoff, up to
-``MAX_ATTEMPTS`` times; every other error propagates at once: a unique or check violation is a
-bug in the runtime, and a lost connection ends the writer (the runtime stops the market).
+``MAX_ATTEMPTS`` times; every other error propagates at once. The runtime tells the two kinds
+apart with ``is_transient``: a lost connection, a server shutting down or restarting, a full
+disk or an I/O error is a blip the runtime outlasts (``reconnect``, then ``holds`` says whether
+the batch went in after all, since a connection can drop after ``COMMIT`` reached the server,
+and the batch is committed again only if it did not: idempotent by seq); a unique or check
+violation is a bug in the runtime, and stops the market.
 
 SQLite (development and tests): one ``sqlite3`` connection owned by one thread of the writer's
 own, so a batch costs one hop to that thread and back (aiosqlite would make one hop per
@@ -32,6 +36,8 @@ with ``synchronous = NORMAL``: a commit is written to the WAL file before ``COMM
 not fsynced, so a committed batch survives the process being killed (SIGKILL: the data is in
 the operating system's page cache) though not a power loss or kernel crash. Surviving a process
 crash is what the runtime promises; ``FULL`` would add an fsync per batch for the rest.
+A ``sqlite3.OperationalError`` (disk I/O error, a lock held past the busy timeout, a full disk)
+is transient: the writer reopens its connection and the runtime retries the batch.
 
 The readers (any backend, SQLAlchemy Core; they are not hot) take the URL, or an open
 ``AsyncEngine`` to reuse, and the same ``connect_args``. The writer assumes the tables exist:
@@ -41,6 +47,7 @@ The readers (any backend, SQLAlchemy Core; they are not hot) take the URL, or an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -76,7 +83,25 @@ INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
 )
 PG_SERVER_SETTINGS = {"synchronous_commit": "on", "application_name": "carbonx-journal"}
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CLOSE_TIMEOUT_S = 5.0  # a polite close of the writer's connection, then it is dropped
 ID_CHUNK = 5_000  # ids per IN (...) of acknowledged_check: under every backend's parameter limit
+# What a database blip raises (the runtime reconnects and retries, ``is_transient``): the
+# connection lost or refused (OSError covers ConnectionError, a full disk and I/O errors), the
+# server shutting down, restarting or terminating the backend (SQLSTATE class 57, as
+# ``pg_terminate_backend`` does), out of resources (class 53), a connection-class error (08),
+# the client's connection gone (asyncpg's InterfaceError, and its InternalClientError "cannot
+# switch to state ...; another operation is in progress", seen when the backend is terminated
+# under load with a statement in flight), SQLite's operational errors.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    sqlite3.OperationalError,
+)
 
 
 # ---------------------------------------------------------------------- batches and rows
@@ -99,6 +124,7 @@ class Batch:
     balances: dict[BalanceKey, int] = field(default_factory=dict)  # the amount now; 0 allowed
     statements: list[Row] = field(default_factory=list)
     snapshots: list[Row] = field(default_factory=list)
+    disconnect_guards: list[Row] = field(default_factory=list)  # ``exchange.disconnects``
 
     def rows(self) -> int:
         """Rows the batch writes, a balance counting one."""
@@ -114,8 +140,20 @@ class Batch:
             (t.market_postings.name, self.postings),
             (t.market_statements.name, self.statements),
             (t.market_snapshots.name, self.snapshots),
+            (t.market_disconnect_guards.name, self.disconnect_guards),
         )
         return [(name, rows) for name, rows in tables if rows]
+
+    def first_key(self) -> tuple[str, Row] | None:
+        """(table name, the primary key of the batch's first row): the journal's first seq,
+        or, in a batch without commands, its first disconnect guard. A batch is committed
+        whole or not at all, so this row tells whether it is stored (``holds``)."""
+        if self.journal:
+            return t.market_journal.name, self.journal[0][:2]  # (market_id, seq)
+        if self.disconnect_guards:
+            guard = self.disconnect_guards[0]
+            return t.market_disconnect_guards.name, guard[:4]  # market, session, account, event
+        return None
 
 
 _APPEND_ONLY = (
@@ -126,10 +164,20 @@ _APPEND_ONLY = (
     t.market_postings,
     t.market_statements,
     t.market_snapshots,
+    t.market_disconnect_guards,
 )
 _COLUMNS: dict[str, list[str]] = {
     table.name: [c.name for c in table.columns] for table in _APPEND_ONLY
 }
+_KEYS: dict[str, list[str]] = {
+    table.name: [c.name for c in table.primary_key.columns] for table in _APPEND_ONLY
+}
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a writer's error is a database blip (reconnect and retry the batch) rather than
+    a bug (stop the market): ``TRANSIENT_ERRORS``, integrity violations excepted."""
+    return isinstance(error, TRANSIENT_ERRORS) and not isinstance(error, INTEGRITY_ERRORS)
 
 
 def _balance_rows(batch: Batch) -> list[Row]:
@@ -175,7 +223,18 @@ class ProjectionSummary:
 class JournalWriter(Protocol):
     async def commit(self, batch: Batch) -> None:
         """Write ``batch`` in one transaction and return once it is durable; raise if it
-        cannot be (after retries where retrying can help), leaving none of it stored."""
+        cannot be (after retries where retrying can help), leaving none of it stored (or,
+        when the connection drops after the server committed, all of it: ``holds``)."""
+        ...
+
+    async def reconnect(self) -> None:
+        """Drop the connection (whatever state it is in) and open a new one; raise a
+        transient error if the database cannot be reached yet."""
+        ...
+
+    async def holds(self, batch: Batch) -> bool:
+        """Whether ``batch`` is stored already: a commit whose answer was lost may have
+        reached the database. Asked after ``reconnect``, before committing a batch again."""
         ...
 
     async def close(self) -> None: ...
@@ -209,10 +268,13 @@ class PostgresJournalWriter:
     """The journal writer on PostgreSQL: one asyncpg connection, binary COPY, one transaction
     per batch. Batches are committed one at a time, in the order ``commit`` is called."""
 
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, dsn: str = "", **args: Any) -> None:
         self.connection = connection
         self.commits = 0  # batches committed
         self.retries = 0  # transactions rolled back on a serialization failure or deadlock
+        self.reconnects = 0
+        self._dsn = dsn
+        self._args = args
         self._lock = asyncio.Lock()  # one transaction at a time on the one connection
 
     @classmethod
@@ -221,7 +283,24 @@ class PostgresJournalWriter:
     ) -> PostgresJournalWriter:
         args = dict(connect_args or {})
         args["server_settings"] = {**PG_SERVER_SETTINGS, **args.get("server_settings", {})}
-        return cls(await asyncpg.connect(_asyncpg_dsn(url), **args))
+        dsn = _asyncpg_dsn(url)
+        return cls(await asyncpg.connect(dsn, **args), dsn, **args)
+
+    async def reconnect(self) -> None:
+        async with self._lock:
+            self.connection.terminate()  # a broken connection cannot be closed politely
+            self.connection = await asyncpg.connect(self._dsn, **self._args)
+            self.reconnects += 1
+
+    async def holds(self, batch: Batch) -> bool:
+        key = batch.first_key()
+        if key is None:
+            return True
+        name, values = key
+        where = " AND ".join(f"{c} = ${n}" for n, c in enumerate(_KEYS[name], 1))
+        async with self._lock:
+            found = await self.connection.fetchval(f"SELECT 1 FROM {name} WHERE {where}", *values)
+        return found is not None
 
     async def commit(self, batch: Batch) -> None:
         if batch.rows() == 0:
@@ -259,7 +338,10 @@ class PostgresJournalWriter:
                 await connection.execute(_UPSERT_BALANCES_PG, batch.market_id, *balances)
 
     async def close(self) -> None:
-        await self.connection.close()
+        try:
+            await self.connection.close(timeout=CLOSE_TIMEOUT_S)
+        except Exception:  # the connection is gone already: let it go
+            self.connection.terminate()
 
 
 def _sqlite_insert(name: str, columns: list[str]) -> str:
@@ -284,6 +366,7 @@ class SQLiteJournalWriter:
         self._connection: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
         self.commits = 0
+        self.reconnects = 0
 
     @classmethod
     async def open(
@@ -337,6 +420,29 @@ class SQLiteJournalWriter:
             raise RuntimeError("the journal writer is closed")
         return self._connection
 
+    async def reconnect(self) -> None:
+        async with self._lock:
+            await self._run(self._reopen)
+            self.reconnects += 1
+
+    def _reopen(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.close()
+            self._connection = None
+        self._connect()
+
+    async def holds(self, batch: Batch) -> bool:
+        key = batch.first_key()
+        if key is None:
+            return True
+        name, values = key
+        where = " AND ".join(f"{c} = ?" for c in _KEYS[name])
+        query = f"SELECT 1 FROM {name} WHERE {where}"
+        async with self._lock:
+            row = await self._run(lambda: self._connected().execute(query, values).fetchone())
+        return row is not None
+
     async def close(self) -> None:
         if self._connection is not None:
             await self._run(self._close)
@@ -376,6 +482,9 @@ async def _engine(
         yield engine
     finally:
         await engine.dispose()
+
+
+reading_engine = _engine  # for the other readers of the market tables (exchange.db)
 
 
 @asynccontextmanager
@@ -565,6 +674,7 @@ async def _stored(conn: AsyncConnection, column: Any, where: Any, ids: Collectio
 __all__ = [
     "INTEGRITY_ERRORS",
     "MAX_ATTEMPTS",
+    "TRANSIENT_ERRORS",
     "BalanceKey",
     "Batch",
     "JournalRow",
@@ -574,6 +684,7 @@ __all__ = [
     "SQLiteJournalWriter",
     "SnapshotRow",
     "acknowledged_check",
+    "is_transient",
     "iter_journal",
     "latest_snapshot",
     "market_ids",

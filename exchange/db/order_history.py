@@ -1,6 +1,8 @@
 """Reads of a market's orders in the journal: the order a client order id named on a trading
-day (``getOrderByClientId``), how a past order ended, from its trades and updates, and an
-account's orders of one trading day whatever became of them (``listOrders?status=all``).
+day (``getOrderByClientId``), an order by its id once the market no longer holds it in memory
+(``getOrder`` of an earlier trading day: ``past_order``), how a past order ended, from its trades
+and updates, and an account's orders of one trading day whatever became of them
+(``listOrders?status=all``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,20 @@ async def client_order(
     )
     async with engine.connect() as conn:
         return (await conn.execute(query)).first()
+
+
+async def past_order(engine: AsyncEngine, market_id: str, order_id: int) -> dict[str, Any] | None:
+    """An order of an earlier trading day (the market forgets finished orders at each day's
+    end) as the journal leaves it: ``Order``'s fields, ``priority`` None (it rests no more);
+    None if the journal has no such order."""
+    o = t.market_orders.c
+    query = select(t.market_orders).where(o.market_id == market_id, o.order_id == order_id)
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    ended = await finished_order(engine, market_id, row)
+    return {"order_id": row.order_id, "account_id": row.account_id, **ended, "priority": None}
 
 
 async def finished_order(engine: AsyncEngine, market_id: str, row: Row[Any]) -> dict[str, Any]:

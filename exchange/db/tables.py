@@ -438,6 +438,20 @@ market_snapshots = Table(
     PrimaryKeyConstraint("market_id", "seq"),
 )
 
+DISCONNECT_GUARD_EVENTS = ("armed", "ended")
+
+market_disconnect_guards = Table(  # cancel on disconnect, journaled (exchange.disconnects)
+    "market_disconnect_guards",
+    metadata,
+    _market(),
+    Column("session_id", String(32), nullable=False),  # one WebSocket connection
+    Column("account_id", String(ID), nullable=False),
+    Column("event", String(8), nullable=False),  # armed: its orders go if it dies; ended
+    Column("seq", BigInteger, nullable=False),  # the journal seq it came after
+    PrimaryKeyConstraint("market_id", "session_id", "account_id", "event"),
+    CheckConstraint(_in_list("event", DISCONNECT_GUARD_EVENTS), name="event"),
+)
+
 
 # ---------------------------------------------------------------------- the gateway
 
@@ -489,4 +503,11 @@ announcements = Table(
     Column("created_at", Text, nullable=False),  # ISO 8601, UTC
     CheckConstraint(_in_list("level", ANNOUNCEMENT_LEVELS), name="level"),
     Index(None, "market_id", "id"),
+)
+
+class_creations = Table(  # a class being made: gone once it is whole (exchange.classroom.making)
+    "class_creations",
+    metadata,
+    Column("market_id", String(ID), primary_key=True),
+    Column("started_at", Text, nullable=False),  # ISO 8601, UTC
 )

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
 DEMO_COMMAND = (sys.executable, "-m", "exchange.cli", "demo")
+SERVE_COMMAND = (sys.executable, "-m", "exchange.cli", "serve", "--log-format", "text")
 
 
 def free_port() -> int:
@@ -35,6 +36,11 @@ class DemoServer:
     base_url: str
     keys: dict[str, Any]
     log: Path
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, nothing drains."""
+        self.process.kill()
+        self.process.wait()
 
     def stop(self) -> int:
         """SIGTERM (uvicorn shuts down gracefully, the markets drain), SIGKILL if it hangs."""
@@ -62,12 +68,43 @@ def start_demo(
     ``CARBONX_RATE_LIMIT_PER_S``); ``open_files_max`` lowers its open-file limit (``ulimit
     -n``)."""
     port = free_port()
-    log = database.with_name(f"server-{port}.log")
     keys_file = database.with_name(database.name + ".keys.json")
     keys_file.unlink(missing_ok=True)
+    command = [*DEMO_COMMAND, "--port", str(port), "--database", str(database)]
+    log = database.with_name(f"server-{port}.log")
+    server = _start(command, port, log, env, open_files_max)
+    try:
+        server.keys = json.loads(keys_file.read_text())
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def start_serve(
+    database_url: str, logs: Path, keys: dict[str, Any], env: Mapping[str, str] | None = None
+) -> DemoServer:
+    """Start ``carbonx serve`` on a free port, on the markets of ``database_url`` (e.g. a
+    PostgreSQL database ``exchange.cli.prepare_demo`` filled, whose ``keys`` it returned)."""
+    port = free_port()
+    command = [*SERVE_COMMAND, "--port", str(port), "--database-url", database_url]
+    server = _start(command, port, logs / f"server-{port}.log", env)
+    server.keys = keys
+    return server
+
+
+def _start(
+    command: list[str],
+    port: int,
+    log: Path,
+    env: Mapping[str, str] | None,
+    open_files_max: int | None = None,
+) -> DemoServer:
+    """Run ``command`` with its output in ``log`` (and at most ``open_files_max`` open files),
+    until ``/healthz`` answers."""
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*DEMO_COMMAND, "--port", str(port), "--database", str(database)],
+            command,
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -80,16 +117,15 @@ def start_demo(
     try:
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"the demo server exited:\n{log.read_text()}")
+                raise RuntimeError(f"the server exited:\n{log.read_text()}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the demo server did not start:\n{log.read_text()}")
+                raise RuntimeError(f"the server did not start:\n{log.read_text()}")
             try:
                 if httpx.get(server.base_url + "/healthz", timeout=1.0).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
-        server.keys = json.loads(keys_file.read_text())
     except BaseException:
         server.stop()
         raise

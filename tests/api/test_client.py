@@ -81,6 +81,9 @@ def test_the_sync_client_places_amends_lists_and_cancels(p001: Client) -> None:
     assert (cancelled["order_id"], cancelled["status"]) == (order_id, "cancelled")
     assert p001.get_order(order_id)["status"] == "cancelled"
     assert order_id not in [o["order_id"] for o in p001.list_orders()["orders"]]
+    ready = p001.readiness()
+    assert ready["status"] == "ready"
+    assert [(m["market_id"], m["state"]) for m in ready["markets"]] == [("demo", "running")]
 
 
 def test_the_async_client_trades_and_sees_its_fills(server: DemoServer) -> None:

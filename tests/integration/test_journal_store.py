@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterable
@@ -375,6 +376,66 @@ def test_a_client_order_id_twice_a_day_refuses_the_whole_batch(database: Databas
     assert summary.balances == {(A, CNY, HELD): 10}
     assert summary.posting_sums == {}
     assert retries == 0  # a unique violation is a bug, not a reason to try again
+
+
+# ---------------------------------------------------------------------- database blips
+
+
+async def cut_connection(database: Database, writer: JournalWriter) -> None:
+    """What a failover does to the writer: on PostgreSQL its backend is terminated (as
+    ``pg_terminate_backend`` does); on SQLite its connection is closed under it."""
+    if isinstance(writer, js.PostgresJournalWriter):
+        pid = writer.connection.get_server_pid()
+        admin = await asyncpg.connect(js._asyncpg_dsn(database.url))
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+    else:
+        assert isinstance(writer, js.SQLiteJournalWriter)
+        await writer._run(lambda: writer._connected().execute("PRAGMA query_only = 1"))
+
+
+def test_after_a_lost_connection_the_writer_reconnects_and_knows_what_went_in(
+    database: Database,
+) -> None:
+    first = Batch(M, journal=[entry(1), entry(2)], orders=[order(1, 2)])
+    second = Batch(M, journal=[entry(3)], orders=[order(2, 3)])
+    guards_only = Batch(M, disconnect_guards=[(M, "s1", A, "armed", 3)])
+
+    async def scenario() -> list[Row]:
+        async with writer_on(database) as writer:
+            await writer.commit(first)
+            assert await writer.holds(first)
+            assert not await writer.holds(second)
+            await cut_connection(database, writer)
+            with pytest.raises(js.TRANSIENT_ERRORS) as lost:
+                await writer.commit(second)
+            assert js.is_transient(lost.value), repr(lost.value)
+            await writer.reconnect()
+            assert not await writer.holds(second), "a failed commit left rows"
+            await writer.commit(second)
+            assert await writer.holds(second)
+            assert not await writer.holds(guards_only)
+            await writer.commit(guards_only)
+            assert await writer.holds(guards_only)
+            assert getattr(writer, "reconnects", 0) == 1
+        return await stored(database, t.market_journal)
+
+    journal = asyncio.run(scenario())
+    assert [row[1] for row in journal] == [1, 2, 3]
+
+
+def test_a_broken_constraint_is_not_transient() -> None:
+    assert js.is_transient(ConnectionResetError("reset"))
+    assert js.is_transient(asyncpg.exceptions.AdminShutdownError("terminated"))
+    assert js.is_transient(sqlite3.OperationalError("disk I/O error"))
+    # asyncpg's, when the backend is terminated with a statement in flight (seen under load)
+    in_flight = "cannot switch to state 15; another operation (2) is in progress"
+    assert js.is_transient(asyncpg.exceptions.InternalClientError(in_flight))
+    assert not js.is_transient(sqlite3.IntegrityError("UNIQUE constraint failed"))
+    assert not js.is_transient(asyncpg.exceptions.UniqueViolationError("duplicate key"))
+    assert not js.is_transient(ValueError("a bug"))
 
 
 # ---------------------------------------------------------------------- retries (PostgreSQL)

@@ -2,7 +2,8 @@
 (``listInstruments``), quotes (``getQuote``) and bars (``getBars``), for any key of the market.
 
 The book, quotes and instruments are read from the market's memory (``exchange.api.market_data``
-shapes them), the trade tape and bars from the journal's trades (``exchange.db.trade_tape``).
+shapes them) once what they show is durable (``MarketRuntime.read``), the trade tape and bars from
+the journal's trades (``exchange.db.trade_tape``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from exchange.api.market_data import instrument_view, quote
 from exchange.api.market_models import Bars, Instruments, Quote
 from exchange.api.models import Book, Trades
 from exchange.db.trade_tape import last_trades, recent_ticks, trade_tape
+from settlement.market import Market
 
 router = APIRouter(prefix="/v1/markets/{market_id}", tags=["market data"], responses=PROBLEMS)
 
@@ -47,21 +49,24 @@ async def get_book(
 ) -> dict[str, Any]:
     """L2: the best ``depth`` price levels a side (5 unless asked), best first, with the
     instrument's state, reference price and band."""
-    market = runtime.market
-    listed_symbol(market, symbol)
-    info = market.engine.book_info(symbol)
-    levels = market.engine.depth(symbol, depth)
-    return {
-        "symbol": symbol,
-        "state": info.state,
-        "reference_price_fen": info.reference_price_fen,
-        "band_lower_fen": info.band_lower_fen,
-        "band_upper_fen": info.band_upper_fen,
-        "tick_fen": info.tick_fen,
-        "lot_t": info.lot_t,
-        "bids": [level._asdict() for level in levels.bids],
-        "asks": [level._asdict() for level in levels.asks],
-    }
+
+    def book(market: Market) -> dict[str, Any]:
+        listed_symbol(market, symbol)
+        info = market.engine.book_info(symbol)
+        levels = market.engine.depth(symbol, depth)
+        return {
+            "symbol": symbol,
+            "state": info.state,
+            "reference_price_fen": info.reference_price_fen,
+            "band_lower_fen": info.band_lower_fen,
+            "band_upper_fen": info.band_upper_fen,
+            "tick_fen": info.tick_fen,
+            "lot_t": info.lot_t,
+            "bids": [level._asdict() for level in levels.bids],
+            "asks": [level._asdict() for level in levels.asks],
+        }
+
+    return await runtime.read(book)
 
 
 @router.get("/trades", operation_id="listTrades", response_model=Trades)
@@ -84,8 +89,11 @@ async def list_instruments(
     """Every listed instrument: its rules (tick, lot, order limits, today's band), state,
     last price, today's open/high/low/volume and best bid and ask."""
     last = await last_trades(hub.engine, runtime)
-    market = runtime.market
-    return {"instruments": [instrument_view(market, s, last) for s in market.instruments]}
+    return await runtime.read(
+        lambda market: {
+            "instruments": [instrument_view(market, s, last) for s in market.instruments]
+        }
+    )
 
 
 @router.get("/quotes/{symbol}", operation_id="getQuote", response_model=Quote)
@@ -94,7 +102,8 @@ async def get_quote(
 ) -> dict[str, Any]:
     """Best bid and ask with their quantities, the last trade, today's OHLC and volume."""
     listed_symbol(runtime.market, symbol)
-    return quote(runtime.market, symbol, await last_trades(hub.engine, runtime))
+    last = await last_trades(hub.engine, runtime)
+    return await runtime.read(lambda market: quote(market, symbol, last))
 
 
 @router.get("/bars/{symbol}", operation_id="getBars", response_model=Bars)

@@ -75,7 +75,7 @@ async def get_market(
     market_id: MarketId, who: CurrentPrincipal, runtime: Runtime
 ) -> dict[str, Any]:
     """The market: its rule set, trading day, session and instruments."""
-    return describe(runtime)
+    return await runtime.read(lambda _market: describe(runtime))
 
 
 def _states(market: Market, ack: Ack, symbol: str | None) -> dict[str, Any]:
@@ -91,7 +91,7 @@ async def halt(
     """Halt one instrument or all (operators only); ``cancel_resting`` also cancels the
     resting orders."""
     ack = accepted(await runtime.submit(Halt(0, body.symbol, body.cancel_resting)))
-    return _states(runtime.market, ack, body.symbol)
+    return await runtime.read(lambda market: _states(market, ack, body.symbol))
 
 
 @router.post("/{market_id}/resume", operation_id="resumeTrading", response_model=TradingStates)
@@ -100,4 +100,4 @@ async def resume(
 ) -> dict[str, Any]:
     """Resume halted instruments (operators only) in the session the market is in."""
     ack = accepted(await runtime.submit(Resume(0, body.symbol)))
-    return _states(runtime.market, ack, body.symbol)
+    return await runtime.read(lambda market: _states(market, ack, body.symbol))

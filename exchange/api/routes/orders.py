@@ -37,10 +37,11 @@ from exchange.api.models import (
     Orders,
     OrdersCancelled,
 )
-from exchange.db.order_history import client_order, day_orders, finished_order
+from exchange.db.order_history import client_order, day_orders, finished_order, past_order
 from exchange.db.trade_tape import account_fills
 from exchange.keys import Role
 from registry_sim.model import AccountId
+from settlement.market import Market
 
 router = APIRouter(prefix="/v1/markets/{market_id}", tags=["orders"], responses=PROBLEMS)
 # Order entry is the busiest path: its routes take the ``Request`` (which costs FastAPI nothing)
@@ -101,11 +102,17 @@ async def cancel_order(
 async def get_order(
     request: Request, market_id: MarketId, order_id: OrderId, who: CurrentPrincipal
 ) -> dict[str, Any]:
+    """The order: the market's own view while it holds the order (today's), else, for an
+    order of an earlier trading day, what the journal says became of it (no ``priority``)."""
     require(who, Role.PARTICIPANT, Role.OPERATOR)
-    view = hub_of(request).runtime(market_id).market.engine.order(order_id)
-    if view is None or (who.role is Role.PARTICIPANT and view.account_id != who.account_id):
+    hub = hub_of(request)
+    view = await hub.runtime(market_id).read(lambda market: market.engine.order(order_id))
+    found = (
+        view._asdict() if view is not None else await past_order(hub.engine, market_id, order_id)
+    )
+    if found is None or (who.role is Role.PARTICIPANT and found["account_id"] != who.account_id):
         raise ApiError(404, "UNKNOWN_ORDER", f"no order {order_id}", order_id=order_id)
-    return view._asdict()
+    return found
 
 
 @router.patch(
@@ -140,20 +147,20 @@ async def list_orders(
     whatever became of it (filled, cancelled, expired at the close: cancelled with the reason
     ``expiry``), oldest first; none while no trading day is open."""
     account = orders.named_account(who, account_id, orders.REST_ACCOUNT_LOC)
-    market = hub_of(request).runtime(market_id).market
-    known_account(market, account)
-    if status == "all":
 
-        def live(order_id: int) -> dict[str, Any] | None:
-            view = market.engine.order(order_id)
-            return None if view is None else view._asdict()
+    def open_orders(market: Market) -> tuple[str | None, dict[int, dict[str, Any]]]:
+        # (order ids as plain ints: ``day_orders`` looks them up by the journal's)
+        known_account(market, account)
+        views = {int(view.order_id): view._asdict() for view in market.engine.open_orders(account)}
+        return (None if market.trading_day is None else str(market.trading_day)), views
 
-        day = market.trading_day
+    day, live = await hub_of(request).runtime(market_id).read(open_orders)
+    if status == "all":  # the book's open orders as it holds them, the rest from the journal
         engine = hub_of(request).engine
-        views = [] if day is None else await day_orders(engine, market_id, account, str(day), live)
+        found = [] if day is None else await day_orders(engine, market_id, account, day, live.get)
     else:
-        views = [view._asdict() for view in market.engine.open_orders(account)]
-    return {"account_id": account, "orders": views}
+        found = list(live.values())
+    return {"account_id": account, "orders": found}
 
 
 @router.delete("/orders", operation_id="cancelAllOrders", response_model=OrdersCancelled)
@@ -206,9 +213,13 @@ async def get_order_by_client_id(
     key's own account, or (operators) the ``account_id`` named. A client that lost an answer
     asks here whether its order went in. Orders of past days are read from the journal."""
     account = orders.named_account(who, account_id, orders.REST_ACCOUNT_LOC)
-    market = hub_of(request).runtime(market_id).market
-    known_account(market, account)
-    day = (trading_day or open_trading_day(market)).isoformat()
+    runtime = hub_of(request).runtime(market_id)
+
+    def the_day(market: Market) -> str:
+        known_account(market, account)
+        return (trading_day or open_trading_day(market)).isoformat()
+
+    day = await runtime.read(the_day)
     engine = hub_of(request).engine
     row = await client_order(engine, market_id, account, client_order_id, day)
     if row is None:
@@ -225,7 +236,7 @@ async def get_order_by_client_id(
         "client_order_id": client_order_id,
         "trading_day": day,
     }
-    view = market.engine.order(row.order_id)
+    view = await runtime.read(lambda market: market.engine.order(row.order_id))
     if view is not None:  # still known to the book: its live state
         live = view._asdict()
         return {**placed, **{name: live[name] for name in ORDER_STATE}}

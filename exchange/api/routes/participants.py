@@ -50,7 +50,7 @@ from settlement.commands import (
     RegistryCommand,
     Withdraw,
 )
-from settlement.market import TRADING_KINDS
+from settlement.market import TRADING_KINDS, Market
 
 router = APIRouter(prefix="/v1/markets/{market_id}", tags=["participants"], responses=PROBLEMS)
 
@@ -146,22 +146,25 @@ async def get_balances(
     hub: HubDep, market_id: MarketId, account_id: str, who: CurrentPrincipal
 ) -> dict[str, Any]:
     may_see_account(who, account_id)  # before the market: 403 comes first
-    market = hub.runtime(market_id).market
-    account = known_account(market, account_id)
-    holdings = [
-        {
-            "unit": unit,
-            "name": market.registry.unit_name(unit),
-            **{f"{state.value}_t": by_state.get(state, 0) for state in HoldingState},
-            "sellable_t": market.sellable_t(account, unit),
+
+    def balances(market: Market) -> dict[str, Any]:
+        account = known_account(market, account_id)
+        holdings = [
+            {
+                "unit": unit,
+                "name": market.registry.unit_name(unit),
+                **{f"{state.value}_t": by_state.get(state, 0) for state in HoldingState},
+                "sellable_t": market.sellable_t(account, unit),
+            }
+            for unit, by_state in sorted(market.registry.holdings(account).items())
+        ]
+        return {
+            "account_id": account_id,
+            "cash": cash_view(market, account),
+            "holdings": holdings,
         }
-        for unit, by_state in sorted(market.registry.holdings(account).items())
-    ]
-    return {
-        "account_id": account_id,
-        "cash": cash_view(market, account),
-        "holdings": holdings,
-    }
+
+    return await hub.runtime(market_id).read(balances)
 
 
 async def _move_cash(

@@ -43,6 +43,7 @@ from exchange.api.registry_models import (
 )
 from registry_sim.model import HoldingState, UnitCode
 from registry_sim.ops import Cancel, Surrender
+from settlement.market import Market
 
 router = APIRouter(prefix="/v1", tags=["registry"], responses=PROBLEMS)
 
@@ -64,7 +65,10 @@ async def get_holdings(
     """The account's units (its own, or any for operators), per unit type and state, with the
     part bought within T+N that cannot be sold yet (``locked_t``); totals per kind and all."""
     may_see_account(who, account_id)
-    market = hub.runtime(market_id).market
+    return await hub.runtime(market_id).read(lambda market: _holdings(market, account_id))
+
+
+def _holdings(market: Market, account_id: str) -> dict[str, Any]:
     account = known_account(market, account_id)
     types = {u.code: u for u in market.registry.unit_types()}
     units: list[dict[str, Any]] = []
@@ -109,8 +113,11 @@ async def get_compliance_status(
     volume-weighted price of the rule set's window of trading days, else the last close, as in
     getSurrenderPlan); ``reference_price_basis`` says which."""
     may_see_account(who, account_id)
-    market = hub.runtime(market_id).market
-    return compliance_view(market, known_account(market, account_id), year, reference_price_fen)
+    return await hub.runtime(market_id).read(
+        lambda market: compliance_view(
+            market, known_account(market, account_id), year, reference_price_fen
+        )
+    )
 
 
 @router.get(
@@ -131,10 +138,13 @@ async def get_surrender_plan(
     and the penalty that would cost at ``reference_price_fen`` (default: the penalty reference
     price, as in getComplianceStatus)."""
     may_see_account(who, account_id)
-    market = hub.runtime(market_id).market
-    account = known_account(market, account_id)
-    on = open_trading_day(market)
-    return surrender_plan_view(market, account, year, on, reference_price_fen)
+
+    def plan(market: Market) -> dict[str, Any]:
+        account = known_account(market, account_id)
+        on = open_trading_day(market)
+        return surrender_plan_view(market, account, year, on, reference_price_fen)
+
+    return await hub.runtime(market_id).read(plan)
 
 
 # ---------------------------------------------------------------------- a participant's own
