@@ -8,9 +8,10 @@ Screenshots go to ``tests/ui/artifacts/`` (kept by CI as artefacts, ignored by g
 
 from __future__ import annotations
 
+import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,14 @@ UI_BUILD = ROOT / "ui" / "dist" / "index.html"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DESK = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+SIZES = {"1280": DESK, "390": PHONE}
 TIMEOUT_MS = 10_000
+LANGUAGES = {"zh": "zh-CN", "en": "en"}
+# A classroom's address that is not loopback: a browser started with ``RESOLVE_CLASS_HOST``
+# maps the name to 127.0.0.1, so that a login card's link opens the test's server, as a
+# trainee's phone opens the classroom server's address.
+CLASS_HOST = "carbonx-class.test"
+RESOLVE_CLASS_HOST = f"--host-resolver-rules=MAP {CLASS_HOST} 127.0.0.1"
 
 
 def _under_ci() -> bool:
@@ -142,6 +150,68 @@ def place_in_ticket(
         form.locator("input[name=price]").fill(yuan(price_fen))
     form.locator("input[name=qty]").fill(str(qty_t))
     form.get_by_test_id("place-order").click()
+
+
+def speak(page: Any, language: str) -> None:
+    """Switch the page to ``language`` ("zh" or "en") with the language toggle, if it is not
+    in it already."""
+    if page.evaluate("document.documentElement.lang") != LANGUAGES[language]:
+        page.get_by_test_id("lang-toggle").click()
+    assert page.evaluate("document.documentElement.lang") == LANGUAGES[language]
+
+
+def both_languages_and_sizes(
+    page: Any, name: str, check: Callable[[str], None] | None = None
+) -> None:
+    """Screenshots of the page as it stands at both sizes in both languages, named
+    ``{name}-{language}-{size}``; ``check`` (``assert_accessible``, say) runs on each first,
+    told where. The page is left in Chinese at desk size."""
+    for size, viewport in SIZES.items():
+        page.set_viewport_size(viewport)
+        for language in LANGUAGES:
+            speak(page, language)
+            if check is not None:
+                check(f"{name} {language} {size}")
+            screenshot(page, f"{name}-{language}-{size}")
+    speak(page, "zh")
+    page.set_viewport_size(DESK)
+
+
+# --- a class's login cards (tests/ui/test_logins.py, tests/ui/test_whole_class.py) ----------
+
+
+def class_address(server: DemoServer) -> str:
+    """The server's address under ``CLASS_HOST``, as a classroom's would be."""
+    return server.base_url.replace("127.0.0.1", CLASS_HOST)
+
+
+def set_address(page: Any, text: str) -> None:
+    """Type the address trainees open into the console's logins tab and use it."""
+    page.locator("input[name=public-url]").fill(text)
+    page.get_by_test_id("address-use").click()
+
+
+def decode_qr(card: Any) -> str:
+    """The text of a login card's QR code, read from a screenshot of the card."""
+    import zxingcpp
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    qr = card.get_by_test_id("card-qr")
+    expect(qr).to_be_visible()
+    image = Image.open(io.BytesIO(qr.screenshot())).convert("L")
+    found = zxingcpp.read_barcodes(image)
+    assert len(found) == 1, f"{len(found)} codes read"
+    assert found[0].format == zxingcpp.BarcodeFormat.QRCode
+    text: str = found[0].text
+    return text
+
+
+def card_key(card: Any) -> str:
+    """The key printed on a login card (in groups of four on screen, one word in the text)."""
+    key: str = card.get_by_test_id("card-key").inner_text().strip()
+    assert re.fullmatch(r"cx_[A-Za-z0-9_-]{43}", key), key
+    return key
 
 
 def visible_text(page: Any) -> str:

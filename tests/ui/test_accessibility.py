@@ -12,13 +12,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.api.server import DemoServer
-from tests.ui.conftest import DESK, PHONE, api, assert_accessible, log_in, ok, screenshot
+from tests.ui.conftest import SIZES, api, assert_accessible, log_in, ok, screenshot, speak
 
 pytestmark = pytest.mark.ui
 
 M = "/v1/markets/demo"
-SIZES = {"1280": DESK, "390": PHONE}
-LANGUAGES = {"zh": "zh-CN", "en": "en"}
+LANGUAGES = ("zh", "en")
 TABS = ("control", "dashboard", "news", "logins", "results", "replay", "new")
 
 
@@ -35,12 +34,6 @@ def trainee_key(server: DemoServer, operator: Any) -> str:
     news = {"text": "Heat wave forecast: power demand expected to rise.", "level": "warning"}
     ok(operator.post(f"{M}/announcements", json=news), 201)
     return key
-
-
-def speak(page: Any, language: str) -> None:
-    if page.evaluate("document.documentElement.lang") != LANGUAGES[language]:
-        page.get_by_test_id("lang-toggle").click()
-    assert page.evaluate("document.documentElement.lang") == LANGUAGES[language]
 
 
 @pytest.mark.parametrize("size", SIZES)

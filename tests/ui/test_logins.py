@@ -5,14 +5,13 @@ seat's login link; opening the link logs the seat in, with the key gone from the
 and in no request URL nor the server's log; the login screen takes only the key, unmasked;
 the print view puts eight cards on an A4 page. Screenshots at both sizes, in both languages.
 
-Chromium maps the name ``carbonx-class.test`` to the loopback address (``--host-resolver-rules``),
-so that a card's link to a non-loopback address opens this test's server, as a trainee's phone
-opens the classroom server's address.
+Chromium maps the name ``CLASS_HOST`` to the loopback address (``RESOLVE_CLASS_HOST``), so that
+a card's link to a non-loopback address opens this test's server, as a trainee's phone opens the
+classroom server's address.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -21,18 +20,28 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import zxingcpp
-from PIL import Image
 from playwright.sync_api import expect
 
 from exchange.keys import key_id_of
 from tests.api.server import DemoServer
 from tests.api.test_classroom import TINY
-from tests.ui.conftest import DESK, PHONE, api, chromium, demo, ok, screenshot
+from tests.ui.conftest import (
+    PHONE,
+    RESOLVE_CLASS_HOST,
+    api,
+    both_languages_and_sizes,
+    card_key,
+    chromium,
+    class_address,
+    decode_qr,
+    demo,
+    ok,
+    screenshot,
+    set_address,
+)
 
 pytestmark = pytest.mark.ui
 
-CLASS_HOST = "carbonx-class.test"  # resolved to 127.0.0.1 by this module's browser only
 MARKET = "class-logins"
 SEATS = 30  # a room of trainees: four A4 pages of eight cards
 CARDS_PER_PAGE = 8
@@ -42,7 +51,7 @@ PDF_PAGE = re.compile(rb"/Type\s*/Page(?![s\w])")
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    yield from chromium(f"--host-resolver-rules=MAP {CLASS_HOST} 127.0.0.1")
+    yield from chromium(RESOLVE_CLASS_HOST)
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +73,7 @@ def klass(server: DemoServer) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def class_url(server: DemoServer) -> str:
-    """The server's address under a name that is not loopback, as a classroom's would be."""
-    return server.base_url.replace("127.0.0.1", CLASS_HOST)
+    return class_address(server)
 
 
 def logins_tab(page: Any, server: DemoServer, klass: dict[str, Any], at: str | None = None) -> Any:
@@ -82,39 +90,6 @@ def logins_tab(page: Any, server: DemoServer, klass: dict[str, Any], at: str | N
     cards = page.get_by_test_id("seat-card")
     expect(cards).to_have_count(SEATS)
     return cards
-
-
-def set_address(page: Any, text: str) -> None:
-    page.locator("input[name=public-url]").fill(text)
-    page.get_by_test_id("address-use").click()
-
-
-def decode_qr(card: Any) -> str:
-    """The text of the card's QR code, read from a screenshot of the card."""
-    qr = card.get_by_test_id("card-qr")
-    expect(qr).to_be_visible()
-    image = Image.open(io.BytesIO(qr.screenshot())).convert("L")
-    found = zxingcpp.read_barcodes(image)
-    assert len(found) == 1, f"{len(found)} codes read"
-    assert found[0].format == zxingcpp.BarcodeFormat.QRCode
-    text: str = found[0].text
-    return text
-
-
-def card_key(card: Any) -> str:
-    key: str = card.get_by_test_id("card-key").inner_text().strip()
-    assert re.fullmatch(r"cx_[A-Za-z0-9_-]{43}", key), key
-    return key
-
-
-def both_languages_and_sizes(page: Any, name: str) -> None:
-    for size, viewport in (("1280", DESK), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        screenshot(page, f"{name}-zh-{size}")
-        page.get_by_test_id("lang-toggle").click()
-        screenshot(page, f"{name}-en-{size}")
-        page.get_by_test_id("lang-toggle").click()
-    page.set_viewport_size(DESK)
 
 
 # --- the instructor's cards ------------------------------------------------------------------

@@ -25,6 +25,7 @@ from tests.ui.conftest import (
     ok,
     place_in_ticket,
     screenshot,
+    speak,
     yuan,
 )
 
@@ -84,11 +85,6 @@ def market(server: DemoServer) -> dict[str, str]:
     return keys
 
 
-def in_language(page: Any, language: str) -> None:
-    if page.evaluate("document.documentElement.lang") != ("en" if language == "en" else "zh-CN"):
-        page.get_by_test_id("lang-toggle").click()
-
-
 def within(inner: Any, outer: Any) -> None:
     """``inner`` lies horizontally inside ``outer`` (both locators), on screen."""
     a, b = inner.bounding_box(), outer.bounding_box()
@@ -144,7 +140,7 @@ def test_todays_orders_keep_their_status_and_every_name_shows(
     expect(state["new"]).to_have_count(1)
     expect(orders).to_have_count(2)  # the partly filled sell and this buy
     for language in ("zh", "en"):
-        in_language(page, language)
+        speak(page, language)
         for size, viewport in (("1280", DESK), ("390", PHONE)):
             page.set_viewport_size(viewport)
             panel = page.get_by_test_id("panel-orders")
@@ -162,7 +158,7 @@ def test_todays_orders_keep_their_status_and_every_name_shows(
             assert_accessible(page, f"orders {language} {size}")
             screenshot(page, f"trade-orders-{language}-{size}")
     page.set_viewport_size(DESK)
-    in_language(page, "zh")
+    speak(page, "zh")
 
     # At the close what still rests expires: 已过期, and nothing is left to cancel.
     with api(server, server.keys["exchange_operator_key"]) as exchange:
@@ -174,7 +170,7 @@ def test_todays_orders_keep_their_status_and_every_name_shows(
     expect(state["partly"]).to_have_count(0)
     expect(done).to_have_count(4)
     screenshot(page, "trade-orders-expired-zh-1280")
-    in_language(page, "en")
+    speak(page, "en")
     for s, (_, english) in STATES.items():
         if s not in ("new", "partly"):
             expect(state[s].first.get_by_test_id("order-status")).to_have_text(english)

@@ -157,12 +157,18 @@ export function CompliancePanel(props: {
         <dt>{t("compliance.deadline")}</dt>
         {props.classDeadline ? (
           <dd data-testid="c-deadline" data-class-days-left={props.classDeadline.daysLeft}>
-            {t("compliance.classDeadline", { day: props.classDeadline.day })} ·{" "}
-            <b>
-              {props.classDeadline.daysLeft > 0
-                ? t("compliance.classDaysLeft", { days: props.classDeadline.daysLeft })
-                : t("compliance.classDeadlineDue")}
-            </b>
+            {t("compliance.classDeadline", { day: props.classDeadline.day })}
+            {status.assessed === null && (
+              <>
+                {" "}
+                ·{" "}
+                <b>
+                  {props.classDeadline.daysLeft > 0
+                    ? t("compliance.classDaysLeft", { days: props.classDeadline.daysLeft })
+                    : t("compliance.classDeadlineDue")}
+                </b>
+              </>
+            )}
           </dd>
         ) : (
           <dd data-testid="c-deadline">

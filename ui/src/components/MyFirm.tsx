@@ -21,9 +21,16 @@ interface AllowancePrice {
   basis: "ask" | "last" | "reference";
 }
 
-function positionText(position: number): string {
-  if (position > 0) return t("firm.long", { qty_t: position });
-  if (position < 0) return t("firm.short", { qty_t: -position });
+/** Long or short, with what can still be done about it: abate or buy while abatement is open,
+ * buy once it is closed (verification), nothing once the year is assessed. */
+function positionText(firm: SeatFirm): string {
+  const position = firm.position_t;
+  const assessed = firm.result !== null;
+  if (position > 0) return t(assessed ? "firm.longAssessed" : "firm.long", { qty_t: position });
+  if (position < 0) {
+    const key = assessed ? "firm.shortAssessed" : firm.abatement.open ? "firm.short" : "firm.shortClosed";
+    return t(key, { qty_t: -position });
+  }
   return t("firm.even");
 }
 
@@ -133,7 +140,7 @@ export function MyFirm(props: { api: Api; firm: SeatFirm; onDone: () => void }) 
           data-position={firm.position_t}
           class={firm.position_t < 0 ? "warn" : ""}
         >
-          {positionText(firm.position_t)}
+          {positionText(firm)}
         </dd>
         <dt>{t("firm.mac")}</dt>
         <dd data-testid="firm-mac">{t("firm.perTonne", { price_fen: abatement.marginal_cost_fen })}</dd>
