@@ -129,7 +129,7 @@ def firm_view(room: Classroom, account_id: str) -> dict[str, Any] | None:
     today = market.trading_day
     on = today or market.rules.compliance.deadline(year)
     seat = state.seat_of(account_id)
-    baseline = scenario.baseline_t(account_id, year, today)
+    baseline = scenario.baseline_t(account_id, year, scenario.seen_on(year, today))
     abated = state.abatement_t.get(account_id, 0)
     verified = registry.verified(account, year)
     projected = (
@@ -160,7 +160,7 @@ def firm_view(room: Classroom, account_id: str) -> dict[str, Any] | None:
         "abatement": {
             "open": state.phase in ABATEMENT_PHASES,
             "declared_t": abated,
-            "max_t": scenario.max_abatement_t(account_id, year, today),
+            "max_t": scenario.max_abatement_t(account_id, year, scenario.seen_on(year, today)),
             "cost_fen": curve.cost_fen(abated),
             "marginal_cost_fen": round(curve.marginal_fen(abated)),
         },
@@ -219,7 +219,9 @@ def abatement_quote(room: Classroom, account_id: str, qty_t: int) -> dict[str, A
     if state.seat_of(account_id) is None:
         raise ClassroomError("FORBIDDEN", "only a seat weighs abatement", account_id=account_id)
     year = state.compliance_year
-    most = scenario.max_abatement_t(account_id, year, room.runtime.market.trading_day)
+    most = scenario.max_abatement_t(
+        account_id, year, scenario.seen_on(year, room.runtime.market.trading_day)
+    )
     if qty_t > most:
         raise ClassroomError(
             "ABATEMENT_OVER_MAX", "more than the firm can cut", qty_t=qty_t, max_t=most

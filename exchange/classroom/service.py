@@ -168,7 +168,8 @@ def check_abatement(
             phase=state.phase.value,
             expected=[p.value for p in ABATEMENT_PHASES],
         )
-    most = scenario.max_abatement_t(account_id, state.compliance_year, today)
+    year = state.compliance_year
+    most = scenario.max_abatement_t(account_id, year, scenario.seen_on(year, today))
     if qty_t > most:
         raise ClassroomError(
             "ABATEMENT_OVER_MAX", "more than the firm can cut", qty_t=qty_t, max_t=most

@@ -218,6 +218,16 @@ class ClassScenario:
                     value = value * (BP + event.change_bp) // BP
         return value
 
+    def seen_on(self, year: int, trading_day: dt.date | None) -> dt.date | None:
+        """The day a class's screens count ``year``'s emission shocks up to: the market's
+        trading day, or before the class's first day opens, that first day (so a seat's firm
+        does not change when the instructor starts the clock). Verification counts the whole
+        year's shocks instead (``baseline_t`` with no day)."""
+        if trading_day is not None:
+            return trading_day
+        days = self.year_days(year)
+        return days[0] if days else None
+
     def firm_profile(self, account_id: str, year: int, today: dt.date | None) -> Firm:
         """What a firm's agent knows of itself this year: its baseline with the shocks so far.
         No true-up is counted as still due (the headless run estimates one for benchmark and

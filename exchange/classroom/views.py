@@ -159,7 +159,7 @@ def ranking_row(
     abated = state.abatement_t.get(account, 0)
     expected = None
     if known:
-        baseline = scenario.baseline_t(account, year, today)
+        baseline = scenario.baseline_t(account, year, scenario.seen_on(year, today))
         expected = compliance_year.verified_emissions_t(baseline, abated)
     on = today or market.rules.compliance.deadline(year)
     projected = registry.compliance_projection(

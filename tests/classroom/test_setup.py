@@ -149,3 +149,18 @@ def test_a_scenario_text_is_one_string_or_one_per_language() -> None:
     assert (row["description"], row["description_zh"]) == ("A tiny class.", "A tiny class.")
     both = one_language.replace("{zh-CN: 小课堂}", "{en: Tiny class, zh-CN: 小课堂}")
     assert summary(parse(both, "tiny"))["title"] == "Tiny class"
+
+
+def test_before_the_first_day_a_seat_s_firm_counts_the_shocks_of_that_day_only() -> None:
+    """A seat reads its firm before the instructor starts the clock: its emissions then are
+    what they will be on the first day, so its position does not jump at the start;
+    verification still counts every shock of the year (classroom_national: +3 % on day 4)."""
+    _, text = read_scenario("classroom_national", None)
+    scenario = make_scenario(text, seats=2, seed=7)
+    year = scenario.loaded.years[0]
+    first, *_ = scenario.year_days(year)
+    seat = scenario.seats[0].account_id
+    assert (scenario.seen_on(year, None), scenario.seen_on(year, first)) == (first, first)
+    before_start = scenario.baseline_t(seat, year, scenario.seen_on(year, None))
+    assert before_start == scenario.baseline_t(seat, year, first)
+    assert scenario.baseline_t(seat, year, None) == before_start * 10_300 // 10_000
