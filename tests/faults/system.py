@@ -32,11 +32,14 @@ from tests.api.server import DemoServer, start_serve
 HOST = "127.0.0.1"
 TRADERS = 6  # accounts that trade; one more account belongs to the flooding client
 RATE_LIMIT_PER_S = 400
+AUTH_FAILURES_PER_S, AUTH_FAILURES_BURST = 2, 20  # an address's failed key lookups (defaults)
 HEADER_TIMEOUT_S = 1
 CONNECTIONS_PER_CLIENT_MAX = 32
 SERVER_ENV = {
     "CARBONX_RATE_LIMIT_PER_S": str(RATE_LIMIT_PER_S),
     "CARBONX_RATE_LIMIT_BURST": str(RATE_LIMIT_PER_S),
+    "CARBONX_AUTH_FAILURES_PER_S": str(AUTH_FAILURES_PER_S),
+    "CARBONX_AUTH_FAILURES_BURST": str(AUTH_FAILURES_BURST),
     "CARBONX_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
     "CARBONX_CONNECTIONS_PER_CLIENT_MAX": str(CONNECTIONS_PER_CLIENT_MAX),
 }
