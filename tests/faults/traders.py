@@ -228,6 +228,8 @@ class Trader:
         status, reply = await self.rest("GET", path, None)
         if status != 200:
             ledger.refused(f"{self} getOrder {wanted.order_id}", status, reply.get("code", ""))
+            if status == 401:
+                raise DisconnectedError(None)  # the key was revoked
             if status not in (429, 503):
                 ledger.anomalies.append(f"{self}: getOrder {wanted.order_id}: {status} {reply}")
             return True
