@@ -125,6 +125,7 @@ async def db_cut(step: Step) -> Measured:
         status, body = await readiness(system)
         return status == 200 and all(m["state"] == "running" for m in body["markets"])
 
+    step.ledger.database_away = True  # from now a read may be refused: MARKET_RECONNECTING
     terminated = await system.cut_database()
     noticed_s = await until(not_ready, READY_WAIT_S)
     if noticed_s is None:
@@ -143,6 +144,7 @@ async def db_cut(step: Step) -> Measured:
     ready_s = await until(ready, READY_WAIT_S)
     if ready_s is None:
         raise step.fail(f"/readyz not ready {READY_WAIT_S} s after the database came back")
+    step.ledger.database_away = False
     return {
         "backends_terminated": terminated,
         "not_ready_after_s": round(noticed_s, 3),

@@ -14,8 +14,9 @@ from typing import Any
 
 from settlement.commands import AmendOrder, CancelOrder, MarketCommand, PlaceOrder
 
-# 503s with these codes are the server telling the truth about a fault: retry later.
-EXPECTED_503 = frozenset({"MARKET_RECONNECTING", "SERVER_BUSY", "NOT_READY"})
+# 503s that tell the truth about a fault, retry later: always, and while the database is cut.
+EXPECTED_503 = frozenset({"SERVER_BUSY", "NOT_READY"})
+DATABASE_AWAY_503 = frozenset({"MARKET_RECONNECTING", "DATABASE_UNAVAILABLE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class Ledger:
     anomalies: list[str] = field(default_factory=list)
     # Accounts whose cancel-on-disconnect socket died, not yet checked for live orders.
     dead_guarded: set[str] = field(default_factory=set)
+    database_away: bool = False  # while a fault keeps the database from the server
 
     def acked(self, op: str, account: str, body: dict[str, Any], result: dict[str, Any]) -> None:
         """A successful reply to ``op`` (REST 200/201, or a socket's ``ok: true``)."""
@@ -79,7 +81,8 @@ class Ledger:
     def refused(self, where: str, status: int, code: str) -> None:
         """A refusal: counted by code, and an anomaly if no fault explains a server error."""
         self.refusals[code] += 1
-        if status >= 500 and not (status == 503 and code in EXPECTED_503):
+        expected = EXPECTED_503 | (DATABASE_AWAY_503 if self.database_away else frozenset())
+        if status >= 500 and not (status == 503 and code in expected):
             self.anomalies.append(f"{where}: {status} {code}")
         elif status == 422:  # the campaign's own requests are valid: a 422 is its bug
             self.anomalies.append(f"{where}: 422 {code}")

@@ -49,18 +49,22 @@ def test_the_ledger_keeps_what_was_promised() -> None:
 
 
 def test_only_unexplained_server_errors_are_anomalies() -> None:
-    ledger = Ledger()
+    ledger = Ledger(database_away=True)
     ledger.refused("a", 409, "ORDER_NOT_OPEN")
     ledger.refused("b", 503, "MARKET_RECONNECTING")
     ledger.refused("c", 429, "RATE_LIMITED")
+    ledger.refused("d", 503, "DATABASE_UNAVAILABLE")
     assert ledger.anomalies == []
-    ledger.refused("d", 503, "MARKET_STOPPED")
-    ledger.refused("e", 500, "HTTP_500")
-    ledger.refused("f", 422, "INVALID_REQUEST")
+    ledger.database_away = False
+    ledger.refused("e", 503, "DATABASE_UNAVAILABLE")
+    ledger.refused("f", 503, "MARKET_STOPPED")
+    ledger.refused("g", 500, "HTTP_500")
+    ledger.refused("h", 422, "INVALID_REQUEST")
     assert ledger.anomalies == [
-        "d: 503 MARKET_STOPPED",
-        "e: 500 HTTP_500",
-        "f: 422 INVALID_REQUEST",
+        "e: 503 DATABASE_UNAVAILABLE",
+        "f: 503 MARKET_STOPPED",
+        "g: 500 HTTP_500",
+        "h: 422 INVALID_REQUEST",
     ]
     assert ledger.refusals["RATE_LIMITED"] == 1
 

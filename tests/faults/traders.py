@@ -5,8 +5,9 @@ crossing it), cancels and amendments of its own open orders, a client order id s
 
 A trader works until its step is over; a connection the server drops ends its step early (a
 SIGKILL, a revoked key), and it connects again at the next step. A trader with cancel on
-disconnect sometimes drops its own socket without a close frame, as a crashed client would:
-its account is then owed an empty book (``Ledger.dead_guarded``).
+disconnect sometimes drops its own socket without a close frame, as a crashed client would
+(sometimes with an order just sent): its account is then owed an empty book
+(``Ledger.dead_guarded``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,12 @@ DROP_SHARE = 0.01  # of a guarded socket's ops: the client vanishes instead
 THINK_S = (0.004, 0.012)  # between a trader's ops: under its key's rate, as people are
 BACKOFF_S = 0.05  # after a 503 or 429: the server asked to come back later
 # What a socket's refusal would have been on REST, for the ledger's judgement.
-WS_STATUS = {"INVALID_REQUEST": 422, "MARKET_RECONNECTING": 503, "MARKET_STOPPED": 503}
+WS_STATUS = {
+    "INVALID_REQUEST": 422,
+    "MARKET_RECONNECTING": 503,
+    "MARKET_STOPPED": 503,
+    "DATABASE_UNAVAILABLE": 503,
+}
 CONNECTION_ERRORS = (ConnectionError, OSError, asyncio.IncompleteReadError, WebSocketClosedError)
 
 
@@ -122,10 +128,17 @@ class Trader:
         if ws is not None:
             await ws.close()
 
-    def drop(self, ledger: Ledger) -> None:
-        """Vanish: the socket's transport aborted, no close frame (a crashed client)."""
+    async def drop(self, ledger: Ledger) -> None:
+        """Vanish: the socket's transport aborted, no close frame (a crashed client), half the
+        time right after sending an order whose answer it will never read: the server must
+        not leave that order live once it cancels the account's orders."""
         ws = self.ws
         assert ws is not None
+        if self.rng.random() < 0.5:
+            self.req_id += 1
+            ws.send({"op": "place", "req_id": self.req_id, **self.maker.place()})
+            await ws.drain()
+            ledger.unanswered += 1
         ws.abort()
         self.lost(ledger)
 
@@ -143,7 +156,7 @@ class Trader:
         done = 0
         while self.connected and not (over.is_set() and done >= min_ops):
             if self.transport == "ws" and self.guarded and self.rng.random() < DROP_SHARE:
-                self.drop(ledger)
+                await self.drop(ledger)
                 return
             trigger.count()
             try:
