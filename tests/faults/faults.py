@@ -105,11 +105,11 @@ async def day_roll(step: Step) -> Measured:
     system = step.system
     await system.operate("POST", "/session/close-day")
     await system.operate("POST", "/session/end-of-day")
-    opened = await system.operate("POST", "/session/open-day", {})
+    await system.operate("POST", "/session/open-day", {})
     await system.operate("POST", "/session", {"state": "continuous"})
     for trader in step.traders:
         trader.new_day()
-    return {"trading_day": str(opened["clock"]["trading_day"])}
+    return {}
 
 
 async def db_cut(step: Step) -> Measured:
