@@ -52,6 +52,13 @@ class MarketView(Reply):
     last_seq: int
 
 
+class MarketRules(Reply):
+    market_id: str
+    rule_set: str
+    overrides: dict[str, Any]  # what the market changed, as getMarket shows it
+    rules: dict[str, Any]  # the rule set with the overrides applied: every value in force
+
+
 class Markets(Reply):
     markets: list[MarketView]
 

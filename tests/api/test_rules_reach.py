@@ -1,0 +1,100 @@
+"""Rules the domain has, reached through the API (issue 16, "out of reach"), with worked numbers,
+against a real ``carbonx demo`` process: a market's effective rules, withdrawing a pending
+surrender, self-trade prevention per order, CCER eligibility by dates, gas-fired entities, net
+sales for the old-vintage cap, the retired register with its certificate, and large-holder
+reports and daily statements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from exchange.client import Client
+from tests.api.conftest import client
+from tests.api.server import DemoServer, start_demo
+from tests.api.test_gateway import assert_problem
+
+OPEN_DAY = "2026-03-02"  # a Monday, no holiday in cn_national's calendar
+MARKET = "reach"
+M = f"/v1/markets/{MARKET}"
+CEA24, CEA25 = "CEA2024", "CEA2025"
+OVERRIDES = {"compliance": {"offset_cap_bp": 1_000}, "limits": {"report_threshold_t": 5_000}}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    running = start_demo(tmp_path_factory.mktemp("reach") / "demo.db", {"CARBONX_DEMO_BOTS": "0"})
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def exchange(server: DemoServer) -> Iterator[httpx.Client]:
+    """The exchange-wide operator key, with the test's market created."""
+    with client(server, server.keys["exchange_operator_key"]) as c:
+        listed = [{"symbol": s, "reference_price_fen": 8_000} for s in (CEA24, CEA25)]
+        market = {
+            "market_id": MARKET,
+            "rule_set": "cn_national",
+            "overrides": OVERRIDES,
+            "instruments": listed,
+            "open_day": OPEN_DAY,
+        }
+        ok(c.post("/v1/markets", json=market), 201)
+        yield c
+
+
+def open_account(
+    server: DemoServer, exchange: httpx.Client, account_id: str, **fields: Any
+) -> httpx.Client:
+    """A new account in the test's market (a covered entity unless ``kind`` says otherwise),
+    and a client with its key."""
+    body = {
+        "account_id": account_id,
+        "name": account_id,
+        "kind": "covered_entity",
+        "province": "Hubei",
+    }
+    body.update(fields)
+    key = ok(exchange.post(f"{M}/participants", json=body), 201)["api_key"]
+    return client(server, key)
+
+
+# ---------------------------------------------------------------------- 3. effective rules
+
+
+def test_a_market_s_effective_rules_are_the_rule_set_with_its_overrides(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    market = ok(exchange.get(M))
+    assert market["overrides"] == OVERRIDES  # getMarket: the overrides alone
+    rules = ok(exchange.get(f"{M}/rules"))
+    assert (rules["market_id"], rules["rule_set"], rules["overrides"]) == (
+        MARKET,
+        "cn_national",
+        OVERRIDES,
+    )
+    effective = rules["rules"]
+    # The overridden values ...
+    assert effective["compliance"]["offset_cap_bp"] == 1_000
+    assert effective["limits"]["report_threshold_t"] == 5_000
+    # ... beside the shipped ones they left alone, dates as ISO text.
+    assert effective["compliance"]["deadline"] == "12-31"
+    assert effective["limits"]["position_limit_t"] == 1_000_000
+    assert effective["trading"]["modes"]["listed"]["band_bp"] == 1_000
+    assert effective["compliance"]["offset_windows"][0] == {"registered_after": "2024-01-22"}
+    assert "2026-10-01" in effective["calendar"]["holidays"]
+    with Client(server.base_url, server.keys["exchange_operator_key"], MARKET) as python:
+        assert python.get_market_rules() == rules
+    assert_problem(exchange.get("/v1/markets/nowhere/rules"), 404, "UNKNOWN_MARKET")
+
