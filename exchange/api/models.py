@@ -111,6 +111,10 @@ class SurrenderRequest(Body):
     request_id: RequestId | None = None
 
 
+class WithdrawalRequest(Body):
+    request_id: RequestId | None = None
+
+
 # -- responses: what each operation answers, so the OpenAPI document describes it
 
 

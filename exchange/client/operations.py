@@ -236,6 +236,14 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
         body = fields(year=year, items=items, request_id=request_id)
         return Call("POST", self._account(account_id, "/surrenders"), body=body)
 
+    @operation("withdrawSurrender")
+    def withdraw_surrender(
+        self, account_id: str, year: int, *, request_id: str | None = None
+    ) -> Call[ComplianceStatus]:
+        """Withdraw own units surrendered for ``year`` and still pending (before assessment)."""
+        body = fields(request_id=request_id)
+        return Call("POST", self._account(account_id, f"/surrenders/{year}/withdrawal"), body=body)
+
     # -- operator controls
 
     @operation("haltTrading")

@@ -98,3 +98,41 @@ def test_a_market_s_effective_rules_are_the_rule_set_with_its_overrides(
         assert python.get_market_rules() == rules
     assert_problem(exchange.get("/v1/markets/nowhere/rules"), 404, "UNKNOWN_MARKET")
 
+
+# ---------------------------------------------------------------------- 1. withdraw a surrender
+
+
+def test_a_pending_surrender_is_withdrawn_whole_and_only_once(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    grant = [{"vintage": 2025, "qty_t": 10_000}]
+    with open_account(server, exchange, "W1", allowances=grant) as w1:
+        ok(
+            exchange.post(f"{M}/accounts/W1/emissions", json={"year": 2025, "verified_t": 8_000}),
+            201,
+        )
+        items = [{"unit": CEA25, "qty_t": 6_000}]
+        surrendered = ok(
+            w1.post(f"{M}/accounts/W1/surrenders", json={"year": 2025, "items": items}), 201
+        )
+        assert (surrendered["pending_t"], surrendered["remaining_t"]) == (6_000, 2_000)
+        withdrawal = f"{M}/accounts/W1/surrenders/2025/withdrawal"
+        body = {"request_id": "w-1"}
+        back = ok(w1.post(withdrawal, json=body), 201)
+        assert (back["pending_t"], back["allowances_t"], back["remaining_t"]) == (0, 0, 8_000)
+        units = ok(w1.get(f"{M}/accounts/W1/holdings"))["totals"]
+        assert (units["available_t"], units["pending_t"]) == (10_000, 0)
+        assert ok(w1.post(withdrawal, json=body), 200) == back  # the same request, once
+        nothing = assert_problem(w1.post(withdrawal, json={}), 409, "NOTHING_PENDING")
+        assert (nothing["account_id"], nothing["year"]) == ("W1", 2025)
+        # Only the account's own key withdraws its surrender.
+        assert_problem(exchange.post(withdrawal, json={}), 403, "FORBIDDEN")
+        with Client(server.base_url, _key(w1), MARKET) as python:
+            python.surrender("W1", 2025, [{"unit": CEA25, "qty_t": 1_000}])
+            status = python.withdraw_surrender("W1", 2025)
+            assert (status["pending_t"], status["remaining_t"]) == (0, 8_000)
+
+
+def _key(c: httpx.Client) -> str:
+    return str(c.headers["Authorization"]).removeprefix("Bearer ")
+
