@@ -65,6 +65,9 @@ class NewOrder(Body):
     qty_t: Tonnes
     price_fen: Fen | None = None
     client_order_id: ClientOrderId | None = None
+    # Self-trade prevention (docs/matching.md): what happens when this order would trade with
+    # its own account's resting order.
+    stp: Literal["cancel_newest", "cancel_oldest", "cancel_both", "decrement"] = "cancel_newest"
 
 
 Year = Annotated[int, Field(ge=2000, le=2100)]

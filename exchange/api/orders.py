@@ -20,7 +20,7 @@ from exchange.api.models import NewOrder, OrderAmendment
 from exchange.keys import Principal, Role
 from exchange.runtime import Ack
 from matching.events import OrderCancelled
-from matching.types import OrderType, Side
+from matching.types import OrderType, Side, StpMode
 from registry_sim.model import AccountId
 from settlement.commands import AmendOrder, CancelAll, CancelOrder, PlaceOrder
 from settlement.market import Market
@@ -75,6 +75,7 @@ def place_command(account: AccountId, body: NewOrder) -> PlaceOrder:
         OrderType(body.order_type),
         body.qty_t,
         body.price_fen,
+        StpMode(body.stp),
         client_order_id=body.client_order_id,
     )
 

@@ -37,6 +37,7 @@ from exchange.client.types import (
     Readiness,
     Role,
     Side,
+    StpMode,
     SurrenderItem,
     Trades,
     TradingStates,
@@ -108,11 +109,13 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
         *,
         order_type: OrderType | None = None,
         client_order_id: str | None = None,
+        stp: StpMode | None = None,
         retry: bool = False,
     ) -> Call[OrderPlaced]:
         """Place an order. ``retry=True`` makes it safe to resend after a connection error:
         it gets a ``client_order_id`` if it has none, and the server answers a resend with the
-        original order (``repeated: true``) instead of placing a second one."""
+        original order (``repeated: true``) instead of placing a second one. ``stp``: what
+        happens if it would trade with an own resting order (default ``cancel_newest``)."""
         if retry and client_order_id is None:
             client_order_id = new_client_order_id()
         body = fields(
@@ -122,6 +125,7 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
             qty_t=qty_t,
             price_fen=price_fen,
             client_order_id=client_order_id,
+            stp=stp,
         )
         return Call("POST", self._market("/orders"), body=body, repeatable=retry)
 

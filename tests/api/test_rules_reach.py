@@ -136,3 +136,50 @@ def test_a_pending_surrender_is_withdrawn_whole_and_only_once(
 def _key(c: httpx.Client) -> str:
     return str(c.headers["Authorization"]).removeprefix("Bearer ")
 
+
+# ---------------------------------------------------------------------- 2. self-trade prevention
+
+
+def test_each_order_carries_its_own_self_trade_prevention_mode(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    cash = 100_000_000
+    grant = [{"vintage": 2025, "qty_t": 1_000}]
+    with open_account(
+        server, exchange, "S1", kind="participant", cash_fen=cash, allowances=grant
+    ) as s1:
+        orders = f"{M}/orders"
+        resting = {"symbol": CEA25, "side": "sell", "qty_t": 300, "price_fen": 8_000}
+        buy = {"symbol": CEA25, "side": "buy", "qty_t": 100, "price_fen": 8_000}
+
+        def order(order_id: int) -> dict[str, Any]:
+            return dict(ok(s1.get(f"{orders}/{order_id}")))
+
+        # decrement: 100 t taken off both, no trade; the resting sell keeps 200 t.
+        sell = ok(s1.post(orders, json=resting), 201)["order_id"]
+        dec = ok(s1.post(orders, json={**buy, "stp": "decrement"}), 201)
+        assert dec["fills"] == []
+        assert (order(sell)["leaves_t"], order(sell)["status"]) == (200, "new")
+        assert (order(dec["order_id"])["stp"], order(dec["order_id"])["cancel_reason"]) == (
+            "decrement",
+            "stp",
+        )
+        # cancel_oldest: the resting 200 t go, the buy then rests whole.
+        old = ok(s1.post(orders, json={**buy, "stp": "cancel_oldest"}), 201)["order_id"]
+        assert (order(sell)["status"], order(sell)["cancel_reason"]) == ("cancelled", "stp")
+        assert (order(old)["leaves_t"], order(old)["status"]) == (100, "new")
+        # cancel_both: a sell into that buy cancels both.
+        both = ok(s1.post(orders, json={**resting, "stp": "cancel_both"}), 201)["order_id"]
+        assert order(old)["cancel_reason"] == order(both)["cancel_reason"] == "stp"
+        # The default stays cancel_newest: the new order goes, the resting one stays.
+        kept = ok(s1.post(orders, json=resting), 201)["order_id"]
+        newest = ok(s1.post(orders, json=buy), 201)["order_id"]
+        assert (order(newest)["stp"], order(newest)["cancel_reason"]) == ("cancel_newest", "stp")
+        assert order(kept)["leaves_t"] == 300
+        bad = assert_problem(s1.post(orders, json={**buy, "stp": "wash"}), 422, "INVALID_REQUEST")
+        assert bad["errors"][0]["loc"][-1] == "stp"
+        with Client(server.base_url, _key(s1), MARKET) as python:
+            placed = python.place_order(CEA25, "buy", 50, 8_000, stp="cancel_oldest")
+            assert order(placed["order_id"])["stp"] == "cancel_oldest"
+            assert order(kept)["cancel_reason"] == "stp"
+        s1.delete(f"{orders}")
