@@ -32,11 +32,22 @@ class RuleSetError(ValueError):
 @dataclass(frozen=True, slots=True)
 class OffsetWindow:
     """Registration-date window in which offsets are eligible (both bounds exclusive), and the
-    last day on which units from the window may be surrendered (``None``: no end)."""
+    last day on which units from the window may be surrendered (``None``: no end). A window
+    may also ask that the project started after ``started_after`` and that its reductions were
+    generated after ``reductions_after`` (the 2023 CCER measures, docs/rules.md); a vintage's
+    reductions are dated to its year, so vintage Y qualifies when Y ends after that day."""
 
     registered_after: dt.date | None
     registered_before: dt.date | None
     usable_until: dt.date | None
+    started_after: dt.date | None = None
+    reductions_after: dt.date | None = None
+
+    def admits_start(self, start_date: dt.date) -> bool:
+        return self.started_after is None or start_date > self.started_after
+
+    def admits_vintage(self, vintage: int) -> bool:
+        return self.reductions_after is None or dt.date(vintage, 12, 31) > self.reductions_after
 
     def admits(self, registered: dt.date, surrendered_on: dt.date) -> bool:
         if self.registered_after is not None and not registered > self.registered_after:
@@ -277,6 +288,8 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
                 r.date(w, "registered_after", at),
                 r.date(w, "registered_before", at),
                 r.date(w, "usable_until", at),
+                r.date(w, "started_after", at),
+                r.date(w, "reductions_after", at),
             )
         )
     old: OldVintageRules | None = None

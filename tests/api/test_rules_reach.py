@@ -92,7 +92,7 @@ def test_a_market_s_effective_rules_are_the_rule_set_with_its_overrides(
     assert effective["compliance"]["deadline"] == "12-31"
     assert effective["limits"]["position_limit_t"] == 1_000_000
     assert effective["trading"]["modes"]["listed"]["band_bp"] == 1_000
-    assert effective["compliance"]["offset_windows"][0] == {"registered_after": "2024-01-22"}
+    assert effective["compliance"]["offset_windows"][1]["usable_until"] == "2024-12-31"
     assert "2026-10-01" in effective["calendar"]["holidays"]
     with Client(server.base_url, server.keys["exchange_operator_key"], MARKET) as python:
         assert python.get_market_rules() == rules
@@ -183,3 +183,42 @@ def test_each_order_carries_its_own_self_trade_prevention_mode(
             assert order(placed["order_id"])["stp"] == "cancel_oldest"
             assert order(kept)["cancel_reason"] == "stp"
         s1.delete(f"{orders}")
+
+
+# ---------------------------------------------------------------------- 4. CCER by dates
+
+
+def test_new_ccer_count_only_if_started_after_2012_11_08_with_reductions_after_2020_09_22(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    with open_account(server, exchange, "C1") as c1:
+        # 2025 emissions 100,000 t: the offset cap (10 % in this market) is 10,000 t.
+        emissions = {"year": 2025, "verified_t": 100_000}
+        ok(exchange.post(f"{M}/accounts/C1/emissions", json=emissions), 201)
+        for project_id, start in (("EARLY", "2012-11-08"), ("LATER", "2012-11-09")):
+            project = {
+                "project_id": project_id,
+                "methodology": "renewable",
+                "province": "Hubei",
+                "start_date": start,
+                "registration_date": "2024-06-01",
+            }
+            ok(exchange.post(f"{M}/projects", json=project), 201)
+        for project_id, vintage in (("EARLY", 2024), ("LATER", 2019), ("LATER", 2020)):
+            issue = {"account_id": "C1", "vintage": vintage, "qty_t": 1_000}
+            ok(exchange.post(f"{M}/projects/{project_id}/issuances", json=issue), 201)
+        surrenders = f"{M}/accounts/C1/surrenders"
+
+        def surrender(unit: str) -> httpx.Response:
+            return c1.post(
+                surrenders, json={"year": 2025, "items": [{"unit": unit, "qty_t": 1_000}]}
+            )
+
+        early = assert_problem(surrender("CCER:EARLY:2024"), 409, "OFFSET_NOT_ELIGIBLE")
+        assert (early["reason"], early["start_date"]) == ("start_date", "2012-11-08")
+        old = assert_problem(surrender("CCER:LATER:2019"), 409, "OFFSET_NOT_ELIGIBLE")
+        assert (old["reason"], old["vintage"]) == ("reduction_date", 2019)
+        counted = ok(surrender("CCER:LATER:2020"), 201)
+        assert (counted["offsets_t"], counted["offset_cap_left_t"]) == (1_000, 9_000)
+        window = ok(exchange.get(f"{M}/rules"))["rules"]["compliance"]["offset_windows"][0]
+        assert (window["started_after"], window["reductions_after"]) == ("2012-11-08", "2020-09-22")

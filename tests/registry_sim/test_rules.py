@@ -49,7 +49,8 @@ def test_cn_national_values() -> None:
     assert c.local_min_share_bp == 0
     assert not c.borrowing
     assert c.offset_windows == (
-        OffsetWindow(dt.date(2024, 1, 22), None, None),
+        # the 2023 measures: started after 2012-11-08, reductions after 2020-09-22
+        OffsetWindow(dt.date(2024, 1, 22), None, None, dt.date(2012, 11, 8), dt.date(2020, 9, 22)),
         OffsetWindow(None, dt.date(2017, 3, 14), dt.date(2024, 12, 31)),
     )
     # from 2025, vintages ≤ 2024 within 10,000 t + 1.5 × net sales

@@ -3,6 +3,7 @@ compliance; Guangdong pilot; EU ETS; docs/rules.md [compliance] and [penalty])."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -14,7 +15,10 @@ from registry_sim import (
     Project,
     UnitCode,
 )
+from registry_sim.compliance import offset_ineligibility
+from registry_sim.model import offset_unit
 from registry_sim.ops import Assess, Freeze, PreAllocate, WithdrawSurrender
+from registry_sim.rules import load_rules
 from tests.registry_sim.conftest import (
     AVAILABLE,
     E1,
@@ -330,8 +334,35 @@ def test_ineligible_ccer_is_refused_with_the_reason(
         "unit": unit,
         "reason": reason,
         "registration_date": project.registration_date.isoformat(),
+        "start_date": project.start_date.isoformat(),
+        "vintage": year,
         "surrendered_on": on.isoformat(),
     }
+
+
+@pytest.mark.parametrize(
+    ("start", "vintage", "reason"),
+    [
+        # the 2023 measures: construction started after 2012-11-08; the day itself is not after
+        (dt.date(2012, 11, 8), 2024, "start_date"),
+        (dt.date(2012, 11, 9), 2024, None),
+        # reductions generated after 2020-09-22: vintage 2019 ends before, 2020 after it
+        (dt.date(2015, 1, 1), 2019, "reduction_date"),
+        (dt.date(2015, 1, 1), 2020, None),
+    ],
+)
+def test_new_ccer_counts_by_start_date_and_reduction_date(
+    start: dt.date, vintage: int, reason: str | None
+) -> None:
+    project = dataclasses.replace(
+        make_project("NEW-01", "Hubei", dt.date(2024, 6, 1)), start_date=start
+    )
+    unit = offset_unit(project, vintage)
+    rules = load_rules("cn_national").compliance
+    assert offset_ineligibility(unit, project, ON_2025, rules) == reason
+    # Old CCER (registered before 2017-03-14, usable to 2024-12-31) predate these rules.
+    old = dataclasses.replace(project, registration_date=dt.date(2016, 6, 1))
+    assert offset_ineligibility(unit, old, dt.date(2024, 6, 30), rules) is None
 
 
 @pytest.mark.parametrize(
