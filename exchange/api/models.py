@@ -45,6 +45,16 @@ class NewParticipant(Body):
     province: Annotated[str, Field(max_length=64)] = ""
     cash_fen: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] = 0
     allowances: list[AllowanceGrant] = Field(default_factory=list, max_length=50)
+    # A covered entity's sector (power, steel, ...) and whether its units are gas-fired: the
+    # power sector's gas top-up raises a gas-fired unit's allocation to its verified emissions.
+    sector: Annotated[str, Field(max_length=64)] = ""
+    gas_fired: bool = False
+
+    @model_validator(mode="after")
+    def _gas_fired_entities(self) -> NewParticipant:
+        if self.gas_fired and self.kind != "covered_entity":
+            raise ValueError("only a covered entity is gas-fired")
+        return self
 
 
 class NewKey(Body):
@@ -146,6 +156,10 @@ class Readiness(Reply):
 class NewParticipantReply(Reply):
     account_id: str
     api_key: str  # shown once; only its hash is stored
+    kind: Literal["participant", "covered_entity"]
+    sector: str
+    province: str
+    gas_fired: bool
 
 
 KeyId = Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")]

@@ -75,8 +75,11 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
         province: str | None = None,
         cash_fen: int | None = None,
         allowances: list[AllowanceGrant] | None = None,
+        sector: str | None = None,
+        gas_fired: bool | None = None,
     ) -> Call[NewParticipantReply]:
-        """Open a trading account with cash and allowances, and mint its key (operators)."""
+        """Open a trading account with cash and allowances, and mint its key (operators); a
+        covered entity may name its sector and be ``gas_fired`` (the gas top-up applies)."""
         body = fields(
             account_id=account_id,
             name=name,
@@ -84,6 +87,8 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
             province=province,
             cash_fen=cash_fen,
             allowances=allowances,
+            sector=sector,
+            gas_fired=gas_fired,
         )
         return Call("POST", self._market("/participants"), body=body)
 

@@ -52,6 +52,10 @@ class Readiness(TypedDict):
 class NewParticipantReply(TypedDict):
     account_id: str
     api_key: str  # shown once
+    kind: AccountKind
+    sector: str
+    province: str
+    gas_fired: bool
 
 
 class KeyIssued(TypedDict):

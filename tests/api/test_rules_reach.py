@@ -222,3 +222,39 @@ def test_new_ccer_count_only_if_started_after_2012_11_08_with_reductions_after_2
         assert (counted["offsets_t"], counted["offset_cap_left_t"]) == (1_000, 9_000)
         window = ok(exchange.get(f"{M}/rules"))["rules"]["compliance"]["offset_windows"][0]
         assert (window["started_after"], window["reductions_after"]) == ("2012-11-08", "2020-09-22")
+
+
+# ---------------------------------------------------------------------- 5. gas-fired entities
+
+
+def test_a_gas_fired_entity_is_topped_up_to_its_verified_emissions(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    base = f"{M}/participants"
+    gas = {"account_id": "G1", "name": "Gas plant", "kind": "covered_entity", "province": "Hubei"}
+    opened = ok(exchange.post(base, json={**gas, "sector": "power", "gas_fired": True}), 201)
+    assert (opened["sector"], opened["gas_fired"], opened["kind"]) == (
+        "power",
+        True,
+        "covered_entity",
+    )
+    coal = {**gas, "account_id": "K1", "name": "Coal plant", "sector": "power"}
+    assert ok(exchange.post(base, json=coal), 201)["gas_fired"] is False
+    # Both emitted 100,000 t in 2025; output 100,000 MWh × benchmark 0.7 t/MWh = 70,000 t.
+    true_up = {"method": "true_up", "year": 2025, "output": 100_000, "benchmark": "0.7"}
+    finals = {}
+    for account in ("G1", "K1"):
+        emitted = {"year": 2025, "verified_t": 100_000}
+        ok(exchange.post(f"{M}/accounts/{account}/emissions", json=emitted), 201)
+        allocated = ok(exchange.post(f"{M}/accounts/{account}/allocations", json=true_up), 201)
+        finals[account] = (allocated["final_t"], allocated["issued_t"])
+    # Gas-fired: topped up to its verified emissions; coal: raised to the 80 % gap cap.
+    assert finals == {"G1": (100_000, 100_000), "K1": (80_000, 80_000)}
+    participant = {**gas, "account_id": "X1", "kind": "participant", "gas_fired": True}
+    refused = assert_problem(exchange.post(base, json=participant), 422, "INVALID_REQUEST")
+    assert "gas-fired" in refused["errors"][0]["msg"]
+    with Client(server.base_url, server.keys["exchange_operator_key"], MARKET) as python:
+        reply = python.create_participant(
+            "G2", "Gas 2", kind="covered_entity", province="Hubei", sector="power", gas_fired=True
+        )
+        assert (reply["account_id"], reply["gas_fired"]) == ("G2", True)
