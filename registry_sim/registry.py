@@ -164,6 +164,15 @@ class Registry:
             basis = self._verified.get((account_id, year - 1))
         return None if basis is None else offset_cap_t(basis, rules)
 
+    def net_sales_t(self, account_id: AccountId) -> int:
+        """The entity's recorded net allowance sales for the old-vintage cap (0 if none)."""
+        return self._net_sales.get(account_id, 0)
+
+    def old_vintage_cap_t(self, account_id: AccountId) -> int | None:
+        """docs/rules.md, national: compliance (old vintages): the conversion cap,
+        ``cap_base_t`` + multiplier × net sales; None where the rule set has no such cap."""
+        return self._old_vintage_cap(account_id)
+
     def _old_vintage_cap(self, account_id: AccountId) -> int | None:
         old = self.rules.compliance.old_vintages
         if old is None:

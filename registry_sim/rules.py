@@ -60,12 +60,17 @@ class OffsetWindow:
 @dataclass(frozen=True, slots=True)
 class OldVintageRules:
     """From compliance year ``from_year``, allowances of vintage ≤ ``max_vintage`` count only
-    within a conversion cap of ``cap_base_t`` + ``net_sales_multiplier_bp`` × net sales."""
+    within a conversion cap of ``cap_base_t`` + ``net_sales_multiplier_bp`` × net sales; net
+    sales are allowances sold less allowances bought from ``net_sales_from`` to
+    ``net_sales_until`` (both included; ``None``: the period is not given, only a recorded
+    figure counts)."""
 
     from_year: int
     max_vintage: int
     cap_base_t: int
     net_sales_multiplier_bp: int
+    net_sales_from: dt.date | None = None
+    net_sales_until: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +306,13 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
             max_vintage=r.integer(o, "max_vintage", at, low=1),
             cap_base_t=r.integer(o, "cap_base_t", at, low=0),
             net_sales_multiplier_bp=r.integer(o, "net_sales_multiplier_bp", at, low=0),
+            net_sales_from=r.date(o, "net_sales_from", at),
+            net_sales_until=r.date(o, "net_sales_until", at),
         )
+        if (old.net_sales_from is None) != (old.net_sales_until is None):
+            raise r.fail(f"{at}.net_sales_until", "net_sales_from and net_sales_until go together")
+        if old.net_sales_from and old.net_sales_until and old.net_sales_from > old.net_sales_until:
+            raise r.fail(f"{at}.net_sales_until", "must not be before net_sales_from")
     local = c.get("local_province") or None
     if local is not None and not isinstance(local, str):
         raise r.fail("compliance.local_province", f"expected text, got {local!r}")

@@ -121,6 +121,14 @@ class ProjectRegistration(Body):
     request_id: RequestId | None = None
 
 
+class NetSalesRequest(Body):
+    """An entity's net allowance sales for the old-vintage cap: the figure given, or (left
+    out) computed from its daily statements over the rule set's period."""
+
+    net_sales_t: Annotated[int, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)] | None = None
+    request_id: RequestId | None = None
+
+
 class OffsetIssuance(Body):
     account_id: AccountIdText
     vintage: Year
@@ -253,6 +261,18 @@ class ProjectRegistered(Reply):
     start_date: str
     registration_date: str
     inside_ets_scope: bool
+
+
+class NetSalesRecorded(Reply):
+    op_id: str
+    account_id: str
+    source: Literal["request", "statements"]
+    computed_t: int  # as given, or sold less bought over the period (negative: a net buyer)
+    net_sales_t: int  # what counts: never below 0
+    period_from: str | None  # the rule set's period (the statements read), None if given
+    period_until: str | None
+    days_read: int  # cleared trading days with a statement in the period
+    old_vintage_cap_t: int  # cap_base_t + multiplier × net_sales_t
 
 
 class OffsetsIssued(Reply):

@@ -15,6 +15,7 @@ from exchange.client.registry_types import (
     ClientOrder,
     FreezeDone,
     Holdings,
+    NetSalesRecorded,
     OffsetsIssued,
     ProjectRegistered,
     SurrenderPlan,
@@ -153,6 +154,19 @@ class RegistryOperations(OperationsBase):
         body = fields(account_id=account_id, vintage=vintage, qty_t=qty_t, request_id=request_id)
         path = self._market(f"/projects/{segment(project_id)}/issuances")
         return Call("POST", path, body=body)
+
+    @operation("recordNetSales")
+    def record_net_sales(
+        self,
+        account_id: str,
+        net_sales_t: int | None = None,
+        *,
+        request_id: str | None = None,
+    ) -> Call[NetSalesRecorded]:
+        """Record an entity's net allowance sales for the old-vintage cap (operators): the
+        figure given, or computed from its daily statements over the rule set's period."""
+        body = fields(net_sales_t=net_sales_t, request_id=request_id)
+        return Call("POST", self._account(account_id, "/net-sales"), body=body)
 
     @operation("assessCompliance")
     def assess_compliance(

@@ -171,6 +171,18 @@ class ProjectRegistered(TypedDict):
     inside_ets_scope: bool
 
 
+class NetSalesRecorded(TypedDict):
+    op_id: str
+    account_id: str
+    source: Literal["request", "statements"]
+    computed_t: int
+    net_sales_t: int
+    period_from: str | None
+    period_until: str | None
+    days_read: int
+    old_vintage_cap_t: int
+
+
 class OffsetsIssued(TypedDict):
     op_id: str
     project_id: str

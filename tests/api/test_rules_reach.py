@@ -21,7 +21,13 @@ OPEN_DAY = "2026-03-02"  # a Monday, no holiday in cn_national's calendar
 MARKET = "reach"
 M = f"/v1/markets/{MARKET}"
 CEA24, CEA25 = "CEA2024", "CEA2025"
-OVERRIDES = {"compliance": {"offset_cap_bp": 1_000}, "limits": {"report_threshold_t": 5_000}}
+# A 10 % offset cap, a large-holder report above 5,000 t, and this market's year as the period of
+# net sales for the old-vintage cap.
+NET_SALES_PERIOD = {"net_sales_from": "2026-01-01", "net_sales_until": "2026-12-31"}
+OVERRIDES = {
+    "compliance": {"offset_cap_bp": 1_000, "old_vintages": NET_SALES_PERIOD},
+    "limits": {"report_threshold_t": 5_000},
+}
 
 
 @pytest.fixture(scope="module")
@@ -258,3 +264,63 @@ def test_a_gas_fired_entity_is_topped_up_to_its_verified_emissions(
             "G2", "Gas 2", kind="covered_entity", province="Hubei", sector="power", gas_fired=True
         )
         assert (reply["account_id"], reply["gas_fired"]) == ("G2", True)
+
+
+# ---------------------------------------------------------------------- 6. net sales
+
+
+def test_net_sales_from_the_statements_raise_the_old_vintage_cap(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    cash = 1_000_000_000
+    own = [{"vintage": 2024, "qty_t": 20_000}, {"vintage": 2025, "qty_t": 10_000}]
+    entity = open_account(server, exchange, "N1", cash_fen=cash, allowances=own)
+    buyer_units = [{"vintage": 2025, "qty_t": 5_000}]
+    buyer = open_account(
+        server, exchange, "B1", kind="participant", cash_fen=cash, allowances=buyer_units
+    )
+    with entity, buyer:
+        orders = f"{M}/orders"
+        order = {"symbol": CEA25, "order_type": "limit", "price_fen": 8_000}
+        # N1 sells 4,000 t and buys 1,000 t back today: net sales 3,000 t.
+        ok(buyer.post(orders, json={**order, "side": "buy", "qty_t": 4_000}), 201)
+        sold = ok(entity.post(orders, json={**order, "side": "sell", "qty_t": 4_000}), 201)
+        assert sum(f["qty_t"] for f in sold["fills"]) == 4_000
+        ok(buyer.post(orders, json={**order, "side": "sell", "qty_t": 1_000}), 201)
+        bought = ok(entity.post(orders, json={**order, "side": "buy", "qty_t": 1_000}), 201)
+        assert sum(f["qty_t"] for f in bought["fills"]) == 1_000
+        ok(exchange.post(f"{M}/session/close-day"))
+        ok(exchange.post(f"{M}/session/end-of-day"))
+        ok(exchange.post(f"{M}/session/open-day", json={"trading_day": "2026-03-03"}))
+        recorded = ok(exchange.post(f"{M}/accounts/N1/net-sales", json={}), 201)
+        assert recorded == {
+            **recorded,
+            "source": "statements",
+            "computed_t": 3_000,
+            "net_sales_t": 3_000,
+            "period_from": "2026-01-01",
+            "period_until": "2026-12-31",
+            "days_read": 1,
+            "old_vintage_cap_t": 14_500,  # 10,000 t + 1.5 × 3,000 t
+        }
+        emitted = {"year": 2025, "verified_t": 20_000}
+        ok(exchange.post(f"{M}/accounts/N1/emissions", json=emitted), 201)
+        surrenders = f"{M}/accounts/N1/surrenders"
+
+        def old(qty_t: int) -> httpx.Response:
+            items = [{"unit": CEA24, "qty_t": qty_t}]
+            return entity.post(surrenders, json={"year": 2025, "items": items})
+
+        over = assert_problem(old(14_501), 409, "OLD_VINTAGE_CAP_EXCEEDED")
+        assert (over["cap_t"], over["requested_t"], over["used_t"]) == (14_500, 14_501, 0)
+        assert ok(old(14_500), 201)["pending_t"] == 14_500
+        # A net buyer counts 0; a figure given replaces the computed one.
+        with Client(server.base_url, server.keys["exchange_operator_key"], MARKET) as python:
+            given = python.record_net_sales("N1", 2_000)
+            assert (given["source"], given["old_vintage_cap_t"]) == ("request", 13_000)
+            bought_more = python.record_net_sales("N1", -500)
+            assert (bought_more["net_sales_t"], bought_more["old_vintage_cap_t"]) == (0, 10_000)
+        not_entity = assert_problem(
+            exchange.post(f"{M}/accounts/B1/net-sales", json={}), 409, "NOT_A_COVERED_ENTITY"
+        )
+        assert not_entity["account_id"] == "B1"

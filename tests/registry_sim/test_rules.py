@@ -54,7 +54,9 @@ def test_cn_national_values() -> None:
         OffsetWindow(None, dt.date(2017, 3, 14), dt.date(2024, 12, 31)),
     )
     # from 2025, vintages ≤ 2024 within 10,000 t + 1.5 × net sales
-    assert c.old_vintages == OldVintageRules(2025, 2024, 10_000, 15_000)
+    assert c.old_vintages == OldVintageRules(
+        2025, 2024, 10_000, 15_000, dt.date(2024, 1, 1), dt.date(2025, 12, 31)
+    )
     p = rules.penalty
     assert (p.kind, p.multiplier, p.multiplier_min, p.multiplier_max) == (
         "price_multiple",
@@ -142,6 +144,17 @@ def _expect_error(name: str, overrides: Mapping[str, Any], path: str, reason: st
     assert error.path == path
     assert error.reason == reason
     assert str(error) == f"rule set {name!r}: {path}: {reason}"
+
+
+def test_the_net_sales_period_is_two_dates_in_order() -> None:
+    at = "compliance.old_vintages.net_sales_until"
+    after = {"net_sales_from": dt.date(2026, 1, 1)}
+    _expect_error(
+        "cn_national",
+        {"compliance": {"old_vintages": after}},
+        at,
+        ("must not be before net_sales_from"),
+    )
 
 
 @pytest.mark.parametrize("table", ["trading", "allocation", "compliance", "penalty"])
