@@ -162,7 +162,8 @@ class WithdrawSurrender:
 
 @dataclass(frozen=True, slots=True)
 class Cancel:
-    """Voluntary cancellation (自愿注销): units retired for good in a beneficiary's name."""
+    """Voluntary cancellation (自愿注销): units retired for good in a beneficiary's name, on
+    the market's trading day ``on`` (None in journals written before it was recorded)."""
 
     op_id: str
     account_id: AccountId
@@ -170,6 +171,7 @@ class Cancel:
     qty_t: int
     beneficiary: str
     purpose: str
+    on: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -227,6 +227,19 @@ class Registry:
             project = found if found is not None and found.kind.value == parts[0] else None
         return names.unit_name(self.rules.names, code, project)
 
+    def cancellations(
+        self, account_id: AccountId | None = None
+    ) -> list[tuple[int, Cancellation, dt.date | None]]:
+        """The retired register's voluntary cancellations (自愿注销), of one account or all, in
+        the order made: (serial from 1, the cancellation, the day it was made if recorded)."""
+        found = []
+        for serial, row in enumerate(self._cancellations, 1):
+            cancellation = Cancellation(*row)
+            if account_id is None or cancellation.account_id == account_id:
+                op = self._done[cancellation.op_id][0]
+                found.append((serial, cancellation, getattr(op, "on", None)))
+        return found
+
     def unit_types(self) -> list[UnitType]:
         return [self._units[k] for k in sorted(self._units)]
 

@@ -35,6 +35,7 @@ from exchange.api.routes import (
     registry,
     registry_operator,
     replay,
+    retired,
     scenarios,
 )
 from exchange.db.engine import DEFAULT_DATABASE_URL, create_engine
@@ -94,6 +95,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     logins.router,  # who a key is, and the address trainees open
     registry.router,
     registry_operator.router,
+    retired.router,  # the retired register and cancellation certificates
     clock.router,
     ws.router,
     ui.router,  # the web UI at /ui/ (exchange/api/ui.py)

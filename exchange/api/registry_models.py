@@ -220,6 +220,42 @@ class UnitsCancelled(Reply):
     qty_t: int
     beneficiary: str
     purpose: str
+    serial: int  # its number in the retired register (getCancellationCertificate)
+    on: str | None  # the market's trading day it was made on
+
+
+class CancellationView(Reply):
+    serial: int
+    op_id: str
+    account_id: str
+    account_name: str
+    unit: str
+    unit_name: dict[str, str]  # language → display name
+    kind: UnitKind
+    vintage: int
+    project_id: str | None
+    qty_t: int
+    beneficiary: str
+    purpose: str
+    on: str | None  # None: made before the day was recorded
+
+
+class RetiredRegister(Reply):
+    market_id: str
+    cancellations: list[CancellationView]
+    total_t: int
+
+
+class Cancellations(Reply):
+    account_id: str
+    cancellations: list[CancellationView]
+    total_t: int
+
+
+class Certificate(Reply):
+    certificate_no: str
+    cancellation: CancellationView
+    html: str  # the bilingual page (?format=html answers it alone)
 
 
 class Allocated(Reply):

@@ -12,12 +12,15 @@ from exchange.client.registry_types import (
     Allocated,
     Allocation,
     Assessment,
+    Cancellations,
+    Certificate,
     ClientOrder,
     FreezeDone,
     Holdings,
     NetSalesRecorded,
     OffsetsIssued,
     ProjectRegistered,
+    RetiredRegister,
     SurrenderPlan,
     Transferred,
     UnitsCancelled,
@@ -59,6 +62,22 @@ class RegistryOperations(OperationsBase):
             request_id=request_id,
         )
         return Call("POST", self._account(account_id, "/cancellations"), body=body)
+
+    @operation("getRetiredRegister")
+    def get_retired_register(self) -> Call[RetiredRegister]:
+        """Every voluntary cancellation in the market, with beneficiary, purpose and day."""
+        return Call("GET", self._market("/retired"))
+
+    @operation("listCancellations")
+    def list_cancellations(self, account_id: str) -> Call[Cancellations]:
+        """The account's own voluntary cancellations."""
+        return Call("GET", self._account(account_id, "/cancellations"))
+
+    @operation("getCancellationCertificate")
+    def get_cancellation_certificate(self, serial: int) -> Call[Certificate]:
+        """The certificate of the register's cancellation ``serial``: its lines and the
+        bilingual HTML page (``html``)."""
+        return Call("GET", self._market(f"/retired/{serial}/certificate"))
 
     @operation("allocate")
     def allocate(self, account_id: str, allocation: Allocation) -> Call[Allocated]:

@@ -128,6 +128,42 @@ class UnitsCancelled(TypedDict):
     qty_t: int
     beneficiary: str
     purpose: str
+    serial: int  # its number in the retired register
+    on: str | None
+
+
+class CancellationView(TypedDict):
+    serial: int
+    op_id: str
+    account_id: str
+    account_name: str
+    unit: str
+    unit_name: dict[str, str]
+    kind: str
+    vintage: int
+    project_id: str | None
+    qty_t: int
+    beneficiary: str
+    purpose: str
+    on: str | None
+
+
+class RetiredRegister(TypedDict):
+    market_id: str
+    cancellations: list[CancellationView]
+    total_t: int
+
+
+class Cancellations(TypedDict):
+    account_id: str
+    cancellations: list[CancellationView]
+    total_t: int
+
+
+class Certificate(TypedDict):
+    certificate_no: str
+    cancellation: CancellationView
+    html: str
 
 
 class Allocated(TypedDict):

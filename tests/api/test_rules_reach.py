@@ -324,3 +324,69 @@ def test_net_sales_from_the_statements_raise_the_old_vintage_cap(
             exchange.post(f"{M}/accounts/B1/net-sales", json={}), 409, "NOT_A_COVERED_ENTITY"
         )
         assert not_entity["account_id"] == "B1"
+
+
+# ---------------------------------------------------------------------- 8. the retired register
+
+
+def test_cancellations_are_read_back_and_certified_in_both_languages(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    grant = [{"vintage": 2025, "qty_t": 1_000}]
+    holder = open_account(server, exchange, "V1", kind="participant", allowances=grant)
+    other = open_account(server, exchange, "V2", kind="participant")
+    with holder, other:
+        cancel = f"{M}/accounts/V1/cancellations"
+        expo = {"unit": CEA25, "qty_t": 300, "beneficiary": "Expo <2026>", "purpose": "neutral"}
+        made = ok(holder.post(cancel, json=expo), 201)
+        assert (made["serial"], made["on"], made["qty_t"]) == (1, "2026-03-03", 300)
+        family = {"unit": CEA25, "qty_t": 25, "beneficiary": "A family"}
+        assert ok(holder.post(cancel, json=family), 201)["serial"] == 2
+        own = ok(holder.get(cancel))
+        assert (own["total_t"], [c["qty_t"] for c in own["cancellations"]]) == (325, [300, 25])
+        first = own["cancellations"][0]
+        assert first == {
+            **first,
+            "account_id": "V1",
+            "unit": CEA25,
+            "unit_name": {"zh-CN": "全国碳排放配额 2025", "en": "CEA 2025"},
+            "beneficiary": "Expo <2026>",
+            "purpose": "neutral",
+            "on": "2026-03-03",
+        }
+        # The register is public: another participant reads it, not the certificate.
+        register = ok(other.get(f"{M}/retired"))
+        assert [
+            (c["serial"], c["account_id"], c["beneficiary"]) for c in register["cancellations"]
+        ] == [
+            (1, "V1", "Expo <2026>"),
+            (2, "V1", "A family"),
+        ]
+        assert register["total_t"] == 325
+        assert ok(holder.get(f"{M}/accounts/V1/holdings"))["totals"]["total_t"] == 675
+        certificate = f"{M}/retired/1/certificate"
+        assert_problem(other.get(certificate), 403, "FORBIDDEN")
+        assert_problem(other.get(f"{M}/accounts/V1/cancellations"), 403, "FORBIDDEN")
+        shown = ok(holder.get(certificate))
+        assert shown["certificate_no"] == "REACH-C000001"
+        page = holder.get(certificate, params={"format": "html"})
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.text == shown["html"]
+        for text in (
+            "注销证明",
+            "Cancellation certificate",
+            "REACH-C000001",
+            "2026-03-03",
+            "300 吨",
+        ):
+            assert text in page.text
+        assert "Expo &lt;2026&gt;" in page.text
+        assert "<2026>" not in page.text
+        assert_problem(holder.get(f"{M}/retired/99/certificate"), 404, "UNKNOWN_CANCELLATION")
+        with Client(server.base_url, _key(holder), MARKET) as python:
+            assert python.list_cancellations("V1") == own
+            assert python.get_retired_register() == register
+            assert (
+                python.get_cancellation_certificate(2)["cancellation"]["beneficiary"] == "A family"
+            )

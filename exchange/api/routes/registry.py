@@ -230,8 +230,15 @@ async def cancel_units(
     account = known_account(runtime.market, account_id)
     op_id = request_op_id(account, body.request_id, "cancel")
     unit = UnitCode(body.unit)
-    op = Cancel(op_id, account, unit, body.qty_t, body.beneficiary, body.purpose)
+    on = runtime.market.trading_day
+    op = Cancel(op_id, account, unit, body.qty_t, body.beneficiary, body.purpose, on)
     await apply_op(runtime, op, body.request_id, response)
+    made = [
+        (serial, day)
+        for serial, c, day in runtime.market.registry.cancellations(account)
+        if c.op_id == op_id
+    ]
+    serial, day = made[0]
     return {
         "op_id": op_id,
         "account_id": account_id,
@@ -239,6 +246,8 @@ async def cancel_units(
         "qty_t": body.qty_t,
         "beneficiary": body.beneficiary,
         "purpose": body.purpose,
+        "serial": serial,
+        "on": None if day is None else day.isoformat(),
     }
 
 
