@@ -35,6 +35,7 @@ from exchange.api.routes import (
     registry,
     registry_operator,
     replay,
+    reports,
     retired,
     scenarios,
 )
@@ -96,6 +97,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     registry.router,
     registry_operator.router,
     retired.router,  # the retired register and cancellation certificates
+    reports.router,  # large-holder reports and daily statements
     clock.router,
     ws.router,
     ui.router,  # the web UI at /ui/ (exchange/api/ui.py)

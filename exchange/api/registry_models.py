@@ -252,6 +252,34 @@ class Cancellations(Reply):
     total_t: int
 
 
+class LargeHolderReport(Reply):
+    seq: int  # the journal seq of the command that made it
+    account_id: str
+    trading_day: str
+    position_t: int
+    threshold_t: int
+
+
+class LargeHolderReports(Reply):
+    market_id: str
+    reports: list[LargeHolderReport]
+
+
+class Statement(Reply):
+    trading_day: str
+    cash_available_fen: int
+    cash_held_fen: int
+    cash_withdrawable_fen: int
+    fees_fen: int
+    trades: dict[str, dict[str, int]]  # symbol → bought_t, bought_fen, sold_t, sold_fen
+    holdings: dict[str, dict[str, int]]  # unit → state → tonnes
+
+
+class Statements(Reply):
+    account_id: str
+    statements: list[Statement]
+
+
 class Certificate(Reply):
     certificate_no: str
     cancellation: CancellationView

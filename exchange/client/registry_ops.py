@@ -17,10 +17,12 @@ from exchange.client.registry_types import (
     ClientOrder,
     FreezeDone,
     Holdings,
+    LargeHolderReports,
     NetSalesRecorded,
     OffsetsIssued,
     ProjectRegistered,
     RetiredRegister,
+    Statements,
     SurrenderPlan,
     Transferred,
     UnitsCancelled,
@@ -62,6 +64,24 @@ class RegistryOperations(OperationsBase):
             request_id=request_id,
         )
         return Call("POST", self._account(account_id, "/cancellations"), body=body)
+
+    @operation("listLargeHolderReports")
+    def list_large_holder_reports(self) -> Call[LargeHolderReports]:
+        """The market's large-holder reports, most recent first (operators)."""
+        return Call("GET", self._market("/large-holder-reports"))
+
+    @operation("listStatements")
+    def list_statements(
+        self, account_id: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> Call[Statements]:
+        """The account's daily statements from ``start`` to ``end`` (both included)."""
+        params = fields(
+            **{
+                "from": None if start is None else start.isoformat(),
+                "to": None if end is None else end.isoformat(),
+            }
+        )
+        return Call("GET", self._account(account_id, "/statements"), params=params)
 
     @operation("getRetiredRegister")
     def get_retired_register(self) -> Call[RetiredRegister]:

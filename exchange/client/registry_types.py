@@ -160,6 +160,34 @@ class Cancellations(TypedDict):
     total_t: int
 
 
+class LargeHolderReport(TypedDict):
+    seq: int
+    account_id: str
+    trading_day: str
+    position_t: int
+    threshold_t: int
+
+
+class LargeHolderReports(TypedDict):
+    market_id: str
+    reports: list[LargeHolderReport]
+
+
+class Statement(TypedDict):
+    trading_day: str
+    cash_available_fen: int
+    cash_held_fen: int
+    cash_withdrawable_fen: int
+    fees_fen: int
+    trades: dict[str, dict[str, int]]
+    holdings: dict[str, dict[str, int]]
+
+
+class Statements(TypedDict):
+    account_id: str
+    statements: list[Statement]
+
+
 class Certificate(TypedDict):
     certificate_no: str
     cancellation: CancellationView

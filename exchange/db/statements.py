@@ -1,7 +1,9 @@
 """Reads of an account's daily statements (日结单, ``market_statements``: one per trading
 account and cleared trading day, written by day-end clearing) and what is computed from them:
 the account's net allowance sales over a period, for the old-vintage conversion cap
-(docs/rules.md, national: compliance).
+(docs/rules.md, national: compliance); and of the market's large-holder reports (大户报告,
+``market_large_holder_reports``: one per account whose position rose above the reporting
+threshold, at most once a day).
 """
 
 from __future__ import annotations
@@ -61,3 +63,19 @@ async def net_sales_t(
             if symbol in symbols:
                 net += int(day["sold_t"]) - int(day["bought_t"])
     return net, len(statements)
+
+
+async def large_holder_reports(
+    engine: AsyncEngine, market_id: str, limit: int = STATEMENTS_MAX
+) -> list[dict[str, Any]]:
+    """The market's large-holder reports (大户报告), most recent first, at most ``limit``."""
+    c = t.market_large_holder_reports.c
+    query = (
+        select(c.seq, c.account_id, c.trading_day, c.position_t, c.threshold_t)
+        .where(c.market_id == market_id)
+        .order_by(c.seq.desc(), c.account_id)
+        .limit(limit)
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [row._asdict() for row in rows]

@@ -427,6 +427,18 @@ market_statements = Table(
     PrimaryKeyConstraint("market_id", "trading_day", "account_id"),
 )
 
+market_large_holder_reports = Table(  # 大户报告: a position above the reporting threshold
+    "market_large_holder_reports",
+    metadata,
+    _market(),
+    Column("seq", BigInteger, nullable=False),  # the journal seq of the command that made it
+    Column("account_id", String(ID), nullable=False),
+    Column("trading_day", String(10), nullable=False),  # YYYY-MM-DD
+    Column("position_t", BigInteger, nullable=False),
+    Column("threshold_t", BigInteger, nullable=False),
+    PrimaryKeyConstraint("market_id", "seq", "account_id"),
+)
+
 market_snapshots = Table(
     "market_snapshots",
     metadata,

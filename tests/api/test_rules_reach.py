@@ -6,13 +6,14 @@ reports and daily statements."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from exchange.client import Client
+from exchange.client import Client, ForbiddenError
 from tests.api.conftest import client
 from tests.api.server import DemoServer, start_demo
 from tests.api.test_gateway import assert_problem
@@ -390,3 +391,49 @@ def test_cancellations_are_read_back_and_certified_in_both_languages(
             assert (
                 python.get_cancellation_certificate(2)["cancellation"]["beneficiary"] == "A family"
             )
+
+
+# ---------------------------------------------------------------------- 7. reports and statements
+
+
+def test_large_holder_reports_and_daily_statements_are_kept_and_read_back(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    """Reads what the net-sales test's day (2026-03-02) left: B1 bought 4,000 t onto its own
+    5,000 t, and N1 (30,000 t, no allocation) sold 4,000 t and bought 1,000 t back, each at
+    CNY 80.00, in a market that reports positions above 5,000 t."""
+    reports = ok(exchange.get(f"{M}/large-holder-reports"))["reports"]
+    found = {
+        (r["account_id"], r["trading_day"], r["position_t"], r["threshold_t"]) for r in reports
+    }
+    assert found == {("B1", "2026-03-02", 9_000, 5_000), ("N1", "2026-03-02", 27_000, 5_000)}
+    statements = ok(exchange.get(f"{M}/accounts/N1/statements", params={"from": "2026-03-02"}))
+    (day,) = statements["statements"]
+    assert day == {
+        "trading_day": "2026-03-02",
+        "cash_available_fen": 1_000_000_000 - 8_000_000 + 32_000_000,
+        "cash_held_fen": 0,
+        "cash_withdrawable_fen": 1_000_000_000 - 8_000_000,  # proceeds withdrawable from T+1
+        "fees_fen": 0,
+        "trades": {
+            CEA25: {
+                "bought_t": 1_000,
+                "bought_fen": 8_000_000,
+                "sold_t": 4_000,
+                "sold_fen": 32_000_000,
+            }
+        },
+        "holdings": {CEA24: {"available": 20_000}, CEA25: {"available": 7_000}},
+    }
+    assert ok(exchange.get(f"{M}/accounts/N1/statements", params={"to": "2026-03-01"})) == {
+        "account_id": "N1",
+        "statements": [],
+    }
+    with Client(server.base_url, _key(open_account(server, exchange, "R7")), MARKET) as own:
+        assert own.list_statements("R7")["statements"] == []  # opened after that day's end
+        for call in (lambda: own.list_large_holder_reports(), lambda: own.list_statements("N1")):
+            with pytest.raises(ForbiddenError):
+                call()
+    with Client(server.base_url, server.keys["exchange_operator_key"], MARKET) as operator:
+        assert operator.list_large_holder_reports()["reports"] == reports
+        assert operator.list_statements("N1", dt.date(2026, 3, 2))["statements"] == [day]
