@@ -72,7 +72,12 @@ as ``<channel>:<account_id>`` (observers have none; another participant's accoun
   units: ``cash`` (``available_fen``, ``held_fen``) and ``units`` by state;
 * ``compliance`` (option ``"year"``, default the compliance year still open on the trading
   day): the position now, then after each emissions report, surrender, withdrawal of a
-  surrender or assessment of the account (for that operation's year).
+  surrender or assessment of the account (for that operation's year);
+* ``statements``: the account's daily statement (``listStatements``' items) as each day ends.
+
+Operators only: ``large_holders``, each large-holder report as it is made (the
+``listLargeHolderReports`` items, ``type`` ``large_holder_report``, their ``seq`` as
+``market_seq``).
 
 **Order entry.** ``place`` (the ``placeOrder`` body), ``cancel`` (``order_id``), ``amend``
 (``order_id``, ``price_fen``?, ``qty_t``?), ``cancel_all`` (``symbol``?), each with a
@@ -167,7 +172,7 @@ TOKEN_MARGIN_S = 0.001  # a refused socket sleeps this beyond its token: a timer
 BOOK_DEPTH = 5
 MAX_BOOK_DEPTH = 50
 MAX_REQ_ID_CHARS = 64
-PRIVATE_CHANNELS = ("orders", "fills", "balances", "compliance")
+PRIVATE_CHANNELS = ("orders", "fills", "balances", "compliance", "statements")
 ORDER_OPS = ("place", "cancel", "amend", "cancel_all")
 MAX_BATCH_OPS = 100  # order ops in one batch message
 
@@ -626,6 +631,10 @@ def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: An
     """The feed's key for a channel the key may see; an ApiError when it may not."""
     if channel in ("trades", "announcements"):
         return channel
+    if channel == "large_holders":
+        if who.role is not Role.OPERATOR:
+            raise ApiError(403, "FORBIDDEN", "large-holder reports are the operators'")
+        return channel
     kind, _, rest = channel.partition(":")
     if kind in ("book", "ticker", "bars"):
         # A symbol may hold colons itself (CCER:<project>:<vintage>): a bar's interval is the
@@ -647,8 +656,8 @@ def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: An
             raise ApiError(422, "INVALID_REQUEST", "two accounts named", account_id=named)
         return f"{kind}:{_private_account(who, runtime, account)}"
     channels = (
-        "trades, announcements, book:<symbol>, ticker:<symbol>, bars:<symbol>:1m, "
-        + ", ".join(PRIVATE_CHANNELS)
+        "trades, announcements, large_holders, book:<symbol>, ticker:<symbol>, "
+        "bars:<symbol>:1m, " + ", ".join(PRIVATE_CHANNELS)
     )
     raise ApiError(422, "INVALID_REQUEST", f"channels: {channels}")
 

@@ -6,6 +6,7 @@ reports and daily statements."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
@@ -13,11 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from exchange.client import Client, ForbiddenError
+from exchange.client import AsyncClient, Client, ForbiddenError
 from tests.api.conftest import client
 from tests.api.server import DemoServer, start_demo
 from tests.api.test_gateway import assert_problem
 
+WAIT_S = 5.0
 OPEN_DAY = "2026-03-02"  # a Monday, no holiday in cn_national's calendar
 MARKET = "reach"
 M = f"/v1/markets/{MARKET}"
@@ -437,3 +439,54 @@ def test_large_holder_reports_and_daily_statements_are_kept_and_read_back(
     with Client(server.base_url, server.keys["exchange_operator_key"], MARKET) as operator:
         assert operator.list_large_holder_reports()["reports"] == reports
         assert operator.list_statements("N1", dt.date(2026, 3, 2))["statements"] == [day]
+
+
+def test_reports_and_statements_come_over_the_websocket_as_they_are_made(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    operator_key = ok(exchange.post(f"{M}/keys", json={"role": "operator"}), 201)["api_key"]
+    ok(exchange.post(f"{M}/session", json={"state": "continuous"}))  # 2026-03-03 opens
+    big = [{"vintage": 2025, "qty_t": 6_000}]
+    holder = open_account(
+        server, exchange, "H1", kind="participant", cash_fen=10**8, allowances=big
+    )
+    small = [{"vintage": 2025, "qty_t": 100}]
+    seller = open_account(server, exchange, "H2", kind="participant", allowances=small)
+
+    async def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        operator = AsyncClient(server.base_url, operator_key, MARKET)
+        own = AsyncClient(server.base_url, _key(holder), MARKET)
+        async with operator, own, operator.stream() as desk, own.stream() as mine:
+            await desk.subscribe("large_holders")
+            await mine.subscribe("statements")
+            with pytest.raises(ForbiddenError):
+                await mine.subscribe("large_holders")
+            order = {"symbol": CEA25, "order_type": "limit", "qty_t": 100, "price_fen": 8_000}
+            ok(seller.post(f"{M}/orders", json={**order, "side": "sell"}), 201)
+            await own.place_order(CEA25, "buy", 100, 8_000)  # 6,000 + 100 t > 5,000 t
+            reports = [await next_of(desk, "large_holder_report")]
+            await operator.close_day()
+            await operator.end_of_day()
+            return reports, [await next_of(mine, "statement")]
+
+    with holder, seller:
+        (report,), (statement,) = asyncio.run(scenario())
+    assert (report["account_id"], report["position_t"], report["threshold_t"]) == (
+        "H1",
+        6_100,
+        5_000,
+    )
+    assert report["trading_day"] == "2026-03-03"
+    assert (statement["trading_day"], statement["trades"][CEA25]["bought_t"]) == ("2026-03-03", 100)
+    assert statement["holdings"][CEA25] == {"available": 6_100}
+    assert statement["cash_available_fen"] == 10**8 - 800_000
+    durable = ok(exchange.get(f"{M}/large-holder-reports"))["reports"][0]
+    fields = ("account_id", "trading_day", "position_t", "threshold_t")
+    assert durable == {"seq": report["market_seq"], **{k: report[k] for k in fields}}
+
+
+async def next_of(stream: Any, kind: str) -> dict[str, Any]:
+    while True:
+        message: dict[str, Any] = await stream.next(WAIT_S)
+        if message["type"] == kind:
+            return message
