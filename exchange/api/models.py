@@ -165,7 +165,11 @@ class Fill(Reply):
 class OrderPlaced(Reply):
     order_id: int
     seq: int
-    status: Literal["accepted"]
+    # where the order stands once placed: ``new`` (rests untouched), ``partially_filled``,
+    # ``filled``, or ``cancelled`` at once (an IOC or FOK that could not trade, a self-trade
+    # prevention cancel), with the reason
+    status: OrderStatus
+    cancel_reason: CancelReason | None
     repeated: bool  # the client order id named an order placed before: this is that order
     fills: list[Fill]
 
