@@ -4,6 +4,7 @@ exchange-wide operator key, trading on it, its instruments, quotes, deeper books
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -320,6 +321,25 @@ def test_bars_aggregate_the_trades_exactly(server: DemoServer, exchange: httpx.C
     assert_problem(
         exchange.get(f"{m}/bars/CEA1999", params={"interval": "1m"}), 404, "UNKNOWN_INSTRUMENT"
     )
+
+
+def test_a_market_without_a_clock_trades_at_its_days_open(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    """No clock, a day not today (2026-03-02): its trades are stamped at that day's open,
+    09:30 Asia/Shanghai = 01:30 UTC, not at market time 0 (1970-01-01)."""
+    ok(exchange.post("/v1/markets", json=new_market("unclocked-c")), 201)
+    buyer_key, seller_key = traders(server, exchange, "unclocked-c")
+    with client(server, buyer_key) as buyer, client(server, seller_key) as seller:
+        trade(buyer, seller, "unclocked-c", 8000, 10)
+    opens = dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC).timestamp()
+    [on_tape] = ok(exchange.get("/v1/markets/unclocked-c/trades"))["trades"]
+    assert on_tape["ts_ns"] == int(opens) * 1_000_000_000
+    [bar] = ok(exchange.get(f"/v1/markets/unclocked-c/bars/{CEA}", params={"interval": "1d"}))[
+        "bars"
+    ]
+    midnight = dt.datetime(2026, 3, 1, 16, 0, tzinfo=dt.UTC).timestamp()  # 00:00 in Shanghai
+    assert bar["start_ns"] == int(midnight) * 1_000_000_000
 
 
 def test_a_created_market_survives_a_restart(tmp_path_factory: pytest.TempPathFactory) -> None:
