@@ -342,6 +342,37 @@ def test_a_market_without_a_clock_trades_at_its_days_open(
     assert bar["start_ns"] == int(midnight) * 1_000_000_000
 
 
+def test_an_ended_day_publishes_the_rules_close(server: DemoServer, exchange: httpx.Client) -> None:
+    """10,000 t at 80.00 and 30,000 t at 84.00: the close is their VWAP, 83.00, in getQuote and
+    the daily bar once the day has ended, and tomorrow's band is 83.00 ± 10 %."""
+    m = "/v1/markets/close-e"
+    ok(exchange.post("/v1/markets", json=new_market("close-e")), 201)
+    buyer = {"account_id": "B1", "name": "Buyer", "cash_fen": 400_000_000}
+    seller = {
+        "account_id": "S1",
+        "name": "Seller",
+        "allowances": [{"vintage": 2025, "qty_t": 40_000}],
+    }
+    buyer_key = ok(exchange.post(f"{m}/participants", json=buyer), 201)["api_key"]
+    seller_key = ok(exchange.post(f"{m}/participants", json=seller), 201)["api_key"]
+    with client(server, buyer_key) as b, client(server, seller_key) as s:
+        trade(b, s, "close-e", 8000, 10_000)
+        trade(b, s, "close-e", 8400, 30_000)
+    during = ok(exchange.get(f"{m}/quotes/{CEA}"))
+    assert (during["last_price_fen"], during["close_fen"]) == (8400, 8400)  # so far
+    ok(exchange.post(f"{m}/session/close-day"))
+    ok(exchange.post(f"{m}/session/end-of-day"))
+    after = ok(exchange.get(f"{m}/quotes/{CEA}"))
+    vwap = (10_000 * 8000 + 30_000 * 8400) // 40_000
+    assert vwap == 8300
+    assert (after["last_price_fen"], after["close_fen"], after["open_fen"]) == (8400, vwap, 8000)
+    assert (after["band_lower_fen"], after["band_upper_fen"]) == (7470, 9130)  # 83.00 ± 10 %
+    [bar] = ok(exchange.get(f"{m}/bars/{CEA}", params={"interval": "1d"}))["bars"]
+    assert (bar["open_fen"], bar["high_fen"], bar["close_fen"]) == (8000, 8400, vwap)
+    minutes = ok(exchange.get(f"{m}/bars/{CEA}", params={"interval": "1m"}))["bars"]
+    assert minutes[-1]["close_fen"] == 8400  # intraday bars close at their last trade
+
+
 def test_a_created_market_survives_a_restart(tmp_path_factory: pytest.TempPathFactory) -> None:
     database = tmp_path_factory.mktemp("markets-restart") / "demo.db"
     holiday = {"calendar": {"holidays": ["2026-03-03"]}}  # dates as ISO text
