@@ -373,6 +373,31 @@ def test_an_ended_day_publishes_the_rules_close(server: DemoServer, exchange: ht
     assert minutes[-1]["close_fen"] == 8400  # intraday bars close at their last trade
 
 
+def test_the_position_limit_counts_every_vintage(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    """cn_national: a participant holds at most 1,000,000 t of CEA, every vintage counted.
+    999,999 t of CEA2024 (not listed here) plus a buy of 2 t of CEA2025 is refused."""
+    m = "/v1/markets/limits-f"
+    ok(exchange.post("/v1/markets", json=new_market("limits-f")), 201)
+    holder = {
+        "account_id": "H1",
+        "name": "Holder",
+        "cash_fen": 1_000_000,
+        "allowances": [{"vintage": 2024, "qty_t": 999_999}],
+    }
+    key = ok(exchange.post(f"{m}/participants", json=holder), 201)["api_key"]
+    with client(server, key) as h:
+        order = {"symbol": CEA, "side": "buy", "qty_t": 2, "price_fen": 8000}
+        body = assert_problem(h.post(f"{m}/orders", json=order), 409, "POSITION_LIMIT_EXCEEDED")
+        assert (body["position_t"], body["requested_t"], body["limit_t"]) == (
+            999_999,
+            2,
+            1_000_000,
+        )
+        ok(h.post(f"{m}/orders", json={**order, "qty_t": 1}), 201)  # up to the limit
+
+
 def test_a_created_market_survives_a_restart(tmp_path_factory: pytest.TempPathFactory) -> None:
     database = tmp_path_factory.mktemp("markets-restart") / "demo.db"
     holiday = {"calendar": {"holidays": ["2026-03-03"]}}  # dates as ISO text
