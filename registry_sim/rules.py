@@ -109,6 +109,9 @@ class SettlementRules:
     cash_withdrawable_after_days: int  # proceeds reusable at once, withdrawable from T + this
     close_method: str  # "vwap" | "vwap_or_open"
     close_min_volume_t: int  # vwap_or_open: a day's volume at or below this closes at the open
+    # The day's open: "first_trade" (national: the first listed trade) or "previous_close"
+    # (Guangdong: the previous trading day's close), which a quiet day then closes at.
+    open_method: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +364,7 @@ def _settlement(r: _Reader, data: Mapping[str, Any]) -> SettlementRules:
         ),
         close_method=r.text(s, "close_method", at, choices=("vwap", "vwap_or_open")),
         close_min_volume_t=r.integer(s, "close_min_volume_t", at, low=0),
+        open_method=r.text(s, "open_method", at, choices=("first_trade", "previous_close")),
     )
 
 

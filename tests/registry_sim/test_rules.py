@@ -28,6 +28,16 @@ def test_every_shipped_rule_set_loads(name: str) -> None:
     assert rules.trading["lot_t"] == 1
 
 
+def test_guangdong_opens_at_the_previous_close_and_the_nation_at_the_first_trade() -> None:
+    guangdong = load_rules("guangdong_pilot").settlement
+    assert (guangdong.open_method, guangdong.close_method, guangdong.close_min_volume_t) == (
+        "previous_close",
+        "vwap_or_open",
+        100,
+    )
+    assert load_rules("cn_national").settlement.open_method == "first_trade"
+
+
 def test_cn_national_values() -> None:
     rules = load_rules("cn_national")
     assert rules.currency == "CNY"
@@ -195,6 +205,11 @@ def test_missing_old_vintages_table_is_allowed_but_a_non_table_is_not() -> None:
             "expected true or false, got 0",
         ),
         ({"trading": {"currency": 156}}, "trading.currency", "expected text, got 156"),
+        (
+            {"settlement": {"open_method": "last_trade"}},
+            "settlement.open_method",
+            "must be one of ['first_trade', 'previous_close'], got 'last_trade'",
+        ),
         (
             {"compliance": {"offset_unit_kinds": "CCER"}},
             "compliance.offset_unit_kinds",
