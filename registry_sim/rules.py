@@ -80,6 +80,9 @@ class ComplianceRules:
     local_province: str | None
     local_min_share_bp: int
     borrowing: bool
+    # An assessed year's shortfall is added to the next year's obligation (EU: "the missing
+    # allowances must still be surrendered"), instead of or beside a deduction.
+    shortfall_carries_over: bool
     old_vintages: OldVintageRules | None
 
     def deadline(self, year: int) -> dt.date:
@@ -309,6 +312,7 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         local_province=local,
         local_min_share_bp=r.integer(c, "local_min_share_bp", "compliance", low=0, high=BP),
         borrowing=r.boolean(c, "borrowing", "compliance"),
+        shortfall_carries_over=r.boolean(c, "shortfall_carries_over", "compliance"),
         old_vintages=old,
     )
     for kind in compliance.offset_unit_kinds:

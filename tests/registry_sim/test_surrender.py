@@ -14,7 +14,7 @@ from registry_sim import (
     Project,
     UnitCode,
 )
-from registry_sim.ops import Assess, Freeze, PreAllocate, WithdrawSurrender
+from registry_sim.ops import AllocateFixed, Assess, Freeze, PreAllocate, WithdrawSurrender
 from tests.registry_sim.conftest import (
     AVAILABLE,
     E1,
@@ -697,9 +697,34 @@ def test_penalty_under_eu_ets_is_eur_100_per_tonne(eu_reg: Reg) -> None:
     # shortfall 10,000 - 9,750 = 250 t; 250 t x 10,000 cents (EUR 100) = 2,500,000 cents
     assert record.shortfall_t == 250
     assert record.penalty_fen == 2_500_000
-    assert record.deduction_t == 250
-    assert eu_reg.registry.deduction_owed(E2) == 250
+    # the missing 250 t must still be surrendered: not deducted from a free allocation an
+    # auctioning installation never receives, but carried into 2025's obligation
+    assert record.deduction_t == 0
+    assert eu_reg.registry.deduction_owed(E2) == 0
     assert eu_reg.registry.compliance_status(E2, 2024).deadline == "2025-09-30"
+    eu_reg.emissions(E2, 2025, 10_000)
+    assert eu_reg.registry.obligation_t(E2, 2025) == 10_250
+    assert eu_reg.registry.compliance_status(E2, 2025).obligation_t == 10_250
+    eu_reg.issue(E2, 2025, 10_000)
+    eu_reg.surrender(E2, 2025, [(cea_code(2025), 10_000)], ON_2026)
+    later = eu_reg.assess(E2, 2025, price_fen=0).details["record"]
+    # 10,250 - 10,000 = 250 t still missing: 2,500,000 cents again, carried on to 2026
+    assert (later.obligation_t, later.shortfall_t, later.penalty_fen) == (10_250, 250, 2_500_000)
+
+
+def test_a_fixed_allocation_is_issued_less_the_deduction_owed(cn: Reg) -> None:
+    cn.emissions(E2, 2024, 1_000)
+    cn.issue(E2, 2024, 800)
+    cn.surrender(E2, 2024, [(CEA24, 800)])
+    record = cn.assess(E2, 2024).details["record"]
+    assert (record.shortfall_t, record.deduction_t) == (200, 200)
+    done = cn.ok(AllocateFixed("fixed-25", E2, 2025, 1_000))
+    # 1,000 t allocated, 200 t of it deducted: 800 t issued, nothing owed any more
+    assert (done.details["allocation_t"], done.details["deducted_t"]) == (1_000, 200)
+    assert done.details["issued_t"] == 800
+    assert cn.bal(E2, cea_code(2025)) == 800
+    assert cn.registry.deduction_owed(E2) == 0
+    assert cn.registry.allocation_t(E2, 2025) == 1_000
 
 
 def test_no_shortfall_no_penalty(cn: Reg) -> None:
