@@ -97,6 +97,11 @@ class PenaltyRules:
     multiplier_min: int
     multiplier_max: int
     fixed_fen_per_t: int
+    # Beside the per-tonne penalty: a fine per entity and year with any shortfall (Guangdong:
+    # CNY 50,000), and the tonnes deducted from next year's allocation per tonne of shortfall
+    # where ``allocation.deduct_shortfall_next_year`` (national 1, Guangdong 2).
+    lump_sum_fen: int
+    deduction_multiple: int
     # The price a multiple applies to: the average over this many trading days before the
     # assessment ("the previous month's average price").
     reference_window_days: int
@@ -328,6 +333,8 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         multiplier_min=r.integer(p, "multiplier_min", "penalty", low=0),
         multiplier_max=r.integer(p, "multiplier_max", "penalty", low=0),
         fixed_fen_per_t=r.integer(p, "fixed_fen_per_t", "penalty", low=0),
+        lump_sum_fen=r.integer(p, "lump_sum_fen", "penalty", low=0),
+        deduction_multiple=r.integer(p, "deduction_multiple", "penalty", low=1, high=100),
         reference_window_days=r.integer(p, "reference_window_days", "penalty", low=1),
     )
     if not penalty.multiplier_min <= penalty.multiplier <= penalty.multiplier_max:

@@ -40,7 +40,7 @@ CEA22 = cea_code(2022)
 CEA23 = cea_code(2023)
 CEA24 = cea_code(2024)
 CEA25 = cea_code(2025)
-ON_2026 = dt.date(2026, 6, 30)  # within the deadline of compliance year 2025
+ON_2026 = dt.date(2026, 6, 15)  # within every shipped deadline of compliance year 2025
 
 
 # ---------------------------------------------------------------- national offset cap
@@ -710,6 +710,21 @@ def test_penalty_under_eu_ets_is_eur_100_per_tonne(eu_reg: Reg) -> None:
     later = eu_reg.assess(E2, 2025, price_fen=0).details["record"]
     # 10,250 - 10,000 = 250 t still missing: 2,500,000 cents again, carried on to 2026
     assert (later.obligation_t, later.shortfall_t, later.penalty_fen) == (10_250, 250, 2_500_000)
+
+
+def test_guangdong_fines_cny_50000_and_deducts_twice_the_shortfall() -> None:
+    gd = Reg("guangdong_pilot")
+    gd.entity(E2)
+    gd.emissions(E2, 2024, 1_000)
+    gd.issue(E2, 2024, 700)
+    gd.surrender(E2, 2024, [(CEA24, 700)])
+    assert gd.registry.compliance_status(E2, 2024).deadline == "2025-06-20"
+    record = gd.assess(E2, 2024, price_fen=6_000).details["record"]
+    # shortfall 300 t: no price multiple, a CNY 50,000 fine (5,000,000 fen) and 2 × 300 t owed
+    assert (record.shortfall_t, record.penalty_fen, record.deduction_t) == (300, 5_000_000, 600)
+    done = gd.ok(AllocateFixed("fixed-25", E2, 2025, 1_000))
+    assert (done.details["deducted_t"], done.details["issued_t"]) == (600, 400)
+    assert gd.registry.penalty_fen(0, 6_000) == 0  # no shortfall, no fine
 
 
 def test_a_fixed_allocation_is_issued_less_the_deduction_owed(cn: Reg) -> None:
