@@ -79,18 +79,20 @@ def place_command(account: AccountId, body: NewOrder) -> PlaceOrder:
     )
 
 
-def placed_status(ack: Ack, market: Market) -> tuple[OrderStatus, str | None]:
+def placed_status(ack: Ack, market: Market) -> tuple[OrderStatus | None, str | None]:
     """Where a placed order stands once its command is done, and why it was cancelled: an
     IOC or FOK that could not trade, or a self-trade prevention cancel, ends at once
     (``cancelled``); a marketable order may be ``filled`` or ``partially_filled``; one that
     rests untouched is ``new``. Told by the command's own events, so the answer is the one the
-    journal replays; a repeated client order id answers the order as the market holds it now."""
+    journal replays; a repeated client order id answers the order as the market holds it now,
+    or None once the day's end has let it go (``getOrder`` reads it from the journal)."""
     outcome = ack.outcome
     order_id = outcome.order_id
     assert order_id is not None
     if outcome.repeated:
         view = market.engine.order(order_id)
-        assert view is not None, order_id  # client order ids are kept for the trading day
+        if view is None:  # finished, and let go at the day's end; its id holds until the next
+            return None, None
         reason = view.cancel_reason
         return view.status, None if reason is None else reason.value
     qty_t = filled_t = 0
@@ -115,7 +117,7 @@ def placed(ack: Ack, market: Market) -> dict[str, Any]:
     return {
         "order_id": outcome.order_id,
         "seq": ack.seq,
-        "status": status.value,
+        "status": None if status is None else status.value,
         "cancel_reason": reason,
         "repeated": outcome.repeated,
         "fills": fills(ack),
