@@ -129,12 +129,26 @@ class Registry:
             raise RefusalError(RegistryCode.NO_VERIFIED_EMISSIONS, account_id=account_id, year=year)
         return verified
 
+    def carried_t(self, account_id: AccountId, year: int) -> int:
+        """What ``year``'s obligation carries from the year before: its assessed shortfall,
+        where the rule set carries a shortfall over (EU); else 0."""
+        if not self.rules.compliance.shortfall_carries_over:
+            return 0
+        record = self._records.get((account_id, year - 1))
+        return 0 if record is None else record.shortfall_t
+
+    def obligation_t(self, account_id: AccountId, year: int) -> int | None:
+        """What an entity must surrender for ``year``: its verified emissions plus what a
+        shortfall carries over (``carried_t``); None before verification."""
+        verified = self._verified.get((account_id, year))
+        return None if verified is None else verified + self.carried_t(account_id, year)
+
     def _open_year(self, account_id: AccountId, year: int) -> int:
         """The obligation of an entity's year that is still open for surrender."""
         require_entity(self, account_id)
         if (account_id, year) in self._records:
             raise RefusalError(RegistryCode.ALREADY_ASSESSED, account_id=account_id, year=year)
-        return self._verified_or_refuse(account_id, year)
+        return self._verified_or_refuse(account_id, year) + self.carried_t(account_id, year)
 
     # ------------------------------------------------------------------ compliance rules
 
@@ -271,6 +285,8 @@ class Registry:
         found = self._accounts.get(account_id)
         covered = found is not None and found.kind is AccountKind.COVERED_ENTITY
         obligation = verified if verified is not None else expected_obligation_t
+        if obligation is not None:
+            obligation += self.carried_t(account_id, year)
         holdings = self._available(account_id)
         return projection.project(
             self.rules,

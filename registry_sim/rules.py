@@ -96,6 +96,9 @@ class ComplianceRules:
     local_province: str | None
     local_min_share_bp: int
     borrowing: bool
+    # An assessed year's shortfall is added to the next year's obligation (EU: "the missing
+    # allowances must still be surrendered"), instead of or beside a deduction.
+    shortfall_carries_over: bool
     old_vintages: OldVintageRules | None
 
     def deadline(self, year: int) -> dt.date:
@@ -110,6 +113,11 @@ class PenaltyRules:
     multiplier_min: int
     multiplier_max: int
     fixed_fen_per_t: int
+    # Beside the per-tonne penalty: a fine per entity and year with any shortfall (Guangdong:
+    # CNY 50,000), and the tonnes deducted from next year's allocation per tonne of shortfall
+    # where ``allocation.deduct_shortfall_next_year`` (national 1, Guangdong 2).
+    lump_sum_fen: int
+    deduction_multiple: int
     # The price a multiple applies to: the average over this many trading days before the
     # assessment ("the previous month's average price").
     reference_window_days: int
@@ -125,6 +133,9 @@ class SettlementRules:
     cash_withdrawable_after_days: int  # proceeds reusable at once, withdrawable from T + this
     close_method: str  # "vwap" | "vwap_or_open"
     close_min_volume_t: int  # vwap_or_open: a day's volume at or below this closes at the open
+    # The day's open: "first_trade" (national: the first listed trade) or "previous_close"
+    # (Guangdong: the previous trading day's close), which a quiet day then closes at.
+    open_method: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +341,7 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         local_province=local,
         local_min_share_bp=r.integer(c, "local_min_share_bp", "compliance", low=0, high=BP),
         borrowing=r.boolean(c, "borrowing", "compliance"),
+        shortfall_carries_over=r.boolean(c, "shortfall_carries_over", "compliance"),
         old_vintages=old,
     )
     for kind in compliance.offset_unit_kinds:
@@ -345,6 +357,8 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         multiplier_min=r.integer(p, "multiplier_min", "penalty", low=0),
         multiplier_max=r.integer(p, "multiplier_max", "penalty", low=0),
         fixed_fen_per_t=r.integer(p, "fixed_fen_per_t", "penalty", low=0),
+        lump_sum_fen=r.integer(p, "lump_sum_fen", "penalty", low=0),
+        deduction_multiple=r.integer(p, "deduction_multiple", "penalty", low=1, high=100),
         reference_window_days=r.integer(p, "reference_window_days", "penalty", low=1),
     )
     if not penalty.multiplier_min <= penalty.multiplier <= penalty.multiplier_max:
@@ -385,6 +399,7 @@ def _settlement(r: _Reader, data: Mapping[str, Any]) -> SettlementRules:
         ),
         close_method=r.text(s, "close_method", at, choices=("vwap", "vwap_or_open")),
         close_min_volume_t=r.integer(s, "close_min_volume_t", at, low=0),
+        open_method=r.text(s, "open_method", at, choices=("first_trade", "previous_close")),
     )
 
 

@@ -105,7 +105,7 @@ class Quote(Reply):
     open_fen: int | None  # today's
     high_fen: int | None
     low_fen: int | None
-    close_fen: int | None  # today's last trade so far
+    close_fen: int | None  # the day's last trade so far; once the day has ended, the rule's close
     volume_t: int
     turnover_fen: int
 

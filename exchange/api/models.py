@@ -186,7 +186,12 @@ class Fill(Reply):
 class OrderPlaced(Reply):
     order_id: int
     seq: int
-    status: Literal["accepted"]
+    # where the order stands once placed: ``new`` (rests untouched), ``partially_filled``,
+    # ``filled``, or ``cancelled`` at once (an IOC or FOK that could not trade, a self-trade
+    # prevention cancel), with the reason; None for a repeated client order id whose order the
+    # market let go at the day's end (getOrder reads it from the journal)
+    status: OrderStatus | None
+    cancel_reason: CancelReason | None
     repeated: bool  # the client order id named an order placed before: this is that order
     fills: list[Fill]
 

@@ -51,10 +51,21 @@ class CancellationRequest(Body):
 
 
 class IssueAllocation(Body):
-    """Plain issuance (有偿发放 or any grant) of ``qty_t`` allowances of ``vintage``."""
+    """Plain issuance (有偿发放, e.g. an auction's winner) of ``qty_t`` allowances of
+    ``vintage``: bought, so never deducted from."""
 
     method: Literal["issue"]
     vintage: Year
+    qty_t: Tonnes
+    request_id: RequestId | None = None
+
+
+class FixedAllocation(Body):
+    """Free allocation (免费分配) of a fixed ``qty_t`` of vintage ``year`` to a covered entity,
+    less what it owes from an earlier shortfall (the next-year deduction)."""
+
+    method: Literal["fixed"]
+    year: Year
     qty_t: Tonnes
     request_id: RequestId | None = None
 
@@ -91,7 +102,8 @@ class IntensityAllocation(Body):
 
 
 AllocationRequest = Annotated[
-    IssueAllocation | PreAllocation | TrueUp | IntensityAllocation, Field(discriminator="method")
+    IssueAllocation | FixedAllocation | PreAllocation | TrueUp | IntensityAllocation,
+    Field(discriminator="method"),
 ]
 
 

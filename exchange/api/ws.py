@@ -160,6 +160,7 @@ from exchange.keys import Principal, Role
 from exchange.runtime import Ack, MarketRuntime, MarketStoppedError
 from registry_sim.model import AccountId
 from settlement.commands import MarketCommand
+from settlement.market import Market
 
 __all__ = ["Connection", "Feed", "router"]
 
@@ -407,7 +408,7 @@ class _Session:
         if named is not None and not isinstance(named, str):
             raise ApiError(422, "INVALID_REQUEST", "account_id is a string")
         account = orders.order_account(self.who, self.runtime.market, named)
-        command, answer = _order_command(op, account, fields)
+        command, answer = _order_command(op, account, fields, self.runtime.market)
         if self.who.role is Role.OPERATOR and account not in self.traded_for:
             if self.cancel_on_disconnect:
                 disconnects.arm_before_order(self.runtime, self.session_id, account)
@@ -588,12 +589,13 @@ def _valid_req_id(req_id: Any) -> bool:
 
 
 def _order_command(
-    op: str, account: AccountId, fields: dict[str, Any]
+    op: str, account: AccountId, fields: dict[str, Any], market: Market
 ) -> tuple[MarketCommand, Callable[[Ack], dict[str, Any]]]:
     """The market command for an order op, and how to answer its ack."""
     try:
         if op == "place":
-            return orders.place_command(account, NewOrder.model_validate(fields)), orders.placed
+            command = orders.place_command(account, NewOrder.model_validate(fields))
+            return command, lambda ack: orders.placed(ack, market)
         if op == "cancel":
             body = _CancelBody.model_validate(fields)
             return orders.cancel_command(account, body.order_id), orders.cancelled

@@ -102,7 +102,8 @@ class RegistryOperations(OperationsBase):
     @operation("allocate")
     def allocate(self, account_id: str, allocation: Allocation) -> Call[Allocated]:
         """Allocate allowances (配额分配) to an account (operators); ``allocation["method"]``
-        is ``issue``, ``pre_allocation``, ``true_up`` or ``intensity``."""
+        is ``issue`` (paid issuance), ``fixed``, ``pre_allocation``, ``true_up`` or
+        ``intensity``; all but ``issue`` are issued less what a shortfall deducts."""
         return Call("POST", self._account(account_id, "/allocations"), body=dict(allocation))
 
     @operation("transferUnits")

@@ -11,10 +11,21 @@ from exchange.client.types import ComplianceRecord
 
 
 class IssueAllocation(TypedDict):
-    """Plain issuance (有偿发放 or any grant) of ``qty_t`` allowances of ``vintage``."""
+    """Plain issuance (有偿发放, e.g. an auction's winner) of ``qty_t`` allowances of
+    ``vintage``: bought, so never deducted from."""
 
     method: Literal["issue"]
     vintage: int
+    qty_t: int
+    request_id: NotRequired[str | None]
+
+
+class FixedAllocation(TypedDict):
+    """Free allocation (免费分配) of a fixed ``qty_t`` of vintage ``year``, less what the
+    entity owes from an earlier shortfall."""
+
+    method: Literal["fixed"]
+    year: int
     qty_t: int
     request_id: NotRequired[str | None]
 
@@ -280,4 +291,4 @@ class ClientOrder(TypedDict):
     cancel_reason: str | None
 
 
-Allocation = IssueAllocation | PreAllocation | TrueUp | IntensityAllocation
+Allocation = IssueAllocation | FixedAllocation | PreAllocation | TrueUp | IntensityAllocation

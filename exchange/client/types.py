@@ -79,7 +79,10 @@ class Fill(TypedDict):
 class OrderPlaced(TypedDict):
     order_id: int
     seq: int
-    status: Literal["accepted"]
+    # once placed: "new", "partially_filled", "filled", or "cancelled" at once (an IOC or FOK
+    # that could not trade, a self-trade prevention cancel) with its cancel_reason
+    status: Literal["new", "partially_filled", "filled", "cancelled"] | None
+    cancel_reason: str | None
     repeated: bool  # the client order id named an earlier order: this is that order
     fills: list[Fill]
 

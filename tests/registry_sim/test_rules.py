@@ -28,6 +28,34 @@ def test_every_shipped_rule_set_loads(name: str) -> None:
     assert rules.trading["lot_t"] == 1
 
 
+def test_guangdong_opens_at_the_previous_close_and_the_nation_at_the_first_trade() -> None:
+    guangdong = load_rules("guangdong_pilot").settlement
+    assert (guangdong.open_method, guangdong.close_method, guangdong.close_min_volume_t) == (
+        "previous_close",
+        "vwap_or_open",
+        100,
+    )
+    assert load_rules("cn_national").settlement.open_method == "first_trade"
+
+
+def test_guangdong_has_its_own_deadline_penalty_and_no_national_allocation_rules() -> None:
+    rules = load_rules("guangdong_pilot")
+    assert rules.compliance.deadline(2024).isoformat() == "2025-06-20"
+    p = rules.penalty
+    assert (p.kind, p.fixed_fen_per_t, p.lump_sum_fen, p.deduction_multiple) == (
+        "fixed",
+        0,
+        5_000_000,
+        2,
+    )
+    assert (rules.allocation.gap_cap_bp, rules.allocation.gas_fired_top_up) == (0, False)
+    national = load_rules("cn_national").penalty
+    assert (national.lump_sum_fen, national.deduction_multiple) == (0, 1)
+    eu = load_rules("eu_ets")
+    assert eu.compliance.shortfall_carries_over
+    assert not eu.allocation.deduct_shortfall_next_year
+
+
 def test_cn_national_values() -> None:
     rules = load_rules("cn_national")
     assert rules.currency == "CNY"
@@ -209,6 +237,26 @@ def test_missing_old_vintages_table_is_allowed_but_a_non_table_is_not() -> None:
             "expected true or false, got 0",
         ),
         ({"trading": {"currency": 156}}, "trading.currency", "expected text, got 156"),
+        (
+            {"penalty": {"deduction_multiple": 0}},
+            "penalty.deduction_multiple",
+            "must be at least 1, got 0",
+        ),
+        (
+            {"penalty": {"lump_sum_fen": -1}},
+            "penalty.lump_sum_fen",
+            "must be at least 0, got -1",
+        ),
+        (
+            {"compliance": {"shortfall_carries_over": "yes"}},
+            "compliance.shortfall_carries_over",
+            "expected true or false, got 'yes'",
+        ),
+        (
+            {"settlement": {"open_method": "last_trade"}},
+            "settlement.open_method",
+            "must be one of ['first_trade', 'previous_close'], got 'last_trade'",
+        ),
         (
             {"compliance": {"offset_unit_kinds": "CCER"}},
             "compliance.offset_unit_kinds",

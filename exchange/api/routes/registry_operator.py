@@ -38,6 +38,7 @@ from exchange.api.registry_models import (
     AllocationRequest,
     Assessment,
     AssessmentRequest,
+    FixedAllocation,
     FreezeDone,
     FreezeRequest,
     IntensityAllocation,
@@ -59,6 +60,7 @@ from registry_sim.codes import RegistryCode
 from registry_sim.model import AccountId, AccountKind, Project, UnitCode, UnitKind
 from registry_sim.ops import (
     AllocateByIntensity,
+    AllocateFixed,
     Assess,
     Freeze,
     IssueAllowances,
@@ -167,6 +169,8 @@ def _allocation_op(op_id: str, account: AccountId, body: Any) -> tuple[Op, int]:
     """The registry operation of an allocation request, and the vintage it issues."""
     if isinstance(body, IssueAllocation):
         return IssueAllowances(op_id, account, body.vintage, body.qty_t), body.vintage
+    if isinstance(body, FixedAllocation):
+        return AllocateFixed(op_id, account, body.year, body.qty_t), body.year
     if isinstance(body, PreAllocation):
         return PreAllocate(op_id, account, body.year), body.year
     if isinstance(body, TrueUp):
@@ -193,7 +197,8 @@ async def allocate(
     who: CurrentPrincipal,
     runtime: OperatorRuntime,
 ) -> dict[str, Any]:
-    """Allocate allowances (operators only), by ``method``: ``issue`` a quantity of a vintage,
+    """Allocate allowances (operators only), by ``method``: ``issue`` a quantity of a vintage
+    (paid issuance, never deducted from), ``fixed`` a free allocation of a quantity,
     ``pre_allocation`` from last year's emissions, ``true_up`` from output × benchmark, or
     ``intensity`` from this year's emissions × (1 + α); all by the rule set's numbers."""
     account = known_account(runtime.market, account_id)
