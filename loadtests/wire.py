@@ -26,7 +26,7 @@ class HttpError(RuntimeError):
 
 
 class HttpConnection:
-    """One keep-alive connection; requests on it are sequential (open several for more)."""
+    """One keep-alive connection; requests on it are answered in order (open several for more)."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str):
         self._reader = reader
@@ -34,8 +34,11 @@ class HttpConnection:
         self._host = host.encode()
 
     @classmethod
-    async def open(cls, host: str, port: int) -> HttpConnection:
-        reader, writer = await asyncio.open_connection(host, port)
+    async def open(cls, host: str, port: int, local_host: str | None = None) -> HttpConnection:
+        """A connection to ``host:port``, from the address ``local_host`` if given (any of
+        127.0.0.0/8 on loopback: a client at another address)."""
+        local = None if local_host is None else (local_host, 0)
+        reader, writer = await asyncio.open_connection(host, port, local_addr=local)
         return cls(reader, writer, f"{host}:{port}")
 
     def _head(self, method: str, path: str, key: str | None, body: bytes | None) -> bytes:
@@ -51,8 +54,17 @@ class HttpConnection:
         self, method: str, path: str, key: str | None = None, json_body: Any = None
     ) -> tuple[int, bytes]:
         """Send one request and read its whole response: (status, body)."""
+        self.send(method, path, key, json_body)
+        return await self.response()
+
+    def send(self, method: str, path: str, key: str | None = None, json_body: Any = None) -> None:
+        """Queue one request; several may be sent before their responses are read (HTTP/1.1
+        pipelining: the responses come in the order of the requests)."""
         body = None if json_body is None else json.dumps(json_body).encode()
         self._writer.write(self._head(method, path, key, body) + (body or b""))
+
+    async def response(self) -> tuple[int, bytes]:
+        """The next response: (status, body)."""
         reader = self._reader
         status_line = await reader.readuntil(_CRLF)
         status = int(status_line.split(b" ", 2)[1])
@@ -158,6 +170,10 @@ class WsConnection:
         payload = bytes(buffer[at:end])
         del buffer[:end]
         return bool(b0 & 0x80), b0 & 0x0F, payload
+
+    def abort(self) -> None:
+        """Drop the connection without a close frame, as a client that crashed would."""
+        self._writer.transport.abort()
 
     async def close(self) -> None:
         with contextlib.suppress(ConnectionError, OSError):

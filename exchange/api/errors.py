@@ -18,9 +18,11 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from exchange.classroom.errors import ClassroomError, Kind
+from exchange.db.outage import database_away
 from exchange.runtime import Ack, MarketReconnectingError, MarketStoppedError
 
 log = logging.getLogger("carbonx.api")
@@ -191,6 +193,29 @@ async def _market_stopped(_request: Request, error: Exception) -> JSONResponse:
     return problem_response(unavailable(error))
 
 
+DATABASE_RETRY_AFTER_S = 1
+
+
+def database_unavailable() -> ApiError:
+    """The 503 of a request that needed the database while it cannot be reached (a
+    failover, a restart): nothing was done, retry shortly."""
+    return ApiError(
+        503,
+        "DATABASE_UNAVAILABLE",
+        "the database cannot be reached just now; retry shortly",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+    )
+
+
+async def _database_error(_request: Request, error: Exception) -> JSONResponse:
+    """A read or a key lookup that met the database away: 503; any other database error is
+    a bug, answered 500 as before."""
+    if not database_away(error):
+        raise error
+    log.warning("request refused, the database is away: %r", error)
+    return problem_response(database_unavailable())
+
+
 def install(app: FastAPI) -> None:
     """Answer every error of ``app`` as a problem."""
     app.add_exception_handler(ApiError, _api_error)
@@ -198,3 +223,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(MarketStoppedError, _market_stopped)
+    app.add_exception_handler(DBAPIError, _database_error)

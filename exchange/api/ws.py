@@ -7,7 +7,8 @@ protocol's reference (docs/api-ws.md has examples).
 "cancel_on_disconnect"}``; a bad key ``{"type": "error", "code": "UNAUTHENTICATED"}`` and a
 close with 4401 (4403: the key's market is another, 4404: the market is not hosted here,
 4429: ``RATE_LIMITED``, the key's bucket has no token for the ``auth`` (below) or the client's
-address failed too many key lookups, as on REST: ``exchange.api.auth``).
+address failed too many key lookups, as on REST: ``exchange.api.auth``; 1013:
+``DATABASE_UNAVAILABLE``, the key had to be looked up while the database cannot be reached).
 
 **Revocation.** The key is checked once, at auth; when it is revoked later (``revokeKey``, or
 ``issueSeatKeys`` for the seats' old keys), every socket open with it stops at once: its
@@ -109,7 +110,7 @@ without a message the server sends ``{"type": "heartbeat"}``.
 
 **Close codes.** 1000 normal; 4008 slow consumer; 4401 a bad key at auth, or the key revoked
 ("key revoked"); 4403 the key's market is another; 4404 the market is not hosted here; 4429
-rate limited at auth.
+rate limited at auth; 1013 the database away at auth (try again later).
 """
 
 from __future__ import annotations

@@ -16,12 +16,14 @@ import json
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
+from sqlalchemy.exc import DBAPIError
 
 from exchange.api.auth import find_principal
-from exchange.api.errors import ApiError
+from exchange.api.errors import DATABASE_RETRY_AFTER_S, ApiError, database_unavailable
 from exchange.api.feed import Message
 from exchange.api.hub import Hub
 from exchange.db.keys import find_key
+from exchange.db.outage import database_away
 from exchange.keys import EXCHANGE_WIDE, Principal, Role, key_cache, key_hash
 from exchange.runtime import MarketRuntime
 
@@ -31,6 +33,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_UNKNOWN_MARKET = 4404
 CLOSE_SLOW_CONSUMER = 4008
 CLOSE_RATE_LIMITED = 4429
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: the key could not be looked up, the database is away
 REVOKED_REASON = "key revoked"
 
 
@@ -116,6 +119,12 @@ async def authenticate(websocket: WebSocket, hub: Hub) -> tuple[Authed, str]:
     except ApiError as refused:  # its address failed too often
         message = error_message(refused.code, refused.detail, **refused.numbers)
         raise RefusedError(message, CLOSE_RATE_LIMITED) from None
+    except DBAPIError as error:
+        if not database_away(error):
+            raise
+        away = database_unavailable()
+        message = error_message(away.code, away.detail, retry_after_s=DATABASE_RETRY_AFTER_S)
+        raise RefusedError(message, CLOSE_TRY_AGAIN_LATER) from None
     if who is None:
         message = error_message("UNAUTHENTICATED", "unknown or revoked API key")
         raise RefusedError(message, CLOSE_UNAUTHENTICATED)

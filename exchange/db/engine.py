@@ -26,8 +26,11 @@ def database_url(environ: Mapping[str, str] | None = None) -> str:
 def create_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url`` (default: ``database_url()``); ``kwargs`` go to
     ``sqlalchemy.ext.asyncio.create_async_engine``. SQLite connections enforce foreign keys
-    and, for a file, use write-ahead logging. Dispose of the engine when done with it."""
+    and, for a file, use write-ahead logging. A connection is tested as it leaves the pool
+    (``pool_pre_ping``): after a failover every connection the pool held is dead, and each
+    would otherwise fail its next request. Dispose of the engine when done with it."""
     url = url or database_url()
+    kwargs.setdefault("pool_pre_ping", True)
     engine = _create_async_engine(url, **kwargs)
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _configure_sqlite)

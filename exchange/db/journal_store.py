@@ -336,7 +336,42 @@ class PostgresJournalWriter:
         return accounts, assets, states, list(batch.balances.values())
 
     async def _write(self, batch: Batch, balances: BalanceArrays | None) -> None:
+        """The batch's transaction, watched: a connection that dies under it raises
+        ``ConnectionDoesNotExistError`` (a blip), whatever the driver would have done. asyncpg
+        would otherwise wait for ever in a COPY whose writes were paused when the server
+        ended the connection, and a transaction cut mid-statement fails its rollback with an
+        ``InternalClientError`` (found by the fault campaign, ``tests/faults``)."""
         connection = self.connection
+        lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_lost(_connection: asyncpg.Connection) -> None:
+            if not lost.done():
+                lost.set_result(None)
+
+        connection.add_termination_listener(on_lost)
+        writing = asyncio.ensure_future(self._transaction(connection, batch, balances))
+        try:
+            await asyncio.wait((writing, lost), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            writing.cancel()
+            raise
+        finally:
+            connection.remove_termination_listener(on_lost)
+        if not writing.done():
+            writing.cancel()
+            with contextlib.suppress(BaseException):  # whatever a dead connection raises
+                await writing
+        elif not connection.is_closed() or writing.cancelled() or writing.exception() is None:
+            writing.result()  # committed, or failed with the connection alive: as it is
+            return
+        raise asyncpg.exceptions.ConnectionDoesNotExistError(
+            "the connection was lost during the batch's transaction"
+        ) from (None if writing.cancelled() else writing.exception())
+
+    @staticmethod
+    async def _transaction(
+        connection: asyncpg.Connection, batch: Batch, balances: BalanceArrays | None
+    ) -> None:
         async with connection.transaction():
             for name, rows in batch.appended():
                 await connection.copy_records_to_table(name, records=rows, columns=_COLUMNS[name])
