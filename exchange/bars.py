@@ -85,6 +85,11 @@ def _midnight_ns(day: dt.date, zone: ZoneInfo) -> int:
     return int(midnight.timestamp()) * NS_PER_S
 
 
+def bar_day(bar: Bar, zone: ZoneInfo) -> dt.date:
+    """The local date a bar starts on: a ``1d`` bar's trading day."""
+    return _local(bar.start_ns, zone).date()
+
+
 def bucket(ts_ns: int, interval: str, zone: ZoneInfo) -> tuple[int, int]:
     """The ``[start_ns, end_ns)`` of the ``interval`` bar holding market time ``ts_ns``."""
     if interval == "1d":

@@ -146,6 +146,18 @@ def day_schedule(calendar: CalendarRules, day: dt.date) -> list[ClockEvent]:
     return events
 
 
+def day_start_ns(calendar: CalendarRules, day: dt.date) -> tuple[int, int]:
+    """``day``'s pre-open and its first session's open in market time, trading day or not
+    (a market without a clock may be opened on any date): the market time of a day without a
+    clock (``exchange.runtime``)."""
+    if not calendar.sessions:
+        raise ValueError("the calendar has no trading sessions")
+    zone = ZoneInfo(calendar.timezone)
+    pre_open = _local_to_ts_ns(day, calendar.pre_open, zone)
+    opens = _local_to_ts_ns(day, calendar.sessions[0][0], zone)
+    return pre_open, max(pre_open, opens)
+
+
 # --- the schedule over many days ------------------------------------------------------------
 
 

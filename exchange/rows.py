@@ -1,6 +1,7 @@
 """The projection rows one applied command adds to a journal batch (orders, order updates,
-trades, postings, statements) and the balance keys it touched. Compiled with mypyc with the
-engine and settlement (docs/adr/0002): it runs once per command on the sequencer's path.
+trades, postings, large-holder reports, closes, statements) and the balance keys it touched.
+Compiled with mypyc with the engine and settlement (docs/adr/0002): it runs once per command on
+the sequencer's path.
 Enum values go into rows as the StrEnum members themselves; both drivers store their text."""
 
 from __future__ import annotations
@@ -133,6 +134,10 @@ def project(
         )
         dirty.add((p.from_account, p.asset, p.from_state))
         dirty.add((p.to_account, p.asset, p.to_state))
+    for r in outcome.reports:
+        batch.reports.append((m, seq, r.account_id, day, r.position_t, r.threshold_t))
+    for close in outcome.closes:
+        batch.closes.append((m, day, close.symbol, close.close_fen, close.method))
     for st in outcome.statements:
         batch.statements.append(
             (m, st.trading_day.isoformat(), st.account_id, json.dumps(st.body, sort_keys=True))

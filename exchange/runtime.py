@@ -42,6 +42,7 @@ from exchange.clock import (
     ClockAction,
     ClockEvent,
     MarketClock,
+    day_start_ns,
     events_after,
     local_date,
     run_schedule,
@@ -159,6 +160,7 @@ class MarketRuntime:
         self._seq = last_seq
         self._last_ts_ns = last_ts_ns
         self._wall_day: tuple[int, dt.date | None] = (-1, None)  # (wall minute, local date)
+        self._day_times: tuple[dt.date | None, int, int] = (None, 0, 0)  # (day, pre-open, open)
         self._inbox: deque[tuple[MarketCommand, Waiter]] = deque()
         self._inbox_ready = asyncio.Event()
         self._rows_ready = asyncio.Event()
@@ -443,26 +445,38 @@ class MarketRuntime:
         except BaseException as error:  # a bug in the business logic: stop the market
             self._fail(error)
 
-    def _unclocked_ts_ns(self) -> int:
+    def _unclocked_ts_ns(self, command: MarketCommand) -> int:
         """Market time without a clock: the wall time while the market trades today (its
-        calendar's date), as in the demo; otherwise (no trading day yet, or a day in the past
-        or future, as in a class set up ahead) it stays at the last journaled time, so that a
-        clock started later begins where the trading day does, not at today's wall time."""
-        now = time.time_ns()
-        day = self.market.trading_day
+        calendar's date), as in the demo. A day in the past or future (a market opened on
+        another date) is opened at its pre-open and runs at its open, its first session's
+        start, so no trade is stamped 1970-01-01. Before any day is open it stays at the last
+        journaled time (a class's journal begins at its first pre-open)."""
+        day = command.trading_day if type(command) is OpenDay else self.market.trading_day
         if day is None:
             return self._last_ts_ns
+        now = time.time_ns()
         minute = now // NS_PER_MIN  # a local date changes only on a minute's boundary
         if minute != self._wall_day[0]:
             self._wall_day = (minute, local_date(self.market.rules.calendar, now))
-        return now if self._wall_day[1] == day else self._last_ts_ns
+        if self._wall_day[1] == day:
+            return now
+        pre_open, opens = self._day_time(day)
+        return max(self._last_ts_ns, pre_open if type(command) is OpenDay else opens)
+
+    def _day_time(self, day: dt.date) -> tuple[int, int]:
+        """``day``'s pre-open and its first session's open, in market time (remembered)."""
+        known, pre_open, opens = self._day_times
+        if known != day:
+            pre_open, opens = day_start_ns(self.market.rules.calendar, day)
+            self._day_times = (day, pre_open, opens)
+        return pre_open, opens
 
     def _apply(self, command: MarketCommand, future: Waiter) -> None:
         ts = command.ts_ns
         if self.clock is not None:
             ts = self.clock.now_ns()
         elif not ts:  # no market clock: an unstamped command (the API's)
-            ts = self._unclocked_ts_ns()
+            ts = self._unclocked_ts_ns(command)
         if ts < self._last_ts_ns:
             ts = self._last_ts_ns  # market time never runs backwards in the journal
         if ts != command.ts_ns:

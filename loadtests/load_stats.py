@@ -30,7 +30,8 @@ class Acked:
     def reply(self, result: dict[str, object]) -> None:
         """Note the ids of an order-entry reply (``OrderPlaced``, ``OrderAmended``, ...)."""
         order_id = result.get("order_id")
-        if isinstance(order_id, int) and result.get("status") == "accepted":
+        # placeOrder's reply (it alone tells ``repeated``), whatever its status
+        if isinstance(order_id, int) and "repeated" in result:
             self.order_ids.add(order_id)
         fills = result.get("fills")
         if isinstance(fills, list):

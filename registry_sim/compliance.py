@@ -108,9 +108,15 @@ def offset_ineligibility(
         return "inside_ets_scope"
     if rules.allowed_methodologies and project.methodology not in rules.allowed_methodologies:
         return "methodology"
-    windows = rules.offset_windows
-    if windows and not any(w.admits(project.registration_date, on) for w in windows):
+    windows = [w for w in rules.offset_windows if w.admits(project.registration_date, on)]
+    if rules.offset_windows and not windows:
         return "registration_date"
+    if windows and not any(w.admits_start(project.start_date) for w in windows):
+        return "start_date"
+    if windows and not any(
+        w.admits_start(project.start_date) and w.admits_vintage(unit.vintage) for w in windows
+    ):
+        return "reduction_date"
     return None
 
 
@@ -165,6 +171,8 @@ def check_surrender(
                 unit=unit.code,
                 reason=reason,
                 registration_date=project.registration_date.isoformat(),
+                start_date=project.start_date.isoformat(),
+                vintage=unit.vintage,
                 surrendered_on=on.isoformat(),
             )
     old_requested = sum(qty for unit, qty in items if _old(unit, year, rules))

@@ -74,6 +74,18 @@ class AllocateByIntensity:
 
 
 @dataclass(frozen=True, slots=True)
+class AllocateFixed:
+    """Free allocation (免费分配) of a fixed ``qty_t`` of vintage ``year`` (a scenario's
+    baseline × share, a class's grant): like every allocation, issued less what the entity owes
+    from an earlier shortfall (docs/rules.md, next-year deduction)."""
+
+    op_id: str
+    account_id: AccountId
+    year: int
+    qty_t: int
+
+
+@dataclass(frozen=True, slots=True)
 class IssueAllowances:
     """Paid issuance (有偿发放), e.g. to an auction's winner."""
 
@@ -162,7 +174,8 @@ class WithdrawSurrender:
 
 @dataclass(frozen=True, slots=True)
 class Cancel:
-    """Voluntary cancellation (自愿注销): units retired for good in a beneficiary's name."""
+    """Voluntary cancellation (自愿注销): units retired for good in a beneficiary's name, on
+    the market's trading day ``on`` (None in journals written before it was recorded)."""
 
     op_id: str
     account_id: AccountId
@@ -170,6 +183,7 @@ class Cancel:
     qty_t: int
     beneficiary: str
     purpose: str
+    on: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +206,7 @@ Op = (
     | PreAllocate
     | TrueUpAllocation
     | AllocateByIntensity
+    | AllocateFixed
     | IssueAllowances
     | IssueOffsets
     | Transfer

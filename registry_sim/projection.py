@@ -98,13 +98,14 @@ def penalty_fen(
     rules: PenaltyRules, shortfall_t: int, reference_price_fen: int | None
 ) -> int | None:
     """The penalty on a shortfall (docs/rules.md, national: multiplier × the previous month's
-    average price × shortfall; EU: a fixed amount per tonne); None for a price multiple
-    without a price."""
+    average price × shortfall; EU: a fixed amount per tonne; Guangdong: a lump sum), plus the
+    lump sum of any shortfall; None for a price multiple without a price."""
+    lump_sum = rules.lump_sum_fen if shortfall_t > 0 else 0
     if rules.kind == "fixed":
-        return rules.fixed_fen_per_t * shortfall_t
+        return rules.fixed_fen_per_t * shortfall_t + lump_sum
     if reference_price_fen is None:
         return None
-    return rules.multiplier * reference_price_fen * shortfall_t
+    return rules.multiplier * reference_price_fen * shortfall_t + lump_sum
 
 
 def window_price_fen(window: Sequence[tuple[int, int]]) -> int | None:

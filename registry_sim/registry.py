@@ -129,12 +129,26 @@ class Registry:
             raise RefusalError(RegistryCode.NO_VERIFIED_EMISSIONS, account_id=account_id, year=year)
         return verified
 
+    def carried_t(self, account_id: AccountId, year: int) -> int:
+        """What ``year``'s obligation carries from the year before: its assessed shortfall,
+        where the rule set carries a shortfall over (EU); else 0."""
+        if not self.rules.compliance.shortfall_carries_over:
+            return 0
+        record = self._records.get((account_id, year - 1))
+        return 0 if record is None else record.shortfall_t
+
+    def obligation_t(self, account_id: AccountId, year: int) -> int | None:
+        """What an entity must surrender for ``year``: its verified emissions plus what a
+        shortfall carries over (``carried_t``); None before verification."""
+        verified = self._verified.get((account_id, year))
+        return None if verified is None else verified + self.carried_t(account_id, year)
+
     def _open_year(self, account_id: AccountId, year: int) -> int:
         """The obligation of an entity's year that is still open for surrender."""
         require_entity(self, account_id)
         if (account_id, year) in self._records:
             raise RefusalError(RegistryCode.ALREADY_ASSESSED, account_id=account_id, year=year)
-        return self._verified_or_refuse(account_id, year)
+        return self._verified_or_refuse(account_id, year) + self.carried_t(account_id, year)
 
     # ------------------------------------------------------------------ compliance rules
 
@@ -163,6 +177,15 @@ class Registry:
         else:
             basis = self._verified.get((account_id, year - 1))
         return None if basis is None else offset_cap_t(basis, rules)
+
+    def net_sales_t(self, account_id: AccountId) -> int:
+        """The entity's recorded net allowance sales for the old-vintage cap (0 if none)."""
+        return self._net_sales.get(account_id, 0)
+
+    def old_vintage_cap_t(self, account_id: AccountId) -> int | None:
+        """docs/rules.md, national: compliance (old vintages): the conversion cap,
+        ``cap_base_t`` + multiplier × net sales; None where the rule set has no such cap."""
+        return self._old_vintage_cap(account_id)
 
     def _old_vintage_cap(self, account_id: AccountId) -> int | None:
         old = self.rules.compliance.old_vintages
@@ -218,6 +241,19 @@ class Registry:
             project = found if found is not None and found.kind.value == parts[0] else None
         return names.unit_name(self.rules.names, code, project)
 
+    def cancellations(
+        self, account_id: AccountId | None = None
+    ) -> list[tuple[int, Cancellation, dt.date | None]]:
+        """The retired register's voluntary cancellations (自愿注销), of one account or all, in
+        the order made: (serial from 1, the cancellation, the day it was made if recorded)."""
+        found = []
+        for serial, row in enumerate(self._cancellations, 1):
+            cancellation = Cancellation(*row)
+            if account_id is None or cancellation.account_id == account_id:
+                op = self._done[cancellation.op_id][0]
+                found.append((serial, cancellation, getattr(op, "on", None)))
+        return found
+
     def unit_types(self) -> list[UnitType]:
         return [self._units[k] for k in sorted(self._units)]
 
@@ -249,6 +285,8 @@ class Registry:
         found = self._accounts.get(account_id)
         covered = found is not None and found.kind is AccountKind.COVERED_ENTITY
         obligation = verified if verified is not None else expected_obligation_t
+        if obligation is not None:
+            obligation += self.carried_t(account_id, year)
         holdings = self._available(account_id)
         return projection.project(
             self.rules,

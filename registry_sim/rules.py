@@ -32,11 +32,22 @@ class RuleSetError(ValueError):
 @dataclass(frozen=True, slots=True)
 class OffsetWindow:
     """Registration-date window in which offsets are eligible (both bounds exclusive), and the
-    last day on which units from the window may be surrendered (``None``: no end)."""
+    last day on which units from the window may be surrendered (``None``: no end). A window
+    may also ask that the project started after ``started_after`` and that its reductions were
+    generated after ``reductions_after`` (the 2023 CCER measures, docs/rules.md); a vintage's
+    reductions are dated to its year, so vintage Y qualifies when Y ends after that day."""
 
     registered_after: dt.date | None
     registered_before: dt.date | None
     usable_until: dt.date | None
+    started_after: dt.date | None = None
+    reductions_after: dt.date | None = None
+
+    def admits_start(self, start_date: dt.date) -> bool:
+        return self.started_after is None or start_date > self.started_after
+
+    def admits_vintage(self, vintage: int) -> bool:
+        return self.reductions_after is None or dt.date(vintage, 12, 31) > self.reductions_after
 
     def admits(self, registered: dt.date, surrendered_on: dt.date) -> bool:
         if self.registered_after is not None and not registered > self.registered_after:
@@ -49,12 +60,17 @@ class OffsetWindow:
 @dataclass(frozen=True, slots=True)
 class OldVintageRules:
     """From compliance year ``from_year``, allowances of vintage ≤ ``max_vintage`` count only
-    within a conversion cap of ``cap_base_t`` + ``net_sales_multiplier_bp`` × net sales."""
+    within a conversion cap of ``cap_base_t`` + ``net_sales_multiplier_bp`` × net sales; net
+    sales are allowances sold less allowances bought from ``net_sales_from`` to
+    ``net_sales_until`` (both included; ``None``: the period is not given, only a recorded
+    figure counts)."""
 
     from_year: int
     max_vintage: int
     cap_base_t: int
     net_sales_multiplier_bp: int
+    net_sales_from: dt.date | None = None
+    net_sales_until: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +96,9 @@ class ComplianceRules:
     local_province: str | None
     local_min_share_bp: int
     borrowing: bool
+    # An assessed year's shortfall is added to the next year's obligation (EU: "the missing
+    # allowances must still be surrendered"), instead of or beside a deduction.
+    shortfall_carries_over: bool
     old_vintages: OldVintageRules | None
 
     def deadline(self, year: int) -> dt.date:
@@ -94,6 +113,11 @@ class PenaltyRules:
     multiplier_min: int
     multiplier_max: int
     fixed_fen_per_t: int
+    # Beside the per-tonne penalty: a fine per entity and year with any shortfall (Guangdong:
+    # CNY 50,000), and the tonnes deducted from next year's allocation per tonne of shortfall
+    # where ``allocation.deduct_shortfall_next_year`` (national 1, Guangdong 2).
+    lump_sum_fen: int
+    deduction_multiple: int
     # The price a multiple applies to: the average over this many trading days before the
     # assessment ("the previous month's average price").
     reference_window_days: int
@@ -109,6 +133,9 @@ class SettlementRules:
     cash_withdrawable_after_days: int  # proceeds reusable at once, withdrawable from T + this
     close_method: str  # "vwap" | "vwap_or_open"
     close_min_volume_t: int  # vwap_or_open: a day's volume at or below this closes at the open
+    # The day's open: "first_trade" (national: the first listed trade) or "previous_close"
+    # (Guangdong: the previous trading day's close), which a quiet day then closes at.
+    open_method: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +304,8 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
                 r.date(w, "registered_after", at),
                 r.date(w, "registered_before", at),
                 r.date(w, "usable_until", at),
+                r.date(w, "started_after", at),
+                r.date(w, "reductions_after", at),
             )
         )
     old: OldVintageRules | None = None
@@ -288,7 +317,13 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
             max_vintage=r.integer(o, "max_vintage", at, low=1),
             cap_base_t=r.integer(o, "cap_base_t", at, low=0),
             net_sales_multiplier_bp=r.integer(o, "net_sales_multiplier_bp", at, low=0),
+            net_sales_from=r.date(o, "net_sales_from", at),
+            net_sales_until=r.date(o, "net_sales_until", at),
         )
+        if (old.net_sales_from is None) != (old.net_sales_until is None):
+            raise r.fail(f"{at}.net_sales_until", "net_sales_from and net_sales_until go together")
+        if old.net_sales_from and old.net_sales_until and old.net_sales_from > old.net_sales_until:
+            raise r.fail(f"{at}.net_sales_until", "must not be before net_sales_from")
     local = c.get("local_province") or None
     if local is not None and not isinstance(local, str):
         raise r.fail("compliance.local_province", f"expected text, got {local!r}")
@@ -306,6 +341,7 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         local_province=local,
         local_min_share_bp=r.integer(c, "local_min_share_bp", "compliance", low=0, high=BP),
         borrowing=r.boolean(c, "borrowing", "compliance"),
+        shortfall_carries_over=r.boolean(c, "shortfall_carries_over", "compliance"),
         old_vintages=old,
     )
     for kind in compliance.offset_unit_kinds:
@@ -321,6 +357,8 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         multiplier_min=r.integer(p, "multiplier_min", "penalty", low=0),
         multiplier_max=r.integer(p, "multiplier_max", "penalty", low=0),
         fixed_fen_per_t=r.integer(p, "fixed_fen_per_t", "penalty", low=0),
+        lump_sum_fen=r.integer(p, "lump_sum_fen", "penalty", low=0),
+        deduction_multiple=r.integer(p, "deduction_multiple", "penalty", low=1, high=100),
         reference_window_days=r.integer(p, "reference_window_days", "penalty", low=1),
     )
     if not penalty.multiplier_min <= penalty.multiplier <= penalty.multiplier_max:
@@ -361,6 +399,7 @@ def _settlement(r: _Reader, data: Mapping[str, Any]) -> SettlementRules:
         ),
         close_method=r.text(s, "close_method", at, choices=("vwap", "vwap_or_open")),
         close_min_volume_t=r.integer(s, "close_min_volume_t", at, low=0),
+        open_method=r.text(s, "open_method", at, choices=("first_trade", "previous_close")),
     )
 
 

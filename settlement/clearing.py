@@ -109,19 +109,22 @@ def close_of_day(
     tick_fen: int,
     method: str,
     min_volume_t: int,
+    open_method: str = "first_trade",
 ) -> Close:
     """The close (docs/rules.md, national: close = VWAP of the day's listed trades, else the
-    previous close; Guangdong: a day of ``min_volume_t`` or less closes at the open). The
-    VWAP is rounded to the nearest tick, halves up, so it stays within the day's range."""
+    previous close; Guangdong: a day of ``min_volume_t`` or less closes at the open, which
+    there is the previous close: ``open_method`` ``previous_close``). The VWAP is rounded to
+    the nearest tick, halves up, so it stays within the day's range."""
     if day is None or not day.volume_t:
         return Close(symbol, previous_close_fen, None, None, None, 0, 0, "previous")
+    open_fen = previous_close_fen if open_method == "previous_close" else day.open_fen
     if method == "vwap_or_open" and day.volume_t <= min_volume_t:
-        close, how = day.open_fen, "open"
+        close, how = open_fen, "open"
     else:
         ticks = (2 * day.turnover_fen + day.volume_t * tick_fen) // (2 * day.volume_t * tick_fen)
         close, how = ticks * tick_fen, "vwap"
     return Close(
-        symbol, close, day.open_fen, day.high_fen, day.low_fen, day.volume_t, day.turnover_fen, how
+        symbol, close, open_fen, day.high_fen, day.low_fen, day.volume_t, day.turnover_fen, how
     )
 
 

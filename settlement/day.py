@@ -133,6 +133,7 @@ def end_of_day(market: Market, cmd: EndOfDay) -> Outcome:
             market.instruments[symbol].tick_fen,
             settlement.close_method,
             settlement.close_min_volume_t,
+            settlement.open_method,
         )
         closes.append(close)
         events = market.engine.apply(SetReferencePrice(cmd.ts_ns, Symbol(symbol), close.close_fen))

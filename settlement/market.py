@@ -36,7 +36,7 @@ from matching.events import (
 from matching.instruments import Instrument, instrument_from_rules
 from matching.types import AccountId as EngineAccountId
 from matching.types import OrderId, OrderType, Side, Symbol, TradingState
-from registry_sim.model import FEES, AccountId, AccountKind, HoldingState, UnitCode
+from registry_sim.model import FEES, AccountId, AccountKind, HoldingState, UnitCode, UnitKind
 from registry_sim.registry import Registry
 from registry_sim.rules import BP, RuleSet, load_rules
 from settlement import accounts, day
@@ -261,14 +261,16 @@ class Market:
         return max(0, available - self._cash_locked_fen.get(account_id, 0))
 
     def position_t(self, account_id: AccountId) -> int:
-        """Allowances held in every state, over the listed CEA vintages. Cached: trades move
-        the cached figures, registry operations clear them."""
+        """Allowances held in every state, over every CEA vintage the registry knows, listed
+        or not (docs/settlement.md, position limits). Cached: trades move the cached figures,
+        registry operations clear them."""
         position = self._positions.get(account_id)
         if position is None:
             balance = self.registry.ledger.balance
             position = sum(
-                balance(account_id, unit, state)
-                for unit in self._cea_units
+                balance(account_id, unit.code, state)
+                for unit in self.registry.unit_types()
+                if unit.kind is UnitKind.CEA
                 for state in _HOLDING_STATES
             )
             self._positions[account_id] = position

@@ -233,6 +233,7 @@ WEB = ("fastapi", "starlette", "exchange.api")
 # gateway knows HTTP, and nothing below the gateway and the classroom knows either of them.
 SHELL_ROOMS: dict[str, tuple[str, ...]] = {
     "exchange.compliance_year": (*WEB, "exchange.classroom"),
+    "exchange.retired": (*WEB, "exchange.classroom"),
     "exchange.runtime": (*WEB, "exchange.classroom"),
     "exchange.db": (*WEB, "exchange.classroom"),
     "exchange.sim": (*WEB, "exchange.classroom"),

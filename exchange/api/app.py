@@ -35,6 +35,8 @@ from exchange.api.routes import (
     registry,
     registry_operator,
     replay,
+    reports,
+    retired,
     scenarios,
 )
 from exchange.db.engine import DEFAULT_DATABASE_URL, create_engine
@@ -94,6 +96,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     logins.router,  # who a key is, and the address trainees open
     registry.router,
     registry_operator.router,
+    retired.router,  # the retired register and cancellation certificates
+    reports.router,  # large-holder reports and daily statements
     clock.router,
     ws.router,
     ui.router,  # the web UI at /ui/ (exchange/api/ui.py)

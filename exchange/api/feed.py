@@ -313,6 +313,8 @@ class MarketFeed:
                 self._balances(ack, market_seq)
             if type(ack.command) is RegistryCommand:
                 self._compliance(ack, market_seq)
+            if outcome.reports or outcome.statements:
+                self._reports(ack, market_seq)
             if self.compliance_years:
                 positions |= self._positions_moved(ack)
         if positions:
@@ -399,6 +401,31 @@ class MarketFeed:
                 if to and bar is not None:
                     key = ("bar", state.symbol, interval, bar["start_ts_ns"])
                     _send_latest(to, key, Encoded(bar))
+
+    def _reports(self, ack: Ack, market_seq: int) -> None:
+        """Large-holder reports to the operators' ``large_holders`` channel, and each account's
+        daily statement to its ``statements`` channel, as the REST reads give them."""
+        outcome = ack.outcome
+        to = self.subscribers.get("large_holders")
+        if to and outcome.reports and self.market is not None:
+            day = self.market.trading_day
+            for r in outcome.reports:
+                _send(
+                    to,
+                    {
+                        "type": "large_holder_report",
+                        "market_seq": market_seq,  # the REST item's seq
+                        "account_id": r.account_id,
+                        "trading_day": None if day is None else day.isoformat(),
+                        "position_t": r.position_t,
+                        "threshold_t": r.threshold_t,
+                    },
+                )
+        for st in outcome.statements:
+            own = self.subscribers.get("statements:" + st.account_id)
+            if own:
+                message = {"trading_day": st.trading_day.isoformat(), **st.body}
+                _send(own, {"type": "statement", "market_seq": market_seq, **message})
 
     def _balances(self, ack: Ack, market_seq: int) -> None:
         accounts = self.accounts

@@ -31,6 +31,7 @@ from exchange.classroom import making
 from exchange.classroom import service as classroom
 from exchange.classroom.room import Classroom
 from exchange.classroom.setup import class_start_ns
+from exchange.clock import day_start_ns
 from exchange.db.journal_store import INTEGRITY_ERRORS, has_journal, market_ids
 from exchange.faults import kill_point
 from exchange.keys import key_cache
@@ -124,7 +125,9 @@ class Hub:
         scenarios. An id this process hosts, or the database has a journal for, is
         ``MARKET_EXISTS``. A ``class_market`` is marked as being made first
         (``exchange.classroom.making``)."""
-        check_spec(spec)
+        rules = check_spec(spec)
+        if open_day is not None and not start_ts_ns:  # its journal begins at that day's pre-open
+            start_ts_ns = day_start_ns(rules.calendar, open_day)[0]
         market_id = spec.market_id
         exists = ApiError(409, "MARKET_EXISTS", f"market {market_id!r} exists", market_id=market_id)
         async with self.creating:

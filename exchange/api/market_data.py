@@ -101,14 +101,21 @@ def instrument_view(market: Market, symbol: str, last: LastTrades) -> dict[str, 
 
 
 def quote(market: Market, symbol: str, last: LastTrades) -> dict[str, Any]:
-    """``Quote``: the instrument's prices, best bid and ask with quantities, the last trade."""
+    """``Quote``: the instrument's prices, best bid and ask with quantities, the last trade.
+    ``close_fen``: once the day has ended (day-end clearing), the rule's close, which is the
+    reference price it set for the next day (national: the VWAP of the day's listed trades,
+    else the previous close); before, the day's last trade so far."""
     prices = _prices(market, symbol, last)
     kept = last.by_symbol.get(symbol)
     traded_today = prices["open_fen"] is not None
+    if market.trading_day is not None and market.day_cleared:
+        close = prices["reference_price_fen"]
+    else:
+        close = kept[1] if traded_today and kept is not None else None
     return {
         **prices,
         "trading_day": market.trading_day,
         **market.engine.best_bid_offer(symbol)._asdict(),
         "last_ts_ns": None if kept is None else kept[2],
-        "close_fen": kept[1] if traded_today and kept is not None else None,
+        "close_fen": close,
     }

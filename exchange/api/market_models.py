@@ -52,6 +52,13 @@ class MarketView(Reply):
     last_seq: int
 
 
+class MarketRules(Reply):
+    market_id: str
+    rule_set: str
+    overrides: dict[str, Any]  # what the market changed, as getMarket shows it
+    rules: dict[str, Any]  # the rule set with the overrides applied: every value in force
+
+
 class Markets(Reply):
     markets: list[MarketView]
 
@@ -98,7 +105,7 @@ class Quote(Reply):
     open_fen: int | None  # today's
     high_fen: int | None
     low_fen: int | None
-    close_fen: int | None  # today's last trade so far
+    close_fen: int | None  # the day's last trade so far; once the day has ended, the rule's close
     volume_t: int
     turnover_fen: int
 

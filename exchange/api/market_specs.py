@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from exchange.api.errors import ApiError
 from matching.instruments import RuleDataError, instrument_from_rules
 from registry_sim.rules import RuleSet, RuleSetError, load_rules
-from registry_sim.rulesets import available_rulesets
+from registry_sim.rulesets import available_rulesets, load_ruleset
 from settlement.market import Market
 from settlement.spec import MarketSpec
 
@@ -52,6 +52,24 @@ def rule_data(value: Any, rule_set: str, path: str = "overrides", depth: int = 0
     if value is None or isinstance(value, bool | int | str):
         return value
     raise invalid_rules(rule_set, path, f"expected a whole number, text or true/false: {value!r}")
+
+
+def rule_json(value: Any) -> Any:
+    """Rule set data as JSON (``rule_data``'s inverse): a date becomes ISO text."""
+    if isinstance(value, Mapping):
+        return {str(k): rule_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rule_json(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def effective_rules(spec: MarketSpec) -> dict[str, Any]:
+    """The market's rule set with its overrides merged in, as JSON: every value the market
+    runs by (the shipped file's, or the override's where one is set)."""
+    effective: dict[str, Any] = rule_json(load_ruleset(spec.rules, spec.overrides))
+    return effective
 
 
 def count_values(value: Any) -> int:

@@ -45,6 +45,16 @@ class NewParticipant(Body):
     province: Annotated[str, Field(max_length=64)] = ""
     cash_fen: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] = 0
     allowances: list[AllowanceGrant] = Field(default_factory=list, max_length=50)
+    # A covered entity's sector (power, steel, ...) and whether its units are gas-fired: the
+    # power sector's gas top-up raises a gas-fired unit's allocation to its verified emissions.
+    sector: Annotated[str, Field(max_length=64)] = ""
+    gas_fired: bool = False
+
+    @model_validator(mode="after")
+    def _gas_fired_entities(self) -> NewParticipant:
+        if self.gas_fired and self.kind != "covered_entity":
+            raise ValueError("only a covered entity is gas-fired")
+        return self
 
 
 class NewKey(Body):
@@ -65,6 +75,9 @@ class NewOrder(Body):
     qty_t: Tonnes
     price_fen: Fen | None = None
     client_order_id: ClientOrderId | None = None
+    # Self-trade prevention (docs/matching.md): what happens when this order would trade with
+    # its own account's resting order.
+    stp: Literal["cancel_newest", "cancel_oldest", "cancel_both", "decrement"] = "cancel_newest"
 
 
 Year = Annotated[int, Field(ge=2000, le=2100)]
@@ -111,6 +124,10 @@ class SurrenderRequest(Body):
     request_id: RequestId | None = None
 
 
+class WithdrawalRequest(Body):
+    request_id: RequestId | None = None
+
+
 # -- responses: what each operation answers, so the OpenAPI document describes it
 
 
@@ -139,6 +156,10 @@ class Readiness(Reply):
 class NewParticipantReply(Reply):
     account_id: str
     api_key: str  # shown once; only its hash is stored
+    kind: Literal["participant", "covered_entity"]
+    sector: str
+    province: str
+    gas_fired: bool
 
 
 KeyId = Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")]
@@ -165,7 +186,12 @@ class Fill(Reply):
 class OrderPlaced(Reply):
     order_id: int
     seq: int
-    status: Literal["accepted"]
+    # where the order stands once placed: ``new`` (rests untouched), ``partially_filled``,
+    # ``filled``, or ``cancelled`` at once (an IOC or FOK that could not trade, a self-trade
+    # prevention cancel), with the reason; None for a repeated client order id whose order the
+    # market let go at the day's end (getOrder reads it from the journal)
+    status: OrderStatus | None
+    cancel_reason: CancelReason | None
     repeated: bool  # the client order id named an order placed before: this is that order
     fills: list[Fill]
 

@@ -19,8 +19,8 @@ from exchange.api.errors import ApiError, accepted
 from exchange.api.models import NewOrder, OrderAmendment
 from exchange.keys import Principal, Role
 from exchange.runtime import Ack
-from matching.events import OrderCancelled
-from matching.types import OrderType, Side
+from matching.events import OrderAccepted, OrderCancelled, TradeExecuted
+from matching.types import OrderStatus, OrderType, Side, StpMode
 from registry_sim.model import AccountId
 from settlement.commands import AmendOrder, CancelAll, CancelOrder, PlaceOrder
 from settlement.market import Market
@@ -75,17 +75,51 @@ def place_command(account: AccountId, body: NewOrder) -> PlaceOrder:
         OrderType(body.order_type),
         body.qty_t,
         body.price_fen,
+        StpMode(body.stp),
         client_order_id=body.client_order_id,
     )
 
 
-def placed(ack: Ack) -> dict[str, Any]:
-    """``placeOrder``'s reply (``OrderPlaced``)."""
+def placed_status(ack: Ack, market: Market) -> tuple[OrderStatus | None, str | None]:
+    """Where a placed order stands once its command is done, and why it was cancelled: an
+    IOC or FOK that could not trade, or a self-trade prevention cancel, ends at once
+    (``cancelled``); a marketable order may be ``filled`` or ``partially_filled``; one that
+    rests untouched is ``new``. Told by the command's own events, so the answer is the one the
+    journal replays; a repeated client order id answers the order as the market holds it now,
+    or None once the day's end has let it go (``getOrder`` reads it from the journal)."""
+    outcome = ack.outcome
+    order_id = outcome.order_id
+    assert order_id is not None
+    if outcome.repeated:
+        view = market.engine.order(order_id)
+        if view is None:  # finished, and let go at the day's end; its id holds until the next
+            return None, None
+        reason = view.cancel_reason
+        return view.status, None if reason is None else reason.value
+    qty_t = filled_t = 0
+    for event in outcome.events:
+        if type(event) is OrderAccepted and event.order_id == order_id:
+            qty_t = event.qty_t
+        elif type(event) is TradeExecuted and order_id in (event.buy_order_id, event.sell_order_id):
+            filled_t += event.qty_t
+        elif type(event) is OrderCancelled and event.order_id == order_id:
+            return OrderStatus.CANCELLED, event.reason.value
+    assert qty_t > 0, outcome.events
+    if filled_t == qty_t:
+        return OrderStatus.FILLED, None
+    return (OrderStatus.PARTIALLY_FILLED if filled_t else OrderStatus.NEW), None
+
+
+def placed(ack: Ack, market: Market) -> dict[str, Any]:
+    """``placeOrder``'s reply (``OrderPlaced``): the order's status once the command is done
+    (``placed_status``)."""
     outcome = accepted(ack).outcome
+    status, reason = placed_status(ack, market)
     return {
         "order_id": outcome.order_id,
         "seq": ack.seq,
-        "status": "accepted",
+        "status": None if status is None else status.value,
+        "cancel_reason": reason,
         "repeated": outcome.repeated,
         "fills": fills(ack),
     }

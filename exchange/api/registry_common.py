@@ -170,7 +170,7 @@ def open_year(registry: Registry, account: AccountId, year: int) -> int:
         raise refusal(RegistryCode.NOT_A_COVERED_ENTITY, details)
     if registry.record(account, year) is not None:
         raise refusal(RegistryCode.ALREADY_ASSESSED, {"account_id": account, "year": year})
-    obligation = registry.verified(account, year)
+    obligation = registry.obligation_t(account, year)  # with a carried shortfall (EU)
     if obligation is None:
         raise refusal(RegistryCode.NO_VERIFIED_EMISSIONS, {"account_id": account, "year": year})
     return obligation

@@ -51,10 +51,21 @@ class CancellationRequest(Body):
 
 
 class IssueAllocation(Body):
-    """Plain issuance (有偿发放 or any grant) of ``qty_t`` allowances of ``vintage``."""
+    """Plain issuance (有偿发放, e.g. an auction's winner) of ``qty_t`` allowances of
+    ``vintage``: bought, so never deducted from."""
 
     method: Literal["issue"]
     vintage: Year
+    qty_t: Tonnes
+    request_id: RequestId | None = None
+
+
+class FixedAllocation(Body):
+    """Free allocation (免费分配) of a fixed ``qty_t`` of vintage ``year`` to a covered entity,
+    less what it owes from an earlier shortfall (the next-year deduction)."""
+
+    method: Literal["fixed"]
+    year: Year
     qty_t: Tonnes
     request_id: RequestId | None = None
 
@@ -91,7 +102,8 @@ class IntensityAllocation(Body):
 
 
 AllocationRequest = Annotated[
-    IssueAllocation | PreAllocation | TrueUp | IntensityAllocation, Field(discriminator="method")
+    IssueAllocation | FixedAllocation | PreAllocation | TrueUp | IntensityAllocation,
+    Field(discriminator="method"),
 ]
 
 
@@ -118,6 +130,14 @@ class ProjectRegistration(Body):
     start_date: DateText
     registration_date: DateText
     inside_ets_scope: bool = False
+    request_id: RequestId | None = None
+
+
+class NetSalesRequest(Body):
+    """An entity's net allowance sales for the old-vintage cap: the figure given, or (left
+    out) computed from its daily statements over the rule set's period."""
+
+    net_sales_t: Annotated[int, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)] | None = None
     request_id: RequestId | None = None
 
 
@@ -212,6 +232,70 @@ class UnitsCancelled(Reply):
     qty_t: int
     beneficiary: str
     purpose: str
+    serial: int  # its number in the retired register (getCancellationCertificate)
+    on: str | None  # the market's trading day it was made on
+
+
+class CancellationView(Reply):
+    serial: int
+    op_id: str
+    account_id: str
+    account_name: str
+    unit: str
+    unit_name: dict[str, str]  # language → display name
+    kind: UnitKind
+    vintage: int
+    project_id: str | None
+    qty_t: int
+    beneficiary: str
+    purpose: str
+    on: str | None  # None: made before the day was recorded
+
+
+class RetiredRegister(Reply):
+    market_id: str
+    cancellations: list[CancellationView]
+    total_t: int
+
+
+class Cancellations(Reply):
+    account_id: str
+    cancellations: list[CancellationView]
+    total_t: int
+
+
+class LargeHolderReport(Reply):
+    seq: int  # the journal seq of the command that made it
+    account_id: str
+    trading_day: str
+    position_t: int
+    threshold_t: int
+
+
+class LargeHolderReports(Reply):
+    market_id: str
+    reports: list[LargeHolderReport]
+
+
+class Statement(Reply):
+    trading_day: str
+    cash_available_fen: int
+    cash_held_fen: int
+    cash_withdrawable_fen: int
+    fees_fen: int
+    trades: dict[str, dict[str, int]]  # symbol → bought_t, bought_fen, sold_t, sold_fen
+    holdings: dict[str, dict[str, int]]  # unit → state → tonnes
+
+
+class Statements(Reply):
+    account_id: str
+    statements: list[Statement]
+
+
+class Certificate(Reply):
+    certificate_no: str
+    cancellation: CancellationView
+    html: str  # the bilingual page (?format=html answers it alone)
 
 
 class Allocated(Reply):
@@ -253,6 +337,18 @@ class ProjectRegistered(Reply):
     start_date: str
     registration_date: str
     inside_ets_scope: bool
+
+
+class NetSalesRecorded(Reply):
+    op_id: str
+    account_id: str
+    source: Literal["request", "statements"]
+    computed_t: int  # as given, or sold less bought over the period (negative: a net buyer)
+    net_sales_t: int  # what counts: never below 0
+    period_from: str | None  # the rule set's period (the statements read), None if given
+    period_until: str | None
+    days_read: int  # cleared trading days with a statement in the period
+    old_vintage_cap_t: int  # cap_base_t + multiplier × net_sales_t
 
 
 class OffsetsIssued(Reply):

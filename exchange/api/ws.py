@@ -73,7 +73,12 @@ as ``<channel>:<account_id>`` (observers have none; another participant's accoun
   units: ``cash`` (``available_fen``, ``held_fen``) and ``units`` by state;
 * ``compliance`` (option ``"year"``, default the compliance year still open on the trading
   day): the position now, then after each emissions report, surrender, withdrawal of a
-  surrender or assessment of the account (for that operation's year).
+  surrender or assessment of the account (for that operation's year);
+* ``statements``: the account's daily statement (``listStatements``' items) as each day ends.
+
+Operators only: ``large_holders``, each large-holder report as it is made (the
+``listLargeHolderReports`` items, ``type`` ``large_holder_report``, their ``seq`` as
+``market_seq``).
 
 **Order entry.** ``place`` (the ``placeOrder`` body), ``cancel`` (``order_id``), ``amend``
 (``order_id``, ``price_fen``?, ``qty_t``?), ``cancel_all`` (``symbol``?), each with a
@@ -156,6 +161,7 @@ from exchange.keys import Principal, Role
 from exchange.runtime import Ack, MarketRuntime, MarketStoppedError
 from registry_sim.model import AccountId
 from settlement.commands import MarketCommand
+from settlement.market import Market
 
 __all__ = ["Connection", "Feed", "router"]
 
@@ -168,7 +174,7 @@ TOKEN_MARGIN_S = 0.001  # a refused socket sleeps this beyond its token: a timer
 BOOK_DEPTH = 5
 MAX_BOOK_DEPTH = 50
 MAX_REQ_ID_CHARS = 64
-PRIVATE_CHANNELS = ("orders", "fills", "balances", "compliance")
+PRIVATE_CHANNELS = ("orders", "fills", "balances", "compliance", "statements")
 ORDER_OPS = ("place", "cancel", "amend", "cancel_all")
 MAX_BATCH_OPS = 100  # order ops in one batch message
 
@@ -403,7 +409,7 @@ class _Session:
         if named is not None and not isinstance(named, str):
             raise ApiError(422, "INVALID_REQUEST", "account_id is a string")
         account = orders.order_account(self.who, self.runtime.market, named)
-        command, answer = _order_command(op, account, fields)
+        command, answer = _order_command(op, account, fields, self.runtime.market)
         if self.who.role is Role.OPERATOR and account not in self.traded_for:
             if self.cancel_on_disconnect:
                 disconnects.arm_before_order(self.runtime, self.session_id, account)
@@ -584,12 +590,13 @@ def _valid_req_id(req_id: Any) -> bool:
 
 
 def _order_command(
-    op: str, account: AccountId, fields: dict[str, Any]
+    op: str, account: AccountId, fields: dict[str, Any], market: Market
 ) -> tuple[MarketCommand, Callable[[Ack], dict[str, Any]]]:
     """The market command for an order op, and how to answer its ack."""
     try:
         if op == "place":
-            return orders.place_command(account, NewOrder.model_validate(fields)), orders.placed
+            command = orders.place_command(account, NewOrder.model_validate(fields))
+            return command, lambda ack: orders.placed(ack, market)
         if op == "cancel":
             body = _CancelBody.model_validate(fields)
             return orders.cancel_command(account, body.order_id), orders.cancelled
@@ -627,6 +634,10 @@ def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: An
     """The feed's key for a channel the key may see; an ApiError when it may not."""
     if channel in ("trades", "announcements"):
         return channel
+    if channel == "large_holders":
+        if who.role is not Role.OPERATOR:
+            raise ApiError(403, "FORBIDDEN", "large-holder reports are the operators'")
+        return channel
     kind, _, rest = channel.partition(":")
     if kind in ("book", "ticker", "bars"):
         # A symbol may hold colons itself (CCER:<project>:<vintage>): a bar's interval is the
@@ -648,8 +659,8 @@ def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: An
             raise ApiError(422, "INVALID_REQUEST", "two accounts named", account_id=named)
         return f"{kind}:{_private_account(who, runtime, account)}"
     channels = (
-        "trades, announcements, book:<symbol>, ticker:<symbol>, bars:<symbol>:1m, "
-        + ", ".join(PRIVATE_CHANNELS)
+        "trades, announcements, large_holders, book:<symbol>, ticker:<symbol>, "
+        "bars:<symbol>:1m, " + ", ".join(PRIVATE_CHANNELS)
     )
     raise ApiError(422, "INVALID_REQUEST", f"channels: {channels}")
 

@@ -240,11 +240,8 @@ class ClassScenario:
 
     def allocation_t(self, registry: Registry, account_id: str, year: int) -> int:
         """The allowances allocated to a firm for ``year`` so far: the registry's allocation
-        (pre-allocation, true-ups) and, under a fixed allocation, which the scenario issues
-        to the registry (``allocation_op``), that issuance once made."""
-        op = allocation_op(self.loaded, self.firms[account_id], year, self.year_index(year))
-        fixed = op.qty_t if isinstance(op, IssueAllowances) and registry.knows(op.op_id) else 0
-        return registry.allocation_t(AccountId(account_id), year) + fixed
+        (a fixed allocation, or pre-allocation and true-ups), before any deduction."""
+        return registry.allocation_t(AccountId(account_id), year)
 
     def abatement_cost_fen(self, account_id: str, abated_t: int) -> int:
         return self.firms[account_id].curve.cost_fen(abated_t)

@@ -302,7 +302,7 @@ def results(
                 "year": year,
                 "assessed": record is not None,
                 "complied": None if record is None else record.shortfall_t == 0,
-                "obligation_t": registry.verified(a, year) if covered else None,
+                "obligation_t": registry.obligation_t(a, year) if covered else None,
                 "surrendered_t": allowances_t + offsets_t if covered else None,
                 "shortfall_t": None if record is None else record.shortfall_t,
                 "penalty_fen": penalty,

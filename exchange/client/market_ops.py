@@ -12,6 +12,7 @@ from exchange.client.market_types import (
     ClockView,
     InstrumentListing,
     Instruments,
+    MarketRules,
     Markets,
     MarketView,
     Quote,
@@ -71,6 +72,11 @@ class MarketOperations(OperationsBase):
     def get_market(self) -> Call[MarketView]:
         """The client's market: rule set, trading day, session, instruments."""
         return Call("GET", self._market())
+
+    @operation("getMarketRules")
+    def get_market_rules(self) -> Call[MarketRules]:
+        """The rules the client's market runs by: its rule set with the overrides applied."""
+        return Call("GET", self._market("/rules"))
 
     # -- market data
 

@@ -30,6 +30,13 @@ class MarketView(TypedDict):
     last_seq: int
 
 
+class MarketRules(TypedDict):
+    market_id: str
+    rule_set: str
+    overrides: dict[str, Any]
+    rules: dict[str, Any]  # the rule set with the overrides applied (dates as ISO text)
+
+
 class Markets(TypedDict):
     markets: list[MarketView]
 

@@ -37,6 +37,7 @@ from exchange.client.types import (
     Readiness,
     Role,
     Side,
+    StpMode,
     SurrenderItem,
     Trades,
     TradingStates,
@@ -74,8 +75,11 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
         province: str | None = None,
         cash_fen: int | None = None,
         allowances: list[AllowanceGrant] | None = None,
+        sector: str | None = None,
+        gas_fired: bool | None = None,
     ) -> Call[NewParticipantReply]:
-        """Open a trading account with cash and allowances, and mint its key (operators)."""
+        """Open a trading account with cash and allowances, and mint its key (operators); a
+        covered entity may name its sector and be ``gas_fired`` (the gas top-up applies)."""
         body = fields(
             account_id=account_id,
             name=name,
@@ -83,6 +87,8 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
             province=province,
             cash_fen=cash_fen,
             allowances=allowances,
+            sector=sector,
+            gas_fired=gas_fired,
         )
         return Call("POST", self._market("/participants"), body=body)
 
@@ -108,11 +114,13 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
         *,
         order_type: OrderType | None = None,
         client_order_id: str | None = None,
+        stp: StpMode | None = None,
         retry: bool = False,
     ) -> Call[OrderPlaced]:
         """Place an order. ``retry=True`` makes it safe to resend after a connection error:
         it gets a ``client_order_id`` if it has none, and the server answers a resend with the
-        original order (``repeated: true``) instead of placing a second one."""
+        original order (``repeated: true``) instead of placing a second one. ``stp``: what
+        happens if it would trade with an own resting order (default ``cancel_newest``)."""
         if retry and client_order_id is None:
             client_order_id = new_client_order_id()
         body = fields(
@@ -122,6 +130,7 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
             qty_t=qty_t,
             price_fen=price_fen,
             client_order_id=client_order_id,
+            stp=stp,
         )
         return Call("POST", self._market("/orders"), body=body, repeatable=retry)
 
@@ -235,6 +244,14 @@ class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
         """Surrender own units (清缴) for a compliance year."""
         body = fields(year=year, items=items, request_id=request_id)
         return Call("POST", self._account(account_id, "/surrenders"), body=body)
+
+    @operation("withdrawSurrender")
+    def withdraw_surrender(
+        self, account_id: str, year: int, *, request_id: str | None = None
+    ) -> Call[ComplianceStatus]:
+        """Withdraw own units surrendered for ``year`` and still pending (before assessment)."""
+        body = fields(request_id=request_id)
+        return Call("POST", self._account(account_id, f"/surrenders/{year}/withdrawal"), body=body)
 
     # -- operator controls
 

@@ -12,11 +12,17 @@ from exchange.client.registry_types import (
     Allocated,
     Allocation,
     Assessment,
+    Cancellations,
+    Certificate,
     ClientOrder,
     FreezeDone,
     Holdings,
+    LargeHolderReports,
+    NetSalesRecorded,
     OffsetsIssued,
     ProjectRegistered,
+    RetiredRegister,
+    Statements,
     SurrenderPlan,
     Transferred,
     UnitsCancelled,
@@ -59,10 +65,45 @@ class RegistryOperations(OperationsBase):
         )
         return Call("POST", self._account(account_id, "/cancellations"), body=body)
 
+    @operation("listLargeHolderReports")
+    def list_large_holder_reports(self) -> Call[LargeHolderReports]:
+        """The market's large-holder reports, most recent first (operators)."""
+        return Call("GET", self._market("/large-holder-reports"))
+
+    @operation("listStatements")
+    def list_statements(
+        self, account_id: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> Call[Statements]:
+        """The account's daily statements from ``start`` to ``end`` (both included)."""
+        params = fields(
+            **{
+                "from": None if start is None else start.isoformat(),
+                "to": None if end is None else end.isoformat(),
+            }
+        )
+        return Call("GET", self._account(account_id, "/statements"), params=params)
+
+    @operation("getRetiredRegister")
+    def get_retired_register(self) -> Call[RetiredRegister]:
+        """Every voluntary cancellation in the market, with beneficiary, purpose and day."""
+        return Call("GET", self._market("/retired"))
+
+    @operation("listCancellations")
+    def list_cancellations(self, account_id: str) -> Call[Cancellations]:
+        """The account's own voluntary cancellations."""
+        return Call("GET", self._account(account_id, "/cancellations"))
+
+    @operation("getCancellationCertificate")
+    def get_cancellation_certificate(self, serial: int) -> Call[Certificate]:
+        """The certificate of the register's cancellation ``serial``: its lines and the
+        bilingual HTML page (``html``)."""
+        return Call("GET", self._market(f"/retired/{serial}/certificate"))
+
     @operation("allocate")
     def allocate(self, account_id: str, allocation: Allocation) -> Call[Allocated]:
         """Allocate allowances (配额分配) to an account (operators); ``allocation["method"]``
-        is ``issue``, ``pre_allocation``, ``true_up`` or ``intensity``."""
+        is ``issue`` (paid issuance), ``fixed``, ``pre_allocation``, ``true_up`` or
+        ``intensity``; all but ``issue`` are issued less what a shortfall deducts."""
         return Call("POST", self._account(account_id, "/allocations"), body=dict(allocation))
 
     @operation("transferUnits")
@@ -153,6 +194,19 @@ class RegistryOperations(OperationsBase):
         body = fields(account_id=account_id, vintage=vintage, qty_t=qty_t, request_id=request_id)
         path = self._market(f"/projects/{segment(project_id)}/issuances")
         return Call("POST", path, body=body)
+
+    @operation("recordNetSales")
+    def record_net_sales(
+        self,
+        account_id: str,
+        net_sales_t: int | None = None,
+        *,
+        request_id: str | None = None,
+    ) -> Call[NetSalesRecorded]:
+        """Record an entity's net allowance sales for the old-vintage cap (operators): the
+        figure given, or computed from its daily statements over the rule set's period."""
+        body = fields(net_sales_t=net_sales_t, request_id=request_id)
+        return Call("POST", self._account(account_id, "/net-sales"), body=body)
 
     @operation("assessCompliance")
     def assess_compliance(

@@ -11,10 +11,21 @@ from exchange.client.types import ComplianceRecord
 
 
 class IssueAllocation(TypedDict):
-    """Plain issuance (有偿发放 or any grant) of ``qty_t`` allowances of ``vintage``."""
+    """Plain issuance (有偿发放, e.g. an auction's winner) of ``qty_t`` allowances of
+    ``vintage``: bought, so never deducted from."""
 
     method: Literal["issue"]
     vintage: int
+    qty_t: int
+    request_id: NotRequired[str | None]
+
+
+class FixedAllocation(TypedDict):
+    """Free allocation (免费分配) of a fixed ``qty_t`` of vintage ``year``, less what the
+    entity owes from an earlier shortfall."""
+
+    method: Literal["fixed"]
+    year: int
     qty_t: int
     request_id: NotRequired[str | None]
 
@@ -128,6 +139,70 @@ class UnitsCancelled(TypedDict):
     qty_t: int
     beneficiary: str
     purpose: str
+    serial: int  # its number in the retired register
+    on: str | None
+
+
+class CancellationView(TypedDict):
+    serial: int
+    op_id: str
+    account_id: str
+    account_name: str
+    unit: str
+    unit_name: dict[str, str]
+    kind: str
+    vintage: int
+    project_id: str | None
+    qty_t: int
+    beneficiary: str
+    purpose: str
+    on: str | None
+
+
+class RetiredRegister(TypedDict):
+    market_id: str
+    cancellations: list[CancellationView]
+    total_t: int
+
+
+class Cancellations(TypedDict):
+    account_id: str
+    cancellations: list[CancellationView]
+    total_t: int
+
+
+class LargeHolderReport(TypedDict):
+    seq: int
+    account_id: str
+    trading_day: str
+    position_t: int
+    threshold_t: int
+
+
+class LargeHolderReports(TypedDict):
+    market_id: str
+    reports: list[LargeHolderReport]
+
+
+class Statement(TypedDict):
+    trading_day: str
+    cash_available_fen: int
+    cash_held_fen: int
+    cash_withdrawable_fen: int
+    fees_fen: int
+    trades: dict[str, dict[str, int]]
+    holdings: dict[str, dict[str, int]]
+
+
+class Statements(TypedDict):
+    account_id: str
+    statements: list[Statement]
+
+
+class Certificate(TypedDict):
+    certificate_no: str
+    cancellation: CancellationView
+    html: str
 
 
 class Allocated(TypedDict):
@@ -171,6 +246,18 @@ class ProjectRegistered(TypedDict):
     inside_ets_scope: bool
 
 
+class NetSalesRecorded(TypedDict):
+    op_id: str
+    account_id: str
+    source: Literal["request", "statements"]
+    computed_t: int
+    net_sales_t: int
+    period_from: str | None
+    period_until: str | None
+    days_read: int
+    old_vintage_cap_t: int
+
+
 class OffsetsIssued(TypedDict):
     op_id: str
     project_id: str
@@ -204,4 +291,4 @@ class ClientOrder(TypedDict):
     cancel_reason: str | None
 
 
-Allocation = IssueAllocation | PreAllocation | TrueUp | IntensityAllocation
+Allocation = IssueAllocation | FixedAllocation | PreAllocation | TrueUp | IntensityAllocation

@@ -13,6 +13,7 @@ from typing import Any, Literal, TypedDict
 
 Side = Literal["buy", "sell"]
 OrderType = Literal["limit", "market", "ioc", "fok"]
+StpMode = Literal["cancel_newest", "cancel_oldest", "cancel_both", "decrement"]
 Role = Literal["participant", "observer", "operator"]
 AccountKind = Literal["participant", "covered_entity"]
 BarInterval = Literal["1m", "5m", "15m", "1h", "1d"]
@@ -51,6 +52,10 @@ class Readiness(TypedDict):
 class NewParticipantReply(TypedDict):
     account_id: str
     api_key: str  # shown once
+    kind: AccountKind
+    sector: str
+    province: str
+    gas_fired: bool
 
 
 class KeyIssued(TypedDict):
@@ -74,7 +79,10 @@ class Fill(TypedDict):
 class OrderPlaced(TypedDict):
     order_id: int
     seq: int
-    status: Literal["accepted"]
+    # once placed: "new", "partially_filled", "filled", or "cancelled" at once (an IOC or FOK
+    # that could not trade, a self-trade prevention cancel) with its cancel_reason
+    status: Literal["new", "partially_filled", "filled", "cancelled"] | None
+    cancel_reason: str | None
     repeated: bool  # the client order id named an earlier order: this is that order
     fills: list[Fill]
 

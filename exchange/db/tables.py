@@ -427,6 +427,31 @@ market_statements = Table(
     PrimaryKeyConstraint("market_id", "trading_day", "account_id"),
 )
 
+market_large_holder_reports = Table(  # 大户报告: a position above the reporting threshold
+    "market_large_holder_reports",
+    metadata,
+    _market(),
+    Column("seq", BigInteger, nullable=False),  # the journal seq of the command that made it
+    Column("account_id", String(ID), nullable=False),
+    Column("trading_day", String(10), nullable=False),  # YYYY-MM-DD
+    Column("position_t", BigInteger, nullable=False),
+    Column("threshold_t", BigInteger, nullable=False),
+    PrimaryKeyConstraint("market_id", "seq", "account_id"),
+)
+
+# Each instrument's close (收盘价) at day-end clearing, as the rule set makes it (the VWAP of
+# the day's listed trades, or the open or previous close on a quiet day): the daily bar's close.
+market_closes = Table(
+    "market_closes",
+    metadata,
+    _market(),
+    Column("trading_day", String(10), nullable=False),
+    Column("symbol", String(ID), nullable=False),
+    Column("close_fen", BigInteger, nullable=False),
+    Column("method", String(8), nullable=False),  # vwap, open, previous
+    PrimaryKeyConstraint("market_id", "trading_day", "symbol"),
+)
+
 market_snapshots = Table(
     "market_snapshots",
     metadata,

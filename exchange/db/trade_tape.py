@@ -198,3 +198,19 @@ async def recent_ticks(
             if len(page) < TRADE_PAGE:
                 return newest_first[::-1]
             before = page[-1].trade_id
+
+
+async def day_closes(
+    engine: AsyncEngine, market_id: str, symbol: str, days: Sequence[str]
+) -> dict[str, int]:
+    """The closes day-end clearing made for ``symbol`` on ``days`` (ISO dates): by day, only
+    the days already cleared."""
+    if not days:
+        return {}
+    c = t.market_closes.c
+    query = select(c.trading_day, c.close_fen).where(
+        c.market_id == market_id, c.symbol == symbol, c.trading_day.in_(list(days))
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return {row.trading_day: row.close_fen for row in rows}

@@ -9,7 +9,7 @@ Per compliance year Y (``run``):
 1. (first year) open every account, deposit starting cash, register the CCER projects, record
    last year's emissions where allocation or the offset cap needs them, issue the agents'
    starting allowances;
-2. allocate vintage Y by the scenario's method (fixed: ``IssueAllowances``; benchmark and
+2. allocate vintage Y by the scenario's method (fixed: ``AllocateFixed``; benchmark and
    intensity: ``PreAllocate`` now, the true-up after verification);
 3. every trading day: scheduled events and CCER issuance at the open, then each continuous
    session with the agents' wake-ups. Every agent draws its wake-up times (a Poisson process at
@@ -65,7 +65,6 @@ from exchange.sim.setup import (
 )
 from matching.types import OrderType, TradingState
 from registry_sim.ops import (
-    IssueAllowances,
     Op,
 )
 from registry_sim.rules import BP, load_rules
@@ -175,10 +174,7 @@ class Simulation:
         for firm in self.scenario.firms:
             row = rows[firm.account_id] = FirmYear(firm.baseline_in(index))
             op = allocation_op(self.scenario, firm, year, index)
-            if isinstance(op, IssueAllowances):
-                self._op(op)
-                row.allocated_t = op.qty_t
-            elif op is not None:
+            if op is not None:
                 done = self._op(op)
                 row.allocated_t = int(done.details.get("allocation_t", 0))
         self.verified = False

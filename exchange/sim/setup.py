@@ -19,6 +19,7 @@ from registry_sim.allocation import (
 )
 from registry_sim.model import Account, AccountId, AccountKind, Project, UnitKind
 from registry_sim.ops import (
+    AllocateFixed,
     IssueAllowances,
     IssueOffsets,
     Op,
@@ -117,7 +118,8 @@ def offset_issuance_ops(
 
 def allocation_op(scenario: LoadedScenario, firm: FirmPlan, year: int, index: int) -> Op | None:
     """A firm's allocation of vintage ``year`` (the ``index``-th simulated year) at the year's
-    start, by the scenario's method: fixed issues it (None when it is 0), benchmark and
+    start, by the scenario's method: fixed allocates it (None when it is 0; less what the firm
+    owes from an earlier shortfall, as every allocation), benchmark and
     intensity pre-allocate (the true-up follows verification: ``verification_ops``)."""
     allocation = scenario.spec.allocation
     if allocation.method != "fixed":
@@ -127,7 +129,7 @@ def allocation_op(scenario: LoadedScenario, firm: FirmPlan, year: int, index: in
     amount = firm.allocation_t if firm.allocation_t is not None else baseline * share // BP
     if not amount:
         return None
-    return IssueAllowances(f"alloc:{firm.account_id}:{year}", account_of(firm), year, amount)
+    return AllocateFixed(f"alloc:{firm.account_id}:{year}", account_of(firm), year, amount)
 
 
 def project_of(p: Any) -> Project:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from registry_sim.handlers import accounts, allocation, movements, surrender
 from registry_sim.ops import (
     AllocateByIntensity,
+    AllocateFixed,
     Assess,
     Cancel,
     Freeze,
@@ -49,6 +50,7 @@ HANDLERS: Mapping[type, Callable[[Registry, Any], Done]] = {
     PreAllocate: allocation.pre_allocate,
     TrueUpAllocation: allocation.true_up,
     AllocateByIntensity: allocation.allocate_by_intensity,
+    AllocateFixed: allocation.allocate_fixed,
     IssueAllowances: allocation.issue_allowances,
     IssueOffsets: allocation.issue_offsets,
     Transfer: movements.transfer,

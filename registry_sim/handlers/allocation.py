@@ -33,6 +33,7 @@ from registry_sim.model import (
 )
 from registry_sim.ops import (
     AllocateByIntensity,
+    AllocateFixed,
     IssueAllowances,
     IssueOffsets,
     PreAllocate,
@@ -124,6 +125,12 @@ def allocate_by_intensity(reg: Registry, op: AllocateByIntensity) -> Done:
     verified = reg._verified_or_refuse(op.account_id, op.year)
     final = intensity_allocation_t(verified, op.alpha_bp)
     return settle_final(reg, op.op_id, op.account_id, op.year, final, {})
+
+
+def allocate_fixed(reg: Registry, op: AllocateFixed) -> Done:
+    require_entity(reg, op.account_id)
+    require_quantity(op.qty_t)
+    return allocate(reg, op.op_id, op.account_id, op.year, op.qty_t, {})
 
 
 def settle_final(

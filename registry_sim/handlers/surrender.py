@@ -129,7 +129,9 @@ def assess(reg: Registry, op: Assess) -> Done:
     allowances, offsets = reg._surrenders.totals(op.account_id, op.year)
     shortfall = max(0, obligation - allowances - offsets)
     penalty = reg.penalty_fen(shortfall, op.reference_price_fen)
-    deduction = shortfall if reg.rules.allocation.deduct_shortfall_next_year else 0
+    deduction = 0
+    if reg.rules.allocation.deduct_shortfall_next_year:  # national × 1, Guangdong × 2
+        deduction = shortfall * penalty_rules.deduction_multiple
     if deduction:
         reg._deduction_owed[op.account_id] = reg._deduction_owed.get(op.account_id, 0) + deduction
     record = ComplianceRecord(

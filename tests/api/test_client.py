@@ -69,7 +69,7 @@ def no_resting_orders(p001: Client, p002: Client) -> Iterator[None]:
 
 def test_the_sync_client_places_amends_lists_and_cancels(p001: Client) -> None:
     placed = p001.place_order(SYMBOL, "buy", 10, 5900)
-    assert (placed["status"], placed["repeated"], placed["fills"]) == ("accepted", False, [])
+    assert (placed["status"], placed["repeated"], placed["fills"]) == ("new", False, [])
     order_id = placed["order_id"]
     amended = p001.amend_order(order_id, price_fen=5910, qty_t=20)
     assert (amended["order_id"], amended["status"]) == (order_id, "amended")
@@ -329,7 +329,7 @@ def test_orders_over_the_stream_answer_like_rest(server: DemoServer) -> None:
             return placed, again, cancelled, refused.value, pong
 
     placed, again, cancelled, refused, pong = asyncio.run(scenario())
-    assert (placed["status"], placed["repeated"]) == ("accepted", False)
+    assert (placed["status"], placed["repeated"]) == ("new", False)
     assert (again["order_id"], again["repeated"]) == (placed["order_id"], True)
     assert (refused.code, refused["price_fen"], refused.status) == ("PRICE_OUTSIDE_BAND", 9000, 409)
     assert refused["band_upper_fen"] < 9000

@@ -59,7 +59,7 @@ def test_the_demo_order_rests_in_the_book(p001: httpx.Client) -> None:
     response = place(p001, price_fen=5990)
     assert response.status_code == 201, response.text
     placed = response.json()
-    assert (placed["status"], placed["fills"]) == ("accepted", [])
+    assert (placed["status"], placed["fills"]) == ("new", [])
     assert {"price_fen": 5990, "qty_t": 100, "order_count": 1} in book(p001)["bids"]
     order = p001.get(f"/v1/markets/demo/orders/{placed['order_id']}").json()
     assert (order["account_id"], order["leaves_t"], order["status"]) == ("P001", 100, "new")
@@ -73,6 +73,29 @@ def test_a_repeated_client_order_id_places_one_order(p001: httpx.Client) -> None
     assert again.json()["repeated"] is True
     level = next(b for b in book(p001)["bids"] if b["price_fen"] == 5980)
     assert (level["qty_t"], level["order_count"]) == (100, 1)
+
+
+def test_an_order_that_ends_at_once_answers_its_final_status(p001: httpx.Client) -> None:
+    low, high = book(p001)["band_lower_fen"], book(p001)["band_upper_fen"]
+    ioc = place(p001, order_type="ioc", price_fen=low).json()  # no seller that low
+    assert (ioc["status"], ioc["cancel_reason"], ioc["fills"]) == ("cancelled", "ioc_remainder", [])
+    fok = place(p001, order_type="fok", price_fen=low).json()
+    assert (fok["status"], fok["cancel_reason"]) == ("cancelled", "fok_not_fillable")
+    # P001's own ask at the top of the band, then its buy there: self-trade prevention
+    # (cancel the newest, the default) cancels the buy instead of trading with itself.
+    ask = place(p001, side="sell", price_fen=high, qty_t=1).json()
+    assert (ask["status"], ask["cancel_reason"]) == ("new", None)
+    stp = place(p001, price_fen=high, qty_t=1, client_order_id="stp-1").json()
+    assert (stp["status"], stp["cancel_reason"], stp["fills"]) == ("cancelled", "stp", [])
+    again = place(p001, price_fen=high, qty_t=1, client_order_id="stp-1").json()
+    assert (again["repeated"], again["status"], again["cancel_reason"]) == (
+        True,
+        "cancelled",
+        "stp",
+    )
+    order = p001.get(f"/v1/markets/demo/orders/{stp['order_id']}").json()
+    assert (order["status"], order["cancel_reason"]) == ("cancelled", "stp")
+    p001.delete(f"/v1/markets/demo/orders/{ask['order_id']}")
 
 
 def test_another_participants_order_and_balances_stay_invisible(

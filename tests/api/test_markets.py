@@ -4,6 +4,7 @@ exchange-wide operator key, trading on it, its instruments, quotes, deeper books
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -320,6 +321,81 @@ def test_bars_aggregate_the_trades_exactly(server: DemoServer, exchange: httpx.C
     assert_problem(
         exchange.get(f"{m}/bars/CEA1999", params={"interval": "1m"}), 404, "UNKNOWN_INSTRUMENT"
     )
+
+
+def test_a_market_without_a_clock_trades_at_its_days_open(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    """No clock, a day not today (2026-03-02): its trades are stamped at that day's open,
+    09:30 Asia/Shanghai = 01:30 UTC, not at market time 0 (1970-01-01)."""
+    ok(exchange.post("/v1/markets", json=new_market("unclocked-c")), 201)
+    buyer_key, seller_key = traders(server, exchange, "unclocked-c")
+    with client(server, buyer_key) as buyer, client(server, seller_key) as seller:
+        trade(buyer, seller, "unclocked-c", 8000, 10)
+    opens = dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC).timestamp()
+    [on_tape] = ok(exchange.get("/v1/markets/unclocked-c/trades"))["trades"]
+    assert on_tape["ts_ns"] == int(opens) * 1_000_000_000
+    [bar] = ok(exchange.get(f"/v1/markets/unclocked-c/bars/{CEA}", params={"interval": "1d"}))[
+        "bars"
+    ]
+    midnight = dt.datetime(2026, 3, 1, 16, 0, tzinfo=dt.UTC).timestamp()  # 00:00 in Shanghai
+    assert bar["start_ns"] == int(midnight) * 1_000_000_000
+
+
+def test_an_ended_day_publishes_the_rules_close(server: DemoServer, exchange: httpx.Client) -> None:
+    """10,000 t at 80.00 and 30,000 t at 84.00: the close is their VWAP, 83.00, in getQuote and
+    the daily bar once the day has ended, and tomorrow's band is 83.00 ± 10 %."""
+    m = "/v1/markets/close-e"
+    ok(exchange.post("/v1/markets", json=new_market("close-e")), 201)
+    buyer = {"account_id": "B1", "name": "Buyer", "cash_fen": 400_000_000}
+    seller = {
+        "account_id": "S1",
+        "name": "Seller",
+        "allowances": [{"vintage": 2025, "qty_t": 40_000}],
+    }
+    buyer_key = ok(exchange.post(f"{m}/participants", json=buyer), 201)["api_key"]
+    seller_key = ok(exchange.post(f"{m}/participants", json=seller), 201)["api_key"]
+    with client(server, buyer_key) as b, client(server, seller_key) as s:
+        trade(b, s, "close-e", 8000, 10_000)
+        trade(b, s, "close-e", 8400, 30_000)
+    during = ok(exchange.get(f"{m}/quotes/{CEA}"))
+    assert (during["last_price_fen"], during["close_fen"]) == (8400, 8400)  # so far
+    ok(exchange.post(f"{m}/session/close-day"))
+    ok(exchange.post(f"{m}/session/end-of-day"))
+    after = ok(exchange.get(f"{m}/quotes/{CEA}"))
+    vwap = (10_000 * 8000 + 30_000 * 8400) // 40_000
+    assert vwap == 8300
+    assert (after["last_price_fen"], after["close_fen"], after["open_fen"]) == (8400, vwap, 8000)
+    assert (after["band_lower_fen"], after["band_upper_fen"]) == (7470, 9130)  # 83.00 ± 10 %
+    [bar] = ok(exchange.get(f"{m}/bars/{CEA}", params={"interval": "1d"}))["bars"]
+    assert (bar["open_fen"], bar["high_fen"], bar["close_fen"]) == (8000, 8400, vwap)
+    minutes = ok(exchange.get(f"{m}/bars/{CEA}", params={"interval": "1m"}))["bars"]
+    assert minutes[-1]["close_fen"] == 8400  # intraday bars close at their last trade
+
+
+def test_the_position_limit_counts_every_vintage(
+    server: DemoServer, exchange: httpx.Client
+) -> None:
+    """cn_national: a participant holds at most 1,000,000 t of CEA, every vintage counted.
+    999,999 t of CEA2024 (not listed here) plus a buy of 2 t of CEA2025 is refused."""
+    m = "/v1/markets/limits-f"
+    ok(exchange.post("/v1/markets", json=new_market("limits-f")), 201)
+    holder = {
+        "account_id": "H1",
+        "name": "Holder",
+        "cash_fen": 1_000_000,
+        "allowances": [{"vintage": 2024, "qty_t": 999_999}],
+    }
+    key = ok(exchange.post(f"{m}/participants", json=holder), 201)["api_key"]
+    with client(server, key) as h:
+        order = {"symbol": CEA, "side": "buy", "qty_t": 2, "price_fen": 8000}
+        body = assert_problem(h.post(f"{m}/orders", json=order), 409, "POSITION_LIMIT_EXCEEDED")
+        assert (body["position_t"], body["requested_t"], body["limit_t"]) == (
+            999_999,
+            2,
+            1_000_000,
+        )
+        ok(h.post(f"{m}/orders", json={**order, "qty_t": 1}), 201)  # up to the limit
 
 
 def test_a_created_market_survives_a_restart(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -71,3 +71,22 @@ def test_orders_of_an_earlier_day_are_read_by_id(
     body = assert_problem(p002.get(f"{M}/orders/{resting}"), 404, "UNKNOWN_ORDER")
     assert "account_id" not in body
     assert_problem(p001.get(f"{M}/orders/999999"), 404, "UNKNOWN_ORDER")
+
+
+def test_a_repeated_client_order_id_after_the_days_end_answers_no_status(
+    p001: httpx.Client, operator: httpx.Client
+) -> None:
+    """Between the day's end and the next open the market has let its finished orders go but
+    still knows the day's client order ids: a repeat answers the order, its status None."""
+    first = ok(place(p001, price_fen=5_900, qty_t=10, client_order_id="late-1"), 201)
+    assert (first["status"], first["cancel_reason"]) == ("new", None)
+    ok(operator.post(f"{M}/session/close-day"))
+    ok(operator.post(f"{M}/session/end-of-day"))
+    again = ok(place(p001, price_fen=5_900, qty_t=10, client_order_id="late-1"), 200)
+    assert (again["order_id"], again["repeated"], again["status"]) == (
+        first["order_id"],
+        True,
+        None,
+    )
+    ok(operator.post(f"{M}/session/open-day", json={}))
+    ok(operator.post(f"{M}/session", json={"state": "continuous"}))

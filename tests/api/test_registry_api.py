@@ -362,6 +362,33 @@ def test_an_assessment_fixes_penalties_once(operator: httpx.Client) -> None:
     assert assert_problem(closed, 409, "ALREADY_ASSESSED")["account_id"] == "E400"
 
 
+def test_a_fixed_allocation_takes_the_deduction_a_paid_issuance_does_not(
+    operator: httpx.Client,
+) -> None:
+    """E401 emits 300 t in YEAR - 2 and surrenders nothing: 300 t are owed (national: the
+    shortfall × 1). A paid issuance of 50 t gives 50 t and owes on; the next free allocation,
+    a fixed 1,000 t of YEAR - 1, is issued less the 300 t: 700 t."""
+    year = YEAR - 2
+    open_account(operator, "E401", "covered_entity")
+    ok(operator.post(f"{M}/accounts/E401/emissions", json={"year": year, "verified_t": 300}), 201)
+    body = {"reference_price_fen": 7_000, "account_ids": ["E401"]}
+    [record] = ok(operator.post(f"{M}/compliance/{year}/assessments", json=body), 201)["assessed"]
+    assert (record["shortfall_t"], record["deduction_t"]) == (300, 300)
+    allocations = f"{M}/accounts/E401/allocations"
+    paid = {"method": "issue", "vintage": year + 1, "qty_t": 50}
+    bought = ok(operator.post(allocations, json=paid), 201)
+    assert (bought["issued_t"], bought["deducted_t"]) == (50, 0)
+    fixed = {"method": "fixed", "year": year + 1, "qty_t": 1_000}
+    allocated = ok(operator.post(allocations, json=fixed), 201)
+    assert (allocated["allocation_t"], allocated["deducted_t"], allocated["issued_t"]) == (
+        1_000,
+        300,
+        700,
+    )
+    status = ok(operator.get(f"{M}/accounts/E401/compliance/{year + 1}"))
+    assert status["deduction_owed_t"] == 0
+
+
 def test_a_repeated_deposit_acts_once(p001: httpx.Client, operator: httpx.Client) -> None:
     path = f"{M}/accounts/P001/deposits"
     before = ok(p001.get(f"{M}/accounts/P001/balances"))["cash"]["available_fen"]

@@ -294,9 +294,13 @@ def test_place_amend_cancel_over_the_socket(server: DemoServer, clean_books: Non
         placed = feed.reply(feed.op("place", **order, qty_t=100))
         assert placed["ok"] is True
         result = placed["result"]
-        assert (result["status"], result["repeated"], result["fills"]) == ("accepted", False, [])
+        assert (result["status"], result["repeated"], result["fills"]) == ("new", False, [])
         order_id = result["order_id"]
         assert ok(r001.get(f"{M}/orders/{order_id}"))["leaves_t"] == 100
+        low = ok(r001.get(f"{M}/book/{SYMBOL}"))["band_lower_fen"]
+        ioc = {**order, "order_type": "ioc", "price_fen": low, "qty_t": 5}  # no seller that low
+        ended = feed.reply(feed.op("place", **ioc))["result"]
+        assert (ended["status"], ended["cancel_reason"]) == ("cancelled", "ioc_remainder")
 
         amended = feed.reply(feed.op("amend", order_id=order_id, qty_t=150))["result"]
         assert (amended["order_id"], amended["status"]) == (order_id, "amended")
@@ -610,7 +614,7 @@ def test_a_batch_of_order_ops_answers_each(server: DemoServer, clean_books: None
         assert reply["ok"] is True
         first, bad, unknown, not_an_order_op = reply["results"]
         assert first["ok"] is True
-        assert first["result"]["status"] == "accepted"
+        assert first["result"]["status"] == "new"
         stored = ok(r001.get(f"{M}/orders/{first['result']['order_id']}"))
         assert stored["price_fen"] == low
         assert (bad["ok"], bad["error"]["code"]) == (False, "INVALID_REQUEST")

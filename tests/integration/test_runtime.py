@@ -513,8 +513,8 @@ def test_a_repeated_client_order_id_answers_the_first_order(database: Database) 
 
 def test_without_a_clock_market_time_is_the_wall_time_only_on_the_trading_day() -> None:
     """An unstamped command takes the wall time while the market trades today (the demo);
-    before a trading day, or on another day (a class set up for a past date), market time
-    stays at the last journaled time, so a clock started later begins with that day."""
+    before a trading day market time stays at the last journaled time; another day (a market
+    opened on a past date) opens at its pre-open and runs at its open, never at 0."""
 
     async def scenario() -> list[int]:
         writer = GatedWriter()
@@ -539,5 +539,9 @@ def test_without_a_clock_market_time_is_the_wall_time_only_on_the_trading_day() 
 
     before = time.time_ns()
     stamps = asyncio.run(scenario())
-    assert stamps[:6] == [0] * 6  # no day, then a past day: the journal's time (0) holds
-    assert before <= stamps[6] <= time.time_ns()  # today's session: the wall time
+    assert stamps[0] == 0  # no day yet: the journal's time holds
+    # 2025-03-03 in Asia/Shanghai: pre-open 09:15 (01:15 UTC), open 09:30 (01:30 UTC).
+    pre_open = int(dt.datetime(2025, 3, 3, 1, 15, tzinfo=dt.UTC).timestamp()) * 1_000_000_000
+    opens = int(dt.datetime(2025, 3, 3, 1, 30, tzinfo=dt.UTC).timestamp()) * 1_000_000_000
+    assert stamps[1:5] == [pre_open, opens, opens, opens]
+    assert before <= stamps[5] <= stamps[6] <= time.time_ns()  # today: the wall time

@@ -73,7 +73,7 @@ GAS = AccountId("GAS")  # gas-fired covered entity in Hubei
 P1 = AccountId("P1")  # a participant (investor), not a covered entity
 
 # A surrender date within the deadline of compliance year 2024 (31 December 2025).
-ON_2025 = dt.date(2025, 6, 30)
+ON_2025 = dt.date(2025, 6, 15)  # before every shipped deadline for 2024 (Guangdong: 20 June)
 PRICE = 6_000  # previous month's average price: CNY 60.00 in fen
 
 

@@ -576,3 +576,23 @@ def test_every_code_is_produced(code: RegistryCode) -> None:
     refusal = reg.refused(op, code)
     assert refusal.details, f"{code} explains itself with numbers"
     reg.assert_conserved()
+
+
+def test_the_retired_register_lists_cancellations_with_their_day(cn: Reg) -> None:
+    cn.issue(E2, 2024, 1_000)
+    cn.issue(P1, 2024, 500)
+    day = dt.date(2026, 3, 2)
+    cn.ok(Cancel("c1", E2, CEA24, 300, "Expo 2026", "neutral event", day))
+    cn.ok(Cancel("c2", P1, CEA24, 20, "A family", ""))  # an older journal: no day
+    cn.ok(Cancel("c3", E2, CEA24, 1, "Office", "2025 travel", day))
+    register = cn.registry.cancellations()
+    assert [(serial, c.op_id, c.qty_t, on) for serial, c, on in register] == [
+        (1, "c1", 300, day),
+        (2, "c2", 20, None),
+        (3, "c3", 1, day),
+    ]
+    own = cn.registry.cancellations(E2)
+    assert [(serial, c.beneficiary, c.purpose) for serial, c, _ in own] == [
+        (1, "Expo 2026", "neutral event"),
+        (3, "Office", "2025 travel"),
+    ]

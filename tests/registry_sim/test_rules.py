@@ -28,6 +28,34 @@ def test_every_shipped_rule_set_loads(name: str) -> None:
     assert rules.trading["lot_t"] == 1
 
 
+def test_guangdong_opens_at_the_previous_close_and_the_nation_at_the_first_trade() -> None:
+    guangdong = load_rules("guangdong_pilot").settlement
+    assert (guangdong.open_method, guangdong.close_method, guangdong.close_min_volume_t) == (
+        "previous_close",
+        "vwap_or_open",
+        100,
+    )
+    assert load_rules("cn_national").settlement.open_method == "first_trade"
+
+
+def test_guangdong_has_its_own_deadline_penalty_and_no_national_allocation_rules() -> None:
+    rules = load_rules("guangdong_pilot")
+    assert rules.compliance.deadline(2024).isoformat() == "2025-06-20"
+    p = rules.penalty
+    assert (p.kind, p.fixed_fen_per_t, p.lump_sum_fen, p.deduction_multiple) == (
+        "fixed",
+        0,
+        5_000_000,
+        2,
+    )
+    assert (rules.allocation.gap_cap_bp, rules.allocation.gas_fired_top_up) == (0, False)
+    national = load_rules("cn_national").penalty
+    assert (national.lump_sum_fen, national.deduction_multiple) == (0, 1)
+    eu = load_rules("eu_ets")
+    assert eu.compliance.shortfall_carries_over
+    assert not eu.allocation.deduct_shortfall_next_year
+
+
 def test_cn_national_values() -> None:
     rules = load_rules("cn_national")
     assert rules.currency == "CNY"
@@ -49,11 +77,14 @@ def test_cn_national_values() -> None:
     assert c.local_min_share_bp == 0
     assert not c.borrowing
     assert c.offset_windows == (
-        OffsetWindow(dt.date(2024, 1, 22), None, None),
+        # the 2023 measures: started after 2012-11-08, reductions after 2020-09-22
+        OffsetWindow(dt.date(2024, 1, 22), None, None, dt.date(2012, 11, 8), dt.date(2020, 9, 22)),
         OffsetWindow(None, dt.date(2017, 3, 14), dt.date(2024, 12, 31)),
     )
     # from 2025, vintages ≤ 2024 within 10,000 t + 1.5 × net sales
-    assert c.old_vintages == OldVintageRules(2025, 2024, 10_000, 15_000)
+    assert c.old_vintages == OldVintageRules(
+        2025, 2024, 10_000, 15_000, dt.date(2024, 1, 1), dt.date(2025, 12, 31)
+    )
     p = rules.penalty
     assert (p.kind, p.multiplier, p.multiplier_min, p.multiplier_max) == (
         "price_multiple",
@@ -143,6 +174,17 @@ def _expect_error(name: str, overrides: Mapping[str, Any], path: str, reason: st
     assert str(error) == f"rule set {name!r}: {path}: {reason}"
 
 
+def test_the_net_sales_period_is_two_dates_in_order() -> None:
+    at = "compliance.old_vintages.net_sales_until"
+    after = {"net_sales_from": dt.date(2026, 1, 1)}
+    _expect_error(
+        "cn_national",
+        {"compliance": {"old_vintages": after}},
+        at,
+        ("must not be before net_sales_from"),
+    )
+
+
 @pytest.mark.parametrize("table", ["trading", "allocation", "compliance", "penalty"])
 def test_missing_table(table: str) -> None:
     data = copy.deepcopy(load_ruleset("cn_national"))
@@ -195,6 +237,26 @@ def test_missing_old_vintages_table_is_allowed_but_a_non_table_is_not() -> None:
             "expected true or false, got 0",
         ),
         ({"trading": {"currency": 156}}, "trading.currency", "expected text, got 156"),
+        (
+            {"penalty": {"deduction_multiple": 0}},
+            "penalty.deduction_multiple",
+            "must be at least 1, got 0",
+        ),
+        (
+            {"penalty": {"lump_sum_fen": -1}},
+            "penalty.lump_sum_fen",
+            "must be at least 0, got -1",
+        ),
+        (
+            {"compliance": {"shortfall_carries_over": "yes"}},
+            "compliance.shortfall_carries_over",
+            "expected true or false, got 'yes'",
+        ),
+        (
+            {"settlement": {"open_method": "last_trade"}},
+            "settlement.open_method",
+            "must be one of ['first_trade', 'previous_close'], got 'last_trade'",
+        ),
         (
             {"compliance": {"offset_unit_kinds": "CCER"}},
             "compliance.offset_unit_kinds",

@@ -230,9 +230,10 @@ class RegistryMachine(RuleBasedStateMachine):
         )
         if isinstance(result, Done):
             verified = self.verified[(entity, year)]
-            # never below the gap cap, 80 % of verified emissions
-            assert result.details["final_t"] >= verified * 8 // 10
-            if entity == GAS:
+            rules = self.registry.rules.allocation
+            # never below the gap cap (national: 80 % of verified emissions; Guangdong: none)
+            assert result.details["final_t"] >= verified * rules.gap_cap_bp // 10_000
+            if entity == GAS and rules.gas_fired_top_up:
                 assert result.details["final_t"] >= verified
         self.note_allocation(entity, year, result)
 
@@ -392,8 +393,14 @@ class RegistryMachine(RuleBasedStateMachine):
             record = result.details["record"]
             surrendered = record.allowances_t + record.offsets_t
             assert record.shortfall_t == max(0, self.verified[key] - surrendered)
-            # docs/rules.md, national: 5 x the previous month's average price x the shortfall
-            assert record.penalty_fen == 5 * price_fen * record.shortfall_t
+            # docs/rules.md, national: 5 x the previous month's average price x the shortfall;
+            # Guangdong: CNY 50,000 for any shortfall and twice the shortfall deducted
+            shortfall = record.shortfall_t
+            if self.registry.rules.name == "guangdong_pilot":
+                assert record.penalty_fen == (5_000_000 if shortfall else 0)
+                assert record.deduction_t == 2 * shortfall
+            else:
+                assert record.penalty_fen == 5 * price_fen * shortfall
             assert record.offsets_t == self.offsets[key]
         else:
             assert key not in self.verified or key in self.assessed

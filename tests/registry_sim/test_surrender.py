@@ -3,6 +3,7 @@ compliance; Guangdong pilot; EU ETS; docs/rules.md [compliance] and [penalty])."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -14,7 +15,10 @@ from registry_sim import (
     Project,
     UnitCode,
 )
-from registry_sim.ops import Assess, Freeze, PreAllocate, WithdrawSurrender
+from registry_sim.compliance import offset_ineligibility
+from registry_sim.model import offset_unit
+from registry_sim.ops import AllocateFixed, Assess, Freeze, PreAllocate, WithdrawSurrender
+from registry_sim.rules import load_rules
 from tests.registry_sim.conftest import (
     AVAILABLE,
     E1,
@@ -40,7 +44,7 @@ CEA22 = cea_code(2022)
 CEA23 = cea_code(2023)
 CEA24 = cea_code(2024)
 CEA25 = cea_code(2025)
-ON_2026 = dt.date(2026, 6, 30)  # within the deadline of compliance year 2025
+ON_2026 = dt.date(2026, 6, 15)  # within every shipped deadline of compliance year 2025
 
 
 # ---------------------------------------------------------------- national offset cap
@@ -330,8 +334,35 @@ def test_ineligible_ccer_is_refused_with_the_reason(
         "unit": unit,
         "reason": reason,
         "registration_date": project.registration_date.isoformat(),
+        "start_date": project.start_date.isoformat(),
+        "vintage": year,
         "surrendered_on": on.isoformat(),
     }
+
+
+@pytest.mark.parametrize(
+    ("start", "vintage", "reason"),
+    [
+        # the 2023 measures: construction started after 2012-11-08; the day itself is not after
+        (dt.date(2012, 11, 8), 2024, "start_date"),
+        (dt.date(2012, 11, 9), 2024, None),
+        # reductions generated after 2020-09-22: vintage 2019 ends before, 2020 after it
+        (dt.date(2015, 1, 1), 2019, "reduction_date"),
+        (dt.date(2015, 1, 1), 2020, None),
+    ],
+)
+def test_new_ccer_counts_by_start_date_and_reduction_date(
+    start: dt.date, vintage: int, reason: str | None
+) -> None:
+    project = dataclasses.replace(
+        make_project("NEW-01", "Hubei", dt.date(2024, 6, 1)), start_date=start
+    )
+    unit = offset_unit(project, vintage)
+    rules = load_rules("cn_national").compliance
+    assert offset_ineligibility(unit, project, ON_2025, rules) == reason
+    # Old CCER (registered before 2017-03-14, usable to 2024-12-31) predate these rules.
+    old = dataclasses.replace(project, registration_date=dt.date(2016, 6, 1))
+    assert offset_ineligibility(unit, old, dt.date(2024, 6, 30), rules) is None
 
 
 @pytest.mark.parametrize(
@@ -697,9 +728,49 @@ def test_penalty_under_eu_ets_is_eur_100_per_tonne(eu_reg: Reg) -> None:
     # shortfall 10,000 - 9,750 = 250 t; 250 t x 10,000 cents (EUR 100) = 2,500,000 cents
     assert record.shortfall_t == 250
     assert record.penalty_fen == 2_500_000
-    assert record.deduction_t == 250
-    assert eu_reg.registry.deduction_owed(E2) == 250
+    # the missing 250 t must still be surrendered: not deducted from a free allocation an
+    # auctioning installation never receives, but carried into 2025's obligation
+    assert record.deduction_t == 0
+    assert eu_reg.registry.deduction_owed(E2) == 0
     assert eu_reg.registry.compliance_status(E2, 2024).deadline == "2025-09-30"
+    eu_reg.emissions(E2, 2025, 10_000)
+    assert eu_reg.registry.obligation_t(E2, 2025) == 10_250
+    assert eu_reg.registry.compliance_status(E2, 2025).obligation_t == 10_250
+    eu_reg.issue(E2, 2025, 10_000)
+    eu_reg.surrender(E2, 2025, [(cea_code(2025), 10_000)], ON_2026)
+    later = eu_reg.assess(E2, 2025, price_fen=0).details["record"]
+    # 10,250 - 10,000 = 250 t still missing: 2,500,000 cents again, carried on to 2026
+    assert (later.obligation_t, later.shortfall_t, later.penalty_fen) == (10_250, 250, 2_500_000)
+
+
+def test_guangdong_fines_cny_50000_and_deducts_twice_the_shortfall() -> None:
+    gd = Reg("guangdong_pilot")
+    gd.entity(E2)
+    gd.emissions(E2, 2024, 1_000)
+    gd.issue(E2, 2024, 700)
+    gd.surrender(E2, 2024, [(CEA24, 700)])
+    assert gd.registry.compliance_status(E2, 2024).deadline == "2025-06-20"
+    record = gd.assess(E2, 2024, price_fen=6_000).details["record"]
+    # shortfall 300 t: no price multiple, a CNY 50,000 fine (5,000,000 fen) and 2 × 300 t owed
+    assert (record.shortfall_t, record.penalty_fen, record.deduction_t) == (300, 5_000_000, 600)
+    done = gd.ok(AllocateFixed("fixed-25", E2, 2025, 1_000))
+    assert (done.details["deducted_t"], done.details["issued_t"]) == (600, 400)
+    assert gd.registry.penalty_fen(0, 6_000) == 0  # no shortfall, no fine
+
+
+def test_a_fixed_allocation_is_issued_less_the_deduction_owed(cn: Reg) -> None:
+    cn.emissions(E2, 2024, 1_000)
+    cn.issue(E2, 2024, 800)
+    cn.surrender(E2, 2024, [(CEA24, 800)])
+    record = cn.assess(E2, 2024).details["record"]
+    assert (record.shortfall_t, record.deduction_t) == (200, 200)
+    done = cn.ok(AllocateFixed("fixed-25", E2, 2025, 1_000))
+    # 1,000 t allocated, 200 t of it deducted: 800 t issued, nothing owed any more
+    assert (done.details["allocation_t"], done.details["deducted_t"]) == (1_000, 200)
+    assert done.details["issued_t"] == 800
+    assert cn.bal(E2, cea_code(2025)) == 800
+    assert cn.registry.deduction_owed(E2) == 0
+    assert cn.registry.allocation_t(E2, 2025) == 1_000
 
 
 def test_no_shortfall_no_penalty(cn: Reg) -> None:

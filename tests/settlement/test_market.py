@@ -427,25 +427,28 @@ def test_a_day_without_trades_closes_at_the_previous_close() -> None:
     assert m.market.engine.band(SYM) == (5_558, 6_792)
 
 
-def test_guangdong_closes_a_day_of_100_t_or_less_at_the_open() -> None:
+def test_guangdong_closes_a_day_of_100_t_or_less_at_the_open_the_previous_close() -> None:
     m = market(rules="guangdong_pilot")
     m.deposit(A, 100_000_000)
     m.issue(B, 10_000)
     m.open_day()
+    assert m.market.engine.book_info(SYM).reference_price_fen == 6_000  # the previous close
     m.sell(B, 40, 6_100)
     m.sell(B, 60, 6_300)
-    m.buy(A, 100, 6_300)  # trades 40 t at 61.00 first (the open), then 60 t at 63.00
+    m.buy(A, 100, 6_300)  # trades 40 t at 61.00 first, then 60 t at 63.00
     close = m.close_day().closes[0]
-    # 100 t: not more than 100 t, so the close is the open, not the VWAP of CNY 62.20
-    assert close == Close(SYM, 6_100, 6_100, 6_300, 6_100, 100, 622_000, "open")
+    # 100 t: not more than 100 t, so the close is the open, which in Guangdong is the previous
+    # close, CNY 60.00: not the first trade (61.00) nor the VWAP (62.20).
+    assert close == Close(SYM, 6_000, 6_000, 6_300, 6_100, 100, 622_000, "open")
     m.open_day(DAY2)
-    assert m.market.engine.band(SYM) == (5_490, 6_710)
+    assert m.market.engine.band(SYM) == (5_400, 6_600)
     m.sell(B, 41, 6_100)
     m.sell(B, 60, 6_300)
     m.buy(A, 101, 6_300)
     # 101 t: the VWAP, 628,100 / 101 = 6,218.8 -> CNY 62.19
     close = m.close_day().closes[0]
     assert (close.close_fen, close.method, close.volume_t) == (6_219, "vwap", 101)
+    assert close.open_fen == 6_000  # the open: day 1's close
 
 
 # ---------------------------------------------------------------------- limits

@@ -12,6 +12,8 @@
   (``getPublicAddress``);
 * ``registry``, ``registry_operator``: holdings, compliance and surrender; the registry's
   operator operations;
+* ``reports``: large-holder reports and daily statements;
+* ``retired``: the retired register (voluntary cancellations) and cancellation certificates;
 * ``clock``: the market clock and the trading session.
 
 ``exchange.api.app`` includes them, in the order requests are matched. Each router carries its

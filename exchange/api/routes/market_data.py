@@ -29,7 +29,7 @@ from exchange.api.errors import ApiError
 from exchange.api.market_data import instrument_view, quote
 from exchange.api.market_models import Bars, Instruments, Quote
 from exchange.api.models import Book, Trades
-from exchange.db.trade_tape import last_trades, recent_ticks, trade_tape
+from exchange.db.trade_tape import day_closes, last_trades, recent_ticks, trade_tape
 from settlement.market import Market
 
 router = APIRouter(prefix="/v1/markets/{market_id}", tags=["market data"], responses=PROBLEMS)
@@ -119,7 +119,10 @@ async def get_bars(
     end_ns: TsNs = None,
 ) -> dict[str, Any]:
     """OHLCV bars of the trades in market time ``[start_ns, end_ns)``: the latest ``limit``
-    bars, oldest first. Bars follow the market's local clock (``1d``: local midnight)."""
+    bars, oldest first. Bars follow the market's local clock (``1d``: local midnight). A
+    ``1d`` bar of a day that has ended closes at the rule's close (the VWAP of the day's listed
+    trades, or the quiet day's rule), the close that sets the next day's band; other bars and
+    today's close at their last trade."""
     market = runtime.market
     listed_symbol(market, symbol)
     if start_ns is not None and end_ns is not None and start_ns >= end_ns:
@@ -127,8 +130,17 @@ async def get_bars(
         errors = [{"loc": ["query", "end_ns"], "msg": msg, "type": "value_error"}]
         raise ApiError(422, "INVALID_REQUEST", msg, errors=errors)
     timezone = market.rules.calendar.timezone
+    zone = ZoneInfo(timezone)
     ticks = await recent_ticks(
-        hub.engine, market_id, symbol, interval, ZoneInfo(timezone), limit, start_ns, end_ns
+        hub.engine, market_id, symbol, interval, zone, limit, start_ns, end_ns
     )
-    found = [dataclasses.asdict(bar) for bar in bar_math.bars(ticks, interval, ZoneInfo(timezone))]
+    made = bar_math.bars(ticks, interval, zone)
+    if interval == "1d":  # a cleared day's bar closes at the rule's close, not the last trade
+        days = [bar_math.bar_day(bar, zone).isoformat() for bar in made]
+        closes = await day_closes(hub.engine, market_id, symbol, days)
+        made = [
+            dataclasses.replace(bar, close_fen=closes[day]) if day in closes else bar
+            for bar, day in zip(made, days, strict=True)
+        ]
+    found = [dataclasses.asdict(bar) for bar in made]
     return {"symbol": symbol, "interval": interval, "timezone": timezone, "bars": found}

@@ -1,4 +1,5 @@
-"""Markets: ``createMarket``, ``listMarkets``, ``getMarket``, and halting and resuming trading
+"""Markets: ``createMarket``, ``listMarkets``, ``getMarket``, the rules a market runs by
+(``getMarketRules``), and halting and resuming trading
 (``haltTrading``, ``resumeTrading``; operators).
 
 A market is created from a ``MarketSpec`` (a shipped rule set, per-market overrides, the listed
@@ -25,14 +26,16 @@ from exchange.api.deps import (
 )
 from exchange.api.errors import accepted
 from exchange.api.market_data import describe
-from exchange.api.market_models import Markets, MarketView, NewMarket
+from exchange.api.market_models import MarketRules, Markets, MarketView, NewMarket
 from exchange.api.market_specs import (
     MAX_OVERRIDE_VALUES,
     check_spec,
     count_values,
+    effective_rules,
     invalid_rules,
     not_a_trading_day,
     rule_data,
+    rule_json,
 )
 from exchange.api.models import HaltRequest, ResumeRequest, TradingStates
 from exchange.runtime import Ack
@@ -76,6 +79,21 @@ async def get_market(
 ) -> dict[str, Any]:
     """The market: its rule set, trading day, session and instruments."""
     return await runtime.read(lambda _market: describe(runtime))
+
+
+@router.get("/{market_id}/rules", operation_id="getMarketRules", response_model=MarketRules)
+async def get_market_rules(
+    market_id: MarketId, who: CurrentPrincipal, runtime: Runtime
+) -> dict[str, Any]:
+    """The rules the market runs by: its rule set with its overrides applied (every value,
+    dates as ISO text), beside the overrides alone."""
+    spec = runtime.market.spec
+    return {
+        "market_id": runtime.market_id,
+        "rule_set": spec.rules,
+        "overrides": rule_json(spec.overrides),
+        "rules": effective_rules(spec),
+    }
 
 
 def _states(market: Market, ack: Ack, symbol: str | None) -> dict[str, Any]:

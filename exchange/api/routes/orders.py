@@ -79,7 +79,8 @@ async def place_order(
 ) -> dict[str, Any]:
     account = AccountId(trading_account(who))
     runtime = hub_of(request).runtime(market_id)
-    reply = orders.placed(await runtime.submit(orders.place_command(account, body)))
+    ack = await runtime.submit(orders.place_command(account, body))
+    reply = orders.placed(ack, runtime.market)
     if reply["repeated"]:
         response.status_code = 200
     return reply

@@ -74,7 +74,14 @@ async def create_participant(
     exists = ApiError(409, "ACCOUNT_EXISTS", "the account is open already", account_id=account_id)
     if runtime.market.registry.account(account_id) is not None:
         raise exists
-    account = Account(account_id, AccountKind(body.kind), body.name, province=body.province)
+    account = Account(
+        account_id,
+        AccountKind(body.kind),
+        body.name,
+        sector=body.sector,
+        province=body.province,
+        gas_fired=body.gas_fired,
+    )
     opened = accepted(
         await runtime.submit(RegistryCommand(0, OpenAccount(f"open:{account_id}", account)))
     )
@@ -91,7 +98,14 @@ async def create_participant(
     for ack in await runtime.submit_many(funding):
         accepted(ack)
     key = await create_key(hub.engine, market_id, Role.PARTICIPANT, account_id)
-    return {"account_id": account_id, "api_key": key}
+    return {
+        "account_id": account_id,
+        "api_key": key,
+        "kind": body.kind,
+        "sector": body.sector,
+        "province": body.province,
+        "gas_fired": body.gas_fired,
+    }
 
 
 @router.post("/keys", operation_id="issueKey", status_code=201, response_model=KeyIssued)

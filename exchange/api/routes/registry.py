@@ -1,12 +1,12 @@
 """The registry (注册登记) and compliance (履约) operations of the gateway: the reads and a
 participant's own operations here, the operators' in ``exchange.api.routes.registry_operator``.
 
-Participants read their own holdings, compliance position and surrender plan, surrender (清缴)
-and cancel (自愿注销) their own units; operators allocate (配额分配), transfer, freeze and unfreeze
-(司法冻结), register offset projects and issue their units (CCER), record emissions and assess a
-compliance year. Every registry refusal is a 409 (404 for ``UNKNOWN_ACCOUNT``) with the
-registry's stable code and numbers. Retries with a ``request_id`` act once
-(``exchange.api.registry_common``).
+Participants read their own holdings, compliance position and surrender plan, surrender (清缴),
+withdraw a surrender still pending, and cancel (自愿注销) their own units; operators allocate
+(配额分配), transfer, freeze and unfreeze (司法冻结), register offset projects and issue their
+units (CCER), record emissions and assess a compliance year. Every registry refusal is a 409
+(404 for ``UNKNOWN_ACCOUNT``) with the registry's stable code and numbers. Retries with a
+``request_id`` act once (``exchange.api.registry_common``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,12 @@ from exchange.api.deps import (
     MarketId,
     YearPath,
 )
-from exchange.api.models import MAX_AMOUNT, ComplianceStatus, SurrenderRequest
+from exchange.api.models import (
+    MAX_AMOUNT,
+    ComplianceStatus,
+    SurrenderRequest,
+    WithdrawalRequest,
+)
 from exchange.api.registry_common import (
     ACCOUNT,
     REPEATED,
@@ -42,7 +47,7 @@ from exchange.api.registry_models import (
     UnitsCancelled,
 )
 from registry_sim.model import HoldingState, UnitCode
-from registry_sim.ops import Cancel, Surrender
+from registry_sim.ops import Cancel, Surrender, WithdrawSurrender
 from settlement.market import Market
 
 router = APIRouter(prefix="/v1", tags=["registry"], responses=PROBLEMS)
@@ -179,6 +184,32 @@ async def surrender(
 
 
 @router.post(
+    ACCOUNT + "/surrenders/{year}/withdrawal",
+    operation_id="withdrawSurrender",
+    status_code=201,
+    response_model=ComplianceStatus,
+    responses=REPEATED,
+)
+async def withdraw_surrender(
+    hub: HubDep,
+    response: Response,
+    market_id: MarketId,
+    account_id: AccountPath,
+    year: YearPath,
+    body: WithdrawalRequest,
+    who: CurrentPrincipal,
+) -> dict[str, Any]:
+    """Withdraw everything the account surrendered for ``year`` that is still pending (not yet
+    assessed): the units go back to available (``NOTHING_PENDING`` when none wait)."""
+    own_account(who, account_id)
+    runtime = hub.runtime(market_id)
+    account = known_account(runtime.market, account_id)
+    op_id = request_op_id(account, body.request_id, "withdraw")
+    await apply_op(runtime, WithdrawSurrender(op_id, account, year), body.request_id, response)
+    return compliance_view(runtime.market, account, year)
+
+
+@router.post(
     ACCOUNT + "/cancellations",
     operation_id="cancelUnits",
     status_code=201,
@@ -199,8 +230,15 @@ async def cancel_units(
     account = known_account(runtime.market, account_id)
     op_id = request_op_id(account, body.request_id, "cancel")
     unit = UnitCode(body.unit)
-    op = Cancel(op_id, account, unit, body.qty_t, body.beneficiary, body.purpose)
+    on = runtime.market.trading_day
+    op = Cancel(op_id, account, unit, body.qty_t, body.beneficiary, body.purpose, on)
     await apply_op(runtime, op, body.request_id, response)
+    made = [
+        (serial, day)
+        for serial, c, day in runtime.market.registry.cancellations(account)
+        if c.op_id == op_id
+    ]
+    serial, day = made[0]
     return {
         "op_id": op_id,
         "account_id": account_id,
@@ -208,6 +246,8 @@ async def cancel_units(
         "qty_t": body.qty_t,
         "beneficiary": body.beneficiary,
         "purpose": body.purpose,
+        "serial": serial,
+        "on": None if day is None else day.isoformat(),
     }
 
 

@@ -1,6 +1,7 @@
 """The registry's operators' operations (operators only): record verified emissions, allocate
 (配额分配), transfer, freeze and unfreeze (司法冻结), register offset projects and issue their
-units (CCER), and assess a compliance year. The participants' side is
+units (CCER), record an entity's net sales for the old-vintage cap, and assess a compliance
+year. The participants' side is
 ``exchange.api.routes.registry``.
 """
 
@@ -15,11 +16,12 @@ from exchange.api.common import PROBLEMS, known_account, open_trading_day
 from exchange.api.deps import (
     AccountPath,
     CurrentPrincipal,
+    HubDep,
     MarketId,
     OperatorRuntime,
     YearPath,
 )
-from exchange.api.errors import accepted, refusal
+from exchange.api.errors import ApiError, accepted, refusal
 from exchange.api.limits import body_max_bytes
 from exchange.api.models import ComplianceStatus, EmissionsReport
 from exchange.api.registry_common import (
@@ -36,10 +38,13 @@ from exchange.api.registry_models import (
     AllocationRequest,
     Assessment,
     AssessmentRequest,
+    FixedAllocation,
     FreezeDone,
     FreezeRequest,
     IntensityAllocation,
     IssueAllocation,
+    NetSalesRecorded,
+    NetSalesRequest,
     OffsetIssuance,
     OffsetsIssued,
     PreAllocation,
@@ -49,11 +54,13 @@ from exchange.api.registry_models import (
     TransferRequest,
     TrueUp,
 )
+from exchange.db import statements
 from exchange.runtime import MarketRuntime
 from registry_sim.codes import RegistryCode
 from registry_sim.model import AccountId, AccountKind, Project, UnitCode, UnitKind
 from registry_sim.ops import (
     AllocateByIntensity,
+    AllocateFixed,
     Assess,
     Freeze,
     IssueAllowances,
@@ -61,6 +68,7 @@ from registry_sim.ops import (
     Op,
     PreAllocate,
     RecordEmissions,
+    RecordNetSales,
     RegisterProject,
     Transfer,
     TrueUpAllocation,
@@ -99,10 +107,70 @@ async def record_emissions(
     return compliance_view(runtime.market, account, body.year)
 
 
+@router.post(
+    ACCOUNT + "/net-sales",
+    operation_id="recordNetSales",
+    status_code=201,
+    response_model=NetSalesRecorded,
+    responses=REPEATED,
+)
+async def record_net_sales(
+    hub: HubDep,
+    response: Response,
+    market_id: MarketId,
+    account_id: AccountPath,
+    body: NetSalesRequest,
+    who: CurrentPrincipal,
+    runtime: OperatorRuntime,
+) -> dict[str, Any]:
+    """Record a covered entity's net allowance sales for the old-vintage conversion cap
+    (``cap_base_t`` + multiplier × net sales; operators only): ``net_sales_t`` as given, or,
+    left out, allowances sold less bought over the rule set's period as the entity's daily
+    statements give them (``NO_NET_SALES_PERIOD`` when the rule set has no period)."""
+    market = runtime.market
+    account = known_account(market, account_id)
+    old = market.rules.compliance.old_vintages
+    period = (old.net_sales_from, old.net_sales_until) if old is not None else (None, None)
+    days = 0
+    if body.net_sales_t is not None:
+        computed, source = body.net_sales_t, "request"
+        period = (None, None)
+    else:
+        start, end = period
+        if start is None or end is None:
+            raise ApiError(
+                409,
+                "NO_NET_SALES_PERIOD",
+                "the rule set gives no period to compute net sales over: give net_sales_t",
+                rule_set=market.spec.rules,
+            )
+        allowances = [s for s in market.instruments if s.startswith(UnitKind.CEA.value)]
+        computed, days = await statements.net_sales_t(
+            hub.engine, market_id, account, start, end, allowances
+        )
+        source = "statements"
+    op_id = request_op_id(account, body.request_id, "net-sales")
+    await apply_op(runtime, RecordNetSales(op_id, account, computed), body.request_id, response)
+    registry = market.registry
+    return {
+        "op_id": op_id,
+        "account_id": account,
+        "source": source,
+        "computed_t": computed,
+        "net_sales_t": registry.net_sales_t(account),
+        "period_from": None if period[0] is None else period[0].isoformat(),
+        "period_until": None if period[1] is None else period[1].isoformat(),
+        "days_read": days,
+        "old_vintage_cap_t": registry.old_vintage_cap_t(account) or 0,
+    }
+
+
 def _allocation_op(op_id: str, account: AccountId, body: Any) -> tuple[Op, int]:
     """The registry operation of an allocation request, and the vintage it issues."""
     if isinstance(body, IssueAllocation):
         return IssueAllowances(op_id, account, body.vintage, body.qty_t), body.vintage
+    if isinstance(body, FixedAllocation):
+        return AllocateFixed(op_id, account, body.year, body.qty_t), body.year
     if isinstance(body, PreAllocation):
         return PreAllocate(op_id, account, body.year), body.year
     if isinstance(body, TrueUp):
@@ -129,7 +197,8 @@ async def allocate(
     who: CurrentPrincipal,
     runtime: OperatorRuntime,
 ) -> dict[str, Any]:
-    """Allocate allowances (operators only), by ``method``: ``issue`` a quantity of a vintage,
+    """Allocate allowances (operators only), by ``method``: ``issue`` a quantity of a vintage
+    (paid issuance, never deducted from), ``fixed`` a free allocation of a quantity,
     ``pre_allocation`` from last year's emissions, ``true_up`` from output × benchmark, or
     ``intensity`` from this year's emissions × (1 + α); all by the rule set's numbers."""
     account = known_account(runtime.market, account_id)
