@@ -18,11 +18,10 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from exchange.classroom.errors import ClassroomError, Kind
-from exchange.db.outage import database_away
+from exchange.db.outage import DatabaseError, database_away
 from exchange.runtime import Ack, MarketReconnectingError, MarketStoppedError
 
 log = logging.getLogger("carbonx.api")
@@ -223,4 +222,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(MarketStoppedError, _market_stopped)
-    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(DatabaseError, _database_error)

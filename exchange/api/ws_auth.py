@@ -16,14 +16,13 @@ import json
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
-from sqlalchemy.exc import DBAPIError
 
 from exchange.api.auth import find_principal
 from exchange.api.errors import DATABASE_RETRY_AFTER_S, ApiError, database_unavailable
 from exchange.api.feed import Message
 from exchange.api.hub import Hub
 from exchange.db.keys import find_key
-from exchange.db.outage import database_away
+from exchange.db.outage import DatabaseError, database_away
 from exchange.keys import EXCHANGE_WIDE, Principal, Role, key_cache, key_hash
 from exchange.runtime import MarketRuntime
 
@@ -119,7 +118,7 @@ async def authenticate(websocket: WebSocket, hub: Hub) -> tuple[Authed, str]:
     except ApiError as refused:  # its address failed too often
         message = error_message(refused.code, refused.detail, **refused.numbers)
         raise RefusedError(message, CLOSE_RATE_LIMITED) from None
-    except DBAPIError as error:
+    except DatabaseError as error:
         if not database_away(error):
             raise
         away = database_unavailable()

@@ -12,6 +12,10 @@ from sqlalchemy.exc import DBAPIError
 
 from exchange.db.journal_store import is_transient
 
+# What a read through SQLAlchemy raises, named here so that the gateway catches it without
+# importing the database layer's library (tests/test_layering.py).
+DatabaseError = DBAPIError
+
 # PostgreSQL's "database ... is not currently accepting connections" (SQLSTATE 55000): what a
 # connection meets while the database is closed to connections, as in a failover's switch.
 REFUSED: tuple[type[Exception], ...] = (asyncpg.exceptions.ObjectNotInPrerequisiteStateError,)
