@@ -32,3 +32,9 @@ def p002(server: DemoServer) -> Iterator[httpx.Client]:
 def operator(server: DemoServer) -> Iterator[httpx.Client]:
     with client(server, server.keys["operator_key"]) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def exchange_operator(server: DemoServer) -> Iterator[httpx.Client]:
+    with client(server, server.keys["exchange_operator_key"]) as c:
+        yield c

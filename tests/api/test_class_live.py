@@ -57,12 +57,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         running.stop()
 
 
-@pytest.fixture(scope="module")
-def exchange_operator(server: DemoServer) -> Iterator[httpx.Client]:
-    with client(server, server.keys["exchange_operator_key"]) as c:
-        yield c
-
-
 def place(c: httpx.Client, market: str, side: str, qty_t: int, price_fen: int) -> httpx.Response:
     body = {"symbol": "CEA2026", "side": side, "qty_t": qty_t, "price_fen": price_fen}
     return c.post(f"{market}/orders", json=body)

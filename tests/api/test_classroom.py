@@ -59,12 +59,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         running.stop()
 
 
-@pytest.fixture(scope="module")
-def exchange_operator(server: DemoServer) -> Iterator[httpx.Client]:
-    with client(server, server.keys["exchange_operator_key"]) as c:
-        yield c
-
-
 def ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json()

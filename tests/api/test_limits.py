@@ -44,12 +44,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         running.stop()
 
 
-@pytest.fixture(scope="module")
-def exchange_operator(server: DemoServer) -> Iterator[httpx.Client]:
-    with client(server, server.keys["exchange_operator_key"]) as c:
-        yield c
-
-
 def port_of(server: DemoServer) -> int:
     return int(server.base_url.rsplit(":", 1)[1])
 
