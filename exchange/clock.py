@@ -97,17 +97,6 @@ def _unbounded_trading_days(calendar: CalendarRules, start: dt.date) -> Iterator
 # --- one day's schedule ---------------------------------------------------------------------
 
 
-def _local_to_ts_ns(day: dt.date, at: dt.time, zone: ZoneInfo) -> int:
-    """Integer arithmetic on the timedelta, because a float timestamp loses nanoseconds.
-
-    A local time that does not exist (inside a spring-forward gap) resolves as Python's
-    ``fold=0`` does: it is read with the offset before the change, i.e. pushed forward by the
-    gap. An ambiguous one (fall-back) takes its first occurrence.
-    """
-    delta = dt.datetime.combine(day, at, tzinfo=zone) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1_000
-
-
 def _day_plan(calendar: CalendarRules) -> list[tuple[dt.time, ClockAction]]:
     """The day in its logical order, which is the order the runtime's state machine needs
     regardless of what the clock times say."""
@@ -134,11 +123,10 @@ def day_schedule(calendar: CalendarRules, day: dt.date) -> list[ClockEvent]:
     """
     if not calendar.is_trading_day(day):
         raise ValueError(f"{day.isoformat()} is not a trading day")
-    zone = ZoneInfo(calendar.timezone)
     events: list[ClockEvent] = []
     previous_ns: int | None = None
     for at, action in _day_plan(calendar):
-        ts_ns = _local_to_ts_ns(day, at, zone)
+        ts_ns = calendar.ts_ns(day, at)
         if previous_ns is not None and ts_ns <= previous_ns:
             ts_ns = previous_ns + 1
         events.append(ClockEvent(ts_ns, action, day))
@@ -152,9 +140,8 @@ def day_start_ns(calendar: CalendarRules, day: dt.date) -> tuple[int, int]:
     clock (``exchange.runtime``)."""
     if not calendar.sessions:
         raise ValueError("the calendar has no trading sessions")
-    zone = ZoneInfo(calendar.timezone)
-    pre_open = _local_to_ts_ns(day, calendar.pre_open, zone)
-    opens = _local_to_ts_ns(day, calendar.sessions[0][0], zone)
+    pre_open = calendar.ts_ns(day, calendar.pre_open)
+    opens = calendar.ts_ns(day, calendar.sessions[0][0])
     return pre_open, max(pre_open, opens)
 
 

@@ -17,16 +17,22 @@ from matching.types import OrderType, Side, StpMode, TradingState
 from registry_sim.model import AccountId
 from registry_sim.ops import Op, OpenAccount, Transfer
 from settlement.commands import (
+    AcceptBlockQuote,
     AmendOrder,
     CancelAll,
+    CancelBlockQuote,
     CancelOrder,
     CloseDay,
+    ConfirmBlockDeal,
+    CounterBlockQuote,
     Deposit,
+    EndBlockNegotiation,
     EndOfDay,
     Halt,
     MarketCommand,
     OpenDay,
     PlaceOrder,
+    PostBlockQuote,
     RegistryCommand,
     Resume,
     SetSession,
@@ -96,6 +102,12 @@ def encode(command: MarketCommand) -> tuple[str, str | None, str]:
         c = command
         kind = "deposit" if t is Deposit else "withdraw"
         return kind, c.account_id, _dumps([c.amount_fen, c.ref])
+    block = _BLOCK_KINDS.get(t)
+    if block is not None:
+        # Every field after the time and the account, in order; a side as its text.
+        c = cast(Any, command)
+        fields = [v.value if isinstance(v, Side) else v for v in c[2:]]
+        return block, c.account_id, _dumps(fields)
     if t is RegistryCommand:
         op: Op = command.op  # type: ignore[union-attr]
         return "registry", _op_account(op), _dumps(encode_value(op))
@@ -113,6 +125,31 @@ def encode(command: MarketCommand) -> tuple[str, str | None, str]:
     if t is EndOfDay:
         return "end_of_day", None, "[]"
     raise TypeError(f"not a market command: {command!r}")
+
+
+_BLOCK_KINDS: dict[type, str] = {
+    PostBlockQuote: "post_block_quote",
+    AcceptBlockQuote: "accept_block_quote",
+    CounterBlockQuote: "counter_block_quote",
+    ConfirmBlockDeal: "confirm_block_deal",
+    CancelBlockQuote: "cancel_block_quote",
+    EndBlockNegotiation: "end_block_negotiation",
+}
+
+
+def _post_block(ts: int, account: str | None, b: list[Any]) -> PostBlockQuote:
+    symbol, side, price, qty, counterparty = b
+    if not isinstance(symbol, str) or not (counterparty is None or isinstance(counterparty, str)):
+        raise CodecError(f"symbol and counterparty are text: {b!r}")
+    return PostBlockQuote(
+        ts,
+        AccountId(_account(account)),
+        symbol,
+        Side(side),
+        _num(price),
+        _num(qty),
+        None if counterparty is None else AccountId(counterparty),
+    )
 
 
 def _op_account(op: Op) -> str | None:
@@ -183,6 +220,25 @@ _DECODERS: dict[str, Callable[[int, str | None, Any], MarketCommand]] = {
     "deposit": lambda ts, a, b: Deposit(ts, AccountId(_account(a)), _num(b[0]), str(b[1])),
     "withdraw": lambda ts, a, b: Withdraw(ts, AccountId(_account(a)), _num(b[0]), str(b[1])),
     "registry": _registry,
+    "post_block_quote": _post_block,
+    "accept_block_quote": lambda ts, a, b: AcceptBlockQuote(
+        ts, AccountId(_account(a)), _num(b[0]), _int(b[1], optional=True)
+    ),
+    "counter_block_quote": lambda ts, a, b: CounterBlockQuote(
+        ts,
+        AccountId(_account(a)),
+        _num(b[0]),
+        _num(b[1]),
+        _int(b[2], optional=True),
+        _int(b[3], optional=True),
+    ),
+    "confirm_block_deal": lambda ts, a, b: ConfirmBlockDeal(
+        ts, AccountId(_account(a)), _num(b[0]), _num(b[1]), _num(b[2])
+    ),
+    "cancel_block_quote": lambda ts, a, b: CancelBlockQuote(ts, AccountId(_account(a)), _num(b[0])),
+    "end_block_negotiation": lambda ts, a, b: EndBlockNegotiation(
+        ts, AccountId(_account(a)), _num(b[0])
+    ),
     "open_day": lambda ts, a, b: OpenDay(ts, dt.date.fromisoformat(b[0])),
     "set_session": lambda ts, a, b: SetSession(ts, TradingState(b[0])),
     "halt": lambda ts, a, b: Halt(ts, b[0], b[1]),

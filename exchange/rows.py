@@ -136,6 +136,25 @@ def project(
         dirty.add((p.to_account, p.asset, p.to_state))
     for r in outcome.reports:
         batch.reports.append((m, seq, r.account_id, day, r.position_t, r.threshold_t))
+    for d in outcome.block_deals:
+        batch.block_deals.append(
+            (
+                m,
+                d.deal_id,
+                seq,
+                d.ts_ns,
+                day,
+                d.symbol,
+                d.price_fen,
+                d.qty_t,
+                d.buy_account_id,
+                d.sell_account_id,
+                d.buy_fee_fen,
+                d.sell_fee_fen,
+                d.quote_id,
+                d.negotiation_id,
+            )
+        )
     for close in outcome.closes:
         batch.closes.append((m, day, close.symbol, close.close_fen, close.method))
     for st in outcome.statements:

@@ -12,10 +12,13 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from registry_sim.rulesets import UnknownRuleError, load_ruleset
 
 BP = 10_000  # basis points in 100 %
+NS_PER_S = 1_000_000_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LANGUAGES = ("zh-CN", "en")  # a rule set's language, as the UI names its locales
 
 
@@ -147,6 +150,21 @@ class LimitRules:
     add_allocation: bool  # a covered entity's limits add its own allocation
 
 
+@dataclass(frozen=True, slots=True)
+class BlockRules:
+    """Block agreement trading (大宗协议, docs/rules.md): a quote of at least ``min_qty_t``,
+    priced within ±``band_bp`` of the previous listed close, posted and dealt only within
+    ``sessions`` (local times); directed quotes (to one named counterparty) when ``directed``;
+    the public board shows a quote's price to everyone when ``board_prices``, else only to
+    its counterparty. Block deals never set the open or the close."""
+
+    min_qty_t: int
+    band_bp: int
+    sessions: tuple[tuple[dt.time, dt.time], ...]
+    directed: bool
+    board_prices: bool
+
+
 # The languages a screen shows (the UI's locales); every display name is given in each.
 LANGUAGES = ("zh-CN", "en")
 Names = Mapping[str, Mapping[str, str]]  # what → language → name
@@ -181,6 +199,17 @@ class CalendarRules:
     def is_trading_day(self, day: dt.date) -> bool:
         return day.weekday() in self.weekdays and day not in self.holidays
 
+    def ts_ns(self, day: dt.date, at: dt.time) -> int:
+        """The market time (ns since the Unix epoch, UTC) of local time ``at`` on ``day``.
+
+        Integer arithmetic on the timedelta, because a float timestamp loses nanoseconds. A
+        local time that does not exist (inside a spring-forward gap) resolves as Python's
+        ``fold=0`` does: it is read with the offset before the change, i.e. pushed forward by
+        the gap. An ambiguous one (fall-back) takes its first occurrence.
+        """
+        delta = dt.datetime.combine(day, at, tzinfo=ZoneInfo(self.timezone)) - _EPOCH
+        return (delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1_000
+
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
@@ -194,6 +223,7 @@ class RuleSet:
     penalty: PenaltyRules
     settlement: SettlementRules
     limits: LimitRules | None  # None: no position limit
+    block: BlockRules | None  # None: the market offers no block trading
     calendar: CalendarRules
     names: UnitNames
 
@@ -382,6 +412,7 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         penalty=penalty,
         settlement=_settlement(r, data),
         limits=_limits(r, data),
+        block=_block(r, trading),
         calendar=_calendar(r, data, trading),
         names=_names(r, data),
     )
@@ -454,6 +485,41 @@ def _clock_time(r: _Reader, value: object, path: str) -> dt.time:
     raise r.fail(path, f"expected a time HH:MM, got {value!r}")
 
 
+def _sessions(r: _Reader, raw: object, where: str) -> list[tuple[dt.time, dt.time]]:
+    """A list of [open, close] local times, in order and not overlapping."""
+    if not isinstance(raw, list) or not raw:
+        raise r.fail(where, f"expected a list of [open, close] times, got {raw!r}")
+    sessions: list[tuple[dt.time, dt.time]] = []
+    for i, pair in enumerate(raw):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise r.fail(f"{where}[{i}]", f"expected [open, close], got {pair!r}")
+        start, end = (_clock_time(r, v, f"{where}[{i}]") for v in pair)
+        if not start < end or (sessions and not sessions[-1][1] <= start):
+            raise r.fail(f"{where}[{i}]", "sessions must be in order and not overlap")
+        sessions.append((start, end))
+    return sessions
+
+
+def _block(r: _Reader, trading: Mapping[str, Any]) -> BlockRules | None:
+    """``[trading.modes.block]``, when the market offers block trading and has it enabled."""
+    modes = trading.get("modes")
+    block = modes.get("block") if isinstance(modes, Mapping) else None
+    if block is None:
+        return None
+    at = "trading.modes.block"
+    if not isinstance(block, Mapping):
+        raise r.fail(at, "expected a table")
+    if not r.boolean(block, "enabled", at):
+        return None
+    return BlockRules(
+        min_qty_t=r.integer(block, "min_qty_t", at, low=1),
+        band_bp=r.integer(block, "band_bp", at, low=0, high=BP - 1),
+        sessions=tuple(_sessions(r, block.get("sessions"), f"{at}.sessions")),
+        directed=r.boolean(block, "directed", at),
+        board_prices=r.boolean(block, "board_prices", at),
+    )
+
+
 def _calendar(r: _Reader, data: Mapping[str, Any], trading: Mapping[str, Any]) -> CalendarRules:
     c = r.table(data, "calendar")
     at = "calendar"
@@ -469,17 +535,7 @@ def _calendar(r: _Reader, data: Mapping[str, Any], trading: Mapping[str, Any]) -
     timezone = r.text(data, "timezone", "") if "timezone" in data else "UTC"
     mode = trading.get("modes", {}).get(trading.get("book_mode"), {})
     raw_sessions = mode.get("sessions") if isinstance(mode, Mapping) else None
-    where = f"trading.modes.{trading.get('book_mode')}.sessions"
-    if not isinstance(raw_sessions, list) or not raw_sessions:
-        raise r.fail(where, f"expected a list of [open, close] times, got {raw_sessions!r}")
-    sessions: list[tuple[dt.time, dt.time]] = []
-    for i, pair in enumerate(raw_sessions):
-        if not isinstance(pair, list) or len(pair) != 2:
-            raise r.fail(f"{where}[{i}]", f"expected [open, close], got {pair!r}")
-        start, end = (_clock_time(r, v, f"{where}[{i}]") for v in pair)
-        if not start < end or (sessions and not sessions[-1][1] <= start):
-            raise r.fail(f"{where}[{i}]", "sessions must be in order and not overlap")
-        sessions.append((start, end))
+    sessions = _sessions(r, raw_sessions, f"trading.modes.{trading.get('book_mode')}.sessions")
     calendar = CalendarRules(
         timezone=timezone,
         weekdays=tuple(sorted(WEEKDAYS.index(n) for n in set(names))),

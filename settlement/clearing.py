@@ -53,10 +53,25 @@ class DayBook:
         day.low_fen = min(day.low_fen, price)
         day.volume_t += qty
         day.turnover_fen += price * qty
-        bought = self.accounts.setdefault(buyer, {}).setdefault(trade.symbol, [0, 0, 0, 0])
+        self.record_account_trade(
+            trade.symbol, price, qty, buyer, seller, buy_fee_fen, sell_fee_fen
+        )
+
+    def record_account_trade(
+        self,
+        symbol: str,
+        price: int,
+        qty: int,
+        buyer: str,
+        seller: str,
+        buy_fee_fen: int,
+        sell_fee_fen: int,
+    ) -> None:
+        """The two accounts' side of a trade (listed or block): for their statements."""
+        bought = self.accounts.setdefault(buyer, {}).setdefault(symbol, [0, 0, 0, 0])
         bought[0] += qty
         bought[1] += price * qty
-        sold = self.accounts.setdefault(seller, {}).setdefault(trade.symbol, [0, 0, 0, 0])
+        sold = self.accounts.setdefault(seller, {}).setdefault(symbol, [0, 0, 0, 0])
         sold[2] += qty
         sold[3] += price * qty
         if buy_fee_fen:

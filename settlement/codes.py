@@ -21,6 +21,19 @@ class SettlementCode(StrEnum):
     POSITION_LIMIT_EXCEEDED = "POSITION_LIMIT_EXCEEDED"
     CLIENT_ORDER_ID_CONFLICT = "CLIENT_ORDER_ID_CONFLICT"
     UNKNOWN_ORDER = "UNKNOWN_ORDER"
+    # -- block trades (大宗协议)
+    BLOCK_NOT_OFFERED = "BLOCK_NOT_OFFERED"
+    BLOCK_SESSION_CLOSED = "BLOCK_SESSION_CLOSED"
+    BLOCK_BELOW_MINIMUM = "BLOCK_BELOW_MINIMUM"
+    BLOCK_OUTSIDE_BAND = "BLOCK_OUTSIDE_BAND"
+    BLOCK_DIRECTED_NOT_ALLOWED = "BLOCK_DIRECTED_NOT_ALLOWED"
+    BLOCK_OWN_QUOTE = "BLOCK_OWN_QUOTE"
+    BLOCK_NOT_COUNTERPARTY = "BLOCK_NOT_COUNTERPARTY"
+    BLOCK_QUOTE_GONE = "BLOCK_QUOTE_GONE"
+    BLOCK_NEGOTIATION_GONE = "BLOCK_NEGOTIATION_GONE"
+    BLOCK_QTY_OVER_QUOTE = "BLOCK_QTY_OVER_QUOTE"
+    BLOCK_NOT_YOUR_TURN = "BLOCK_NOT_YOUR_TURN"
+    BLOCK_TERMS_CHANGED = "BLOCK_TERMS_CHANGED"
     # -- the trading day
     DAY_NOT_AFTER_PREVIOUS = "DAY_NOT_AFTER_PREVIOUS"
     DAY_NOT_CLOSED = "DAY_NOT_CLOSED"
@@ -43,6 +56,23 @@ DESCRIPTIONS: dict[SettlementCode, str] = {
     SettlementCode.POSITION_LIMIT_EXCEEDED: "The order would take the position beyond its limit.",
     SettlementCode.CLIENT_ORDER_ID_CONFLICT: "Today's client order id names another order.",
     SettlementCode.UNKNOWN_ORDER: "No order with this id belongs to the account.",
+    SettlementCode.BLOCK_NOT_OFFERED: "The market's rule set offers no block trading.",
+    SettlementCode.BLOCK_SESSION_CLOSED: "Block quotes are posted and dealt in the block "
+    "session only.",
+    SettlementCode.BLOCK_BELOW_MINIMUM: "A block quote or deal is at least the block minimum.",
+    SettlementCode.BLOCK_OUTSIDE_BAND: "A block price is within the block band around the "
+    "previous listed close.",
+    SettlementCode.BLOCK_DIRECTED_NOT_ALLOWED: "This market's block quotes cannot name a "
+    "counterparty.",
+    SettlementCode.BLOCK_OWN_QUOTE: "An account does not deal with its own block quote.",
+    SettlementCode.BLOCK_NOT_COUNTERPARTY: "The quote is directed to another account, or the "
+    "negotiation is between others.",
+    SettlementCode.BLOCK_QUOTE_GONE: "The block quote was dealt, cancelled or has expired.",
+    SettlementCode.BLOCK_NEGOTIATION_GONE: "The negotiation ended, was dealt or has expired.",
+    SettlementCode.BLOCK_QTY_OVER_QUOTE: "The quantity exceeds what is left of the quote.",
+    SettlementCode.BLOCK_NOT_YOUR_TURN: "The latest terms are yours: the other side confirms "
+    "or counters.",
+    SettlementCode.BLOCK_TERMS_CHANGED: "The other side countered: confirm the terms that stand.",
     SettlementCode.DAY_NOT_AFTER_PREVIOUS: "A trading day opens after the previous one.",
     SettlementCode.DAY_NOT_CLOSED: "The previous trading day has not been closed and cleared.",
     SettlementCode.NO_TRADING_DAY: "No trading day is open.",

@@ -72,6 +72,60 @@ class RegistryCommand(NamedTuple):
     op: Op
 
 
+class PostBlockQuote(NamedTuple):
+    """A block quote (大宗报价): public, or directed to one ``counterparty``."""
+
+    ts_ns: int
+    account_id: AccountId
+    symbol: str
+    side: Side
+    price_fen: int
+    qty_t: int
+    counterparty: AccountId | None = None
+
+
+class AcceptBlockQuote(NamedTuple):
+    """Deal at a quote's price for ``qty_t`` (None: all that is left of it)."""
+
+    ts_ns: int
+    account_id: AccountId
+    quote_id: int
+    qty_t: int | None = None
+
+
+class CounterBlockQuote(NamedTuple):
+    """Open a negotiation (对话议价) on ``quote_id``, or answer in ``negotiation_id``."""
+
+    ts_ns: int
+    account_id: AccountId
+    price_fen: int
+    qty_t: int
+    quote_id: int | None = None
+    negotiation_id: int | None = None
+
+
+class ConfirmBlockDeal(NamedTuple):
+    """Confirm the other side's terms in a negotiation (as seen: price and quantity)."""
+
+    ts_ns: int
+    account_id: AccountId
+    negotiation_id: int
+    price_fen: int
+    qty_t: int
+
+
+class CancelBlockQuote(NamedTuple):
+    ts_ns: int
+    account_id: AccountId
+    quote_id: int
+
+
+class EndBlockNegotiation(NamedTuple):
+    ts_ns: int
+    account_id: AccountId
+    negotiation_id: int
+
+
 class OpenDay(NamedTuple):
     """Open ``trading_day``: the reference prices (yesterday's close) and bands apply, books
     go to pre-open; units and cash locked until this day are released."""
@@ -118,6 +172,12 @@ MarketCommand = (
     | CancelAll
     | Deposit
     | Withdraw
+    | PostBlockQuote
+    | AcceptBlockQuote
+    | CounterBlockQuote
+    | ConfirmBlockDeal
+    | CancelBlockQuote
+    | EndBlockNegotiation
     | RegistryCommand
     | OpenDay
     | SetSession
@@ -134,6 +194,12 @@ COMMAND_TYPES: tuple[type, ...] = (
     CancelAll,
     Deposit,
     Withdraw,
+    PostBlockQuote,
+    AcceptBlockQuote,
+    CounterBlockQuote,
+    ConfirmBlockDeal,
+    CancelBlockQuote,
+    EndBlockNegotiation,
     RegistryCommand,
     OpenDay,
     SetSession,

@@ -15,6 +15,7 @@ from matching.commands import SetReferencePrice, SetTradingState
 from matching.events import CommandRejected
 from matching.lifecycle import STATE_TRANSITIONS
 from matching.types import Symbol, TradingState
+from settlement import block
 from settlement.clearing import TRADING_KINDS, DayBook, account_statements, close_of_day
 from settlement.codes import SettlementCode
 from settlement.commands import CloseDay, EndOfDay, Halt, OpenDay, Resume, SetSession
@@ -47,6 +48,7 @@ def open_day(market: Market, cmd: OpenDay) -> Outcome:
     market._client_orders.clear()
     market._reported.clear()
     market.day_book = DayBook()
+    block.open_sessions(market, cmd.trading_day)
     _release_due(market._unit_locks, market._unit_locked_t, market.day_index)
     _release_due(market._cash_locks, market._cash_locked_fen, market.day_index)
     return outcome
@@ -110,6 +112,8 @@ def close_day(market: Market, cmd: CloseDay) -> Outcome:
     closed = TradingState.CLOSED
     todo = [s for s in market.instruments if market.engine.book_info(s).state is not closed]
     outcome = _set_states(market, kind, cmd.ts_ns, todo, closed)
+    if outcome.ok:
+        block.expire_all(market, outcome)
     market.day_closed = True
     market.session = closed
     return outcome
@@ -121,6 +125,7 @@ def end_of_day(market: Market, cmd: EndOfDay) -> Outcome:
     if market.trading_day is None or not market.day_closed or market.day_cleared:
         return refused(kind, SettlementCode.NO_TRADING_DAY)
     assert not market._bookings, f"{len(market._bookings)} orders still hold after the close"
+    assert not market.block.quotes, f"{len(market.block.quotes)} block quotes after the close"
     outcome = market._outcome = Outcome(kind)
     settlement = market.rules.settlement
     closes = []

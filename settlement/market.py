@@ -39,24 +39,31 @@ from matching.types import OrderId, OrderType, Side, Symbol, TradingState
 from registry_sim.model import FEES, AccountId, AccountKind, HoldingState, UnitCode, UnitKind
 from registry_sim.registry import Registry
 from registry_sim.rules import BP, RuleSet, load_rules
-from settlement import accounts, day
+from settlement import accounts, block, day
 from settlement import snapshot as snapshots
 from settlement.accounts import MAX_TOTAL as MAX_TOTAL  # exported
+from settlement.block import BlockDesk
 from settlement.cash import CNY, CashLedger, CashState
 from settlement.clearing import TRADING_KINDS as TRADING_KINDS  # exported: the gateway's check
 from settlement.clearing import DayBook
 from settlement.codes import SettlementCode
 from settlement.commands import (
+    AcceptBlockQuote,
     AmendOrder,
     CancelAll,
+    CancelBlockQuote,
     CancelOrder,
     CloseDay,
+    ConfirmBlockDeal,
+    CounterBlockQuote,
     Deposit,
+    EndBlockNegotiation,
     EndOfDay,
     Halt,
     MarketCommand,
     OpenDay,
     PlaceOrder,
+    PostBlockQuote,
     RegistryCommand,
     Resume,
     SetSession,
@@ -140,6 +147,7 @@ class Market:
         self._reported: set[AccountId] = set()
         self._traders: set[AccountId] = set()  # open trading accounts (all opened here)
         self.day_book = DayBook()
+        self.block = BlockDesk()  # block quotes and negotiations (settlement/block.py)
         # (volume_t, turnover_fen) of listed CEA trades on each of the last trading days, at
         # most the rule set's penalty.reference_window_days of them (settlement/day.py).
         self._reference_window: list[tuple[int, int]] = []
@@ -158,6 +166,12 @@ class Market:
             Deposit: partial(accounts.deposit, self),
             Withdraw: partial(accounts.withdraw, self),
             RegistryCommand: partial(accounts.registry_command, self),
+            PostBlockQuote: partial(block.post_quote, self),
+            AcceptBlockQuote: partial(block.accept_quote, self),
+            CounterBlockQuote: partial(block.counter, self),
+            ConfirmBlockDeal: partial(block.confirm, self),
+            CancelBlockQuote: partial(block.cancel_quote, self),
+            EndBlockNegotiation: partial(block.end_negotiation, self),
             OpenDay: partial(day.open_day, self),
             SetSession: partial(day.set_session, self),
             Halt: partial(day.halt, self),

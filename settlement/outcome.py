@@ -107,6 +107,33 @@ class LargeHolderReport(NamedTuple):
     threshold_t: int
 
 
+class BlockDeal(NamedTuple):
+    """A block agreement deal (大宗协议成交), settled like a listed trade but off the book.
+    ``negotiation_id`` is None for a quote accepted at its terms."""
+
+    deal_id: int
+    ts_ns: int
+    symbol: str
+    price_fen: int
+    qty_t: int
+    buy_account_id: str
+    sell_account_id: str
+    buy_fee_fen: int
+    sell_fee_fen: int
+    quote_id: int
+    negotiation_id: int | None
+
+
+class BlockChange(NamedTuple):
+    """What changed on the block board: ``what`` a quote or negotiation became (posted,
+    opened, countered, dealt, done, closed, cancelled, ended, expired), and whose step."""
+
+    what: str
+    quote_id: int
+    negotiation_id: int | None
+    account_id: str
+
+
 class Outcome:
     """The result of one command. ``code`` is set when it was refused (then nothing changed);
     ``repeated`` when it repeated a client order id or an operation id and the original result
@@ -115,6 +142,8 @@ class Outcome:
     """
 
     __slots__ = (
+        "block_changes",
+        "block_deals",
         "closes",
         "code",
         "details",
@@ -148,6 +177,8 @@ class Outcome:
         self.closes: Sequence[Close] = ()
         self.statements: Sequence[Statement] = ()
         self.reports: Sequence[LargeHolderReport] = ()
+        self.block_deals: Sequence[BlockDeal] = ()
+        self.block_changes: Sequence[BlockChange] = ()
 
     @property
     def ok(self) -> bool:
@@ -161,7 +192,16 @@ class Outcome:
         )
         counts = ", ".join(
             f"{name}={len(getattr(self, name))}"
-            for name in ("events", "postings", "fills", "closes", "statements", "reports")
+            for name in (
+                "events",
+                "postings",
+                "fills",
+                "closes",
+                "statements",
+                "reports",
+                "block_deals",
+                "block_changes",
+            )
             if getattr(self, name)
         )
         return f"Outcome({shown}{', ' if counts else ''}{counts})"

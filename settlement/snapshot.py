@@ -43,10 +43,11 @@ SNAPSHOT_FIELDS = (
     "last_trade_id",
     "posting_seq",
     "_reference_window",
+    "block",
 )
 # Fields added after snapshots were first written: a snapshot without one restores, and the
 # field keeps what ``Market.__init__`` gives it.
-ADDED_FIELDS = frozenset({"_reference_window"})
+ADDED_FIELDS = frozenset({"_reference_window", "block"})
 
 
 def state_hash(market: Market) -> str:
@@ -77,6 +78,7 @@ def _hashed_parts(market: Market) -> list[tuple[str, object]]:
         ("day_book", market.day_book.digest()),
         ("reported", sorted(market._reported)),
         ("reference_window", market._reference_window),
+        ("block", market.block.digest()),
     ]
 
 

@@ -65,6 +65,27 @@ class SurrenderUnits(NamedTuple):
     items: tuple[tuple[str, int], ...]
 
 
+class PostBlock(NamedTuple):
+    """A block agreement quote (大宗报价), public or directed to one ``counterparty``."""
+
+    symbol: str
+    side: Side
+    qty_t: int
+    price_fen: int
+    counterparty: str | None = None
+
+
+class AcceptBlock(NamedTuple):
+    """Deal with a block quote at its price, for ``qty_t`` (None: all of it)."""
+
+    quote_id: int
+    qty_t: int | None = None
+
+
+class CancelBlock(NamedTuple):
+    quote_id: int
+
+
 class Abate(NamedTuple):
     """Simulation only: the firm commits to cutting ``qty_t`` tonnes of this year's emissions
     (its abatement cost is booked by the simulator from the firm's cost curve). Over the
@@ -74,7 +95,17 @@ class Abate(NamedTuple):
     qty_t: int
 
 
-Action = Place | Cancel | Amend | CancelAll | SurrenderUnits | Abate
+Action = (
+    Place
+    | Cancel
+    | Amend
+    | CancelAll
+    | PostBlock
+    | AcceptBlock
+    | CancelBlock
+    | SurrenderUnits
+    | Abate
+)
 
 
 # -- what an agent sees --------------------------------------------------------------------
@@ -102,6 +133,29 @@ class InstrumentInfo(NamedTuple):
     band: tuple[int, int]  # today's lowest and highest allowed price, fen
     reference_price_fen: int
     tradable: bool  # the instrument is in continuous trading now
+
+
+class BlockInfo(NamedTuple):
+    """Block agreement trading in one instrument today: the least a quote or deal may be,
+    today's block band, and whether the block session is open now."""
+
+    min_qty_t: int
+    band: tuple[int, int]
+    open_now: bool
+
+
+class BlockQuoteInfo(NamedTuple):
+    """A quote on the block board as the account sees it (``price_fen`` None: hidden)."""
+
+    quote_id: int
+    symbol: str
+    side: Side
+    price_fen: int | None
+    qty_t: int
+    account_id: str  # the poster
+
+    def mine(self, account_id: str) -> bool:
+        return self.account_id == account_id
 
 
 class ComplianceView(NamedTuple):
@@ -153,6 +207,14 @@ class MarketView(Protocol):
 
     def open_orders(self) -> Sequence[OpenOrder]: ...
     def compliance(self, year: int) -> ComplianceView: ...
+    def block(self, symbol: str) -> BlockInfo | None:
+        """Block trading in ``symbol`` today, or None where the market offers none."""
+        ...
+
+    def block_quotes(self) -> Sequence[BlockQuoteInfo]:
+        """The block board as the account sees it: public quotes, those directed to it and
+        its own."""
+        ...
 
 
 # -- the agent -----------------------------------------------------------------------------

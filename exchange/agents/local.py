@@ -21,14 +21,19 @@ from typing import Any
 
 from exchange.agents.base import (
     Abate,
+    AcceptBlock,
     Action,
     Amend,
+    BlockInfo,
+    BlockQuoteInfo,
     Cancel,
     CancelAll,
+    CancelBlock,
     ComplianceView,
     InstrumentInfo,
     OpenOrder,
     Place,
+    PostBlock,
     Quote,
     SurrenderUnits,
 )
@@ -36,7 +41,16 @@ from matching.types import TradingState
 from registry_sim.model import AccountId, HoldingState, UnitCode
 from registry_sim.ops import Surrender
 from settlement.cash import CashState
-from settlement.commands import AmendOrder, CancelOrder, MarketCommand, PlaceOrder, RegistryCommand
+from settlement.commands import (
+    AcceptBlockQuote,
+    AmendOrder,
+    CancelBlockQuote,
+    CancelOrder,
+    MarketCommand,
+    PlaceOrder,
+    PostBlockQuote,
+    RegistryCommand,
+)
 from settlement.commands import CancelAll as CancelAllOrders
 from settlement.market import MAX_TOTAL, Market
 from settlement.outcome import Outcome
@@ -222,6 +236,28 @@ class LocalView:
             for o in self._engine.open_orders(self._account)
         ]
 
+    def block(self, symbol: str) -> BlockInfo | None:
+        market = self._market
+        rules = market.rules.block
+        if rules is None:
+            return None
+        now = self._local.now_ns
+        reference = self._local.instrument(symbol).reference_price_fen
+        return BlockInfo(
+            rules.min_qty_t,
+            market.instruments[symbol].band(reference, "block"),
+            not market.day_closed
+            and any(start <= now < end for start, end in market.block.sessions_ns),
+        )
+
+    def block_quotes(self) -> Sequence[BlockQuoteInfo]:
+        me = self._account
+        return [
+            BlockQuoteInfo(q.quote_id, q.symbol, q.side, q.price_fen, q.qty_t, q.account_id)
+            for q in self._market.block.quotes.values()
+            if q.counterparty is None or q.counterparty == me or q.account_id == me
+        ]
+
     def compliance(self, year: int) -> ComplianceView:
         registry = self._market.registry
         allowances_t, offsets_t = registry.surrendered_t(self._account, year)
@@ -271,6 +307,23 @@ def to_commands(
         return [AmendOrder(ts_ns, account, action.order_id, action.price_fen, action.qty_t)]
     if isinstance(action, CancelAll):
         return [CancelAllOrders(ts_ns, account, action.symbol)]
+    if isinstance(action, PostBlock):
+        counterparty = None if action.counterparty is None else AccountId(action.counterparty)
+        return [
+            PostBlockQuote(
+                ts_ns,
+                account,
+                action.symbol,
+                action.side,
+                action.price_fen,
+                action.qty_t,
+                counterparty,
+            )
+        ]
+    if isinstance(action, AcceptBlock):
+        return [AcceptBlockQuote(ts_ns, account, action.quote_id, action.qty_t)]
+    if isinstance(action, CancelBlock):
+        return [CancelBlockQuote(ts_ns, account, action.quote_id)]
     if isinstance(action, SurrenderUnits):
         if op_id is None or on is None:
             raise ValueError("a surrender needs op_id and on (the submission date)")

@@ -34,15 +34,20 @@ from typing import Any
 
 from exchange.agents.base import (
     Abate,
+    AcceptBlock,
     Action,
     Agent,
     Amend,
+    BlockInfo,
+    BlockQuoteInfo,
     Cancel,
     CancelAll,
+    CancelBlock,
     ComplianceView,
     InstrumentInfo,
     OpenOrder,
     Place,
+    PostBlock,
     Quote,
     SurrenderUnits,
 )
@@ -158,6 +163,13 @@ class RemoteView:
 
     def open_orders(self) -> Sequence[OpenOrder]:
         return self._orders
+
+    def block(self, symbol: str) -> BlockInfo | None:
+        """Live bots do not trade blocks yet: the view offers none."""
+        return None
+
+    def block_quotes(self) -> Sequence[BlockQuoteInfo]:
+        return ()
 
     def compliance(self, year: int) -> ComplianceView:
         """Read with the view for a compliance firm only (other agents never ask)."""
@@ -366,8 +378,8 @@ class RemoteBots:
                     {"unit": unit, "qty_t": qty} for unit, qty in action.items
                 ]
                 await client.surrender(bot.spec.account_id, action.year, items, request_id=ref)
-            elif isinstance(action, Abate):
-                return  # simulation only
+            elif isinstance(action, Abate | PostBlock | AcceptBlock | CancelBlock):
+                return  # simulation only (a remote view offers no block trading)
             bot.stats.commands += 1
         except CarbonxError as error:
             bot.stats.commands += 1

@@ -124,6 +124,7 @@ class Batch:
     balances: dict[BalanceKey, int] = field(default_factory=dict)  # the amount now; 0 allowed
     statements: list[Row] = field(default_factory=list)
     reports: list[Row] = field(default_factory=list)  # large-holder reports
+    block_deals: list[Row] = field(default_factory=list)
     closes: list[Row] = field(default_factory=list)
     snapshots: list[Row] = field(default_factory=list)
     disconnect_guards: list[Row] = field(default_factory=list)  # ``exchange.disconnects``
@@ -142,6 +143,7 @@ class Batch:
             (t.market_postings.name, self.postings),
             (t.market_statements.name, self.statements),
             (t.market_large_holder_reports.name, self.reports),
+            (t.market_block_deals.name, self.block_deals),
             (t.market_closes.name, self.closes),
             (t.market_snapshots.name, self.snapshots),
             (t.market_disconnect_guards.name, self.disconnect_guards),
@@ -168,6 +170,7 @@ _APPEND_ONLY = (
     t.market_postings,
     t.market_statements,
     t.market_large_holder_reports,
+    t.market_block_deals,
     t.market_closes,
     t.market_snapshots,
     t.market_disconnect_guards,

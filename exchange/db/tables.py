@@ -439,6 +439,29 @@ market_large_holder_reports = Table(  # 大户报告: a position above the repor
     PrimaryKeyConstraint("market_id", "seq", "account_id"),
 )
 
+# Block agreement deals (大宗协议成交): settled like listed trades but off the book, so they
+# set neither the open nor the close; the trade tape and the daily statistics show them apart.
+market_block_deals = Table(
+    "market_block_deals",
+    metadata,
+    _market(),
+    Column("deal_id", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),  # journal seq
+    Column("ts_ns", BigInteger, nullable=False),
+    Column("trading_day", String(10), nullable=False),  # YYYY-MM-DD
+    Column("symbol", String(ID), nullable=False),
+    Column("price_fen", BigInteger, nullable=False),
+    Column("qty_t", BigInteger, nullable=False),
+    Column("buy_account_id", String(ID), nullable=False),
+    Column("sell_account_id", String(ID), nullable=False),
+    Column("buy_fee_fen", BigInteger, nullable=False),
+    Column("sell_fee_fen", BigInteger, nullable=False),
+    Column("quote_id", BigInteger, nullable=False),
+    Column("negotiation_id", BigInteger, nullable=True),  # None: accepted at the quote's terms
+    PrimaryKeyConstraint("market_id", "deal_id"),
+    CheckConstraint("price_fen > 0 AND qty_t > 0", name="block_price_qty_positive"),
+)
+
 # Each instrument's close (收盘价) at day-end clearing, as the rule set makes it (the VWAP of
 # the day's listed trades, or the open or previous close on a quiet day): the daily bar's close.
 market_closes = Table(
