@@ -75,14 +75,15 @@ class ComplianceFirm(Agent):
     prices sit below the listed price), and leaves the book alone while it stands. Open quotes
     expire at the close.
 
-    Parameters (defaults): ``chunk_bp`` (300) the most one order asks for, in basis points
-    of its baseline; ``urgency`` (2.0); ``belief_bp`` (300) the spread of its private price
-    belief around the market price; ``markup_bp`` (200) how far from its belief its limit
-    price is drawn; ``offset_cap_bp`` (None) the rule set's offset cap as a share of
-    emissions, which the driver passes so offsets can be bought before emissions are
-    verified (None: only once the registry states the cap); ``fee_reserve_bp`` (100) cash
-    kept aside per buy for fees the view does not show; ``blocks`` (False) trade blocks;
-    ``block_discount_bp`` (400); ``wakeups_per_day``.
+    Parameters (defaults): ``chunk_bp`` (300) the most one order asks for, in basis points of
+    its baseline; ``urgency`` (2.0); ``belief_bp`` (300) the spread of its private price belief
+    around the market price; ``markup_bp`` (200) how far from its belief its limit price is
+    drawn; ``offset_cap_bp`` (None) the rule set's offset cap as a share of emissions, which the
+    driver passes so offsets can be bought before emissions are verified (None: only once the
+    registry states the cap); ``fee_reserve_bp`` (100) cash kept aside per buy for fees the view
+    does not show; ``blocks`` (False) trade blocks; ``block_discount_bp`` (400);
+    ``block_wait_days`` (20) while more trading days than this are left, a want of block size
+    waits for the block session rather than going to the book; ``wakeups_per_day``.
     """
 
     kind = "firm"
@@ -101,6 +102,7 @@ class ComplianceFirm(Agent):
         fee_reserve_bp: int = 100,
         blocks: bool = False,
         block_discount_bp: int = 400,
+        block_wait_days: int = 20,
         **params: Any,
     ) -> None:
         super().__init__(account_id, firm, **params)
@@ -115,6 +117,7 @@ class ComplianceFirm(Agent):
         self.offset_cap_bp = offset_cap_bp
         self.fee_reserve_bp = fee_reserve_bp
         self.blocks = blocks
+        self.block_wait_days = block_wait_days
         self._discount = block_discount_bp / BP
         self.abated_t = 0  # committed at year end
         self.abated_year: int | None = None
@@ -220,12 +223,12 @@ class ComplianceFirm(Agent):
         markup = self._markup
         if self.blocks:
             block = view.block(symbol)
-            if (
-                block is not None
-                and block.open_now
-                and self._block(view, rng, info, block, diff, gap, belief, cash, actions)
-            ):
-                return actions
+            if block is not None and abs(diff) >= block.min_qty_t:
+                if block.open_now:
+                    if self._block(view, rng, info, block, diff, gap, belief, cash, actions):
+                        return actions
+                elif view.trading_days_left > self.block_wait_days:
+                    return actions  # a want of block size waits for the block session
         if diff > 0:
             qty = lot_qty(min(diff, chunk), info)
             if qty:
