@@ -2,7 +2,7 @@
 PostgreSQL: two participants negotiate and confirm, both see the deal, their cash and holdings
 move by the worked numbers, the units bought are sellable from the next trading day (T+1);
 every refusal with its numbers; the board's price hiding and directed quotes; the trade tape's
-modes and the daily bulletin's listed and block volumes apart.
+modes and the daily bulletin's listed and block volumes apart; the WebSocket ``block`` channel.
 
 Each test makes its own market (``cn_national``, CEA2025 first referenced at CNY 60.00, opened
 on Monday 2 March 2026) with fees of 30 bp (buy) and 25 bp (sell), rounded down, and three
@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
+from websockets.sync.client import connect
 
 from exchange.cli import prepare_demo
 from exchange.client import Client, NotFoundError, RefusedError
@@ -34,6 +35,7 @@ from tests.api.conftest import client
 from tests.api.server import DemoServer, start_demo, start_serve
 from tests.api.test_database_blip import admin
 from tests.api.test_gateway import assert_problem
+from tests.api.test_ws import Feed, ws_url
 from tests.integration.conftest import postgres_url  # noqa: F401 - the fixture
 
 CEA = "CEA2025"
@@ -655,3 +657,109 @@ def test_the_board_hides_prices_and_directed_quotes(server: DemoServer) -> None:
         ok(d.post(d.s, "sell", 100_000, 5_800), 201)
         [quote] = ok(d.x.get(f"{d.m}/block/quotes"))["quotes"]
         assert (quote["price_fen"], quote["counterparty"]) == (5_800, None)
+
+
+# ---------------------------------------------------------------------- the block channel
+
+
+@contextmanager
+def block_feed(server: DemoServer, market_id: str, key: str) -> Iterator[Feed]:
+    with connect(ws_url(server), open_timeout=WAIT_S) as socket:
+        feed = Feed(socket)
+        feed.send(op="auth", market_id=market_id, key=key)
+        feed.next("authed")
+        yield feed
+
+
+def subscribe(feed: Feed, channel: str) -> dict[str, Any]:
+    feed.send(op="subscribe", channel=channel)
+    feed.next("subscribed", channel=channel)
+    return feed.recv() if channel == "block" else {}
+
+
+def test_the_block_channel_tells_each_step_to_the_right_parties(server: DemoServer) -> None:
+    with block_market(server, unique("feed", server)) as d:
+        d.advance(DAY1, "13:05")
+        ok(d.post(d.s, "sell", 150_000, 5_800), 201)  # 1, before anyone listens
+        with (
+            block_feed(server, d.market_id, d.keys["S"]) as s,
+            block_feed(server, d.market_id, d.keys["B"]) as b,
+            block_feed(server, d.market_id, d.keys["X"]) as x,
+        ):
+            for feed in (s, b, x):
+                first = subscribe(feed, "block")
+                assert first["type"] == "block_board"
+                assert [q["quote_id"] for q in first["quotes"]] == [1]
+                assert first["negotiations"] == []
+            subscribe(b, "fills")
+            subscribe(b, "balances")
+            b.next("balances")
+
+            # A directed quote: its two parties are told, X is not.
+            ok(d.post(d.b, "buy", 100_000, 5_900, counterparty="S"), 201)  # 2
+            for feed in (s, b):
+                told = feed.next("block_quote")
+                assert (told["event"], told["quote"]["quote_id"]) == ("posted", 2)
+                assert (told["quote"]["counterparty"], told["quote"]["price_fen"]) == ("S", 5_900)
+            # A negotiation's steps: to S and B only, each seeing its own side.
+            opened = ok(
+                d.b.post(
+                    f"{d.m}/block/quotes/1/negotiations",
+                    json={"price_fen": 5_700, "qty_t": 120_000},
+                ),
+                201,
+            )
+            at_s = s.next("block_negotiation")
+            at_b = b.next("block_negotiation")
+            assert (at_s["event"], at_s["market_seq"]) == ("opened", opened["seq"])
+            assert (at_s["negotiation"]["role"], at_s["negotiation"]["my_turn"]) == ("poster", True)
+            assert at_b["negotiation"] == opened["negotiation"]
+            # The deal: S confirms B's terms.
+            deal = ok(
+                d.s.post(
+                    f"{d.m}/block/negotiations/1/confirm",
+                    json={"price_fen": 5_700, "qty_t": 120_000},
+                )
+            )
+            for feed in (s, b):
+                dealt = feed.next("block_negotiation")
+                assert (dealt["event"], dealt["negotiation"]["negotiation_id"]) == ("dealt", 1)
+                assert feed.next("block_deal")["deal"] == deal
+            fill = b.get("fill")
+            assert fill == {
+                **fill,
+                "mode": "block",
+                "deal_id": 1,
+                "side": "buy",
+                "price_fen": 5_700,
+                "qty_t": 120_000,
+                "fee_fen": 2_052_000,
+                "market_seq": deal["seq"],
+            }
+            balances = b.get("balances", market_seq=deal["seq"])
+            [units] = balances["units"]
+            assert (units["unit"], units["available_t"]) == (CEA, 120_000)
+            # A public quote every subscriber sees, as a marker: all X was told since its
+            # board is quote 1's deal (its 30,000 t left closed it) and the marker; nothing of
+            # quote 2, of the negotiation or of the deal's parties' messages.
+            ok(d.post(d.b, "buy", 100_000, 5_000), 201)  # 3, public
+            x.next("block_quote", event="posted")
+            board_at = next(n for n, m in enumerate(x.seen) if m["type"] == "block_board")
+            since = [
+                (m["type"], m.get("event"), m["quote"]["quote_id"], m["quote"]["qty_t"])
+                for m in x.seen[board_at + 1 :]
+            ]
+            assert since == [
+                ("block_quote", "dealt", 1, 30_000),
+                ("block_quote", "closed", 1, 30_000),
+                ("block_quote", "posted", 3, 100_000),
+            ]
+            # The close: what is left expires, told to whoever saw it.
+            d.advance(DAY1, "15:01")
+            for feed, quotes in ((s, [2, 3]), (b, [2, 3]), (x, [3])):
+                expired = [feed.next("block_quote", event="expired") for _ in quotes]
+                assert [m["quote"]["quote_id"] for m in expired] == quotes
+            x.send(op="ping", req_id="after")
+            x.next("pong")
+            assert [m["event"] for m in x.seen if m["type"] == "block_quote"][-1] == "expired"
+            assert sum(m.get("event") == "expired" for m in x.seen) == 1
