@@ -29,8 +29,18 @@ import pytest
 from sqlalchemy.engine import make_url
 from websockets.sync.client import connect
 
+from exchange.agents.base import (
+    Abate,
+    AcceptBlock,
+    BlockInfo,
+    BlockQuoteInfo,
+    CancelBlock,
+    PostBlock,
+)
+from exchange.agents.remote import read_view, send_action
 from exchange.cli import prepare_demo
-from exchange.client import Client, NotFoundError, RefusedError
+from exchange.client import AsyncClient, Client, NotFoundError, RefusedError
+from matching.types import Side
 from tests.api.conftest import client
 from tests.api.server import DemoServer, start_demo, start_serve
 from tests.api.test_database_blip import admin
@@ -763,3 +773,61 @@ def test_the_block_channel_tells_each_step_to_the_right_parties(server: DemoServ
             x.next("pong")
             assert [m["event"] for m in x.seen if m["type"] == "block_quote"][-1] == "expired"
             assert sum(m.get("event") == "expired" for m in x.seen) == 1
+
+
+# ---------------------------------------------------------------------- live bots
+
+
+def test_live_bots_read_the_board_and_send_block_actions(server: DemoServer) -> None:
+    """A remote bot's view (``exchange.agents.remote``) reads the board as its account sees it
+    (here with board prices hidden) and its block actions become the REST calls."""
+    hidden = {"trading": {"modes": {"block": {"board_prices": False}}}}
+    with block_market(server, unique("bots", server), hidden) as d:
+        d.advance(DAY1, "13:05")
+        ok(d.post(d.s, "sell", 150_000, 5_800), 201)  # 1
+
+        async def scenario() -> tuple[Any, ...]:
+            url = server.base_url
+            async with (
+                AsyncClient(url, d.keys["B"], d.market_id) as b,
+                AsyncClient(url, d.keys["S"], d.market_id) as s,
+            ):
+                seen = await read_view(b, "B")
+                assert seen is not None
+                took = await send_action(b, "B", AcceptBlock(1, 100_000), "bot-1")
+                bid = PostBlock(CEA, Side.BUY, 100_000, 5_500)
+                posted = await send_action(b, "B", bid, "bot-2")  # 2
+                at_s = await read_view(s, "S")
+                withdrew = await send_action(b, "B", CancelBlock(2), "bot-3")
+                after = await read_view(b, "B")
+                abated = await send_action(b, "B", Abate(2026, 10), "bot-4")
+                return seen, took, posted, at_s, withdrew, after, abated
+
+        seen, took, posted, at_s, withdrew, after, abated = asyncio.run(scenario())
+        # 60.00 ± 30 %, the session open; S's price hidden from B.
+        assert seen.block(CEA) == BlockInfo(100_000, (4_200, 7_800), True)
+        assert seen.block("CEA1999") is None
+        assert list(seen.block_quotes()) == [BlockQuoteInfo(1, CEA, Side.SELL, None, 150_000, "S")]
+        assert (took, posted, withdrew, abated) == (True, True, True, False)
+        # S sees B's public bid without its price, and its own quote is gone: 50,000 t left
+        # after B took 100,000 t is below the minimum.
+        assert list(at_s.block_quotes()) == [BlockQuoteInfo(2, CEA, Side.BUY, None, 100_000, "B")]
+        assert list(after.block_quotes()) == []
+        assert (after.holding_t(CEA), after.sellable_t(CEA)) == (100_000, 0)  # T+1
+        [deal] = ok(d.b.get(f"{d.m}/block/deals"))["deals"]
+        assert (deal["price_fen"], deal["qty_t"], deal["buy_account_id"]) == (5_800, 100_000, "B")
+    with block_market(
+        server, unique("bots-none", server), {"trading": {"modes": {"block": {"enabled": False}}}}
+    ) as d:
+        d.advance(DAY1, "13:05")
+
+        async def plain() -> Any:
+            async with AsyncClient(server.base_url, d.keys["B"], d.market_id) as b:
+                return await read_view(b, "B")
+
+        view = asyncio.run(plain())
+        assert (view.block(CEA), list(view.block_quotes()), view.block_offered) == (
+            None,
+            [],
+            False,
+        )
