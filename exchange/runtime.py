@@ -445,7 +445,13 @@ class MarketRuntime:
         except BaseException as error:  # a bug in the business logic: stop the market
             self._fail(error)
 
-    def _unclocked_ts_ns(self, command: MarketCommand) -> int:
+    def now_ns(self) -> int:
+        """The market time a command submitted now would carry: the clock's, else the time
+        of a market without one (``_unclocked_ts_ns``); never before the last command's."""
+        ts = self.clock.now_ns() if self.clock is not None else self._unclocked_ts_ns(None)
+        return max(ts, self._last_ts_ns)
+
+    def _unclocked_ts_ns(self, command: MarketCommand | None) -> int:
         """Market time without a clock: the wall time while the market trades today (its
         calendar's date), as in the demo. A day in the past or future (a market opened on
         another date) is opened at its pre-open and runs at its open, its first session's

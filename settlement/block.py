@@ -33,7 +33,14 @@ from settlement.commands import (
     EndBlockNegotiation,
     PostBlockQuote,
 )
-from settlement.outcome import BlockChange, BlockDeal, Outcome, refused
+from settlement.outcome import (
+    BlockChange,
+    BlockDeal,
+    BlockNegotiationState,
+    BlockQuoteState,
+    Outcome,
+    refused,
+)
 
 if TYPE_CHECKING:
     from settlement.market import Market
@@ -106,6 +113,50 @@ class _Terms(NamedTuple):
     qty_t: int
 
 
+def quote_state(quote: BlockQuote) -> BlockQuoteState:
+    """The quote as it stands now, as plain values (what the readers and feeds show)."""
+    return BlockQuoteState(
+        quote.quote_id,
+        quote.account_id,
+        quote.symbol,
+        quote.side,
+        quote.price_fen,
+        quote.qty_t,
+        quote.counterparty,
+        quote.ts_ns,
+    )
+
+
+def negotiation_state(negotiation: Negotiation) -> BlockNegotiationState:
+    return BlockNegotiationState(
+        negotiation.negotiation_id,
+        negotiation.quote_id,
+        negotiation.opener,
+        negotiation.price_fen,
+        negotiation.qty_t,
+        negotiation.proposer,
+        negotiation.ts_ns,
+        negotiation.rounds,
+    )
+
+
+def in_session(market: Market, ts_ns: int) -> bool:
+    """Whether market time ``ts_ns`` falls in today's block session (an open day's)."""
+    return (
+        market.trading_day is not None
+        and not market.day_closed
+        and any(start <= ts_ns < end for start, end in market.block.sessions_ns)
+    )
+
+
+def band(market: Market, symbol: str) -> tuple[int, int, int]:
+    """Today's block band of ``symbol``: (lower, upper, the reference it is around, the
+    previous listed close), inclusive, in fen."""
+    reference = market.engine.book_info(symbol).reference_price_fen
+    lower, upper = market.instruments[symbol].band(reference, "block")
+    return lower, upper, reference
+
+
 # ---------------------------------------------------------------------- the day
 
 
@@ -165,7 +216,7 @@ def post_quote(market: Market, cmd: PostBlockQuote) -> Outcome:
     if cmd.side is Side.BUY:
         _adjust_open_buy(market, cmd.account_id, cmd.symbol, cmd.qty_t)
     desk.quotes[quote.quote_id] = quote
-    _changed(outcome, "posted", quote.quote_id, None, cmd.account_id)
+    _changed(outcome, "posted", quote, None, cmd.account_id)
     return outcome
 
 
@@ -256,7 +307,7 @@ def counter(market: Market, cmd: CounterBlockQuote) -> Outcome:
         negotiation.rounds += 1
         what = "countered"
     _commit(market, quote, negotiation, cmd.account_id, terms)
-    _changed(outcome, what, quote.quote_id, negotiation.negotiation_id, cmd.account_id)
+    _changed(outcome, what, quote, negotiation, cmd.account_id)
     return outcome
 
 
@@ -334,11 +385,7 @@ def _open_block(market: Market, kind: str, ts_ns: int) -> BlockRules | Outcome:
     rules = market.rules.block
     if rules is None:
         return refused(kind, SettlementCode.BLOCK_NOT_OFFERED, rules=market.rules.name)
-    if (
-        market.trading_day is None
-        or market.day_closed
-        or not any(start <= ts_ns < end for start, end in market.block.sessions_ns)
-    ):
+    if not in_session(market, ts_ns):
         return refused(
             kind,
             SettlementCode.BLOCK_SESSION_CLOSED,
@@ -365,8 +412,7 @@ def _check_terms(
         return refused(kind, "QTY_OFF_LOT", qty_t=qty_t, lot_t=instrument.lot_t)
     if price_fen <= 0 or price_fen % instrument.tick_fen:
         return refused(kind, "PRICE_OFF_TICK", price_fen=price_fen, tick_fen=instrument.tick_fen)
-    reference = info.reference_price_fen
-    lower, upper = instrument.band(reference, "block")
+    lower, upper, reference = band(market, symbol)
     if not lower <= price_fen <= upper:
         return refused(
             kind,
@@ -568,7 +614,7 @@ def _end_negotiation(market: Market, negotiation: Negotiation, what: str, outcom
     _move(market, ref, quote.account_id, quote.symbol, Side.BUY, -negotiation.poster_extra_fen)
     _adjust_open_buy(market, negotiation.opener, quote.symbol, -negotiation.opener_open_t)
     desk.negotiations.pop(negotiation.negotiation_id, None)
-    _changed(outcome, what, quote.quote_id, negotiation.negotiation_id, negotiation.opener)
+    _changed(outcome, what, quote, negotiation, negotiation.opener)
 
 
 def _close_quote(market: Market, quote: BlockQuote, what: str, outcome: Outcome) -> None:
@@ -580,7 +626,7 @@ def _close_quote(market: Market, quote: BlockQuote, what: str, outcome: Outcome)
     if quote.side is Side.BUY:
         _adjust_open_buy(market, quote.account_id, quote.symbol, -quote.qty_t)
     del market.block.quotes[quote.quote_id]
-    _changed(outcome, what, quote.quote_id, None, quote.account_id)
+    _changed(outcome, what, quote, None, quote.account_id)
 
 
 # ---------------------------------------------------------------------- the deal
@@ -656,7 +702,7 @@ def _deal(
             negotiation.negotiation_id if negotiated else None,
         ),
     ]
-    _changed(outcome, "dealt", quote.quote_id, negotiation.negotiation_id, opener)
+    _changed(outcome, "dealt", quote, negotiation, opener)
     if quote.symbol.startswith("CEA"):
         market._check_report(buyer)
     rules = market.rules.block
@@ -668,9 +714,20 @@ def _deal(
 
 
 def _changed(
-    outcome: Outcome, what: str, quote_id: int, negotiation_id: int | None, account_id: str
+    outcome: Outcome,
+    what: str,
+    quote: BlockQuote,
+    negotiation: Negotiation | None,
+    account_id: str,
 ) -> None:
     outcome.block_changes = [
         *outcome.block_changes,
-        BlockChange(what, quote_id, negotiation_id, account_id),
+        BlockChange(
+            what,
+            quote.quote_id,
+            None if negotiation is None else negotiation.negotiation_id,
+            account_id,
+            quote_state(quote),
+            None if negotiation is None else negotiation_state(negotiation),
+        ),
     ]

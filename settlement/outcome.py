@@ -10,6 +10,7 @@ from typing import Any, Final, NamedTuple
 
 from matching.events import Event, TradeExecuted
 from matching.record import Record
+from matching.types import Side
 
 Details = Mapping[str, Any]
 _NO_DETAILS: Details = MappingProxyType({})
@@ -124,14 +125,45 @@ class BlockDeal(NamedTuple):
     negotiation_id: int | None
 
 
+class BlockQuoteState(NamedTuple):
+    """A block quote as it stood after a change (``qty_t``: what was left of it then)."""
+
+    quote_id: int
+    account_id: str  # the poster
+    symbol: str
+    side: Side
+    price_fen: int
+    qty_t: int
+    counterparty: str | None  # a directed quote's one counterparty
+    ts_ns: int  # when it was posted
+
+
+class BlockNegotiationState(NamedTuple):
+    """A negotiation (or an acceptance, a negotiation of one round) as it stood after a
+    change: its latest terms and who proposed them."""
+
+    negotiation_id: int
+    quote_id: int
+    opener: str
+    price_fen: int
+    qty_t: int
+    proposer: str
+    ts_ns: int  # of the latest terms
+    rounds: int
+
+
 class BlockChange(NamedTuple):
     """What changed on the block board: ``what`` a quote or negotiation became (posted,
-    opened, countered, dealt, done, closed, cancelled, ended, expired), and whose step."""
+    opened, countered, dealt, done, closed, cancelled, ended, expired), and whose step; the
+    quote and the negotiation as they stood after it, for the feeds and the replies (the
+    market has moved on by the time they are told)."""
 
     what: str
     quote_id: int
     negotiation_id: int | None
     account_id: str
+    quote: BlockQuoteState
+    negotiation: BlockNegotiationState | None
 
 
 class Outcome:

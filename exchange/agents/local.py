@@ -40,6 +40,7 @@ from exchange.agents.base import (
 from matching.types import TradingState
 from registry_sim.model import AccountId, HoldingState, UnitCode
 from registry_sim.ops import Surrender
+from settlement.block import in_session
 from settlement.cash import CashState
 from settlement.commands import (
     AcceptBlockQuote,
@@ -246,8 +247,7 @@ class LocalView:
         return BlockInfo(
             rules.min_qty_t,
             market.instruments[symbol].band(reference, "block"),
-            not market.day_closed
-            and any(start <= now < end for start, end in market.block.sessions_ns),
+            in_session(market, now),
         )
 
     def block_quotes(self) -> Sequence[BlockQuoteInfo]:

@@ -4,11 +4,13 @@ Each bot has its own participant key and ``AsyncClient``. At each wake-up (expon
 intervals, its ``wakeups_per_day`` per wall "day" of ``day_s`` seconds, as in
 ``exchange.agents.live``) it reads the market over REST into a ``RemoteView``: ``getMarket``
 (is the session continuous?), ``listInstruments``, ``getQuote`` of each tradable instrument,
-``getBalances``, ``listOrders``, and for a compliance firm ``getComplianceStatus``. Its
-agent's actions go back as REST calls: ``placeOrder`` (with a ``client_order_id``, so a resend
-after a dropped connection cannot place twice), ``cancelOrder``, ``amendOrder``,
-``cancelAllOrders``, ``surrender``. A refusal (``CarbonxError``) is counted by its code; an
-agent's exception pauses that bot; ``Abate`` does not exist over the network and is ignored.
+``getBalances``, ``listOrders``, the block board (``listBlockQuotes``, while the market
+offers block trading) and for a compliance firm ``getComplianceStatus``. Its agent's actions go
+back as REST calls: ``placeOrder`` (with a ``client_order_id``, so a resend after a dropped
+connection cannot place twice), ``cancelOrder``, ``amendOrder``, ``cancelAllOrders``,
+``surrender``, ``postBlockQuote``, ``acceptBlockQuote``, ``cancelBlockQuote``. A refusal
+(``CarbonxError``) is counted by its code; an agent's exception pauses that bot; ``Abate`` does
+not exist over the network and is ignored.
 
 ``carbonx bots --url URL --market M --key-file FILE --bot KIND:COUNT[:PARAMS] ...`` runs them:
 for classes (a moving market beside the students) and for load. With an operator key in the
@@ -61,6 +63,7 @@ from exchange.client import (
     RetryPolicy,
     UnauthenticatedError,
 )
+from exchange.client.block_types import BlockBoard
 from exchange.client.types import (
     AllowanceGrant,
     Balances,
@@ -89,6 +92,7 @@ class RemoteView:
         balances: Balances,
         orders: Orders,
         compliance: ComplianceStatus | None = None,
+        board: BlockBoard | None = None,
     ) -> None:
         self._account_id = account_id
         self._day = trading_day
@@ -103,6 +107,7 @@ class RemoteView:
             for o in orders["orders"]
         ]
         self._compliance = compliance
+        self._board = board if board is not None and board["offered"] else None
         self._now_ns = time.time_ns()
         deadline = _deadline(compliance) or dt.date(trading_day.year, 12, 31)
         self._days_left = max(1, _weekdays(trading_day, deadline))
@@ -110,6 +115,11 @@ class RemoteView:
     @property
     def account_id(self) -> str:
         return self._account_id
+
+    @property
+    def block_offered(self) -> bool:
+        """Whether the board was read and the market offers block trading."""
+        return self._board is not None
 
     @property
     def now_ns(self) -> int:
@@ -165,11 +175,34 @@ class RemoteView:
         return self._orders
 
     def block(self, symbol: str) -> BlockInfo | None:
-        """Live bots do not trade blocks yet: the view offers none."""
+        """From the block board read at this wake-up: None where the market offers no block
+        trading (or the board was not read)."""
+        board = self._board
+        if board is None:
+            return None
+        for band in board["bands"]:
+            if band["symbol"] == symbol:
+                assert board["min_qty_t"] is not None  # offered
+                return BlockInfo(
+                    board["min_qty_t"], (band["lower_fen"], band["upper_fen"]), board["open_now"]
+                )
         return None
 
     def block_quotes(self) -> Sequence[BlockQuoteInfo]:
-        return ()
+        """The board as the server showed it to the account (a hidden price is None)."""
+        if self._board is None:
+            return ()
+        return [
+            BlockQuoteInfo(
+                q["quote_id"],
+                q["symbol"],
+                Side(q["side"]),
+                q["price_fen"],
+                q["qty_t"],
+                q["account_id"],
+            )
+            for q in self._board["quotes"]
+        ]
 
     def compliance(self, year: int) -> ComplianceView:
         """Read with the view for a compliance firm only (other agents never ask)."""
@@ -212,9 +245,14 @@ def compliance_year_of(symbols: Sequence[str], day: dt.date) -> int:
 
 
 async def read_view(
-    client: AsyncClient, account_id: str, *, with_compliance: bool = False
+    client: AsyncClient,
+    account_id: str,
+    *,
+    with_compliance: bool = False,
+    with_block: bool = True,
 ) -> RemoteView | None:
-    """The account's view now, or None outside continuous trading (nothing else is read)."""
+    """The account's view now, or None outside continuous trading (nothing else is read);
+    the block board unless ``with_block`` is False."""
     market = await client.get_market()
     if market["session"] != "continuous" or market["day_closed"] or not market["trading_day"]:
         return None
@@ -248,7 +286,8 @@ async def read_view(
     balances = await client.get_balances(account_id)
     orders = await client.list_orders()
     status = await client.get_compliance_status(account_id, year) if with_compliance else None
-    return RemoteView(account_id, day, year, infos, quotes, balances, orders, status)
+    board = await client.list_block_quotes() if with_block else None
+    return RemoteView(account_id, day, year, infos, quotes, balances, orders, status, board)
 
 
 # ---------------------------------------------------------------------- running bots
@@ -265,6 +304,7 @@ class RemoteBot:
     rng: random.Random
     stats: BotStats
     day: dt.date | None = None
+    block_offered: bool = True  # until a board says the market has no block trading
 
 
 class RemoteBots:
@@ -326,7 +366,12 @@ class RemoteBots:
         for delay_s in wake_delays(bot.rng, rate_per_s):
             await asyncio.sleep(delay_s)
             try:
-                view = await read_view(bot.client, bot.spec.account_id, with_compliance=firm)
+                view = await read_view(
+                    bot.client,
+                    bot.spec.account_id,
+                    with_compliance=firm,
+                    with_block=bot.block_offered,
+                )
             except CarbonxError as error:
                 _count(bot.stats, error.code or "ERROR")
                 continue
@@ -335,6 +380,8 @@ class RemoteBots:
                 continue
             if view is None:
                 continue
+            if bot.block_offered and not view.block_offered:
+                bot.block_offered = False  # a market's rules do not change: stop asking
             bot.stats.wakeups += 1
             try:
                 actions: list[Action] = []
@@ -351,35 +398,11 @@ class RemoteBots:
 
     async def _send(self, bot: RemoteBot, action: Action) -> None:
         """One action as its REST call; a refusal is counted, not raised."""
-        client = bot.client
         self._sent += 1
         ref = f"{self._token}-{self._sent}"
         try:
-            if isinstance(action, Place):
-                await client.place_order(
-                    action.symbol,
-                    "buy" if action.side is Side.BUY else "sell",
-                    action.qty_t,
-                    action.price_fen,
-                    order_type=action.order_type.value,
-                    client_order_id=ref,
-                    retry=True,
-                )
-            elif isinstance(action, Cancel):
-                await client.cancel_order(action.order_id)
-            elif isinstance(action, Amend):
-                await client.amend_order(
-                    action.order_id, price_fen=action.price_fen, qty_t=action.qty_t
-                )
-            elif isinstance(action, CancelAll):
-                await client.cancel_all_orders(action.symbol)
-            elif isinstance(action, SurrenderUnits):
-                items: list[SurrenderItem] = [
-                    {"unit": unit, "qty_t": qty} for unit, qty in action.items
-                ]
-                await client.surrender(bot.spec.account_id, action.year, items, request_id=ref)
-            elif isinstance(action, Abate | PostBlock | AcceptBlock | CancelBlock):
-                return  # simulation only (a remote view offers no block trading)
+            if not await send_action(bot.client, bot.spec.account_id, action, ref):
+                return
             bot.stats.commands += 1
         except CarbonxError as error:
             bot.stats.commands += 1
@@ -388,6 +411,47 @@ class RemoteBots:
             log.debug("bot %s refused: %s %s", bot.spec.account_id, code, error)
         except OSError:
             _count(bot.stats, TRANSPORT_ERROR)
+
+
+async def send_action(client: AsyncClient, account_id: str, action: Action, ref: str) -> bool:
+    """``action`` of the agent of ``account_id`` as its REST call (``ref``: a client order id
+    or request id, unique per action); False for one that does not exist over the network
+    (``Abate``). A refusal raises ``CarbonxError``."""
+    if isinstance(action, Place):
+        await client.place_order(
+            action.symbol,
+            "buy" if action.side is Side.BUY else "sell",
+            action.qty_t,
+            action.price_fen,
+            order_type=action.order_type.value,
+            client_order_id=ref,
+            retry=True,
+        )
+    elif isinstance(action, Cancel):
+        await client.cancel_order(action.order_id)
+    elif isinstance(action, Amend):
+        await client.amend_order(action.order_id, price_fen=action.price_fen, qty_t=action.qty_t)
+    elif isinstance(action, CancelAll):
+        await client.cancel_all_orders(action.symbol)
+    elif isinstance(action, SurrenderUnits):
+        items: list[SurrenderItem] = [{"unit": unit, "qty_t": qty} for unit, qty in action.items]
+        await client.surrender(account_id, action.year, items, request_id=ref)
+    elif isinstance(action, PostBlock):
+        await client.post_block_quote(
+            action.symbol,
+            "buy" if action.side is Side.BUY else "sell",
+            action.price_fen,
+            action.qty_t,
+            counterparty=action.counterparty,
+        )
+    elif isinstance(action, AcceptBlock):
+        await client.accept_block_quote(action.quote_id, action.qty_t)
+    elif isinstance(action, CancelBlock):
+        await client.cancel_block_quote(action.quote_id)
+    else:
+        assert isinstance(action, Abate), action
+        return False  # simulation only
+    return True
 
 
 def _count(stats: BotStats, code: str) -> None:

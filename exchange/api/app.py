@@ -24,6 +24,7 @@ from exchange.api.hub import Hub
 from exchange.api.limits import BodyLimitMiddleware
 from exchange.api.ratelimit import RateLimiter
 from exchange.api.routes import (
+    block,
     classroom,
     clock,
     health,
@@ -87,6 +88,7 @@ class Settings(BaseSettings):
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,  # /healthz, /metrics
     orders.router,
+    block.router,  # block agreement trades (大宗协议)
     participants.router,
     market_data.router,
     markets.router,

@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from exchange.api import block
 from exchange.api.book_feed import BookMirror, Top
 from exchange.api.registry_common import compliance_view
 from exchange.api.ws_queue import (
@@ -60,9 +61,9 @@ from matching.types import Side
 from registry_sim.model import AccountId, HoldingState
 from registry_sim.ops import Assess, RecordEmissions, Surrender, WithdrawSurrender
 from settlement.cash import CNY, CashState
-from settlement.commands import EndOfDay, OpenDay, RegistryCommand
+from settlement.commands import ConfirmBlockDeal, EndOfDay, OpenDay, RegistryCommand
 from settlement.market import Market
-from settlement.outcome import Fill
+from settlement.outcome import BlockChange, BlockDeal, Fill
 
 __all__ = [  # the queue's names, for the feed's users
     "Connection",
@@ -84,6 +85,24 @@ ORDER_EVENTS: dict[type, str] = {
 }
 # Registry operations after which an account's compliance position is sent.
 COMPLIANCE_OPS = (RecordEmissions, Surrender, WithdrawSurrender, Assess)
+# The ``block`` channel's keys: a participant's ``block:<account>``, an observer's the public
+# board, an operator's every quote (``exchange.api.block.Viewer``).
+BLOCK = "block:"
+BLOCK_PUBLIC = BLOCK
+BLOCK_OPERATOR = BLOCK + "*"
+
+
+def block_key(viewer: block.Viewer) -> str:
+    if viewer.operator:
+        return BLOCK_OPERATOR
+    return BLOCK + (viewer.account_id or "")
+
+
+def block_viewer(key: str) -> block.Viewer:
+    if key == BLOCK_OPERATOR:
+        return block.OPERATOR
+    account = key.removeprefix(BLOCK)
+    return block.Viewer(account or None)
 
 
 class SymbolState:
@@ -315,6 +334,8 @@ class MarketFeed:
                 self._compliance(ack, market_seq)
             if outcome.reports or outcome.statements:
                 self._reports(ack, market_seq)
+            if outcome.block_changes:
+                self._block(ack, market_seq)
             if self.compliance_years:
                 positions |= self._positions_moved(ack)
         if positions:
@@ -426,6 +447,69 @@ class MarketFeed:
             if own:
                 message = {"trading_day": st.trading_day.isoformat(), **st.body}
                 _send(own, {"type": "statement", "market_seq": market_seq, **message})
+
+    def _block(self, ack: Ack, market_seq: int) -> None:
+        """One ack's block board changes to the ``block`` subscribers who may see the quote,
+        its negotiation steps and deals to their two parties, and each party's side of a
+        deal to its ``fills`` and ``orders`` channels, as a listed fill is."""
+        market = self.market
+        if market is None:  # nobody subscribed to anything yet
+            return
+        outcome = ack.outcome
+        prices = block.board_prices(market)
+        confirmed = type(ack.command) is ConfirmBlockDeal
+        for change in outcome.block_changes:
+            negotiation = change.negotiation
+            if negotiation is None or change.what == "dealt":
+                self._block_quote(change, market_seq, prices)
+            if negotiation is not None and (change.what != "dealt" or confirmed):
+                for account in block.negotiation_parties(negotiation, change.quote):
+                    to = self.subscribers.get(BLOCK + account)
+                    if to:
+                        view = block.negotiation_view(negotiation, change.quote, account)
+                        _send(
+                            to,
+                            {
+                                "type": "block_negotiation",
+                                "event": change.what,
+                                "market_seq": market_seq,
+                                "negotiation": view,
+                            },
+                        )
+        for deal in outcome.block_deals:
+            view = block.deal_view(deal, market_seq, block.deal_day(market, deal))
+            for side, account in (("buy", deal.buy_account_id), ("sell", deal.sell_account_id)):
+                to = self.subscribers.get(BLOCK + account)
+                if to:
+                    _send(to, {"type": "block_deal", "market_seq": market_seq, "deal": view})
+                orders = self.subscribers.get("orders:" + account)
+                own = self.subscribers.get("fills:" + account)
+                if orders or own:
+                    message = block_fill_message(deal, side, market_seq)
+                    for channel in (orders, own):
+                        if channel:
+                            _send(channel, message)
+
+    def _block_quote(self, change: BlockChange, market_seq: int, prices: bool) -> None:
+        """A board change to every ``block`` key that sees the quote, as that key sees it."""
+        quote = change.quote
+        if quote.counterparty is None:  # public: every subscriber of the channel
+            keys = [key for key in self.subscribers if key.startswith(BLOCK)]
+        else:
+            keys = [BLOCK + quote.account_id, BLOCK + quote.counterparty, BLOCK_OPERATOR]
+        for key in keys:
+            to = self.subscribers.get(key)
+            if to:
+                view = block.quote_view(quote, block_viewer(key), prices)
+                _send(
+                    to,
+                    {
+                        "type": "block_quote",
+                        "event": change.what,
+                        "market_seq": market_seq,
+                        "quote": view,
+                    },
+                )
 
     def _balances(self, ack: Ack, market_seq: int) -> None:
         accounts = self.accounts
@@ -591,6 +675,7 @@ def fill_message(event: TradeExecuted, fill: Fill | None, side: str, market_seq:
     fee = None if fill is None else (fill.buy_fee_fen if buy else fill.sell_fee_fen)
     return {
         "type": "fill",
+        "mode": "listed",
         "market_seq": market_seq,
         "symbol": event.symbol,
         "trade_id": event.trade_id,
@@ -602,6 +687,30 @@ def fill_message(event: TradeExecuted, fill: Fill | None, side: str, market_seq:
         "fee_fen": fee,
         "aggressor": event.aggressor.value == side,
         "ts_ns": event.ts_ns,
+    }
+
+
+def block_fill_message(deal: BlockDeal, side: str, market_seq: int) -> Message:
+    """One side's view of a block deal on its ``fills`` and ``orders`` channels: a ``fill``
+    as a listed one, with ``mode`` block and the deal's ids instead of an order's."""
+    buy = side == "buy"
+    return {
+        "type": "fill",
+        "mode": "block",
+        "market_seq": market_seq,
+        "symbol": deal.symbol,
+        "trade_id": deal.deal_id,
+        "deal_id": deal.deal_id,
+        "quote_id": deal.quote_id,
+        "negotiation_id": deal.negotiation_id,
+        "order_id": None,
+        "side": side,
+        "price_fen": deal.price_fen,
+        "qty_t": deal.qty_t,
+        "leaves_t": None,
+        "fee_fen": deal.buy_fee_fen if buy else deal.sell_fee_fen,
+        "aggressor": None,
+        "ts_ns": deal.ts_ns,
     }
 
 

@@ -127,3 +127,40 @@ class Bars(Reply):
     interval: str
     timezone: str
     bars: list[BarView]  # oldest first
+
+
+class BulletinSymbol(Reply):
+    """One instrument's day: listed prices, volume and turnover; block volume and turnover
+    apart (the bulletin gives no block price); and both together."""
+
+    symbol: str
+    open_fen: int | None  # listed trades only
+    high_fen: int | None
+    low_fen: int | None
+    close_fen: int | None  # the rule's close, once the day is cleared
+    close_method: str | None  # vwap, open, previous
+    listed_volume_t: int
+    listed_turnover_fen: int
+    block_volume_t: int
+    block_turnover_fen: int
+    volume_t: int
+    turnover_fen: int
+
+
+class BulletinTotals(Reply):
+    listed_volume_t: int
+    listed_turnover_fen: int
+    block_volume_t: int
+    block_turnover_fen: int
+    volume_t: int
+    turnover_fen: int
+
+
+class DailyBulletin(Reply):
+    """The exchange's daily statistics (每日成交信息) of one trading day."""
+
+    market_id: str
+    trading_day: str
+    cleared: bool  # the day's close is made (day-end clearing)
+    symbols: list[BulletinSymbol]
+    totals: BulletinTotals

@@ -298,12 +298,13 @@ class OrdersCancelled(Reply):
 
 
 class Trade(Reply):
-    trade_id: int
+    trade_id: int  # a block deal's: its deal id (ids are per mode)
     ts_ns: int
     symbol: str
     price_fen: int
     qty_t: int
-    aggressor: Side
+    aggressor: Side | None  # None: a block deal (agreed by both sides, off the book)
+    mode: Literal["listed", "block"]  # a book trade, or a block agreement deal (大宗协议)
 
 
 class Trades(Reply):

@@ -67,8 +67,9 @@ as ``<channel>:<account_id>`` (observers have none; another participant's accoun
 
 * ``orders``: the account's order events (``accepted``, ``cancelled``, ``amended``,
   ``reduced``) and its side of each fill;
-* ``fills``: the account's side of each trade: ``trade_id``, ``order_id``, ``price_fen``,
-  ``qty_t``, ``leaves_t``, ``fee_fen``;
+* ``fills``: the account's side of each trade: ``mode`` (``listed``; ``block`` for a block
+  deal, below), ``trade_id``, ``order_id``, ``price_fen``, ``qty_t``, ``leaves_t``,
+  ``fee_fen``;
 * ``balances``: a snapshot now, then after every command that moved the account's cash or
   units: ``cash`` (``available_fen``, ``held_fen``) and ``units`` by state;
 * ``compliance`` (option ``"year"``, default the compliance year still open on the trading
@@ -79,6 +80,19 @@ as ``<channel>:<account_id>`` (observers have none; another participant's accoun
 Operators only: ``large_holders``, each large-holder report as it is made (the
 ``listLargeHolderReports`` items, ``type`` ``large_holder_report``, their ``seq`` as
 ``market_seq``).
+
+Block agreement trades: ``block``, each key its own view (``exchange.api.block``): first a
+``block_board`` (``listBlockQuotes``' reply, and a participant's open ``negotiations`` as
+``listBlockNegotiations`` has them) as of its ``market_seq`` (messages at or below it are in it
+already); then each board change, a ``block_quote`` with its ``event`` (``posted``,
+``cancelled``, ``dealt``, ``done``, ``closed``, ``expired``) and the ``quote`` as that key sees
+it, to every key that sees the quote (a public one: all; a directed one: its two parties and
+operators); each negotiation step, a ``block_negotiation`` (``opened``, ``countered``,
+``ended``, ``expired``, ``dealt``) with the ``negotiation`` as each party sees it, to its two
+parties only; each deal, a ``block_deal`` (``listBlockDeals``' item) to its buyer and seller.
+Each side of a deal is also told on its ``fills`` and ``orders`` channels as a ``fill`` with
+``mode`` ``block`` (``deal_id``, ``quote_id``, ``negotiation_id``; no order), and its
+``balances`` move as for a listed fill. The ``trades`` channel carries listed trades only.
 
 **Order entry.** ``place`` (the ``placeOrder`` body), ``cancel`` (``order_id``), ``amend``
 (``order_id``, ``price_fen``?, ``qty_t``?), ``cancel_all`` (``symbol``?), each with a
@@ -126,9 +140,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketState
 
 from exchange import disconnects
-from exchange.api import orders
+from exchange.api import block, orders
 from exchange.api.errors import ApiError, unavailable
 from exchange.api.feed import (
+    BLOCK,
     AccountState,
     Connection,
     Ending,
@@ -136,6 +151,8 @@ from exchange.api.feed import (
     Message,
     SymbolState,
     bar_start_ns,
+    block_key,
+    block_viewer,
     compliance_message,
     current_compliance_year,
     encode,
@@ -575,6 +592,8 @@ class _Session:
             return market_feed.symbols[symbol].bar_message(interval)
         if kind == "balances":
             return market_feed.accounts[rest].message()
+        if kind + ":" == BLOCK:
+            return _block_board(self.runtime, block_viewer(key))
         if kind == "compliance":
             year = options.get("year") or current_compliance_year(market)
             if year is None:
@@ -634,6 +653,8 @@ def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: An
     """The feed's key for a channel the key may see; an ApiError when it may not."""
     if channel in ("trades", "announcements"):
         return channel
+    if channel == "block":  # each key its own view of the board (exchange.api.block)
+        return block_key(block.viewer_of(who))
     if channel == "large_holders":
         if who.role is not Role.OPERATOR:
             raise ApiError(403, "FORBIDDEN", "large-holder reports are the operators'")
@@ -659,7 +680,7 @@ def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: An
             raise ApiError(422, "INVALID_REQUEST", "two accounts named", account_id=named)
         return f"{kind}:{_private_account(who, runtime, account)}"
     channels = (
-        "trades, announcements, large_holders, book:<symbol>, ticker:<symbol>, "
+        "trades, announcements, large_holders, block, book:<symbol>, ticker:<symbol>, "
         "bars:<symbol>:1m, " + ", ".join(PRIVATE_CHANNELS)
     )
     raise ApiError(422, "INVALID_REQUEST", f"channels: {channels}")
@@ -716,6 +737,16 @@ def _options(key: str, request: dict[str, Any]) -> dict[str, int]:
     except ValidationError as error:
         raise _invalid(error) from None
     return {}
+
+
+def _block_board(runtime: MarketRuntime, viewer: block.Viewer) -> Message:
+    """The ``block`` channel's first message: the board as ``viewer`` sees it (``BlockBoard``)
+    and a participant's open negotiations, as of ``market_seq``."""
+    market = runtime.market
+    board = block.board(market, viewer, runtime.now_ns())
+    account = viewer.account_id
+    mine = [] if account is None else block.negotiations(market, account)
+    return {"type": "block_board", "market_seq": runtime.last_seq, **board, "negotiations": mine}
 
 
 def _snapshot(runtime: MarketRuntime, symbol: str, depth: int) -> Message:

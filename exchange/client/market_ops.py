@@ -10,6 +10,7 @@ from exchange.client.market_types import (
     Bars,
     ClockAdvanced,
     ClockView,
+    DailyBulletin,
     InstrumentListing,
     Instruments,
     MarketRules,
@@ -103,6 +104,14 @@ class MarketOperations(OperationsBase):
         """OHLCV bars of ``interval`` (market time, ns since the epoch)."""
         params = fields(interval=interval, limit=limit, start_ns=start_ns, end_ns=end_ns)
         return Call("GET", self._market(f"/bars/{segment(symbol)}"), params=params)
+
+    @operation("getDailyBulletin")
+    def get_daily_bulletin(self, day: dt.date | None = None) -> Call[DailyBulletin]:
+        """The daily statistics of ``day`` (default: the last cleared trading day): per
+        instrument listed open/high/low/close, volume and turnover, block volume and turnover
+        apart, and the totals."""
+        params = fields(day=None if day is None else day.isoformat())
+        return Call("GET", self._market("/bulletin"), params=params)
 
     # -- the clock (operators)
 

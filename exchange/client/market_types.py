@@ -138,3 +138,35 @@ class ClockAdvanced(TypedDict):
 class SessionStepped(TypedDict):
     seq: int
     clock: ClockView
+
+
+class BulletinSymbol(TypedDict):
+    symbol: str
+    open_fen: int | None  # listed trades only
+    high_fen: int | None
+    low_fen: int | None
+    close_fen: int | None  # the rule's close, once the day is cleared
+    close_method: str | None
+    listed_volume_t: int
+    listed_turnover_fen: int
+    block_volume_t: int
+    block_turnover_fen: int
+    volume_t: int
+    turnover_fen: int
+
+
+class BulletinTotals(TypedDict):
+    listed_volume_t: int
+    listed_turnover_fen: int
+    block_volume_t: int
+    block_turnover_fen: int
+    volume_t: int
+    turnover_fen: int
+
+
+class DailyBulletin(TypedDict):
+    market_id: str
+    trading_day: str
+    cleared: bool
+    symbols: list[BulletinSymbol]
+    totals: BulletinTotals

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
+from exchange.client.block_ops import BlockOperations
 from exchange.client.classroom_ops import ClassroomOperations
 from exchange.client.market_ops import MarketOperations
 from exchange.client.operation import fields, operation, segment
@@ -49,7 +50,7 @@ def new_client_order_id() -> str:
     return "cx-" + uuid.uuid4().hex
 
 
-class Operations(MarketOperations, RegistryOperations, ClassroomOperations):
+class Operations(MarketOperations, BlockOperations, RegistryOperations, ClassroomOperations):
     """Every operation; mixed into a client that has a transport (see ``exchange.client``)."""
 
     # -- health and access

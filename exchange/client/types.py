@@ -169,12 +169,13 @@ class Balances(TypedDict):
 
 
 class Trade(TypedDict):
-    trade_id: int
+    trade_id: int  # a block deal's: its deal id (ids are per mode)
     ts_ns: int
     symbol: str
     price_fen: int
     qty_t: int
-    aggressor: Side
+    aggressor: Side | None  # None: a block deal
+    mode: Literal["listed", "block"]
 
 
 class Trades(TypedDict):

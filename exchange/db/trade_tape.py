@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from exchange import bars as bar_math
 from exchange.db import tables as t
+from exchange.db.block_deals import block_tape
 from exchange.runtime import Ack, MarketRuntime
 
 TRADE_PAGE = 5000  # trades read per query while collecting bars, newest first
@@ -26,9 +27,11 @@ TRADE_PAGE = 5000  # trades read per query while collecting bars, newest first
 async def trade_tape(
     engine: AsyncEngine, market_id: str, symbol: str | None, limit: int
 ) -> list[dict[str, Any]]:
-    """The public trade tape, most recent first (``Trades``): every symbol's, or one's."""
+    """The public trade tape, most recent first (``Trades``): every symbol's, or one's. The
+    listed trades (``mode`` listed) and the block deals (``mode`` block, ``trade_id`` the
+    deal's id, no aggressor) in journal order."""
     c = t.market_trades.c
-    query = select(c.trade_id, c.ts_ns, c.symbol, c.price_fen, c.qty_t, c.aggressor).where(
+    query = select(c.trade_id, c.seq, c.ts_ns, c.symbol, c.price_fen, c.qty_t, c.aggressor).where(
         c.market_id == market_id
     )
     if symbol is not None:
@@ -36,7 +39,14 @@ async def trade_tape(
     query = query.order_by(c.trade_id.desc()).limit(limit)
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()
-    return [row._asdict() for row in rows]
+    listed = [{**row._asdict(), "mode": "listed"} for row in rows]
+    # A command makes listed trades or a block deal, never both: the seq orders them.
+    merged = sorted(
+        [*listed, *await block_tape(engine, market_id, symbol, limit)],
+        key=lambda trade: (trade["seq"], trade["trade_id"]),
+        reverse=True,
+    )
+    return [{k: v for k, v in trade.items() if k != "seq"} for trade in merged[:limit]]
 
 
 async def account_fills(

@@ -9,6 +9,7 @@ the journal's trades (``exchange.db.trade_tape``).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -27,8 +28,9 @@ from exchange.api.deps import (
 )
 from exchange.api.errors import ApiError
 from exchange.api.market_data import instrument_view, quote
-from exchange.api.market_models import Bars, Instruments, Quote
+from exchange.api.market_models import Bars, DailyBulletin, Instruments, Quote
 from exchange.api.models import Book, Trades
+from exchange.db.block_deals import daily_bulletin, last_cleared_day
 from exchange.db.trade_tape import day_closes, last_trades, recent_ticks, trade_tape
 from settlement.market import Market
 
@@ -78,7 +80,8 @@ async def list_trades(
     symbol: SymbolQuery = None,
     limit: Limit = TRADES_LIMIT,
 ) -> dict[str, Any]:
-    """The public trade tape, most recent first (from the journal: it survives restarts)."""
+    """The public trade tape, most recent first (from the journal: it survives restarts):
+    listed trades (``mode`` listed) and block deals (``mode`` block, no aggressor)."""
     return {"trades": await trade_tape(hub.engine, market_id, symbol, limit)}
 
 
@@ -144,3 +147,28 @@ async def get_bars(
         ]
     found = [dataclasses.asdict(bar) for bar in made]
     return {"symbol": symbol, "interval": interval, "timezone": timezone, "bars": found}
+
+
+@router.get("/bulletin", operation_id="getDailyBulletin", response_model=DailyBulletin)
+async def get_daily_bulletin(
+    market_id: MarketId,
+    who: CurrentPrincipal,
+    runtime: Runtime,
+    hub: HubDep,
+    day: Annotated[dt.date | None, Query()] = None,
+) -> dict[str, Any]:
+    """The exchange's daily statistics (每日成交信息) of ``day`` (default: the last cleared
+    trading day): per instrument the listed trades' open, high, low and close (the rule's,
+    once the day is cleared), volume and turnover; the block deals' volume and turnover apart
+    (no block price); both together; and the totals."""
+    if day is None:
+        last = await last_cleared_day(hub.engine, market_id)
+        if last is None:
+            raise ApiError(404, "NO_CLEARED_DAY", "no trading day has been cleared yet")
+        day = dt.date.fromisoformat(last)
+    calendar = runtime.market.rules.calendar
+    start_ns = calendar.ts_ns(day, dt.time())
+    end_ns = calendar.ts_ns(day + dt.timedelta(days=1), dt.time())
+    symbols = list(runtime.market.instruments)
+    found = await daily_bulletin(hub.engine, market_id, day.isoformat(), start_ns, end_ns, symbols)
+    return {"market_id": market_id, **found}
