@@ -65,15 +65,15 @@ class ComplianceFirm(Agent):
     year's vintage first, to cover what is still owed.
 
     Block trades (大宗协议), with ``blocks`` on and the market offering them: a firm whose whole
-    want or surplus reaches the block minimum deals in blocks of half of it (at least the
-    minimum) rather than in chunks on the book, in the block session. It first takes the best
-    block quote on the other side that its value allows (a buyer: at most the value of the last
-    tonne and its belief plus its markup; a seller: at least the cost of the last tonne it would
-    then cut and its belief less twice ``block_discount_bp``), for as much as it wants of it;
-    failing that it posts a quote of its own, at most one at a time, priced
-    ``block_discount_bp`` below its belief (a buyer's bid and a seller's offer alike: block
-    prices sit below the listed price), and leaves the book alone while it stands. Open quotes
-    expire at the close.
+    want or surplus reaches the block minimum deals it in one block rather than in chunks on the
+    book, in the block session. A block is worth dealing whole when its middle tonne is, so it
+    first takes the best block quote on the other side priced within that (a buyer: at most the
+    saving on the block's middle tonne and its belief plus its markup; a seller: at least the
+    cost of cutting the block's middle tonne and its belief less twice ``block_discount_bp``),
+    for as much as it wants of it; failing that it posts a quote of its own, at most one at a
+    time, priced ``block_discount_bp`` below its belief (a buyer's bid and a seller's offer
+    alike: block prices sit below the listed price), and leaves the book alone while it stands.
+    Open quotes expire at the close.
 
     Parameters (defaults): ``chunk_bp`` (300) the most one order asks for, in basis points of
     its baseline; ``urgency`` (2.0); ``belief_bp`` (300) the spread of its private price belief
@@ -273,17 +273,20 @@ class ComplianceFirm(Agent):
             return True  # its quote stands until it deals or the day closes
         if abs(diff) < block.min_qty_t:
             return False
-        want = max(block.min_qty_t, abs(diff) // 2)  # half its want, so one deal leaves room
+        want = abs(diff)
         curve = self.profile.curve
         lower, upper = block.band
         lot = info.lot_t
         buying = diff > 0
         side = BUY if buying else SELL
+        # A block is worth dealing whole when its average tonne is: the buyer's saving on the
+        # middle tonne of the block, the seller's cost of cutting its middle tonne.
         if buying:
-            limit = min(curve.marginal_fen(gap - want), belief * (1 + self._markup))
+            limit = min(curve.marginal_fen(gap - want // 2), belief * (1 + self._markup))
             room = min(want, affordable_t(cash, int(limit), self.fee_reserve_bp))
         else:
-            limit = max(curve.marginal_fen(max(0, gap + want)), belief * (1 - 2 * self._discount))
+            cost = curve.marginal_fen(max(0, gap + want // 2))
+            limit = max(cost, belief * (1 - 2 * self._discount))
             room = min(want, view.sellable_t(symbol))
         room = room // lot * lot
         if room < block.min_qty_t:

@@ -231,7 +231,7 @@ def test_firm_bids_below_its_value_and_offers_above_its_cost() -> None:
 def test_firms_with_block_sized_wants_deal_in_blocks_within_their_values() -> None:
     """With ``blocks`` on, a firm short of 400,000 t and one long by 400,000 t meet on the
     block board in the block session (13:00-15:00): each deal is at least the block minimum,
-    at a price the buyer values the last tonne above and the seller's last cut costs below."""
+    at a price within what the block's middle tonne is worth to each side."""
     h = Harness()
     short, long_ = _firm("SH", 800_000), _firm("LO", 400_000)
     h.account("SH")
@@ -252,8 +252,12 @@ def test_firms_with_block_sized_wants_deal_in_blocks_within_their_values() -> No
         assert deal.qty_t >= 100_000
         local = dt.datetime.fromtimestamp(deal.ts_ns / 1e9, ZoneInfo("Asia/Shanghai")).time()
         assert dt.time(13) <= local < dt.time(15)
+        # Worth it whole: the buyer's saving on the block's middle tonne covers the price,
+        # and the seller's cost of cutting its middle tonne is below it.
+        gap = 400_000 - bought  # what the buyer would otherwise have to cut
+        assert deal.price_fen <= short.curve.marginal_fen(gap - deal.qty_t // 2)
+        assert deal.price_fen >= long_.curve.marginal_fen(max(0, -400_000 + deal.qty_t // 2))
         bought += deal.qty_t
-        assert deal.price_fen <= short.curve.marginal_fen(400_000 - bought + deal.qty_t)
     assert not h.refusals
     assert h.market.block.quotes == {}  # what was left open expired at the close
 
