@@ -1,7 +1,8 @@
 """Block agreement trades through the market runtime and the journal, on SQLite and
 PostgreSQL: the commands are journaled, each deal lands in ``market_block_deals`` with the
-journal seq that made it, the balances' projection agrees with the market, and replaying the
-journal rebuilds the same market (state hash), open quotes and the day's close included."""
+journal seq that made it (and counts in each account's trading, as a class reads it), the
+balances' projection agrees with the market, and replaying the journal rebuilds the same
+market (state hash), open quotes and the day's close included."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from exchange.db import tables as t
+from exchange.db.trading_activity import traded_by_account
 from exchange.runtime import MarketRuntime, check_projections, rebuild
 from matching.types import Side, TradingState
 from settlement.commands import (
@@ -94,6 +96,16 @@ def test_block_deals_journal_and_replay(database: Database) -> None:
             (1, deals[0], day, "CEA2025", 5_700, 120_000, b, a, 1, None),
             (2, deals[1], day, "CEA2024", 5_150, 150_000, c, a, 2, 1),
         ]
+
+        # What a class's dashboard and results read counts block deals as trades.
+        async with database.engine() as engine:
+            traded = await traded_by_account(engine, SPEC.market_id)
+        assert (traded[b].bought_t, traded[b].bought_fen) == (
+            {"CEA2025": 120_000},
+            {"CEA2025": 684_000_000},
+        )
+        assert traded[a].sold_t == {"CEA2025": 120_000, "CEA2024": 150_000}
+        assert traded[a].sold_fen == {"CEA2025": 684_000_000, "CEA2024": 772_500_000}
 
         rebuilt, last_seq, _ = await rebuild(url, SPEC.market_id, connect_args=args)
         assert rebuilt.state_hash() == market.state_hash()
