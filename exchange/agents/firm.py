@@ -82,7 +82,7 @@ class ComplianceFirm(Agent):
     driver passes so offsets can be bought before emissions are verified (None: only once the
     registry states the cap); ``fee_reserve_bp`` (100) cash kept aside per buy for fees the view
     does not show; ``blocks`` (False) trade blocks; ``block_discount_bp`` (400);
-    ``block_wait_days`` (20) while more trading days than this are left, a want of block size
+    ``block_wait_days`` (None: never) while more trading days than this are left, a want of block size
     waits for the block session rather than going to the book; ``wakeups_per_day``.
     """
 
@@ -102,7 +102,7 @@ class ComplianceFirm(Agent):
         fee_reserve_bp: int = 100,
         blocks: bool = False,
         block_discount_bp: int = 400,
-        block_wait_days: int = 20,
+        block_wait_days: int | None = None,
         **params: Any,
     ) -> None:
         super().__init__(account_id, firm, **params)
@@ -223,11 +223,12 @@ class ComplianceFirm(Agent):
         markup = self._markup
         if self.blocks:
             block = view.block(symbol)
+            wait = self.block_wait_days
             if block is not None and abs(diff) >= block.min_qty_t:
                 if block.open_now:
                     if self._block(view, rng, info, block, diff, gap, belief, cash, actions):
                         return actions
-                elif view.trading_days_left > self.block_wait_days:
+                elif wait is not None and view.trading_days_left > wait:
                     return actions  # a want of block size waits for the block session
         if diff > 0:
             qty = lot_qty(min(diff, chunk), info)
