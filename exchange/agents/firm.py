@@ -82,8 +82,8 @@ class ComplianceFirm(Agent):
     driver passes so offsets can be bought before emissions are verified (None: only once the
     registry states the cap); ``fee_reserve_bp`` (100) cash kept aside per buy for fees the view
     does not show; ``blocks`` (False) trade blocks; ``block_discount_bp`` (400);
-    ``block_wait_days`` (None: never) while more trading days than this are left, a want of block size
-    waits for the block session rather than going to the book; ``wakeups_per_day``.
+    ``block_wait_days`` (None: never) while more trading days than this are left, a want of
+    block size waits for the block session rather than going to the book; ``wakeups_per_day``.
     """
 
     kind = "firm"
