@@ -235,6 +235,8 @@ def test_a_seat_sees_its_class_and_its_firm_through_the_year(
             "province": firm.province,
             "sector_zh": "水泥",  # F2: cement in Hubei
             "province_zh": "湖北",
+            "gas_fired": False,  # a cement works: no gas top-up
+            "gas_top_up": False,
             "year": 2026,
             "baseline_t": baseline,
             "projected_t": baseline,

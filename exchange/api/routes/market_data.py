@@ -166,9 +166,12 @@ async def get_daily_bulletin(
         if last is None:
             raise ApiError(404, "NO_CLEARED_DAY", "no trading day has been cleared yet")
         day = dt.date.fromisoformat(last)
+    # Market time is int64 ns since 1970: a day outside it traded nothing (an empty range).
     calendar = runtime.market.rules.calendar
-    start_ns = calendar.ts_ns(day, dt.time())
-    end_ns = calendar.ts_ns(day + dt.timedelta(days=1), dt.time())
+    start_ns, end_ns = (
+        min(max(calendar.ts_ns(d, dt.time()), 0), 2**63 - 1)
+        for d in (day, min(day, dt.date.max - dt.timedelta(days=1)) + dt.timedelta(days=1))
+    )
     symbols = list(runtime.market.instruments)
     found = await daily_bulletin(hub.engine, market_id, day.isoformat(), start_ns, end_ns, symbols)
     return {"market_id": market_id, **found}
