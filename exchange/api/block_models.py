@@ -75,6 +75,7 @@ class BlockBoard(Reply):
     board_prices: bool  # public quotes show their price to everyone
     bands: list[BlockBand]
     quotes: list[BlockQuote]  # oldest first
+    negotiations_open: int | None  # operators: the market's open negotiations; others None
 
 
 class BlockQuotePosted(Reply):

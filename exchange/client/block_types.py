@@ -39,6 +39,7 @@ class BlockBoard(TypedDict):
     board_prices: bool
     bands: list[BlockBand]
     quotes: list[BlockQuote]
+    negotiations_open: int | None  # operators: the market's open negotiations; others None
 
 
 class BlockQuotePosted(TypedDict):

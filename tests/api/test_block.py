@@ -237,6 +237,10 @@ def test_two_participants_negotiate_confirm_and_settle_t_plus_1(server: DemoServ
             True,
         )
         assert ok(d.x.get(f"{d.m}/block/negotiations"))["negotiations"] == []
+        # The operator's board counts the open negotiations (its console's block activity);
+        # a participant's does not (it reads its own in full).
+        assert ok(d.operator.get(f"{d.m}/block/quotes"))["negotiations_open"] == 1
+        assert ok(d.x.get(f"{d.m}/block/quotes"))["negotiations_open"] is None
 
         # S counters at CNY 57.00; B confirms the terms it saw.
         countered = ok(
@@ -283,6 +287,7 @@ def test_two_participants_negotiate_confirm_and_settle_t_plus_1(server: DemoServ
         assert (held["available_t"], held["held_t"], held["sellable_t"]) == (30_000, 0, 30_000)
         assert ok(d.s.get(f"{d.m}/block/quotes"))["quotes"] == []
         assert ok(d.s.get(f"{d.m}/block/negotiations"))["negotiations"] == []
+        assert ok(d.operator.get(f"{d.m}/block/quotes"))["negotiations_open"] == 0
 
         # Both parties see the deal; a third participant none; the operator every deal.
         for c in (d.b, d.s, d.operator):
