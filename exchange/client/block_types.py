@@ -32,6 +32,7 @@ class BlockBoard(TypedDict):
     offered: bool
     trading_day: str | None
     min_qty_t: int | None
+    band_bp: int | None
     sessions: list[list[str]]
     timezone: str
     open_now: bool

@@ -173,8 +173,9 @@ def test_two_participants_negotiate_confirm_and_settle_t_plus_1(server: DemoServ
         board = ok(d.b.get(f"{d.m}/block/quotes"))
         assert (board["offered"], board["open_now"], board["quotes"]) == (True, False, [])
         assert board["sessions"] == [["13:00", "15:00"]]
-        assert (board["min_qty_t"], board["timezone"], board["directed"]) == (
+        assert (board["min_qty_t"], board["band_bp"], board["timezone"], board["directed"]) == (
             100_000,
+            3_000,
             "Asia/Shanghai",
             True,
         )
@@ -632,6 +633,7 @@ def test_every_refusal_with_its_numbers(server: DemoServer) -> None:
             [],
             None,
         )
+        assert (board["band_bp"], board["negotiations_open"]) == (None, None)
 
 
 # ---------------------------------------------------------------------- who sees what
