@@ -30,6 +30,7 @@ from registry_sim.model import AccountId, AccountKind
 from registry_sim.ops import AllocateByIntensity, Assess, Op, RecordEmissions, TrueUpAllocation
 from registry_sim.outcomes import ComplianceRecord
 from registry_sim.registry import Registry
+from registry_sim.rules import AllocationRules
 from settlement.market import Market
 from settlement.reference import PenaltyPrice, penalty_price
 
@@ -52,6 +53,14 @@ def compliance_cost_fen(net_spend_fen: int, abatement_cost_fen: int, penalty_fen
     count at what they cost, unvalued (a trading P&L marks them at the last price). Selling a
     surplus makes it smaller, below zero if the sales brought in more than the rest cost."""
     return net_spend_fen + abatement_cost_fen + penalty_fen
+
+
+def tops_up_gas_fired(scenario: LoadedScenario, rules: AllocationRules) -> bool:
+    """Whether verification's true-up (``verification_ops``) tops a gas-fired firm up to its
+    verified emissions: under a benchmark allocation, with rules that have the gas top-up
+    (``allocation.gas_fired_top_up``). A fixed allocation has no true-up; an intensity one is
+    emissions × (1 + α) for every firm."""
+    return scenario.spec.allocation.method == "benchmark" and rules.gas_fired_top_up
 
 
 def verification_ops(

@@ -236,10 +236,9 @@ def accept_quote(market: Market, cmd: AcceptBlockQuote) -> Outcome:
     if refusal is not None:
         return refusal
     outcome = market._outcome = Outcome(kind)
-    desk = market.block
-    desk.last_negotiation_id += 1  # an acceptance is a negotiation of one round
+    # An acceptance is a negotiation of one round that never stands on the board: id 0.
     deal = Negotiation(
-        desk.last_negotiation_id,
+        0,
         quote.quote_id,
         cmd.account_id,
         terms.price_fen,
@@ -583,7 +582,7 @@ def _commit(
     terms: _Terms,
 ) -> None:
     """``account_id`` commits to ``terms`` in ``negotiation``: its hold follows them."""
-    ref = f"block:N{negotiation.negotiation_id}"
+    ref = _ref(quote, negotiation)
     if account_id == quote.account_id:
         extra = _poster_extra(market, quote, terms)
         _move(market, ref, account_id, quote.symbol, Side.BUY, extra - negotiation.poster_extra_fen)
@@ -596,6 +595,13 @@ def _commit(
     if side is Side.BUY:
         _adjust_open_buy(market, account_id, quote.symbol, terms.qty_t - negotiation.opener_open_t)
         negotiation.opener_open_t = terms.qty_t
+
+
+def _ref(quote: BlockQuote, negotiation: Negotiation) -> str:
+    """The postings' reference of a negotiation's holds (an acceptance's: its quote's)."""
+    if negotiation.negotiation_id:
+        return f"block:N{negotiation.negotiation_id}"
+    return f"block:Q{quote.quote_id}"
 
 
 def _end_negotiation(market: Market, negotiation: Negotiation, what: str, outcome: Outcome) -> None:

@@ -9,12 +9,16 @@ from typing import Any
 
 from exchange.agents.base import (
     Abate,
+    AcceptBlock,
     Action,
     Agent,
+    BlockInfo,
     Cancel,
     Firm,
+    InstrumentInfo,
     MarketView,
     Place,
+    PostBlock,
     SurrenderUnits,
     register,
 )
@@ -60,13 +64,26 @@ class ComplianceFirm(Agent):
     once emissions are verified it surrenders offsets up to the cap, then allowances of the
     year's vintage first, to cover what is still owed.
 
-    Parameters (defaults): ``chunk_bp`` (300) the most one order asks for, in basis points
-    of its baseline; ``urgency`` (2.0); ``belief_bp`` (300) the spread of its private price
-    belief around the market price; ``markup_bp`` (200) how far from its belief its limit
-    price is drawn; ``offset_cap_bp`` (None) the rule set's offset cap as a share of
-    emissions, which the driver passes so offsets can be bought before emissions are
-    verified (None: only once the registry states the cap); ``fee_reserve_bp`` (100) cash
-    kept aside per buy for fees the view does not show; ``wakeups_per_day``.
+    Block trades (大宗协议), with ``blocks`` on and the market offering them: a firm whose whole
+    want or surplus reaches the block minimum deals it in one block rather than in chunks on the
+    book, in the block session. A block is worth dealing whole when its middle tonne is, so it
+    first takes the best block quote on the other side priced within that (a buyer: at most the
+    saving on the block's middle tonne and its belief plus its markup; a seller: at least the
+    cost of cutting the block's middle tonne and its belief less twice ``block_discount_bp``),
+    for as much as it wants of it; failing that it posts a quote of its own, at most one at a
+    time, priced ``block_discount_bp`` below its belief (a buyer's bid and a seller's offer
+    alike: block prices sit below the listed price), and leaves the book alone while it stands.
+    Open quotes expire at the close.
+
+    Parameters (defaults): ``chunk_bp`` (300) the most one order asks for, in basis points of
+    its baseline; ``urgency`` (2.0); ``belief_bp`` (300) the spread of its private price belief
+    around the market price; ``markup_bp`` (200) how far from its belief its limit price is
+    drawn; ``offset_cap_bp`` (None) the rule set's offset cap as a share of emissions, which the
+    driver passes so offsets can be bought before emissions are verified (None: only once the
+    registry states the cap); ``fee_reserve_bp`` (100) cash kept aside per buy for fees the view
+    does not show; ``blocks`` (False) trade blocks; ``block_discount_bp`` (400);
+    ``block_wait_days`` (None: never) while more trading days than this are left, a want of
+    block size waits for the block session rather than going to the book; ``wakeups_per_day``.
     """
 
     kind = "firm"
@@ -83,6 +100,9 @@ class ComplianceFirm(Agent):
         markup_bp: int = 200,
         offset_cap_bp: int | None = None,
         fee_reserve_bp: int = 100,
+        blocks: bool = False,
+        block_discount_bp: int = 400,
+        block_wait_days: int | None = None,
         **params: Any,
     ) -> None:
         super().__init__(account_id, firm, **params)
@@ -96,6 +116,9 @@ class ComplianceFirm(Agent):
         self._markup = markup_bp / BP
         self.offset_cap_bp = offset_cap_bp
         self.fee_reserve_bp = fee_reserve_bp
+        self.blocks = blocks
+        self.block_wait_days = block_wait_days
+        self._discount = block_discount_bp / BP
         self.abated_t = 0  # committed at year end
         self.abated_year: int | None = None
         self._day: object = None
@@ -198,6 +221,15 @@ class ComplianceFirm(Agent):
         wakeups_left = max(1.0, view.trading_days_left * self.wakeups_per_day / self.urgency)
         chunk = max(info.lot_t, min(baseline * self.chunk_bp // BP, int(abs(diff) / wakeups_left)))
         markup = self._markup
+        if self.blocks:
+            block = view.block(symbol)
+            wait = self.block_wait_days
+            if block is not None and abs(diff) >= block.min_qty_t:
+                if block.open_now:
+                    if self._block(view, rng, info, block, diff, gap, belief, cash, actions):
+                        return actions
+                elif wait is not None and view.trading_days_left > wait:
+                    return actions  # a want of block size waits for the block session
         if diff > 0:
             qty = lot_qty(min(diff, chunk), info)
             if qty:
@@ -220,6 +252,70 @@ class ComplianceFirm(Agent):
                 if ask is not None:
                     actions.append(Place(symbol, SELL, qty, ask, OrderType.LIMIT))
         return actions
+
+    def _block(
+        self,
+        view: MarketView,
+        rng: random.Random,
+        info: InstrumentInfo,
+        block: BlockInfo,
+        diff: int,
+        gap: int,
+        belief: float,
+        cash: int,
+        actions: list[Action],
+    ) -> bool:
+        """Deal in a block or post one (see the class's rule); whether it did either, or has
+        a quote standing, so the book is left alone this wake-up."""
+        symbol = info.symbol
+        me = self.account_id
+        quotes = [q for q in view.block_quotes() if q.symbol == symbol]
+        if any(q.account_id == me for q in quotes):
+            return True  # its quote stands until it deals or the day closes
+        if abs(diff) < block.min_qty_t:
+            return False
+        want = abs(diff)
+        curve = self.profile.curve
+        lower, upper = block.band
+        lot = info.lot_t
+        buying = diff > 0
+        side = BUY if buying else SELL
+        # A block is worth dealing whole when its average tonne is: the buyer's saving on the
+        # middle tonne of the block, the seller's cost of cutting its middle tonne.
+        if buying:
+            limit = min(curve.marginal_fen(gap - want // 2), belief * (1 + self._markup))
+            room = min(want, affordable_t(cash, int(limit), self.fee_reserve_bp))
+        else:
+            cost = curve.marginal_fen(max(0, gap + want // 2))
+            limit = max(cost, belief * (1 - 2 * self._discount))
+            room = min(want, view.sellable_t(symbol))
+        room = room // lot * lot
+        if room < block.min_qty_t:
+            return False
+        # The other side's quotes it would deal with, best price first (a buyer: lowest).
+        sign = 1 if buying else -1
+        offers = sorted(
+            (sign * q.price_fen, q.quote_id, q.qty_t)
+            for q in quotes
+            if q.side is not side
+            and q.price_fen is not None
+            and q.qty_t >= block.min_qty_t
+            and (q.price_fen <= limit if buying else q.price_fen >= limit)
+        )
+        if offers:
+            _, quote_id, offered = offers[0]
+            qty = min(room, offered)
+            if qty >= block.min_qty_t:
+                actions.append(AcceptBlock(quote_id, None if qty == offered else qty))
+                return True
+        price = belief * (1 - self._discount) * (1 + (rng.random() - 0.5) * self._markup)
+        price = max(price, limit) if not buying else min(price, limit)
+        tick = info.tick_fen
+        ticks = int(price // tick) * tick
+        if not lower <= ticks <= upper:
+            return False
+        actions.append(PostBlock(symbol, side, room, ticks))
+        return True
 
     def _buy_offsets(
         self,

@@ -251,9 +251,21 @@ class LocalView:
         )
 
     def block_quotes(self) -> Sequence[BlockQuoteInfo]:
+        """The board as the gateway shows it to this account: public quotes, those directed
+        to it and its own; a public quote's price hidden from others where the rule set's
+        ``board_prices`` is false."""
         me = self._account
+        rules = self._market.rules.block
+        prices_shown = rules is None or rules.board_prices
         return [
-            BlockQuoteInfo(q.quote_id, q.symbol, q.side, q.price_fen, q.qty_t, q.account_id)
+            BlockQuoteInfo(
+                q.quote_id,
+                q.symbol,
+                q.side,
+                q.price_fen if prices_shown or q.account_id == me or q.counterparty == me else None,
+                q.qty_t,
+                q.account_id,
+            )
             for q in self._market.block.quotes.values()
             if q.counterparty is None or q.counterparty == me or q.account_id == me
         ]

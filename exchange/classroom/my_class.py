@@ -148,6 +148,9 @@ def firm_view(room: Classroom, account_id: str) -> dict[str, Any] | None:
         "province": plan.province,
         "sector_zh": SECTORS_ZH.get(plan.sector, plan.sector),
         "province_zh": PROVINCES_ZH.get(plan.province, plan.province),
+        "gas_fired": plan.gas_fired,
+        "gas_top_up": plan.gas_fired
+        and compliance_year.tops_up_gas_fired(scenario.loaded, market.rules.allocation),
         "year": year,
         "baseline_t": baseline,
         "projected_t": projected,

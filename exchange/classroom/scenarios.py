@@ -1,6 +1,7 @@
 """The scenarios that ship with carbonx (``scenarios/*.yaml``), summed up for the instructor's
 "new class" form (``listScenarios``): what each is, under which rule set, how many firms and
-bots, the seats a class gets by default and the trading days of a compliance year.
+bots, the seats a class gets by default, the trading days of a compliance year, and whether
+verification tops a gas-fired seat up to its verified emissions (``gas_fired_top_up``).
 
 Titles and descriptions come in English (``title``, ``description``) and Chinese
 (``title_zh``, ``description_zh``); a scenario that gives one text for both, or one language
@@ -15,6 +16,7 @@ from typing import Any
 
 from exchange.classroom.setup import default_seats, parse
 from exchange.clock import trading_days
+from exchange.compliance_year import tops_up_gas_fired
 from exchange.sim.scenario import LoadedScenario, scenario_path, shipped_scenarios, text_in
 
 
@@ -40,6 +42,7 @@ def summary(loaded: LoadedScenario) -> dict[str, Any]:
         "bots": len(loaded.agents),
         "seats_default": default_seats(loaded),
         "reference_price_fen": spec.market.reference_price_fen,
+        "gas_fired_top_up": tops_up_gas_fired(loaded, loaded.rules.allocation),
     }
 
 

@@ -65,6 +65,7 @@ class NewClass:
     seats: int | None = None
     seed: int | None = None
     open_day: dt.date | None = None
+    gas_fired_seats: int | None = None  # the first n seats gas-fired; None: as their profiles
 
 
 async def read_scenario_off_loop(
@@ -99,7 +100,7 @@ async def create_class(host: ClassHost, new: NewClass) -> dict[str, Any]:
     loaded, text = await read_scenario_off_loop(new.scenario, new.yaml)
     seed = loaded.spec.seed if new.seed is None else new.seed
     count = new.seats or default_seats(loaded)
-    seats = draw_seats(loaded, count, seed)
+    seats = draw_seats(loaded, count, seed, new.gas_fired_seats)
     taken = {f.account_id for f in loaded.firms} | {a.account_id for a in loaded.agents}
     clash = sorted(s.account_id for s in seats if s.account_id in taken)
     if clash:
@@ -125,7 +126,7 @@ async def create_class(host: ClassHost, new: NewClass) -> dict[str, Any]:
     return {
         "market_id": new.market_id,
         "scenario": loaded.name,
-        "seats": [seat_view(s, k) for s, k in zip(seats, keys, strict=True)],
+        "seats": [seat_view(s, scenario, k) for s, k in zip(seats, keys, strict=True)],
         "operator_key": operator_key,
         "bots": [{"account_id": a.account_id, "kind": a.kind} for a in loaded.agents],
         "phase": state.phase.value,
@@ -213,7 +214,9 @@ async def issue_seat_keys(engine: AsyncEngine, room: Classroom) -> list[dict[str
     market_id, seats = room.market_id, room.state.seats
     await revoke_account_keys(engine, market_id, [s.account_id for s in seats])
     return [
-        seat_view(s, await create_key(engine, market_id, Role.PARTICIPANT, s.account_id))
+        seat_view(
+            s, room.scenario, await create_key(engine, market_id, Role.PARTICIPANT, s.account_id)
+        )
         for s in seats
     ]
 

@@ -100,15 +100,28 @@ def default_seats(scenario: LoadedScenario) -> int:
     return min(MAX_SEATS, max(1, spec.count if spec else 1))
 
 
-def draw_seats(scenario: LoadedScenario, count: int, seed: int) -> list[Seat]:
-    """``count`` seats, each with the profile of a scenario firm drawn with ``seed``."""
+def draw_seats(
+    scenario: LoadedScenario, count: int, seed: int, gas_fired_seats: int | None = None
+) -> list[Seat]:
+    """``count`` seats, each with the profile of a scenario firm drawn with ``seed``. Given
+    ``gas_fired_seats``, the first that many seats are gas-fired (燃气机组) and the others are
+    not, whatever their profiles; without it each seat is as its profile firm is. More
+    gas-fired seats than seats is ``TOO_MANY_GAS_FIRED_SEATS``."""
+    if gas_fired_seats is not None and gas_fired_seats > count:
+        raise ClassroomError(
+            "TOO_MANY_GAS_FIRED_SEATS",
+            "more gas-fired seats than seats",
+            gas_fired_seats=gas_fired_seats,
+            seats=count,
+        )
     prefix = scenario.spec.seats.id_prefix if scenario.spec.seats else DEFAULT_SEAT_PREFIX
     firms = scenario.firms
     seats = []
     for n in range(1, count + 1):
         firm = firms[random.Random(derived_seed(seed, "seat", n)).randrange(len(firms))]
         name, name_zh = seat_names(n, firm.sector, firm.province)
-        seats.append(Seat(n, f"{prefix}{n:03d}", name, firm.account_id, name_zh))
+        gas = firm.gas_fired if gas_fired_seats is None else n <= gas_fired_seats
+        seats.append(Seat(n, f"{prefix}{n:03d}", name, firm.account_id, name_zh, gas))
     return seats
 
 
@@ -137,7 +150,10 @@ class ClassScenario:
         for seat in seats:
             firm = profiles[seat.profile]
             cash = spec.cash_fen if spec is not None and spec.cash_fen else firm.cash_fen
-            seat_firms.append(dataclasses.replace(firm, account_id=seat.account_id, cash_fen=cash))
+            gas = firm.gas_fired if seat.gas_fired is None else seat.gas_fired
+            seat_firms.append(
+                dataclasses.replace(firm, account_id=seat.account_id, cash_fen=cash, gas_fired=gas)
+            )
         loaded = dataclasses.replace(scenario, firms=scenario.firms + tuple(seat_firms), seats=())
         return cls(loaded, seed, seats)
 

@@ -14,14 +14,17 @@ from exchange.classroom.lifecycle import Phase
 @dataclass(frozen=True, slots=True)
 class Seat:
     """A human seat: its number (1, 2, ...), account and name (in English, and in Chinese as
-    ``name_zh``; a class stored before seats had one has ""), and the scenario firm whose
-    covered-entity profile it was given (baseline, growth, abatement curve)."""
+    ``name_zh``; a class stored before seats had one has ""), the scenario firm whose
+    covered-entity profile it was given (baseline, growth, abatement curve), and whether its
+    units are gas-fired (燃气机组) as the instructor set them up (None: as its profile firm's
+    are; a class stored before seats had it has None)."""
 
     seat: int
     account_id: str
     name: str
     profile: str
     name_zh: str = ""
+    gas_fired: bool | None = None
 
     def name_in(self, language: str) -> str:
         """The seat's name in ``language`` ("zh-CN" or "en"), English when it has no other."""

@@ -63,13 +63,15 @@ def phase_view(room: Classroom) -> dict[str, Any]:
     }
 
 
-def seat_view(seat: Seat, key: str | None = None) -> dict[str, Any]:
+def seat_view(seat: Seat, scenario: ClassScenario, key: str | None = None) -> dict[str, Any]:
+    """A seat as ``SeatKey`` answers it; ``gas_fired`` as its firm is in the class."""
     return {
         "seat": seat.seat,
         "account_id": seat.account_id,
         "name": seat.name,
         "name_zh": seat.name_in("zh-CN"),
         "profile": seat.profile,
+        "gas_fired": scenario.firms[seat.account_id].gas_fired,
         "key": key,
     }
 
@@ -179,6 +181,7 @@ def ranking_row(
         "name": seat.name if seat else name,
         "name_zh": seat.name_in("zh-CN") if seat else name,
         "seat": None if seat is None else seat.seat,
+        "gas_fired": bool(found and found.gas_fired),
         "verified_t": projected.obligation_t if projected.verified else None,
         "obligation_t": obligation,
         "surrendered_t": surrendered,

@@ -31,9 +31,12 @@ class ClassroomOperations(OperationsBase):
         seats: int | None = None,
         seed: int | None = None,
         open_day: dt.date | None = None,
+        gas_fired_seats: int | None = None,
     ) -> Call[Json]:
         """A class market from a shipped scenario (by name) or YAML text, with its seats'
-        keys and a new operator key (exchange-wide operator keys only)."""
+        keys and a new operator key (exchange-wide operator keys only); ``gas_fired_seats``:
+        the first that many seats are gas-fired, the others not (default: as their
+        profiles)."""
         body = fields(
             market_id=market_id,
             scenario=scenario,
@@ -41,6 +44,7 @@ class ClassroomOperations(OperationsBase):
             seats=seats,
             seed=seed,
             open_day=None if open_day is None else open_day.isoformat(),
+            gas_fired_seats=gas_fired_seats,
         )
         return Call("POST", "/v1/markets/from-scenario", body=body)
 

@@ -1,6 +1,7 @@
 """Reads of who traded what in a market: every account's purchases and sales per instrument
-from the trade tape (``market_trades``), and today's trades and the accounts that placed
-orders today (a class's dashboard, ``exchange.classroom.views``)."""
+from the trade tape (``market_trades``, and ``market_block_deals`` for block deals), and
+today's trades and the accounts that placed orders today (a class's dashboard,
+``exchange.classroom.views``)."""
 
 from __future__ import annotations
 
@@ -44,36 +45,38 @@ class Traded:
 async def traded_by_account(
     engine: AsyncEngine, market_id: str, account_id: str | None = None
 ) -> dict[str, Traded]:
-    """Every account's trading from the trade tape (both sides); only ``account_id``'s if
-    given."""
-    c = t.market_trades.c
+    """Every account's trading from the trade tape (both sides), listed trades and block deals
+    alike; only ``account_id``'s if given."""
     out: dict[str, Traded] = {}
-    sides = (
-        (c.buy_account_id, c.buy_fee_fen, "bought"),
-        (c.sell_account_id, c.sell_fee_fen, "sold"),
-    )
     async with engine.connect() as conn:
-        for account, fee, side in sides:
-            query = (
-                select(
-                    account,
-                    c.symbol,
-                    func.count(),
-                    func.sum(c.qty_t),
-                    func.sum(c.qty_t * c.price_fen),
-                    func.sum(fee),
-                )
-                .where(c.market_id == market_id)
-                .group_by(account, c.symbol)
+        for table in (t.market_trades, t.market_block_deals):
+            c = table.c
+            sides = (
+                (c.buy_account_id, c.buy_fee_fen, "bought"),
+                (c.sell_account_id, c.sell_fee_fen, "sold"),
             )
-            if account_id is not None:
-                query = query.where(account == account_id)
-            for who, symbol, count, qty, turnover, fees in await conn.execute(query):
-                row = out.setdefault(who, Traded())
-                getattr(row, f"{side}_t")[symbol] = int(qty)
-                getattr(row, f"{side}_fen")[symbol] = int(turnover)
-                row.fees_fen += int(fees)
-                row.trades += int(count)
+            for account, fee, side in sides:
+                query = (
+                    select(
+                        account,
+                        c.symbol,
+                        func.count(),
+                        func.sum(c.qty_t),
+                        func.sum(c.qty_t * c.price_fen),
+                        func.sum(fee),
+                    )
+                    .where(c.market_id == market_id)
+                    .group_by(account, c.symbol)
+                )
+                if account_id is not None:
+                    query = query.where(account == account_id)
+                for who, symbol, count, qty, turnover, fees in await conn.execute(query):
+                    row = out.setdefault(who, Traded())
+                    tonnes, fen = getattr(row, f"{side}_t"), getattr(row, f"{side}_fen")
+                    tonnes[symbol] = tonnes.get(symbol, 0) + int(qty)
+                    fen[symbol] = fen.get(symbol, 0) + int(turnover)
+                    row.fees_fen += int(fees)
+                    row.trades += int(count)
     return out
 
 

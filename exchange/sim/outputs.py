@@ -25,6 +25,7 @@ from exchange.sim.record import TRADE_COLUMNS, RunResult
 TIMING_FIELDS = ("wall_seconds", "cpu_seconds", "orders_per_second")
 
 _TRADE_TYPES = {
+    "mode": pa.string(),
     "trade_id": pa.int64(),
     "ts_ns": pa.int64(),
     "trading_day": pa.string(),
@@ -77,6 +78,8 @@ OHLCV_COLUMNS = (
     "volume_t",
     "turnover_fen",
     "close_method",
+    "block_volume_t",  # block deals (大宗协议), apart: they set no price of the day
+    "block_turnover_fen",
 )
 COMPLIANCE_COLUMNS = (
     "year",
@@ -140,6 +143,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         "volume_t": volume,
         "turnover_fen": turnover,
         "vwap_fen": round(turnover / volume) if volume else None,
+        **_by_mode(trades),
         "final_prices_fen": result.final_prices,
         "compliance_rate": round(complied / len(compliance), 6) if compliance else None,
         "firms_short": len(compliance) - complied,
@@ -153,6 +157,41 @@ def summary(result: RunResult) -> dict[str, Any]:
         "wall_seconds": wall,
         "cpu_seconds": round(result.cpu_seconds, 3),
         "orders_per_second": round(result.orders / wall) if wall else None,
+    }
+
+
+def _by_mode(trades: dict[str, list[Any]]) -> dict[str, Any]:
+    """Allowance (CEA) volume by trading mode, as the national exchange's statistics separate
+    them: listed and block volume and the block share of the whole, and how far block deals
+    were priced from the same day's listed VWAP (basis points, negative: cheaper), weighted
+    by block volume over the days that had both."""
+    volume = {"listed": 0, "block": 0}
+    days: dict[tuple[str, str], list[int]] = {}  # (day, symbol) -> listed t, fen, block t, fen
+    for mode, day, symbol, price, qty in zip(
+        trades["mode"],
+        trades["trading_day"],
+        trades["symbol"],
+        trades["price_fen"],
+        trades["qty_t"],
+        strict=True,
+    ):
+        if symbol.startswith("CEA"):
+            volume[mode] += qty
+            row = days.setdefault((day, symbol), [0, 0, 0, 0])
+            at = 0 if mode == "listed" else 2
+            row[at] += qty
+            row[at + 1] += price * qty
+    total = volume["listed"] + volume["block"]
+    weighted = weight = 0.0
+    for listed_t, listed_fen, block_t, block_fen in days.values():
+        if listed_t and block_t:
+            weighted += block_t * ((block_fen / block_t) / (listed_fen / listed_t) - 1)
+            weight += block_t
+    return {
+        "cea_listed_volume_t": volume["listed"],
+        "cea_block_volume_t": volume["block"],
+        "cea_block_share": round(volume["block"] / total, 4) if total else None,
+        "cea_block_listed_gap_bp": round(weighted / weight * 10_000) if weight else None,
     }
 
 

@@ -33,7 +33,10 @@ class FirmYear:
     offsets_sold_fen: int = 0
 
 
+# A listed trade's id is the book's trade id, a block deal's its deal id: ``mode`` tells them
+# apart ("listed" or "block"; a block deal has no aggressor).
 TRADE_COLUMNS = (
+    "mode",
     "trade_id",
     "ts_ns",
     "trading_day",
@@ -81,6 +84,7 @@ class Recorder:
         self.refusals: dict[str, int] = {}
         self.year_rows: dict[str, FirmYear] = {}
         self.day = ""
+        self.block_day: dict[str, list[int]] = {}  # symbol -> [volume_t, turnover_fen] today
 
     def refused(self, code: str) -> None:
         self.refusals[code] = self.refusals.get(code, 0) + 1
@@ -102,6 +106,7 @@ class Recorder:
             t = self.trades
             for fill in fills:
                 trade = fill.trade
+                t["mode"].append("listed")
                 t["trade_id"].append(trade.trade_id)
                 t["ts_ns"].append(trade.ts_ns)
                 t["trading_day"].append(day)
@@ -113,6 +118,31 @@ class Recorder:
                 t["aggressor"].append(trade.aggressor.value)
                 t["buy_fee_fen"].append(fill.buy_fee_fen)
                 t["sell_fee_fen"].append(fill.sell_fee_fen)
+        if outcome.block_deals:
+            self._block_deals(outcome)
+
+    def _block_deals(self, outcome: Outcome) -> None:
+        t = self.trades
+        for deal in outcome.block_deals:
+            row = (
+                ("mode", "block"),
+                ("trade_id", deal.deal_id),
+                ("ts_ns", deal.ts_ns),
+                ("trading_day", self.day),
+                ("symbol", deal.symbol),
+                ("price_fen", deal.price_fen),
+                ("qty_t", deal.qty_t),
+                ("buyer", deal.buy_account_id),
+                ("seller", deal.sell_account_id),
+                ("aggressor", ""),
+                ("buy_fee_fen", deal.buy_fee_fen),
+                ("sell_fee_fen", deal.sell_fee_fen),
+            )
+            for column, value in row:
+                t[column].append(value)
+            day = self.block_day.setdefault(deal.symbol, [0, 0])
+            day[0] += deal.qty_t
+            day[1] += deal.price_fen * deal.qty_t
 
     def end_of_day(self, day: dt.date, outcome: Outcome, market: Market) -> None:
         """The day's bars, and each firm's purchases and sales from the day book."""
@@ -128,8 +158,11 @@ class Recorder:
                     "volume_t": close.volume_t,
                     "turnover_fen": close.turnover_fen,
                     "close_method": close.method,
+                    "block_volume_t": self.block_day.get(close.symbol, (0, 0))[0],
+                    "block_turnover_fen": self.block_day.get(close.symbol, (0, 0))[1],
                 }
             )
+        self.block_day = {}
         rows = self.year_rows
         for account, symbols in market.day_book.accounts.items():
             row = rows.get(account)

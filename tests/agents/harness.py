@@ -43,6 +43,7 @@ from settlement import (
     RegistryCommand,
     SetSession,
 )
+from settlement.outcome import BlockDeal
 
 YEAR = 2026
 CEA = f"CEA{YEAR}"
@@ -76,6 +77,7 @@ class Harness:
         self.orders = 0
         self.refusals: Counter[str] = Counter()
         self.trades: list[tuple[int, str, int, int]] = []  # (day index, symbol, price, qty)
+        self.block_deals: list[BlockDeal] = []
         self.abated: dict[str, int] = {}
         self.days_run = 0
         # Called with each wake-up's view and actions before they are applied.
@@ -146,6 +148,7 @@ class Harness:
                 for fill in outcome.fills:
                     t = fill.trade
                     self.trades.append((self.days_run, t.symbol, t.price_fen, t.qty_t))
+                self.block_deals += outcome.block_deals
 
     def run(self, agents: Sequence[tuple[Agent, random.Random]], days: int) -> list[dt.date]:
         """Run ``days`` trading days from the next one; the days run."""

@@ -4,8 +4,10 @@ order limits, cash, sellable units), each agent's own rule, and seeded determini
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import random
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -224,6 +226,40 @@ def test_firm_bids_below_its_value_and_offers_above_its_cost() -> None:
         sold += a.qty_t
         assert (a.price_fen or 0) >= long_.curve.marginal_fen(max(0, sold - 50_000))
     assert not h.refusals
+
+
+def test_firms_with_block_sized_wants_deal_in_blocks_within_their_values() -> None:
+    """With ``blocks`` on, a firm short of 400,000 t and one long by 400,000 t meet on the
+    block board in the block session (13:00-15:00): each deal is at least the block minimum,
+    at a price within what the block's middle tonne is worth to each side."""
+    h = Harness()
+    short, long_ = _firm("SH", 800_000), _firm("LO", 400_000)
+    h.account("SH")
+    h.deposit("SH", 100_000_000_000)
+    h.issue("SH", 400_000)
+    h.account("LO")
+    h.deposit("LO", 1_000_000)
+    h.issue("LO", 800_000)
+    agents = [
+        (ComplianceFirm("SH", short, blocks=True, wakeups_per_day=6), random.Random(1)),
+        (ComplianceFirm("LO", long_, blocks=True, wakeups_per_day=6), random.Random(2)),
+    ]
+    h.run(agents, 5)
+    assert h.block_deals, "no block deal in five days"
+    bought = 0
+    for deal in h.block_deals:
+        assert (deal.buy_account_id, deal.sell_account_id) == ("SH", "LO")
+        assert deal.qty_t >= 100_000
+        local = dt.datetime.fromtimestamp(deal.ts_ns / 1e9, ZoneInfo("Asia/Shanghai")).time()
+        assert dt.time(13) <= local < dt.time(15)
+        # Worth it whole: the buyer's saving on the block's middle tonne covers the price,
+        # and the seller's cost of cutting its middle tonne is below it.
+        gap = 400_000 - bought  # what the buyer would otherwise have to cut
+        assert deal.price_fen <= short.curve.marginal_fen(gap - deal.qty_t // 2)
+        assert deal.price_fen >= long_.curve.marginal_fen(max(0, -400_000 + deal.qty_t // 2))
+        bought += deal.qty_t
+    assert not h.refusals
+    assert h.market.block.quotes == {}  # what was left open expired at the close
 
 
 def test_firm_counts_allowances_still_due_and_follows_a_new_profile() -> None:

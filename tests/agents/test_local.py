@@ -23,6 +23,7 @@ from settlement import (
     SetSession,
 )
 from settlement.commands import CancelAll as CancelAllOrders
+from settlement.commands import PostBlockQuote
 from tests.agents.harness import CEA, YEAR, Harness
 
 BUY, SELL = Side.BUY, Side.SELL
@@ -139,3 +140,31 @@ def test_instrument_facts_follow_the_clock() -> None:
     assert info.reference_price_fen == 6_500  # yesterday's VWAP close
     assert info.band == (5_850, 7_150)
     assert info.tradable
+
+
+def test_the_block_board_hides_prices_as_the_rule_set_says() -> None:
+    """With ``board_prices`` false, an agent sees a public quote's price only if it is the
+    quote's poster or counterparty, as the gateway shows the board."""
+    hidden = {"trading": {"modes": {"block": {"board_prices": False}}}}
+    for overrides, price_seen in (({}, 6_000), (hidden, None)):
+        h = Harness(overrides=overrides)
+        for name in ("S", "T", "O"):
+            h.account(name)
+        h.issue("S", 300_000)
+        day = h.start
+        h.ok(OpenDay(h.calendar.ts_ns(day, dt.time(9, 15)), day))
+        h.ok(SetSession(h.calendar.ts_ns(day, dt.time(9, 30)), TradingState.CONTINUOUS))
+        at = h.calendar.ts_ns(day, dt.time(13, 5))
+        h.local.now_ns = at
+        h.ok(PostBlockQuote(at, AccountId("S"), CEA, Side.SELL, 6_000, 100_000))
+        h.ok(PostBlockQuote(at, AccountId("S"), CEA, Side.SELL, 6_100, 100_000, AccountId("T")))
+        seen = {
+            who: [(q.quote_id, q.price_fen) for q in h.local.view(who).block_quotes()]
+            for who in ("S", "T", "O")
+        }
+        assert seen["S"] == [(1, 6_000), (2, 6_100)]
+        assert seen["T"] == [(1, price_seen), (2, 6_100)]
+        assert seen["O"] == [(1, price_seen)]
+        info = h.local.view("O").block(CEA)
+        assert info is not None
+        assert (info.min_qty_t, info.band, info.open_now) == (100_000, (4_200, 7_800), True)

@@ -47,6 +47,21 @@ events:
   - {day: 1, kind: emission_shock, sector: power, change_bp: 500}
   - {day: 3, kind: emission_shock, sector: cement, change_bp: 1000}
 """
+# Benchmark allocation of one power firm: 100,000 MWh × 0.5 t/MWh = 50,000 t by the benchmark,
+# 60,000 t emitted last year and this (no growth, no shock): pre-allocated 70 % of 60,000 t.
+GAS = """
+name: gas_class
+seed: 5
+rules: {name: cn_national}
+calendar: {start: 2026-03-02, years: 1, trading_days_per_year: 2}
+market: {reference_price_fen: 8000}
+allocation: {method: benchmark, benchmarks: {power: "0.5"}}
+firm_agent: {kind: null}
+firms:
+  - {id: F1, sector: power, province: Hubei, output: 100000, baseline_t: 60000,
+     cash_fen: 100000000, curve: {intercept_fen: 2000, slope_fen_per_t: 1.0, max_t: 10000}}
+seats: {count: 3, id_prefix: G}
+"""
 names = (f"class{n}" for n in itertools.count(1))
 
 
@@ -279,6 +294,77 @@ def test_a_year_of_phases_records_emissions_and_assesses_penalties(
 
         assert advance(operator, m)["phase"] == "closed"
         assert_problem(operator.post(f"{market}/class/phase/advance"), 409, "CLASS_CLOSED")
+
+
+# ---------------------------------------------------------------------- gas-fired seats
+
+
+def test_gas_fired_seats_are_topped_up_to_their_verified_emissions(
+    server: DemoServer, exchange_operator: httpx.Client
+) -> None:
+    made = make_class(exchange_operator, yaml=GAS, gas_fired_seats=2)
+    m = made["market_id"]
+    market = f"/v1/markets/{m}"
+    assert [(s["account_id"], s["gas_fired"]) for s in made["seats"]] == [
+        ("G001", True),
+        ("G002", True),
+        ("G003", False),
+    ]
+    with (
+        client(server, made["operator_key"]) as operator,
+        client(server, made["seats"][1]["key"]) as g002,
+    ):
+        listed = ok(operator.get(f"{market}/class/seats"))["seats"]
+        assert [s["gas_fired"] for s in listed] == [True, True, False]
+        start_class(operator, m)
+        # Pre-allocated 70 % of last year's 60,000 t.
+        firm = ok(g002.get(f"{market}/class/me"))["seat"]
+        assert (firm["gas_fired"], firm["gas_top_up"], firm["allocation_t"]) == (True, True, 42_000)
+        ok(g002.post(f"{market}/class/abatement", json={"qty_t": 1_000}), 201)
+        ranking = ok(operator.get(f"{market}/class/dashboard"))["ranking"]
+        assert {r["account_id"]: r["gas_fired"] for r in ranking} == {
+            "F1": False,
+            "G001": True,
+            "G002": True,
+            "G003": False,
+        }
+        assert advance(operator, m)["phase"] == "verification"
+
+        def seat(account_id: str) -> dict[str, Any]:
+            found: dict[str, Any] = ok(
+                operator.get(f"{market}/class/me", params={"account_id": account_id})
+            )["seat"]
+            return found
+
+        # Gas-fired: max(50,000 by the benchmark, verified) = the verified emissions (60,000 t;
+        # G002 abated 1,000 t: 59,000 t). Not gas-fired: max(50,000, 80 % × 60,000 = 48,000).
+        finals = {a: seat(a)["allocation_t"] for a in ("G001", "G002", "G003", "F1")}
+        assert finals == {"G001": 60_000, "G002": 59_000, "G003": 50_000, "F1": 50_000}
+        assert (seat("G002")["projected_t"], seat("G002")["verified"]) == (59_000, True)
+        assert (seat("G003")["gas_fired"], seat("G003")["gas_top_up"]) == (False, False)
+        # The true-up issued the difference: 60,000 - 42,000 and 50,000 - 42,000.
+        holdings = ok(operator.get(f"{market}/accounts/G001/holdings"))["totals"]
+        assert holdings["available_t"] == 60_000
+        assert ok(operator.get(f"{market}/accounts/G003/holdings"))["totals"]["available_t"] == (
+            50_000
+        )
+    too_many = exchange_operator.post(
+        "/v1/markets/from-scenario",
+        json={"market_id": next(names), "yaml": GAS, "seats": 2, "gas_fired_seats": 3},
+    )
+    refused = assert_problem(too_many, 422, "TOO_MANY_GAS_FIRED_SEATS")
+    assert (refused["gas_fired_seats"], refused["seats"]) == (3, 2)
+    # Without a number of seats, the scenario's three are the bound.
+    default = exchange_operator.post(
+        "/v1/markets/from-scenario",
+        json={"market_id": next(names), "yaml": GAS, "gas_fired_seats": 4},
+    )
+    assert assert_problem(default, 422, "TOO_MANY_GAS_FIRED_SEATS")["seats"] == 3
+    # A fixed allocation tops no one up: the flag is kept, the top-up is not promised.
+    fixed = make_class(exchange_operator, gas_fired_seats=1)
+    with client(server, fixed["seats"][0]["key"]) as s001:
+        firm = ok(s001.get(f"/v1/markets/{fixed['market_id']}/class/me"))["seat"]
+        assert (firm["gas_fired"], firm["gas_top_up"]) == (True, False)
 
 
 # ---------------------------------------------------------------------- trades: dashboard, replay

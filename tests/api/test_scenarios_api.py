@@ -58,7 +58,12 @@ def test_every_shipped_scenario_is_listed_with_its_facts(server: DemoServer) -> 
         "bots": rows["classroom_national"]["bots"],
         "seats_default": 30,
         "reference_price_fen": 8000,
+        "gas_fired_top_up": False,  # a fixed allocation: no true-up to top anyone up
     }
+    # Benchmark allocation under the national rules tops gas-fired units up; Guangdong's rules
+    # have no gas top-up.
+    assert rows["national_power"]["gas_fired_top_up"] is True
+    assert rows["guangdong_pilot"]["gas_fired_top_up"] is False
     assert rows["guangdong_pilot"]["rule_set"] == "guangdong_pilot"
     assert rows["guangdong_pilot"]["firms"] == 80 + 70 + 40 + 30 + 30  # five firm groups
     assert rows["equilibrium_check"]["seats_default"] == 1  # no seats: a class gets one

@@ -108,6 +108,7 @@ def test_every_code_has_a_kind() -> None:
     assert CODES == {
         "UNKNOWN_SCENARIO": Kind.INVALID,
         "INVALID_SCENARIO": Kind.INVALID,
+        "TOO_MANY_GAS_FIRED_SEATS": Kind.INVALID,
         "NOT_A_CLASS": Kind.NOT_FOUND,
         "CLASS_CLOSED": Kind.CONFLICT,
         "INVALID_PHASE_TRANSITION": Kind.CONFLICT,

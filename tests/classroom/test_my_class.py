@@ -136,6 +136,8 @@ def test_the_seat_s_firm_in_numbers(scenario: ClassScenario) -> None:
         "province": plan.province,
         "sector_zh": "水泥",  # F2: cement in Hubei
         "province_zh": "湖北",
+        "gas_fired": False,
+        "gas_top_up": False,  # TINY allocates fixed amounts: no true-up
         "year": 2026,
         "baseline_t": baseline,
         "projected_t": baseline,

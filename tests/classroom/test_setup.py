@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 
+import pytest
+
+from exchange.classroom.errors import ClassroomError
 from exchange.classroom.lifecycle import Phase
 from exchange.classroom.names import seat_names
 from exchange.classroom.room import Classroom
 from exchange.classroom.scenarios import shipped_summaries, summary
-from exchange.classroom.setup import MAX_SEATS, default_seats, draw_seats, parse, read_scenario
+from exchange.classroom.setup import (
+    MAX_SEATS,
+    ClassScenario,
+    default_seats,
+    draw_seats,
+    parse,
+    read_scenario,
+)
 from exchange.classroom.state import ClassState, Seat
 from exchange.classroom.views import SEAT_COLUMNS, as_csv, phase_view, seat_view
 from exchange.sim.scenario import shipped_scenarios
+from registry_sim.model import AccountId
+from registry_sim.ops import OpenAccount
+from settlement.commands import RegistryCommand
 from tests.classroom.conftest import TINY, make_room, make_scenario
 
 
@@ -46,7 +60,46 @@ def test_a_seat_is_named_in_both_languages() -> None:
     old = stored.seats[0]
     assert old == Seat(1, "S001", "Seat 1 (power, Hubei)", "F1", "")
     assert old.name_in("zh-CN") == "Seat 1 (power, Hubei)"
-    assert seat_view(old)["name_zh"] == "Seat 1 (power, Hubei)"
+    assert seat_view(old, make_scenario())["name_zh"] == "Seat 1 (power, Hubei)"
+
+
+# TINY with its power firm's units gas-fired.
+GAS_TINY = TINY.replace("{id: F1, sector: power,", "{id: F1, sector: power, gas_fired: true,")
+
+
+def test_gas_fired_seats_are_the_first_n_or_as_their_profiles() -> None:
+    loaded = parse(GAS_TINY, "tiny")
+    assert [f.gas_fired for f in loaded.firms] == [True, False]
+    # Without a number, each seat is as its profile firm: F1's gas-fired, F2's not.
+    drawn = draw_seats(loaded, 4, 11)
+    assert [s.gas_fired for s in drawn] == [s.profile == "F1" for s in drawn]
+    # With one, the first n seats are gas-fired and the rest not, whatever their profiles.
+    two = draw_seats(loaded, 4, 11, gas_fired_seats=2)
+    assert [s.gas_fired for s in two] == [True, True, False, False]
+    assert [s.profile for s in two] == [s.profile for s in drawn]  # the same draw
+    assert [s.gas_fired for s in draw_seats(loaded, 4, 11, gas_fired_seats=0)] == [False] * 4
+    scenario = ClassScenario.make(loaded, two, 11)
+    assert [scenario.firms[s.account_id].gas_fired for s in two] == [True, True, False, False]
+    assert [seat_view(s, scenario)["gas_fired"] for s in two] == [True, True, False, False]
+    # The registry account each seat opens with says so too.
+    opened = {
+        c.op.account.account_id: c.op.account.gas_fired
+        for c in scenario.setup_commands()
+        if isinstance(c, RegistryCommand) and isinstance(c.op, OpenAccount)
+    }
+    assert [opened[AccountId(s.account_id)] for s in two] == [True, True, False, False]
+    # A seat stored before seats had the flag (None) is as its profile firm.
+    stored = [dataclasses.replace(s, gas_fired=None) for s in drawn]
+    again = ClassScenario.make(loaded, stored, 11)
+    assert [again.firms[s.account_id].gas_fired for s in stored] == [
+        s.profile == "F1" for s in drawn
+    ]
+    with pytest.raises(ClassroomError) as refused:
+        draw_seats(loaded, 4, 11, gas_fired_seats=5)
+    assert (refused.value.code, refused.value.details) == (
+        "TOO_MANY_GAS_FIRED_SEATS",
+        {"gas_fired_seats": 5, "seats": 4},
+    )
 
 
 def test_the_default_seats_are_the_scenarios_within_bounds() -> None:
@@ -104,7 +157,7 @@ def test_the_phase_view_says_what_follows() -> None:
 
 def test_seats_as_a_key_sheet() -> None:
     scenario = make_scenario()
-    rows = [seat_view(s, f"cx_{s.seat}") for s in scenario.seats]
+    rows = [seat_view(s, scenario, f"cx_{s.seat}") for s in scenario.seats]
     sheet = as_csv(rows, SEAT_COLUMNS).splitlines()
     assert sheet[0] == "seat,account_id,name,profile,key"
     first = scenario.seats[0]

@@ -178,7 +178,7 @@ def test_everything_a_seeded_market_sends_round_trips() -> None:
         assert round_trip(command) == command
         kinds.add(type(command))
     # The stream trades on the book; block commands round-trip in the examples above and
-    # through the journal in tests/exchange/test_block_replay.py.
+    # through the journal in tests/integration/test_block_replay.py.
     block = {type(c) for name, c in EXAMPLES.items() if "block" in name}
     assert kinds == set(COMMAND_TYPES) - block
 

@@ -25,11 +25,13 @@ from tests.ui.conftest import (
     PHONE,
     api,
     assert_accessible,
+    both_languages_and_sizes,
     demo,
     log_in,
     ok,
     place_in_ticket,
     screenshot,
+    speak,
     visible_text,
     yuan,
 )
@@ -50,7 +52,7 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 RAW_KEY = re.compile(
     r"\b(app|role|login|trade|ladder|chart|tape|entry|orders|fills|account|unit|compliance|news"
     r"|instructor|value|enum|problem|console|clock|phase|announce|dash|logins|results|replay"
-    r"|newclass)\.[A-Za-z_]"
+    r"|newclass|holders|firm|statements|cancel)\.[A-Za-z_]"
 )
 TABS = ("control", "dashboard", "news", "logins", "results", "replay", "new")
 BOM = b"\xef\xbb\xbf"
@@ -242,6 +244,102 @@ def test_an_instructor_creates_a_class_pauses_the_clock_and_halts_trading(
         row.get_by_test_id("resume-one").click()
         expect(row).to_contain_text("连续交易")
         assert ok(op.get(f"/v1/markets/class-ui/book/{symbol}"))["state"] == "continuous"
+
+
+# --- gas-fired seats (燃气机组, issue 16) ------------------------------------------------------
+
+# Benchmark allocation of one power firm: 100,000 MWh × 0.5 t/MWh = 50,000 t by the benchmark;
+# 60,000 t emitted last year and this (no growth, no shock), 70 % of it pre-allocated (42,000 t).
+GAS_YAML = """
+name: gas_class
+seed: 5
+rules: {name: cn_national}
+calendar: {start: 2026-03-02, years: 1, trading_days_per_year: 2}
+market: {reference_price_fen: 8000}
+allocation: {method: benchmark, benchmarks: {power: "0.5"}}
+firm_agent: {kind: null}
+firms:
+  - {id: F1, sector: power, province: Hubei, output: 100000, baseline_t: 60000,
+     cash_fen: 100000000, curve: {intercept_fen: 2000, slope_fen_per_t: 1.0, max_t: 10000}}
+seats: {count: 2, id_prefix: G}
+"""
+
+
+def test_gas_fired_seats_are_set_up_in_the_console_and_topped_up_at_verification(
+    page: Any, browser: Any, server: DemoServer, exchange_operator: httpx.Client
+) -> None:
+    log_in(page, server, server.keys["exchange_operator_key"], "demo")
+    page.get_by_test_id("tab-new").click()
+    form = page.get_by_test_id("create-class-form")
+    note = page.get_by_test_id("gas-seats-note")
+    # What each shipped scenario does with a gas-fired seat: classroom_national allocates fixed
+    # amounts (no true-up), national_power trues up by the benchmark with the national top-up.
+    picker = form.locator("select[name=scenario]")
+    expect(picker).to_be_enabled()
+    picker.select_option(SCENARIO)
+    expect(note).to_contain_text("不对燃气机组补足")
+    picker.select_option("national_power")
+    expect(note).to_contain_text("补足至其核查排放量")
+    form.get_by_role("button", name="粘贴 YAML").click()
+    form.locator("textarea[name=scenario-yaml]").fill(GAS_YAML)
+    expect(note).to_contain_text("基准法分配")
+    form.locator("input[name=class-market]").fill("class-gas")
+    form.locator("input[name=seats]").fill("2")
+    form.locator("input[name=gas-fired-seats]").fill("3")  # more than the seats: said at once
+    form.get_by_test_id("create-class").click()
+    message = page.get_by_test_id("create-class-message")
+    expect(message).to_contain_text("0 到 2 之间")
+    form.locator("input[name=gas-fired-seats]").fill("1")
+    expect(message).to_have_count(0)  # said while it is wrong, gone once it is right
+
+    def check(where: str) -> None:
+        assert not RAW_KEY.search(visible_text(page)), where
+        assert_accessible(page, where)
+        no_overflow(page)
+
+    both_languages_and_sizes(page, "instructor-new-class-gas", check)
+    form.get_by_test_id("create-class").click()
+    expect(page.get_by_test_id("created-gas-seats")).to_have_text("燃气机组席位：1。")
+    market = "/v1/markets/class-gas"
+    seats = ok(exchange_operator.get(f"{market}/class/seats"))["seats"]
+    assert [(s["account_id"], s["gas_fired"]) for s in seats] == [("G001", True), ("G002", False)]
+    page.get_by_test_id("open-class").click()
+    page.get_by_test_id("tab-dashboard").click()
+    gas = page.locator("[data-testid=rank-row]:has([data-testid=rank-gas])")
+    expect(gas).to_have_count(1)
+    expect(gas).to_have_attribute("data-account", "G001")
+    assert_accessible(page, "dashboard with a gas-fired seat")
+    screenshot(page, "instructor-dashboard-gas-1280")
+
+    # Verification trues the seats up: the gas-fired one to its verified 60,000 t, the other to
+    # max(50,000 t by the benchmark, 80 % × 60,000 t = 48,000 t).
+    start_class(server, server.keys["exchange_operator_key"], "class-gas")
+    keys = ok(exchange_operator.post(f"{market}/class/seats/keys"), 201)["seats"]
+    seat = browser.new_context(viewport=DESK).new_page()
+    try:
+        log_in(seat, server, keys[0]["key"], "class-gas")
+        card = seat.get_by_test_id("panel-firm")
+        expect(card.get_by_test_id("firm-gas")).to_have_text("是：核查时配额补足至核查排放量")
+        expect(card.get_by_test_id("firm-allocation")).to_have_text("42,000 吨")  # 70 % of 60,000
+        advanced = ok(exchange_operator.post(f"{market}/class/phase/advance"))
+        assert advanced["phase"] == "verification"
+        expect(card.get_by_test_id("firm-allocation")).to_have_text("60,000 吨")
+        expect(card.get_by_test_id("firm-projected")).to_have_text("60,000 吨")
+        other = ok(exchange_operator.get(f"{market}/class/me", params={"account_id": "G002"}))
+        assert (other["seat"]["gas_fired"], other["seat"]["allocation_t"]) == (False, 50_000)
+
+        def card_check(where: str) -> None:
+            assert not RAW_KEY.search(visible_text(seat)), where
+            assert_accessible(seat, where)
+            card.scroll_into_view_if_needed()
+
+        both_languages_and_sizes(seat, "class-firm-gas", card_check)
+        speak(seat, "en")
+        expect(card.get_by_test_id("firm-gas")).to_have_text(
+            "yes: topped up to verified emissions at verification"
+        )
+    finally:
+        seat.context.close()
 
 
 # --- the trainee: book, cancel, a trade against the market maker bot, surrender -------------

@@ -1,7 +1,8 @@
 """The trainee screen in a real browser against a real server: log in, order, see it in the
 book and open orders, cancel, trade against a second participant (simulated over REST), see
 the fill, cash and holdings move, surrender and see the compliance panel change; refusals in
-plain words; the language toggle; both screen sizes."""
+plain words; the language toggle; both screen sizes; the daily statements, day by day and as a
+day ends, and a voluntary cancellation with its certificate."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from tests.ui.conftest import (
     DESK,
     PHONE,
     api,
+    assert_accessible,
+    both_languages_and_sizes,
     demo,
     log_in,
     ok,
@@ -40,7 +43,7 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 # A translation key showing instead of its text ("entry.title", "problem.X").
 RAW_KEY = re.compile(
     r"\b(app|role|login|trade|ladder|chart|tape|entry|orders|fills|account|unit|compliance|news"
-    r"|instructor|value|enum|problem)\.[A-Za-z_]"
+    r"|instructor|value|enum|problem|statements|cancel|firm)\.[A-Za-z_]"
 )
 
 
@@ -328,3 +331,201 @@ def test_both_screen_sizes(
     )
     assert overflow <= 0, f"{overflow} px of horizontal overflow at {viewport['width']} px"
     screenshot(page, f"trainee-en-{size}")
+
+
+# --- daily statements and voluntary cancellation (issue 16), in a market of their own ---------
+
+REACH = "ui-reach"
+R = f"/v1/markets/{REACH}"
+REACH_DAY1, REACH_DAY2 = "2026-03-02", "2026-03-03"  # a Monday and a Tuesday, no holiday
+REACH_PRICE = 8_000
+REACH_CASH = 100_000_000  # CNY 1,000,000
+
+
+@pytest.fixture(scope="module")
+def exchange(server: DemoServer) -> Iterator[httpx.Client]:
+    """The exchange-wide operator, with a market of its own whose days the tests end (the demo
+    market's day stays as the other tests expect it)."""
+    with api(server, server.keys["exchange_operator_key"]) as c:
+        listed = [{"symbol": SYMBOL, "reference_price_fen": REACH_PRICE}]
+        market = {
+            "market_id": REACH,
+            "rule_set": "cn_national",
+            "instruments": listed,
+            "open_day": REACH_DAY1,
+        }
+        ok(c.post("/v1/markets", json=market), 201)
+        yield c
+
+
+def reach_account(exchange: httpx.Client, account_id: str, cash_fen: int, qty_t: int) -> str:
+    """A participant of the test's market with cash and CEA2025; its key."""
+    body = {
+        "account_id": account_id,
+        "name": account_id,
+        "kind": "participant",
+        "cash_fen": cash_fen,
+        "allowances": [{"vintage": 2025, "qty_t": qty_t}],
+    }
+    key: str = ok(exchange.post(f"{R}/participants", json=body), 201)["api_key"]
+    return key
+
+
+def trade(buyer: httpx.Client, seller: httpx.Client, qty_t: int, price_fen: int) -> None:
+    """``seller`` offers, ``buyer`` takes it whole."""
+    order = {"symbol": SYMBOL, "order_type": "limit", "qty_t": qty_t, "price_fen": price_fen}
+    ok(seller.post(f"{R}/orders", json={**order, "side": "sell"}), 201)
+    bought = ok(buyer.post(f"{R}/orders", json={**order, "side": "buy"}), 201)
+    assert sum(f["qty_t"] for f in bought["fills"]) == qty_t
+
+
+def end_day(exchange: httpx.Client) -> None:
+    ok(exchange.post(f"{R}/session/close-day"))
+    ok(exchange.post(f"{R}/session/end-of-day"))
+
+
+def test_the_daily_statements_read_per_day_and_arrive_live(
+    page: Any, server: DemoServer, exchange: httpx.Client
+) -> None:
+    """Day 1: ST1 (CNY 1,000,000 and 6,000 t) buys 400 t at CNY 80.00 and sells 150 t at
+    CNY 81.00; day 2, with the screen open, it buys 100 t at CNY 79.00."""
+    key = reach_account(exchange, "ST1", REACH_CASH, 6_000)
+    other = reach_account(exchange, "ST2", REACH_CASH, 1_000)
+    with api(server, key) as st1, api(server, other) as st2:
+        trade(st1, st2, 400, 8_000)
+        trade(st2, st1, 150, 8_100)
+        end_day(exchange)
+        log_in(page, server, key, REACH)
+        panel = page.get_by_test_id("panel-statements")
+        statement = panel.get_by_test_id("statement")
+        expect(statement).to_have_attribute("data-day", REACH_DAY1)
+        # Cash: 1,000,000.00 - 400 × 80.00 + 150 × 81.00 = 980,150.00; the sale's proceeds are
+        # withdrawable only from the next day: 1,000,000.00 - 32,000.00 = 968,000.00.
+        expect(panel.get_by_test_id("st-cash-available")).to_contain_text("980,150.00")
+        expect(panel.get_by_test_id("st-cash-withdrawable")).to_contain_text("968,000.00")
+        expect(panel.get_by_test_id("st-cash-held")).to_contain_text("0.00")
+        expect(panel.get_by_test_id("st-fees")).to_contain_text("0.00")  # national fees: 0
+        row = panel.locator(f"[data-testid=st-trade][data-symbol={SYMBOL}]")
+        expect(row.get_by_test_id("st-bought-t")).to_have_text("400 吨")
+        expect(row.get_by_test_id("st-bought-fen")).to_contain_text("32,000.00")
+        expect(row.get_by_test_id("st-sold-t")).to_have_text("150 吨")
+        expect(row.get_by_test_id("st-sold-fen")).to_contain_text("12,150.00")
+        holding = panel.locator(f"[data-testid=st-holding][data-unit={SYMBOL}]")
+        expect(holding.get_by_test_id("st-available")).to_have_text("6,250")  # 6,000 + 400 - 150
+
+        # Day 2 ends while the screen is open: its statement arrives on the socket and shows.
+        ok(exchange.post(f"{R}/session/open-day", json={"trading_day": REACH_DAY2}))
+        ok(exchange.post(f"{R}/session", json={"state": "continuous"}))
+        trade(st1, st2, 100, 7_900)
+        end_day(exchange)
+    expect(statement).to_have_attribute("data-day", REACH_DAY2)
+    # 980,150.00 - 100 × 79.00 = 972,250.00, all of it withdrawable now.
+    expect(panel.get_by_test_id("st-cash-available")).to_contain_text("972,250.00")
+    expect(panel.get_by_test_id("st-cash-withdrawable")).to_contain_text("972,250.00")
+    expect(row.get_by_test_id("st-bought-t")).to_have_text("100 吨")
+    expect(row.get_by_test_id("st-sold-t")).to_have_text("0 吨")
+    expect(holding.get_by_test_id("st-available")).to_have_text("6,350")
+    days = panel.get_by_test_id("statement-day")
+    assert days.locator("option").evaluate_all("els => els.map(e => e.value)") == [
+        REACH_DAY2,
+        REACH_DAY1,
+    ]
+    days.select_option(REACH_DAY1)  # the first day read again
+    expect(statement).to_have_attribute("data-day", REACH_DAY1)
+    expect(panel.get_by_test_id("st-cash-available")).to_contain_text("980,150.00")
+    expect(holding.get_by_test_id("st-available")).to_have_text("6,250")
+    page.get_by_test_id("lang-toggle").click()
+    expect(row.get_by_test_id("st-bought-t")).to_have_text("400 t")
+    expect(panel).to_contain_text("Bought")
+    page.get_by_test_id("lang-toggle").click()
+
+    def check(where: str) -> None:
+        assert not RAW_KEY.search(visible_text(page)), where
+        assert_accessible(page, where)
+        panel.scroll_into_view_if_needed()
+
+    both_languages_and_sizes(page, "trainee-statements", check)
+
+
+def test_a_voluntary_cancellation_and_its_certificate(
+    page: Any, server: DemoServer, exchange: httpx.Client
+) -> None:
+    key = reach_account(exchange, "VC1", 0, 1_000)
+    day = ok(exchange.get(R))["trading_day"]  # a cancellation is dated with it
+    log_in(page, server, key, REACH)
+    panel = page.get_by_test_id("panel-cancellations")
+    expect(panel).to_contain_text("暂无注销记录")
+    form = panel.get_by_test_id("cancel-form")
+    expect(form.locator("select[name=cancel-unit]")).to_contain_text("1,000 吨")
+    message = panel.get_by_test_id("cancel-message")
+
+    # What the form can tell at once, it says with the numbers; nothing is sent.
+    form.locator("input[name=cancel-qty]").fill("1001")
+    form.locator("input[name=beneficiary]").fill("Expo <2026>")
+    form.get_by_test_id("cancel-units").click()
+    expect(message).to_have_attribute("role", "alert")
+    expect(message).to_contain_text("可用仅 1,000 吨")
+    expect(message).to_contain_text("1,001 吨")
+    form.locator("input[name=cancel-qty]").fill("300")
+    form.locator("input[name=beneficiary]").fill("  ")
+    form.get_by_test_id("cancel-units").click()
+    expect(message).to_contain_text("请填写受益方")
+
+    # Asked again first; "not now" cancels nothing.
+    form.locator("input[name=beneficiary]").fill("Expo <2026>")
+    form.locator("input[name=purpose]").fill("carbon-neutral event")
+    form.get_by_test_id("cancel-units").click()
+    question = panel.get_by_test_id("cancel-confirmation")
+    expect(question).to_contain_text("300 吨")
+    expect(question).to_contain_text("Expo <2026>")
+    assert_accessible(page, "cancellation asked")
+    panel.get_by_test_id("cancel-not-now").click()
+    expect(question).to_have_count(0)
+    with api(server, key) as vc1:
+        assert ok(vc1.get(f"{R}/accounts/VC1/cancellations"))["cancellations"] == []
+        form.get_by_test_id("cancel-units").click()
+        panel.get_by_test_id("cancel-confirm").click()
+        expect(message).to_have_attribute("role", "status")
+        made = ok(vc1.get(f"{R}/accounts/VC1/cancellations"))["cancellations"]
+        assert [(c["qty_t"], c["beneficiary"], c["purpose"]) for c in made] == [
+            (300, "Expo <2026>", "carbon-neutral event")
+        ]
+        serial = made[0]["serial"]
+        number = ok(vc1.get(f"{R}/retired/{serial}/certificate"))["certificate_no"]
+    expect(message).to_contain_text(f"登记编号 {serial}")
+    listed = panel.get_by_test_id("cancellation")
+    expect(listed).to_have_count(1)
+    expect(listed.first).to_contain_text("300 吨")
+    expect(listed.first).to_have_attribute("data-day", day)
+    expect(listed.first).to_contain_text(f"{int(day[:4])}年{int(day[5:7])}月{int(day[8:])}日")
+    expect(listed.first.get_by_test_id("cancellation-beneficiary")).to_have_text(
+        "Expo <2026> · carbon-neutral event"
+    )
+    expect(panel.get_by_test_id("cancellations-total")).to_contain_text("300 吨")
+    # The units are gone from the holdings: 1,000 - 300.
+    held = page.locator(f"[data-testid=holding][data-unit={SYMBOL}]")
+    expect(held.get_by_test_id("holding-available")).to_have_text("700")
+    expect(form.locator("select[name=cancel-unit]")).to_contain_text("700 吨")
+
+    # The certificate opens in a new tab, in both languages, with the beneficiary escaped.
+    with page.context.expect_page() as opened:
+        listed.first.get_by_test_id("certificate").click()
+    tab = opened.value
+    tab.wait_for_url(re.compile(r"^blob:"))
+    heading = tab.locator("h1")
+    expect(heading).to_contain_text("注销证明")
+    expect(heading).to_contain_text("Cancellation certificate")
+    body = tab.locator("body")
+    expect(body).to_contain_text(number)
+    expect(body).to_contain_text("Expo <2026>")
+    expect(body).to_contain_text("300 吨 / t CO₂e")
+    expect(body).to_contain_text(day)
+    screenshot(tab, "trainee-cancellation-certificate")
+    tab.close()
+
+    def check(where: str) -> None:
+        assert not RAW_KEY.search(visible_text(page)), where
+        assert_accessible(page, where)
+        panel.scroll_into_view_if_needed()
+
+    both_languages_and_sizes(page, "trainee-cancellations", check)

@@ -49,6 +49,8 @@ export interface SeatFirm {
   province: string;
   sector_zh: string;
   province_zh: string;
+  gas_fired: boolean; // its units are gas-fired (燃气机组)
+  gas_top_up: boolean; // ... and verification's true-up tops it up to its verified emissions
   year: number;
   baseline_t: number;
   projected_t: number;

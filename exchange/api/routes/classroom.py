@@ -72,6 +72,8 @@ class NewClassMarket(Body):
     seats: Annotated[int | None, Field(ge=1, le=MAX_SEATS)] = None  # default: the scenario's
     seed: Annotated[int | None, Field(ge=0, le=2**63 - 1)] = None  # default: the scenario's
     open_day: Annotated[dt.date | None, Field(strict=False)] = None  # default: its first day
+    # The first n seats are gas-fired (燃气机组), the others not; default: as their profiles.
+    gas_fired_seats: Annotated[int | None, Field(ge=0, le=MAX_SEATS)] = None
 
     @model_validator(mode="after")
     def _one_source(self) -> NewClassMarket:
@@ -86,6 +88,7 @@ class SeatKey(Reply):
     name: str  # in English
     name_zh: str  # in Chinese
     profile: str  # the scenario firm whose profile the seat was given
+    gas_fired: bool  # its units are gas-fired (燃气机组)
     key: str | None = None
 
 
@@ -178,6 +181,10 @@ class SeatFirm(Reply):
     province: str
     sector_zh: str  # in Chinese (exchange.classroom.names), else as the scenario names it
     province_zh: str
+    gas_fired: bool  # its units are gas-fired (燃气机组)
+    # ... and verification's true-up tops it up to its verified emissions (a benchmark
+    # allocation under rules with the gas top-up)
+    gas_top_up: bool
     year: int
     baseline_t: int  # this year's emissions before abatement, the shocks so far
     projected_t: int  # verified, else baseline less the abatement declared
@@ -391,7 +398,8 @@ async def list_seats(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) ->
     """The class's seats and their accounts (operators)."""
     require(who, Role.OPERATOR)
     room = room_of(hub, market_id)
-    return {"market_id": market_id, "seats": [views.seat_view(s) for s in room.state.seats]}
+    seats = [views.seat_view(s, room.scenario) for s in room.state.seats]
+    return {"market_id": market_id, "seats": seats}
 
 
 @router.post(

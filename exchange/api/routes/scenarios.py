@@ -31,6 +31,9 @@ class ScenarioSummary(Reply):
     bots: int  # the scenario's agents, the firms' own included
     seats_default: int  # the seats createClassMarket gives a class when none are asked for
     reference_price_fen: int  # the allowances' first reference price
+    # Whether verification's true-up tops a gas-fired firm (or seat) up to its verified
+    # emissions: a benchmark allocation under rules with the gas top-up.
+    gas_fired_top_up: bool
 
 
 class Scenarios(Reply):

@@ -1,5 +1,7 @@
 // "My firm" in a class: the seat's emissions, allocation, what it holds for the year and
-// whether that leaves it long or short, its abatement with the marginal cost and the maximum,
+// whether that leaves it long or short, whether its units are gas-fired (燃气机组: topped up to
+// its verified emissions at verification where the class's allocation does that), its
+// abatement with the marginal cost and the maximum,
 // and, while abatement is open, the abate-or-buy choice in numbers: a quantity's cost from the
 // firm's curve (quoteAbatement) beside what buying as much would cost now, then a confirmed
 // declaration (declareAbatement). After assessment, the seat's own result. The numbers are
@@ -118,6 +120,12 @@ export function MyFirm(props: { api: Api; firm: SeatFirm; onDone: () => void }) 
         <dd data-i18n-exempt>
           {locale() === "zh-CN" ? `${firm.sector_zh} · ${firm.province_zh}` : `${firm.sector} · ${firm.province}`}
         </dd>
+        {firm.gas_fired && (
+          <>
+            <dt>{t("firm.gasFired")}</dt>
+            <dd data-testid="firm-gas">{t(firm.gas_top_up ? "firm.gasTopUp" : "firm.gasNoTopUp")}</dd>
+          </>
+        )}
         <dt>{t("firm.baseline")}</dt>
         <dd data-testid="firm-baseline">{tonnes(firm.baseline_t)}</dd>
         <dt>{t("firm.abated")}</dt>

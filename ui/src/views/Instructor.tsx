@@ -1,4 +1,5 @@
-// The instructor console: tabs for running the class (clock, compliance phase, halt and resume),
+// The instructor console: tabs for running the class (clock, compliance phase, halt and resume,
+// the large-holder reports as they come),
 // the live dashboard, announcements, the participants' logins, end-of-year results, replay of
 // the journal, and creating a new class market from a scenario; an observer key sees only the
 // dashboard and the announcements, without controls. The tab is the path's last part
@@ -6,12 +7,13 @@
 // the trainee screen, on the same Ctx (REST client, feed, i18n).
 import { useEffect, useState } from "preact/hooks";
 import type { Ctx } from "../app";
-import { t } from "../i18n";
+import { locale, t } from "../i18n";
 import type { Session } from "../session";
 import { AnnouncePanel } from "./instructor/AnnouncePanel";
 import { ClockPanel } from "./instructor/ClockPanel";
 import { CreateClass } from "./instructor/CreateClass";
 import { Dashboard } from "./instructor/Dashboard";
+import { LargeHolders } from "./instructor/LargeHolders";
 import { Logins, rememberSeatKeys } from "./instructor/Logins";
 import { PhasePanel } from "./instructor/PhasePanel";
 import { Replay } from "./instructor/Replay";
@@ -27,6 +29,12 @@ type Tab = (typeof TABS)[number];
 // results and replay are for instructors (the API refuses them to observers too).
 const READ_ONLY_TABS: readonly Tab[] = ["dashboard", "news"];
 const BASE = "/ui/instructor";
+
+/** Which of a new class's seats are gas-fired (燃气机组), by number. */
+function gasSeatsText(created: ClassCreated): string {
+  const gas = created.seats.filter((s) => s.gas_fired).map((s) => String(s.seat));
+  return gas.length ? t("newclass.gasSeatsMade", { seats: gas.join(locale() === "zh-CN" ? "、" : ", ") }) : t("newclass.noGasSeats");
+}
 
 function tabFromPath(tabs: readonly Tab[]): Tab {
   const last = location.pathname.startsWith(BASE + "/") ? location.pathname.slice(BASE.length + 1).split("/")[0] : "";
@@ -99,6 +107,7 @@ export function Instructor({ ctx, onSession }: { ctx: Ctx; onSession?: (session:
           <ClockPanel api={api} />
           <PhasePanel api={api} />
           <TradingPanel api={api} marketId={session.marketId} />
+          <LargeHolders api={api} feed={feed} />
         </div>
       )}
       {tab === "dashboard" && <Dashboard api={api} feed={feed} timeZone={timeZone} />}
@@ -119,6 +128,9 @@ export function Instructor({ ctx, onSession }: { ctx: Ctx; onSession?: (session:
                     seats: created.seats.length,
                     bots: created.bots.length,
                   })}
+                </p>
+                <p data-testid="created-gas-seats">
+                  {gasSeatsText(created)}
                 </p>
                 <button type="button" class="primary" data-testid="open-class" onClick={() => switchTo(created)}>
                   {t("newclass.open", { market_id: created.market_id })}

@@ -1,5 +1,6 @@
 // The trainee screen: instrument selector, L2 ladder, chart, time and sales, order entry, open
-// orders, fills, cash and holdings, the compliance panel and announcements; in a class, the class
+// orders, fills, cash and holdings, the compliance panel, announcements, the daily statements,
+// and voluntary cancellation with its certificates; in a class, the class
 // strip (phase, clock, trading day n of N, what comes next) and the seat's firm. Public data arrives
 // on the WebSocket (book deltas, trades); own order events trigger a fresh read of the private
 // panels over REST, so those always show the server's numbers. A read that fails says so until
@@ -9,6 +10,7 @@ import { optional } from "../api";
 import type { Ctx } from "../app";
 import { Account } from "../components/Account";
 import { Announcements, NewsBadge, NewsToast, useNews } from "../components/Announcements";
+import { Cancellations } from "../components/Cancellations";
 import { ClassStrip } from "../components/ClassStrip";
 import { CompliancePanel, type Plan, type PlanItem } from "../components/CompliancePanel";
 import { Fills } from "../components/Fills";
@@ -16,6 +18,7 @@ import { MyFirm } from "../components/MyFirm";
 import { OpenOrders } from "../components/OpenOrders";
 import { OrderEntry } from "../components/OrderEntry";
 import { PriceChart } from "../components/PriceChart";
+import { Statements } from "../components/Statements";
 import { TimeSales } from "../components/TimeSales";
 import { LADDER_LEVELS, Ladder } from "../components/Ladder";
 import { price, t } from "../i18n";
@@ -347,6 +350,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
           <PriceChart bars={bars} interval={interval} tickFen={book?.tick_fen ?? 1} onInterval={setInterval_} />
           {own && <OpenOrders api={api} orders={own.orders} onDone={() => refreshOwn(true)} />}
           {own && <Fills fills={own.fills} timeZone={info.timeZone} />}
+          {accountId && <Statements api={api} feed={feed} accountId={accountId} />}
         </div>
         <div class="col col-right">
           {accountId && symbol && (
@@ -387,6 +391,9 @@ export function Trade({ ctx }: { ctx: Ctx }) {
                   : null
               }
             />
+          )}
+          {own && accountId && (
+            <Cancellations api={api} accountId={accountId} holdings={own.balances.holdings} onDone={() => refreshOwn(true)} />
           )}
         </div>
       </div>

@@ -1,8 +1,10 @@
 // Create a class market from a scenario: a shipped one picked from the list listScenarios gives
 // (by its title, with what it is: description, rule set, firms, bots, default seats, trading
 // days, in the console's language), or one pasted as YAML;
-// the number of human seats (each gets a covered entity's profile and a login); a seed; the
-// first trading day (default: the scenario's); the market id. The reply carries the seats' keys
+// the number of human seats (each gets a covered entity's profile and a login) and how many of
+// them are gas-fired (燃气机组: the first n; verification tops a gas-fired seat up to its verified
+// emissions where the scenario's allocation and rules have the top-up, which the form says);
+// a seed; the first trading day (default: the scenario's); the market id. The reply carries the seats' keys
 // and the new market's operator key: the console then switches to the new market.
 // API: listScenarios, createClassMarket (an exchange-wide operator key only).
 import { useEffect, useState } from "preact/hooks";
@@ -29,6 +31,9 @@ export interface ScenarioInfo {
   bots: number;
   seats_default: number;
   trading_days_per_year: number;
+  /** Whether verification tops a gas-fired seat up to its verified emissions (a benchmark
+   * allocation under rules with the gas top-up); null: the server does not say. */
+  gas_fired_top_up: boolean | null;
 }
 
 /** The shipped scenarios (listScenarios); null when the server cannot list them. */
@@ -50,6 +55,7 @@ async function shippedScenarios(api: Api): Promise<ScenarioInfo[] | null> {
       bots: num(row.bots),
       seats_default: num(row.seats_default),
       trading_days_per_year: num(row.trading_days_per_year),
+      gas_fired_top_up: typeof row.gas_fired_top_up === "boolean" ? row.gas_fired_top_up : null,
     }));
 }
 
@@ -68,11 +74,13 @@ export function CreateClass({ api, onCreated }: { api: Api; onCreated: (created:
   const [yaml, setYaml] = useState("");
   const [marketId, setMarketId] = useState("");
   const [seats, setSeats] = useState("");
+  const [gasSeats, setGasSeats] = useState("");
   const [seed, setSeed] = useState("");
   const [exchangeKey, setExchangeKey] = useState("");
   const [openDay, setOpenDay] = useState("");
   const [busy, setBusy] = useState(false);
   const [outcome, run, setOutcome] = useAction();
+  const [checked, setChecked] = useState(false); // asked to create: say what is wrong, if anything
 
   useEffect(() => {
     void shippedScenarios(api).then((listed) => {
@@ -91,21 +99,30 @@ export function CreateClass({ api, onCreated }: { api: Api; onCreated: (created:
       const n = Number(seats);
       if (!Number.isInteger(n) || n < SEATS_MIN || n > SEATS_MAX) return t("newclass.badSeats", { min: SEATS_MIN, max: SEATS_MAX });
     }
+    if (gasSeats.trim()) {
+      const n = Number(gasSeats);
+      // At most the seats asked for, else the picked scenario's default (a pasted scenario's
+      // default is the server's to check).
+      const most = seats.trim() ? Number(seats) : source === "shipped" && picked ? picked.seats_default : SEATS_MAX;
+      if (!Number.isInteger(n) || n < 0 || n > most) return t("newclass.badGasSeats", { max: most });
+    }
     if (seed.trim() && !/^\d{1,18}$/.test(seed.trim())) return t("newclass.badSeed");
     return null;
   }
 
   async function submit(event: Event) {
     event.preventDefault();
-    const wrong = problem();
-    if (wrong) {
-      setOutcome({ ok: false, text: wrong });
+    // What is wrong with the form shows as long as it is wrong, in the console's language.
+    setChecked(true);
+    if (problem()) {
+      setOutcome(null);
       return;
     }
     const body: Record<string, unknown> = { market_id: marketId.trim() };
     if (source === "shipped") body.scenario = scenario.trim();
     else body.yaml = yaml;
     if (seats.trim()) body.seats = Number(seats);
+    if (gasSeats.trim()) body.gas_fired_seats = Number(gasSeats);
     if (seed.trim()) body.seed = Number(seed);
     if (openDay) body.open_day = openDay;
     setBusy(true);
@@ -146,6 +163,17 @@ export function CreateClass({ api, onCreated }: { api: Api; onCreated: (created:
               onInput={(e) => setSeats((e.target as HTMLInputElement).value)}
             />
           </Field>
+          <Field label={t("newclass.gasSeats")}>
+            <input
+              name="gas-fired-seats"
+              class="tiny"
+              inputMode="numeric"
+              value={gasSeats}
+              placeholder={t("newclass.gasSeatsDefault")}
+              aria-describedby="gas-seats-note"
+              onInput={(e) => setGasSeats((e.target as HTMLInputElement).value)}
+            />
+          </Field>
           <Field label={t("newclass.openDay")}>
             <input name="open-day" type="date" value={openDay} onInput={(e) => setOpenDay((e.target as HTMLInputElement).value)} />
           </Field>
@@ -153,6 +181,13 @@ export function CreateClass({ api, onCreated }: { api: Api; onCreated: (created:
             <input name="seed" class="tiny" inputMode="numeric" value={seed} placeholder={t("newclass.seedDefault")} onInput={(e) => setSeed((e.target as HTMLInputElement).value)} />
           </Field>
         </div>
+        <p class="muted small" id="gas-seats-note" data-testid="gas-seats-note">
+          {t("newclass.gasSeatsNote")}
+          {locale() === "zh-CN" ? "" : " "}
+          {source === "shipped" && picked && picked.gas_fired_top_up !== null
+            ? t(picked.gas_fired_top_up ? "newclass.gasTopUp" : "newclass.gasNoTopUp")
+            : t("newclass.gasTopUpWhen")}
+        </p>
         <Field label={t("newclass.exchangeKey")} wide>
           <input
             name="exchange-key"
@@ -224,7 +259,7 @@ export function CreateClass({ api, onCreated }: { api: Api; onCreated: (created:
           </button>
         </div>
       </form>
-      <OutcomeLine outcome={outcome} testId="create-class-message" />
+      <OutcomeLine outcome={checked && problem() ? { ok: false, text: problem()! } : outcome} testId="create-class-message" />
     </Panel>
   );
 }

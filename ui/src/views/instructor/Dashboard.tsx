@@ -146,6 +146,11 @@ export function Dashboard({ api, feed, timeZone }: { api: Api; feed: Feed; timeZ
                     {row.account_id}
                     {nameIn(row) && nameIn(row) !== row.account_id && <span class="muted small"> {nameIn(row)}</span>}
                     {row.seat !== null && row.seat !== undefined && <span class="badge">{t("dash.seat", { seat: String(row.seat) })}</span>}
+                    {row.gas_fired && (
+                      <span class="badge gas-badge" data-testid="rank-gas">
+                        {t("dash.gasFired")}
+                      </span>
+                    )}
                   </td>
                   <td class="num">
                     {tons(row.obligation_t)}

@@ -15,6 +15,7 @@ export interface Seat {
   name?: string;
   name_zh?: string;
   key?: string;
+  gas_fired?: boolean; // its units are gas-fired (燃气机组)
 }
 
 /** A name the server gives in both languages (``name``, ``name_zh``), in the UI's language. */
@@ -51,6 +52,7 @@ export interface RankRow {
   name?: string;
   name_zh?: string;
   seat?: number | string | null;
+  gas_fired: boolean;
   verified_t: number | null;
   obligation_t: number | null;
   surrendered_t: number | null;
@@ -160,6 +162,7 @@ function rankOf(raw: Loose): RankRow {
     name: str(raw.name) ?? undefined,
     name_zh: str(raw.name_zh) ?? undefined,
     seat: (raw.seat as number | string | null | undefined) ?? null,
+    gas_fired: raw.gas_fired === true,
     verified_t: num(raw.verified_t),
     obligation_t: num(raw.obligation_t),
     surrendered_t: num(raw.surrendered_t),
@@ -243,6 +246,7 @@ export function seatsOf(raw: Loose | Loose[]): Seat[] {
     name: str(s.name) ?? undefined,
     name_zh: str(s.name_zh) ?? undefined,
     key: str(s.key) ?? undefined,
+    gas_fired: typeof s.gas_fired === "boolean" ? s.gas_fired : undefined,
   }));
 }
 
