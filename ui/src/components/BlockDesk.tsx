@@ -238,8 +238,8 @@ export function BlockRules({ limits }: { limits: BlockLimits }) {
   );
 }
 
-/** My block deals, most recent first: time, instrument and my side, price, quantity, the other
- * party and my fee. */
+/** My block deals, most recent first: instrument, my side and the time, price, quantity, the
+ * other party and my fee (four columns, to fit a phone). */
 function BlockDeals(props: { deals: BlockDeal[]; accountId: string; timeZone: string; today: string }) {
   return (
     <Panel name="block-deals" title={t("block.deals")}>
@@ -247,8 +247,7 @@ function BlockDeals(props: { deals: BlockDeal[]; accountId: string; timeZone: st
         <table class="fills block-deals">
           <thead>
             <tr>
-              <th>{t("fills.time")}</th>
-              <th>{t("fills.symbolSide")}</th>
+              <th>{t("block.dealWhat")}</th>
               <th class="num">{t("fills.price")}</th>
               <th class="num">{t("fills.qty")}</th>
               <th>{t("block.counterpartyFee")}</th>
@@ -257,7 +256,7 @@ function BlockDeals(props: { deals: BlockDeal[]; accountId: string; timeZone: st
           <tbody>
             {props.deals.length === 0 && (
               <tr>
-                <td colSpan={5} class="muted empty">
+                <td colSpan={4} class="muted empty">
                   {t("block.noDeals")}
                 </td>
               </tr>
@@ -268,13 +267,13 @@ function BlockDeals(props: { deals: BlockDeal[]; accountId: string; timeZone: st
               const fee = side === "buy" ? deal.buy_fee_fen : deal.sell_fee_fen;
               return (
                 <tr key={deal.deal_id} data-testid="block-deal-row" data-deal-id={deal.deal_id}>
-                  <td>
-                    {clockTime(deal.ts_ns, props.timeZone)}
-                    {deal.trading_day !== props.today && <span class="sub">{deal.trading_day}</span>}
-                  </td>
                   <td class="name">
                     {unitName(deal.symbol)}
-                    <span class={`sub side ${side}`}>{t(`enum.${side}`)}</span>
+                    <span class="sub">
+                      <span class={`side ${side}`}>{t(`enum.${side}`)}</span>{" "}
+                      {deal.trading_day !== props.today && `${deal.trading_day} `}
+                      {clockTime(deal.ts_ns, props.timeZone)}
+                    </span>
                   </td>
                   <td class="num">{price(deal.price_fen)}</td>
                   <td class="num">{integer(deal.qty_t)}</td>
