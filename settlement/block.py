@@ -268,17 +268,10 @@ def counter(market: Market, cmd: CounterBlockQuote) -> Outcome:
             return quote
         negotiation = None
     else:
-        found = _negotiation_of(market, kind, cmd.account_id, cmd.negotiation_id)
+        found = _negotiation_of(market, kind, cmd.account_id, cmd.negotiation_id, turn=True)
         if isinstance(found, Outcome):
             return found
         negotiation, quote = found
-        if negotiation.proposer == cmd.account_id:
-            return refused(
-                kind,
-                SettlementCode.BLOCK_NOT_YOUR_TURN,
-                negotiation_id=negotiation.negotiation_id,
-                proposer=negotiation.proposer,
-            )
     refusal = _check_terms(market, kind, quote.symbol, terms.price_fen, terms.qty_t, rules)
     if refusal is None:
         refusal = _check_qty(market, kind, quote, terms.qty_t, rules)
@@ -317,17 +310,10 @@ def confirm(market: Market, cmd: ConfirmBlockDeal) -> Outcome:
     rules = _open_block(market, kind, cmd.ts_ns)
     if isinstance(rules, Outcome):
         return rules
-    found = _negotiation_of(market, kind, cmd.account_id, cmd.negotiation_id)
+    found = _negotiation_of(market, kind, cmd.account_id, cmd.negotiation_id, turn=True)
     if isinstance(found, Outcome):
         return found
     negotiation, quote = found
-    if negotiation.proposer == cmd.account_id:
-        return refused(
-            kind,
-            SettlementCode.BLOCK_NOT_YOUR_TURN,
-            negotiation_id=negotiation.negotiation_id,
-            proposer=negotiation.proposer,
-        )
     if (cmd.price_fen, cmd.qty_t) != (negotiation.price_fen, negotiation.qty_t):
         # What the confirmer saw is not what stands (the other side countered meanwhile).
         return refused(
@@ -469,8 +455,10 @@ def _quote_for_counterparty(
 
 
 def _negotiation_of(
-    market: Market, kind: str, account_id: AccountId, negotiation_id: int
+    market: Market, kind: str, account_id: AccountId, negotiation_id: int, *, turn: bool = False
 ) -> tuple[Negotiation, BlockQuote] | Outcome:
+    """The negotiation and its quote if ``account_id`` is one of its sides (and, with
+    ``turn``, the side whose turn it is: not the one that proposed the latest terms)."""
     desk = market.block
     negotiation = desk.negotiations.get(negotiation_id)
     quote = None if negotiation is None else desk.quotes.get(negotiation.quote_id)
@@ -478,6 +466,13 @@ def _negotiation_of(
         return refused(kind, SettlementCode.BLOCK_NEGOTIATION_GONE, negotiation_id=negotiation_id)
     if account_id not in (negotiation.opener, quote.account_id):
         return refused(kind, SettlementCode.BLOCK_NOT_COUNTERPARTY, negotiation_id=negotiation_id)
+    if turn and negotiation.proposer == account_id:
+        return refused(
+            kind,
+            SettlementCode.BLOCK_NOT_YOUR_TURN,
+            negotiation_id=negotiation_id,
+            proposer=negotiation.proposer,
+        )
     return negotiation, quote
 
 

@@ -432,7 +432,7 @@ def test_the_python_client_trades_blocks(server: DemoServer) -> None:
         )
         assert taken["negotiation_id"] is None
         second = b.open_block_negotiation(1, 5_600, 100_000)["negotiation"]["negotiation_id"]
-        assert second == 3  # an acceptance is a negotiation of one round: it took id 2
+        assert second == 2  # an acceptance takes no negotiation id
         s.counter_block_negotiation(second, 5_700, 100_000)
         [mine] = b.list_block_negotiations()["negotiations"]
         assert (mine["price_fen"], mine["my_turn"], mine["rounds"]) == (5_700, True, 2)
