@@ -4,7 +4,8 @@
 // and the negotiations come from the `block` channel (its snapshot, then each change); the
 // limits are read again on a poll, since the session opens and closes with the market's clock;
 // deals arrive on the channel too. Cash and holdings move on the screen's own panels (the
-// balances channel). Nothing shows in a market whose rules offer no block trading.
+// balances channel); a read that fails is said on the screen's own error line. Nothing shows
+// in a market whose rules offer no block trading.
 import { useEffect, useState } from "preact/hooks";
 import type { Api } from "../api";
 import {
@@ -20,7 +21,6 @@ import {
 import { clockTime, integer, money, percentBp, price, t, tonnes } from "../i18n";
 import type { Balances } from "../market";
 import { unitName } from "../names";
-import { explain } from "../problems";
 import type { Feed } from "../ws";
 import { BlockNegotiations } from "./BlockNegotiations";
 import { BlockPost } from "./BlockPost";
@@ -78,12 +78,14 @@ export function BlockDesk(props: {
   today: string;
   balances: Balances | null;
   onLimits?: (limits: BlockLimits | null) => void; // the toolbar's BlockJump
+  // A read that failed, and the same read done again: the screen says so in one place.
+  failed: (what: string, error: unknown) => void;
+  succeeded: (what: string) => void;
 }) {
-  const { api, feed, accountId } = props;
+  const { api, feed, accountId, failed, succeeded } = props;
   const [limits, setLimits] = useState<BlockLimits | null>(null);
   const [view, setView] = useState<BlockView>(EMPTY_VIEW);
   const [deals, setDeals] = useState<BlockDeal[]>([]);
-  const [failure, setFailure] = useState<string | null>(null);
 
   // The limits (and, until the channel's snapshot arrives, the quotes) over REST, on a poll.
   useEffect(() => {
@@ -92,11 +94,11 @@ export function BlockDesk(props: {
       api.get<BlockBoard>(api.m("/block/quotes")).then(
         (board) => {
           if (!live) return;
-          setFailure(null);
+          succeeded("block");
           setLimits(limitsOf(board));
           setView((current) => (current.base === 0 ? { ...current, quotes: board.quotes } : current));
         },
-        (error) => live && setFailure(explain(error)),
+        (error) => live && failed("block", error),
       );
     void load();
     const timer = window.setInterval(load, POLL_MS);
@@ -112,8 +114,12 @@ export function BlockDesk(props: {
     let live = true;
     const load = () =>
       api.get<{ deals: BlockDeal[] }>(api.m(`/block/deals?limit=${DEALS_FETCH}`)).then(
-        (found) => live && setDeals((current) => found.deals.reduce(addDeal, current)),
-        (error) => live && setFailure(explain(error)),
+        (found) => {
+          if (!live) return;
+          succeeded("block-deals");
+          setDeals((current) => found.deals.reduce(addDeal, current));
+        },
+        (error) => live && failed("block-deals", error),
       );
     void load();
     const stop = feed.onReconnect(() => void load());
@@ -150,11 +156,6 @@ export function BlockDesk(props: {
         </h2>
         <SessionBadge limits={limits} />
       </header>
-      {failure && (
-        <p class="error" role="alert">
-          {failure}
-        </p>
-      )}
       <div class="block-grid">
         <div class="block-side">
           <BlockRules limits={limits} />

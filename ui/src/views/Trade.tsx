@@ -306,6 +306,8 @@ export function Trade({ ctx }: { ctx: Ctx }) {
   return (
     <div class="trade" data-testid="trade-view">
       <div class="toolbar">
+        {/* Before the instrument, so that the ladder still comes next to it by keyboard. */}
+        {block?.offered && <BlockJump limits={block} />}
         <label class="instrument">
           {t("trade.instrument")}
           <select
@@ -334,7 +336,6 @@ export function Trade({ ctx }: { ctx: Ctx }) {
         <span class="muted">
           {t("trade.day")}: {info.today}
         </span>
-        {block?.offered && <BlockJump limits={block} />}
         <NewsBadge news={news} />
       </div>
       {klass && <ClassStrip view={klass} />}
@@ -416,6 +417,8 @@ export function Trade({ ctx }: { ctx: Ctx }) {
         today={info.today}
         balances={own?.balances ?? null}
         onLimits={setBlock}
+        failed={failures.failed}
+        succeeded={failures.succeeded}
       />
       <NewsToast news={news} />
     </div>
