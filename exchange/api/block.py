@@ -138,7 +138,8 @@ def deal_day(market: Market, deal: BlockDeal) -> str:
 
 
 def board(market: Market, viewer: Viewer, now_ns: int) -> dict[str, Any]:
-    """``BlockBoard``: the quotes ``viewer`` sees, oldest first, and the mode's limits."""
+    """``BlockBoard``: the quotes ``viewer`` sees, oldest first, and the mode's limits; for an
+    operator, how many negotiations are open (a participant reads its own in full)."""
     rules = market.rules.block
     calendar = market.rules.calendar
     day = None if market.trading_day is None else market.trading_day.isoformat()
@@ -147,6 +148,7 @@ def board(market: Market, viewer: Viewer, now_ns: int) -> dict[str, Any]:
             "offered": False,
             "trading_day": day,
             "min_qty_t": None,
+            "band_bp": None,
             "sessions": [],
             "timezone": calendar.timezone,
             "open_now": False,
@@ -154,6 +156,7 @@ def board(market: Market, viewer: Viewer, now_ns: int) -> dict[str, Any]:
             "board_prices": False,
             "bands": [],
             "quotes": [],
+            "negotiations_open": 0 if viewer.operator else None,
         }
     bands = []
     for symbol in market.instruments:
@@ -171,6 +174,7 @@ def board(market: Market, viewer: Viewer, now_ns: int) -> dict[str, Any]:
         "offered": True,
         "trading_day": day,
         "min_qty_t": rules.min_qty_t,
+        "band_bp": rules.band_bp,
         "sessions": [[a.isoformat("minutes"), b.isoformat("minutes")] for a, b in rules.sessions],
         "timezone": calendar.timezone,
         "open_now": desk.in_session(market, now_ns),
@@ -182,6 +186,7 @@ def board(market: Market, viewer: Viewer, now_ns: int) -> dict[str, Any]:
             for q in sorted(states, key=lambda q: q.quote_id)
             if sees(q, viewer)
         ],
+        "negotiations_open": len(market.block.negotiations) if viewer.operator else None,
     }
 
 

@@ -68,6 +68,7 @@ class BlockBoard(Reply):
     offered: bool
     trading_day: str | None
     min_qty_t: int | None
+    band_bp: int | None  # the block band around the previous listed close (national 3,000: ±30 %)
     sessions: list[list[str]]  # [["13:00", "15:00"]], local times
     timezone: str
     open_now: bool  # the block session is open at the market's time now
@@ -75,6 +76,7 @@ class BlockBoard(Reply):
     board_prices: bool  # public quotes show their price to everyone
     bands: list[BlockBand]
     quotes: list[BlockQuote]  # oldest first
+    negotiations_open: int | None  # operators: the market's open negotiations; others None
 
 
 class BlockQuotePosted(Reply):

@@ -32,6 +32,7 @@ class BlockBoard(TypedDict):
     offered: bool
     trading_day: str | None
     min_qty_t: int | None
+    band_bp: int | None
     sessions: list[list[str]]
     timezone: str
     open_now: bool
@@ -39,6 +40,7 @@ class BlockBoard(TypedDict):
     board_prices: bool
     bands: list[BlockBand]
     quotes: list[BlockQuote]
+    negotiations_open: int | None  # operators: the market's open negotiations; others None
 
 
 class BlockQuotePosted(TypedDict):

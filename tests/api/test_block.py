@@ -173,8 +173,9 @@ def test_two_participants_negotiate_confirm_and_settle_t_plus_1(server: DemoServ
         board = ok(d.b.get(f"{d.m}/block/quotes"))
         assert (board["offered"], board["open_now"], board["quotes"]) == (True, False, [])
         assert board["sessions"] == [["13:00", "15:00"]]
-        assert (board["min_qty_t"], board["timezone"], board["directed"]) == (
+        assert (board["min_qty_t"], board["band_bp"], board["timezone"], board["directed"]) == (
             100_000,
+            3_000,
             "Asia/Shanghai",
             True,
         )
@@ -237,6 +238,10 @@ def test_two_participants_negotiate_confirm_and_settle_t_plus_1(server: DemoServ
             True,
         )
         assert ok(d.x.get(f"{d.m}/block/negotiations"))["negotiations"] == []
+        # The operator's board counts the open negotiations (its console's block activity);
+        # a participant's does not (it reads its own in full).
+        assert ok(d.operator.get(f"{d.m}/block/quotes"))["negotiations_open"] == 1
+        assert ok(d.x.get(f"{d.m}/block/quotes"))["negotiations_open"] is None
 
         # S counters at CNY 57.00; B confirms the terms it saw.
         countered = ok(
@@ -283,6 +288,7 @@ def test_two_participants_negotiate_confirm_and_settle_t_plus_1(server: DemoServ
         assert (held["available_t"], held["held_t"], held["sellable_t"]) == (30_000, 0, 30_000)
         assert ok(d.s.get(f"{d.m}/block/quotes"))["quotes"] == []
         assert ok(d.s.get(f"{d.m}/block/negotiations"))["negotiations"] == []
+        assert ok(d.operator.get(f"{d.m}/block/quotes"))["negotiations_open"] == 0
 
         # Both parties see the deal; a third participant none; the operator every deal.
         for c in (d.b, d.s, d.operator):
@@ -627,6 +633,7 @@ def test_every_refusal_with_its_numbers(server: DemoServer) -> None:
             [],
             None,
         )
+        assert (board["band_bp"], board["negotiations_open"]) == (None, None)
 
 
 # ---------------------------------------------------------------------- who sees what

@@ -26,6 +26,14 @@ export interface Trade {
   aggressor: "buy" | "sell";
 }
 
+/** A listTrades item: a listed trade, or a block agreement deal (大宗协议: ``mode`` block, no
+ * aggressor), which the listed quotes (the tape, the bars) leave out, as the exchange does. */
+export type TapeEntry = Omit<Trade, "aggressor"> & { aggressor: Trade["aggressor"] | null; mode?: "listed" | "block" };
+
+export function isListed(entry: TapeEntry): entry is Trade {
+  return entry.mode !== "block" && entry.aggressor !== null;
+}
+
 export interface Order {
   order_id: number;
   symbol: string;

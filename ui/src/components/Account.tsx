@@ -19,7 +19,7 @@ export function Account({ balances }: { balances: Balances }) {
         <dt>{t("account.cashAvailable")}</dt>
         <dd data-testid="cash-available">{money(cash.available_fen)}</dd>
         <dt>{t("account.cashHeld")}</dt>
-        <dd>{money(cash.held_fen)}</dd>
+        <dd data-testid="cash-held">{money(cash.held_fen)}</dd>
         <dt>{t("account.cashWithdrawable")}</dt>
         <dd>{money(cash.withdrawable_fen)}</dd>
       </dl>
@@ -53,7 +53,9 @@ export function Account({ balances }: { balances: Balances }) {
               <td class="num" data-testid="holding-available">
                 {integer(h.available_t)}
               </td>
-              <td class="num">{integer(h.held_t)}</td>
+              <td class="num" data-testid="holding-held">
+                {integer(h.held_t)}
+              </td>
               <td class="num">{integer(h.pending_t)}</td>
               <td class="num">{integer(h.frozen_t)}</td>
               <td class="num" data-testid="holding-sellable">

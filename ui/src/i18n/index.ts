@@ -87,7 +87,12 @@ function formatParam(name: string, value: unknown): string {
     }
     return value;
   }
-  if (Array.isArray(value)) return value.map((v) => formatParam(name, v)).join(", ");
+  if (Array.isArray(value)) {
+    // Times from and to (a block session: [["13:00", "15:00"]]) read as ranges.
+    const isRange = (v: unknown) => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "string");
+    if (value.length && value.every(isRange)) return value.map(([from, to]) => `${from}–${to}`).join(", ");
+    return value.map((v) => formatParam(name, v)).join(", ");
+  }
   return JSON.stringify(value);
 }
 

@@ -10,6 +10,8 @@ import { optional } from "../api";
 import type { Ctx } from "../app";
 import { Account } from "../components/Account";
 import { Announcements, NewsBadge, NewsToast, useNews } from "../components/Announcements";
+import { BlockDesk, BlockJump } from "../components/BlockDesk";
+import type { BlockLimits } from "../block";
 import { Cancellations } from "../components/Cancellations";
 import { ClassStrip } from "../components/ClassStrip";
 import { CompliancePanel, type Plan, type PlanItem } from "../components/CompliancePanel";
@@ -31,12 +33,14 @@ import {
   type Interval,
   type Level,
   type Order,
+  type TapeEntry,
   type Trade as TradeRow,
   addTrade,
   applyLevels,
   barFromServer,
   barsFromTrades,
   bucketOf,
+  isListed,
 } from "../market";
 import { useMyClass } from "../classroom";
 import { rememberNames, unitName } from "../names";
@@ -104,6 +108,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
   const news = useNews(api, feed, session.marketId);
   const [picked, setPicked] = useState<{ priceFen: number; n: number } | null>(null);
   const [learnedMax, setLearnedMax] = useState<Record<string, number>>({});
+  const [block, setBlock] = useState<BlockLimits | null>(null); // block trading, if offered
   // In a class: its clock, trading day n of N, what comes next, and the seat's firm.
   const { view: klass, refresh: refreshClass } = useMyClass(api, feed);
 
@@ -170,7 +175,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
     if (!symbol || !info) return;
     let live = true;
     const load = async () => {
-      const tape = await api.get<{ trades: TradeRow[] }>(
+      const tape = await api.get<{ trades: TapeEntry[] }>(
         api.m(`/trades?symbol=${encodeURIComponent(symbol)}&limit=${TAPE_FETCH}`),
       );
       const served = await optional(
@@ -180,11 +185,14 @@ export function Trade({ ctx }: { ctx: Ctx }) {
       ).catch(() => null);
       if (!live) return;
       failures.succeeded("tape");
-      setTrades(tape.trades);
+      // Block deals are on the tape (mode block) but not in the listed quotes, as on the
+      // exchange: the block board lists them.
+      const listed = tape.trades.filter(isListed);
+      setTrades(listed);
       setBars(
         served?.bars
           ? served.bars.map((raw) => barFromServer(raw, info.timeZone))
-          : barsFromTrades([...tape.trades].reverse(), interval, info.timeZone),
+          : barsFromTrades([...listed].reverse(), interval, info.timeZone),
       );
     };
     load().catch((error) => live && failures.failed("tape", error));
@@ -298,6 +306,8 @@ export function Trade({ ctx }: { ctx: Ctx }) {
   return (
     <div class="trade" data-testid="trade-view">
       <div class="toolbar">
+        {/* Before the instrument, so that the ladder still comes next to it by keyboard. */}
+        {block?.offered && <BlockJump limits={block} />}
         <label class="instrument">
           {t("trade.instrument")}
           <select
@@ -397,6 +407,19 @@ export function Trade({ ctx }: { ctx: Ctx }) {
           )}
         </div>
       </div>
+      <BlockDesk
+        api={api}
+        feed={feed}
+        accountId={accountId}
+        symbol={symbol}
+        symbols={info.instruments.map((i) => i.symbol)}
+        timeZone={info.timeZone}
+        today={info.today}
+        balances={own?.balances ?? null}
+        onLimits={setBlock}
+        failed={failures.failed}
+        succeeded={failures.succeeded}
+      />
       <NewsToast news={news} />
     </div>
   );

@@ -1,7 +1,8 @@
 // The live class dashboard: price and volume of an instrument (candles), each instrument's day
 // (last, open, high, low, volume), trades today, participation, and the compliance ranking of
-// every covered entity. Trades on the feed refresh it at once; a poll catches the rest
-// (emissions, surrenders). API: getClassDashboard, getBars, the `trades` channel.
+// every covered entity, and block trading (BlockActivity). Trades on the feed refresh it at
+// once; a poll catches the rest (emissions, surrenders). API: getClassDashboard, getBars, the
+// `trades` channel. Outside a class only the block activity shows.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Api } from "../../api";
 import { Panel, Scroll } from "../../components/Panel";
@@ -10,6 +11,7 @@ import { integer, money, price, t, tonnes } from "../../i18n";
 import { type Bar, type Book, type Interval, type Trade, addTrade, barFromServer, bucketOf } from "../../market";
 import type { Feed } from "../../ws";
 import { type Dashboard as DashboardData, type Loose, classOptional, classPaths, dashboardOf, nameIn } from "./classApi";
+import { BlockActivity } from "./BlockActivity";
 import { OutcomeLine, useAction, usePoll } from "./common";
 
 const POLL_MS = 3000;
@@ -67,7 +69,14 @@ export function Dashboard({ api, feed, timeZone }: { api: Api; feed: Feed; timeZ
     };
   }, [symbol, interval, api]);
 
-  if (data === null) return <p class="muted">{t("dash.unavailable")}</p>;
+  // Not a class: no class dashboard, but a market's block trading still shows.
+  if (data === null)
+    return (
+      <div class="dash" data-testid="dashboard">
+        <p class="muted">{t("dash.unavailable")}</p>
+        <BlockActivity api={api} feed={feed} timeZone={timeZone} />
+      </div>
+    );
   const part = data?.participation;
 
   return (
@@ -123,6 +132,7 @@ export function Dashboard({ api, feed, timeZone }: { api: Api; feed: Feed; timeZ
         </Panel>
         {symbol && <PriceChart bars={bars} interval={interval} tickFen={tick} onInterval={setInterval_} />}
       </div>
+      <BlockActivity api={api} feed={feed} timeZone={timeZone} />
       <Panel name="ranking" title={t("dash.ranking")}>
         <Scroll label={t("dash.ranking")} across>
           <table data-testid="ranking">
