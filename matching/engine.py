@@ -941,6 +941,14 @@ class MatchingEngine:
             QueueEntry(o.order_id, o.account_id, o.leaves_t, o.priority) for o in level.orders()
         ]
 
+    def level_rank(self, symbol: str, side: Side, price_fen: int) -> int | None:
+        """Where the level at ``price_fen`` stands on its side, 1 the best (what a take's
+        ``take_levels`` counts), or None without a level there."""
+        book_side = self._books[Symbol(symbol)].side(side)
+        if price_fen not in book_side.levels:
+            return None
+        return take_level(book_side, price_fen)
+
     def order(self, order_id: int) -> OrderView | None:
         order = self._orders.get(OrderId(order_id))
         return None if order is None else _view(order)
