@@ -36,6 +36,7 @@ from settlement.commands import (
     RegistryCommand,
     Resume,
     SetSession,
+    TakeQuote,
     Withdraw,
 )
 from settlement.spec import MarketSpec
@@ -98,6 +99,12 @@ def encode(command: MarketCommand) -> tuple[str, str | None, str]:
     if t is CancelAll:
         c = command
         return "cancel_all", c.account_id, _dumps([c.symbol])
+    if t is TakeQuote:
+        c = command
+        take = [int(c.order_id), int(c.qty_t)]
+        if c.client_order_id is not None:
+            take.append(c.client_order_id)
+        return "take_quote", c.account_id, _dumps(take)
     if t is Deposit or t is Withdraw:
         c = command
         kind = "deposit" if t is Deposit else "withdraw"
@@ -178,6 +185,13 @@ def _place(ts: int, account: str | None, b: list[Any]) -> PlaceOrder:
     )
 
 
+def _take(ts: int, account: str | None, b: list[Any]) -> TakeQuote:
+    client = b[2] if len(b) > 2 else None
+    if not (client is None or isinstance(client, str)):
+        raise CodecError(f"a client order id is text: {b!r}")
+    return TakeQuote(ts, AccountId(_account(account)), _num(b[0]), _num(b[1]), client)
+
+
 def _account(account: str | None) -> str:
     if account is None:
         raise CodecError("an account command without its account")
@@ -217,6 +231,7 @@ _DECODERS: dict[str, Callable[[int, str | None, Any], MarketCommand]] = {
         _int(b[2], optional=True),
     ),
     "cancel_all": lambda ts, a, b: CancelAll(ts, AccountId(_account(a)), b[0]),
+    "take_quote": _take,
     "deposit": lambda ts, a, b: Deposit(ts, AccountId(_account(a)), _num(b[0]), str(b[1])),
     "withdraw": lambda ts, a, b: Withdraw(ts, AccountId(_account(a)), _num(b[0]), str(b[1])),
     "registry": _registry,

@@ -10,9 +10,9 @@ import json
 from typing import Any, Final
 
 from exchange.db.journal_store import Batch
-from matching.events import OrderAmended, OrderCancelled, OrderReduced
+from matching.events import OrderAccepted, OrderAmended, OrderCancelled, OrderReduced
 from matching.record import Record
-from settlement.commands import MarketCommand, PlaceOrder
+from settlement.commands import MarketCommand, PlaceOrder, TakeQuote
 from settlement.outcome import Outcome
 
 
@@ -58,6 +58,27 @@ def project(
                 c.price_fen,
                 c.qty_t,
                 c.stp,
+            )
+        )
+    elif type(command) is TakeQuote and not outcome.repeated:
+        # The taker's order: side, price and quantity as the engine accepted it (the quote's).
+        take: TakeQuote = command
+        accepted = outcome.events[0]
+        assert isinstance(accepted, OrderAccepted)
+        batch.orders.append(
+            (
+                m,
+                outcome.order_id,
+                seq,
+                day,
+                take.account_id,
+                take.client_order_id,
+                accepted.symbol,
+                accepted.side,
+                accepted.order_type,
+                accepted.price_fen,
+                accepted.qty_t,
+                accepted.stp,
             )
         )
     updates = batch.order_updates

@@ -30,6 +30,7 @@ from matching.instruments import Instrument, ModeRules, RuleDataError, instrumen
 from matching.types import (
     AccountId,
     CancelReason,
+    Matching,
     OrderId,
     OrderStatus,
     OrderType,
@@ -51,6 +52,7 @@ __all__ = [
     "CommandRejected",
     "Event",
     "Instrument",
+    "Matching",
     "MatchingEngine",
     "ModeRules",
     "NewOrder",

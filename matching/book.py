@@ -208,13 +208,17 @@ class OrderBook:
         "band_lower_fen",
         "band_upper_fen",
         "bids",
+        "crosses",
         "instrument",
         "lot_t",
         "max_qty_t",
         "min_qty_t",
+        "partial_take",
         "reference_price_fen",
         "state",
+        "strict_priority",
         "symbol",
+        "take_levels",
         "tick_fen",
     )
 
@@ -226,6 +230,10 @@ class OrderBook:
         self.lot_t = instrument.lot_t
         self.min_qty_t = rules.min_qty_t
         self.max_qty_t = rules.max_qty_t
+        self.crosses = rules.crosses  # whether a marketable order may trade (else refused)
+        self.take_levels = rules.take_levels if rules.takes else 0  # 0: no point-select
+        self.strict_priority = rules.strict_price_priority
+        self.partial_take = rules.partial_take
         self.bids = BookSide(instrument.symbol, Side.BUY)
         self.asks = BookSide(instrument.symbol, Side.SELL)
         self.state = TradingState.CLOSED

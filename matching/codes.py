@@ -39,6 +39,19 @@ class RejectCode(StrEnum):
     PRICE_OFF_TICK = "PRICE_OFF_TICK"
     PRICE_OUTSIDE_BAND = "PRICE_OUTSIDE_BAND"
 
+    # -- how orders meet: point-select (摘牌) only
+    ORDER_TYPE_NOT_ALLOWED = "ORDER_TYPE_NOT_ALLOWED"
+    ORDER_WOULD_CROSS = "ORDER_WOULD_CROSS"
+
+    # -- taking a quote (摘牌)
+    POINT_SELECT_NOT_OFFERED = "POINT_SELECT_NOT_OFFERED"
+    QUOTE_NOT_FOUND = "QUOTE_NOT_FOUND"
+    SELF_TAKE = "SELF_TAKE"
+    TAKE_OVER_QUOTE = "TAKE_OVER_QUOTE"
+    PARTIAL_TAKE_NOT_ALLOWED = "PARTIAL_TAKE_NOT_ALLOWED"
+    QUOTE_OUTSIDE_TAKE_LEVELS = "QUOTE_OUTSIDE_TAKE_LEVELS"
+    QUOTE_NOT_FIRST = "QUOTE_NOT_FIRST"
+
 
 DESCRIPTIONS: dict[RejectCode, str] = {
     RejectCode.UNKNOWN_INSTRUMENT: "No instrument with this symbol is listed in the market.",
@@ -59,4 +72,18 @@ DESCRIPTIONS: dict[RejectCode, str] = {
     RejectCode.PRICE_NOT_ALLOWED: "Market orders carry no price; they trade up to the band edge.",
     RejectCode.PRICE_OFF_TICK: "The price is not a whole number of ticks.",
     RejectCode.PRICE_OUTSIDE_BAND: "The price is outside today's price band.",
+    RejectCode.ORDER_TYPE_NOT_ALLOWED: "Under point-select only, orders are limit orders that "
+    "rest; market, IOC and FOK orders are refused.",
+    RejectCode.ORDER_WOULD_CROSS: "Under point-select only, an order may not cross the book: "
+    "take the quote instead.",
+    RejectCode.POINT_SELECT_NOT_OFFERED: "The market's rule set offers no point-select (摘牌).",
+    RejectCode.QUOTE_NOT_FOUND: "No quote with this id rests in the book: it was filled, "
+    "cancelled or never there.",
+    RejectCode.SELF_TAKE: "An account does not take its own quote.",
+    RejectCode.TAKE_OVER_QUOTE: "The quantity exceeds the quote's open quantity.",
+    RejectCode.PARTIAL_TAKE_NOT_ALLOWED: "The rule set lets a quote be taken only whole.",
+    RejectCode.QUOTE_OUTSIDE_TAKE_LEVELS: "The quote is not among the counter side's best price "
+    "levels that may be taken.",
+    RejectCode.QUOTE_NOT_FIRST: "Under price-time priority only the first quote at the best "
+    "price may be taken.",
 }

@@ -167,6 +167,39 @@ class SetReferencePrice(Record):
         self.price_fen = price_fen
 
 
+class TakeQuote(Record):
+    """Take a resting quote (摘牌, point-select): ``qty_t`` of order ``quote_id`` at its price.
+
+    The taker's own order, ``order_id``, is of the counter side and meets that quote only: it
+    fills in full (FOK at the quote's price) or the take is refused. Whether the quote may be
+    taken (among the best ``take_levels`` levels, first in priority, in part) is the book
+    mode's rule (``matching.instruments.ModeRules``)."""
+
+    __match_args__ = ("ts_ns", "order_id", "account_id", "quote_id", "qty_t")
+    __slots__ = __match_args__
+
+    ts_ns: Final[int]
+    order_id: Final[OrderId]
+    account_id: Final[AccountId]
+    quote_id: Final[OrderId]
+    qty_t: Final[int]
+
+    def __init__(
+        self, ts_ns: int, order_id: OrderId, account_id: AccountId, quote_id: OrderId, qty_t: int
+    ) -> None:
+        self.ts_ns = ts_ns
+        self.order_id = order_id
+        self.account_id = account_id
+        self.quote_id = quote_id
+        self.qty_t = qty_t
+
+
 Command = (
-    NewOrder | CancelOrder | AmendOrder | CancelAccountOrders | SetTradingState | SetReferencePrice
+    NewOrder
+    | CancelOrder
+    | AmendOrder
+    | CancelAccountOrders
+    | SetTradingState
+    | SetReferencePrice
+    | TakeQuote
 )

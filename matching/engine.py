@@ -22,6 +22,7 @@ from matching.commands import (
     NewOrder,
     SetReferencePrice,
     SetTradingState,
+    TakeQuote,
 )
 from matching.events import (
     BookLevelChanged,
@@ -61,6 +62,7 @@ from matching.views import (
 BUY: Final = Side.BUY
 SELL: Final = Side.SELL
 LIMIT: Final = OrderType.LIMIT
+IOC: Final = OrderType.IOC
 MARKET: Final = OrderType.MARKET
 FOK: Final = OrderType.FOK
 CONTINUOUS: Final = TradingState.CONTINUOUS
@@ -114,6 +116,8 @@ class MatchingEngine:
             return self._set_trading_state(command)
         if type(command) is SetReferencePrice:
             return self._set_reference_price(command)
+        if type(command) is TakeQuote:
+            return self._take_quote(command)
         raise TypeError(f"not a matching command: {command!r}")
 
     def validate_new(self, cmd: NewOrder) -> tuple[RejectCode, Details] | None:
@@ -131,6 +135,11 @@ class MatchingEngine:
         refusal = self._check_qty(book, cmd.qty_t)
         if refusal is not None:
             return refusal
+        if not book.crosses and cmd.order_type is not LIMIT:
+            return RejectCode.ORDER_TYPE_NOT_ALLOWED, {
+                "order_type": cmd.order_type.value,
+                "matching": "point_select",
+            }
         price = cmd.price_fen
         if cmd.order_type is MARKET:
             if price is not None:
@@ -138,7 +147,69 @@ class MatchingEngine:
             return None
         if price is None:
             return RejectCode.PRICE_REQUIRED, {"order_type": cmd.order_type.value}
-        return self._check_price(book, price)
+        refusal = self._check_price(book, price)
+        if refusal is not None or book.crosses:
+            return refusal
+        return self._check_cross(book, cmd.side, price)
+
+    def validate_take(self, cmd: TakeQuote) -> tuple[RejectCode, Details] | None:
+        """The refusal ``apply(cmd)`` would answer, in the same order of checks, or None if
+        the take would trade."""
+        if cmd.order_id in self._orders:
+            return RejectCode.DUPLICATE_ORDER_ID, {"order_id": cmd.order_id}
+        quote = self._orders.get(cmd.quote_id)
+        if quote is None or quote.level is None:
+            if not any(book.take_levels for book in self._books.values()):
+                return RejectCode.POINT_SELECT_NOT_OFFERED, {"matching": "price_time"}
+            return RejectCode.QUOTE_NOT_FOUND, {"order_id": cmd.quote_id}
+        book = quote.book
+        take_levels = book.take_levels
+        if not take_levels:
+            return RejectCode.POINT_SELECT_NOT_OFFERED, {"matching": "price_time"}
+        refusal = self._check_open(book)
+        if refusal is not None:
+            return refusal
+        if quote.account_id == cmd.account_id:
+            return RejectCode.SELF_TAKE, {"order_id": cmd.quote_id}
+        qty = cmd.qty_t
+        refusal = self._check_qty(book, qty)
+        if refusal is not None:
+            return refusal
+        leaves = quote.leaves_t
+        if qty > leaves:
+            return RejectCode.TAKE_OVER_QUOTE, {
+                "order_id": cmd.quote_id,
+                "qty_t": qty,
+                "quote_qty_t": leaves,
+            }
+        if qty < leaves and not book.partial_take:
+            return RejectCode.PARTIAL_TAKE_NOT_ALLOWED, {
+                "order_id": cmd.quote_id,
+                "qty_t": qty,
+                "quote_qty_t": leaves,
+            }
+        price = quote.price_fen
+        assert price is not None, "only limit orders rest"
+        side = book.side(quote.side)
+        level = take_level(side, price)
+        if level > take_levels:
+            return RejectCode.QUOTE_OUTSIDE_TAKE_LEVELS, {
+                "order_id": cmd.quote_id,
+                "price_fen": price,
+                "level": level,
+                "take_levels": take_levels,
+            }
+        best = side.best
+        assert best is not None
+        first = best.head
+        assert first is not None
+        if book.strict_priority and first is not quote:
+            return RejectCode.QUOTE_NOT_FIRST, {
+                "order_id": cmd.quote_id,
+                "first_order_id": first.order_id,
+                "price_fen": best.price_fen,
+            }
+        return None
 
     def validate_cancel(self, cmd: CancelOrder) -> tuple[RejectCode, Details] | None:
         """The refusal ``apply(cmd)`` would answer, or None: the caller's own open order."""
@@ -151,7 +222,7 @@ class MatchingEngine:
         if order is None:
             assert refusal is not None
             return refusal[0], refusal[1]
-        return self._check_amend(order.book, *_amendment(order, cmd))
+        return self._check_amend(order.book, order.side, *_amendment(order, cmd))
 
     def band(self, symbol: str) -> tuple[int, int]:
         """Today's inclusive price band (lower, upper) of an instrument."""
@@ -208,6 +279,57 @@ class MatchingEngine:
             self._flush_levels(events, ts)
         return events
 
+    def _take_quote(self, cmd: TakeQuote) -> list[Event]:
+        ts = cmd.ts_ns
+        refusal = self.validate_take(cmd)
+        if refusal is not None:
+            quote = self._orders.get(cmd.quote_id)
+            symbol = None if quote is None or quote.level is None else quote.book.symbol
+            return self._reject("take_quote", ts, *refusal, cmd.order_id, cmd.account_id, symbol)
+        quote = self._orders[cmd.quote_id]
+        book = quote.book
+        level = quote.level
+        assert level is not None
+        price = quote.price_fen
+        assert price is not None
+        qty = cmd.qty_t
+        account = cmd.account_id
+        side = quote.side.opposite
+        self._epoch += 1
+        seq = self._seq + 1
+        self._seq = seq
+        taker = Order(cmd.order_id, account, book, side, FOK, price, qty, CANCEL_NEWEST, seq)
+        self._orders[taker.order_id] = taker
+        events: list[Event] = [
+            OrderAccepted(
+                seq, ts, taker.order_id, account, book.symbol, side, FOK, price, qty, CANCEL_NEWEST
+            )
+        ]
+        self._touch(level)
+        quote.leaves_t -= qty
+        quote.filled_t += qty
+        level.qty_t -= qty
+        taker.leaves_t = 0
+        taker.filled_t = qty
+        if not quote.leaves_t:
+            self._remove_resting(quote, level)
+        self._seq += 1
+        self._trade_seq += 1
+        trade_id = TradeId(self._trade_seq)
+        if side is BUY:
+            trade = TradeExecuted(
+                self._seq, ts, trade_id, book.symbol, price, qty, BUY,
+                taker.order_id, quote.order_id, account, quote.account_id, 0, quote.leaves_t,
+            )  # fmt: skip
+        else:
+            trade = TradeExecuted(
+                self._seq, ts, trade_id, book.symbol, price, qty, SELL,
+                quote.order_id, taker.order_id, quote.account_id, account, quote.leaves_t, 0,
+            )  # fmt: skip
+        events.append(trade)
+        self._flush_levels(events, ts)
+        return events
+
     def _cancel_order(self, cmd: CancelOrder) -> list[Event]:
         order, refusal = self._own_open_order(cmd.order_id, cmd.account_id)
         if order is None:
@@ -233,7 +355,9 @@ class MatchingEngine:
             )
         book = order.book
         old_price, old_qty, filled, new_price, new_qty = _amendment(order, cmd)
-        problem = self._check_amend(book, old_price, old_qty, filled, new_price, new_qty)
+        problem = self._check_amend(
+            book, order.side, old_price, old_qty, filled, new_price, new_qty
+        )
         if problem is not None:
             return self._reject(
                 "amend_order", ts, *problem, order.order_id, order.account_id, book.symbol
@@ -399,6 +523,7 @@ class MatchingEngine:
     def _check_amend(
         self,
         book: OrderBook,
+        side: Side,
         old_price: int,
         old_qty: int,
         filled: int,
@@ -415,7 +540,26 @@ class MatchingEngine:
             return refusal
         if new_qty <= filled:
             return RejectCode.AMEND_QTY_NOT_ABOVE_FILLED, {"qty_t": new_qty, "filled_t": filled}
-        return self._check_price(book, new_price)
+        refusal = self._check_price(book, new_price)
+        if refusal is not None or book.crosses:
+            return refusal
+        return self._check_cross(book, side, new_price)
+
+    @staticmethod
+    def _check_cross(book: OrderBook, side: Side, price: int) -> tuple[RejectCode, Details] | None:
+        """Under point-select only: an order at ``price`` must not reach the counter side's
+        best quote (the taker takes it instead)."""
+        best = book.asks.best if side is BUY else book.bids.best
+        if best is None:
+            return None
+        best_price = best.price_fen
+        if (price < best_price) if side is BUY else (price > best_price):
+            return None
+        return RejectCode.ORDER_WOULD_CROSS, {
+            "side": side.value,
+            "price_fen": price,
+            "best_price_fen": best_price,
+        }
 
     def _own_open_order(
         self, order_id: OrderId, account_id: AccountId
@@ -797,6 +941,14 @@ class MatchingEngine:
             QueueEntry(o.order_id, o.account_id, o.leaves_t, o.priority) for o in level.orders()
         ]
 
+    def level_rank(self, symbol: str, side: Side, price_fen: int) -> int | None:
+        """Where the level at ``price_fen`` stands on its side, 1 the best (what a take's
+        ``take_levels`` counts), or None without a level there."""
+        book_side = self._books[Symbol(symbol)].side(side)
+        if price_fen not in book_side.levels:
+            return None
+        return take_level(book_side, price_fen)
+
     def order(self, order_id: int) -> OrderView | None:
         order = self._orders.get(OrderId(order_id))
         return None if order is None else _view(order)
@@ -833,6 +985,13 @@ def _amendment(order: Order, cmd: AmendOrder) -> tuple[int, int, int, int, int]:
     new_price = old_price if cmd.price_fen is None else cmd.price_fen
     new_qty = old_qty if cmd.qty_t is None else cmd.qty_t
     return old_price, old_qty, filled, new_price, new_qty
+
+
+def take_level(side: BookSide, price_fen: int) -> int:
+    """The place of the level at ``price_fen`` among ``side``'s levels, 1 the best."""
+    levels = side.levels
+    index: int = levels.index(price_fen)
+    return len(levels) - index if side.is_bid else index + 1
 
 
 def _by_order_id(order: Order) -> int:

@@ -40,6 +40,19 @@ class OrderType(StrEnum):
     FOK = "fok"
 
 
+class Matching(StrEnum):
+    """How the listed book's orders meet (docs/rules.md, ``matching``).
+
+    PRICE_TIME: a marketable order crosses the book in price-time priority. POINT_SELECT
+    (挂牌点选, 摘牌): a taker names one resting quote and trades at its price; orders that
+    would cross are refused. BOTH: either way.
+    """
+
+    PRICE_TIME = "price_time"
+    POINT_SELECT = "point_select"
+    BOTH = "both"
+
+
 class StpMode(StrEnum):
     """Self-trade prevention: what happens when an order would trade with its own account.
 

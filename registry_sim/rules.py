@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from matching.instruments import ModeRules, RuleDataError, instrument_from_rules
 from registry_sim.rulesets import UnknownRuleError, load_ruleset
 
 BP = 10_000  # basis points in 100 %
@@ -218,6 +219,7 @@ class RuleSet:
     language: str  # one of LANGUAGES: what its market's documents default to (a class's CSV)
     currency: str
     trading: Mapping[str, Any]  # read by matching.instrument_from_rules
+    listed: ModeRules  # the continuous book's mode: its limits and how its orders meet
     allocation: AllocationRules
     compliance: ComplianceRules
     penalty: PenaltyRules
@@ -407,6 +409,7 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         language=language,
         currency=currency,
         trading=trading,
+        listed=_listed(r, trading),
         allocation=allocation,
         compliance=compliance,
         penalty=penalty,
@@ -498,6 +501,17 @@ def _sessions(r: _Reader, raw: object, where: str) -> list[tuple[dt.time, dt.tim
             raise r.fail(f"{where}[{i}]", "sessions must be in order and not overlap")
         sessions.append((start, end))
     return sessions
+
+
+def _listed(r: _Reader, trading: Mapping[str, Any]) -> ModeRules:
+    """The book mode's rules, read by the matching engine's own reader (one reader of
+    ``[trading]``): limits, band, and how orders meet (``matching``, ``take_levels``,
+    ``strict_price_priority``, ``partial_take``)."""
+    try:
+        return instrument_from_rules("rules", trading).book_rules
+    except RuleDataError as error:
+        path, _, reason = str(error).partition(": ")
+        raise r.fail(path, reason) from None
 
 
 def _block(r: _Reader, trading: Mapping[str, Any]) -> BlockRules | None:

@@ -43,6 +43,17 @@ class AmendOrder(NamedTuple):
     qty_t: int | None = None
 
 
+class TakeQuote(NamedTuple):
+    """Take ``qty_t`` of the resting quote ``order_id`` at its price (摘牌, point-select). The
+    taker's own order gets the next order id; ``client_order_id`` as ``PlaceOrder``'s."""
+
+    ts_ns: int
+    account_id: AccountId
+    order_id: int
+    qty_t: int
+    client_order_id: str | None = None
+
+
 class CancelAll(NamedTuple):
     """Kill switch: cancel every open order of an account, or of one instrument."""
 
@@ -170,6 +181,7 @@ MarketCommand = (
     | CancelOrder
     | AmendOrder
     | CancelAll
+    | TakeQuote
     | Deposit
     | Withdraw
     | PostBlockQuote
@@ -192,6 +204,7 @@ COMMAND_TYPES: tuple[type, ...] = (
     CancelOrder,
     AmendOrder,
     CancelAll,
+    TakeQuote,
     Deposit,
     Withdraw,
     PostBlockQuote,

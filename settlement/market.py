@@ -24,6 +24,7 @@ from matching.codes import RejectCode
 from matching.commands import AmendOrder as EngineAmend
 from matching.commands import CancelAccountOrders, NewOrder
 from matching.commands import CancelOrder as EngineCancel
+from matching.commands import TakeQuote as EngineTake
 from matching.engine import MatchingEngine
 from matching.events import (
     CommandRejected,
@@ -67,6 +68,7 @@ from settlement.commands import (
     RegistryCommand,
     Resume,
     SetSession,
+    TakeQuote,
     Withdraw,
 )
 from settlement.outcome import Fill, LargeHolderReport, MarketPosting, Outcome, refused
@@ -141,7 +143,7 @@ class Market:
         self._unit_locked_t: dict[tuple[AccountId, UnitCode], int] = {}
         self._cash_locks: dict[AccountId, list[tuple[int, int]]] = {}
         self._cash_locked_fen: dict[AccountId, int] = {}
-        self._client_orders: dict[tuple[AccountId, str], tuple[PlaceOrder, int]] = {}
+        self._client_orders: dict[tuple[AccountId, str], tuple[PlaceOrder | TakeQuote, int]] = {}
         self._limits: dict[AccountId, tuple[int, int]] = {}  # (position limit, report threshold)
         self._positions: dict[AccountId, int] = {}  # position_t's cache
         self._reported: set[AccountId] = set()
@@ -163,6 +165,7 @@ class Market:
             CancelOrder: self._cancel,
             AmendOrder: self._amend,
             CancelAll: self._cancel_all,
+            TakeQuote: self._take,
             Deposit: partial(accounts.deposit, self),
             Withdraw: partial(accounts.withdraw, self),
             RegistryCommand: partial(accounts.registry_command, self),
@@ -465,6 +468,77 @@ class Market:
                     return refusal
         events = self.engine.apply(amend)
         return self._after_engine(kind, events, cmd.order_id)
+
+    def _take(self, cmd: TakeQuote) -> Outcome:
+        """Point-select (摘牌): the order path's checks, holds and settlement for a taker's
+        order at the quote's price that meets that quote only (``matching``'s ``TakeQuote``)."""
+        kind = "take_quote"
+        account_id = cmd.account_id
+        refusal = self._trading_account(kind, account_id)
+        if refusal is not None:
+            return refusal
+        client_id = cmd.client_order_id
+        if client_id is not None:
+            earlier = self._client_orders.get((account_id, client_id))
+            if earlier is not None:
+                first, order_id = earlier
+                if type(first) is not TakeQuote or first._replace(ts_ns=cmd.ts_ns) != cmd:
+                    return refused(
+                        kind,
+                        SettlementCode.CLIENT_ORDER_ID_CONFLICT,
+                        client_order_id=client_id,
+                        order_id=order_id,
+                    )
+                return Outcome(kind, order_id=order_id, repeated=True)
+        order_id = self.next_order_id + 1
+        take = EngineTake(
+            cmd.ts_ns,
+            OrderId(order_id),
+            EngineAccountId(account_id),
+            OrderId(cmd.order_id),
+            cmd.qty_t,
+        )
+        engine = self.engine
+        rejected = engine.validate_take(take)
+        if rejected is not None:
+            return refused(kind, rejected[0].value, **rejected[1])
+        quote = engine.order(cmd.order_id)
+        assert quote is not None
+        assert quote.price_fen is not None
+        symbol = str(quote.symbol)
+        unit = UnitCode(symbol)
+        is_buy = quote.side is not BUY
+        is_cea = unit in self._cea_units
+        qty = cmd.qty_t
+        if is_buy:
+            limit = quote.price_fen
+            need = self._buy_need_fen(limit, qty)
+            refusal = self._check_funds(kind, account_id, need)
+            if refusal is None and is_cea:
+                refusal = self._check_position(kind, account_id, qty)
+        else:
+            limit = 0
+            need = qty
+            refusal = self._check_units(kind, account_id, unit, qty)
+        if refusal is not None:
+            return refusal
+
+        events = engine.apply(take)
+        assert type(events[0]) is not CommandRejected, events[0]
+        self.next_order_id = order_id
+        outcome = self._outcome = Outcome(kind, order_id=order_id, events=events)
+        ref = f"order:{order_id}"
+        if is_buy:
+            self._post_cash(ref, need, (account_id, CASH_AVAILABLE), (account_id, CASH_HELD))
+            if is_cea:
+                self._open_buy_t[account_id] = self._open_buy_t.get(account_id, 0) + qty
+        else:
+            self._post_units(ref, unit, need, (account_id, AVAILABLE), (account_id, HELD))
+        self._bookings[order_id] = _Booking(account_id, unit, is_buy, limit, qty, need, is_cea)
+        if client_id is not None:
+            self._client_orders[(account_id, client_id)] = (cmd, order_id)
+        self._settle_events(events, 1)
+        return outcome
 
     def _cancel_all(self, cmd: CancelAll) -> Outcome:
         kind = "cancel_all"

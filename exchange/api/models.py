@@ -80,6 +80,13 @@ class NewOrder(Body):
     stp: Literal["cancel_newest", "cancel_oldest", "cancel_both", "decrement"] = "cancel_newest"
 
 
+class TakeRequest(Body):
+    """Take a resting quote (摘牌): ``qty_t`` of it at its price."""
+
+    qty_t: Tonnes
+    client_order_id: ClientOrderId | None = None
+
+
 Year = Annotated[int, Field(ge=2000, le=2100)]
 Ref = Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,64}$")]  # printable ASCII
 UnitText = Annotated[str, Field(min_length=1, max_length=128)]
@@ -194,6 +201,23 @@ class OrderPlaced(Reply):
     cancel_reason: CancelReason | None
     repeated: bool  # the client order id named an order placed before: this is that order
     fills: list[Fill]
+
+
+class LevelQuote(Reply):
+    order_id: int
+    qty_t: int  # open quantity
+    own: bool  # the caller's own quote (not to be taken by it)
+
+
+class LevelQuotes(Reply):
+    symbol: str
+    side: Side  # the quotes' side: ``sell`` for offers a buyer takes, ``buy`` for bids
+    price_fen: int
+    level: int | None  # 1 the best; None when no quote rests at that price
+    matching: str  # price_time, point_select or both (the rule set's)
+    take_levels: int  # how many of the best levels a take may reach; 0: no point-select
+    strict_price_priority: bool  # only the first quote of the best level may be taken
+    quotes: list[LevelQuote]  # time priority, the first first
 
 
 class OrderCancelled(Reply):

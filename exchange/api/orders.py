@@ -1,11 +1,11 @@
 """Order entry shared by the REST routes and the WebSocket: who an order is for, the market
 command a validated request becomes, and the reply its durable acknowledgement becomes.
 
-REST (``placeOrder``, ``cancelOrder``, ``amendOrder``, ``cancelAllOrders``) and the socket's
-``place``, ``cancel``, ``amend`` and ``cancel_all`` ops validate the same bodies
-(``exchange.api.models``), refuse with the same codes (``errors.refusal``) and answer the same
-fields, so a client may switch between them. Idempotency lives in the market: a repeated
-``client_order_id`` (per account and trading day) answers the original order with
+REST (``placeOrder``, ``cancelOrder``, ``amendOrder``, ``cancelAllOrders``, ``takeQuote``) and
+the socket's ``place``, ``cancel``, ``amend``, ``cancel_all`` and ``take`` ops validate the
+same bodies (``exchange.api.models``), refuse with the same codes (``errors.refusal``) and
+answer the same fields, so a client may switch between them. Idempotency lives in the market:
+a repeated ``client_order_id`` (per account and trading day) answers the original order with
 ``repeated: true``.
 """
 
@@ -16,13 +16,13 @@ from typing import Any
 from exchange.api.auth import require
 from exchange.api.common import known_account
 from exchange.api.errors import ApiError, accepted
-from exchange.api.models import NewOrder, OrderAmendment
+from exchange.api.models import NewOrder, OrderAmendment, TakeRequest
 from exchange.keys import Principal, Role
 from exchange.runtime import Ack
 from matching.events import OrderAccepted, OrderCancelled, TradeExecuted
 from matching.types import OrderStatus, OrderType, Side, StpMode
 from registry_sim.model import AccountId
-from settlement.commands import AmendOrder, CancelAll, CancelOrder, PlaceOrder
+from settlement.commands import AmendOrder, CancelAll, CancelOrder, PlaceOrder, TakeQuote
 from settlement.market import Market
 
 REST_ACCOUNT_LOC = ("query", "account_id")  # REST names the account with ?account_id=
@@ -80,6 +80,10 @@ def place_command(account: AccountId, body: NewOrder) -> PlaceOrder:
     )
 
 
+def take_command(account: AccountId, order_id: int, body: TakeRequest) -> TakeQuote:
+    return TakeQuote(0, account, order_id, body.qty_t, body.client_order_id)
+
+
 def placed_status(ack: Ack, market: Market) -> tuple[OrderStatus | None, str | None]:
     """Where a placed order stands once its command is done, and why it was cancelled: an
     IOC or FOK that could not trade, or a self-trade prevention cancel, ends at once
@@ -112,7 +116,7 @@ def placed_status(ack: Ack, market: Market) -> tuple[OrderStatus | None, str | N
 
 def placed(ack: Ack, market: Market) -> dict[str, Any]:
     """``placeOrder``'s reply (``OrderPlaced``): the order's status once the command is done
-    (``placed_status``)."""
+    (``placed_status``); ``takeQuote``'s too, of the taker's order."""
     outcome = accepted(ack).outcome
     status, reason = placed_status(ack, market)
     return {

@@ -95,7 +95,8 @@ Each side of a deal is also told on its ``fills`` and ``orders`` channels as a `
 ``balances`` move as for a listed fill. The ``trades`` channel carries listed trades only.
 
 **Order entry.** ``place`` (the ``placeOrder`` body), ``cancel`` (``order_id``), ``amend``
-(``order_id``, ``price_fen``?, ``qty_t``?), ``cancel_all`` (``symbol``?), each with a
+(``order_id``, ``price_fen``?, ``qty_t``?), ``cancel_all`` (``symbol``?), ``take`` (the
+``takeQuote`` body with the quote's ``order_id``; answered as ``place``), each with a
 client-chosen ``req_id`` and, for operators, the ``account_id`` to act for. They validate,
 refuse and answer like REST (``exchange.api.orders``), idempotent ``client_order_id``
 included, and are answered once durable: ``{"type": "reply", "req_id", "ok": true, "result"}``
@@ -158,7 +159,7 @@ from exchange.api.feed import (
     encode,
 )
 from exchange.api.hub import hub_of
-from exchange.api.models import Body, NewOrder, OrderAmendment, Symbol
+from exchange.api.models import Body, NewOrder, OrderAmendment, Symbol, TakeRequest
 from exchange.api.ratelimit import RateLimiter
 from exchange.api.ws_auth import (
     CLOSE_SLOW_CONSUMER,
@@ -192,7 +193,7 @@ BOOK_DEPTH = 5
 MAX_BOOK_DEPTH = 50
 MAX_REQ_ID_CHARS = 64
 PRIVATE_CHANNELS = ("orders", "fills", "balances", "compliance", "statements")
-ORDER_OPS = ("place", "cancel", "amend", "cancel_all")
+ORDER_OPS = ("place", "cancel", "amend", "cancel_all", "take")
 MAX_BATCH_OPS = 100  # order ops in one batch message
 
 
@@ -202,6 +203,10 @@ class _CancelBody(Body):
 
 class _AmendBody(OrderAmendment):
     order_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class _TakeBody(TakeRequest):
+    order_id: Annotated[int, Field(ge=1, le=2**63 - 1)]  # the quote's
 
 
 class _CancelAllBody(Body):
@@ -387,7 +392,7 @@ class _Session:
         elif op == "ping":
             self.connection.push({"type": "pong", "req_id": req_id})
         else:
-            ops = "subscribe, unsubscribe, place, cancel, amend, cancel_all, batch, ping"
+            ops = "subscribe, unsubscribe, place, cancel, amend, cancel_all, take, batch, ping"
             self.connection.push(_error("INVALID_MESSAGE", f"op is one of {ops}", op=op))
 
     def _take_token(self, request: dict[str, Any] | None) -> bool:
@@ -622,6 +627,10 @@ def _order_command(
         if op == "amend":
             amend = _AmendBody.model_validate(fields)
             return orders.amend_command(account, amend.order_id, amend), orders.amended
+        if op == "take":
+            take = _TakeBody.model_validate(fields)
+            taken = orders.take_command(account, take.order_id, take)
+            return taken, lambda ack: orders.placed(ack, market)
         cancel_all = _CancelAllBody.model_validate(fields)
         return orders.cancel_all_command(account, cancel_all.symbol), orders.all_cancelled
     except ValidationError as error:

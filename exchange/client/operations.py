@@ -27,6 +27,7 @@ from exchange.client.types import (
     Health,
     KeyIssued,
     KeyRevoked,
+    LevelQuotes,
     NewParticipantReply,
     Order,
     OrderAmended,
@@ -135,6 +136,22 @@ class Operations(MarketOperations, BlockOperations, RegistryOperations, Classroo
         )
         return Call("POST", self._market("/orders"), body=body, repeatable=retry)
 
+    @operation("takeQuote")
+    def take_quote(
+        self,
+        order_id: int,
+        qty_t: int,
+        *,
+        client_order_id: str | None = None,
+        retry: bool = False,
+    ) -> Call[OrderPlaced]:
+        """Point-select (摘牌): take ``qty_t`` of the resting quote ``order_id`` at its price;
+        answers the taker's own order as ``place_order`` does. ``retry`` as there."""
+        if retry and client_order_id is None:
+            client_order_id = new_client_order_id()
+        body = fields(qty_t=qty_t, client_order_id=client_order_id)
+        return Call("POST", self._market(f"/orders/{order_id}/take"), body=body, repeatable=retry)
+
     @operation("cancelOrder")
     def cancel_order(self, order_id: int) -> Call[OrderCancelled]:
         """Cancel an own open order."""
@@ -177,6 +194,13 @@ class Operations(MarketOperations, BlockOperations, RegistryOperations, Classroo
         """The instrument's book: state, band and the best ``depth`` levels a side."""
         params = fields(depth=depth)
         return Call("GET", self._market(f"/book/{segment(symbol)}"), params=params)
+
+    @operation("listLevelQuotes")
+    def list_level_quotes(self, symbol: str, side: Side, price_fen: int) -> Call[LevelQuotes]:
+        """The quotes resting at one price level, in time priority, with the level's rank and
+        the point-select rules: what ``take_quote`` chooses from."""
+        params = fields(side=side, price_fen=price_fen)
+        return Call("GET", self._market(f"/book/{segment(symbol)}/quotes"), params=params)
 
     @operation("listTrades")
     def list_trades(self, symbol: str | None = None, limit: int | None = None) -> Call[Trades]:

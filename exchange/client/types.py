@@ -146,6 +146,25 @@ class Book(TypedDict):
     asks: list[Level]
 
 
+class LevelQuote(TypedDict):
+    order_id: int
+    qty_t: int  # open quantity
+    own: bool  # the caller's own quote
+
+
+class LevelQuotes(TypedDict):
+    """One level's quotes, for point-select (``listLevelQuotes``)."""
+
+    symbol: str
+    side: Side  # the quotes' side
+    price_fen: int
+    level: int | None  # 1 the best; None without a quote at that price
+    matching: str  # price_time, point_select or both
+    take_levels: int  # 0: no point-select
+    strict_price_priority: bool
+    quotes: list[LevelQuote]  # time priority
+
+
 class Cash(TypedDict):
     available_fen: int
     held_fen: int

@@ -174,6 +174,18 @@ class Stream:
         )
         return await self._request({"op": "place", **order})
 
+    async def take(
+        self,
+        order_id: int,
+        qty_t: int,
+        *,
+        client_order_id: str | None = None,
+        account_id: str | None = None,
+    ) -> Message:
+        """Take ``qty_t`` of the resting quote ``order_id`` over the socket (``takeQuote``)."""
+        given = fields(qty_t=qty_t, client_order_id=client_order_id, account_id=account_id)
+        return await self._request({"op": "take", "order_id": order_id, **given})
+
     async def cancel(self, order_id: int, account_id: str | None = None) -> Message:
         given = fields(account_id=account_id)
         return await self._request({"op": "cancel", "order_id": order_id, **given})

@@ -44,6 +44,7 @@ from matching import (
     TradingState,
     instrument_from_rules,
 )
+from matching.commands import TakeQuote
 from matching.events import TradingStateChanged
 from matching.views import LevelView, OrderView, QueueEntry
 from registry_sim.rulesets import load_ruleset
@@ -180,6 +181,18 @@ class Market:
             stp=stp,
             symbol=symbol,
             ts=ts,
+        )
+
+    def take(
+        self, order_id: int, quote_id: int, qty: int, account: str = "B", *, ts: int | None = None
+    ) -> list[Event]:
+        """Order ``order_id`` of ``account`` takes ``qty`` of the resting quote ``quote_id``."""
+        self.order_ids.add(order_id)
+        self.accounts.add(account)
+        return self.do(
+            TakeQuote(
+                self.next_ts(ts), OrderId(order_id), AccountId(account), OrderId(quote_id), qty
+            )
         )
 
     def cancel(self, order_id: int, account: str = "A", *, ts: int | None = None) -> list[Event]:

@@ -210,8 +210,10 @@ class NaiveBook:
             self._kill_switch(command)
         elif isinstance(command, SetTradingState):
             self._set_trading_state(command)
-        else:
+        elif isinstance(command, SetReferencePrice):
             self._set_reference_price(command)
+        else:
+            raise NotImplementedError(f"the naive book does not take quotes: {command!r}")
         after = self._l2()
         for key in sorted(set(before) | set(after), key=level_key):
             old = before.get(key, (0, 0))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from matching import Instrument, ModeRules, RuleDataError, Symbol, instrument_from_rules
+from matching import Instrument, Matching, ModeRules, RuleDataError, Symbol, instrument_from_rules
 from tests.matching.conftest import cn_instrument, cn_trading
 
 
@@ -27,12 +27,17 @@ def test_cn_national_instrument() -> None:
         tick_fen=1,
         lot_t=1,
         modes=(
-            ModeRules("listed", 1, 99_999, 1_000),
+            ModeRules("listed", 1, 99_999, 1_000, Matching.BOTH, 5, False, True),
             ModeRules("block", 100_000, None, 3_000),
         ),
         book_mode="listed",
     )
-    assert instrument.book_rules == ModeRules("listed", 1, 99_999, 1_000)
+    assert instrument.book_rules == ModeRules(
+        "listed", 1, 99_999, 1_000, Matching.BOTH, 5, False, True
+    )
+    assert instrument.book_rules.crosses
+    assert instrument.book_rules.takes
+    assert instrument.mode("block").matching is Matching.PRICE_TIME
     assert instrument.mode("block").max_qty_t is None
 
 

@@ -130,6 +130,7 @@ class Case:
     order_id: int | None = None
     account_id: str | None = None
     symbol: str | None = None
+    build: Callable[[], Market] = market
 
 
 def new(
@@ -190,6 +191,54 @@ def amend(
         return m.amend(order_id, account, price=price, qty=qty)
 
     return Case(setup, fault, code, details, "amend_order", order_id, account, symbol)
+
+
+def take(
+    setup: Callable[[Market], None],
+    code: RejectCode,
+    details: Mapping[str, int | str | None],
+    *,
+    quote_id: int = 1,
+    qty: int = 5,
+    account: str = "B",
+    symbol: str | None = SYM,
+    build: Callable[[], Market] = market,
+) -> Case:
+    def fault(m: Market) -> list[Event]:
+        return m.take(9, quote_id, qty, account)
+
+    return Case(setup, fault, code, details, "take_quote", 9, account, symbol, build)
+
+
+def listed_market(**listed: object) -> Callable[[], Market]:
+    """A market of CEA25 alone whose listed mode's ``listed`` fields are overridden."""
+
+    def build() -> Market:
+        overrides = {"trading": {"modes": {"listed": listed}}}
+        return open_market([cn_instrument(SYM, overrides)], {SYM: REF})
+
+    return build
+
+
+POINT_SELECT_ONLY = listed_market(matching="point_select")
+
+
+def six_asks(m: Market) -> None:
+    """A sells 10 t at each of 60.00 to 60.05: orders 1 to 6, levels 1 to 6."""
+    for i in range(6):
+        m.sell(1 + i, 10, 6000 + i, account="A")
+
+
+def two_asks_at_one_price(m: Market) -> None:
+    """A sells 10 t at 60.00 (order 1), then C 10 t at 60.00 (order 2)."""
+    m.sell(1, 10, 6000, account="A")
+    m.sell(2, 10, 6000, account="C")
+
+
+def ask_and_bid(m: Market) -> None:
+    """A sells 10 t at 60.00 (order 1); B bids 5 t at 59.90 (order 3)."""
+    m.sell(1, 10, 6000, account="A")
+    m.buy(3, 5, 5990, account="B")
 
 
 def set_state(
@@ -425,6 +474,78 @@ CASES = {
     "price_outside_band/amend": amend(
         resting, C.PRICE_OUTSIDE_BAND, {"price_fen": 6605, **BAND}, price=6605
     ),
+    # -- point-select only: orders rest, takers take
+    "order_type_not_allowed": Case(
+        resting,
+        lambda m: m.buy(9, 5, None, account="B", order_type=MARKET),
+        C.ORDER_TYPE_NOT_ALLOWED,
+        {"order_type": "market", "matching": "point_select"},
+        "new_order",
+        9,
+        "B",
+        SYM,
+        POINT_SELECT_ONLY,
+    ),
+    "order_would_cross/new_order": Case(
+        resting,
+        lambda m: m.buy(9, 5, 6010, account="B"),
+        C.ORDER_WOULD_CROSS,
+        {"side": "buy", "price_fen": 6010, "best_price_fen": 6000},
+        "new_order",
+        9,
+        "B",
+        SYM,
+        POINT_SELECT_ONLY,
+    ),
+    "order_would_cross/amend": Case(
+        ask_and_bid,
+        lambda m: m.amend(3, "B", price=6000),
+        C.ORDER_WOULD_CROSS,
+        {"side": "buy", "price_fen": 6000, "best_price_fen": 6000},
+        "amend_order",
+        3,
+        "B",
+        SYM,
+        POINT_SELECT_ONLY,
+    ),
+    # -- taking a quote
+    "point_select_not_offered": take(
+        resting,
+        C.POINT_SELECT_NOT_OFFERED,
+        {"matching": "price_time"},
+        build=listed_market(matching="price_time"),
+    ),
+    "quote_not_found/unknown": take(
+        resting, C.QUOTE_NOT_FOUND, {"order_id": 77}, quote_id=77, symbol=None
+    ),
+    "quote_not_found/filled": take(filled, C.QUOTE_NOT_FOUND, {"order_id": 1}, symbol=None),
+    "self_take": take(resting, C.SELF_TAKE, {"order_id": 1}, account="A"),
+    "take_over_quote": take(
+        partly_filled, C.TAKE_OVER_QUOTE, {"order_id": 1, "qty_t": 7, "quote_qty_t": 6}, qty=7
+    ),
+    "partial_take_not_allowed": take(
+        resting,
+        C.PARTIAL_TAKE_NOT_ALLOWED,
+        {"order_id": 1, "qty_t": 4, "quote_qty_t": 10},
+        qty=4,
+        build=listed_market(partial_take=False),
+    ),
+    "quote_outside_take_levels": take(
+        six_asks,
+        C.QUOTE_OUTSIDE_TAKE_LEVELS,
+        {"order_id": 6, "price_fen": 6005, "level": 6, "take_levels": 5},
+        quote_id=6,
+    ),
+    "quote_not_first": take(
+        two_asks_at_one_price,
+        C.QUOTE_NOT_FIRST,
+        {"order_id": 2, "first_order_id": 1, "price_fen": 6000},
+        quote_id=2,
+        build=listed_market(take_levels=1, strict_price_priority=True),
+    ),
+    "instrument_halted/take": take(
+        then(resting, states(HALTED)), C.INSTRUMENT_HALTED, {"state": "halted"}
+    ),
 }
 
 
@@ -435,9 +556,9 @@ def neutral_refusal(m: Market) -> list[Event]:
 
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
 def test_refusal(case: Case) -> None:
-    m = market()
+    m = case.build()
     case.setup(m)
-    twin = market()
+    twin = case.build()
     case.setup(twin)
     assert m.engine.state_hash() == twin.engine.state_hash()
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from matching import Matching
 from registry_sim import RuleSet, RuleSetError, load_rules, parse_rules
 from registry_sim.rules import OffsetWindow, OldVintageRules
 from registry_sim.rulesets import UnknownRuleSetError, available_rulesets, load_ruleset
@@ -500,3 +501,51 @@ def test_a_rule_set_names_its_language_and_english_is_the_default() -> None:
         "language",
         "must be one of ['zh-CN', 'en'], got 'fr'",
     )
+
+
+def test_how_listed_orders_meet() -> None:
+    national = load_rules("cn_national").listed
+    assert (national.matching, national.take_levels) == (Matching.BOTH, 5)
+    assert (national.strict_price_priority, national.partial_take) == (False, True)
+    assert national.crosses
+    assert national.takes
+    guangdong = load_rules("guangdong_pilot").listed
+    assert (guangdong.take_levels, guangdong.strict_price_priority) == (1, True)
+    eu = load_rules("eu_ets").listed
+    assert (eu.matching, eu.take_levels) == (Matching.PRICE_TIME, 0)
+    assert eu.crosses
+    assert not eu.takes
+    strict = load_rules("cn_national", listed_override(matching="point_select")).listed
+    assert not strict.crosses
+    assert strict.takes
+
+
+def listed_override(**values: Any) -> dict[str, Any]:
+    return {"trading": {"modes": {"listed": values}}}
+
+
+@pytest.mark.parametrize(
+    ("values", "path", "reason"),
+    [
+        (
+            {"matching": "auction"},
+            "trading.modes.listed.matching",
+            "expected one of ['price_time', 'point_select', 'both'], got 'auction'",
+        ),
+        ({"take_levels": 0}, "trading.modes.listed.take_levels", "must be at least 1, got 0"),
+        (
+            {"strict_price_priority": True},
+            "trading.modes.listed.strict_price_priority",
+            "only the first quote at the best price may be taken, so take_levels must be 1, got 5",
+        ),
+        (
+            {"partial_take": "yes"},
+            "trading.modes.listed.partial_take",
+            "expected true or false, got 'yes'",
+        ),
+    ],
+)
+def test_point_select_fields_are_checked(values: dict[str, Any], path: str, reason: str) -> None:
+    with pytest.raises(RuleSetError) as info:
+        load_rules("cn_national", listed_override(**values))
+    assert (info.value.path, info.value.reason) == (path, reason)

@@ -1,5 +1,6 @@
-"""A market's data: the book (``getBook``), the trade tape (``listTrades``), its instruments
-(``listInstruments``), quotes (``getQuote``) and bars (``getBars``), for any key of the market.
+"""A market's data: the book (``getBook``), the quotes of one of its levels (``listLevelQuotes``,
+for point-select), the trade tape (``listTrades``), its instruments (``listInstruments``),
+quotes (``getQuote``) and bars (``getBars``), for any key of the market.
 
 The book, quotes and instruments are read from the market's memory (``exchange.api.market_data``
 shapes them) once what they show is durable (``MarketRuntime.read``), the trade tape and bars from
@@ -29,9 +30,10 @@ from exchange.api.deps import (
 from exchange.api.errors import ApiError
 from exchange.api.market_data import instrument_view, quote
 from exchange.api.market_models import Bars, DailyBulletin, Instruments, Quote
-from exchange.api.models import Book, Trades
+from exchange.api.models import Book, LevelQuotes, Trades
 from exchange.db.block_deals import daily_bulletin, last_cleared_day
 from exchange.db.trade_tape import day_closes, last_trades, recent_ticks, trade_tape
+from matching.types import Side
 from settlement.market import Market
 
 router = APIRouter(prefix="/v1/markets/{market_id}", tags=["market data"], responses=PROBLEMS)
@@ -69,6 +71,42 @@ async def get_book(
         }
 
     return await runtime.read(book)
+
+
+@router.get("/book/{symbol}/quotes", operation_id="listLevelQuotes", response_model=LevelQuotes)
+async def list_level_quotes(
+    market_id: MarketId,
+    symbol: str,
+    who: CurrentPrincipal,
+    runtime: Runtime,
+    side: Annotated[Literal["buy", "sell"], Query()],
+    price_fen: Annotated[int, Query(ge=1, le=2**63 - 1)],
+) -> dict[str, Any]:
+    """The quotes resting at one price level (L3, without their accounts), in time priority,
+    with the level's rank and the rule set's point-select rules: what a taker chooses from
+    (``takeQuote``). ``own`` marks the caller's own quotes."""
+    mine = who.account_id
+
+    def level(market: Market) -> dict[str, Any]:
+        listed_symbol(market, symbol)
+        rules = market.instruments[symbol].book_rules
+        quotes_side = Side(side)
+        engine = market.engine
+        return {
+            "symbol": symbol,
+            "side": quotes_side,
+            "price_fen": price_fen,
+            "level": engine.level_rank(symbol, quotes_side, price_fen),
+            "matching": rules.matching.value,
+            "take_levels": rules.take_levels if rules.takes else 0,
+            "strict_price_priority": rules.strict_price_priority,
+            "quotes": [
+                {"order_id": q.order_id, "qty_t": q.leaves_t, "own": q.account_id == mine}
+                for q in engine.queue(symbol, quotes_side, price_fen)
+            ],
+        }
+
+    return await runtime.read(level)
 
 
 @router.get("/trades", operation_id="listTrades", response_model=Trades)

@@ -1,5 +1,6 @@
-"""The order operations under ``/v1``: place, cancel, amend, read and list orders, the kill
-switch, an account's fills, and the lookup by client order id.
+"""The order operations under ``/v1``: place, cancel, amend, read and list orders, take a
+resting quote (point-select), the kill switch, an account's fills, and the lookup by client
+order id.
 
 Commands and replies are ``exchange.api.orders``', shared with the WebSocket. REST trades only
 with a participant key (its own account); listings and the kill switch take an operator's
@@ -36,6 +37,7 @@ from exchange.api.models import (
     OrderPlaced,
     Orders,
     OrdersCancelled,
+    TakeRequest,
 )
 from exchange.db.order_history import client_order, day_orders, finished_order, past_order
 from exchange.db.trade_tape import account_fills
@@ -80,6 +82,32 @@ async def place_order(
     account = AccountId(trading_account(who))
     runtime = hub_of(request).runtime(market_id)
     ack = await runtime.submit(orders.place_command(account, body))
+    reply = orders.placed(ack, runtime.market)
+    if reply["repeated"]:
+        response.status_code = 200
+    return reply
+
+
+@router.post(
+    "/orders/{order_id}/take",
+    operation_id="takeQuote",
+    **created(OrderPlaced, "client order id"),
+)
+async def take_quote(
+    request: Request,
+    response: Response,
+    market_id: MarketId,
+    order_id: OrderId,
+    body: TakeRequest,
+    who: CurrentPrincipal,
+) -> dict[str, Any]:
+    """Point-select (摘牌): take ``qty_t`` of the resting quote ``order_id`` at its price. The
+    reply is ``placeOrder``'s, of the taker's own order (an ``fok`` at the quote's price): it
+    fills in full, or the take is refused (``QUOTE_NOT_FOUND``, ``QUOTE_OUTSIDE_TAKE_LEVELS``,
+    ``TAKE_OVER_QUOTE``, ... as docs/api-errors.md lists)."""
+    account = AccountId(trading_account(who))
+    runtime = hub_of(request).runtime(market_id)
+    ack = await runtime.submit(orders.take_command(account, order_id, body))
     reply = orders.placed(ack, runtime.market)
     if reply["repeated"]:
         response.status_code = 200

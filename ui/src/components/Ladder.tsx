@@ -1,10 +1,13 @@
 // The L2 ladder: asks above (best ask nearest the middle), bids below, the band and reference
 // price on top. Clicking a level, or Enter on its price (Tab or the arrow keys move between the
-// levels), puts its price into the order ticket.
+// levels), puts its price into the order ticket and, for a trading account, shows the quotes
+// resting there to take one (point-select, 摘牌: QuotePicker).
 import { useState } from "preact/hooks";
+import type { Api } from "../api";
 import { integer, price, t } from "../i18n";
 import type { Book, Level } from "../market";
 import { Panel } from "./Panel";
+import { type PickedLevel, QuotePicker } from "./QuotePicker";
 
 export const LADDER_LEVELS = 5;
 
@@ -27,30 +30,38 @@ export function Ladder(props: {
   bids: Level[];
   asks: Level[];
   onPick: (priceFen: number) => void;
+  api?: Api; // a trading account's: its levels can be taken
+  onTaken?: () => void;
 }) {
   const { book } = props;
   const [picked, setPicked] = useState<number | null>(null);
+  const [level, setLevel] = useState<PickedLevel | null>(null);
   const asks = props.asks.slice(0, LADDER_LEVELS).reverse();
   const bids = props.bids.slice(0, LADDER_LEVELS);
   const largest = Math.max(1, ...asks.map((l) => l.qty_t), ...bids.map((l) => l.qty_t));
   const spread = props.asks.length && props.bids.length ? props.asks[0].price_fen - props.bids[0].price_fen : null;
-  const pick = (priceFen: number) => {
+  const pick = (priceFen: number, side: "bid" | "ask") => {
     setPicked(priceFen);
+    setLevel((c) => ({ side, priceFen, n: (c?.n ?? 0) + 1 }));
     props.onPick(priceFen);
   };
+  const take = props.api !== undefined && book !== null;
   const row = (level: Level, side: "bid" | "ask") => (
     <tr
       key={`${side}${level.price_fen}`}
-      class={`level ${side}`}
+      class={`level ${side}${props.api && level.price_fen === picked ? " picked" : ""}`}
       data-testid={`${side}-level`}
-      title={t("ladder.pick")}
-      onClick={() => pick(level.price_fen)}
+      title={t(take ? "ladder.pickTake" : "ladder.pick")}
+      onClick={() => pick(level.price_fen, side)}
     >
       <td class="num price">
         <button
           type="button"
           class="pick"
-          aria-label={t(`ladder.pickLevel.${side}`, { price_fen: level.price_fen, qty_t: level.qty_t })}
+          aria-label={t(`ladder.${take ? "takeLevel" : "pickLevel"}.${side}`, {
+            price_fen: level.price_fen,
+            qty_t: level.qty_t,
+          })}
         >
           {price(level.price_fen)}
         </button>
@@ -106,6 +117,16 @@ export function Ladder(props: {
           )}
         </tbody>
       </table>
+      {take && level && book && (
+        <QuotePicker
+          api={props.api!}
+          symbol={book.symbol}
+          level={level}
+          version={(level.side === "ask" ? props.asks : props.bids).find((l) => l.price_fen === level.priceFen)?.qty_t ?? 0}
+          onClose={() => setLevel(null)}
+          onTaken={() => props.onTaken?.()}
+        />
+      )}
       <p class="sr-only" role="status" data-testid="ladder-picked">
         {picked === null ? "" : t("ladder.picked", { price_fen: picked })}
       </p>

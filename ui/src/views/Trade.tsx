@@ -352,6 +352,8 @@ export function Trade({ ctx }: { ctx: Ctx }) {
             bids={bids}
             asks={asks}
             onPick={(p) => setPicked((c) => ({ priceFen: p, n: (c?.n ?? 0) + 1 }))}
+            api={accountId ? api : undefined}
+            onTaken={() => refreshOwn(true)}
           />
           <TimeSales trades={trades} timeZone={info.timeZone} name={name} />
           {news.items !== null && <Announcements news={news} timeZone={info.timeZone} />}
