@@ -64,9 +64,12 @@ def chromium(*args: str) -> Iterator[Any]:
             launched.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    yield from chromium()
+    """One Chromium for every browser test: each test works in browser contexts of its own
+    (no cookie, storage or cache shared), so the browser need not be started per module.
+    ``RESOLVE_CLASS_HOST`` maps only ``CLASS_HOST``, for the login cards' links."""
+    yield from chromium(RESOLVE_CLASS_HOST)
 
 
 def demo(tmp_path_factory: pytest.TempPathFactory, name: str, bots: int) -> Iterator[DemoServer]:
