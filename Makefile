@@ -73,8 +73,15 @@ lint: $(STAMP)
 postgres:
 	scripts/ensure-postgres
 
-test: lint $(NATIVE_STAMP) postgres $(UI_BUILD) chromium
-	$(BIN)/pytest
+# The set-up steps and the lint run two at a time (`-j2`: the machines have two cores; pip and
+# npm mostly wait on the network, mypy, mypyc and vite on the CPU), each one's output kept
+# together; then the tests in two workers (pytest-xdist). `--dist loadfile` keeps a file's tests
+# in one worker, so its module-scoped server and browser start once. Tests that run side by side
+# share nothing but the machine: each server has its own port and database file, each
+# PostgreSQL test its own schema or database, each worker its own Chromium and temporary files.
+test:
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint native postgres ui chromium
+	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: setup postgres
 	$(BIN)/python -m loadtests.bench_engine --json

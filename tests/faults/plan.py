@@ -4,7 +4,9 @@ choice of the step (when the fault strikes, which client, how many connections, 
 Step ``n`` of a run depends on the seed, the database and ``n`` only, never on how many steps
 the run has: a failure at step 7 of a 120-step soak is replayed by the same seed with 8 steps.
 The faults come in decks: each round of ``len(DECKS[backend])`` steps deals every card of the
-database's deck once, in an order the seed shuffles, so even a short run injects every kind.
+database's deck once, one card of each kind first and then the rest, each part in an order the
+seed shuffles, so the first ``len(KINDS[backend])`` steps of any round inject every kind and a
+run as short as that (``make test``'s) already does.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ DECKS: dict[str, tuple[Fault, ...]] = {
 }
 
 
+# The kinds of fault each deck holds.
+KINDS: dict[str, frozenset[Fault]] = {backend: frozenset(deck) for backend, deck in DECKS.items()}
+
+
 def rng(seed: int, backend: str, *names: object) -> random.Random:
     """A random stream fixed by the seed, the database and ``names`` (a step, a client):
     string seeds are hashed with SHA-512, so the stream is the same in every process."""
@@ -54,10 +60,21 @@ def rng(seed: int, backend: str, *names: object) -> random.Random:
 
 def fault_at(seed: int, backend: str, step: int) -> Fault:
     """The fault step ``step`` (from 0) injects."""
-    deck = list(DECKS[backend])
-    round_number, place = divmod(step, len(deck))
-    rng(seed, backend, "round", round_number).shuffle(deck)
-    return deck[place]
+    round_number, place = divmod(step, len(DECKS[backend]))
+    return deal(seed, backend, round_number)[place]
+
+
+def deal(seed: int, backend: str, round_number: int) -> list[Fault]:
+    """A round's order of the deck: one card of each kind, shuffled, then the others,
+    shuffled."""
+    firsts = sorted(KINDS[backend])
+    others = list(DECKS[backend])
+    for kind in firsts:
+        others.remove(kind)
+    shuffler = rng(seed, backend, "round", round_number)
+    shuffler.shuffle(firsts)
+    shuffler.shuffle(others)
+    return firsts + others
 
 
 def faults(seed: int, backend: str, steps: int) -> list[Fault]:

@@ -1,6 +1,6 @@
 """The seed's plan: the same seed deals the same faults, a run's first steps do not depend on
 its length (a failure at step n replays with n + 1 steps), every round deals its database's
-whole deck, and a failure names what replays it."""
+whole deck and every kind in its first steps, and a failure names what replays it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tests.faults.plan import (
     BACKENDS,
     CLEAN_RESTART,
     DECKS,
+    KINDS,
     Fault,
     InvariantError,
     Where,
@@ -36,6 +37,20 @@ def test_each_round_deals_the_whole_deck(backend: str) -> None:
     for start in range(0, len(dealt), len(deck)):
         assert Counter(dealt[start : start + len(deck)]) == Counter(deck)
     assert set(deck) == set(Fault) - ({Fault.DB_CUT} if backend == "sqlite" else set())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_each_round_deals_every_kind_first(backend: str) -> None:
+    deck, kinds = DECKS[backend], KINDS[backend]
+    assert len(kinds) == {"sqlite": 5, "postgresql": 6}[backend] < len(deck) == 10
+    for seed in range(20):
+        dealt = faults(seed, backend, 3 * len(deck))
+        for start in range(0, len(dealt), len(deck)):
+            assert set(dealt[start : start + len(kinds)]) == kinds, (seed, start)
+    # The kinds' order and the others' are shuffled: not the same in every round or seed.
+    openings = {tuple(faults(seed, backend, len(kinds))) for seed in range(20)}
+    assert len(openings) > 1
+    assert len({tuple(faults(seed, backend, len(deck))[len(kinds) :]) for seed in range(20)}) > 1
 
 
 def test_the_databases_have_streams_of_their_own() -> None:

@@ -10,9 +10,9 @@ with zero quantity, L2 totals are the sums of the L3 queue, every order keeps
 allows, and the ``BookLevelChanged`` deltas of a command applied to the previous L2 give the
 new L2.
 
-Three drivers: a Hypothesis state machine (small books, many interleavings), a seeded
-25,000-command stream from ``tests/matching/command_stream.py``, and the same with 1,000,000
-commands under ``make soak``.
+Three drivers: a Hypothesis state machine (small books, many interleavings; 100 runs, 1,000
+under ``make soak``), a seeded 25,000-command stream from ``tests/matching/command_stream.py``,
+and the same with 1,000,000 commands under ``make soak``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from matching.codes import RejectCode
 from matching.commands import (
@@ -620,13 +626,27 @@ class DifferentialMachine(RuleBasedStateMachine):
         self.diff.check_everything()
 
 
-DifferentialMachine.TestCase.settings = settings(
-    max_examples=250,
-    stateful_step_count=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+# Runs of up to 80 commands: 100 in `make test` (drawn anew each time: CI keeps no example
+# database), 1,000 in `make soak`.
+RUNS, SOAK_RUNS = 100, 1_000
+
+
+def machine_settings(runs: int) -> settings:
+    return settings(
+        max_examples=runs,
+        stateful_step_count=80,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+DifferentialMachine.TestCase.settings = machine_settings(RUNS)
 TestDifferentialMachine = DifferentialMachine.TestCase
+
+
+@pytest.mark.soak
+def test_the_differential_machine_at_length() -> None:
+    run_state_machine_as_test(DifferentialMachine, settings=machine_settings(SOAK_RUNS))
 
 
 # ---------------------------------------------------------------------- seeded streams

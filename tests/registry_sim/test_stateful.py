@@ -23,9 +23,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from registry_sim import (
     ISSUANCE,
@@ -494,13 +501,27 @@ class RegistryMachine(RuleBasedStateMachine):
                     assert unit_type.kind.value in kinds
 
 
-RegistryMachine.TestCase.settings = settings(
-    max_examples=150,
-    stateful_step_count=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+# Runs of up to 60 steps: 100 in `make test` (drawn anew each time: CI keeps no example
+# database), 1,000 in `make soak`.
+RUNS, SOAK_RUNS = 100, 1_000
+
+
+def machine_settings(runs: int) -> settings:
+    return settings(
+        max_examples=runs,
+        stateful_step_count=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+RegistryMachine.TestCase.settings = machine_settings(RUNS)
 TestRegistryMachine = RegistryMachine.TestCase
+
+
+@pytest.mark.soak
+def test_the_registry_machine_at_length() -> None:
+    run_state_machine_as_test(RegistryMachine, settings=machine_settings(SOAK_RUNS))
 
 
 def test_machine_rule_sets_differ() -> None:

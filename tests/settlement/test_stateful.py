@@ -46,7 +46,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from matching.events import OrderCancelled, TradeExecuted
 from matching.types import CancelReason, OrderType, Side, StpMode, TradingState
@@ -1002,13 +1008,27 @@ class MarketMachine(RuleBasedStateMachine):
                 assert self.market.sellable_t(a, UnitCode(unit)) == self.sellable(a, unit)
 
 
-MarketMachine.TestCase.settings = settings(
-    max_examples=200,
-    stateful_step_count=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+# Runs of up to 100 commands: 100 in `make test` (drawn anew each time: CI keeps no example
+# database), 1,000 in `make soak`.
+RUNS, SOAK_RUNS = 100, 1_000
+
+
+def machine_settings(runs: int) -> settings:
+    return settings(
+        max_examples=runs,
+        stateful_step_count=100,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+MarketMachine.TestCase.settings = machine_settings(RUNS)
 TestMarketMachine = MarketMachine.TestCase
+
+
+@pytest.mark.soak
+def test_the_market_machine_at_length() -> None:
+    run_state_machine_as_test(MarketMachine, settings=machine_settings(SOAK_RUNS))
 
 
 @pytest.mark.parametrize("config", sorted(CONFIGS))

@@ -14,31 +14,25 @@ from exchange.sim.runner import simulate
 from exchange.sim.scenario import load_scenario
 
 
-def run_cli(out: Path, hash_seed: str, seed: int = 3) -> None:
+def start_cli(out: Path, hash_seed: str, seed: int = 3) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "exchange.cli",
-            "simulate",
-            "classroom_national",
-            "--seed",
-            str(seed),
-            "--out",
-            str(out),
-            "--quiet",
-        ],
-        check=True,
-        env=env,
-        capture_output=True,
-        timeout=300,
-    )
+    command = [sys.executable, "-m", "exchange.cli", "simulate", "classroom_national"]
+    command += ["--seed", str(seed), "--out", str(out), "--quiet"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 def test_same_seed_same_bytes_across_processes(tmp_path: Path) -> None:
-    run_cli(tmp_path / "a", "1")
-    run_cli(tmp_path / "b", "2024")
+    # The two processes run side by side: nothing they write is shared but the machine.
+    running = [start_cli(tmp_path / "a", "1"), start_cli(tmp_path / "b", "2024")]
+    try:
+        for process in running:
+            output, _ = process.communicate(timeout=300)
+            assert process.returncode == 0, output.decode()[-3000:]
+    finally:
+        for process in running:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     a, b = deterministic_digest(tmp_path / "a"), deterministic_digest(tmp_path / "b")
     expected = {
         f"{t}.{x}"

@@ -64,9 +64,15 @@ def chromium(*args: str) -> Iterator[Any]:
             launched.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    yield from chromium()
+    """One Chromium for the browser tests of this package: each test works in browser contexts
+    of its own (no cookie, storage or cache shared), so the browser need not be started per
+    module. ``RESOLVE_CLASS_HOST`` maps only ``CLASS_HOST``, for the login cards' links.
+    Package scope, not session: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, where ``asyncio.run`` then refuses to start (tests/ui/test_serving.py
+    runs its requests in a thread of their own)."""
+    yield from chromium(RESOLVE_CLASS_HOST)
 
 
 def demo(tmp_path_factory: pytest.TempPathFactory, name: str, bots: int) -> Iterator[DemoServer]:

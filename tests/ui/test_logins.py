@@ -27,11 +27,9 @@ from tests.api.server import DemoServer
 from tests.api.test_classroom import TINY
 from tests.ui.conftest import (
     PHONE,
-    RESOLVE_CLASS_HOST,
     api,
     both_languages_and_sizes,
     card_key,
-    chromium,
     class_address,
     decode_qr,
     demo,
@@ -47,11 +45,6 @@ SEATS = 30  # a room of trainees: four A4 pages of eight cards
 CARDS_PER_PAGE = 8
 LOOPBACK = re.compile(r"127\.0\.0\.1|localhost|\[::1\]", re.IGNORECASE)
 PDF_PAGE = re.compile(rb"/Type\s*/Page(?![s\w])")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from chromium(RESOLVE_CLASS_HOST)
 
 
 @pytest.fixture(scope="module")

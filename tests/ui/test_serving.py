@@ -4,6 +4,7 @@ fallback, the redirect from /, and a 503 page that says how to build a missing U
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -30,7 +31,10 @@ class Client:
                 await response.aread()
                 return response
 
-        return asyncio.run(fetch())
+        # In a thread of its own: the browser tests' Playwright may be running an event loop in
+        # this one (tests/ui/conftest.py's ``browser``).
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            return thread.submit(asyncio.run, fetch()).result()
 
 
 @pytest.fixture

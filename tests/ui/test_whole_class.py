@@ -35,13 +35,11 @@ from playwright.sync_api import expect
 from tests.api.server import DemoServer
 from tests.ui.conftest import (
     DESK,
-    RESOLVE_CLASS_HOST,
     TIMEOUT_MS,
     api,
     assert_accessible,
     both_languages_and_sizes,
     card_key,
-    chromium,
     class_address,
     decode_qr,
     demo,
@@ -139,11 +137,6 @@ class Seat:
     errors: list[str]  # in the page
     firm: Firm | None = None
     role: str = ""  # hold (long), abate, buy, default (leaves its shortfall)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from chromium(RESOLVE_CLASS_HOST)
 
 
 @pytest.fixture(scope="module")
