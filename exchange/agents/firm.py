@@ -83,7 +83,11 @@ class ComplianceFirm(Agent):
     registry states the cap); ``fee_reserve_bp`` (100) cash kept aside per buy for fees the view
     does not show; ``blocks`` (False) trade blocks; ``block_discount_bp`` (400);
     ``block_wait_days`` (None: never) while more trading days than this are left, a want of
-    block size waits for the block session rather than going to the book; ``wakeups_per_day``.
+    block size waits for the block session rather than going to the book; ``block_firm_t``
+    (None: no firm) a firm whose baseline is at least this deals only in blocks while
+    ``block_wait_days`` are not yet reached: a want below the block minimum is left to grow
+    (as a large generator's carbon desk trades in blocks and leaves the book to smaller
+    firms); ``wakeups_per_day``.
     """
 
     kind = "firm"
@@ -103,6 +107,7 @@ class ComplianceFirm(Agent):
         blocks: bool = False,
         block_discount_bp: int = 400,
         block_wait_days: int | None = None,
+        block_firm_t: int | None = None,
         **params: Any,
     ) -> None:
         super().__init__(account_id, firm, **params)
@@ -118,6 +123,7 @@ class ComplianceFirm(Agent):
         self.fee_reserve_bp = fee_reserve_bp
         self.blocks = blocks
         self.block_wait_days = block_wait_days
+        self.block_firm_t = block_firm_t
         self._discount = block_discount_bp / BP
         self.abated_t = 0  # committed at year end
         self.abated_year: int | None = None
@@ -221,15 +227,18 @@ class ComplianceFirm(Agent):
         wakeups_left = max(1.0, view.trading_days_left * self.wakeups_per_day / self.urgency)
         chunk = max(info.lot_t, min(baseline * self.chunk_bp // BP, int(abs(diff) / wakeups_left)))
         markup = self._markup
-        if self.blocks:
-            block = view.block(symbol)
+        block = view.block(symbol) if self.blocks else None
+        if block is not None:
             wait = self.block_wait_days
-            if block is not None and abs(diff) >= block.min_qty_t:
+            waiting = wait is not None and view.trading_days_left > wait
+            if abs(diff) >= block.min_qty_t:
                 if block.open_now:
                     if self._block(view, rng, info, block, diff, gap, belief, cash, actions):
                         return actions
-                elif wait is not None and view.trading_days_left > wait:
+                elif waiting:
                     return actions  # a want of block size waits for the block session
+            elif waiting and self.block_firm_t is not None and baseline >= self.block_firm_t:
+                return actions  # a block trader's smaller want grows until it makes a block
         if diff > 0:
             qty = lot_qty(min(diff, chunk), info)
             if qty:

@@ -262,6 +262,30 @@ def test_firms_with_block_sized_wants_deal_in_blocks_within_their_values() -> No
     assert h.market.block.quotes == {}  # what was left open expired at the close
 
 
+def test_a_block_trader_leaves_a_small_want_to_grow_until_the_last_days() -> None:
+    """A firm whose baseline reaches ``block_firm_t`` deals only in blocks: short by 75,000 t
+    (below the 100,000 t block minimum) it places nothing on the book while more than
+    ``block_wait_days`` are left, then buys on the book like any firm. A smaller firm with
+    the same parameters trades on the book all year."""
+    h = Harness()
+    for name in ("BIG", "SMALL"):
+        h.account(name)
+        h.deposit(name, 1_000_000_000)
+        h.issue(name, 100_000)
+    _open_day(h)
+    big, small = _firm("BIG", 200_000), _firm("SMALL", 200_000)
+    params = {"blocks": True, "block_wait_days": 20, "block_firm_t": 200_000}
+    block_trader = ComplianceFirm("BIG", big, **params)  # type: ignore[arg-type]
+    book_trader = ComplianceFirm("SMALL", dataclasses.replace(small, baseline_t=199_000), **params)  # type: ignore[arg-type]
+    h.local.trading_days_left = 21
+    assert _places(h, block_trader, 5) == []
+    assert _places(h, book_trader, 5), "a firm below block_firm_t trades on the book"
+    h.local.trading_days_left = 20
+    placed = _places(h, block_trader, 5)
+    assert placed
+    assert all(p.side is Side.BUY and p.qty_t < 100_000 for p in placed)
+
+
 def test_firm_counts_allowances_still_due_and_follows_a_new_profile() -> None:
     h = Harness()
     h.account("FI")
