@@ -93,11 +93,17 @@ parties only; each deal, a ``block_deal`` (``listBlockDeals``' item) to its buye
 Each side of a deal is also told on its ``fills`` and ``orders`` channels as a ``fill`` with
 ``mode`` ``block`` (``deal_id``, ``quote_id``, ``negotiation_id``; no order), and its
 ``balances`` move as for a listed fill. The ``trades`` channel carries listed trades only.
+A participant deals on the socket as on REST with the block ops below.
 
 **Order entry.** ``place`` (the ``placeOrder`` body), ``cancel`` (``order_id``), ``amend``
 (``order_id``, ``price_fen``?, ``qty_t``?), ``cancel_all`` (``symbol``?), ``take`` (the
 ``takeQuote`` body with the quote's ``order_id``; answered as ``place``), each with a
-client-chosen ``req_id`` and, for operators, the ``account_id`` to act for. They validate,
+client-chosen ``req_id`` and, for operators, the ``account_id`` to act for. Block ops, a
+participant's own (as their REST operations: operators and observers are ``FORBIDDEN``):
+``block_post`` (the ``postBlockQuote`` body), ``block_cancel`` (``quote_id``), ``block_accept``
+(``quote_id``, ``qty_t``?), ``block_open`` (``quote_id``, ``price_fen``, ``qty_t``),
+``block_counter``, ``block_confirm`` (``negotiation_id``, ``price_fen``, ``qty_t``) and
+``block_end`` (``negotiation_id``), answered with their REST replies. They validate,
 refuse and answer like REST (``exchange.api.orders``), idempotent ``client_order_id``
 included, and are answered once durable: ``{"type": "reply", "req_id", "ok": true, "result"}``
 or ``{"type": "reply", "req_id", "ok": false, "error": {"code", "detail", ...numbers}}``. Ops
@@ -142,6 +148,8 @@ from starlette.websockets import WebSocketState
 
 from exchange import disconnects
 from exchange.api import block, orders
+from exchange.api.auth import trading_account
+from exchange.api.block_models import BlockAcceptance, BlockTerms, NewBlockQuote
 from exchange.api.errors import ApiError, unavailable
 from exchange.api.feed import (
     BLOCK,
@@ -193,7 +201,16 @@ BOOK_DEPTH = 5
 MAX_BOOK_DEPTH = 50
 MAX_REQ_ID_CHARS = 64
 PRIVATE_CHANNELS = ("orders", "fills", "balances", "compliance", "statements")
-ORDER_OPS = ("place", "cancel", "amend", "cancel_all", "take")
+BLOCK_OPS = (
+    "block_post",
+    "block_cancel",
+    "block_accept",
+    "block_open",
+    "block_counter",
+    "block_confirm",
+    "block_end",
+)
+ORDER_OPS = ("place", "cancel", "amend", "cancel_all", "take", *BLOCK_OPS)
 MAX_BATCH_OPS = 100  # order ops in one batch message
 
 
@@ -211,6 +228,29 @@ class _TakeBody(TakeRequest):
 
 class _CancelAllBody(Body):
     symbol: Symbol | None = None
+
+
+_QuoteId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class _BlockQuoteRef(Body):
+    quote_id: _QuoteId
+
+
+class _BlockAccept(BlockAcceptance):
+    quote_id: _QuoteId
+
+
+class _BlockOpen(BlockTerms):
+    quote_id: _QuoteId
+
+
+class _BlockStep(BlockTerms):
+    negotiation_id: _QuoteId
+
+
+class _BlockEnd(Body):
+    negotiation_id: _QuoteId
 
 
 def _invalid(error: ValidationError) -> ApiError:
@@ -392,7 +432,7 @@ class _Session:
         elif op == "ping":
             self.connection.push({"type": "pong", "req_id": req_id})
         else:
-            ops = "subscribe, unsubscribe, place, cancel, amend, cancel_all, take, batch, ping"
+            ops = f"subscribe, unsubscribe, {', '.join(ORDER_OPS)}, batch, ping"
             self.connection.push(_error("INVALID_MESSAGE", f"op is one of {ops}", op=op))
 
     def _take_token(self, request: dict[str, Any] | None) -> bool:
@@ -430,6 +470,11 @@ class _Session:
             self.limiter.check(self.who.key_id)
         if named is not None and not isinstance(named, str):
             raise ApiError(422, "INVALID_REQUEST", "account_id is a string")
+        if op in BLOCK_OPS:
+            account = AccountId(trading_account(self.who))  # a participant's own, as on REST
+            if named is not None and named != account:
+                raise ApiError(403, "FORBIDDEN", "not your account", account_id=named)
+            return _block_command(op, account, fields, self.runtime.market)
         account = orders.order_account(self.who, self.runtime.market, named)
         command, answer = _order_command(op, account, fields, self.runtime.market)
         if self.who.role is Role.OPERATOR and account not in self.traded_for:
@@ -633,6 +678,38 @@ def _order_command(
             return taken, lambda ack: orders.placed(ack, market)
         cancel_all = _CancelAllBody.model_validate(fields)
         return orders.cancel_all_command(account, cancel_all.symbol), orders.all_cancelled
+    except ValidationError as error:
+        raise _invalid(error) from None
+
+
+def _block_command(
+    op: str, account: AccountId, fields: dict[str, Any], market: Market
+) -> tuple[MarketCommand, Callable[[Ack], dict[str, Any]]]:
+    """The market command for a block op, and how to answer its ack (as its REST route)."""
+    try:
+        if op == "block_post":
+            body = NewBlockQuote.model_validate(fields)
+            return block.post_command(account, body), lambda ack: block.posted(ack, market)
+        if op == "block_cancel":
+            ref = _BlockQuoteRef.model_validate(fields)
+            return block.cancel_command(account, ref.quote_id), block.cancelled
+        if op == "block_accept":
+            take = _BlockAccept.model_validate(fields)
+            accept = block.accept_command(account, take.quote_id, take.qty_t)
+            return accept, lambda ack: block.dealt(ack, market)
+        if op == "block_open":
+            terms = _BlockOpen.model_validate(fields)
+            command = block.open_command(account, terms.quote_id, terms.price_fen, terms.qty_t)
+            return command, lambda ack: block.negotiated(ack, account)
+        if op == "block_end":
+            end = _BlockEnd.model_validate(fields)
+            return block.end_command(account, end.negotiation_id), block.ended
+        step = _BlockStep.model_validate(fields)
+        n, price, qty = step.negotiation_id, step.price_fen, step.qty_t
+        if op == "block_counter":
+            command = block.counter_command(account, n, price, qty)
+            return command, lambda ack: block.negotiated(ack, account)
+        return block.confirm_command(account, n, price, qty), lambda ack: block.dealt(ack, market)
     except ValidationError as error:
         raise _invalid(error) from None
 

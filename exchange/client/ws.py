@@ -205,6 +205,48 @@ class Stream:
         given = fields(symbol=symbol, account_id=account_id)
         return await self._request({"op": "cancel_all", **given})
 
+    # -- block agreement trades (a participant's own; answered as their REST operations)
+
+    async def block_post(
+        self,
+        symbol: str,
+        side: Side,
+        price_fen: int,
+        qty_t: int,
+        *,
+        counterparty: str | None = None,
+    ) -> Message:
+        """Post a block quote (``postBlockQuote``), public or directed to ``counterparty``."""
+        quote = fields(
+            symbol=symbol, side=side, price_fen=price_fen, qty_t=qty_t, counterparty=counterparty
+        )
+        return await self._request({"op": "block_post", **quote})
+
+    async def block_cancel(self, quote_id: int) -> Message:
+        return await self._request({"op": "block_cancel", "quote_id": quote_id})
+
+    async def block_accept(self, quote_id: int, qty_t: int | None = None) -> Message:
+        """Deal at the quote's price for ``qty_t`` (None: all that is left): the deal."""
+        given = fields(qty_t=qty_t)
+        return await self._request({"op": "block_accept", "quote_id": quote_id, **given})
+
+    async def block_open(self, quote_id: int, price_fen: int, qty_t: int) -> Message:
+        """Open a negotiation (对话议价) on a quote with counter terms."""
+        terms = {"quote_id": quote_id, "price_fen": price_fen, "qty_t": qty_t}
+        return await self._request({"op": "block_open", **terms})
+
+    async def block_counter(self, negotiation_id: int, price_fen: int, qty_t: int) -> Message:
+        terms = {"negotiation_id": negotiation_id, "price_fen": price_fen, "qty_t": qty_t}
+        return await self._request({"op": "block_counter", **terms})
+
+    async def block_confirm(self, negotiation_id: int, price_fen: int, qty_t: int) -> Message:
+        """Confirm the other side's latest terms as seen: the deal."""
+        terms = {"negotiation_id": negotiation_id, "price_fen": price_fen, "qty_t": qty_t}
+        return await self._request({"op": "block_confirm", **terms})
+
+    async def block_end(self, negotiation_id: int) -> Message:
+        return await self._request({"op": "block_end", "negotiation_id": negotiation_id})
+
     async def ping(self) -> Message:
         """An application-level ping; answers the server's reply."""
         return await self._request({"op": "ping"})

@@ -838,3 +838,107 @@ def test_live_bots_read_the_board_and_send_block_actions(server: DemoServer) -> 
             [],
             False,
         )
+
+
+def test_block_ops_on_the_socket_answer_as_rest(server: DemoServer) -> None:
+    """A participant deals blocks on its socket: each op is answered, once durable, with its
+    REST reply; a refusal with its code and numbers, in a batch too; operators may not trade
+    blocks."""
+    with block_market(server, unique("ws-ops", server), s_units=400_000) as d:
+        d.advance(DAY1, "13:05")
+        with (
+            block_feed(server, d.market_id, d.keys["S"]) as s,
+            block_feed(server, d.market_id, d.keys["B"]) as b,
+            block_feed(server, d.market_id, d.server.keys["exchange_operator_key"]) as op,
+        ):
+
+            def post(feed: Feed, side: str, qty: int, price: int) -> dict[str, Any]:
+                body = {"symbol": CEA, "side": side, "qty_t": qty, "price_fen": price}
+                return feed.reply(feed.op("block_post", **body))
+
+            small = post(s, "sell", 99_999, 5_800)
+            assert small["ok"] is False
+            assert small["error"] == {
+                **small["error"],
+                "code": "BLOCK_BELOW_MINIMUM",
+                "qty_t": 99_999,
+                "min_qty_t": 100_000,
+            }
+            quote = post(s, "sell", 150_000, 5_800)["result"]["quote"]
+            assert (quote["quote_id"], quote["qty_t"], quote["mine"]) == (1, 150_000, True)
+            # B opens a negotiation, S counters, B confirms what stands.
+            opened = b.reply(b.op("block_open", quote_id=1, price_fen=5_600, qty_t=120_000))
+            negotiation = opened["result"]["negotiation"]
+            assert (negotiation["negotiation_id"], negotiation["my_turn"]) == (1, False)
+            terms = {"negotiation_id": 1, "qty_t": 120_000}
+            countered = s.reply(s.op("block_counter", price_fen=5_700, **terms))
+            assert countered["result"]["negotiation"]["my_turn"] is False
+            stale = b.reply(b.op("block_confirm", price_fen=5_600, **terms))
+            assert (stale["error"]["code"], stale["error"]["price_fen"]) == (
+                "BLOCK_TERMS_CHANGED",
+                5_700,
+            )
+            deal = b.reply(b.op("block_confirm", price_fen=5_700, **terms))["result"]
+            assert (deal["deal_id"], deal["price_fen"], deal["qty_t"]) == (1, 5_700, 120_000)
+            assert deal == ok(d.b.get(f"{d.m}/block/deals"))["deals"][0]
+            # B bids; S's batch: a cancel of a quote that is not there, then the acceptance.
+            assert post(b, "buy", 100_000, 5_000)["result"]["quote"]["quote_id"] == 2
+            ops = [{"op": "block_cancel", "quote_id": 99}, {"op": "block_accept", "quote_id": 2}]
+            gone, accepted = s.reply(s.op("batch", ops=ops))["results"]
+            assert gone["error"] == {**gone["error"], "code": "BLOCK_QUOTE_GONE", "quote_id": 99}
+            assert (accepted["result"]["price_fen"], accepted["result"]["qty_t"]) == (
+                5_000,
+                100_000,
+            )
+            # A negotiation ended and a quote withdrawn on the socket.
+            assert post(b, "buy", 100_000, 5_100)["result"]["quote"]["quote_id"] == 3
+            opened = s.reply(s.op("block_open", quote_id=3, price_fen=5_200, qty_t=100_000))
+            assert opened["result"]["negotiation"]["negotiation_id"] == 2
+            ended = b.reply(b.op("block_end", negotiation_id=2))["result"]
+            assert (ended["negotiation_id"], ended["status"]) == (2, "ended")
+            cancelled = b.reply(b.op("block_cancel", quote_id=3))["result"]
+            assert (cancelled["quote_id"], cancelled["status"]) == (3, "cancelled")
+            assert ok(d.b.get(f"{d.m}/block/quotes"))["quotes"] == []
+            # Operators do not trade blocks; a body is checked as on REST.
+            refused = op.reply(op.op("block_cancel", quote_id=1, account_id="S"))
+            assert refused["error"]["code"] == "FORBIDDEN"
+            bad = s.reply(s.op("block_end"))
+            assert (bad["ok"], bad["error"]["code"]) == (False, "INVALID_REQUEST")
+
+
+def test_the_python_client_deals_blocks_on_its_stream(server: DemoServer) -> None:
+    """``exchange.client``'s stream has every block op: S offers 300,000 t at 58.00 on its
+    socket, B takes 100,000 t, walks away from one negotiation and agrees another at 57.00;
+    a refusal raises with its code and numbers."""
+
+    async def scenario(d: Desk) -> None:
+        s_client = AsyncClient(server.base_url, d.keys["S"], d.market_id)
+        b_client = AsyncClient(server.base_url, d.keys["B"], d.market_id)
+        async with s_client, b_client, s_client.stream() as s, b_client.stream() as b:
+            with pytest.raises(RefusedError) as small:
+                await s.block_post(CEA, "sell", 5_800, 50_000)
+            assert (small.value.code, small.value["min_qty_t"]) == ("BLOCK_BELOW_MINIMUM", 100_000)
+            quote = (await s.block_post(CEA, "sell", 5_800, 300_000))["quote"]
+            taken = await b.block_accept(quote["quote_id"], 100_000)
+            assert (taken["price_fen"], taken["qty_t"], taken["buy_fee_fen"]) == (
+                5_800,
+                100_000,
+                1_740_000,
+            )
+            first = (await b.block_open(quote["quote_id"], 5_600, 100_000))["negotiation"]
+            assert (await s.block_end(first["negotiation_id"]))["status"] == "ended"
+            second = (await b.block_open(quote["quote_id"], 5_600, 100_000))["negotiation"]
+            n = second["negotiation_id"]
+            assert (await s.block_counter(n, 5_700, 100_000))["negotiation"]["price_fen"] == 5_700
+            agreed = await b.block_confirm(n, 5_700, 100_000)
+            assert (agreed["price_fen"], agreed["sell_fee_fen"]) == (5_700, 1_425_000)
+            withdrawn = await s.block_cancel(quote["quote_id"])
+            assert (withdrawn["status"], withdrawn["quote_id"]) == ("cancelled", quote["quote_id"])
+
+    with block_market(server, unique("stream", server), s_units=300_000) as d:
+        d.advance(DAY1, "13:05")
+        asyncio.run(scenario(d))
+        assert [deal["qty_t"] for deal in ok(d.s.get(f"{d.m}/block/deals"))["deals"]] == [
+            100_000,
+            100_000,
+        ]
