@@ -154,6 +154,7 @@ def test_two_trainees_deal_in_blocks_and_the_console_shows_it(
     rules = s1.get_by_test_id("block-rules")
     expect(s1.get_by_test_id("block-min")).to_have_text("100,000 吨")
     expect(rules).to_contain_text("13:00–15:00")
+    expect(rules).to_contain_text("北京时间")  # the market's time zone by its local name
     expect(rules).to_contain_text("± 30%")
     band = s1.locator(f"[data-testid=block-band][data-symbol={CEA}]")
     expect(band).to_contain_text("42.00 – 78.00")
@@ -162,7 +163,7 @@ def test_two_trainees_deal_in_blocks_and_the_console_shows_it(
     expect(s1.get_by_test_id("block-jump")).to_have_text("大宗协议交易：当前未开放 ↓")
     form = post(s1, "sell", "58.00", "150000")
     expect(form.get_by_test_id("block-checks")).to_contain_text("大宗交易时段")
-    expect(form.get_by_test_id("block-checks")).to_contain_text("13:00–15:00")
+    expect(form.get_by_test_id("block-checks")).to_contain_text("北京时间 13:00–15:00")
     expect(form.get_by_test_id("block-post-message")).to_contain_text("未发送")
     assert ok(operator.get(f"{M}/block/quotes"))["quotes"] == []
 

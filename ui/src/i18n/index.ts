@@ -78,6 +78,8 @@ function formatParam(name: string, value: unknown): string {
     return integer(value);
   }
   if (typeof value === "string") {
+    // A market's time zone by its local name where the messages have one (北京时间).
+    if (name === "timezone" && has(`zone.${value}`)) return t(`zone.${value}`);
     // Enumerated values (states, sides, order types, reasons) have their own words.
     for (const prefix of ["state", "side", "type", "status", "reason", "kind", "session"]) {
       if (name === prefix || name.endsWith("_" + prefix) || name === "from" || name === "to") {
