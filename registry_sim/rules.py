@@ -166,6 +166,60 @@ class BlockRules:
     board_prices: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ReserveRule:
+    """An auction's reserve price: ``fixed_fen``, or ``factor_bp`` × the volume-weighted price
+    of the listed trades over the last ``window_days`` trading days (the national and
+    Guangdong practice), or none (``kind`` ``none``: the EU's, which cancels instead)."""
+
+    kind: str  # "fixed", "vwap" or "none"
+    fixed_fen: int | None = None
+    factor_bp: int | None = None
+    window_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionRules:
+    """Sealed-bid auctions (``[auction]``, ``settlement.auction``): a seller
+    offers a volume in lots of ``lot_t``; bids of at least ``min_bid_t``, a bidder at most
+    ``max_share_bp`` of the volume (None: no cap), withdrawable in the window when
+    ``bids_revocable``, held in full in cash at entry (``collateral`` ``full``); cleared at the
+    window's end by ``pricing``, ``tie_break`` and ``undersubscribed``, cancelled below the
+    secondary market by ``cancel_below_secondary_bp`` (None: never); what is unsold goes to
+    ``unsold_to`` (``seller``, ``reserve``, or ``next_auctions``: spread over the next
+    ``spread_over``); units delivered ``delivery_lag_days`` trading days after the auction."""
+
+    pricing: str
+    tie_break: str
+    undersubscribed: str
+    lot_t: int
+    min_bid_t: int
+    max_share_bp: int | None
+    bids_revocable: bool
+    collateral: str
+    reserve: ReserveRule
+    cancel_below_secondary_bp: int | None
+    unsold_to: str
+    spread_over: int
+    windows: tuple[tuple[dt.time, dt.time], ...]
+    delivery_lag_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class MsrRules:
+    """The EU's Market Stability Reserve (``[msr]``): with the total number of allowances in
+    circulation (TNAC) above ``upper_t``, ``intake_bp`` of it goes into the reserve from the
+    next twelve months' auctions; between ``lower_t`` and ``upper_t``, what is above
+    ``lower_t``; below ``release_below_t``, ``release_t`` comes out of the reserve into the
+    auctions."""
+
+    upper_t: int
+    lower_t: int
+    intake_bp: int
+    release_below_t: int
+    release_t: int
+
+
 # The languages a screen shows (the UI's locales); every display name is given in each.
 LANGUAGES = ("zh-CN", "en")
 Names = Mapping[str, Mapping[str, str]]  # what → language → name
@@ -226,6 +280,8 @@ class RuleSet:
     settlement: SettlementRules
     limits: LimitRules | None  # None: no position limit
     block: BlockRules | None  # None: the market offers no block trading
+    auction: AuctionRules | None  # None: the rule set states no auctions
+    msr: MsrRules | None  # None: no market stability reserve
     calendar: CalendarRules
     names: UnitNames
 
@@ -416,6 +472,8 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         settlement=_settlement(r, data),
         limits=_limits(r, data),
         block=_block(r, trading),
+        auction=_auction(r, data),
+        msr=_msr(r, data),
         calendar=_calendar(r, data, trading),
         names=_names(r, data),
     )
@@ -532,6 +590,68 @@ def _block(r: _Reader, trading: Mapping[str, Any]) -> BlockRules | None:
         directed=r.boolean(block, "directed", at),
         board_prices=r.boolean(block, "board_prices", at),
     )
+
+
+def _auction(r: _Reader, data: Mapping[str, Any]) -> AuctionRules | None:
+    """``[auction]``, when the rule set states its auctions."""
+    a = data.get("auction")
+    if a is None:
+        return None
+    at = "auction"
+    if not isinstance(a, Mapping):
+        raise r.fail(at, "expected a table")
+    reserve = r.table(a, "reserve", at)
+    kind = r.text(reserve, "kind", f"{at}.reserve", choices=("fixed", "vwap", "none"))
+    where = f"{at}.reserve"
+    rule = ReserveRule(
+        kind,
+        fixed_fen=r.integer(reserve, "fixed_fen", where, low=1) if kind == "fixed" else None,
+        factor_bp=r.integer(reserve, "factor_bp", where, low=1) if kind == "vwap" else None,
+        window_days=r.integer(reserve, "window_days", where, low=1) if kind == "vwap" else None,
+    )
+    unsold_to = r.text(a, "unsold_to", at, choices=("seller", "reserve", "next_auctions"))
+    lot = r.integer(a, "lot_t", at, low=1)
+    rules = AuctionRules(
+        pricing=r.text(a, "pricing", at, choices=("uniform", "pay_as_bid")),
+        tie_break=r.text(a, "tie_break", at, choices=("time", "draw", "pro_rata")),
+        undersubscribed=r.text(a, "undersubscribed", at, choices=("fill", "cancel")),
+        lot_t=lot,
+        min_bid_t=r.integer(a, "min_bid_t", at, low=1),
+        max_share_bp=_optional_bp(r, a, "max_share_bp", at),
+        bids_revocable=r.boolean(a, "bids_revocable", at),
+        collateral=r.text(a, "collateral", at, choices=("full",)),
+        reserve=rule,
+        cancel_below_secondary_bp=_optional_bp(r, a, "cancel_below_secondary_bp", at),
+        unsold_to=unsold_to,
+        spread_over=r.integer(a, "spread_over", at, low=1 if unsold_to == "next_auctions" else 0),
+        windows=tuple(_sessions(r, a.get("windows"), f"{at}.windows")),
+        delivery_lag_days=r.integer(a, "delivery_lag_days", at, low=0, high=30),
+    )
+    if rules.min_bid_t % lot:
+        raise r.fail(f"{at}.min_bid_t", f"must be a whole number of lots of {lot} t")
+    return rules
+
+
+def _optional_bp(r: _Reader, data: Mapping[str, Any], key: str, at: str) -> int | None:
+    return None if data.get(key) is None else r.integer(data, key, at, low=1, high=BP)
+
+
+def _msr(r: _Reader, data: Mapping[str, Any]) -> MsrRules | None:
+    m = data.get("msr")
+    if m is None:
+        return None
+    if not isinstance(m, Mapping):
+        raise r.fail("msr", "expected a table")
+    rules = MsrRules(
+        upper_t=r.integer(m, "upper_t", "msr", low=1),
+        lower_t=r.integer(m, "lower_t", "msr", low=1),
+        intake_bp=r.integer(m, "intake_bp", "msr", low=0, high=BP),
+        release_below_t=r.integer(m, "release_below_t", "msr", low=0),
+        release_t=r.integer(m, "release_t", "msr", low=0),
+    )
+    if not rules.release_below_t <= rules.lower_t <= rules.upper_t:
+        raise r.fail("msr", "expected release_below_t <= lower_t <= upper_t")
+    return rules
 
 
 def _calendar(r: _Reader, data: Mapping[str, Any], trading: Mapping[str, Any]) -> CalendarRules:
