@@ -22,6 +22,7 @@ from settlement.commands import (
     CancelAll,
     CancelBlockQuote,
     CancelOrder,
+    CloseAuction,
     CloseDay,
     ConfirmBlockDeal,
     CounterBlockQuote,
@@ -33,11 +34,14 @@ from settlement.commands import (
     OpenDay,
     PlaceOrder,
     PostBlockQuote,
+    PublishAuction,
     RegistryCommand,
     Resume,
     SetSession,
+    SubmitBid,
     TakeQuote,
     Withdraw,
+    WithdrawBid,
 )
 from settlement.spec import MarketSpec
 
@@ -115,6 +119,19 @@ def encode(command: MarketCommand) -> tuple[str, str | None, str]:
         c = cast(Any, command)
         fields = [v.value if isinstance(v, Side) else v for v in c[2:]]
         return block, c.account_id, _dumps(fields)
+    if t is PublishAuction:
+        c = command
+        fields = [c.symbol, c.volume_t, c.reserve_fen, c.opens_ns, c.closes_ns, c.seed]
+        return "publish_auction", c.seller, _dumps(fields)
+    if t is SubmitBid:
+        c = command
+        return "submit_bid", c.account_id, _dumps([c.auction_id, c.price_fen, c.qty_t])
+    if t is WithdrawBid:
+        c = command
+        return "withdraw_bid", c.account_id, _dumps([c.bid_id])
+    if t is CloseAuction:
+        c = command
+        return "close_auction", None, _dumps([c.auction_id, c.secondary_fen])
     if t is RegistryCommand:
         op: Op = command.op  # type: ignore[union-attr]
         return "registry", _op_account(op), _dumps(encode_value(op))
@@ -156,6 +173,22 @@ def _post_block(ts: int, account: str | None, b: list[Any]) -> PostBlockQuote:
         _num(price),
         _num(qty),
         None if counterparty is None else AccountId(counterparty),
+    )
+
+
+def _publish(ts: int, account: str | None, b: list[Any]) -> PublishAuction:
+    symbol, volume, reserve, opens, closes, seed = b
+    if not isinstance(symbol, str):
+        raise CodecError(f"a symbol is text: {b!r}")
+    return PublishAuction(
+        ts,
+        AccountId(_account(account)),
+        symbol,
+        _num(volume),
+        _int(reserve, optional=True),
+        _num(opens),
+        _num(closes),
+        _num(seed),
     )
 
 
@@ -254,6 +287,12 @@ _DECODERS: dict[str, Callable[[int, str | None, Any], MarketCommand]] = {
     "end_block_negotiation": lambda ts, a, b: EndBlockNegotiation(
         ts, AccountId(_account(a)), _num(b[0])
     ),
+    "publish_auction": _publish,
+    "submit_bid": lambda ts, a, b: SubmitBid(
+        ts, AccountId(_account(a)), _num(b[0]), _num(b[1]), _num(b[2])
+    ),
+    "withdraw_bid": lambda ts, a, b: WithdrawBid(ts, AccountId(_account(a)), _num(b[0])),
+    "close_auction": lambda ts, a, b: CloseAuction(ts, _num(b[0]), _int(b[1], optional=True)),
     "open_day": lambda ts, a, b: OpenDay(ts, dt.date.fromisoformat(b[0])),
     "set_session": lambda ts, a, b: SetSession(ts, TradingState(b[0])),
     "halt": lambda ts, a, b: Halt(ts, b[0], b[1]),

@@ -254,6 +254,10 @@ class CalendarRules:
     def is_trading_day(self, day: dt.date) -> bool:
         return day.weekday() in self.weekdays and day not in self.holidays
 
+    def local_date(self, ts_ns: int) -> dt.date:
+        """The local date of market time ``ts_ns``."""
+        return dt.datetime.fromtimestamp(ts_ns // NS_PER_S, ZoneInfo(self.timezone)).date()
+
     def ts_ns(self, day: dt.date, at: dt.time) -> int:
         """The market time (ns since the Unix epoch, UTC) of local time ``at`` on ``day``.
 

@@ -164,6 +164,50 @@ class Resume(NamedTuple):
     symbol: str | None = None
 
 
+class PublishAuction(NamedTuple):
+    """An auction notice (拍卖公告, operators): ``seller`` offers ``volume_t`` of ``symbol``
+    (held from now until the auction clears), bids taken from ``opens_ns`` until
+    ``closes_ns`` (market time, one trading day's), at or above ``reserve_fen`` (None: no
+    reserve price); ``seed`` fixes the draw for ties before any bid comes."""
+
+    ts_ns: int
+    seller: AccountId
+    symbol: str
+    volume_t: int
+    reserve_fen: int | None
+    opens_ns: int
+    closes_ns: int
+    seed: int
+
+
+class SubmitBid(NamedTuple):
+    """A sealed bid in an auction: its whole value held in cash until the auction clears."""
+
+    ts_ns: int
+    account_id: AccountId
+    auction_id: int
+    price_fen: int
+    qty_t: int
+
+
+class WithdrawBid(NamedTuple):
+    """Withdraw an own bid while the window is open, where the rule set allows it."""
+
+    ts_ns: int
+    account_id: AccountId
+    bid_id: int
+
+
+class CloseAuction(NamedTuple):
+    """Clear an auction once its window has closed (``settlement.auction``): the awards are
+    delivered against payment, the rest released. ``secondary_fen``: the secondary market's
+    price the rule set's cancellation compares with (None: the instrument's last price)."""
+
+    ts_ns: int
+    auction_id: int
+    secondary_fen: int | None = None
+
+
 class CloseDay(NamedTuple):
     """After the last session: books close and every open day order expires."""
 
@@ -190,6 +234,10 @@ MarketCommand = (
     | ConfirmBlockDeal
     | CancelBlockQuote
     | EndBlockNegotiation
+    | PublishAuction
+    | SubmitBid
+    | WithdrawBid
+    | CloseAuction
     | RegistryCommand
     | OpenDay
     | SetSession
@@ -213,6 +261,10 @@ COMMAND_TYPES: tuple[type, ...] = (
     ConfirmBlockDeal,
     CancelBlockQuote,
     EndBlockNegotiation,
+    PublishAuction,
+    SubmitBid,
+    WithdrawBid,
+    CloseAuction,
     RegistryCommand,
     OpenDay,
     SetSession,

@@ -15,7 +15,7 @@ from matching.commands import SetReferencePrice, SetTradingState
 from matching.events import CommandRejected
 from matching.lifecycle import STATE_TRANSITIONS
 from matching.types import Symbol, TradingState
-from settlement import block
+from settlement import auction_desk, block
 from settlement.clearing import TRADING_KINDS, DayBook, account_statements, close_of_day
 from settlement.codes import SettlementCode
 from settlement.commands import CloseDay, EndOfDay, Halt, OpenDay, Resume, SetSession
@@ -114,6 +114,7 @@ def close_day(market: Market, cmd: CloseDay) -> Outcome:
     outcome = _set_states(market, kind, cmd.ts_ns, todo, closed)
     if outcome.ok:
         block.expire_all(market, outcome)
+        auction_desk.clear_due(market, cmd.ts_ns, outcome)
     market.day_closed = True
     market.session = closed
     return outcome

@@ -40,9 +40,10 @@ from matching.types import OrderId, OrderType, Side, Symbol, TradingState
 from registry_sim.model import FEES, AccountId, AccountKind, HoldingState, UnitCode, UnitKind
 from registry_sim.registry import Registry
 from registry_sim.rules import BP, RuleSet, load_rules
-from settlement import accounts, block, day
+from settlement import accounts, auction_desk, block, day
 from settlement import snapshot as snapshots
 from settlement.accounts import MAX_TOTAL as MAX_TOTAL  # exported
+from settlement.auction_desk import AuctionDesk
 from settlement.block import BlockDesk
 from settlement.cash import CNY, CashLedger, CashState
 from settlement.clearing import TRADING_KINDS as TRADING_KINDS  # exported: the gateway's check
@@ -54,6 +55,7 @@ from settlement.commands import (
     CancelAll,
     CancelBlockQuote,
     CancelOrder,
+    CloseAuction,
     CloseDay,
     ConfirmBlockDeal,
     CounterBlockQuote,
@@ -65,11 +67,14 @@ from settlement.commands import (
     OpenDay,
     PlaceOrder,
     PostBlockQuote,
+    PublishAuction,
     RegistryCommand,
     Resume,
     SetSession,
+    SubmitBid,
     TakeQuote,
     Withdraw,
+    WithdrawBid,
 )
 from settlement.outcome import Fill, LargeHolderReport, MarketPosting, Outcome, refused
 from settlement.spec import MarketSpec
@@ -150,6 +155,7 @@ class Market:
         self._traders: set[AccountId] = set()  # open trading accounts (all opened here)
         self.day_book = DayBook()
         self.block = BlockDesk()  # block quotes and negotiations (settlement/block.py)
+        self.auctions = AuctionDesk()  # auctions not yet cleared (settlement/auction_desk.py)
         # (volume_t, turnover_fen) of listed CEA trades on each of the last trading days, at
         # most the rule set's penalty.reference_window_days of them (settlement/day.py).
         self._reference_window: list[tuple[int, int]] = []
@@ -175,6 +181,10 @@ class Market:
             ConfirmBlockDeal: partial(block.confirm, self),
             CancelBlockQuote: partial(block.cancel_quote, self),
             EndBlockNegotiation: partial(block.end_negotiation, self),
+            PublishAuction: partial(auction_desk.publish, self),
+            SubmitBid: partial(auction_desk.submit_bid, self),
+            WithdrawBid: partial(auction_desk.withdraw_bid, self),
+            CloseAuction: partial(auction_desk.close_auction, self),
             OpenDay: partial(day.open_day, self),
             SetSession: partial(day.set_session, self),
             Halt: partial(day.halt, self),

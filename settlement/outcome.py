@@ -166,6 +166,18 @@ class BlockChange(NamedTuple):
     negotiation: BlockNegotiationState | None
 
 
+class AuctionChange(NamedTuple):
+    """What happened to an auction: ``what`` (published, bid, withdrawn, cleared,
+    cancelled), the auction, the bid if a bid's step, whose step, and the result once it
+    cleared or was cancelled (a ``settlement.auction.Clearing``)."""
+
+    what: str
+    auction_id: int
+    bid_id: int | None
+    account_id: str
+    result: Any = None
+
+
 class Outcome:
     """The result of one command. ``code`` is set when it was refused (then nothing changed);
     ``repeated`` when it repeated a client order id or an operation id and the original result
@@ -174,6 +186,7 @@ class Outcome:
     """
 
     __slots__ = (
+        "auction_changes",
         "block_changes",
         "block_deals",
         "closes",
@@ -211,6 +224,7 @@ class Outcome:
         self.reports: Sequence[LargeHolderReport] = ()
         self.block_deals: Sequence[BlockDeal] = ()
         self.block_changes: Sequence[BlockChange] = ()
+        self.auction_changes: Sequence[AuctionChange] = ()
 
     @property
     def ok(self) -> bool:

@@ -44,10 +44,11 @@ SNAPSHOT_FIELDS = (
     "posting_seq",
     "_reference_window",
     "block",
+    "auctions",
 )
 # Fields added after snapshots were first written: a snapshot without one restores, and the
 # field keeps what ``Market.__init__`` gives it.
-ADDED_FIELDS = frozenset({"_reference_window", "block"})
+ADDED_FIELDS = frozenset({"_reference_window", "block", "auctions"})
 
 
 def state_hash(market: Market) -> str:
@@ -79,6 +80,7 @@ def _hashed_parts(market: Market) -> list[tuple[str, object]]:
         ("reported", sorted(market._reported)),
         ("reference_window", market._reference_window),
         ("block", market.block.digest()),
+        ("auctions", market.auctions.digest()),
     ]
 
 

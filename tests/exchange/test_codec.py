@@ -38,6 +38,7 @@ from settlement.commands import (
     CancelAll,
     CancelBlockQuote,
     CancelOrder,
+    CloseAuction,
     CloseDay,
     ConfirmBlockDeal,
     CounterBlockQuote,
@@ -49,11 +50,14 @@ from settlement.commands import (
     OpenDay,
     PlaceOrder,
     PostBlockQuote,
+    PublishAuction,
     RegistryCommand,
     Resume,
     SetSession,
+    SubmitBid,
     TakeQuote,
     Withdraw,
+    WithdrawBid,
 )
 from settlement.spec import MarketSpec
 from tests.market_stream import INSTRUMENTS, market_accounts, market_setup, market_stream
@@ -127,6 +131,12 @@ EXAMPLES: dict[str, MarketCommand] = {
     "confirm_block": ConfirmBlockDeal(TS, E, 7, 5_600, 150_000),
     "cancel_block": CancelBlockQuote(TS, A, 3),
     "end_block_negotiation": EndBlockNegotiation(TS, E, 7),
+    "publish_auction": PublishAuction(TS, E, "CEA2025", 500_000, 937, TS + 1, TS + 2, 42),
+    "publish_auction_no_reserve": PublishAuction(TS, E, "CEA2025", 500, None, TS + 1, TS + 2, 0),
+    "submit_bid": SubmitBid(TS, A, 1, 988, 100_000),
+    "withdraw_bid": WithdrawBid(TS, A, 3),
+    "close_auction": CloseAuction(TS, 1),
+    "close_auction_secondary": CloseAuction(TS, 1, 8_100),
     **{f"registry_{name}": RegistryCommand(TS, op) for name, op in REGISTRY_OPS.items()},
 }
 
@@ -180,11 +190,12 @@ def test_everything_a_seeded_market_sends_round_trips() -> None:
     for command in commands:
         assert round_trip(command) == command
         kinds.add(type(command))
-    # The stream trades on the book with orders; block commands and takes round-trip in the
-    # examples above, and through the journal in tests/integration/test_block_replay.py and
-    # tests/integration/test_take_replay.py.
+    # The stream trades on the book with orders; block, auction commands and takes round-trip
+    # in the examples above, and through the journal in tests/integration/test_block_replay.py
+    # and tests/integration/test_take_replay.py.
     block = {type(c) for name, c in EXAMPLES.items() if "block" in name}
-    assert kinds == set(COMMAND_TYPES) - block - {TakeQuote}
+    auction = {PublishAuction, SubmitBid, WithdrawBid, CloseAuction}
+    assert kinds == set(COMMAND_TYPES) - block - auction - {TakeQuote}
 
 
 @given(

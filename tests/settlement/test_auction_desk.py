@@ -1,0 +1,367 @@
+"""Auctions in the market (``settlement.auction_desk``) with worked numbers: a notice holds the
+seller's volume, bids hold their value, the close delivers against payment out of those holds
+and releases the rest; every refusal with its numbers and nothing changed; the day's close
+clears what is due; replay and snapshots give equal state hashes.
+
+Guangdong's rules: bids of at least 1,000 t, a bidder at most 50 % of the volume, uniform
+price, bids binding, unsold back to the seller's account (the authority's reserve). The EU's:
+lots of 500, ties by draw, bids withdrawable in the window, cancelled when undersubscribed,
+units delivered T+1. The auctions run 09:30-11:30 Beijing time on Monday 23 November 2026.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from registry_sim.model import AccountId, UnitCode
+from settlement.commands import (
+    CloseAuction,
+    CloseDay,
+    EndOfDay,
+    PublishAuction,
+    SubmitBid,
+    WithdrawBid,
+)
+from settlement.market import Market
+from settlement.spec import MarketSpec
+from tests.settlement.conftest import DAY1, DAY2, SYM, Mkt
+
+CNY = 100
+SELLER = "GOV"
+
+
+class Auctions(Mkt):
+    """A market whose clock can be set to a local time of a day."""
+
+    def at(self, day: dt.date, local: str) -> None:
+        self.ts = self.market.rules.calendar.ts_ns(day, dt.time.fromisoformat(local))
+
+    def window(self, day: dt.date = DAY1) -> tuple[int, int]:
+        calendar = self.market.rules.calendar
+        return calendar.ts_ns(day, dt.time(9, 30)), calendar.ts_ns(day, dt.time(11, 30))
+
+    def publish(
+        self, volume: int, reserve: int | None, *, seller: str = SELLER, day: dt.date = DAY1
+    ) -> PublishAuction:
+        opens, closes = self.window(day)
+        return PublishAuction(
+            self.next_ts(), AccountId(seller), SYM, volume, reserve, opens, closes, 7
+        )
+
+    def bid(self, who: str, price: int, qty: int, auction: int = 1) -> SubmitBid:
+        return SubmitBid(self.next_ts(), AccountId(who), auction, price, qty)
+
+    def withdraw(self, who: str, bid_id: int) -> WithdrawBid:
+        return WithdrawBid(self.next_ts(), AccountId(who), bid_id)
+
+    def close(self, auction: int = 1) -> CloseAuction:
+        return CloseAuction(self.next_ts(), auction)
+
+
+WINNERS = [
+    ("W1", 1_050, 80_000),
+    ("W2", 1_030, 50_000),
+    ("W3", 1_020, 60_000),
+    ("W4", 1_010, 40_000),
+    ("W5", 1_000, 50_000),
+    ("W6", 995, 60_000),
+    ("W7", 990, 30_000),
+    ("W8", 990, 40_000),
+    ("W9", 988, 30_000),
+    ("W10", 988, 100_000),
+]
+LOSERS = [("L1", 980, 120_000), ("L2", 960, 100_000), ("L3", 937, 98_000)]
+
+
+def guangdong() -> Auctions:
+    """GOV holds 1,000,000 t of CEA2025 to sell; 13 bidders hold CNY 2,000,000 each."""
+    m = Auctions("guangdong_pilot")
+    m.participant(SELLER, *(who for who, _, _ in WINNERS + LOSERS))
+    m.issue(SELLER, 1_000_000)
+    for who, _, _ in WINNERS + LOSERS:
+        m.deposit(who, 2_000_000 * CNY)
+    m.open_day()
+    return m
+
+
+def test_guangdong_2016_09_21_through_the_market() -> None:
+    """500,000 t over a ¥9.37 reserve, 13 bids for 858,000 t: all winners pay ¥9.88; the
+    seller receives ¥4,940,000 for 500,000 t; the losers' and the marginal bid's holds are
+    released; no cash or units stay held."""
+    m = guangdong()
+    published = m.ok(m.publish(500_000, 937))
+    assert [(c.what, c.auction_id) for c in published.auction_changes] == [("published", 1)]
+    assert m.units(SELLER, "held") == 500_000
+    m.at(DAY1, "09:45")
+    for who, price, qty in WINNERS + LOSERS:
+        m.ok(m.bid(who, price, qty))
+    # W1 holds 80,000 t × CNY 10.50 = CNY 840,000 of its CNY 2,000,000.
+    assert (m.cash("W1", "held"), m.cash("W1")) == (84_000_000, 116_000_000)
+    m.at(DAY1, "11:30")
+    outcome = m.ok(m.close())
+    (change,) = outcome.auction_changes
+    result = change.result
+    assert (change.what, result.price_fen, result.sold_t, result.winners) == (
+        "cleared",
+        988,
+        500_000,
+        10,
+    )
+    assert result.revenue_fen == 494_000_000
+    assert m.cash(SELLER) == 494_000_000
+    assert m.units(SELLER, "held") == 0
+    assert m.units(SELLER) == 500_000
+    for who, _, qty in WINNERS:
+        won = 60_000 if who == "W10" else qty
+        assert m.units(who) == won
+        assert m.cash(who) == 200_000_000 - 988 * won
+        assert m.cash(who, "held") == 0
+    for who, _, _ in LOSERS:
+        assert (m.units(who), m.cash(who), m.cash(who, "held")) == (0, 200_000_000, 0)
+    # Delivered at once (no lag): the winners may sell today.
+    assert m.market.sellable_t(AccountId("W1"), UnitCode(SYM)) == 80_000
+    assert m.market.auctions.auctions == {}
+    assert m.market.auctions.results[1] == result
+
+
+def test_guangdong_2015_03_27_undersubscribed_returns_the_rest_to_the_seller() -> None:
+    """1,000,000 t at a ¥35 floor, 422,461 t bid: all fill at ¥35, ¥14,786,135 to the
+    seller, 577,539 t back to its available units."""
+    m = guangdong()
+    m.ok(m.publish(1_000_000, 3_500))
+    m.at(DAY1, "10:00")
+    book = [("W1", 3_705, 100_000), ("W2", 3_600, 80_000), ("W3", 3_550, 60_000)]
+    book += [("W4", 3_500, 90_000), ("W5", 3_500, 50_000), ("W6", 3_500, 22_461)]
+    book += [("W7", 3_500, 20_000)]
+    for who, price, qty in book:
+        m.deposit(who, 5_000_000 * CNY)
+        m.ok(m.bid(who, price, qty))
+    m.at(DAY1, "11:30")
+    result = m.ok(m.close()).auction_changes[0].result
+    assert (result.price_fen, result.sold_t, result.unsold_t) == (3_500, 422_461, 577_539)
+    assert m.cash(SELLER) == 1_478_613_500  # ¥14,786,135
+    assert (m.units(SELLER), m.units(SELLER, "held")) == (577_539, 0)
+    assert m.cash("W1") == 200_000_000 + 500_000_000 - 3_500 * 100_000
+
+
+def test_every_refusal_with_its_numbers() -> None:
+    m = guangdong()
+    m.participant("POOR")
+    opens, closes = m.window()
+    tomorrow_close = m.window(DAY2)[1]
+    bad = m.refused(
+        PublishAuction(m.next_ts(), AccountId(SELLER), SYM, 500_000, 937, opens, tomorrow_close, 1),
+        "AUCTION_BAD_NOTICE",
+    )
+    assert "one trading day" in bad["problem"]
+    short = m.refused(m.publish(2_000_000, 937), "INSUFFICIENT_UNITS")
+    assert (short["requested_t"], short["sellable_t"]) == (2_000_000, 1_000_000)
+    m.ok(m.publish(500_000, 937))
+    assert m.refused(m.bid("W1", 1_000, 10_000), "AUCTION_WINDOW_CLOSED") == {
+        "auction_id": 1,
+        "opens_ns": opens,
+        "closes_ns": closes,
+    }
+    m.at(DAY1, "10:00")
+    assert m.refused(m.bid("W1", 1_000, 10_000, auction=9), "AUCTION_GONE") == {"auction_id": 9}
+    assert m.refused(m.bid(SELLER, 1_000, 10_000), "AUCTION_OWN_OFFER") == {"auction_id": 1}
+    assert m.refused(m.bid("W1", 936, 10_000), "AUCTION_BELOW_RESERVE") == {
+        "price_fen": 936,
+        "reserve_fen": 937,
+    }
+    assert m.refused(m.bid("W1", 1_000, 999), "AUCTION_BID_SIZE") == {
+        "qty_t": 999,
+        "min_bid_t": 1_000,
+        "lot_t": 1,
+    }
+    m.ok(m.bid("W1", 1_000, 200_000))
+    assert m.refused(m.bid("W1", 990, 60_000), "AUCTION_OVER_CAP") == {
+        "qty_t": 60_000,
+        "bid_t": 200_000,
+        "cap_t": 250_000,
+        "max_share_bp": 5_000,
+    }
+    funds = m.refused(m.bid("POOR", 1_000, 1_000), "INSUFFICIENT_FUNDS")
+    assert funds["required_fen"] == 1_000_000
+    assert m.refused(m.withdraw("W1", 1), "AUCTION_BIDS_BINDING") == {"bid_id": 1}
+    assert m.refused(m.withdraw("W2", 1), "AUCTION_BID_GONE") == {"bid_id": 1}
+    assert m.refused(m.close(), "AUCTION_WINDOW_OPEN") == {"auction_id": 1, "closes_ns": closes}
+    plain = Market(
+        MarketSpec("t", "cn_national", ((SYM, 6_000),)),
+        dataclasses.replace(m.market.rules, auction=None),
+    )
+    outcome = plain.apply(PublishAuction(1, AccountId(SELLER), SYM, 1, None, opens, closes, 1))
+    assert (outcome.code, outcome.details) == ("AUCTION_NOT_OFFERED", {"rules": "guangdong_pilot"})
+
+
+def eu() -> Auctions:
+    m = Auctions("eu_ets")
+    m.participant(SELLER, "A", "B")
+    m.issue(SELLER, 10_000)
+    m.deposit("A", 1_000_000 * CNY)
+    m.deposit("B", 1_000_000 * CNY)
+    m.open_day()
+    return m
+
+
+def test_eu_bids_are_withdrawn_in_the_window_and_units_come_t_plus_1() -> None:
+    m = eu()
+    m.ok(m.publish(2_000, None))
+    m.at(DAY1, "10:00")
+    m.ok(m.bid("A", 8_000, 1_500))
+    m.ok(m.bid("A", 7_500, 1_000))
+    m.ok(m.bid("B", 7_600, 1_000))
+    assert m.cash("A", "held") == 8_000 * 1_500 + 7_500 * 1_000
+    withdrawn = m.ok(m.withdraw("A", 2))
+    assert [(c.what, c.bid_id) for c in withdrawn.auction_changes] == [("withdrawn", 2)]
+    assert m.cash("A", "held") == 8_000 * 1_500
+    assert m.refused(m.bid("B", 7_600, 250), "AUCTION_BID_SIZE")["lot_t"] == 500
+    m.at(DAY1, "11:30")
+    result = m.ok(m.close()).auction_changes[0].result
+    # A: 1,500 at 76.00 (the clearing price); B: 500 of its 1,000.
+    assert [(a.account_id, a.qty_t, a.price_fen) for a in result.awards] == [
+        ("A", 1_500, 7_600),
+        ("B", 500, 7_600),
+    ]
+    assert m.units("A") == 1_500
+    assert m.market.sellable_t(AccountId("A"), UnitCode(SYM)) == 0  # delivered T+1
+    assert m.cash(SELLER) == 2_000 * 7_600
+    m.close_day()
+    m.open_day(DAY2)
+    assert m.market.sellable_t(AccountId("A"), UnitCode(SYM)) == 1_500
+
+
+def test_eu_undersubscribed_is_cancelled_and_every_hold_released() -> None:
+    m = eu()
+    m.ok(m.publish(5_000, None))
+    m.at(DAY1, "10:00")
+    m.ok(m.bid("A", 8_000, 1_500))
+    m.at(DAY1, "11:30")
+    (change,) = m.ok(m.close()).auction_changes
+    assert (change.what, change.result.reason) == ("cancelled", "undersubscribed")
+    assert (m.cash("A"), m.cash("A", "held")) == (100_000_000, 0)
+    assert (m.units(SELLER), m.units(SELLER, "held")) == (10_000, 0)
+
+
+def test_the_days_close_clears_an_auction_that_is_due() -> None:
+    m = eu()
+    m.ok(m.publish(1_000, None))
+    m.at(DAY1, "10:00")
+    m.ok(m.bid("B", 7_000, 1_000))
+    m.at(DAY1, "15:30")
+    closed = m.ok(CloseDay(m.next_ts()))
+    assert [c.what for c in closed.auction_changes] == ["cleared"]
+    assert m.units("B") == 1_000
+    m.ok(EndOfDay(m.next_ts()))
+
+
+def test_an_auction_published_ahead_survives_the_snapshot_and_replays_equal() -> None:
+    """Published on Monday for Tuesday: the day-end snapshot keeps it; the restored market and
+    one that applies the same commands reach the same state hash after Tuesday's clearing."""
+
+    def script(m: Auctions) -> list[Any]:
+        done: list[Any] = []
+        done.append(m.ok(m.publish(2_000, None, day=DAY2)))
+        m.ok(CloseDay(m.next_ts()))
+        m.ok(EndOfDay(m.next_ts()))
+        return done
+
+    first, second = eu(), eu()
+    script(first)
+    script(second)
+    assert first.market.state_hash() == second.market.state_hash()
+    restored = Auctions("eu_ets")
+    restored.market = Market.restore(first.market.snapshot())
+    restored.ts = first.ts
+    assert restored.market.state_hash() == first.market.state_hash()
+    for m in (first, restored):
+        m.open_day(DAY2)
+        m.at(DAY2, "10:00")
+        m.ok(m.bid("A", 8_000, 1_000))
+        m.ok(m.bid("B", 8_100, 1_000))
+        m.at(DAY2, "11:30")
+        m.ok(m.close())
+    assert restored.market.state_hash() == first.market.state_hash()
+    assert first.units("B") == 1_000
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["bid", "withdraw"]),
+            st.sampled_from(["A", "B"]),
+            st.integers(6_000, 9_000),
+            st.integers(1, 6),
+        ),
+        max_size=20,
+    ),
+    volume_lots=st.integers(1, 10),
+)
+def test_holds_and_conservation_through_random_bidding(
+    steps: list[tuple[str, str, int, int]], volume_lots: int
+) -> None:
+    """Whatever is bid and withdrawn, cash and units are conserved; a bidder's held cash is
+    the value of its open bids; after the close nothing stays held."""
+    m = eu()
+    m.ok(m.publish(volume_lots * 500, None))
+    m.at(DAY1, "10:00")
+    before = _totals(m.market)
+    open_bids: dict[int, tuple[str, int]] = {}
+    for action, who, price, lots in steps:
+        if action == "bid":
+            outcome = m.do(m.bid(who, price, lots * 500))
+            if outcome.ok:
+                open_bids[outcome.auction_changes[0].bid_id or 0] = (who, price * lots * 500)
+        elif open_bids:
+            bid_id = min(open_bids)
+            owner, _ = open_bids[bid_id]
+            m.ok(m.withdraw(owner, bid_id))
+            del open_bids[bid_id]
+        for account in ("A", "B"):
+            held = sum(v for w, v in open_bids.values() if w == account)
+            assert m.cash(account, "held") == held
+    assert _totals(m.market) == before
+    m.at(DAY1, "11:30")
+    m.ok(m.close())
+    assert _totals(m.market) == before
+    assert all(m.cash(who, "held") == 0 for who in ("A", "B"))
+    assert m.units(SELLER, "held") == 0
+
+
+def _totals(market: Market) -> tuple[int, int]:
+    cash = units = 0
+    for (account, asset, _), amount in market.balances().items():
+        if account.startswith("SYS:"):
+            continue
+        if asset == "CNY":
+            cash += amount
+        else:
+            units += amount
+    return cash, units
+
+
+@pytest.mark.parametrize("rules", ["cn_national", "guangdong_pilot", "eu_ets"])
+def test_each_shipped_rule_set_runs_an_auction(rules: str) -> None:
+    """On a tick of 2 fen, a bid off the tick is refused with the tick; a bid for all a
+    bidder may take clears at its price."""
+    m = Auctions(rules, {"trading": {"tick_fen": 2}})
+    m.participant(SELLER, "A")
+    m.issue(SELLER, 2_000)
+    m.deposit("A", 1_000_000 * CNY)
+    m.open_day()
+    m.ok(m.publish(2_000, 5_000))
+    m.at(DAY1, "10:00")
+    assert m.refused(m.bid("A", 6_001, 1_000), "PRICE_OFF_TICK")["tick_fen"] == 2
+    qty = 1_000 if rules == "guangdong_pilot" else 2_000  # Guangdong: 50 % a bidder at most
+    m.ok(m.bid("A", 6_000, qty))
+    m.at(DAY1, "11:30")
+    result = m.ok(m.close()).auction_changes[0].result
+    assert (result.status, result.sold_t, result.price_fen) == ("cleared", qty, 6_000)
+    assert m.units("A") == qty
