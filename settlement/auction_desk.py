@@ -26,8 +26,9 @@ from dataclasses import astuple, dataclass, field
 from typing import TYPE_CHECKING
 
 from registry_sim.model import AccountId, HoldingState, UnitCode
+from registry_sim.projection import window_price_fen
 from registry_sim.rules import BP, AuctionRules
-from settlement.auction import Bid, Clearing, Offering, clear, clearing_rules
+from settlement.auction import Bid, Clearing, Offering, clear, clearing_rules, reserve_price
 from settlement.cash import CashState
 from settlement.codes import SettlementCode
 from settlement.commands import CloseAuction, PublishAuction, SubmitBid, WithdrawBid
@@ -92,6 +93,11 @@ def publish(market: Market, cmd: PublishAuction) -> Outcome:
     if instrument is None:
         return refused(kind, SettlementCode.UNKNOWN_INSTRUMENT, symbol=cmd.symbol)
     problem = _notice_problem(market, cmd, rules, instrument.tick_fen)
+    reserve = cmd.reserve_fen
+    if problem is None and reserve is None:
+        reserve = _rule_reserve(market, rules, instrument.tick_fen)
+        if reserve is None and rules.reserve.kind == "vwap":
+            problem = "no listed trade in the reserve price's window: state a reserve price"
     if problem is not None:
         return refused(kind, SettlementCode.AUCTION_BAD_NOTICE, problem=problem)
     unit = UnitCode(cmd.symbol)
@@ -105,7 +111,7 @@ def publish(market: Market, cmd: PublishAuction) -> Outcome:
         cmd.seller,
         cmd.symbol,
         cmd.volume_t,
-        cmd.reserve_fen,
+        reserve,
         cmd.opens_ns,
         cmd.closes_ns,
         cmd.seed,
@@ -227,6 +233,17 @@ def _notice_problem(
     if not calendar.is_trading_day(day) or calendar.local_date(cmd.closes_ns - 1) != day:
         return "the window lies inside one trading day"
     return None
+
+
+def _rule_reserve(market: Market, rules: AuctionRules, tick_fen: int) -> int | None:
+    """The reserve price by the rule set's rule: fixed, ``factor_bp`` × the listed VWAP of
+    the last ``window_days`` cleared days (as many as the market has had), or none."""
+    rule = rules.reserve
+    vwap = None
+    if rule.kind == "vwap":
+        assert rule.window_days is not None
+        vwap = window_price_fen(market.listed_window(rule.window_days))
+    return reserve_price(rule, vwap, tick_fen)
 
 
 def _in_window(market: Market, kind: str, auction_id: int, ts_ns: int) -> Auction | Outcome:

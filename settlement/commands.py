@@ -167,8 +167,9 @@ class Resume(NamedTuple):
 class PublishAuction(NamedTuple):
     """An auction notice (拍卖公告, operators): ``seller`` offers ``volume_t`` of ``symbol``
     (held from now until the auction clears), bids taken from ``opens_ns`` until
-    ``closes_ns`` (market time, one trading day's), at or above ``reserve_fen`` (None: no
-    reserve price); ``seed`` fixes the draw for ties before any bid comes."""
+    ``closes_ns`` (market time, one trading day's), at or above ``reserve_fen`` (None: the
+    rule set's reserve rule, worked out at publication: fixed, a multiple of the listed
+    VWAP, or none); ``seed`` fixes the draw for ties before any bid comes."""
 
     ts_ns: int
     seller: AccountId

@@ -191,7 +191,8 @@ def _set_states(
 
 def _keep_reference_window(market: Market, closes: list[Close]) -> None:
     """Append the day's listed CEA volume and turnover (every ``CEA*`` instrument, a day
-    without trades too) and keep the rule set's ``penalty.reference_window_days`` last days."""
+    without trades too) and keep the last days the rules read: the penalty's
+    ``reference_window_days``, and an auction reserve's ``window_days`` if longer."""
     volume_t = turnover_fen = 0
     for close in closes:
         if close.symbol.startswith("CEA"):
@@ -199,7 +200,7 @@ def _keep_reference_window(market: Market, closes: list[Close]) -> None:
             turnover_fen += close.turnover_fen
     window = market._reference_window
     window.append((volume_t, turnover_fen))
-    del window[: -market.rules.penalty.reference_window_days]
+    del window[: -market.window_days]
 
 
 def _release_due(

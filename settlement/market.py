@@ -157,8 +157,12 @@ class Market:
         self.block = BlockDesk()  # block quotes and negotiations (settlement/block.py)
         self.auctions = AuctionDesk()  # auctions not yet cleared (settlement/auction_desk.py)
         # (volume_t, turnover_fen) of listed CEA trades on each of the last trading days, at
-        # most the rule set's penalty.reference_window_days of them (settlement/day.py).
+        # most ``window_days`` of them (settlement/day.py): the penalty's reference window,
+        # or an auction reserve's VWAP window if longer.
         self._reference_window: list[tuple[int, int]] = []
+        auction = self.rules.auction
+        reserve_days = 0 if auction is None else auction.reserve.window_days or 0
+        self.window_days = max(self.rules.penalty.reference_window_days, reserve_days)
         self.next_order_id = 0
         self.last_trade_id = 0
         self.posting_seq = 0
@@ -723,7 +727,12 @@ class Market:
         """(volume_t, turnover_fen) of the listed CEA instruments on each of the last cleared
         trading days, oldest first, at most ``penalty.reference_window_days`` of them: what
         the penalty's "previous month's average price" is taken over (docs/rules.md)."""
-        return tuple(self._reference_window)
+        return tuple(self._reference_window[-self.rules.penalty.reference_window_days :])
+
+    def listed_window(self, days: int) -> tuple[tuple[int, int], ...]:
+        """(volume_t, turnover_fen) of listed CEA trades on each of the last ``days`` cleared
+        trading days the market keeps (at most ``window_days``), oldest first."""
+        return tuple(self._reference_window[-days:])
 
     def state_hash(self) -> str:
         """A digest of everything that decides what the market does next."""

@@ -30,7 +30,7 @@ from settlement.commands import (
 )
 from settlement.market import Market
 from settlement.spec import MarketSpec
-from tests.settlement.conftest import DAY1, DAY2, SYM, Mkt
+from tests.settlement.conftest import DAY1, DAY2, DAY3, SYM, Mkt
 
 CNY = 100
 SELLER = "GOV"
@@ -365,3 +365,29 @@ def test_each_shipped_rule_set_runs_an_auction(rules: str) -> None:
     result = m.ok(m.close()).auction_changes[0].result
     assert (result.status, result.sold_t, result.price_fen) == ("cleared", qty, 6_000)
     assert m.units("A") == qty
+
+
+def test_the_reserve_price_by_the_rule_set_from_the_listed_vwap() -> None:
+    """National: 1.2 × the listed VWAP of the last 120 cleared days (as many as there have
+    been). 100 t at CNY 60.00 on Monday and 300 t at CNY 62.00 on Tuesday: VWAP 61.50, reserve
+    73.80. Before any listed trade there is no VWAP: the notice must state a reserve."""
+    m = Auctions("cn_national")
+    m.participant(SELLER, "A", "B")
+    m.issue(SELLER, 10_000)
+    m.issue("B", 1_000)
+    m.deposit("A", 1_000_000 * CNY)
+    m.open_day()
+    assert (
+        "state a reserve price"
+        in m.refused(m.publish(1_000, None), "AUCTION_BAD_NOTICE")["problem"]
+    )
+    m.sell("B", 100, 6_000)
+    m.buy("A", 100, 6_000)
+    m.next_day(DAY2)
+    m.sell("B", 300, 6_200)
+    m.buy("A", 300, 6_200)
+    m.next_day(DAY3)
+    assert m.market.window_days == 120
+    assert m.market.reference_window == ((100, 600_000), (300, 1_860_000))
+    m.ok(m.publish(1_000, None, day=DAY3))
+    assert m.market.auctions.auctions[1].reserve_fen == 7_380
