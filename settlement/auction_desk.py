@@ -60,25 +60,27 @@ class Auction:
 
 @dataclass(slots=True)
 class AuctionDesk:
-    """The market's auctions not yet cleared, the next ids, and the results so far."""
+    """The market's auctions not yet cleared, the next ids, and those cleared or cancelled
+    with their bids as they stood and their result."""
 
     auctions: dict[int, Auction] = field(default_factory=dict)
     last_auction_id: int = 0
     last_bid_id: int = 0
-    results: dict[int, Clearing] = field(default_factory=dict)
+    results: dict[int, tuple[Auction, Clearing]] = field(default_factory=dict)
 
     def digest(self) -> object:
         return (
-            sorted(
-                (astuple(a)[:-1], sorted(astuple(b) for b in a.bids.values()))
-                for a in self.auctions.values()
-            ),
+            [_auction_digest(a) for _, a in sorted(self.auctions.items())],
             (self.last_auction_id, self.last_bid_id),
-            sorted(self.results.items()),
+            [(n, _auction_digest(a), c) for n, (a, c) in sorted(self.results.items())],
         )
 
     def auction_of(self, bid_id: int) -> Auction | None:
         return next((a for a in self.auctions.values() if bid_id in a.bids), None)
+
+
+def _auction_digest(auction: Auction) -> tuple[tuple[object, ...], list[tuple[object, ...]]]:
+    return astuple(auction)[:-1], sorted(astuple(b) for b in auction.bids.values())
 
 
 # ---------------------------------------------------------------------- commands
@@ -343,7 +345,7 @@ def _clear(
             ref, unit, result.unsold_t, (auction.seller, HELD), (auction.seller, AVAILABLE)
         )
     del market.auctions.auctions[auction.auction_id]
-    market.auctions.results[auction.auction_id] = result
+    market.auctions.results[auction.auction_id] = (auction, result)
     _changed(outcome, result.status, auction, None, auction.seller, result)
 
 

@@ -127,7 +127,7 @@ def test_guangdong_2016_09_21_through_the_market() -> None:
     # Delivered at once (no lag): the winners may sell today.
     assert m.market.sellable_t(AccountId("W1"), UnitCode(SYM)) == 80_000
     assert m.market.auctions.auctions == {}
-    assert m.market.auctions.results[1] == result
+    assert m.market.auctions.results[1][1] == result
 
 
 def test_guangdong_2015_03_27_undersubscribed_returns_the_rest_to_the_seller() -> None:
