@@ -102,6 +102,8 @@ def publish(market: Market, cmd: PublishAuction) -> Outcome:
             problem = "no listed trade in the reserve price's window: state a reserve price"
     if problem is not None:
         return refused(kind, SettlementCode.AUCTION_BAD_NOTICE, problem=problem)
+    if market.registry.account(cmd.seller) is None:
+        return refused(kind, SettlementCode.UNKNOWN_ACCOUNT, account_id=cmd.seller)
     unit = UnitCode(cmd.symbol)
     refusal = market._check_units(kind, cmd.seller, unit, cmd.volume_t)
     if refusal is not None:

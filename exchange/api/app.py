@@ -24,6 +24,7 @@ from exchange.api.hub import Hub
 from exchange.api.limits import BodyLimitMiddleware
 from exchange.api.ratelimit import RateLimiter
 from exchange.api.routes import (
+    auctions,
     block,
     classroom,
     clock,
@@ -89,6 +90,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     health.router,  # /healthz, /metrics
     orders.router,
     block.router,  # block agreement trades (大宗协议)
+    auctions.router,  # auctions (拍卖)
     participants.router,
     market_data.router,
     markets.router,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
+from exchange.client.auction_ops import AuctionOperations
 from exchange.client.block_ops import BlockOperations
 from exchange.client.classroom_ops import ClassroomOperations
 from exchange.client.market_ops import MarketOperations
@@ -51,7 +52,13 @@ def new_client_order_id() -> str:
     return "cx-" + uuid.uuid4().hex
 
 
-class Operations(MarketOperations, BlockOperations, RegistryOperations, ClassroomOperations):
+class Operations(
+    MarketOperations,
+    BlockOperations,
+    AuctionOperations,
+    RegistryOperations,
+    ClassroomOperations,
+):
     """Every operation; mixed into a client that has a transport (see ``exchange.client``)."""
 
     # -- health and access

@@ -1,0 +1,90 @@
+"""What the auction operations answer (``listAuctions``, ``publishAuction``, ``submitBid``,
+``withdrawBid``, ``closeAuction``, ``listAuctionResults``), as TypedDicts like ``types``."""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+
+class AuctionBid(TypedDict):
+    bid_id: int
+    account_id: str
+    price_fen: int
+    qty_t: int
+    held_fen: int
+
+
+class AuctionNotice(TypedDict):
+    auction_id: int
+    seller: str
+    symbol: str
+    volume_t: int
+    reserve_fen: int | None
+    opens_ns: int
+    closes_ns: int
+    open_now: bool
+    lot_t: int
+    min_bid_t: int
+    max_share_bp: int | None
+    cap_t: int | None
+    bids_revocable: bool
+    pricing: str
+    tie_break: str
+    bid_t: int | None  # operators only
+    bidders: int | None
+    cover_bp: int | None
+    seed: int | None
+    bids: list[AuctionBid]  # a participant's own; an operator's all
+
+
+class AuctionBoard(TypedDict):
+    offered: bool
+    auctions: list[AuctionNotice]
+
+
+class AuctionPublished(TypedDict):
+    seq: int
+    auction: AuctionNotice
+
+
+class BidPlaced(TypedDict):
+    seq: int
+    auction_id: int
+    bid: AuctionBid
+
+
+class BidWithdrawn(TypedDict):
+    seq: int
+    auction_id: int
+    bid_id: int
+    status: Literal["withdrawn"]
+
+
+class AuctionAward(TypedDict):
+    bid_id: int
+    account_id: str
+    qty_t: int
+    price_fen: int
+
+
+class AuctionResult(TypedDict):
+    auction_id: int
+    seq: int | None
+    symbol: str
+    seller: str
+    status: Literal["cleared", "cancelled"]
+    reason: str | None
+    price_fen: int | None
+    volume_t: int
+    bid_t: int
+    cover_bp: int
+    sold_t: int
+    unsold_t: int
+    bidders: int
+    winners: int
+    revenue_fen: int
+    awards: list[AuctionAward]
+
+
+class AuctionResults(TypedDict):
+    results: list[AuctionResult]
