@@ -86,6 +86,14 @@ class CancelBlock(NamedTuple):
     quote_id: int
 
 
+class BidAuction(NamedTuple):
+    """A sealed bid in an open auction (its value held in cash until the auction clears)."""
+
+    auction_id: int
+    price_fen: int
+    qty_t: int
+
+
 class Abate(NamedTuple):
     """Simulation only: the firm commits to cutting ``qty_t`` tonnes of this year's emissions
     (its abatement cost is booked by the simulator from the firm's cost curve). Over the
@@ -103,6 +111,7 @@ Action = (
     | PostBlock
     | AcceptBlock
     | CancelBlock
+    | BidAuction
     | SurrenderUnits
     | Abate
 )
@@ -156,6 +165,21 @@ class BlockQuoteInfo(NamedTuple):
 
     def mine(self, account_id: str) -> bool:
         return self.account_id == account_id
+
+
+class AuctionInfo(NamedTuple):
+    """An auction not yet cleared, as a bidder sees it: its terms, whether its window is open
+    now, and the tonnes this account has bid in it so far."""
+
+    auction_id: int
+    symbol: str
+    volume_t: int
+    reserve_fen: int | None
+    lot_t: int
+    min_bid_t: int
+    cap_t: int | None  # a bidder's most (None: no cap)
+    open_now: bool
+    my_bid_t: int
 
 
 class ComplianceView(NamedTuple):
@@ -214,6 +238,10 @@ class MarketView(Protocol):
     def block_quotes(self) -> Sequence[BlockQuoteInfo]:
         """The block board as the account sees it: public quotes, those directed to it and
         its own."""
+        ...
+
+    def auctions(self) -> Sequence[AuctionInfo]:
+        """The auctions not yet cleared (none where the market holds none)."""
         ...
 
 

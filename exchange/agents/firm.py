@@ -12,6 +12,8 @@ from exchange.agents.base import (
     AcceptBlock,
     Action,
     Agent,
+    AuctionInfo,
+    BidAuction,
     BlockInfo,
     Cancel,
     Firm,
@@ -63,6 +65,11 @@ class ComplianceFirm(Agent):
     cheapest cover once trading is over: it only holds what the market price justified);
     once emissions are verified it surrenders offsets up to the cap, then allowances of the
     year's vintage first, to cover what is still owed.
+
+    Auctions: while an auction of the year's allowance is open, a firm that wants to buy bids
+    once for its whole want (within the bidder's cap, in lots), at what the want's middle tonne
+    saves it and at most its belief of the market price (so never above its value, nor below
+    the reserve: then it does not bid), and leaves the book alone until the auction clears.
 
     Block trades (大宗协议), with ``blocks`` on and the market offering them: a firm whose whole
     want or surplus reaches the block minimum deals it in one block rather than in chunks on the
@@ -227,6 +234,11 @@ class ComplianceFirm(Agent):
         wakeups_left = max(1.0, view.trading_days_left * self.wakeups_per_day / self.urgency)
         chunk = max(info.lot_t, min(baseline * self.chunk_bp // BP, int(abs(diff) / wakeups_left)))
         markup = self._markup
+        for auction in view.auctions():
+            if auction.symbol != symbol or not auction.open_now:
+                continue
+            if auction.my_bid_t or self._bid(auction, info, diff, gap, belief, cash, actions):
+                return actions  # its bid stands until the auction clears
         block = view.block(symbol) if self.blocks else None
         if block is not None:
             wait = self.block_wait_days
@@ -261,6 +273,32 @@ class ComplianceFirm(Agent):
                 if ask is not None:
                     actions.append(Place(symbol, SELL, qty, ask, OrderType.LIMIT))
         return actions
+
+    def _bid(
+        self,
+        auction: AuctionInfo,
+        info: InstrumentInfo,
+        diff: int,
+        gap: int,
+        belief: float,
+        cash: int,
+        actions: list[Action],
+    ) -> bool:
+        """Bid for its whole want (within the bidder's cap) at what the want's middle tonne
+        saves it, at most its belief of the market price; whether it bid."""
+        if diff <= 0:
+            return False
+        lot = auction.lot_t
+        qty = diff if auction.cap_t is None else min(diff, auction.cap_t)
+        price = int(min(self.profile.curve.marginal_fen(gap - qty // 2), belief))
+        price -= price % info.tick_fen
+        if price <= 0 or (auction.reserve_fen is not None and price < auction.reserve_fen):
+            return False
+        qty = min(qty, affordable_t(cash, price, 0)) // lot * lot
+        if qty < auction.min_bid_t:
+            return False
+        actions.append(BidAuction(auction.auction_id, price, qty))
+        return True
 
     def _block(
         self,

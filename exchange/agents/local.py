@@ -24,6 +24,8 @@ from exchange.agents.base import (
     AcceptBlock,
     Action,
     Amend,
+    AuctionInfo,
+    BidAuction,
     BlockInfo,
     BlockQuoteInfo,
     Cancel,
@@ -40,6 +42,7 @@ from exchange.agents.base import (
 from matching.types import TradingState
 from registry_sim.model import AccountId, HoldingState, UnitCode
 from registry_sim.ops import Surrender
+from registry_sim.rules import BP
 from settlement.block import in_session
 from settlement.cash import CashState
 from settlement.commands import (
@@ -51,6 +54,7 @@ from settlement.commands import (
     PlaceOrder,
     PostBlockQuote,
     RegistryCommand,
+    SubmitBid,
 )
 from settlement.commands import CancelAll as CancelAllOrders
 from settlement.market import MAX_TOTAL, Market
@@ -270,6 +274,32 @@ class LocalView:
             if q.counterparty is None or q.counterparty == me or q.account_id == me
         ]
 
+    def auctions(self) -> Sequence[AuctionInfo]:
+        market = self._market
+        rules = market.rules.auction
+        if rules is None:
+            return ()
+        now, me = self._local.now_ns, self._account
+        found = []
+        for auction in market.auctions.auctions.values():
+            cap = None
+            if rules.max_share_bp is not None:
+                cap = auction.volume_t * rules.max_share_bp // BP // rules.lot_t * rules.lot_t
+            found.append(
+                AuctionInfo(
+                    auction.auction_id,
+                    auction.symbol,
+                    auction.volume_t,
+                    auction.reserve_fen,
+                    rules.lot_t,
+                    rules.min_bid_t,
+                    cap,
+                    auction.opens_ns <= now < auction.closes_ns,
+                    sum(b.qty_t for b in auction.bids.values() if b.account_id == me),
+                )
+            )
+        return found
+
     def compliance(self, year: int) -> ComplianceView:
         registry = self._market.registry
         allowances_t, offsets_t = registry.surrendered_t(self._account, year)
@@ -315,6 +345,8 @@ def to_commands(
         ]
     if isinstance(action, Cancel):
         return [CancelOrder(ts_ns, account, action.order_id)]
+    if isinstance(action, BidAuction):
+        return [SubmitBid(ts_ns, account, action.auction_id, action.price_fen, action.qty_t)]
     if isinstance(action, Amend):
         return [AmendOrder(ts_ns, account, action.order_id, action.price_fen, action.qty_t)]
     if isinstance(action, CancelAll):

@@ -40,6 +40,8 @@ from exchange.agents.base import (
     Action,
     Agent,
     Amend,
+    AuctionInfo,
+    BidAuction,
     BlockInfo,
     BlockQuoteInfo,
     Cancel,
@@ -63,6 +65,7 @@ from exchange.client import (
     RetryPolicy,
     UnauthenticatedError,
 )
+from exchange.client.auction_types import AuctionBoard
 from exchange.client.block_types import BlockBoard
 from exchange.client.types import (
     AllowanceGrant,
@@ -93,6 +96,7 @@ class RemoteView:
         orders: Orders,
         compliance: ComplianceStatus | None = None,
         board: BlockBoard | None = None,
+        auctions: AuctionBoard | None = None,
     ) -> None:
         self._account_id = account_id
         self._day = trading_day
@@ -108,6 +112,7 @@ class RemoteView:
         ]
         self._compliance = compliance
         self._board = board if board is not None and board["offered"] else None
+        self._auctions = [] if auctions is None else auctions["auctions"]
         self._now_ns = time.time_ns()
         deadline = _deadline(compliance) or dt.date(trading_day.year, 12, 31)
         self._days_left = max(1, _weekdays(trading_day, deadline))
@@ -204,6 +209,24 @@ class RemoteView:
             for q in self._board["quotes"]
         ]
 
+    def auctions(self) -> Sequence[AuctionInfo]:
+        """The auctions read at this wake-up (a compliance firm's view only)."""
+        me = self._account_id
+        return [
+            AuctionInfo(
+                a["auction_id"],
+                a["symbol"],
+                a["volume_t"],
+                a["reserve_fen"],
+                a["lot_t"],
+                a["min_bid_t"],
+                a["cap_t"],
+                a["open_now"],
+                sum(b["qty_t"] for b in a["bids"] if b["account_id"] == me),
+            )
+            for a in self._auctions
+        ]
+
     def compliance(self, year: int) -> ComplianceView:
         """Read with the view for a compliance firm only (other agents never ask)."""
         status = self._compliance
@@ -287,7 +310,11 @@ async def read_view(
     orders = await client.list_orders()
     status = await client.get_compliance_status(account_id, year) if with_compliance else None
     board = await client.list_block_quotes() if with_block else None
-    return RemoteView(account_id, day, year, infos, quotes, balances, orders, status, board)
+    # A compliance firm bids in auctions: only its view reads them.
+    auctions = await client.list_auctions() if with_compliance else None
+    return RemoteView(
+        account_id, day, year, infos, quotes, balances, orders, status, board, auctions
+    )
 
 
 # ---------------------------------------------------------------------- running bots
@@ -448,6 +475,8 @@ async def send_action(client: AsyncClient, account_id: str, action: Action, ref:
         await client.accept_block_quote(action.quote_id, action.qty_t)
     elif isinstance(action, CancelBlock):
         await client.cancel_block_quote(action.quote_id)
+    elif isinstance(action, BidAuction):
+        await client.submit_bid(action.auction_id, action.price_fen, action.qty_t)
     else:
         assert isinstance(action, Abate), action
         return False  # simulation only

@@ -38,7 +38,25 @@ _TRADE_TYPES = {
     "buy_fee_fen": pa.int64(),
     "sell_fee_fen": pa.int64(),
 }
-TABLES = ("trades", "ohlcv", "holdings", "compliance", "events")
+TABLES = ("trades", "ohlcv", "holdings", "compliance", "events", "auctions")
+AUCTION_COLUMNS = (
+    "trading_day",
+    "year",
+    "auction_id",
+    "symbol",
+    "status",
+    "reason",
+    "reserve_fen",
+    "price_fen",
+    "volume_t",
+    "bid_t",
+    "cover_bp",
+    "sold_t",
+    "unsold_t",
+    "bidders",
+    "winners",
+    "revenue_fen",
+)
 
 
 def _type_of(values: Sequence[Any]) -> pa.DataType:
@@ -65,6 +83,7 @@ def _columns(result: RunResult) -> dict[str, pa.Table]:
         "holdings": _table(result.holdings, ("year", "account_id", "asset", "state", "amount")),
         "compliance": _table(result.compliance, COMPLIANCE_COLUMNS),
         "events": _table(result.events, ("trading_day", "year", "kind", "detail")),
+        "auctions": _table(result.auctions, AUCTION_COLUMNS),
     }
 
 
@@ -144,6 +163,10 @@ def summary(result: RunResult) -> dict[str, Any]:
         "turnover_fen": turnover,
         "vwap_fen": round(turnover / volume) if volume else None,
         **_by_mode(trades),
+        "auctions": len(result.auctions),
+        "auctions_cancelled": sum(1 for a in result.auctions if a["status"] == "cancelled"),
+        "auctioned_t": sum(a["sold_t"] for a in result.auctions),
+        "auction_revenue_fen": sum(a["revenue_fen"] for a in result.auctions),
         "final_prices_fen": result.final_prices,
         "compliance_rate": round(complied / len(compliance), 6) if compliance else None,
         "firms_short": len(compliance) - complied,

@@ -70,6 +70,7 @@ class RunResult:
     wall_seconds: float
     cpu_seconds: float  # this process's CPU time: the machine may be shared
     final_prices: dict[str, int] = field(default_factory=dict)
+    auctions: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Recorder:
@@ -81,6 +82,7 @@ class Recorder:
         self.holdings: list[dict[str, Any]] = []
         self.compliance: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
+        self.auctions: list[dict[str, Any]] = []
         self.refusals: dict[str, int] = {}
         self.year_rows: dict[str, FirmYear] = {}
         self.day = ""

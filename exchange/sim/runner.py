@@ -55,6 +55,7 @@ from exchange.sim.schedule import (
     year_schedule,
 )
 from exchange.sim.setup import (
+    AUCTIONEER,
     account_of,
     allocation_op,
     expected_allocation_t,
@@ -64,16 +65,22 @@ from exchange.sim.setup import (
     scenario_instruments,
 )
 from matching.types import OrderType, TradingState
+from registry_sim.model import AccountId
 from registry_sim.ops import (
+    IssueAllowances,
     Op,
 )
+from registry_sim.projection import window_price_fen
 from registry_sim.rules import BP, load_rules
+from settlement.auction import reserve_price
 from settlement.commands import (
+    CloseAuction,
     CloseDay,
     EndOfDay,
     MarketCommand,
     OpenDay,
     PlaceOrder,
+    PublishAuction,
     RegistryCommand,
     SetSession,
 )
@@ -232,6 +239,7 @@ class Simulation:
             wall_seconds=wall,
             cpu_seconds=cpu,
             final_prices=self._final_prices(),
+            auctions=self.out.auctions,
         )
 
     def _final_prices(self) -> dict[str, int]:
@@ -264,10 +272,15 @@ class Simulation:
         for i, (open_ns, close_ns) in enumerate(sessions):
             self.ts_ns = open_ns
             self._apply(SetSession(open_ns, CONTINUOUS))
+            auctions = (
+                self._publish_auctions(year, day_in_year, open_ns, close_ns) if i == 0 else []
+            )
             if i == 0:
                 self._day_open(open_ns)
             self._session(open_ns, close_ns, (close_ns - open_ns) / total_ns)
             self.ts_ns = close_ns
+            for auction_id, reserve in auctions:
+                self._close_auction(auction_id, reserve, year, day)
             if i < len(sessions) - 1:
                 self._apply(SetSession(close_ns, TradingState.BREAK))
         self._apply(CloseDay(self.ts_ns))
@@ -353,6 +366,78 @@ class Simulation:
             detail = f"rules changed: {flat(event.overrides)}. {event.text}".strip()
         self.out.event(day, year, event.kind, detail)
 
+    def _publish_auctions(
+        self, year: int, day_in_year: int, open_ns: int, close_ns: int
+    ) -> list[tuple[int, int | None]]:
+        """Today's auctions of the year's allowances: each volume issued to the auctioneer
+        and offered in the first continuous session; (auction id, reserve price) of each."""
+        published = []
+        rules = self.rules.auction
+        for n, plan in enumerate(self.scenario.spec.auctions):
+            if plan.day != day_in_year:
+                continue
+            if rules is None:
+                raise SimulationError(f"rule set {self.rules.name!r} holds no auctions")
+            symbol = f"CEA{year}"
+            reserve = plan.reserve_fen
+            if reserve is None and rules.reserve.kind == "vwap":
+                # The rule set's VWAP rule, the previous close standing in for a window
+                # without a listed trade (so the first auction of a run has a reserve too).
+                assert rules.reserve.window_days is not None
+                vwap = window_price_fen(self.market.listed_window(rules.reserve.window_days))
+                if vwap is None:
+                    vwap = self.market.engine.book_info(symbol).reference_price_fen
+                tick = self.market.instruments[symbol].tick_fen
+                reserve = reserve_price(rules.reserve, vwap, tick)
+            elif reserve is None:
+                reserve = reserve_price(rules.reserve, None, 1)
+            self._op(
+                IssueAllowances(f"auction:{year}:{n}", AccountId(AUCTIONEER), year, plan.volume_t)
+            )
+            seed = derived_seed(self.seed, "auction", year, n)
+            command = PublishAuction(
+                open_ns,
+                AccountId(AUCTIONEER),
+                symbol,
+                plan.volume_t,
+                reserve,
+                open_ns,
+                close_ns,
+                seed,
+            )
+            (change,) = self._apply(command).auction_changes
+            published.append((change.auction_id, reserve))
+        return published
+
+    def _close_auction(self, auction_id: int, reserve: int | None, year: int, day: dt.date) -> None:
+        (change,) = self._apply(CloseAuction(self.ts_ns, auction_id)).auction_changes
+        auction, result = self.market.auctions.results[auction_id]
+        self.out.auctions.append(
+            {
+                "trading_day": day.isoformat(),
+                "year": year,
+                "auction_id": auction_id,
+                "symbol": auction.symbol,
+                "status": result.status,
+                "reason": result.reason,
+                "reserve_fen": reserve,
+                "price_fen": result.price_fen,
+                "volume_t": result.volume_t,
+                "bid_t": result.bid_t,
+                "cover_bp": result.cover_bp,
+                "sold_t": result.sold_t,
+                "unsold_t": result.unsold_t,
+                "bidders": result.bidders,
+                "winners": result.winners,
+                "revenue_fen": result.revenue_fen,
+            }
+        )
+        price = "no price" if result.price_fen is None else f"at {result.price_fen} fen"
+        detail = (
+            f"auction {auction_id} {change.what}: {result.sold_t} of {result.volume_t} t {price}"
+        )
+        self.out.event(day, year, "auction", detail)
+
     def _issue_offsets(self, year: int, day_in_year: int, day: dt.date) -> None:
         for op in offset_issuance_ops(self.scenario, year, day_in_year):
             self._op(op)
@@ -382,6 +467,8 @@ class Simulation:
         traders = {f.account_id for f in self.scenario.firms}
         traders.update(a.account_id for a in self.scenario.agents)
         traders.update(self.scenario.seats)
+        if self.scenario.spec.auctions:
+            traders.add(AUCTIONEER)  # its revenue and what it did not sell
         self.out.year_end_holdings(year, self.market, traders)
         self._assess(year)
 

@@ -308,6 +308,17 @@ class EventSpec(_Model):
         return self
 
 
+class AuctionSpec(_Model):
+    """An auction of the year's allowances (paid allocation), held on trading day ``day`` of
+    each compliance year in its first continuous session: ``volume_t`` issued to the
+    auctioneer and offered at ``reserve_fen`` (None: the rule set's reserve rule, with the
+    previous close standing in for a VWAP while nothing has traded listed)."""
+
+    day: int = Field(ge=1)
+    volume_t: int = Field(ge=1)
+    reserve_fen: int | None = Field(None, ge=1)
+
+
 class ScenarioSpec(_Model):
     name: str = Field(pattern=r"^[a-z0-9_-]{1,60}$")
     title: LocalText = ""  # a short title for people (the instructor's list); "": the name
@@ -324,6 +335,7 @@ class ScenarioSpec(_Model):
     agents: list[AgentSpec] = Field(default_factory=list)
     seats: SeatsSpec | None = None
     events: list[EventSpec] = Field(default_factory=list)
+    auctions: list[AuctionSpec] = Field(default_factory=list)
     plugins: list[str] = Field(default_factory=list)  # modules that register more agent kinds
 
 

@@ -55,6 +55,9 @@ def scenario_instruments(scenario: LoadedScenario) -> tuple[tuple[str, int], ...
     return tuple(instruments)
 
 
+AUCTIONEER = "AUCTIONEER"  # the account a scenario's auctions sell from (paid allocation)
+
+
 def opening_commands(scenario: LoadedScenario, ts_ns: int) -> list[MarketCommand]:
     """Before the first year: open every account (firms as covered entities, agents and seats
     as participants) with its starting cash, register the CCER projects, record last year's
@@ -77,6 +80,8 @@ def opening_commands(scenario: LoadedScenario, ts_ns: int) -> list[MarketCommand
         if firm.cash_fen:
             out.append(Deposit(ts_ns, account.account_id, firm.cash_fen, "start"))
     others = [(a.account_id, a.cash_fen) for a in scenario.agents if a.firm is None]
+    if scenario.spec.auctions:
+        others.append((AUCTIONEER, 0))
     seats = scenario.spec.seats
     others += [(s, seats.cash_fen if seats else 0) for s in scenario.seats]
     for account_id, cash in others:
