@@ -58,6 +58,7 @@ from exchange.sim.setup import (
     AUCTIONEER,
     account_of,
     allocation_op,
+    auctioned_t,
     expected_allocation_t,
     firm_offset_cap_bp,
     offset_issuance_ops,
@@ -217,7 +218,8 @@ class Simulation:
             self._allocate_start(year, index)
             for day_in_year, day in enumerate(days, 1):
                 day_number += 1
-                self._trading_day(year, day, day_in_year, day_number, len(days) - day_in_year + 1)
+                days_left = len(days) - day_in_year + 1
+                self._trading_day(year, index, day, day_in_year, day_number, days_left)
                 if progress is not None:
                     progress(self.days_done, self.total_days, self.market.next_order_id)
             self._year_end(year, days[-1])
@@ -249,7 +251,13 @@ class Simulation:
         }
 
     def _trading_day(
-        self, year: int, day: dt.date, day_in_year: int, day_number: int, days_left: int
+        self,
+        year: int,
+        index: int,
+        day: dt.date,
+        day_in_year: int,
+        day_number: int,
+        days_left: int,
     ) -> None:
         schedule = day_schedule(self.calendar, day)
         self.ts_ns = schedule[0].ts_ns
@@ -273,7 +281,9 @@ class Simulation:
             self.ts_ns = open_ns
             self._apply(SetSession(open_ns, CONTINUOUS))
             auctions = (
-                self._publish_auctions(year, day_in_year, open_ns, close_ns) if i == 0 else []
+                self._publish_auctions(year, index, day_in_year, open_ns, close_ns)
+                if i == 0
+                else []
             )
             if i == 0:
                 self._day_open(open_ns)
@@ -367,7 +377,7 @@ class Simulation:
         self.out.event(day, year, event.kind, detail)
 
     def _publish_auctions(
-        self, year: int, day_in_year: int, open_ns: int, close_ns: int
+        self, year: int, index: int, day_in_year: int, open_ns: int, close_ns: int
     ) -> list[tuple[int, int | None]]:
         """Today's auctions of the year's allowances: each volume issued to the auctioneer
         and offered in the first continuous session; (auction id, reserve price) of each."""
@@ -379,6 +389,13 @@ class Simulation:
             if rules is None:
                 raise SimulationError(f"rule set {self.rules.name!r} holds no auctions")
             symbol = f"CEA{year}"
+            volume = plan.volume_t
+            if volume is None:
+                assert plan.share_bp is not None
+                volume = auctioned_t(self.scenario, index) * plan.share_bp // BP
+                volume -= volume % rules.lot_t
+            if not volume:
+                continue
             reserve = plan.reserve_fen
             if reserve is None and rules.reserve.kind == "vwap":
                 # The rule set's VWAP rule, the previous close standing in for a window
@@ -391,15 +408,13 @@ class Simulation:
                 reserve = reserve_price(rules.reserve, vwap, tick)
             elif reserve is None:
                 reserve = reserve_price(rules.reserve, None, 1)
-            self._op(
-                IssueAllowances(f"auction:{year}:{n}", AccountId(AUCTIONEER), year, plan.volume_t)
-            )
+            self._op(IssueAllowances(f"auction:{year}:{n}", AccountId(AUCTIONEER), year, volume))
             seed = derived_seed(self.seed, "auction", year, n)
             command = PublishAuction(
                 open_ns,
                 AccountId(AUCTIONEER),
                 symbol,
-                plan.volume_t,
+                volume,
                 reserve,
                 open_ns,
                 close_ns,

@@ -218,9 +218,22 @@ class AllocationSpec(_Model):
     benchmarks: dict[str, str] = Field(default_factory=dict)  # benchmark: sector -> t/output
     factors: list[str] = Field(default_factory=list)  # benchmark: adjustment factors
     alpha_bp: int = 0  # intensity: verified × (1 + α)
+    # fixed: the share of each firm's allocation (the cap) auctioned instead of given free,
+    # per simulated year (the last repeats); the scenario's ``auctions`` sell it.
+    auctioned_bp: list[int] = Field(default_factory=list)
+
+    def auctioned_bp_in(self, index: int) -> int:
+        """The auctioned share of the ``index``-th simulated year."""
+        if not self.auctioned_bp:
+            return 0
+        return self.auctioned_bp[min(index, len(self.auctioned_bp) - 1)]
 
     @model_validator(mode="after")
     def _needs(self) -> AllocationSpec:
+        if self.auctioned_bp and self.method != "fixed":
+            raise ValueError("auctioned_bp needs the fixed method")
+        if any(not 0 <= bp <= BP for bp in self.auctioned_bp):
+            raise ValueError(f"auctioned_bp are shares from 0 to {BP}")
         if self.method == "benchmark":
             if not self.benchmarks:
                 raise ValueError("benchmark allocation needs benchmarks (sector: t per output)")
@@ -310,13 +323,21 @@ class EventSpec(_Model):
 
 class AuctionSpec(_Model):
     """An auction of the year's allowances (paid allocation), held on trading day ``day`` of
-    each compliance year in its first continuous session: ``volume_t`` issued to the
-    auctioneer and offered at ``reserve_fen`` (None: the rule set's reserve rule, with the
+    each compliance year in its first continuous session: ``volume_t`` (or ``share_bp`` of
+    what the allocation's ``auctioned_bp`` withholds that year) issued to the auctioneer and
+    offered at ``reserve_fen`` (None: the rule set's reserve rule, with the
     previous close standing in for a VWAP while nothing has traded listed)."""
 
     day: int = Field(ge=1)
-    volume_t: int = Field(ge=1)
+    volume_t: int | None = Field(None, ge=1)
+    share_bp: int | None = Field(None, ge=1, le=BP)  # of the year's auctioned allowances
     reserve_fen: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _volume(self) -> AuctionSpec:
+        if (self.volume_t is None) == (self.share_bp is None):
+            raise ValueError("give exactly one of volume_t and share_bp")
+        return self
 
 
 class ScenarioSpec(_Model):

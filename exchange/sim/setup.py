@@ -129,12 +129,28 @@ def allocation_op(scenario: LoadedScenario, firm: FirmPlan, year: int, index: in
     allocation = scenario.spec.allocation
     if allocation.method != "fixed":
         return PreAllocate(f"pre:{firm.account_id}:{year}", account_of(firm), year)
-    share = allocation.share_bp or 0
-    baseline = firm.baseline_in(index)
-    amount = firm.allocation_t if firm.allocation_t is not None else baseline * share // BP
+    amount = _cap_t(scenario, firm, index)
+    amount -= amount * allocation.auctioned_bp_in(index) // BP
     if not amount:
         return None
     return AllocateFixed(f"alloc:{firm.account_id}:{year}", account_of(firm), year, amount)
+
+
+def _cap_t(scenario: LoadedScenario, firm: FirmPlan, index: int) -> int:
+    """A firm's share of the cap under fixed allocation: its allocation or baseline × share."""
+    if firm.allocation_t is not None:
+        return firm.allocation_t
+    return firm.baseline_in(index) * (scenario.spec.allocation.share_bp or 0) // BP
+
+
+def auctioned_t(scenario: LoadedScenario, index: int) -> int:
+    """The allowances of the ``index``-th simulated year withheld from free allocation to be
+    auctioned (``allocation.auctioned_bp``)."""
+    allocation = scenario.spec.allocation
+    share = allocation.auctioned_bp_in(index)
+    if allocation.method != "fixed" or not share:
+        return 0
+    return sum(_cap_t(scenario, f, index) * share // BP for f in scenario.firms)
 
 
 def project_of(p: Any) -> Project:

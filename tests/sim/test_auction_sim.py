@@ -63,3 +63,21 @@ def test_firms_buy_the_auctioned_allowances_and_the_revenue_is_the_auctioneers()
     again = simulate(scenario(), seed=3)  # type: ignore[arg-type]
     assert again.auctions == rows
     assert again.state_hash == result.state_hash
+
+
+def test_an_auctioned_share_of_the_cap_is_withheld_from_free_allocation_and_sold() -> None:
+    """``auctioned_bp: [5000]``: half of each firm's fixed allocation (90 % of its baseline) is
+    withheld and sold in two auctions of half of it each."""
+    text = (SCENARIO_DIR / "equilibrium_check.yaml").read_text(encoding="utf-8")
+    text = text.replace("share_bp: 9000", "share_bp: 9000\n  auctioned_bp: [5000]")
+    text += "auctions:\n  - {day: 10, share_bp: 5000, reserve_fen: 3000}\n"
+    text += "  - {day: 30, share_bp: 5000, reserve_fen: 3000}\n"
+    loaded = parse_scenario(text, "half.yaml")
+    result = simulate(loaded, seed=5)
+    caps = {f.account_id: f.baseline_in(0) * 9_000 // 10_000 for f in loaded.firms}
+    withheld = sum(cap * 5_000 // 10_000 for cap in caps.values())
+    for row in result.compliance:
+        cap = caps[row["account_id"]]
+        assert row["allocated_t"] == cap - cap * 5_000 // 10_000
+    assert [r["volume_t"] for r in result.auctions] == [withheld // 2, withheld // 2]
+    assert all(r["status"] == "cleared" for r in result.auctions)
