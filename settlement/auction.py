@@ -113,6 +113,23 @@ class Clearing:
         """Valid bids over the volume, in basis points (rounded down): 17,160 is 1.716×."""
         return self.bid_t * BP // self.volume_t if self.volume_t else 0
 
+    def figures(self) -> dict[str, object]:
+        """The published figures of the result, by name (what the API and the simulator's
+        outputs show of every auction)."""
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "price_fen": self.price_fen,
+            "volume_t": self.volume_t,
+            "bid_t": self.bid_t,
+            "cover_bp": self.cover_bp,
+            "sold_t": self.sold_t,
+            "unsold_t": self.unsold_t,
+            "bidders": self.bidders,
+            "winners": self.winners,
+            "revenue_fen": self.revenue_fen,
+        }
+
 
 def clear(
     offering: Offering,

@@ -126,17 +126,7 @@ def result_view(
         "seq": seq,
         "symbol": auction.symbol,
         "seller": auction.seller,
-        "status": result.status,
-        "reason": result.reason,
-        "price_fen": result.price_fen,
-        "volume_t": result.volume_t,
-        "bid_t": result.bid_t,
-        "cover_bp": result.cover_bp,
-        "sold_t": result.sold_t,
-        "unsold_t": result.unsold_t,
-        "bidders": result.bidders,
-        "winners": result.winners,
-        "revenue_fen": result.revenue_fen,
+        **result.figures(),
         "awards": [
             {
                 "bid_id": a.bid_id,

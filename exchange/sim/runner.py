@@ -433,18 +433,8 @@ class Simulation:
                 "year": year,
                 "auction_id": auction_id,
                 "symbol": auction.symbol,
-                "status": result.status,
-                "reason": result.reason,
                 "reserve_fen": reserve,
-                "price_fen": result.price_fen,
-                "volume_t": result.volume_t,
-                "bid_t": result.bid_t,
-                "cover_bp": result.cover_bp,
-                "sold_t": result.sold_t,
-                "unsold_t": result.unsold_t,
-                "bidders": result.bidders,
-                "winners": result.winners,
-                "revenue_fen": result.revenue_fen,
+                **result.figures(),
             }
         )
         price = "no price" if result.price_fen is None else f"at {result.price_fen} fen"
