@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from exchange.api import block
+from exchange.api import auction, block
 from exchange.api.book_feed import BookMirror, Top
 from exchange.api.registry_common import compliance_view
 from exchange.api.ws_queue import (
@@ -336,6 +336,8 @@ class MarketFeed:
                 self._reports(ack, market_seq)
             if outcome.block_changes:
                 self._block(ack, market_seq)
+            if outcome.auction_changes:
+                self._auctions(ack, market_seq)
             if self.compliance_years:
                 positions |= self._positions_moved(ack)
         if positions:
@@ -489,6 +491,31 @@ class MarketFeed:
                     for channel in (orders, own):
                         if channel:
                             _send(channel, message)
+
+    def _auctions(self, ack: Ack, market_seq: int) -> None:
+        """An auction's public steps (its notice, its result) to the ``auctions`` channel;
+        bids are sealed and told to nobody."""
+        to = self.subscribers.get("auctions")
+        market = self.market
+        if not to or market is None:
+            return
+        for change in ack.outcome.auction_changes:
+            message: Message = {
+                "type": "auction",
+                "event": change.what,
+                "market_seq": market_seq,
+                "auction_id": change.auction_id,
+            }
+            if change.what == "published":
+                found = market.auctions.auctions.get(change.auction_id)
+                if found is None:  # cleared since: its record keeps the terms
+                    found = market.auctions.results[change.auction_id][0]
+                message["notice"] = auction.notice(market, found, block.PUBLIC, ack.command.ts_ns)
+            elif change.result is not None:
+                message["result"] = change.result.figures()
+            else:
+                continue  # a bid or a withdrawal: sealed
+            _send(to, message)
 
     def _block_quote(self, change: BlockChange, market_seq: int, prices: bool) -> None:
         """A board change to every ``block`` key that sees the quote, as that key sees it."""

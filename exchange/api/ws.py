@@ -45,6 +45,11 @@ Public channels:
   (without ``seq``), plus any later commit's while it is still queued;
 * ``announcements``: each new instructor announcement, ``{"type": "announcement", "id",
   "ts_ns", "text", "level"}`` (``postAnnouncement``; no ``market_seq``);
+* ``auctions``: first an ``auction_board`` (``listAuctions``' reply as an observer sees it),
+  then each ``auction`` step: ``event`` ``published`` with the ``notice`` (its terms, the
+  reserve price included), ``cleared`` or ``cancelled`` with the ``result``'s published
+  figures (no awards: a bidder reads its own with ``listAuctionResults``). Bids are sealed:
+  none is told;
 * ``book:<symbol>`` (option ``"depth"``: 1-50 levels, default 5): a ``book_snapshot`` of that
   many levels a side (``bids``, ``asks``: ``price_fen``, ``qty_t``, ``order_count``, best
   first), then after each command that changed those levels a ``book_delta`` (``depth``,
@@ -147,7 +152,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketState
 
 from exchange import disconnects
-from exchange.api import block, orders
+from exchange.api import auction, block, orders
 from exchange.api.auth import trading_account
 from exchange.api.block_models import BlockAcceptance, BlockTerms, NewBlockQuote
 from exchange.api.errors import ApiError, unavailable
@@ -644,6 +649,9 @@ class _Session:
             return market_feed.accounts[rest].message()
         if kind + ":" == BLOCK:
             return _block_board(self.runtime, block_viewer(key))
+        if key == "auctions":
+            board = auction.board(market, block.PUBLIC, self.runtime.now_ns())
+            return {"type": "auction_board", "market_seq": self.runtime.last_seq, **board}
         if kind == "compliance":
             year = options.get("year") or current_compliance_year(market)
             if year is None:
@@ -737,7 +745,7 @@ def _log_cancel_on_disconnect(done: asyncio.Future[list[Ack]]) -> None:
 
 def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: Any = None) -> str:
     """The feed's key for a channel the key may see; an ApiError when it may not."""
-    if channel in ("trades", "announcements"):
+    if channel in ("trades", "announcements", "auctions"):
         return channel
     if channel == "block":  # each key its own view of the board (exchange.api.block)
         return block_key(block.viewer_of(who))
@@ -766,7 +774,7 @@ def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: An
             raise ApiError(422, "INVALID_REQUEST", "two accounts named", account_id=named)
         return f"{kind}:{_private_account(who, runtime, account)}"
     channels = (
-        "trades, announcements, large_holders, block, book:<symbol>, ticker:<symbol>, "
+        "trades, announcements, auctions, large_holders, block, book:<symbol>, ticker:<symbol>, "
         "bars:<symbol>:1m, " + ", ".join(PRIVATE_CHANNELS)
     )
     raise ApiError(422, "INVALID_REQUEST", f"channels: {channels}")

@@ -25,7 +25,7 @@ from exchange.client import Client, RefusedError
 from tests.api import test_block
 from tests.api.conftest import client
 from tests.api.server import DemoServer
-from tests.api.test_block import ok, unique
+from tests.api.test_block import block_feed, ok, unique
 from tests.api.test_gateway import assert_problem
 from tests.integration.conftest import postgres_url  # noqa: F401 - the fixture
 
@@ -218,3 +218,45 @@ def test_the_python_client_runs_an_auction(server: DemoServer) -> None:
         with pytest.raises(RefusedError) as gone:
             a.withdraw_bid(1)
         assert gone.value.code == "AUCTION_BID_GONE"
+
+
+def test_the_auctions_channel_tells_notices_and_results_not_bids(server: DemoServer) -> None:
+    with (
+        auction_room(server, unique("auction-feed", server)) as r,
+        block_feed(server, r.market_id, r.keys["D"]) as feed,
+    ):
+        feed.send(op="subscribe", channel="auctions")
+        feed.next("subscribed", channel="auctions")
+        board = feed.next("auction_board")
+        assert (board["offered"], board["auctions"]) == (True, [])
+        notice = {
+            "seller": "GOV",
+            "symbol": CEA,
+            "volume_t": 10_000,
+            "reserve_fen": 900,
+            "opens_ns": at("10:00"),
+            "closes_ns": at("11:30"),
+        }
+        published = ok(r.operator.post(f"{r.m}/auctions", json=notice), 201)
+        told = feed.next("auction", event="published")
+        assert told["market_seq"] == published["seq"]
+        assert told["notice"]["reserve_fen"] == 900
+        assert "seed" not in told["notice"]  # the draw's seed: operators only
+        r.advance("10:05")
+        ok(
+            r.people["A"].post(f"{r.m}/auctions/1/bids", json={"price_fen": 950, "qty_t": 4_000}),
+            201,
+        )
+        r.advance("11:30")
+        ok(r.operator.post(f"{r.m}/auctions/1/close", json={}))
+        result = feed.next("auction", event="cleared")["result"]
+        assert (result["price_fen"], result["sold_t"], result["unsold_t"]) == (
+            950,
+            4_000,
+            6_000,
+        )
+        assert "awards" not in result
+        assert [m["event"] for m in feed.seen if m["type"] == "auction"] == [
+            "published",
+            "cleared",
+        ]
