@@ -65,10 +65,10 @@ export function useSend(onDone: (text: Say) => void) {
 }
 
 /** The checks that stand against the terms typed: not sent while any does. */
-export function Checks({ checks }: { checks: ApiProblem[] }) {
+export function Checks({ checks, testId = "block-checks" }: { checks: ApiProblem[]; testId?: string }) {
   if (!checks.length) return null;
   return (
-    <ul class="checks" data-testid="block-checks" aria-live="polite">
+    <ul class="checks" data-testid={testId} aria-live="polite">
       {checks.map((check) => (
         <li key={check.code} data-code={check.code}>
           {explain(check)}

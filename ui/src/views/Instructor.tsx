@@ -13,6 +13,7 @@ import { AnnouncePanel } from "./instructor/AnnouncePanel";
 import { ClockPanel } from "./instructor/ClockPanel";
 import { CreateClass } from "./instructor/CreateClass";
 import { Dashboard } from "./instructor/Dashboard";
+import { AuctionAdmin } from "./instructor/AuctionAdmin";
 import { LargeHolders } from "./instructor/LargeHolders";
 import { Logins, rememberSeatKeys } from "./instructor/Logins";
 import { PhasePanel } from "./instructor/PhasePanel";
@@ -107,6 +108,7 @@ export function Instructor({ ctx, onSession }: { ctx: Ctx; onSession?: (session:
           <ClockPanel api={api} />
           <PhasePanel api={api} />
           <TradingPanel api={api} marketId={session.marketId} />
+          <AuctionAdmin api={api} marketId={session.marketId} timeZone={timeZone} />
           <LargeHolders api={api} feed={feed} />
         </div>
       )}

@@ -10,6 +10,7 @@ import { optional } from "../api";
 import type { Ctx } from "../app";
 import { Account } from "../components/Account";
 import { Announcements, NewsBadge, NewsToast, useNews } from "../components/Announcements";
+import { AuctionPanel } from "../components/Auctions";
 import { BlockDesk, BlockJump } from "../components/BlockDesk";
 import type { BlockLimits } from "../block";
 import { Cancellations } from "../components/Cancellations";
@@ -409,6 +410,16 @@ export function Trade({ ctx }: { ctx: Ctx }) {
           )}
         </div>
       </div>
+      <AuctionPanel
+        api={api}
+        feed={feed}
+        accountId={accountId}
+        timeZone={info.timeZone}
+        balances={own?.balances ?? null}
+        onDone={() => refreshOwn(true)}
+        failed={failures.failed}
+        succeeded={failures.succeeded}
+      />
       <BlockDesk
         api={api}
         feed={feed}
