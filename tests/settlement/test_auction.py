@@ -33,6 +33,23 @@ EU = ClearingRules(Pricing.UNIFORM, TieBreak.DRAW, Undersubscribed.CANCEL, 1_000
 CA_QC = ClearingRules(Pricing.UNIFORM, TieBreak.PRO_RATA, Undersubscribed.FILL)
 
 
+# A book that gives Guangdong's published totals of 21 September 2016 (the bids themselves were
+# not published): 13 bids for 858,000 t over a ¥9.37 reserve, 10 winners at ¥9.88.
+GD_2016_WINNERS = [
+    ("W1", 1_050, 80_000),
+    ("W2", 1_030, 50_000),
+    ("W3", 1_020, 60_000),
+    ("W4", 1_010, 40_000),
+    ("W5", 1_000, 50_000),
+    ("W6", 995, 60_000),
+    ("W7", 990, 30_000),
+    ("W8", 990, 40_000),
+    ("W9", 988, 30_000),
+    ("W10", 988, 100_000),  # entered after W9: the marginal bid
+]
+GD_2016_LOSERS = [("L1", 980, 120_000), ("L2", 960, 100_000), ("L3", 937, 98_000)]
+
+
 def bids(*rows: tuple[str, int, int]) -> list[Bid]:
     """(bidder, price fen, tonnes) in order of entry."""
     return [Bid(n, who, price, qty) for n, (who, price, qty) in enumerate(rows, start=1)]
@@ -64,20 +81,8 @@ def test_guangdong_2015_03_27_undersubscribed_fills_at_the_floor() -> None:
 def test_guangdong_2016_09_21_oversubscribed_clears_above_the_reserve() -> None:
     """500,000 t offered over a ¥9.37 reserve; 13 bids for 858,000 t (1.716×); 10 winners at
     ¥9.88: ¥4,940,000. The marginal bid at ¥9.88 gets what is left (60,000 of 100,000 t)."""
-    winners = [
-        ("W1", 1_050, 80_000),
-        ("W2", 1_030, 50_000),
-        ("W3", 1_020, 60_000),
-        ("W4", 1_010, 40_000),
-        ("W5", 1_000, 50_000),
-        ("W6", 995, 60_000),
-        ("W7", 990, 30_000),
-        ("W8", 990, 40_000),
-        ("W9", 988, 30_000),
-        ("W10", 988, 100_000),  # entered after W9: the marginal bid
-    ]
-    losers = [("L1", 980, 120_000), ("L2", 960, 100_000), ("L3", 937, 98_000)]
-    result = clear(Offering(500_000, 1, 1_000, 937, 5_000), bids(*winners, *losers), GUANGDONG)
+    book = bids(*GD_2016_WINNERS, *GD_2016_LOSERS)
+    result = clear(Offering(500_000, 1, 1_000, 937, 5_000), book, GUANGDONG)
     assert (result.price_fen, result.sold_t, result.unsold_t) == (988, 500_000, 0)
     assert (result.bid_t, result.cover_bp) == (858_000, 17_160)
     assert (result.bidders, result.winners) == (13, 10)

@@ -31,6 +31,7 @@ from settlement.commands import (
 from settlement.market import Market
 from settlement.spec import MarketSpec
 from tests.settlement.conftest import DAY1, DAY2, DAY3, SYM, Mkt
+from tests.settlement.test_auction import GD_2016_LOSERS, GD_2016_WINNERS
 
 CNY = 100
 SELLER = "GOV"
@@ -64,19 +65,7 @@ class Auctions(Mkt):
         return CloseAuction(self.next_ts(), auction)
 
 
-WINNERS = [
-    ("W1", 1_050, 80_000),
-    ("W2", 1_030, 50_000),
-    ("W3", 1_020, 60_000),
-    ("W4", 1_010, 40_000),
-    ("W5", 1_000, 50_000),
-    ("W6", 995, 60_000),
-    ("W7", 990, 30_000),
-    ("W8", 990, 40_000),
-    ("W9", 988, 30_000),
-    ("W10", 988, 100_000),
-]
-LOSERS = [("L1", 980, 120_000), ("L2", 960, 100_000), ("L3", 937, 98_000)]
+WINNERS, LOSERS = GD_2016_WINNERS, GD_2016_LOSERS
 
 
 def guangdong() -> Auctions:
