@@ -73,7 +73,7 @@ from registry_sim.ops import (
 )
 from registry_sim.projection import window_price_fen
 from registry_sim.rules import BP, load_rules
-from settlement.auction import reserve_price
+from settlement.auction import reserve_price, spread
 from settlement.commands import (
     CloseAuction,
     CloseDay,
@@ -142,6 +142,8 @@ class Simulation:
         self.total_days = sum(len(days) for days in self.year_schedule)
         self.day_events = place_events(scenario, self.year_schedule)
         self.ts_ns = 0
+        # Unsold auction volume owed to the year's next auctions (rule set: next_auctions).
+        self.carried: list[int] = []
 
     # ------------------------------------------------------------------ set-up
 
@@ -215,6 +217,7 @@ class Simulation:
         day_number = 0
         for index, (year, days) in enumerate(zip(self.years, self.year_schedule, strict=True)):
             self.ts_ns = day_schedule(self.calendar, days[0])[0].ts_ns
+            self.carried = []  # a year's allowances are re-offered in that year's auctions
             self._allocate_start(year, index)
             for day_in_year, day in enumerate(days, 1):
                 day_number += 1
@@ -380,7 +383,9 @@ class Simulation:
         self, year: int, index: int, day_in_year: int, open_ns: int, close_ns: int
     ) -> list[tuple[int, int | None]]:
         """Today's auctions of the year's allowances: each volume issued to the auctioneer
-        and offered in the first continuous session; (auction id, reserve price) of each."""
+        and offered in the first continuous session, with its share of what earlier auctions
+        did not sell where the rule set re-offers it (the auctioneer holds that already);
+        (auction id, reserve price) of each."""
         published = []
         rules = self.rules.auction
         for n, plan in enumerate(self.scenario.spec.auctions):
@@ -394,7 +399,8 @@ class Simulation:
                 assert plan.share_bp is not None
                 volume = auctioned_t(self.scenario, index) * plan.share_bp // BP
                 volume -= volume % rules.lot_t
-            if not volume:
+            carried = self.carried.pop(0) if self.carried else 0
+            if not volume + carried:
                 continue
             reserve = plan.reserve_fen
             if reserve is None and rules.reserve.kind == "vwap":
@@ -408,13 +414,15 @@ class Simulation:
                 reserve = reserve_price(rules.reserve, vwap, tick)
             elif reserve is None:
                 reserve = reserve_price(rules.reserve, None, 1)
-            self._op(IssueAllowances(f"auction:{year}:{n}", AccountId(AUCTIONEER), year, volume))
+            if volume:
+                op = IssueAllowances(f"auction:{year}:{n}", AccountId(AUCTIONEER), year, volume)
+                self._op(op)
             seed = derived_seed(self.seed, "auction", year, n)
             command = PublishAuction(
                 open_ns,
                 AccountId(AUCTIONEER),
                 symbol,
-                volume,
+                volume + carried,
                 reserve,
                 open_ns,
                 close_ns,
@@ -427,6 +435,11 @@ class Simulation:
     def _close_auction(self, auction_id: int, reserve: int | None, year: int, day: dt.date) -> None:
         (change,) = self._apply(CloseAuction(self.ts_ns, auction_id)).auction_changes
         auction, result = self.market.auctions.results[auction_id]
+        rules = self.rules.auction
+        if rules is not None and rules.unsold_to == "next_auctions" and result.unsold_t:
+            parts = spread(result.unsold_t, rules.spread_over, rules.lot_t)
+            owed = self.carried + [0] * (len(parts) - len(self.carried))
+            self.carried = [a + b for a, b in zip(owed, parts + [0] * len(owed), strict=False)]
         self.out.auctions.append(
             {
                 "trading_day": day.isoformat(),

@@ -4,10 +4,13 @@ abatement costs; the outputs record each auction and its revenue; the run is det
 
 from __future__ import annotations
 
+import itertools
+
 from exchange.sim.outputs import summary
 from exchange.sim.runner import simulate
 from exchange.sim.scenario import SCENARIO_DIR, parse_scenario
 from exchange.sim.setup import AUCTIONEER
+from settlement.auction import spread
 
 AUCTIONS = """
 auctions:
@@ -81,3 +84,27 @@ def test_an_auctioned_share_of_the_cap_is_withheld_from_free_allocation_and_sold
         assert row["allocated_t"] == cap - cap * 5_000 // 10_000
     assert [r["volume_t"] for r in result.auctions] == [withheld // 2, withheld // 2]
     assert all(r["status"] == "cleared" for r in result.auctions)
+
+
+def test_eu_rules_spread_a_cancelled_auction_over_the_next_four() -> None:
+    """Under the EU's rules an auction whose bids fall short is cancelled and its volume goes
+    in equal parts to the next four auctions (Reg. 1031/2010 Art. 7(5)-(7)): 50,000,000
+    allowances that nobody can pay for come back as 12,500,000 more in each."""
+    text = (SCENARIO_DIR / "equilibrium_check.yaml").read_text(encoding="utf-8")
+    text = text.replace("name: cn_national", "name: eu_ets")
+    text += "auctions:\n  - {day: 5, volume_t: 50000000, reserve_fen: 3000}\n"
+    text += "".join(
+        f"  - {{day: {d}, volume_t: 1000, reserve_fen: 3000}}\n" for d in (10, 20, 30, 40, 50)
+    )
+    result = simulate(parse_scenario(text, "eu.yaml"), seed=2)
+    rows = result.auctions
+    assert (rows[0]["status"], rows[0]["reason"]) == ("cancelled", "undersubscribed")
+    assert rows[1]["volume_t"] == 12_501_000  # its own 1,000 and a quarter of 50,000,000
+    # Each later auction offers its own 1,000 and its part of every earlier auction's unsold
+    # volume, that auction's spread over the four after it (in lots of 500, the odd lots to
+    # the earliest): unsold again, it is spread again.
+    owed: list[int] = []
+    for before, row in itertools.pairwise(rows):
+        parts = spread(before["unsold_t"], 4, 500)
+        owed = [a + b for a, b in zip(owed + [0] * 4, parts + [0] * len(owed), strict=False)]
+        assert row["volume_t"] == 1_000 + owed.pop(0)
