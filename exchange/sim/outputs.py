@@ -167,6 +167,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         "auctions_cancelled": sum(1 for a in result.auctions if a["status"] == "cancelled"),
         "auctioned_t": sum(a["sold_t"] for a in result.auctions),
         "auction_revenue_fen": sum(a["revenue_fen"] for a in result.auctions),
+        "msr": result.msr,
         "final_prices_fen": result.final_prices,
         "compliance_rate": round(complied / len(compliance), 6) if compliance else None,
         "firms_short": len(compliance) - complied,

@@ -71,6 +71,7 @@ class RunResult:
     cpu_seconds: float  # this process's CPU time: the machine may be shared
     final_prices: dict[str, int] = field(default_factory=dict)
     auctions: list[dict[str, Any]] = field(default_factory=list)
+    msr: list[dict[str, Any]] = field(default_factory=list)  # per year end: tnac_t, change_t
 
 
 class Recorder:
@@ -83,6 +84,7 @@ class Recorder:
         self.compliance: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.auctions: list[dict[str, Any]] = []
+        self.msr: list[dict[str, Any]] = []
         self.refusals: dict[str, int] = {}
         self.year_rows: dict[str, FirmYear] = {}
         self.day = ""

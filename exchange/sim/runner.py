@@ -41,6 +41,7 @@ from exchange.clock import ClockAction, day_schedule
 from exchange.sim.record import FirmYear, Recorder, RunResult
 from exchange.sim.scenario import (
     AgentPlan,
+    AuctionSpec,
     FirmPlan,
     LoadedScenario,
     derived_seed,
@@ -73,7 +74,7 @@ from registry_sim.ops import (
 )
 from registry_sim.projection import window_price_fen
 from registry_sim.rules import BP, load_rules
-from settlement.auction import reserve_price, spread
+from settlement.auction import msr_change, reserve_price, spread
 from settlement.commands import (
     CloseAuction,
     CloseDay,
@@ -144,6 +145,11 @@ class Simulation:
         self.ts_ns = 0
         # Unsold auction volume owed to the year's next auctions (rule set: next_auctions).
         self.carried: list[int] = []
+        # The Market Stability Reserve (rule set's [msr]): what it holds, and the tonnes
+        # the year's auctions give up to it (positive) or take from it (negative).
+        self.msr_held_t = 0
+        self.msr_change_t = 0
+        self.msr_left_t = 0  # of this year's change, what the year's auctions still owe
 
     # ------------------------------------------------------------------ set-up
 
@@ -218,6 +224,7 @@ class Simulation:
         for index, (year, days) in enumerate(zip(self.years, self.year_schedule, strict=True)):
             self.ts_ns = day_schedule(self.calendar, days[0])[0].ts_ns
             self.carried = []  # a year's allowances are re-offered in that year's auctions
+            self.msr_left_t = self.msr_change_t
             self._allocate_start(year, index)
             for day_in_year, day in enumerate(days, 1):
                 day_number += 1
@@ -245,6 +252,7 @@ class Simulation:
             cpu_seconds=cpu,
             final_prices=self._final_prices(),
             auctions=self.out.auctions,
+            msr=self.out.msr,
         )
 
     def _final_prices(self) -> dict[str, int]:
@@ -394,11 +402,9 @@ class Simulation:
             if rules is None:
                 raise SimulationError(f"rule set {self.rules.name!r} holds no auctions")
             symbol = f"CEA{year}"
-            volume = plan.volume_t
-            if volume is None:
-                assert plan.share_bp is not None
-                volume = auctioned_t(self.scenario, index) * plan.share_bp // BP
-                volume -= volume % rules.lot_t
+            volume = self._planned_t(plan, index)
+            volume -= volume % rules.lot_t
+            volume = self._after_msr(volume, index, day_in_year, rules.lot_t)
             carried = self.carried.pop(0) if self.carried else 0
             if not volume + carried:
                 continue
@@ -489,6 +495,55 @@ class Simulation:
             traders.add(AUCTIONEER)  # its revenue and what it did not sell
         self.out.year_end_holdings(year, self.market, traders)
         self._assess(year)
+        self._msr(year, last_day, traders - {AUCTIONEER})
+
+    def _msr(self, year: int, day: dt.date, holders: set[str]) -> None:
+        """The Market Stability Reserve at a year's end (``settlement.auction.msr_change``): the
+        total number of allowances in circulation, what the holders keep after surrender, sets
+        what next year's auctions give up to the reserve or take from it (a release at most
+        what it holds), spread over them by volume."""
+        rules = self.rules.msr
+        if rules is None or not self.scenario.spec.auctions:
+            return
+        tnac = sum(
+            qty
+            for (account, unit, _), qty in self.market.registry.ledger.balances().items()
+            if account in holders and unit.startswith("CEA")
+        )
+        change = msr_change(tnac, rules)
+        if change < 0:
+            change = -min(-change, self.msr_held_t)
+        self.msr_held_t += change
+        self.msr_change_t = change
+        self.out.msr.append(
+            {"year": year, "tnac_t": tnac, "change_t": change, "held_t": self.msr_held_t}
+        )
+        detail = f"TNAC {tnac} t: {change:+d} t into the reserve from next year's auctions"
+        self.out.event(day, year, "msr", detail)
+
+    def _after_msr(self, volume: int, index: int, day_in_year: int, lot_t: int) -> int:
+        """An auction's volume after its part of the year's reserve change, in proportion to its
+        share of what the year's auctions still offer (the last one takes what is left)."""
+        if not self.msr_left_t:
+            return volume
+        later = [
+            self._planned_t(plan, index)
+            for plan in self.scenario.spec.auctions
+            if plan.day > day_in_year
+        ]
+        rest = volume + sum(later)
+        part = self.msr_left_t if not later or not rest else self.msr_left_t * volume // rest
+        part -= part % lot_t
+        part = min(part, volume)
+        self.msr_left_t -= part
+        return volume - part
+
+    def _planned_t(self, plan: AuctionSpec, index: int) -> int:
+        """What an auction of the scenario plans to offer in the ``index``-th year."""
+        if plan.volume_t is not None:
+            return plan.volume_t
+        assert plan.share_bp is not None
+        return auctioned_t(self.scenario, index) * plan.share_bp // BP
 
     def _abate(self, i: int, action: Abate, year: int) -> None:
         account = self.scenario.agents[i].firm

@@ -108,3 +108,31 @@ def test_eu_rules_spread_a_cancelled_auction_over_the_next_four() -> None:
         parts = spread(before["unsold_t"], 4, 500)
         owed = [a + b for a, b in zip(owed + [0] * 4, parts + [0] * len(owed), strict=False)]
         assert row["volume_t"] == 1_000 + owed.pop(0)
+
+
+def test_the_market_stability_reserve_cuts_next_years_auctions() -> None:
+    """EU rules with the reserve's thresholds scaled down to this small market (intake above
+    2 allowances in circulation, 24 % of them), 110 % of emissions allocated so that some is
+    banked: at the first year's end the reserve takes 24 % of what the holders keep from the
+    second year's two auctions, half from each."""
+    text = (SCENARIO_DIR / "equilibrium_check.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "  name: cn_national",
+        "  name: eu_ets\n  overrides:\n    msr: {upper_t: 2, lower_t: 1, release_below_t: 0}",
+    )
+    text = text.replace("  years: 1", "  years: 2")
+    text = text.replace("share_bp: 9000", "share_bp: 11000")  # a long market: some is banked
+    text += "auctions:\n  - {day: 10, volume_t: 100000, reserve_fen: 3000}\n"
+    text += "  - {day: 30, volume_t: 100000, reserve_fen: 3000}\n"
+    result = simulate(parse_scenario(text, "msr.yaml"), seed=4)
+    first, second = result.msr
+    assert first["tnac_t"] > 0
+    assert first["change_t"] == (first["tnac_t"] * 2_400 + 5_000) // 10_000
+    cut = min(first["change_t"], 200_000)
+    year2 = [r for r in result.auctions if r["year"] == 2027]
+    half = cut * 100_000 // 200_000 // 500 * 500
+    rest = cut - half  # the last auction's part, in whole lots
+    carried = spread(year2[0]["unsold_t"], 4, 500)[0]  # the first one's unsold, re-offered
+    assert [r["volume_t"] for r in year2] == [100_000 - half, 100_000 - rest + rest % 500 + carried]
+    assert second["held_t"] == first["change_t"] + second["change_t"]
+    assert [e["kind"] for e in result.events].count("msr") == 2
