@@ -16,6 +16,7 @@ from exchange.agents.base import (
     AbatementCurve,
     Action,
     Agent,
+    BidAuction,
     Cancel,
     CancelAll,
     Firm,
@@ -28,6 +29,8 @@ from exchange.agents.market_maker import MarketMaker
 from exchange.agents.noise import NoiseTrader
 from exchange.agents.zic import ZeroIntelligenceTrader
 from matching.types import OrderType, Side
+from registry_sim.model import AccountId, AccountKind
+from settlement.commands import PublishAuction
 from tests.agents.harness import CEA, Harness
 
 BUY, SELL = Side.BUY, Side.SELL
@@ -284,6 +287,36 @@ def test_a_block_trader_leaves_a_small_want_to_grow_until_the_last_days() -> Non
     placed = _places(h, block_trader, 5)
     assert placed
     assert all(p.side is Side.BUY and p.qty_t < 100_000 for p in placed)
+
+
+def test_a_firm_bids_once_in_an_open_auction_within_its_value() -> None:
+    """Short of about 75,000 t, a firm bids once for all of it in an open auction, at no more
+    than what the want's middle tonne saves it and its belief of the price, at or above the
+    reserve, then leaves the book alone while its bid stands."""
+    h = Harness()
+    h.account("FI")
+    h.deposit("FI", 1_000_000_000)
+    h.issue("FI", 100_000)
+    h.account("GOV", AccountKind.PARTICIPANT)
+    h.issue("GOV", 500_000)
+    _open_day(h)
+    h.ok(
+        PublishAuction(
+            h._next_ts(), AccountId("GOV"), CEA, 500_000, 3_000, h.ts + 1, h.ts + 10**12, 1
+        )
+    )
+    firm = _firm("FI", 200_000)
+    agent = ComplianceFirm("FI", firm)
+    h.ts += 1
+    h.local.now_ns = h.ts
+    rng = random.Random(4)
+    first = list(agent.act(h.local.view("FI"), rng))
+    (bid,) = [a for a in first if isinstance(a, BidAuction)]
+    assert 70_000 <= bid.qty_t <= 80_000  # 75,000 t, give or take its belief's noise
+    assert 3_000 <= bid.price_fen <= firm.curve.marginal_fen(100_000 - bid.qty_t // 2)
+    h.apply_actions(agent, first, h._next_ts())
+    again = list(agent.act(h.local.view("FI"), rng))
+    assert not [a for a in again if isinstance(a, BidAuction | Place)]
 
 
 def test_firm_counts_allowances_still_due_and_follows_a_new_profile() -> None:
