@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 
 class AuctionBid(TypedDict):
@@ -30,10 +30,10 @@ class AuctionNotice(TypedDict):
     bids_revocable: bool
     pricing: str
     tie_break: str
-    bid_t: int | None  # operators only
-    bidders: int | None
-    cover_bp: int | None
-    seed: int | None
+    bid_t: NotRequired[int | None]  # operators only
+    bidders: NotRequired[int | None]
+    cover_bp: NotRequired[int | None]
+    seed: NotRequired[int | None]
     bids: list[AuctionBid]  # a participant's own; an operator's all
 
 
@@ -69,7 +69,7 @@ class AuctionAward(TypedDict):
 
 class AuctionResult(TypedDict):
     auction_id: int
-    seq: int | None
+    seq: NotRequired[int | None]  # closeAuction's reply only
     symbol: str
     seller: str
     status: Literal["cleared", "cancelled"]
