@@ -18,6 +18,7 @@ from registry_sim.model import AccountId
 from registry_sim.ops import Op, OpenAccount, Transfer
 from settlement.commands import (
     AcceptBlockQuote,
+    AmendBid,
     AmendOrder,
     CancelAll,
     CancelBlockQuote,
@@ -126,6 +127,9 @@ def encode(command: MarketCommand) -> tuple[str, str | None, str]:
     if t is SubmitBid:
         c = command
         return "submit_bid", c.account_id, _dumps([c.auction_id, c.price_fen, c.qty_t])
+    if t is AmendBid:
+        c = command
+        return "amend_bid", c.account_id, _dumps([c.bid_id, c.price_fen, c.qty_t])
     if t is WithdrawBid:
         c = command
         return "withdraw_bid", c.account_id, _dumps([c.bid_id])
@@ -289,6 +293,9 @@ _DECODERS: dict[str, Callable[[int, str | None, Any], MarketCommand]] = {
     ),
     "publish_auction": _publish,
     "submit_bid": lambda ts, a, b: SubmitBid(
+        ts, AccountId(_account(a)), _num(b[0]), _num(b[1]), _num(b[2])
+    ),
+    "amend_bid": lambda ts, a, b: AmendBid(
         ts, AccountId(_account(a)), _num(b[0]), _num(b[1]), _num(b[2])
     ),
     "withdraw_bid": lambda ts, a, b: WithdrawBid(ts, AccountId(_account(a)), _num(b[0])),

@@ -182,12 +182,18 @@ class ReserveRule:
 class AuctionRules:
     """Sealed-bid auctions (``[auction]``, ``settlement.auction``): a seller
     offers a volume in lots of ``lot_t``; bids of at least ``min_bid_t``, a bidder at most
-    ``max_share_bp`` of the volume (None: no cap), withdrawable in the window when
-    ``bids_revocable``, held in full in cash at entry (``collateral`` ``full``); cleared at the
-    window's end by ``pricing``, ``tie_break`` and ``undersubscribed``, cancelled below the
-    secondary market by ``cancel_below_secondary_bp`` (None: never); what is unsold goes to
-    ``unsold_to`` (``seller``, ``reserve``, or ``next_auctions``: spread over the next
-    ``spread_over``); units delivered ``delivery_lag_days`` trading days after the auction."""
+    ``max_share_bp`` of the volume (None: no cap), a covered entity at most
+    ``covered_max_share_bp`` where that differs (California-Québec's purchase limits: 25 %
+    for emitters, 4 % for others); withdrawable or amendable in the window when
+    ``bids_revocable``; held in cash at entry by ``collateral``: ``full`` (each bid's whole
+    value) or ``guarantee`` (the bidder's largest possible payment at a uniform price: the
+    most, over its bid prices, of that price × what it bid at that price or higher); cleared
+    at the window's end by ``pricing``, ``tie_break`` and ``undersubscribed``, cancelled below
+    the secondary market by ``cancel_below_secondary_bp`` (None: never); what is unsold goes
+    to ``unsold_to`` (``seller``, ``reserve``, or ``next_auctions``: spread over the next
+    ``spread_over``); units delivered ``delivery_lag_days`` trading days after the auction;
+    the result published to participants ``results_lag_days`` trading days after it (each
+    bidder sees its own award at once)."""
 
     pricing: str
     tie_break: str
@@ -203,6 +209,8 @@ class AuctionRules:
     spread_over: int
     windows: tuple[tuple[dt.time, dt.time], ...]
     delivery_lag_days: int
+    covered_max_share_bp: int | None = None  # None: max_share_bp for every bidder
+    results_lag_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -623,16 +631,23 @@ def _auction(r: _Reader, data: Mapping[str, Any]) -> AuctionRules | None:
         min_bid_t=r.integer(a, "min_bid_t", at, low=1),
         max_share_bp=_optional_bp(r, a, "max_share_bp", at),
         bids_revocable=r.boolean(a, "bids_revocable", at),
-        collateral=r.text(a, "collateral", at, choices=("full",)),
+        collateral=r.text(a, "collateral", at, choices=("full", "guarantee")),
         reserve=rule,
         cancel_below_secondary_bp=_optional_bp(r, a, "cancel_below_secondary_bp", at),
         unsold_to=unsold_to,
         spread_over=r.integer(a, "spread_over", at, low=1 if unsold_to == "next_auctions" else 0),
         windows=tuple(_sessions(r, a.get("windows"), f"{at}.windows")),
         delivery_lag_days=r.integer(a, "delivery_lag_days", at, low=0, high=30),
+        covered_max_share_bp=_optional_bp(r, a, "covered_max_share_bp", at),
+        results_lag_days=r.integer(a, "results_lag_days", at, low=0, high=30)
+        if "results_lag_days" in a
+        else 0,
     )
     if rules.min_bid_t % lot:
         raise r.fail(f"{at}.min_bid_t", f"must be a whole number of lots of {lot} t")
+    if rules.collateral == "guarantee" and rules.pricing != "uniform":
+        # Paying its own prices, a bidder may owe more than its largest uniform payment.
+        raise r.fail(f"{at}.collateral", "a guarantee covers uniform pricing only")
     return rules
 
 

@@ -6,7 +6,8 @@ quantity in lots. At the window's end the auction clears by the rule set's ``Auc
 
 1. **Valid bids.** A bid below the reserve price is invalid; a bid not a whole number of lots or
    below the least bid is too. A bidder's bids beyond its cap (``max_share_bp`` of the volume,
-   in whole lots) are cut from its lowest price up.
+   in whole lots, or the bidder's own cap in ``caps_t``: a purchase limit by the kind of
+   bidder, or what its holding limit leaves) are cut from its lowest price up.
 2. **Order.** Highest price first; bids at one price by time of entry (``time``), by a draw fixed
    before the auction from its seed (``draw``), or shared pro rata to what each asked, in whole
    lots, the lots left one at a time in the draw's order (``pro_rata``).
@@ -70,6 +71,7 @@ class Offering:
     reserve_fen: int | None  # None: no reserve price
     max_share_bp: int | None = None  # a bidder's most, as a share of the volume
     seed: int = 0  # the draw for ties, fixed before the auction
+    caps_t: tuple[tuple[str, int], ...] = ()  # (bidder, its most in tonnes): over the share
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +209,25 @@ def clear(
     )
 
 
+def bidder_cap_t(volume_t: int, share_bp: int | None, lot_t: int) -> int | None:
+    """A bidder's most in an auction of ``volume_t``: ``share_bp`` of it in whole lots (None:
+    no cap)."""
+    if share_bp is None:
+        return None
+    return volume_t * share_bp // BP // lot_t * lot_t
+
+
+def guarantee_fen(bids: Iterable[tuple[int, int]]) -> int:
+    """The most a bidder can pay at a uniform price for its bids (price, tonnes): over its
+    bid prices, the largest of that price × what it bid at that price or higher (the
+    California-Québec bid guarantee's "maximum bid value")."""
+    most = above = 0
+    for price, qty in sorted(bids, reverse=True):
+        above += qty
+        most = max(most, price * above)
+    return most
+
+
 def spread(volume_t: int, over: int, lot_t: int) -> list[int]:
     """A cancelled auction's volume spread evenly over the next ``over`` auctions, in whole
     lots, the lots that do not divide evenly to the earliest."""
@@ -279,17 +300,20 @@ def _valid(
 def _capped(offering: Offering, bids: list[Bid]) -> tuple[list[Bid], tuple[tuple[int, int], ...]]:
     """Each bidder's bids within its cap: what is over it cut from its lowest price up (the
     latest bid first at one price)."""
-    if offering.max_share_bp is None:
+    share_cap = bidder_cap_t(offering.volume_t, offering.max_share_bp, offering.lot_t)
+    caps = dict(offering.caps_t)
+    if share_cap is None and not caps:
         return bids, ()
-    lot = offering.lot_t
-    cap = offering.volume_t * offering.max_share_bp // BP // lot * lot
     kept: dict[int, int] = {}
     cut: list[tuple[int, int]] = []
     by_bidder: dict[str, list[Bid]] = {}
     for b in bids:
         by_bidder.setdefault(b.account_id, []).append(b)
-    for own in by_bidder.values():
-        room = cap
+    for bidder, own in by_bidder.items():
+        room = caps.get(bidder, share_cap)
+        if room is None:
+            kept.update((b.bid_id, b.qty_t) for b in own)
+            continue
         for b in sorted(own, key=lambda b: (-b.price_fen, b.bid_id)):
             take = min(b.qty_t, room)
             room -= take

@@ -1,6 +1,6 @@
-"""The market's auctions (docs/auctions.md): a notice holds what its seller offers, bids hold
-their whole value in cash, and at the window's end the auction clears (``settlement.auction``)
-and settles by delivery versus payment out of those holds.
+"""The market's auctions (docs/auctions.md): a notice holds what its seller offers, bids
+hold cash by the rule set's collateral, and at the window's end the auction clears
+(``settlement.auction``) and settles by delivery versus payment out of those holds.
 
 - ``PublishAuction`` (operators): the seller (a participant, or the authority's account for
   paid allocation: ``SYS:NATIONAL`` holds what it will sell) must hold the volume; it is held
@@ -8,13 +8,20 @@ and settles by delivery versus payment out of those holds.
   set's ``[auction]``, a window inside one trading day, a reserve price or none.
 - ``SubmitBid``: in the window, by a trading account other than the seller; a price on the
   tick and at or above the reserve, a quantity in lots and at least the least bid, the
-  bidder's bids in all within its cap; its value (price × quantity) held in cash.
+  bidder's bids in all within its cap (``bidder_cap_t``) and its position (holding) limit;
+  held in cash by the rule set's collateral: each bid's whole value (``full``), or the most
+  the bidder's bids can cost it at a uniform price (``guarantee``). A bid that needs more
+  hold than the last takes only the difference.
+- ``AmendBid``: the bidder's own, in the window, where bids are revocable: a new price and
+  quantity, checked as a new bid; it takes a new bid id (and so a new time of entry).
 - ``WithdrawBid``: the bidder's own, in the window, where bids are revocable.
 - ``CloseAuction``: once the window has closed. Each award moves its cash from the winner's
   hold to the seller and its units from the seller's hold to the winner (sellable after the
   rule set's delivery lag); what the winner held beyond what it pays is released, and so is
   what is unsold (the seller keeps it, whatever the rule set then does with it: a reserve,
-  the next auctions). An auction still open at the day's close is cleared then.
+  the next auctions). A bidder's cap at clearing is also what its position limit leaves it
+  then (California-Québec's holding limit): lots over it are cut from its lowest price up.
+  An auction still open at the day's close is cleared then.
 
 No fee is charged on auctions. Module-level functions taking the market, as ``block.py``; the
 desk (``AuctionDesk``) is the market's auction state.
@@ -22,16 +29,26 @@ desk (``AuctionDesk``) is the market's auction state.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import astuple, dataclass, field
 from typing import TYPE_CHECKING
 
-from registry_sim.model import AccountId, HoldingState, UnitCode
+from registry_sim.model import AccountId, AccountKind, HoldingState, UnitCode
 from registry_sim.projection import window_price_fen
-from registry_sim.rules import BP, AuctionRules
-from settlement.auction import Bid, Clearing, Offering, clear, clearing_rules, reserve_price
+from registry_sim.rules import AuctionRules
+from settlement.auction import (
+    Bid,
+    Clearing,
+    Offering,
+    bidder_cap_t,
+    clear,
+    clearing_rules,
+    guarantee_fen,
+    reserve_price,
+)
 from settlement.cash import CashState
 from settlement.codes import SettlementCode
-from settlement.commands import CloseAuction, PublishAuction, SubmitBid, WithdrawBid
+from settlement.commands import AmendBid, CloseAuction, PublishAuction, SubmitBid, WithdrawBid
 from settlement.outcome import AuctionChange, Outcome, refused
 
 if TYPE_CHECKING:
@@ -55,7 +72,8 @@ class Auction:
     opens_ns: int
     closes_ns: int
     seed: int
-    bids: dict[int, Bid] = field(default_factory=dict)  # open bids by id
+    cleared_day: int = -1  # the market's day index when it cleared (-1: not yet)
+    bids: dict[int, Bid] = field(default_factory=dict)  # open bids by id (last: the digest)
 
 
 @dataclass(slots=True)
@@ -140,45 +158,130 @@ def submit_bid(market: Market, cmd: SubmitBid) -> Outcome:
         return refused(kind, SettlementCode.AUCTION_OWN_OFFER, auction_id=auction.auction_id)
     refusal = market._trading_account(kind, cmd.account_id)
     if refusal is None:
-        refusal = _check_bid(market, kind, auction, cmd, rules)
-    if refusal is None:
-        refusal = market._check_funds(kind, cmd.account_id, cmd.price_fen * cmd.qty_t)
+        refusal = _check_bid(market, kind, auction, cmd.account_id, cmd.price_fen, cmd.qty_t, 0)
     if refusal is not None:
         return refusal
-    desk = market.auctions
-    desk.last_bid_id += 1
-    bid = Bid(desk.last_bid_id, cmd.account_id, cmd.price_fen, cmd.qty_t)
-    outcome = market._outcome = Outcome(kind)
-    value = cmd.price_fen * cmd.qty_t
-    ref = f"auction:B{bid.bid_id}"
-    market._post_cash(ref, value, (cmd.account_id, CASH_AVAILABLE), (cmd.account_id, CASH_HELD))
-    auction.bids[bid.bid_id] = bid
-    _changed(outcome, "bid", auction, bid.bid_id, cmd.account_id)
-    return outcome
+    return _rebid(market, kind, rules, auction, cmd.account_id, None, cmd.price_fen, cmd.qty_t)
+
+
+def amend_bid(market: Market, cmd: AmendBid) -> Outcome:
+    kind = "amend_bid"
+    found = _own_revocable(market, kind, cmd.account_id, cmd.bid_id, cmd.ts_ns)
+    if isinstance(found, Outcome):
+        return found
+    rules, auction, bid = found
+    refusal = _check_bid(market, kind, auction, cmd.account_id, cmd.price_fen, cmd.qty_t, bid.qty_t)
+    if refusal is not None:
+        return refusal
+    return _rebid(market, kind, rules, auction, cmd.account_id, bid, cmd.price_fen, cmd.qty_t)
 
 
 def withdraw_bid(market: Market, cmd: WithdrawBid) -> Outcome:
     kind = "withdraw_bid"
+    found = _own_revocable(market, kind, cmd.account_id, cmd.bid_id, cmd.ts_ns)
+    if isinstance(found, Outcome):
+        return found
+    rules, auction, bid = found
+    outcome = market._outcome = Outcome(kind)
+    before = bid_hold_fen(rules, _bids_of(auction, bid.account_id))
+    del auction.bids[bid.bid_id]
+    after = bid_hold_fen(rules, _bids_of(auction, bid.account_id))
+    bidder = cmd.account_id
+    ref = f"auction:B{bid.bid_id}"
+    if before > after:
+        market._post_cash(ref, before - after, (bidder, CASH_HELD), (bidder, CASH_AVAILABLE))
+    _changed(outcome, "withdrawn", auction, bid.bid_id, cmd.account_id)
+    return outcome
+
+
+def _own_revocable(
+    market: Market, kind: str, account_id: AccountId, bid_id: int, ts_ns: int
+) -> tuple[AuctionRules, Auction, Bid] | Outcome:
+    """The bidder's own open bid ``bid_id``, where bids may be withdrawn or amended and the
+    window is open."""
     rules = _offered(market, kind)
     if isinstance(rules, Outcome):
         return rules
-    auction = market.auctions.auction_of(cmd.bid_id)
-    bid = None if auction is None else auction.bids[cmd.bid_id]
-    if auction is None or bid is None or bid.account_id != cmd.account_id:
-        return refused(kind, SettlementCode.AUCTION_BID_GONE, bid_id=cmd.bid_id)
+    auction = market.auctions.auction_of(bid_id)
+    bid = None if auction is None else auction.bids[bid_id]
+    if auction is None or bid is None or bid.account_id != account_id:
+        return refused(kind, SettlementCode.AUCTION_BID_GONE, bid_id=bid_id)
     if not rules.bids_revocable:
-        return refused(kind, SettlementCode.AUCTION_BIDS_BINDING, bid_id=cmd.bid_id)
-    found = _in_window(market, kind, auction.auction_id, cmd.ts_ns)
+        return refused(kind, SettlementCode.AUCTION_BIDS_BINDING, bid_id=bid_id)
+    found = _in_window(market, kind, auction.auction_id, ts_ns)
     if isinstance(found, Outcome):
         return found
+    return rules, auction, bid
+
+
+def _rebid(
+    market: Market,
+    kind: str,
+    rules: AuctionRules,
+    auction: Auction,
+    account_id: AccountId,
+    old: Bid | None,
+    price_fen: int,
+    qty_t: int,
+) -> Outcome:
+    """Enter a bid (in place of ``old``, when amending): the bidder's hold grows or shrinks
+    to what its bids then need, and the bid takes the next id."""
+    desk = market.auctions
+    bid = Bid(desk.last_bid_id + 1, account_id, price_fen, qty_t)
+    before = bid_hold_fen(rules, _bids_of(auction, account_id))
+    bids = [b for b in _bids_of(auction, account_id) if old is None or b.bid_id != old.bid_id]
+    after = bid_hold_fen(rules, [*bids, bid])
+    refusal = market._check_funds(kind, account_id, after - before)
+    if refusal is not None:
+        return refusal
+    desk.last_bid_id = bid.bid_id
     outcome = market._outcome = Outcome(kind)
-    value = bid.price_fen * bid.qty_t
     ref = f"auction:B{bid.bid_id}"
-    bidder = cmd.account_id
-    market._post_cash(ref, value, (bidder, CASH_HELD), (bidder, CASH_AVAILABLE))
-    del auction.bids[bid.bid_id]
-    _changed(outcome, "withdrawn", auction, bid.bid_id, cmd.account_id)
+    if after > before:
+        market._post_cash(
+            ref, after - before, (account_id, CASH_AVAILABLE), (account_id, CASH_HELD)
+        )
+    elif before > after:
+        market._post_cash(
+            ref, before - after, (account_id, CASH_HELD), (account_id, CASH_AVAILABLE)
+        )
+    if old is not None:
+        del auction.bids[old.bid_id]
+    auction.bids[bid.bid_id] = bid
+    _changed(outcome, "bid" if old is None else "amended", auction, bid.bid_id, account_id)
     return outcome
+
+
+def bid_hold_fen(rules: AuctionRules, bids: Iterable[Bid]) -> int:
+    """What a bidder's bids in one auction hold in cash, by the rule set's collateral: each
+    bid's whole value (``full``), or the most they can cost at a uniform price
+    (``guarantee``)."""
+    if rules.collateral == "guarantee":
+        return guarantee_fen((b.price_fen, b.qty_t) for b in bids)
+    return sum(b.price_fen * b.qty_t for b in bids)
+
+
+def bidder_share_bp(market: Market, account_id: str) -> int | None:
+    """The most of an auction's volume ``account_id`` may bid for (None: no cap): a covered
+    entity's ``covered_max_share_bp`` where the rule set sets one, else ``max_share_bp``."""
+    rules = market.rules.auction
+    assert rules is not None
+    if rules.covered_max_share_bp is not None:
+        account = market.registry.account(AccountId(account_id))
+        if account is not None and account.kind is AccountKind.COVERED_ENTITY:
+            return rules.covered_max_share_bp
+    return rules.max_share_bp
+
+
+def bidder_cap(market: Market, auction: Auction, account_id: str) -> int | None:
+    """The most ``account_id`` may bid for in ``auction``, in whole lots (None: no cap)."""
+    rules = market.rules.auction
+    assert rules is not None
+    return bidder_cap_t(auction.volume_t, bidder_share_bp(market, account_id), rules.lot_t)
+
+
+def _bids_of(auction: Auction, account_id: str) -> list[Bid]:
+    return [b for b in auction.bids.values() if b.account_id == account_id]
 
 
 def close_auction(market: Market, cmd: CloseAuction) -> Outcome:
@@ -210,6 +313,25 @@ def clear_due(market: Market, ts_ns: int, outcome: Outcome) -> None:
     for auction in sorted(market.auctions.auctions.values(), key=lambda a: a.auction_id):
         if auction.closes_ns <= ts_ns:
             _clear(market, auction, rules, None, outcome)
+
+
+def publish_due(market: Market, outcome: Outcome) -> None:
+    """At a day's open: the results whose ``results_lag_days`` end today are published
+    (``result_published``); with no lag a result is published as it clears. Called by
+    ``day.open_day``."""
+    rules = market.rules.auction
+    if rules is None or not rules.results_lag_days:
+        return
+    for auction, result in market.auctions.results.values():
+        if auction.cleared_day + rules.results_lag_days == market.day_index:
+            _changed(outcome, "result_published", auction, None, auction.seller, result)
+
+
+def is_published(market: Market, auction: Auction) -> bool:
+    """Whether a cleared auction's result is public yet (``results_lag_days`` after it)."""
+    rules = market.rules.auction
+    lag = 0 if rules is None else rules.results_lag_days
+    return auction.cleared_day >= 0 and auction.cleared_day + lag <= market.day_index
 
 
 # ---------------------------------------------------------------------- checks
@@ -266,40 +388,51 @@ def _in_window(market: Market, kind: str, auction_id: int, ts_ns: int) -> Auctio
 
 
 def _check_bid(
-    market: Market, kind: str, auction: Auction, cmd: SubmitBid, rules: AuctionRules
+    market: Market,
+    kind: str,
+    auction: Auction,
+    account_id: AccountId,
+    price_fen: int,
+    qty_t: int,
+    replaced_t: int,
 ) -> Outcome | None:
+    """A bid of ``qty_t`` at ``price_fen`` by ``account_id`` (in place of one of
+    ``replaced_t``, when amending): on the tick, at or above the reserve, in lots, within
+    the bidder's cap and its position limit."""
+    rules = market.rules.auction
+    assert rules is not None
     tick = market.instruments[auction.symbol].tick_fen
-    if cmd.price_fen <= 0 or cmd.price_fen % tick:
-        return refused(kind, "PRICE_OFF_TICK", price_fen=cmd.price_fen, tick_fen=tick)
-    if auction.reserve_fen is not None and cmd.price_fen < auction.reserve_fen:
+    if price_fen <= 0 or price_fen % tick:
+        return refused(kind, "PRICE_OFF_TICK", price_fen=price_fen, tick_fen=tick)
+    if auction.reserve_fen is not None and price_fen < auction.reserve_fen:
         return refused(
             kind,
             SettlementCode.AUCTION_BELOW_RESERVE,
-            price_fen=cmd.price_fen,
+            price_fen=price_fen,
             reserve_fen=auction.reserve_fen,
         )
-    if cmd.qty_t < rules.min_bid_t or cmd.qty_t % rules.lot_t:
+    if qty_t < rules.min_bid_t or qty_t % rules.lot_t:
         return refused(
             kind,
             SettlementCode.AUCTION_BID_SIZE,
-            qty_t=cmd.qty_t,
+            qty_t=qty_t,
             min_bid_t=rules.min_bid_t,
             lot_t=rules.lot_t,
         )
-    bid_t = sum(b.qty_t for b in auction.bids.values() if b.account_id == cmd.account_id)
-    if rules.max_share_bp is not None:
-        cap = auction.volume_t * rules.max_share_bp // BP // rules.lot_t * rules.lot_t
-        if bid_t + cmd.qty_t > cap:
-            return refused(
-                kind,
-                SettlementCode.AUCTION_OVER_CAP,
-                qty_t=cmd.qty_t,
-                bid_t=bid_t,
-                cap_t=cap,
-                max_share_bp=rules.max_share_bp,
-            )
+    bid_t = sum(b.qty_t for b in _bids_of(auction, account_id)) - replaced_t
+    share = bidder_share_bp(market, account_id)
+    cap = bidder_cap_t(auction.volume_t, share, rules.lot_t)
+    if cap is not None and bid_t + qty_t > cap:
+        return refused(
+            kind,
+            SettlementCode.AUCTION_OVER_CAP,
+            qty_t=qty_t,
+            bid_t=bid_t,
+            cap_t=cap,
+            max_share_bp=share,
+        )
     if auction.symbol.startswith("CEA"):  # what it may win counts against its position limit
-        return market._check_position(kind, cmd.account_id, bid_t + cmd.qty_t)
+        return market._check_position(kind, account_id, bid_t + qty_t)
     return None
 
 
@@ -316,39 +449,60 @@ def _clear(
     """Clear ``auction`` and settle it out of the holds; the desk forgets it."""
     if secondary_fen is None:
         secondary_fen = market.engine.book_info(auction.symbol).reference_price_fen
+    bidders = sorted({b.account_id for b in auction.bids.values()})
     offering = Offering(
         auction.volume_t,
         rules.lot_t,
         rules.min_bid_t,
         auction.reserve_fen,
-        rules.max_share_bp,
+        None,
         auction.seed,
+        tuple(_caps_at_clearing(market, auction, rules, bidders)),
     )
     result = clear(offering, auction.bids.values(), clearing_rules(rules), secondary_fen)
     unit = UnitCode(auction.symbol)
-    awarded = {a.bid_id: a for a in result.awards}
-    for bid in sorted(auction.bids.values(), key=lambda b: b.bid_id):
-        ref = f"auction:B{bid.bid_id}"
-        bidder = AccountId(bid.account_id)
-        held = bid.price_fen * bid.qty_t
-        award = awarded.get(bid.bid_id)
-        if award is not None:
-            paid = award.price_fen * award.qty_t
-            market._post_cash(ref, paid, (bidder, CASH_HELD), (auction.seller, CASH_AVAILABLE))
-            market._post_units(ref, unit, award.qty_t, (auction.seller, HELD), (bidder, AVAILABLE))
-            _deliver(market, bidder, unit, award.qty_t, rules.delivery_lag_days)
-            _moved(market, auction, bidder, award.qty_t)
-            held -= paid
-        if held:
-            market._post_cash(ref, held, (bidder, CASH_HELD), (bidder, CASH_AVAILABLE))
+    for award in result.awards:
+        ref = f"auction:B{award.bid_id}"
+        winner = AccountId(award.account_id)
+        paid = award.price_fen * award.qty_t
+        market._post_cash(ref, paid, (winner, CASH_HELD), (auction.seller, CASH_AVAILABLE))
+        market._post_units(ref, unit, award.qty_t, (auction.seller, HELD), (winner, AVAILABLE))
+        _deliver(market, winner, unit, award.qty_t, rules.delivery_lag_days)
+        _moved(market, auction, winner, award.qty_t)
+    ref = f"auction:A{auction.auction_id}"
+    for bidder in bidders:
+        held = bid_hold_fen(rules, _bids_of(auction, bidder))
+        paid = sum(a.price_fen * a.qty_t for a in result.awards if a.account_id == bidder)
+        if held > paid:
+            account = AccountId(bidder)
+            market._post_cash(ref, held - paid, (account, CASH_HELD), (account, CASH_AVAILABLE))
     if result.unsold_t:
-        ref = f"auction:A{auction.auction_id}"
         market._post_units(
             ref, unit, result.unsold_t, (auction.seller, HELD), (auction.seller, AVAILABLE)
         )
+    auction.cleared_day = market.day_index
     del market.auctions.auctions[auction.auction_id]
     market.auctions.results[auction.auction_id] = (auction, result)
     _changed(outcome, result.status, auction, None, auction.seller, result)
+
+
+def _caps_at_clearing(
+    market: Market, auction: Auction, rules: AuctionRules, bidders: list[str]
+) -> Iterable[tuple[str, int]]:
+    """Each capped bidder's most at clearing: its cap by kind, and, for allowances, no more
+    than its position limit leaves it now (it may have bought on the market since it bid),
+    in whole lots."""
+    lot = rules.lot_t
+    for bidder in bidders:
+        cap = bidder_cap(market, auction, bidder)
+        limits = market.limits_t(AccountId(bidder)) if auction.symbol.startswith("CEA") else None
+        if limits is not None:
+            account = AccountId(bidder)
+            position = market.position_t(account) + market._open_buy_t.get(account, 0)
+            room = max(0, limits[0] - position) // lot * lot
+            cap = room if cap is None else min(cap, room)
+        if cap is not None:
+            yield bidder, cap
 
 
 def _moved(market: Market, auction: Auction, winner: AccountId, qty_t: int) -> None:

@@ -191,6 +191,17 @@ class SubmitBid(NamedTuple):
     qty_t: int
 
 
+class AmendBid(NamedTuple):
+    """Replace an own bid by one at a new price and quantity while the window is open, where
+    the rule set allows withdrawing: checked as a new bid; it takes a new bid id."""
+
+    ts_ns: int
+    account_id: AccountId
+    bid_id: int
+    price_fen: int
+    qty_t: int
+
+
 class WithdrawBid(NamedTuple):
     """Withdraw an own bid while the window is open, where the rule set allows it."""
 
@@ -237,6 +248,7 @@ MarketCommand = (
     | EndBlockNegotiation
     | PublishAuction
     | SubmitBid
+    | AmendBid
     | WithdrawBid
     | CloseAuction
     | RegistryCommand
@@ -264,6 +276,7 @@ COMMAND_TYPES: tuple[type, ...] = (
     EndBlockNegotiation,
     PublishAuction,
     SubmitBid,
+    AmendBid,
     WithdrawBid,
     CloseAuction,
     RegistryCommand,

@@ -49,6 +49,7 @@ def open_day(market: Market, cmd: OpenDay) -> Outcome:
     market._reported.clear()
     market.day_book = DayBook()
     block.open_sessions(market, cmd.trading_day)
+    auction_desk.publish_due(market, outcome)
     _release_due(market._unit_locks, market._unit_locked_t, market.day_index)
     _release_due(market._cash_locks, market._cash_locked_fen, market.day_index)
     return outcome

@@ -51,6 +51,7 @@ from settlement.clearing import DayBook
 from settlement.codes import SettlementCode
 from settlement.commands import (
     AcceptBlockQuote,
+    AmendBid,
     AmendOrder,
     CancelAll,
     CancelBlockQuote,
@@ -187,6 +188,7 @@ class Market:
             EndBlockNegotiation: partial(block.end_negotiation, self),
             PublishAuction: partial(auction_desk.publish, self),
             SubmitBid: partial(auction_desk.submit_bid, self),
+            AmendBid: partial(auction_desk.amend_bid, self),
             WithdrawBid: partial(auction_desk.withdraw_bid, self),
             CloseAuction: partial(auction_desk.close_auction, self),
             OpenDay: partial(day.open_day, self),

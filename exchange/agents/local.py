@@ -42,7 +42,7 @@ from exchange.agents.base import (
 from matching.types import TradingState
 from registry_sim.model import AccountId, HoldingState, UnitCode
 from registry_sim.ops import Surrender
-from registry_sim.rules import BP
+from settlement.auction_desk import bidder_cap
 from settlement.block import in_session
 from settlement.cash import CashState
 from settlement.commands import (
@@ -282,9 +282,7 @@ class LocalView:
         now, me = self._local.now_ns, self._account
         found = []
         for auction in market.auctions.auctions.values():
-            cap = None
-            if rules.max_share_bp is not None:
-                cap = auction.volume_t * rules.max_share_bp // BP // rules.lot_t * rules.lot_t
+            cap = bidder_cap(market, auction, me)
             found.append(
                 AuctionInfo(
                     auction.auction_id,

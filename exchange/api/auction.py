@@ -14,7 +14,7 @@ from exchange.runtime import Ack
 from registry_sim.model import AccountId
 from registry_sim.rules import BP
 from settlement.auction import Clearing
-from settlement.auction_desk import Auction
+from settlement.auction_desk import Auction, bid_hold_fen, bidder_cap, is_published
 from settlement.commands import CloseAuction, PublishAuction, SubmitBid, WithdrawBid
 from settlement.market import Market
 from settlement.outcome import AuctionChange
@@ -60,9 +60,7 @@ def board(market: Market, viewer: Viewer, now_ns: int) -> dict[str, Any]:
 def notice(market: Market, auction: Auction, viewer: Viewer, now_ns: int) -> dict[str, Any]:
     rules = market.rules.auction
     assert rules is not None
-    cap = None
-    if rules.max_share_bp is not None:
-        cap = auction.volume_t * rules.max_share_bp // BP // rules.lot_t * rules.lot_t
+    cap = bidder_cap(market, auction, viewer.account_id or "")
     view: dict[str, Any] = {
         "auction_id": auction.auction_id,
         "seller": auction.seller,
@@ -75,7 +73,10 @@ def notice(market: Market, auction: Auction, viewer: Viewer, now_ns: int) -> dic
         "lot_t": rules.lot_t,
         "min_bid_t": rules.min_bid_t,
         "max_share_bp": rules.max_share_bp,
+        "covered_max_share_bp": rules.covered_max_share_bp,
         "cap_t": cap,
+        "collateral": rules.collateral,
+        "results_lag_days": rules.results_lag_days,
         "bids_revocable": rules.bids_revocable,
         "pricing": rules.pricing,
         "tie_break": rules.tie_break,
@@ -94,6 +95,9 @@ def notice(market: Market, auction: Auction, viewer: Viewer, now_ns: int) -> dic
         for b in bids
         if viewer.operator or b.account_id == viewer.account_id
     ]
+    if viewer.account_id is not None:
+        own = [b for b in bids if b.account_id == viewer.account_id]
+        view["held_fen"] = bid_hold_fen(rules, own)
     return view
 
 
@@ -108,24 +112,31 @@ def bid_view(bid_id: int, account_id: str, price_fen: int, qty_t: int) -> dict[s
 
 
 def results(market: Market, viewer: Viewer) -> dict[str, Any]:
-    """``listAuctionResults``: every auction cleared or cancelled, latest first."""
+    """``listAuctionResults``: every auction cleared or cancelled, latest first; for anyone
+    but operators only those published (the rule set's ``results_lag_days`` after)."""
     done = market.auctions.results
-    return {
-        "results": [
-            result_view(auction, result, viewer)
-            for auction, result in (done[n] for n in sorted(done, reverse=True))
-        ]
-    }
+    views = []
+    for auction, result in (done[n] for n in sorted(done, reverse=True)):
+        published = is_published(market, auction)
+        if published or viewer.operator:
+            views.append(result_view(auction, result, viewer, published=published))
+    return {"results": views}
 
 
 def result_view(
-    auction: Auction, result: Clearing, viewer: Viewer, seq: int | None = None
+    auction: Auction,
+    result: Clearing,
+    viewer: Viewer,
+    seq: int | None = None,
+    *,
+    published: bool = True,
 ) -> dict[str, Any]:
     return {
         "auction_id": auction.auction_id,
         "seq": seq,
         "symbol": auction.symbol,
         "seller": auction.seller,
+        "published": published,
         **result.figures(),
         "awards": [
             {
@@ -180,4 +191,6 @@ def withdrawn(ack: Ack) -> dict[str, Any]:
 def closed_result(market: Market, auction_id: int, seq: int) -> dict[str, Any]:
     """``closeAuction``'s reply: the result as operators see it, read once it is durable."""
     auction, result = market.auctions.results[auction_id]
-    return result_view(auction, result, Viewer(None, operator=True), seq)
+    return result_view(
+        auction, result, Viewer(None, operator=True), seq, published=is_published(market, auction)
+    )

@@ -48,7 +48,7 @@ class AuctionBid(Reply):
     account_id: str
     price_fen: int
     qty_t: int
-    held_fen: int  # what the bid holds in cash until the auction clears
+    held_fen: int  # its value, price × quantity: what it holds where collateral is full
 
 
 class AuctionNotice(Reply):
@@ -67,7 +67,10 @@ class AuctionNotice(Reply):
     lot_t: int
     min_bid_t: int
     max_share_bp: int | None
-    cap_t: int | None
+    covered_max_share_bp: int | None = None  # a covered entity's, where it differs
+    cap_t: int | None  # the viewer's (a participant's by its kind; others': a non-covered one's)
+    collateral: Literal["full", "guarantee"]
+    results_lag_days: int
     bids_revocable: bool
     pricing: str
     tie_break: str
@@ -76,6 +79,7 @@ class AuctionNotice(Reply):
     cover_bp: int | None = None
     seed: int | None = None
     bids: list[AuctionBid]
+    held_fen: int | None = None  # a participant's: what its bids here hold in all
 
 
 class AuctionBoard(Reply):
@@ -119,6 +123,7 @@ class AuctionResult(Reply):
     seq: int | None = None
     symbol: str
     seller: str
+    published: bool  # false (operators only): before the rule set's results lag has passed
     status: Literal["cleared", "cancelled"]
     reason: str | None
     price_fen: int | None

@@ -511,10 +511,15 @@ class MarketFeed:
                 if found is None:  # cleared since: its record keeps the terms
                     found = market.auctions.results[change.auction_id][0]
                 message["notice"] = auction.notice(market, found, block.PUBLIC, ack.command.ts_ns)
-            elif change.result is not None:
+            elif change.result is None:
+                continue  # a bid, an amendment or a withdrawal: sealed
+            elif change.what == "result_published":  # the results lag has passed
+                message["event"] = change.result.status
                 message["result"] = change.result.figures()
+            elif _lagged(market):
+                continue  # told when published
             else:
-                continue  # a bid or a withdrawal: sealed
+                message["result"] = change.result.figures()
             _send(to, message)
 
     def _block_quote(self, change: BlockChange, market_seq: int, prices: bool) -> None:
@@ -747,3 +752,9 @@ def order_message(event: Any, name: str, market_seq: int) -> Message:
         if field != "seq":
             message[field] = getattr(value, "value", value)  # enums as their values
     return message
+
+
+def _lagged(market: Market) -> bool:
+    """Whether the market's auction results are published some days after clearing."""
+    rules = market.rules.auction
+    return rules is not None and rules.results_lag_days > 0

@@ -27,6 +27,9 @@ class AuctionNotice(TypedDict):
     min_bid_t: int
     max_share_bp: int | None
     cap_t: int | None
+    covered_max_share_bp: NotRequired[int | None]  # a covered entity's, where it differs
+    collateral: Literal["full", "guarantee"]
+    results_lag_days: int
     bids_revocable: bool
     pricing: str
     tie_break: str
@@ -35,6 +38,7 @@ class AuctionNotice(TypedDict):
     cover_bp: NotRequired[int | None]
     seed: NotRequired[int | None]
     bids: list[AuctionBid]  # a participant's own; an operator's all
+    held_fen: NotRequired[int | None]  # a participant's: what its bids here hold in all
 
 
 class AuctionBoard(TypedDict):
@@ -72,6 +76,7 @@ class AuctionResult(TypedDict):
     seq: NotRequired[int | None]  # closeAuction's reply only
     symbol: str
     seller: str
+    published: bool  # false (operators only): the rule set's results lag has not passed
     status: Literal["cleared", "cancelled"]
     reason: str | None
     price_fen: int | None

@@ -34,6 +34,7 @@ from registry_sim.ops import (
 from settlement.commands import (
     COMMAND_TYPES,
     AcceptBlockQuote,
+    AmendBid,
     AmendOrder,
     CancelAll,
     CancelBlockQuote,
@@ -134,6 +135,7 @@ EXAMPLES: dict[str, MarketCommand] = {
     "publish_auction": PublishAuction(TS, E, "CEA2025", 500_000, 937, TS + 1, TS + 2, 42),
     "publish_auction_no_reserve": PublishAuction(TS, E, "CEA2025", 500, None, TS + 1, TS + 2, 0),
     "submit_bid": SubmitBid(TS, A, 1, 988, 100_000),
+    "amend_bid": AmendBid(TS, A, 3, 990, 50_000),
     "withdraw_bid": WithdrawBid(TS, A, 3),
     "close_auction": CloseAuction(TS, 1),
     "close_auction_secondary": CloseAuction(TS, 1, 8_100),
@@ -194,7 +196,7 @@ def test_everything_a_seeded_market_sends_round_trips() -> None:
     # in the examples above, and through the journal in tests/integration/test_block_replay.py
     # and tests/integration/test_take_replay.py.
     block = {type(c) for name, c in EXAMPLES.items() if "block" in name}
-    auction = {PublishAuction, SubmitBid, WithdrawBid, CloseAuction}
+    auction = {PublishAuction, SubmitBid, AmendBid, WithdrawBid, CloseAuction}
     assert kinds == set(COMMAND_TYPES) - block - auction - {TakeQuote}
 
 

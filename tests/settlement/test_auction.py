@@ -15,8 +15,10 @@ from settlement.auction import (
     Pricing,
     TieBreak,
     Undersubscribed,
+    bidder_cap_t,
     clear,
     clearing_rules,
+    guarantee_fen,
     msr_change,
     reserve_price,
     spread,
@@ -196,6 +198,62 @@ def test_ca_qc_ties_pro_rata_then_one_lot_at_a_time_by_draw() -> None:
     assert result.price_fen == 2_600
 
 
+def test_ca_qc_settlement_with_purchase_limit_cuts_and_a_tie_at_the_settlement_price() -> None:
+    """100,000 allowances in lots of 1,000 over a $25.87 reserve. Purchase limits: emitters
+    (E*) 25 % = 25,000, the participant P 4 % = 4,000 (the desk works them out by kind).
+
+    Cuts, from each bidder's lowest price up: E1 asked 35,000 (20,000 @ $30.00 and 15,000 @
+    $28.00): 10,000 cut from the $28.00 bid; E3 asked 30,000 @ $27.50: 5,000 cut; P asked
+    6,000 (3,000 @ $31.00, 3,000 @ $27.50): 2,000 cut from the $27.50 bid.
+
+    Down the book: $31.00 P 3,000 (97,000 left), $30.00 E1 20,000 (77,000), $29.00 E2 25,000
+    (52,000), $28.00 E1 5,000 (47,000); at $27.50 48,000 asked for 47,000: the settlement
+    price. Pro rata, rounded down to lots: P 1,000 × 47/48 = 979 → 0; E3 25,000 × 47/48 =
+    24,479 → 24,000; E4 22,000 × 47/48 = 21,541 → 21,000; the 2,000 left go one lot at a
+    time in the draw's order. E5's $26.00 gets nothing. Every winner pays $27.50:
+    $2,750,000."""
+    book = bids(
+        ("P", 3_100, 3_000),
+        ("E1", 3_000, 20_000),
+        ("E1", 2_800, 15_000),
+        ("E2", 2_900, 25_000),
+        ("P", 2_750, 3_000),
+        ("E3", 2_750, 30_000),
+        ("E4", 2_750, 22_000),
+        ("E5", 2_600, 10_000),
+    )
+    caps = (("E1", 25_000), ("E2", 25_000), ("E3", 25_000), ("E4", 25_000), ("E5", 25_000))
+    offering = Offering(100_000, 1_000, 1_000, 2_587, seed=2026, caps_t=(*caps, ("P", 4_000)))
+    result = clear(offering, book, CA_QC)
+    assert result.cut == ((3, 10_000), (5, 2_000), (6, 5_000))
+    assert result.bid_t == 128_000 - 17_000
+    assert (result.price_fen, result.sold_t, result.unsold_t) == (2_750, 100_000, 0)
+    assert result.revenue_fen == 275_000_000
+    got = {a.bid_id: a.qty_t for a in result.awards}
+    assert {n: got[n] for n in (1, 2, 3, 4)} == {1: 3_000, 2: 20_000, 3: 5_000, 4: 25_000}
+    assert 8 not in got
+    tied = {5: 0, 6: 24_000, 7: 21_000}  # rounded down; then a lot each to the first two drawn
+    for bid_id in [n for n in result.drawn if n in tied][:2]:
+        tied[bid_id] += 1_000
+    assert {n: got.get(n, 0) for n in tied} == tied
+    assert sum(tied.values()) == 47_000
+    assert all(a.price_fen == 2_750 for a in result.awards)
+    by_bidder: dict[str, int] = {}
+    for a in result.awards:
+        by_bidder[a.account_id] = by_bidder.get(a.account_id, 0) + a.qty_t
+    assert all(qty <= dict(offering.caps_t)[who] for who, qty in by_bidder.items())
+
+
+def test_the_bid_guarantee_is_the_largest_uniform_payment() -> None:
+    """Bids of 2,000 @ $30, 3,000 @ $28 and 5,000 @ $26: at $30 it could owe 2,000 × 30 =
+    $60,000; at $28, 5,000 × 28 = $140,000; at $26, 10,000 × 26 = $260,000: the guarantee."""
+    assert guarantee_fen([(3_000, 2_000), (2_800, 3_000), (2_600, 5_000)]) == 26_000_000
+    assert guarantee_fen([(5_000, 1_000), (1_000, 2_000)]) == 5_000_000  # $50,000 > 3,000 × 10
+    assert guarantee_fen([]) == 0
+    assert bidder_cap_t(56_084_237, 400, 1_000) == 2_243_000  # 4 % of #35's current auction
+    assert bidder_cap_t(1_000, None, 1) is None
+
+
 def test_pay_as_bid_charges_each_winner_its_own_price() -> None:
     rules = ClearingRules(Pricing.PAY_AS_BID, TieBreak.TIME, Undersubscribed.FILL)
     result = clear(Offering(300, 1, 1, 5_000), bids(("A", 6_000, 100), ("B", 5_500, 300)), rules)
@@ -222,6 +280,7 @@ def test_no_valid_bid_cancels() -> None:
     rows=st.lists(
         st.tuples(st.sampled_from("ABCDE"), st.integers(80, 120), st.integers(1, 15)), max_size=25
     ),
+    own_caps=st.dictionaries(st.sampled_from("ABCDE"), st.integers(0, 20), max_size=3),
 )
 def test_clearing_properties(
     volume_lots: int,
@@ -231,12 +290,14 @@ def test_clearing_properties(
     rules: ClearingRules,
     seed: int,
     rows: list[tuple[str, int, int]],
+    own_caps: dict[str, int],
 ) -> None:
     """Never more sold than offered; awards in whole lots, within each bid and each bidder's
-    cap; every valid bid above the clearing price fills in full and none below it wins;
-    everyone pays the clearing price (uniform), at or above the reserve; the same book and
-    seed clear the same."""
-    offering = Offering(volume_lots * lot, lot, lot, reserve, cap_bp, seed)
+    cap (the share, or its own in lots); every valid bid above the clearing price fills in
+    full and none below it wins; everyone pays the clearing price (uniform), at or above the
+    reserve; the same book and seed clear the same."""
+    caps_t = tuple((who, lots * lot) for who, lots in sorted(own_caps.items()))
+    offering = Offering(volume_lots * lot, lot, lot, reserve, cap_bp, seed, caps_t)
     book = bids(*[(who, price, lots * lot) for who, price, lots in rows])
     result = clear(offering, book, rules)
     assert clear(offering, book, rules) == result
@@ -266,8 +327,9 @@ def test_clearing_properties(
         if award:
             assert award.price_fen == price
         by_bidder[b.account_id] = by_bidder.get(b.account_id, 0) + got
-    if cap_bp is not None:
-        assert max(by_bidder.values(), default=0) <= offering.volume_t * cap_bp // 10_000
+    for who, got in by_bidder.items():
+        cap = dict(caps_t).get(who, bidder_cap_t(offering.volume_t, cap_bp, lot))
+        assert cap is None or got <= cap
     assert sum(a.qty_t for a in result.awards) == result.sold_t
     assert result.revenue_fen == result.sold_t * price
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from registry_sim.model import AccountId, UnitCode
 from settlement.commands import (
+    AmendBid,
     CloseAuction,
     CloseDay,
     EndOfDay,
@@ -57,6 +58,9 @@ class Auctions(Mkt):
 
     def bid(self, who: str, price: int, qty: int, auction: int = 1) -> SubmitBid:
         return SubmitBid(self.next_ts(), AccountId(who), auction, price, qty)
+
+    def amend(self, who: str, bid_id: int, price: int, qty: int) -> AmendBid:
+        return AmendBid(self.next_ts(), AccountId(who), bid_id, price, qty)
 
     def withdraw(self, who: str, bid_id: int) -> WithdrawBid:
         return WithdrawBid(self.next_ts(), AccountId(who), bid_id)
@@ -189,8 +193,8 @@ def test_every_refusal_with_its_numbers() -> None:
     assert (outcome.code, outcome.details) == ("AUCTION_NOT_OFFERED", {"rules": "guangdong_pilot"})
 
 
-def eu() -> Auctions:
-    m = Auctions("eu_ets")
+def eu(overrides: dict[str, Any] | None = None) -> Auctions:
+    m = Auctions("eu_ets", overrides)
     m.participant(SELLER, "A", "B")
     m.issue(SELLER, 10_000)
     m.deposit("A", 1_000_000 * CNY)
@@ -224,6 +228,76 @@ def test_eu_bids_are_withdrawn_in_the_window_and_units_come_t_plus_1() -> None:
     m.close_day()
     m.open_day(DAY2)
     assert m.market.sellable_t(AccountId("A"), UnitCode(SYM)) == 1_500
+
+
+# California-Québec's bidding on the EU market's calendar: lots of 1,000, purchase limits of
+# 25 % for covered entities and 4 % for others, a bid guarantee, bids amendable in the window.
+CA_BIDDING = {
+    "auction": {
+        "lot_t": 1_000,
+        "min_bid_t": 1_000,
+        "max_share_bp": 400,
+        "covered_max_share_bp": 2_500,
+        "collateral": "guarantee",
+        "tie_break": "pro_rata",
+        "undersubscribed": "fill",
+        "delivery_lag_days": 0,
+        "cancel_below_secondary_bp": None,
+    }
+}
+
+
+def california() -> Auctions:
+    """GOV sells 100,000; E1 is a covered entity, P a participant; $1,000,000 each."""
+    m = Auctions("eu_ets", CA_BIDDING)
+    m.participant(SELLER, "P")
+    m.entity("E1")
+    m.issue(SELLER, 100_000)
+    m.deposit("E1", 1_000_000 * CNY)
+    m.deposit("P", 1_000_000 * CNY)
+    m.open_day()
+    return m
+
+
+def test_purchase_limits_by_kind_a_bid_guarantee_and_amendments() -> None:
+    m = california()
+    m.ok(m.publish(100_000, 2_587))  # California's 2025 auction reserve price
+    m.at(DAY1, "10:00")
+    # P, a participant, may bid for 4 % = 4,000; E1, a covered entity, 25 % = 25,000.
+    over = m.refused(m.bid("P", 3_000, 5_000), "AUCTION_OVER_CAP")
+    assert (over["cap_t"], over["max_share_bp"], over["bid_t"]) == (4_000, 400, 0)
+    m.ok(m.bid("E1", 3_000, 20_000))
+    over = m.refused(m.bid("E1", 2_800, 6_000), "AUCTION_OVER_CAP")
+    assert (over["cap_t"], over["max_share_bp"], over["bid_t"]) == (25_000, 2_500, 20_000)
+    # The guarantee: the most the bids can cost at one price. 20,000 @ $30.00 = $600,000;
+    # with 5,000 @ $28.00 more: 25,000 × $28.00 = $700,000, so $100,000 more is held.
+    assert m.cash("E1", "held") == 60_000_000
+    m.ok(m.bid("E1", 2_800, 5_000))
+    assert m.cash("E1", "held") == 70_000_000
+    # Amended to 5,000 @ $20.00: the bid is refused below the reserve; at $26.00 it holds
+    # max(20,000 × 30, 25,000 × 26) = $650,000, $50,000 less; it is bid 3, and 2 is gone.
+    assert (
+        m.refused(m.amend("E1", 2, 2_000, 5_000), "AUCTION_BELOW_RESERVE")["reserve_fen"] == 2_587
+    )
+    amended = m.ok(m.amend("E1", 2, 2_600, 5_000))
+    assert [(c.what, c.bid_id) for c in amended.auction_changes] == [("amended", 3)]
+    assert sorted(m.market.auctions.auctions[1].bids) == [1, 3]
+    assert m.cash("E1", "held") == 65_000_000
+    assert m.refused(m.amend("P", 3, 2_600, 1_000), "AUCTION_BID_GONE")["bid_id"] == 3
+    assert m.refused(m.amend("E1", 1, 3_000, 26_000), "AUCTION_OVER_CAP")["bid_t"] == 5_000
+    m.ok(m.bid("P", 2_700, 4_000))
+    withdrawn = m.ok(m.withdraw("E1", 1))
+    assert [(c.what, c.bid_id) for c in withdrawn.auction_changes] == [("withdrawn", 1)]
+    assert m.cash("E1", "held") == 5_000 * 2_600
+    m.at(DAY1, "11:30")
+    result = m.ok(m.close()).auction_changes[0].result
+    # Undersubscribed: every valid bid fills at the lowest accepted price, $26.00.
+    assert (result.price_fen, result.sold_t, result.unsold_t) == (2_600, 9_000, 91_000)
+    assert (m.units("E1"), m.units("P")) == (5_000, 4_000)
+    assert (m.cash("E1", "held"), m.cash("P", "held")) == (0, 0)
+    assert m.cash("P") == 1_000_000 * CNY - 4_000 * 2_600
+    assert m.cash(SELLER) == 9_000 * 2_600
+    assert (m.units(SELLER), m.units(SELLER, "held")) == (91_000, 0)
 
 
 def test_eu_undersubscribed_is_cancelled_and_every_hold_released() -> None:
@@ -280,11 +354,11 @@ def test_an_auction_published_ahead_survives_the_snapshot_and_replays_equal() ->
     assert first.units("B") == 1_000
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     steps=st.lists(
         st.tuples(
-            st.sampled_from(["bid", "withdraw"]),
+            st.sampled_from(["bid", "withdraw", "amend"]),
             st.sampled_from(["A", "B"]),
             st.integers(6_000, 9_000),
             st.integers(1, 6),
@@ -292,36 +366,50 @@ def test_an_auction_published_ahead_survives_the_snapshot_and_replays_equal() ->
         max_size=20,
     ),
     volume_lots=st.integers(1, 10),
+    collateral=st.sampled_from(["full", "guarantee"]),
 )
 def test_holds_and_conservation_through_random_bidding(
-    steps: list[tuple[str, str, int, int]], volume_lots: int
+    steps: list[tuple[str, str, int, int]], volume_lots: int, collateral: str
 ) -> None:
-    """Whatever is bid and withdrawn, cash and units are conserved; a bidder's held cash is
-    the value of its open bids; after the close nothing stays held."""
-    m = eu()
+    """Whatever is bid, amended and withdrawn, cash and units are conserved; a bidder's held
+    cash is what its open bids need (their values, or the most they can cost at one price);
+    after the close nothing stays held."""
+    m = eu({"auction": {"collateral": collateral}})
     m.ok(m.publish(volume_lots * 500, None))
     m.at(DAY1, "10:00")
     before = _totals(m.market)
-    open_bids: dict[int, tuple[str, int]] = {}
+    open_bids: dict[int, tuple[str, int, int]] = {}  # id: (bidder, price, tonnes)
     for action, who, price, lots in steps:
-        if action == "bid":
+        if action == "bid" or not open_bids:
             outcome = m.do(m.bid(who, price, lots * 500))
-            if outcome.ok:
-                open_bids[outcome.auction_changes[0].bid_id or 0] = (who, price * lots * 500)
-        elif open_bids:
+        else:
             bid_id = min(open_bids)
-            owner, _ = open_bids[bid_id]
-            m.ok(m.withdraw(owner, bid_id))
-            del open_bids[bid_id]
+            who = open_bids[bid_id][0]
+            if action == "withdraw":
+                outcome = m.ok(m.withdraw(who, bid_id))
+            else:
+                outcome = m.do(m.amend(who, bid_id, price, lots * 500))
+            if outcome.ok:
+                del open_bids[bid_id]
+        if outcome.ok and outcome.kind != "withdraw_bid":
+            open_bids[outcome.auction_changes[0].bid_id or 0] = (who, price, lots * 500)
         for account in ("A", "B"):
-            held = sum(v for w, v in open_bids.values() if w == account)
-            assert m.cash(account, "held") == held
+            own = [(p, q) for w, p, q in open_bids.values() if w == account]
+            assert m.cash(account, "held") == _hold(collateral, own)
     assert _totals(m.market) == before
     m.at(DAY1, "11:30")
     m.ok(m.close())
     assert _totals(m.market) == before
     assert all(m.cash(who, "held") == 0 for who in ("A", "B"))
     assert m.units(SELLER, "held") == 0
+
+
+def _hold(collateral: str, bids: list[tuple[int, int]]) -> int:
+    """What (price, tonnes) bids hold: their values, or the largest of each bid price × the
+    tonnes bid at it or higher."""
+    if collateral == "full":
+        return sum(p * q for p, q in bids)
+    return max((p * sum(q for p2, q in bids if p2 >= p) for p, _ in bids), default=0)
 
 
 def _totals(market: Market) -> tuple[int, int]:
