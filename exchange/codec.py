@@ -122,8 +122,9 @@ def encode(command: MarketCommand) -> tuple[str, str | None, str]:
         return block, c.account_id, _dumps(fields)
     if t is PublishAuction:
         c = command
-        fields = [c.symbol, c.volume_t, c.reserve_fen, c.opens_ns, c.closes_ns, c.seed]
-        return "publish_auction", c.seller, _dumps(fields)
+        terms = [c.symbol, c.volume_t, c.reserve_fen, c.opens_ns, c.closes_ns, c.seed]
+        sale = [c.sale] if c.sale != "auction" else []  # written only where it says something
+        return "publish_auction", c.seller, _dumps([*terms, *sale])
     if t is SubmitBid:
         c = command
         return "submit_bid", c.account_id, _dumps([c.auction_id, c.price_fen, c.qty_t])
@@ -181,9 +182,10 @@ def _post_block(ts: int, account: str | None, b: list[Any]) -> PostBlockQuote:
 
 
 def _publish(ts: int, account: str | None, b: list[Any]) -> PublishAuction:
-    symbol, volume, reserve, opens, closes, seed = b
-    if not isinstance(symbol, str):
-        raise CodecError(f"a symbol is text: {b!r}")
+    symbol, volume, reserve, opens, closes, seed, *rest = b
+    sale = rest[0] if rest else "auction"
+    if not isinstance(symbol, str) or sale not in SALES or len(rest) > 1:
+        raise CodecError(f"a symbol is text and a sale one of {SALES}: {b!r}")
     return PublishAuction(
         ts,
         AccountId(_account(account)),
@@ -193,7 +195,11 @@ def _publish(ts: int, account: str | None, b: list[Any]) -> PublishAuction:
         _num(opens),
         _num(closes),
         _num(seed),
+        sale,
     )
+
+
+SALES = ("auction", "reserve", "ceiling")
 
 
 def _op_account(op: Op) -> str | None:

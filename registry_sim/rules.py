@@ -170,12 +170,35 @@ class BlockRules:
 class ReserveRule:
     """An auction's reserve price: ``fixed_fen``, or ``factor_bp`` × the volume-weighted price
     of the listed trades over the last ``window_days`` trading days (the national and
-    Guangdong practice), or none (``kind`` ``none``: the EU's, which cancels instead)."""
+    Guangdong practice), or a price for each year (``schedule``: California-Québec's auction
+    reserve price, ``by_year`` as published, each later year the last × (1 +
+    ``escalator_bp`` + ``inflation_bp``)), or none (``kind`` ``none``: the EU's, which
+    cancels instead)."""
 
-    kind: str  # "fixed", "vwap" or "none"
+    kind: str  # "fixed", "vwap", "schedule" or "none"
     fixed_fen: int | None = None
     factor_bp: int | None = None
     window_days: int | None = None
+    by_year: tuple[tuple[int, int], ...] = ()  # (year, price), in order
+    escalator_bp: int = 0
+    inflation_bp: int = 0  # assumed for the years after the schedule
+
+
+@dataclass(frozen=True, slots=True)
+class PriceControlRules:
+    """California-Québec's price containment (``[price_control]``): the allowance price
+    containment reserve's tier prices and the price ceiling, stated for ``base_year`` and
+    escalated each later year by ``escalator_bp`` + ``inflation_bp``; a reserve sale is held
+    only if the last current auction settled at ``apcr_trigger_bp`` of the lowest tier
+    price or more (and once a year before the compliance deadline regardless); only covered
+    entities buy, and at the ceiling only what they lack for the next deadline."""
+
+    base_year: int
+    tiers_fen: tuple[int, ...]  # lowest first
+    ceiling_fen: int
+    escalator_bp: int
+    inflation_bp: int
+    apcr_trigger_bp: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +317,7 @@ class RuleSet:
     block: BlockRules | None  # None: the market offers no block trading
     auction: AuctionRules | None  # None: the rule set states no auctions
     msr: MsrRules | None  # None: no market stability reserve
+    price_control: PriceControlRules | None  # None: no reserve sales, no ceiling
     calendar: CalendarRules
     names: UnitNames
 
@@ -486,6 +510,7 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         block=_block(r, trading),
         auction=_auction(r, data),
         msr=_msr(r, data),
+        price_control=_price_control(r, data),
         calendar=_calendar(r, data, trading),
         names=_names(r, data),
     )
@@ -613,13 +638,18 @@ def _auction(r: _Reader, data: Mapping[str, Any]) -> AuctionRules | None:
     if not isinstance(a, Mapping):
         raise r.fail(at, "expected a table")
     reserve = r.table(a, "reserve", at)
-    kind = r.text(reserve, "kind", f"{at}.reserve", choices=("fixed", "vwap", "none"))
+    kinds = ("fixed", "vwap", "schedule", "none")
+    kind = r.text(reserve, "kind", f"{at}.reserve", choices=kinds)
     where = f"{at}.reserve"
+    scheduled = kind == "schedule"
     rule = ReserveRule(
         kind,
         fixed_fen=r.integer(reserve, "fixed_fen", where, low=1) if kind == "fixed" else None,
         factor_bp=r.integer(reserve, "factor_bp", where, low=1) if kind == "vwap" else None,
         window_days=r.integer(reserve, "window_days", where, low=1) if kind == "vwap" else None,
+        by_year=_by_year(r, reserve.get("by_year"), f"{where}.by_year") if scheduled else (),
+        escalator_bp=r.integer(reserve, "escalator_bp", where, low=0) if scheduled else 0,
+        inflation_bp=r.integer(reserve, "inflation_bp", where, low=0) if scheduled else 0,
     )
     unsold_to = r.text(a, "unsold_to", at, choices=("seller", "reserve", "next_auctions"))
     lot = r.integer(a, "lot_t", at, low=1)
@@ -648,6 +678,51 @@ def _auction(r: _Reader, data: Mapping[str, Any]) -> AuctionRules | None:
     if rules.collateral == "guarantee" and rules.pricing != "uniform":
         # Paying its own prices, a bidder may owe more than its largest uniform payment.
         raise r.fail(f"{at}.collateral", "a guarantee covers uniform pricing only")
+    return rules
+
+
+def _by_year(r: _Reader, rows: object, at: str) -> tuple[tuple[int, int], ...]:
+    """``[[year, price], ...]``: whole numbers, years rising, prices positive."""
+    if not isinstance(rows, list) or not rows:
+        raise r.fail(at, f"expected [[year, price], ...], got {rows!r}")
+    out: list[tuple[int, int]] = []
+    for i, row in enumerate(rows):
+        if (
+            not isinstance(row, list)
+            or len(row) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in row)
+            or (out and row[0] <= out[-1][0])
+        ):
+            raise r.fail(f"{at}[{i}]", f"expected [year, price] after {out[-1:]}, got {row!r}")
+        out.append((row[0], row[1]))
+    return tuple(out)
+
+
+def _price_control(r: _Reader, data: Mapping[str, Any]) -> PriceControlRules | None:
+    p = data.get("price_control")
+    if p is None:
+        return None
+    at = "price_control"
+    if not isinstance(p, Mapping):
+        raise r.fail(at, "expected a table")
+    tiers = p.get("tiers_fen")
+    if (
+        not isinstance(tiers, list)
+        or not tiers
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in tiers)
+        or tiers != sorted(set(tiers))
+    ):
+        raise r.fail(f"{at}.tiers_fen", f"expected rising positive prices, got {tiers!r}")
+    rules = PriceControlRules(
+        base_year=r.integer(p, "base_year", at, low=2000, high=2100),
+        tiers_fen=tuple(tiers),
+        ceiling_fen=r.integer(p, "ceiling_fen", at, low=1),
+        escalator_bp=r.integer(p, "escalator_bp", at, low=0, high=BP),
+        inflation_bp=r.integer(p, "inflation_bp", at, low=0, high=BP),
+        apcr_trigger_bp=r.integer(p, "apcr_trigger_bp", at, low=1, high=BP),
+    )
+    if rules.ceiling_fen <= tiers[-1]:
+        raise r.fail(f"{at}.ceiling_fen", "the ceiling is above the highest tier")
     return rules
 
 

@@ -245,18 +245,45 @@ def clearing_rules(rules: AuctionRules) -> ClearingRules:
     )
 
 
-def reserve_price(rule: ReserveRule, vwap_fen: int | None, tick_fen: int) -> int | None:
+def reserve_price(
+    rule: ReserveRule, vwap_fen: int | None, tick_fen: int, year: int | None = None
+) -> int | None:
     """The reserve price by the rule set's rule: fixed; or ``factor_bp`` × the listed
     volume-weighted price over its window (``vwap_fen``, which the caller works out over
-    ``window_days``), rounded up to the tick; or none. A VWAP rule with no listed trade in
-    the window gives no reserve price (None), which the caller must refuse to publish."""
+    ``window_days``), rounded up to the tick; or the ``schedule``'s price for ``year``; or
+    none. A VWAP rule with no listed trade in the window gives no reserve price (None), which
+    the caller must refuse to publish."""
     if rule.kind == "fixed":
         return rule.fixed_fen
+    if rule.kind == "schedule":
+        assert year is not None, "a scheduled reserve price needs the auction's year"
+        return scheduled_price(rule.by_year, rule.escalator_bp + rule.inflation_bp, year)
     if rule.kind == "none" or vwap_fen is None:
         return None
     assert rule.factor_bp is not None
     scaled = -(-vwap_fen * rule.factor_bp // BP)  # rounded up
     return -(-scaled // tick_fen) * tick_fen
+
+
+def scheduled_price(by_year: Sequence[tuple[int, int]], rate_bp: int, year: int) -> int:
+    """A price published for some years (``by_year``: (year, price), rising years): the
+    year's own, or the latest before it raised by ``rate_bp`` for each year since (rounded
+    to the currency's smallest unit each year, as California publishes its prices); before
+    the first year, the first year's."""
+    known = dict(by_year)
+    if year in known:
+        return known[year]
+    earlier = [y for y, _ in by_year if y < year]
+    if not earlier:
+        return by_year[0][1]
+    return escalated(known[earlier[-1]], rate_bp, year - earlier[-1])
+
+
+def escalated(price: int, rate_bp: int, years: int) -> int:
+    """``price`` raised by ``rate_bp`` a year for ``years``, rounded half up each year."""
+    for _ in range(years):
+        price = (price * (BP + rate_bp) + BP // 2) // BP
+    return price
 
 
 def msr_change(tnac_t: int, rules: MsrRules) -> int:

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING
 
 from registry_sim.model import AccountId, AccountKind, HoldingState, UnitCode
 from registry_sim.projection import window_price_fen
-from registry_sim.rules import AuctionRules
+from registry_sim.rules import BP, AuctionRules
+from settlement import price_control
 from settlement.auction import (
     Bid,
     Clearing,
@@ -72,6 +73,7 @@ class Auction:
     opens_ns: int
     closes_ns: int
     seed: int
+    sale: str = "auction"  # "auction", or a fixed-price "reserve" or "ceiling" sale
     cleared_day: int = -1  # the market's day index when it cleared (-1: not yet)
     bids: dict[int, Bid] = field(default_factory=dict)  # open bids by id (last: the digest)
 
@@ -114,8 +116,12 @@ def publish(market: Market, cmd: PublishAuction) -> Outcome:
         return refused(kind, SettlementCode.UNKNOWN_INSTRUMENT, symbol=cmd.symbol)
     problem = _notice_problem(market, cmd, rules, instrument.tick_fen)
     reserve = cmd.reserve_fen
-    if problem is None and reserve is None:
-        reserve = _rule_reserve(market, rules, instrument.tick_fen)
+    year = market.rules.calendar.local_date(cmd.opens_ns).year
+    if problem is None and cmd.sale != "auction":
+        fixed = _sale_price(market, cmd, year)
+        problem, reserve = (fixed, None) if isinstance(fixed, str) else (None, fixed)
+    elif problem is None and reserve is None:
+        reserve = _rule_reserve(market, rules, instrument.tick_fen, year)
         if reserve is None and rules.reserve.kind == "vwap":
             problem = "no listed trade in the reserve price's window: state a reserve price"
     if problem is not None:
@@ -137,6 +143,7 @@ def publish(market: Market, cmd: PublishAuction) -> Outcome:
         cmd.opens_ns,
         cmd.closes_ns,
         cmd.seed,
+        cmd.sale,
     )
     outcome = market._outcome = Outcome(kind)
     ref = f"auction:A{auction.auction_id}"
@@ -361,15 +368,16 @@ def _notice_problem(
     return None
 
 
-def _rule_reserve(market: Market, rules: AuctionRules, tick_fen: int) -> int | None:
+def _rule_reserve(market: Market, rules: AuctionRules, tick_fen: int, year: int) -> int | None:
     """The reserve price by the rule set's rule: fixed, ``factor_bp`` × the listed VWAP of
-    the last ``window_days`` cleared days (as many as the market has had), or none."""
+    the last ``window_days`` cleared days (as many as the market has had), the schedule's
+    for the auction's year, or none."""
     rule = rules.reserve
     vwap = None
     if rule.kind == "vwap":
         assert rule.window_days is not None
         vwap = window_price_fen(market.listed_window(rule.window_days))
-    return reserve_price(rule, vwap, tick_fen)
+    return reserve_price(rule, vwap, tick_fen, year)
 
 
 def _in_window(market: Market, kind: str, auction_id: int, ts_ns: int) -> Auction | Outcome:
@@ -404,6 +412,10 @@ def _check_bid(
     tick = market.instruments[auction.symbol].tick_fen
     if price_fen <= 0 or price_fen % tick:
         return refused(kind, "PRICE_OFF_TICK", price_fen=price_fen, tick_fen=tick)
+    if auction.sale != "auction":
+        refusal = _check_sale_bid(market, kind, auction, account_id, price_fen)
+        if refusal is not None:
+            return refusal
     if auction.reserve_fen is not None and price_fen < auction.reserve_fen:
         return refused(
             kind,
@@ -431,9 +443,90 @@ def _check_bid(
             cap_t=cap,
             max_share_bp=share,
         )
+    if auction.sale == "ceiling":
+        lacks = _lacks_t(market, account_id, auction.opens_ns)
+        if bid_t + qty_t > lacks:
+            return refused(
+                kind, SettlementCode.AUCTION_OVER_NEED, qty_t=qty_t, bid_t=bid_t, lacks_t=lacks
+            )
     if auction.symbol.startswith("CEA"):  # what it may win counts against its position limit
         return market._check_position(kind, account_id, bid_t + qty_t)
     return None
+
+
+def _check_sale_bid(
+    market: Market, kind: str, auction: Auction, account_id: AccountId, price_fen: int
+) -> Outcome | None:
+    """A reserve or ceiling sale: covered entities only, at the sale's price."""
+    account = market.registry.account(account_id)
+    if account is None or account.kind is not AccountKind.COVERED_ENTITY:
+        return refused(
+            kind, SettlementCode.AUCTION_NOT_ELIGIBLE, account_id=account_id, sale=auction.sale
+        )
+    if price_fen != auction.reserve_fen:
+        return refused(
+            kind,
+            SettlementCode.AUCTION_FIXED_PRICE,
+            price_fen=price_fen,
+            fixed_fen=auction.reserve_fen,
+        )
+    return None
+
+
+def _sale_price(market: Market, cmd: PublishAuction, year: int) -> int | str:
+    """A fixed-price sale's price, or what is wrong with the notice. A reserve sale sells at
+    one of the year's tier prices (none stated: the lowest), held only when the last auction
+    settled at the trigger share of the lowest tier or more, or as the year's first reserve
+    sale; a ceiling sale sells at the year's ceiling."""
+    control = market.rules.price_control
+    if control is None:
+        return f"the rule set {market.rules.name} holds no reserve or ceiling sales"
+    if cmd.sale == "ceiling":
+        price = price_control.ceiling_price(control, year)
+        if cmd.reserve_fen not in (None, price):
+            return f"a ceiling sale in {year} is at the ceiling, {price}"
+        return price
+    if cmd.sale != "reserve":
+        return f"a sale is an auction, a reserve sale or a ceiling sale, not {cmd.sale!r}"
+    tiers = price_control.tier_prices(control, year)
+    if cmd.reserve_fen not in (None, *tiers):
+        return f"a reserve sale in {year} is at a tier price: {list(tiers)}"
+    last, held = _last_auction(market, year)
+    if held and (last is None or not price_control.reserve_sale_held(control, year, last)):
+        trigger = tiers[0] * control.apcr_trigger_bp // BP
+        return (
+            f"a reserve sale after the year's first needs the last auction at {trigger} "
+            f"({control.apcr_trigger_bp} bp of the lowest tier) or more; it settled at {last}"
+        )
+    stated = cmd.reserve_fen
+    return tiers[0] if stated is None else stated
+
+
+def _last_auction(market: Market, year: int) -> tuple[int | None, bool]:
+    """The settlement price of the last auction cleared (None: none), and whether a reserve
+    sale has been held in ``year`` already."""
+    calendar = market.rules.calendar
+    last = None
+    held = False
+    for n in sorted(market.auctions.results):
+        auction, result = market.auctions.results[n]
+        if auction.sale == "auction" and result.price_fen is not None:
+            last = result.price_fen
+        held = held or (
+            auction.sale == "reserve" and calendar.local_date(auction.opens_ns).year == year
+        )
+    return last, held
+
+
+def _lacks_t(market: Market, account_id: AccountId, ts_ns: int) -> int:
+    """What a covered entity lacks for its next compliance deadline: the shortfall of the
+    year whose deadline comes next (0 before its emissions are verified)."""
+    registry = market.registry
+    day = market.rules.calendar.local_date(ts_ns)
+    year = day.year - 1
+    if market.rules.compliance.deadline(year) < day:
+        year += 1
+    return registry.compliance_status(account_id, year, on=day).shortfall_t or 0
 
 
 # ---------------------------------------------------------------------- clearing

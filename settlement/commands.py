@@ -179,6 +179,7 @@ class PublishAuction(NamedTuple):
     opens_ns: int
     closes_ns: int
     seed: int
+    sale: str = "auction"  # or a fixed-price "reserve" (tier) or "ceiling" sale
 
 
 class SubmitBid(NamedTuple):

@@ -134,6 +134,9 @@ EXAMPLES: dict[str, MarketCommand] = {
     "end_block_negotiation": EndBlockNegotiation(TS, E, 7),
     "publish_auction": PublishAuction(TS, E, "CEA2025", 500_000, 937, TS + 1, TS + 2, 42),
     "publish_auction_no_reserve": PublishAuction(TS, E, "CEA2025", 500, None, TS + 1, TS + 2, 0),
+    "publish_reserve_sale": PublishAuction(
+        TS, E, "CEA2025", 1_000, None, TS + 1, TS + 2, 0, "reserve"
+    ),
     "submit_bid": SubmitBid(TS, A, 1, 988, 100_000),
     "amend_bid": AmendBid(TS, A, 3, 990, 50_000),
     "withdraw_bid": WithdrawBid(TS, A, 3),
