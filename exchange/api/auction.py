@@ -30,6 +30,7 @@ def publish_command(ts_ns: int, body: NewAuction, seed: int) -> PublishAuction:
         body.opens_ns,
         body.closes_ns,
         seed,
+        body.sale,
     )
 
 
@@ -65,6 +66,7 @@ def notice(market: Market, auction: Auction, viewer: Viewer, now_ns: int) -> dic
         "auction_id": auction.auction_id,
         "seller": auction.seller,
         "symbol": auction.symbol,
+        "sale": auction.sale,
         "volume_t": auction.volume_t,
         "reserve_fen": auction.reserve_fen,
         "opens_ns": auction.opens_ns,

@@ -26,6 +26,9 @@ class NewAuction(Body):
     opens_ns: MarketNs
     closes_ns: MarketNs
     seed: Annotated[int, Field(ge=0, le=2**62)] | None = None
+    # A fixed-price sale to covered entities (California-Québec): at a reserve tier's price
+    # (``reserve_fen``; none: the lowest tier) or at the year's price ceiling.
+    sale: Literal["auction", "reserve", "ceiling"] = "auction"
 
 
 class NewBid(Body):
@@ -59,6 +62,7 @@ class AuctionNotice(Reply):
     auction_id: int
     seller: str
     symbol: str
+    sale: Literal["auction", "reserve", "ceiling"]  # reserve, ceiling: at reserve_fen only
     volume_t: int
     reserve_fen: int | None
     opens_ns: int

@@ -32,8 +32,11 @@ class AuctionOperations(OperationsBase):
         *,
         reserve_fen: int | None = None,
         seed: int | None = None,
+        sale: str = "auction",
     ) -> Call[AuctionPublished]:
-        """Publish an auction notice (operators); ``reserve_fen`` None: the rule set's rule."""
+        """Publish an auction notice (operators); ``reserve_fen`` None: the rule set's rule.
+        ``sale`` ``reserve`` or ``ceiling``: a fixed-price sale to covered entities at a tier
+        price or the ceiling (California-Québec)."""
         body = fields(
             seller=seller,
             symbol=symbol,
@@ -42,6 +45,7 @@ class AuctionOperations(OperationsBase):
             closes_ns=closes_ns,
             reserve_fen=reserve_fen,
             seed=seed,
+            sale=None if sale == "auction" else sale,
         )
         return Call("POST", self._market("/auctions"), body=body)
 

@@ -18,6 +18,7 @@ class AuctionNotice(TypedDict):
     auction_id: int
     seller: str
     symbol: str
+    sale: Literal["auction", "reserve", "ceiling"]
     volume_t: int
     reserve_fen: int | None
     opens_ns: int
