@@ -2,8 +2,9 @@
 
 ``matching`` depends on nothing but the standard library and sortedcontainers; ``registry_sim``
 and ``settlement`` may use ``datetime`` for dates but never read the clock; nothing imports the
-``exchange`` shell; ``matching`` imports neither ``registry_sim`` nor ``settlement``, and
-``registry_sim`` does not import ``settlement``. Checked by parsing the source with ``ast``.
+``exchange`` shell; ``matching`` imports neither ``registry_sim`` nor ``settlement``,
+``registry_sim`` does not import ``settlement``, and ``mrv`` (monitoring data and the
+emission calculator) imports none of the other three. Checked by parsing the source with ``ast``.
 
 Within the shell, the classroom (``exchange/classroom``) knows no HTTP: it imports neither
 FastAPI nor Starlette nor anything of the gateway (``exchange.api``), not even for type
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("matching", "settlement", "registry_sim")
+PACKAGES = ("matching", "settlement", "registry_sim", "mrv")
 
 # Forbidden in every core package: frameworks, the clock, randomness, ids from the OS, the shell.
 FORBIDDEN_EVERYWHERE = frozenset(
@@ -44,6 +45,7 @@ FORBIDDEN_BY_PACKAGE = {
     "matching": FORBIDDEN_EVERYWHERE | {"datetime", "registry_sim", "settlement"},
     "registry_sim": FORBIDDEN_EVERYWHERE | {"settlement"},
     "settlement": FORBIDDEN_EVERYWHERE,
+    "mrv": FORBIDDEN_EVERYWHERE | {"matching", "registry_sim", "settlement"},
 }
 # matching may import only these (besides itself), minus the forbidden ones above
 MATCHING_MAY_IMPORT = frozenset(sys.stdlib_module_names) | {"sortedcontainers", "matching"}
@@ -246,6 +248,7 @@ SHELL_ROOMS: dict[str, tuple[str, ...]] = {
         "matching",
         "registry_sim",
         "settlement",
+        "mrv",
         *(f"exchange.{room}" for room in ("api", "classroom", "db", "sim", "agents", "runtime")),
     ),
 }
