@@ -26,9 +26,8 @@ from dataclasses import astuple, dataclass, field
 from typing import TYPE_CHECKING
 
 from registry_sim.model import AccountId, HoldingState, UnitCode
-from registry_sim.projection import window_price_fen
 from registry_sim.rules import BP, AuctionRules
-from settlement.auction import Bid, Clearing, Offering, clear, clearing_rules, reserve_price
+from settlement.auction import Bid, Clearing, Offering, clear, clearing_rules, rule_reserve_price
 from settlement.cash import CashState
 from settlement.codes import SettlementCode
 from settlement.commands import CloseAuction, PublishAuction, SubmitBid, WithdrawBid
@@ -242,12 +241,7 @@ def _notice_problem(
 def _rule_reserve(market: Market, rules: AuctionRules, tick_fen: int) -> int | None:
     """The reserve price by the rule set's rule: fixed, ``factor_bp`` × the listed VWAP of
     the last ``window_days`` cleared days (as many as the market has had), or none."""
-    rule = rules.reserve
-    vwap = None
-    if rule.kind == "vwap":
-        assert rule.window_days is not None
-        vwap = window_price_fen(market.listed_window(rule.window_days))
-    return reserve_price(rule, vwap, tick_fen)
+    return rule_reserve_price(rules.reserve, market.listed_window, tick_fen)
 
 
 def _in_window(market: Market, kind: str, auction_id: int, ts_ns: int) -> Auction | Outcome:
