@@ -67,7 +67,9 @@ class ComplianceFirm(Agent):
     year's vintage first, to cover what is still owed.
 
     Auctions: while an auction of the year's allowance is open, a firm that wants to buy bids
-    once, and leaves the book alone until the auction clears. It spreads its want evenly over
+    once, and leaves the book alone until the auction clears; it bids when the day opens
+    (``on_day_open``), so an auction announced for the day is never missed, else at its next
+    wake-up in the window. It spreads its want evenly over
     the auctions of that allowance announced and not yet cleared, this one included (``n``):
     it bids for ``want / n`` (within the bidder's cap, in lots). The ``q``-th tonne of that
     share stands for ``n`` tonnes of its whole want, so holding it spares the abatement at
@@ -217,6 +219,18 @@ class ComplianceFirm(Agent):
         return allowances + min(offsets, offset_cap_t), offsets
 
     # ---------------------------------------------------------------- trading
+
+    def on_day_open(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
+        """Bid at the open in an auction of its allowance open now (a wake-up that bids and
+        leaves the book alone); otherwise nothing."""
+        self._refresh(view)
+        symbol = self._symbol
+        if symbol is None or not any(
+            a.symbol == symbol and a.open_now and not a.my_bid_t for a in view.auctions()
+        ):
+            return ()
+        actions = list(self.act(view, rng))
+        return actions if any(isinstance(a, BidAuction) for a in actions) else ()
 
     def act(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
         self._refresh(view)
