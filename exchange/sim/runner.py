@@ -471,6 +471,7 @@ class Simulation:
     def _close_auction(self, auction_id: int, reserve: int | None, year: int, day: dt.date) -> None:
         (change,) = self._apply(CloseAuction(self.ts_ns, auction_id)).auction_changes
         auction, result = self.market.auctions.results[auction_id]
+        self.out.awarded(result.awards)
         rules = self.rules.auction
         if rules is not None and rules.unsold_to == "next_auctions" and result.unsold_t:
             parts = spread(result.unsold_t, rules.spread_over, rules.lot_t)
