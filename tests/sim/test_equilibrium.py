@@ -1,13 +1,15 @@
-"""Economic sanity: firms on linear MAC curves trade to the analytic equilibrium price.
+"""Economic sanity: firms on linear MAC curves trade to the analytic equilibrium price, on
+the book with 90 % free allocation (``equilibrium_check``) and at auction with the whole cap
+auctioned (``equilibrium_auction``).
 
-P* solves Σ_i clamp((P - intercept_i) / slope_i, 0, max_i) = Σ baseline - Σ allocation,
+P* solves Σ_i clamp((P - intercept_i) / slope_i, 0, max_i) = Σ baseline - Σ cap,
 computed here by bisection from the scenario's own firms (the curves' real-valued form,
 not the agents' rounding)."""
 
 from __future__ import annotations
 
 from exchange.sim.runner import simulate
-from exchange.sim.scenario import FirmPlan, load_scenario
+from exchange.sim.scenario import FirmPlan, LoadedScenario, load_scenario
 from registry_sim.rules import BP
 
 
@@ -27,16 +29,26 @@ def equilibrium_price_fen(firms: list[FirmPlan], shortfall_t: int) -> float:
     return (low + high) / 2
 
 
-def test_final_quarter_vwap_is_within_5_percent_of_the_analytic_price() -> None:
-    scenario = load_scenario("equilibrium_check")
-    firms = list(scenario.firms)
-    assert len(firms) >= 50
+def cap_t(scenario: LoadedScenario) -> int:
+    """The cap of a fixed allocation: Σ baseline × share, free or auctioned."""
     share = scenario.spec.allocation.share_bp
     assert share is not None
     assert scenario.spec.allocation.method == "fixed"
-    shortfall = sum(f.baseline_t - f.baseline_t * share // BP for f in firms)
+    return sum(f.baseline_t * share // BP for f in scenario.firms)
+
+
+def analytic_price_fen(scenario: LoadedScenario) -> float:
+    """P* of a scenario's firms and cap, which must bind."""
+    firms = list(scenario.firms)
+    assert len(firms) >= 50
+    shortfall = sum(f.baseline_t for f in firms) - cap_t(scenario)
     assert shortfall > 0  # the cap binds
-    p_star = equilibrium_price_fen(firms, shortfall)
+    return equilibrium_price_fen(firms, shortfall)
+
+
+def test_final_quarter_vwap_is_within_5_percent_of_the_analytic_price() -> None:
+    scenario = load_scenario("equilibrium_check")
+    p_star = analytic_price_fen(scenario)
     start = scenario.spec.market.reference_price_fen
     assert abs(start - p_star) / p_star > 0.2  # the market starts well away from it
 
@@ -57,4 +69,39 @@ def test_final_quarter_vwap_is_within_5_percent_of_the_analytic_price() -> None:
     vwap = turnover / volume
     assert abs(vwap - p_star) / p_star <= 0.05, (vwap, p_star)
     # Every firm complied, and abatement covered the shortfall.
+    assert all(row["complied"] for row in result.compliance)
+
+
+def test_with_the_whole_cap_auctioned_the_auctions_clear_within_5_percent_of_it() -> None:
+    """No free allocation: the cap is sold in five equal auctions, all announced on the first
+    trading day, to firms bidding a curve at the marginal abatement cost each tonne spares
+    them, their want spread over the auctions announced (``ComplianceFirm``, ``auction_at_belief:
+    false``). Planning from the first auction on, every auction should clear at P*, so the
+    measure is the volume-weighted clearing price of the whole year's auctions (each one is
+    checked too). The population and the cap are equilibrium_check's, so P* is the same."""
+    scenario = load_scenario("equilibrium_auction")
+    free = load_scenario("equilibrium_check")
+    assert [(f.baseline_t, f.curve) for f in scenario.firms] == [
+        (f.baseline_t, f.curve) for f in free.firms
+    ]
+    assert cap_t(scenario) == cap_t(free)
+    assert scenario.spec.allocation.auctioned_bp == [BP]  # none of it free
+    p_star = analytic_price_fen(scenario)
+    assert p_star == analytic_price_fen(free)
+
+    result = simulate(scenario, seed=scenario.spec.seed)
+    rows = result.auctions
+    assert len(rows) == 5
+    assert all(r["status"] == "cleared" and r["unsold_t"] == 0 for r in rows), rows
+    sold = sum(r["sold_t"] for r in rows)
+    # The whole cap, but for the tonnes the fifths' rounding down leaves the auctioneer.
+    assert 0 <= cap_t(scenario) - sold < len(rows)
+    vwap = sum(r["revenue_fen"] for r in rows) / sold
+    assert abs(vwap - p_star) / p_star <= 0.05, (vwap, p_star)
+    for row in rows:
+        assert abs(row["price_fen"] - p_star) / p_star <= 0.05, (row, p_star)
+    # Nothing was given away: every firm bought what it surrendered at auction, abated the
+    # rest, and complied.
+    assert all(r["allocated_t"] == 0 for r in result.compliance)
+    assert sum(r["cea_auctioned_t"] for r in result.compliance) == sold
     assert all(row["complied"] for row in result.compliance)
