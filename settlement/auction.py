@@ -26,10 +26,11 @@ auctions: ``spread``); moving cash and units is the desk's work, not this module
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from registry_sim.projection import window_price_fen
 from registry_sim.rules import AuctionRules, MsrRules, ReserveRule
 
 BP = 10_000
@@ -263,6 +264,29 @@ def reserve_price(
     assert rule.factor_bp is not None
     scaled = -(-vwap_fen * rule.factor_bp // BP)  # rounded up
     return -(-scaled // tick_fen) * tick_fen
+
+
+def rule_reserve_price(
+    rule: ReserveRule,
+    listed_window: Callable[[int], Sequence[tuple[int, int]]],
+    tick_fen: int,
+    year: int,
+    fallback_fen: int | None = None,
+) -> int | None:
+    """The reserve price by the rule set's rule at publication (``reserve_price``): for a
+    VWAP rule, the listed volume-weighted price over ``listed_window(window_days)``, the
+    (volume_t, turnover_fen) of each of the last cleared days (``Market.listed_window``).
+    ``fallback_fen`` stands in for that price when the window holds no listed trade (the
+    desk gives none: a notice must then state its price; the simulator gives the previous
+    close, so a run's first auction has a reserve too). ``year``: the auction's, for a
+    schedule."""
+    vwap = None
+    if rule.kind == "vwap":
+        assert rule.window_days is not None
+        vwap = window_price_fen(listed_window(rule.window_days))
+        if vwap is None:
+            vwap = fallback_fen
+    return reserve_price(rule, vwap, tick_fen, year)
 
 
 def scheduled_price(by_year: Sequence[tuple[int, int]], rate_bp: int, year: int) -> int:

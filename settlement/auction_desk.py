@@ -34,7 +34,6 @@ from dataclasses import astuple, dataclass, field
 from typing import TYPE_CHECKING
 
 from registry_sim.model import AccountId, AccountKind, HoldingState, UnitCode
-from registry_sim.projection import window_price_fen
 from registry_sim.rules import BP, AuctionRules
 from settlement import price_control
 from settlement.auction import (
@@ -45,7 +44,7 @@ from settlement.auction import (
     clear,
     clearing_rules,
     guarantee_fen,
-    reserve_price,
+    rule_reserve_price,
 )
 from settlement.cash import CashState
 from settlement.codes import SettlementCode
@@ -372,12 +371,7 @@ def _rule_reserve(market: Market, rules: AuctionRules, tick_fen: int, year: int)
     """The reserve price by the rule set's rule: fixed, ``factor_bp`` × the listed VWAP of
     the last ``window_days`` cleared days (as many as the market has had), the schedule's
     for the auction's year, or none."""
-    rule = rules.reserve
-    vwap = None
-    if rule.kind == "vwap":
-        assert rule.window_days is not None
-        vwap = window_price_fen(market.listed_window(rule.window_days))
-    return reserve_price(rule, vwap, tick_fen, year)
+    return rule_reserve_price(rules.reserve, market.listed_window, tick_fen, year)
 
 
 def _in_window(market: Market, kind: str, auction_id: int, ts_ns: int) -> Auction | Outcome:

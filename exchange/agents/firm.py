@@ -67,9 +67,24 @@ class ComplianceFirm(Agent):
     year's vintage first, to cover what is still owed.
 
     Auctions: while an auction of the year's allowance is open, a firm that wants to buy bids
-    once for its whole want (within the bidder's cap, in lots), at what the want's middle tonne
-    saves it and at most its belief of the market price (so never above its value, nor below
-    the reserve: then it does not bid), and leaves the book alone until the auction clears.
+    once, and leaves the book alone until the auction clears; it bids when the day opens
+    (``on_day_open``), so an auction announced for the day is never missed, else at its next
+    wake-up in the window. It spreads its want evenly over
+    the auctions of that allowance announced and not yet cleared, this one included (``n``):
+    it bids for ``want / n`` (within the bidder's cap, in lots). The ``q``-th tonne of that
+    share stands for ``n`` tonnes of its whole want, so holding it spares the abatement at
+    ``gap - n·q`` (``gap``: what it lacks, ``baseline`` less what it holds), and it is worth
+    the marginal abatement cost there (the curve extended beyond ``max_t``: tonnes it could
+    not cut are worth at least that). It bids a curve of ``auction_steps`` bids of equal
+    tonnes, each at the value of its middle tonne, at descending prices (bids at one price
+    merged), the highest first while its cash lasts, none below the reserve. With
+    ``auction_at_belief`` (the default) its want is what it would buy at its belief of the
+    market price and no bid exceeds that belief: a market price it expects to buy at caps
+    what it pays. Without, its want is every tonne it lacks, each bid at its value, as a
+    price-taker's bid in a uniform-price auction is where the auction is the allowances'
+    source (the whole cap auctioned, no one selling on the book). Over a year of equal
+    auctions announced in advance, firms bidding so clear every auction where the total
+    abatement implied equals the shortfall: the competitive price.
 
     Block trades (大宗协议), with ``blocks`` on and the market offering them: a firm whose whole
     want or surplus reaches the block minimum deals it in one block rather than in chunks on the
@@ -94,7 +109,8 @@ class ComplianceFirm(Agent):
     (None: no firm) a firm whose baseline is at least this deals only in blocks while
     ``block_wait_days`` are not yet reached: a want below the block minimum is left to grow
     (as a large generator's carbon desk trades in blocks and leaves the book to smaller
-    firms); ``wakeups_per_day``.
+    firms); ``auction_steps`` (1) bids in its curve in an auction; ``auction_at_belief``
+    (True) want and bids capped by its belief of the market price; ``wakeups_per_day``.
     """
 
     kind = "firm"
@@ -115,6 +131,8 @@ class ComplianceFirm(Agent):
         block_discount_bp: int = 400,
         block_wait_days: int | None = None,
         block_firm_t: int | None = None,
+        auction_steps: int = 1,
+        auction_at_belief: bool = True,
         **params: Any,
     ) -> None:
         super().__init__(account_id, firm, **params)
@@ -132,6 +150,10 @@ class ComplianceFirm(Agent):
         self.block_wait_days = block_wait_days
         self.block_firm_t = block_firm_t
         self._discount = block_discount_bp / BP
+        if auction_steps < 1:
+            raise ValueError(f"auction_steps: at least 1, got {auction_steps}")
+        self.auction_steps = auction_steps
+        self.auction_at_belief = auction_at_belief
         self.abated_t = 0  # committed at year end
         self.abated_year: int | None = None
         self._day: object = None
@@ -198,6 +220,18 @@ class ComplianceFirm(Agent):
 
     # ---------------------------------------------------------------- trading
 
+    def on_day_open(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
+        """Bid at the open in an auction of its allowance open now (a wake-up that bids and
+        leaves the book alone); otherwise nothing."""
+        self._refresh(view)
+        symbol = self._symbol
+        if symbol is None or not any(
+            a.symbol == symbol and a.open_now and not a.my_bid_t for a in view.auctions()
+        ):
+            return ()
+        actions = list(self.act(view, rng))
+        return actions if any(isinstance(a, BidAuction) for a in actions) else ()
+
     def act(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
         self._refresh(view)
         symbol = self._symbol
@@ -234,11 +268,14 @@ class ComplianceFirm(Agent):
         wakeups_left = max(1.0, view.trading_days_left * self.wakeups_per_day / self.urgency)
         chunk = max(info.lot_t, min(baseline * self.chunk_bp // BP, int(abs(diff) / wakeups_left)))
         markup = self._markup
-        for auction in view.auctions():
-            if auction.symbol != symbol or not auction.open_now:
+        auctions = [a for a in view.auctions() if a.symbol == symbol]
+        for auction in auctions:
+            if not auction.open_now:
                 continue
-            if auction.my_bid_t or self._bid(auction, info, diff, gap, belief, cash, actions):
-                return actions  # its bid stands until the auction clears
+            if auction.my_bid_t or self._bid(
+                auction, len(auctions), info, diff, gap, belief, cash, actions
+            ):
+                return actions  # its bids stand until the auction clears
         block = view.block(symbol) if self.blocks else None
         if block is not None:
             wait = self.block_wait_days
@@ -277,6 +314,7 @@ class ComplianceFirm(Agent):
     def _bid(
         self,
         auction: AuctionInfo,
+        auctions_left: int,
         info: InstrumentInfo,
         diff: int,
         gap: int,
@@ -284,21 +322,39 @@ class ComplianceFirm(Agent):
         cash: int,
         actions: list[Action],
     ) -> bool:
-        """Bid for its whole want (within the bidder's cap) at what the want's middle tonne
-        saves it, at most its belief of the market price; whether it bid."""
-        if diff <= 0:
+        """Bid its curve for its want's share of this auction (see the class's rule);
+        whether it bid."""
+        want = diff if self.auction_at_belief else gap
+        if want <= 0:
             return False
-        lot = auction.lot_t
-        qty = diff if auction.cap_t is None else min(diff, auction.cap_t)
-        price = int(min(self.profile.curve.marginal_fen(gap - qty // 2), belief))
-        price -= price % info.tick_fen
-        if price <= 0 or (auction.reserve_fen is not None and price < auction.reserve_fen):
-            return False
-        qty = min(qty, affordable_t(cash, price, 0)) // lot * lot
-        if qty < auction.min_bid_t:
-            return False
-        actions.append(BidAuction(auction.auction_id, price, qty))
-        return True
+        lot, n = auction.lot_t, auctions_left
+        qty = want // n
+        if auction.cap_t is not None:
+            qty = min(qty, auction.cap_t)
+        lots = qty // lot
+        steps = max(1, min(self.auction_steps, lots * lot // max(lot, auction.min_bid_t)))
+        marginal, tick = self.profile.curve.marginal_fen, info.tick_fen
+        curve: list[list[int]] = []  # [price, tonnes], prices descending
+        for j in range(steps):
+            start, end = lots * j // steps * lot, lots * (j + 1) // steps * lot
+            value = marginal(max(0, gap - n * (start + (end - start) // 2)))
+            price = int(min(value, belief) if self.auction_at_belief else value)
+            price -= price % tick
+            if price <= 0 or (auction.reserve_fen is not None and price < auction.reserve_fen):
+                break
+            if curve and curve[-1][0] == price:
+                curve[-1][1] += end - start
+            else:
+                curve.append([price, end - start])
+        bid = False
+        for price, tonnes in curve:
+            tonnes = min(tonnes, affordable_t(cash, price, 0)) // lot * lot
+            if tonnes < auction.min_bid_t:
+                break
+            actions.append(BidAuction(auction.auction_id, price, tonnes))
+            cash -= tonnes * price
+            bid = True
+        return bid
 
     def _block(
         self,

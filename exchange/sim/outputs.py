@@ -114,6 +114,8 @@ COMPLIANCE_COLUMNS = (
     "cea_bought_fen",
     "cea_sold_t",
     "cea_sold_fen",
+    "cea_auctioned_t",  # won in auctions (paid allocation), and what it paid
+    "cea_auctioned_fen",
     "offsets_bought_t",
     "offsets_bought_fen",
     "offsets_sold_t",

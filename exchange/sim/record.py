@@ -12,6 +12,7 @@ from typing import Any
 
 from exchange.sim.scenario import FirmPlan, LoadedScenario
 from registry_sim.outcomes import ComplianceRecord
+from settlement.auction import Award
 from settlement.market import Market
 from settlement.outcome import Outcome
 
@@ -27,6 +28,8 @@ class FirmYear:
     cea_bought_fen: int = 0
     cea_sold_t: int = 0
     cea_sold_fen: int = 0
+    cea_auctioned_t: int = 0  # won in the year's auctions
+    cea_auctioned_fen: int = 0  # paid for them
     offsets_bought_t: int = 0
     offsets_bought_fen: int = 0
     offsets_sold_t: int = 0
@@ -184,6 +187,15 @@ class Recorder:
                     row.offsets_sold_t += sold_t
                     row.offsets_sold_fen += sold_fen
 
+    def awarded(self, awards: tuple[Award, ...]) -> None:
+        """An auction's awards, on the winning firms' years."""
+        rows = self.year_rows
+        for award in awards:
+            row = rows.get(award.account_id)
+            if row is not None:
+                row.cea_auctioned_t += award.qty_t
+                row.cea_auctioned_fen += award.qty_t * award.price_fen
+
     def compliance_outcome(
         self, year: int, firm: FirmPlan, record: ComplianceRecord, offset_cap_t: int | None
     ) -> None:
@@ -204,6 +216,8 @@ class Recorder:
                 "cea_bought_fen": row.cea_bought_fen,
                 "cea_sold_t": row.cea_sold_t,
                 "cea_sold_fen": row.cea_sold_fen,
+                "cea_auctioned_t": row.cea_auctioned_t,
+                "cea_auctioned_fen": row.cea_auctioned_fen,
                 "offsets_bought_t": row.offsets_bought_t,
                 "offsets_bought_fen": row.offsets_bought_fen,
                 "offsets_sold_t": row.offsets_sold_t,

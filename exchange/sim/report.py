@@ -73,7 +73,11 @@ def abatement_vs_purchases(result: RunResult, path: Path) -> None:
     ax.scatter(
         [r["abated_t"] for r in rows],
         [
-            r["cea_bought_t"] + r["offsets_bought_t"] - r["cea_sold_t"] - r["offsets_sold_t"]
+            r["cea_bought_t"]
+            + r["cea_auctioned_t"]
+            + r["offsets_bought_t"]
+            - r["cea_sold_t"]
+            - r["offsets_sold_t"]
             for r in rows
         ],
         s=8,

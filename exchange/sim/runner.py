@@ -72,9 +72,8 @@ from registry_sim.ops import (
     IssueAllowances,
     Op,
 )
-from registry_sim.projection import window_price_fen
 from registry_sim.rules import BP, load_rules
-from settlement.auction import msr_change, reserve_price, spread
+from settlement.auction import msr_change, rule_reserve_price, spread
 from settlement.commands import (
     CloseAuction,
     CloseDay,
@@ -145,11 +144,15 @@ class Simulation:
         self.ts_ns = 0
         # Unsold auction volume owed to the year's next auctions (rule set: next_auctions).
         self.carried: list[int] = []
+        # The year's auctions: each one's volume (after the reserve's change), the auctions
+        # to publish on each trading day of the year, and those to close on each.
+        self.volumes: list[int] = []
+        self.notices: dict[int, list[int]] = {}
+        self.closing: dict[int, list[tuple[int, int | None]]] = {}
         # The Market Stability Reserve (rule set's [msr]): what it holds, and the tonnes
-        # the year's auctions give up to it (positive) or take from it (negative).
+        # next year's auctions give up to it (positive) or take from it (negative).
         self.msr_held_t = 0
         self.msr_change_t = 0
-        self.msr_left_t = 0  # of this year's change, what the year's auctions still owe
 
     # ------------------------------------------------------------------ set-up
 
@@ -224,12 +227,12 @@ class Simulation:
         for index, (year, days) in enumerate(zip(self.years, self.year_schedule, strict=True)):
             self.ts_ns = day_schedule(self.calendar, days[0])[0].ts_ns
             self.carried = []  # a year's allowances are re-offered in that year's auctions
-            self.msr_left_t = self.msr_change_t
+            self._plan_auctions(index, len(days))
             self._allocate_start(year, index)
             for day_in_year, day in enumerate(days, 1):
                 day_number += 1
                 days_left = len(days) - day_in_year + 1
-                self._trading_day(year, index, day, day_in_year, day_number, days_left)
+                self._trading_day(year, days, day, day_in_year, day_number, days_left)
                 if progress is not None:
                     progress(self.days_done, self.total_days, self.market.next_order_id)
             self._year_end(year, days[-1])
@@ -264,7 +267,7 @@ class Simulation:
     def _trading_day(
         self,
         year: int,
-        index: int,
+        days: list[dt.date],
         day: dt.date,
         day_in_year: int,
         day_number: int,
@@ -279,28 +282,17 @@ class Simulation:
         for event in self.day_events.get(day_number, ()):
             self._event(event, year, day)
         self._issue_offsets(year, day_in_year, day)
-        sessions = []
-        opened_at = None
-        for event in schedule:
-            if event.action is ClockAction.SESSION_OPEN:
-                opened_at = event.ts_ns
-            elif event.action in (ClockAction.SESSION_BREAK, ClockAction.CLOSE):
-                assert opened_at is not None
-                sessions.append((opened_at, event.ts_ns))
+        sessions = self._sessions(day)
         total_ns = sum(close - open_ for open_, close in sessions)
         for i, (open_ns, close_ns) in enumerate(sessions):
             self.ts_ns = open_ns
             self._apply(SetSession(open_ns, CONTINUOUS))
-            auctions = (
-                self._publish_auctions(year, index, day_in_year, open_ns, close_ns)
-                if i == 0
-                else []
-            )
             if i == 0:
+                self._publish_auctions(year, days, day_in_year, open_ns)
                 self._day_open(open_ns)
             self._session(open_ns, close_ns, (close_ns - open_ns) / total_ns)
             self.ts_ns = close_ns
-            for auction_id, reserve in auctions:
+            for auction_id, reserve in self.closing.pop(day_in_year, []) if i == 0 else ():
                 self._close_auction(auction_id, reserve, year, day)
             if i < len(sessions) - 1:
                 self._apply(SetSession(close_ns, TradingState.BREAK))
@@ -309,6 +301,18 @@ class Simulation:
         outcome = self._apply(EndOfDay(self.ts_ns))
         self.out.end_of_day(day, outcome, self.market)
         self.days_done += 1
+
+    def _sessions(self, day: dt.date) -> list[tuple[int, int]]:
+        """The (open, close) times of a trading day's continuous sessions."""
+        sessions = []
+        opened_at = None
+        for event in day_schedule(self.calendar, day):
+            if event.action is ClockAction.SESSION_OPEN:
+                opened_at = event.ts_ns
+            elif event.action in (ClockAction.SESSION_BREAK, ClockAction.CLOSE):
+                assert opened_at is not None
+                sessions.append((opened_at, event.ts_ns))
+        return sessions
 
     def _day_open(self, ts_ns: int) -> None:
         order = list(range(len(self.agents)))
@@ -387,45 +391,72 @@ class Simulation:
             detail = f"rules changed: {flat(event.overrides)}. {event.text}".strip()
         self.out.event(day, year, event.kind, detail)
 
-    def _publish_auctions(
-        self, year: int, index: int, day_in_year: int, open_ns: int, close_ns: int
-    ) -> list[tuple[int, int | None]]:
-        """Today's auctions of the year's allowances: each volume issued to the auctioneer
-        and offered in the first continuous session, with its share of what earlier auctions
-        did not sell where the rule set re-offers it (the auctioneer holds that already);
-        (auction id, reserve price) of each."""
-        published = []
+    def _plan_auctions(self, index: int, days: int) -> None:
+        """The year's auctions, worked out once at its start: what each offers (its planned
+        volume in whole lots, less its part of the reserve's change), and on which trading
+        day each notice is published (``notice_days`` before its own, in its first
+        continuous session)."""
+        self.volumes, self.notices, self.closing = [], {}, {}
+        plans = self.scenario.spec.auctions
+        if not plans:
+            return
         rules = self.rules.auction
-        for n, plan in enumerate(self.scenario.spec.auctions):
-            if plan.day != day_in_year:
-                continue
-            if rules is None:
-                raise SimulationError(f"rule set {self.rules.name!r} holds no auctions")
+        if rules is None:
+            raise SimulationError(f"rule set {self.rules.name!r} holds no auctions")
+        planned = [self._planned_t(plan, index) for plan in plans]
+        msr_left = self.msr_change_t
+        self.volumes = [0] * len(plans)
+        order = sorted(range(len(plans)), key=lambda n: plans[n].day)
+        for n in order:
+            plan = plans[n]
+            if plan.day > days:
+                continue  # the year's trading period ends before it
+            volume = planned[n] - planned[n] % rules.lot_t
+            if msr_left:
+                # Its part of the reserve's change, in proportion to its share of what the
+                # year's auctions from today on still offer (the last takes what is left).
+                later = [planned[m] for m in order if plans[m].day > plan.day]
+                rest = volume + sum(later)
+                part = msr_left if not later or not rest else msr_left * volume // rest
+                part -= part % rules.lot_t
+                part = min(part, volume)
+                msr_left -= part
+                volume -= part
+            self.volumes[n] = volume
+            self.notices.setdefault(plan.day - plan.notice_days, []).append(n)
+
+    def _publish_auctions(
+        self, year: int, days: list[dt.date], day_in_year: int, ts_ns: int
+    ) -> None:
+        """Today's notices of the year's auctions: each volume issued to the auctioneer and
+        offered in the first continuous session of the auction's day, with its share of what
+        earlier auctions did not sell where the rule set re-offers it (the auctioneer holds
+        that already)."""
+        rules = self.rules.auction
+        for n in self.notices.pop(day_in_year, []):
+            assert rules is not None
+            plan = self.scenario.spec.auctions[n]
             symbol = f"CEA{year}"
-            volume = self._planned_t(plan, index)
-            volume -= volume % rules.lot_t
-            volume = self._after_msr(volume, index, day_in_year, rules.lot_t)
+            volume = self.volumes[n]
             carried = self.carried.pop(0) if self.carried else 0
             if not volume + carried:
                 continue
             reserve = plan.reserve_fen
-            if reserve is None and rules.reserve.kind == "vwap":
-                # The rule set's VWAP rule, the previous close standing in for a window
-                # without a listed trade (so the first auction of a run has a reserve too).
-                assert rules.reserve.window_days is not None
-                vwap = window_price_fen(self.market.listed_window(rules.reserve.window_days))
-                if vwap is None:
-                    vwap = self.market.engine.book_info(symbol).reference_price_fen
+            if reserve is None:
+                # The rule set's rule, the previous close standing in for a VWAP while the
+                # window holds no listed trade (so the first auction of a run has one too).
+                reference = self.market.engine.book_info(symbol).reference_price_fen
                 tick = self.market.instruments[symbol].tick_fen
-                reserve = reserve_price(rules.reserve, vwap, tick)
-            elif reserve is None:
-                reserve = reserve_price(rules.reserve, None, 1)
+                reserve = rule_reserve_price(
+                    rules.reserve, self.market.listed_window, tick, year, reference
+                )
             if volume:
                 op = IssueAllowances(f"auction:{year}:{n}", AccountId(AUCTIONEER), year, volume)
                 self._op(op)
             seed = derived_seed(self.seed, "auction", year, n)
+            open_ns, close_ns = self._sessions(days[plan.day - 1])[0]
             command = PublishAuction(
-                open_ns,
+                ts_ns,
                 AccountId(AUCTIONEER),
                 symbol,
                 volume + carried,
@@ -435,12 +466,12 @@ class Simulation:
                 seed,
             )
             (change,) = self._apply(command).auction_changes
-            published.append((change.auction_id, reserve))
-        return published
+            self.closing.setdefault(plan.day, []).append((change.auction_id, reserve))
 
     def _close_auction(self, auction_id: int, reserve: int | None, year: int, day: dt.date) -> None:
         (change,) = self._apply(CloseAuction(self.ts_ns, auction_id)).auction_changes
         auction, result = self.market.auctions.results[auction_id]
+        self.out.awarded(result.awards)
         rules = self.rules.auction
         if rules is not None and rules.unsold_to == "next_auctions" and result.unsold_t:
             parts = spread(result.unsold_t, rules.spread_over, rules.lot_t)
@@ -520,23 +551,6 @@ class Simulation:
         )
         detail = f"TNAC {tnac} t: {change:+d} t into the reserve from next year's auctions"
         self.out.event(day, year, "msr", detail)
-
-    def _after_msr(self, volume: int, index: int, day_in_year: int, lot_t: int) -> int:
-        """An auction's volume after its part of the year's reserve change, in proportion to its
-        share of what the year's auctions still offer (the last one takes what is left)."""
-        if not self.msr_left_t:
-            return volume
-        later = [
-            self._planned_t(plan, index)
-            for plan in self.scenario.spec.auctions
-            if plan.day > day_in_year
-        ]
-        rest = volume + sum(later)
-        part = self.msr_left_t if not later or not rest else self.msr_left_t * volume // rest
-        part -= part % lot_t
-        part = min(part, volume)
-        self.msr_left_t -= part
-        return volume - part
 
     def _planned_t(self, plan: AuctionSpec, index: int) -> int:
         """What an auction of the scenario plans to offer in the ``index``-th year."""

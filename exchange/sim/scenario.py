@@ -326,17 +326,25 @@ class AuctionSpec(_Model):
     each compliance year in its first continuous session: ``volume_t`` (or ``share_bp`` of
     what the allocation's ``auctioned_bp`` withholds that year) issued to the auctioneer and
     offered at ``reserve_fen`` (None: the rule set's reserve rule, with the
-    previous close standing in for a VWAP while nothing has traded listed)."""
+    previous close standing in for a VWAP while nothing has traded listed). Its notice is
+    published ``notice_days`` trading days before (0: on the day), when the volume is issued
+    and the reserve set, so bidders can plan for every auction announced."""
 
     day: int = Field(ge=1)
     volume_t: int | None = Field(None, ge=1)
     share_bp: int | None = Field(None, ge=1, le=BP)  # of the year's auctioned allowances
     reserve_fen: int | None = Field(None, ge=1)
+    notice_days: int = Field(0, ge=0)
 
     @model_validator(mode="after")
     def _volume(self) -> AuctionSpec:
         if (self.volume_t is None) == (self.share_bp is None):
             raise ValueError("give exactly one of volume_t and share_bp")
+        if self.notice_days >= self.day:
+            raise ValueError(
+                f"notice_days: the notice is published on trading day {self.day} - "
+                f"{self.notice_days} of the year, which must be 1 or later"
+            )
         return self
 
 

@@ -319,6 +319,39 @@ def test_a_firm_bids_once_in_an_open_auction_within_its_value() -> None:
     assert not [a for a in again if isinstance(a, BidAuction | Place)]
 
 
+def test_a_firm_bids_its_marginal_cost_curve_for_its_share_of_the_auctions_announced() -> None:
+    """Without ``auction_at_belief``, lacking 100,000 t with two auctions announced, a firm
+    bids at the day's open for half of it in the one open now, in ``auction_steps`` bids of
+    5,000 t: each tonne of this auction stands for two of its want, so the bid around its
+    k-th tonne is at the marginal cost of the abatement at 100,000 - 2k t (CNY 200.00 down
+    to 40.00). The tenth, at CNY 20.00, would be under the CNY 30.00 reserve: not bid."""
+    h = Harness()
+    h.account("FI")
+    h.deposit("FI", 1_000_000_000)
+    h.issue("FI", 100_000)
+    h.account("GOV", AccountKind.PARTICIPANT)
+    h.issue("GOV", 500_000)
+    _open_day(h)
+    opens = h.ts + 1
+    for n in range(2):  # the second later the same day
+        window = (opens + n * 2 * 10**12, opens + (2 * n + 1) * 10**12)
+        h.ok(PublishAuction(h._next_ts(), AccountId("GOV"), CEA, 200_000, 3_000, *window, n))
+    firm = _firm("FI", 200_000)
+    agent = ComplianceFirm("FI", firm, auction_steps=10, auction_at_belief=False)
+    h.ts = opens
+    h.local.now_ns = h.ts
+    actions = list(agent.on_day_open(h.local.view("FI"), random.Random(4)))
+    bids = [a for a in actions if isinstance(a, BidAuction) and a.auction_id == 1]
+    assert bids == actions
+    assert [(b.price_fen, b.qty_t) for b in bids] == [
+        (int(firm.curve.marginal_fen(100_000 - 2 * (5_000 * k + 2_500))), 5_000) for k in range(9)
+    ]
+    assert bids[0].price_fen == 20_000
+    assert bids[-1].price_fen == 4_000
+    h.apply_actions(agent, actions, h._next_ts())
+    assert not list(agent.on_day_open(h.local.view("FI"), random.Random(4)))  # bid once
+
+
 def test_firm_counts_allowances_still_due_and_follows_a_new_profile() -> None:
     h = Harness()
     h.account("FI")

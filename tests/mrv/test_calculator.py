@@ -97,7 +97,10 @@ def test_meters_not_calibrated_count_conservatively() -> None:
     scale = Meter(MeterState.UNCALIBRATED, Decimal("0.005"))
     loose = dataclasses.replace(base, fuels=(dataclasses.replace(fuel, meter=scale),))
     counted = month_emissions(loose, AG22).fuels[0]
-    assert (counted.consumption, counted.consumption_source) == (Fraction(140_700), Source.CONSERVATIVE)
+    assert (counted.consumption, counted.consumption_source) == (
+        Fraction(140_700),
+        Source.CONSERVATIVE,
+    )
     off = Meter(MeterState.OUT_OF_SPEC, Decimal("0.005"), Decimal("0.008"))
     spec = dataclasses.replace(base, fuels=(dataclasses.replace(fuel, meter=off),))
     assert month_emissions(spec, AG22).fuels[0].consumption == 140_420

@@ -21,6 +21,7 @@ from settlement.auction import (
     guarantee_fen,
     msr_change,
     reserve_price,
+    rule_reserve_price,
     spread,
 )
 
@@ -366,6 +367,28 @@ def test_reserve_prices() -> None:
     assert reserve_price(ReserveRule("none"), 8_000, 1) is None
     assert reserve_price(gd.reserve, None, 1) is None  # no listed trade in the window
     assert reserve_price(ReserveRule("vwap", factor_bp=12_000, window_days=120), 7_001, 5) == 8_405
+
+
+def test_the_rule_reserve_reads_the_rules_window_and_a_fallback() -> None:
+    """A VWAP rule reads the listed window of its own length (Guangdong: 60 days, 80 %):
+    2,000 t at ¥11 and 1,000 t at ¥14 are a VWAP of ¥12, a reserve of ¥9.60. With no
+    listed trade in it there is no reserve, unless a fallback price stands in; a fixed rule
+    reads no window."""
+    gd = load_rules("guangdong_pilot").auction
+    assert gd is not None
+    asked: list[int] = []
+
+    def window(days: int) -> list[tuple[int, int]]:
+        asked.append(days)
+        return [(2_000, 2_200_000), (0, 0), (1_000, 1_400_000)]
+
+    assert rule_reserve_price(gd.reserve, window, 1, 2016) == 960
+    assert asked == [60]
+    assert rule_reserve_price(gd.reserve, lambda days: [(0, 0)], 1, 2016) is None
+    assert rule_reserve_price(gd.reserve, lambda days: [], 1, 2016, fallback_fen=1_171) == 937
+    asked.clear()
+    assert rule_reserve_price(ReserveRule("fixed", fixed_fen=3_500), window, 1, 2016) == 3_500
+    assert asked == []
 
 
 def test_msr_intake_and_release_match_the_commissions_figures() -> None:

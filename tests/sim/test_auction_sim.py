@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from exchange.sim.outputs import summary
 from exchange.sim.runner import simulate
-from exchange.sim.scenario import SCENARIO_DIR, parse_scenario
+from exchange.sim.scenario import SCENARIO_DIR, ScenarioError, parse_scenario
 from exchange.sim.setup import AUCTIONEER
 from settlement.auction import spread
 
@@ -136,3 +138,16 @@ def test_the_market_stability_reserve_cuts_next_years_auctions() -> None:
     assert [r["volume_t"] for r in year2] == [100_000 - half, 100_000 - rest + rest % 500 + carried]
     assert second["held_t"] == first["change_t"] + second["change_t"]
     assert [e["kind"] for e in result.events].count("msr") == 2
+
+
+def test_a_notice_is_published_on_a_trading_day_of_the_year() -> None:
+    """``notice_days`` ahead of ``day``: at the latest on the year's first trading day."""
+    text = (SCENARIO_DIR / "equilibrium_check.yaml").read_text(encoding="utf-8")
+    good = text + "auctions:\n  - {day: 5, volume_t: 1000, reserve_fen: 3000, notice_days: 4}\n"
+    assert parse_scenario(good, "ahead.yaml").spec.auctions[0].notice_days == 4
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(good.replace("notice_days: 4", "notice_days: 5"), "early.yaml")
+    assert caught.value.problems == [
+        "auctions[0]: notice_days: the notice is published on trading day 5 - 5 of the year, "
+        "which must be 1 or later"
+    ]
