@@ -223,3 +223,9 @@ def reported(value: Fraction, places: int = 2) -> Decimal:
     whole = int(scaled + Fraction(1, 2))
     sign = -1 if value < 0 else 1
     return Decimal(sign * whole).scaleb(-places)
+
+
+def whole_tonnes(value: Fraction) -> int:
+    """Emissions as the registry records them: whole tonnes, rounded half up (a design
+    default: the guidelines report to 0.01 t and the registry counts whole allowances)."""
+    return int(reported(value, 0))
