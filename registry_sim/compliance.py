@@ -3,7 +3,8 @@
 docs/rules.md, national: allowances of vintage ≤ Y cover year Y (banking) and later vintages do not
 (no borrowing); from 2025 old vintages count only within a conversion cap; offsets cover at most
 a share of the obligation (national: 5 % of the allowances to be surrendered; Guangdong: 10 % of
-the previous year's emissions, at least 70 % of them from local projects), and only eligible
+the previous year's emissions, at least 70 % of them from local projects; California: 4 %, 6 % from
+2026 emissions, at least half of them from projects in the state), and only eligible
 offsets count (not inside the ETS scope, registered in an eligible window). Every cap is rounded
 down to whole tonnes.
 """
@@ -94,8 +95,10 @@ class SurrenderBook:
         ]
 
 
-def offset_cap_t(basis_t: int, rules: ComplianceRules) -> int:
-    return basis_t * rules.offset_cap_bp // BP
+def offset_cap_t(basis_t: int, rules: ComplianceRules, year: int) -> int:
+    """The offset cap of compliance year ``year``: the year's share of ``basis_t`` (California:
+    4 % of the obligation for 2025 emissions, 6 % from 2026)."""
+    return basis_t * rules.offset_cap_bp_in(year) // BP
 
 
 def offset_ineligibility(

@@ -130,12 +130,14 @@ class Registry:
         return verified
 
     def carried_t(self, account_id: AccountId, year: int) -> int:
-        """What ``year``'s obligation carries from the year before: its assessed shortfall,
-        where the rule set carries a shortfall over (EU); else 0."""
-        if not self.rules.compliance.shortfall_carries_over:
+        """What ``year``'s obligation carries from the year before: its assessed shortfall
+        times ``shortfall_carry_multiple`` (EU 1; California's untimely surrender 4), where the
+        rule set carries a shortfall over; else 0."""
+        rules = self.rules.compliance
+        if not rules.shortfall_carries_over:
             return 0
         record = self._records.get((account_id, year - 1))
-        return 0 if record is None else record.shortfall_t
+        return 0 if record is None else record.shortfall_t * rules.shortfall_carry_multiple
 
     def obligation_t(self, account_id: AccountId, year: int) -> int | None:
         """What an entity must surrender for ``year``: its verified emissions plus what a
@@ -164,7 +166,7 @@ class Registry:
             basis = self._verified_or_refuse(account_id, year)
         else:
             basis = self._verified_or_refuse(account_id, year - 1)
-        return offset_cap_t(basis, rules)
+        return offset_cap_t(basis, rules, year)
 
     def offset_cap_t(
         self, account_id: AccountId, year: int, expected_obligation_t: int | None = None
@@ -176,7 +178,7 @@ class Registry:
             basis = self._verified.get((account_id, year), expected_obligation_t)
         else:
             basis = self._verified.get((account_id, year - 1))
-        return None if basis is None else offset_cap_t(basis, rules)
+        return None if basis is None else offset_cap_t(basis, rules, year)
 
     def net_sales_t(self, account_id: AccountId) -> int:
         """The entity's recorded net allowance sales for the old-vintage cap (0 if none)."""

@@ -78,6 +78,15 @@ class OldVintageRules:
 
 
 @dataclass(frozen=True, slots=True)
+class OffsetCapStep:
+    """From emissions year ``from_year`` on, the offset cap is ``cap_bp`` (California: 4 % of
+    the obligation for 2021-2025 emissions, 6 % from 2026)."""
+
+    from_year: int
+    cap_bp: int
+
+
+@dataclass(frozen=True, slots=True)
 class AllocationRules:
     pre_allocation_share_bp: int
     gap_cap_bp: int
@@ -104,10 +113,24 @@ class ComplianceRules:
     # allowances must still be surrendered"), instead of or beside a deduction.
     shortfall_carries_over: bool
     old_vintages: OldVintageRules | None
+    # Steps of the offset cap by emissions year, in order; before the first, ``offset_cap_bp``.
+    offset_caps: tuple[OffsetCapStep, ...] = ()
+    # The tonnes a carried-over shortfall adds to next year's obligation per tonne missing
+    # (EU 1; California's untimely surrender 4).
+    shortfall_carry_multiple: int = 1
 
     def deadline(self, year: int) -> dt.date:
         """The surrender deadline for compliance year ``year`` (in year + 1)."""
         return dt.date(year + 1, self.deadline_month, self.deadline_day)
+
+    def offset_cap_bp_in(self, year: int) -> int:
+        """The offset cap's share for emissions year ``year``: the last step from that year
+        or before, else ``offset_cap_bp``."""
+        cap_bp = self.offset_cap_bp
+        for step in self.offset_caps:
+            if step.from_year <= year:
+                cap_bp = step.cap_bp
+        return cap_bp
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +172,26 @@ class LimitRules:
     position_limit_t: int
     report_threshold_t: int
     add_allocation: bool  # a covered entity's limits add its own allocation
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingLimitFormula:
+    """A holding limit that grows with the market's cap (California-Québec,
+    ``[limits.holding_limit]``): ``base_rate_bp`` of the first ``base_t`` of the annual cap,
+    plus ``rate_above_bp`` of the rest."""
+
+    base_t: int
+    base_rate_bp: int
+    rate_above_bp: int
+    annual_cap_t: int
+
+
+def holding_limit_t(formula: HoldingLimitFormula) -> int:
+    """The holding limit, rounded down to whole tonnes: base_rate × min(cap, base) +
+    rate_above × (cap − base) where the cap is above the base."""
+    below = min(formula.annual_cap_t, formula.base_t)
+    above = max(0, formula.annual_cap_t - formula.base_t)
+    return (below * formula.base_rate_bp + above * formula.rate_above_bp) // BP
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,6 +494,9 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
     local = c.get("local_province") or None
     if local is not None and not isinstance(local, str):
         raise r.fail("compliance.local_province", f"expected text, got {local!r}")
+    carry_multiple = 1  # absent: a carried shortfall is owed once
+    if "shortfall_carry_multiple" in c:
+        carry_multiple = r.integer(c, "shortfall_carry_multiple", "compliance", low=1, high=100)
     compliance = ComplianceRules(
         deadline_month=month,
         deadline_day=day,
@@ -467,7 +513,11 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
         borrowing=r.boolean(c, "borrowing", "compliance"),
         shortfall_carries_over=r.boolean(c, "shortfall_carries_over", "compliance"),
         old_vintages=old,
+        offset_caps=_offset_caps(r, c),
+        shortfall_carry_multiple=carry_multiple,
     )
+    if compliance.shortfall_carry_multiple != 1 and not compliance.shortfall_carries_over:
+        raise r.fail("compliance.shortfall_carry_multiple", "needs shortfall_carries_over = true")
     for kind in compliance.offset_unit_kinds:
         if kind not in ("CCER", "PHCER"):
             raise r.fail("compliance.offset_unit_kinds", f"unknown offset unit kind {kind!r}")
@@ -516,6 +566,27 @@ def parse_rules(name: str, data: Mapping[str, Any]) -> RuleSet:
     )
 
 
+def _offset_caps(r: _Reader, c: Mapping[str, Any]) -> tuple[OffsetCapStep, ...]:
+    """``[[compliance.offset_caps]]``: the offset cap's steps by emissions year, in order."""
+    raw = c.get("offset_caps", [])
+    if not isinstance(raw, list):
+        raise r.fail("compliance.offset_caps", "expected a list of tables")
+    steps: list[OffsetCapStep] = []
+    for i, step in enumerate(raw):
+        at = f"compliance.offset_caps[{i}]"
+        if not isinstance(step, Mapping):
+            raise r.fail(at, "expected a table")
+        steps.append(
+            OffsetCapStep(
+                from_year=r.integer(step, "from_year", at, low=1),
+                cap_bp=r.integer(step, "cap_bp", at, low=0, high=BP),
+            )
+        )
+        if len(steps) > 1 and not steps[-2].from_year < steps[-1].from_year:
+            raise r.fail(f"{at}.from_year", "steps must be in order of year, one per year")
+    return tuple(steps)
+
+
 def _settlement(r: _Reader, data: Mapping[str, Any]) -> SettlementRules:
     s = r.table(data, "settlement")
     at = "settlement"
@@ -536,9 +607,28 @@ def _limits(r: _Reader, data: Mapping[str, Any]) -> LimitRules | None:
     if "limits" not in data:
         return None
     lim = r.table(data, "limits")
+    if "holding_limit" in lim:
+        if "position_limit_t" in lim:
+            raise r.fail("limits.position_limit_t", "give it or limits.holding_limit, not both")
+        h = r.table(lim, "holding_limit", "limits")
+        at = "limits.holding_limit"
+        formula = HoldingLimitFormula(
+            base_t=r.integer(h, "base_t", at, low=0),
+            base_rate_bp=r.integer(h, "base_rate_bp", at, low=0, high=BP),
+            rate_above_bp=r.integer(h, "rate_above_bp", at, low=0, high=BP),
+            annual_cap_t=r.integer(h, "annual_cap_t", at, low=1),
+        )
+        position_limit = holding_limit_t(formula)
+        if position_limit < 1:
+            raise r.fail(at, f"the holding limit must be at least 1 t, got {position_limit}")
+    else:
+        position_limit = r.integer(lim, "position_limit_t", "limits", low=1)
+    threshold = position_limit  # absent: a holding reports only at the limit
+    if "report_threshold_t" in lim:
+        threshold = r.integer(lim, "report_threshold_t", "limits", low=1)
     limits = LimitRules(
-        position_limit_t=r.integer(lim, "position_limit_t", "limits", low=1),
-        report_threshold_t=r.integer(lim, "report_threshold_t", "limits", low=1),
+        position_limit_t=position_limit,
+        report_threshold_t=threshold,
         add_allocation=r.boolean(lim, "add_allocation", "limits"),
     )
     if limits.report_threshold_t > limits.position_limit_t:

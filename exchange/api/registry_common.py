@@ -149,7 +149,7 @@ def surrender_plan_view(
         "obligation_t": obligation,
         "surrendered_t": projected.surrendered_t,
         "remaining_t": projected.remaining_t,
-        "offset_cap_bp": registry.rules.compliance.offset_cap_bp,
+        "offset_cap_bp": registry.rules.compliance.offset_cap_bp_in(year),
         "offset_cap_t": cap,
         "offset_cap_left_t": max(0, cap - projected.offsets_t),
         "items": items,

@@ -55,7 +55,11 @@ HEADERS: Mapping[str, tuple[str, str]] = {
 }
 
 # A currency's name in a header, in English and Chinese; another code names itself.
-MONEY: Mapping[str, tuple[str, str]] = {"CNY": ("CNY", "元"), "EUR": ("EUR", "欧元")}
+MONEY: Mapping[str, tuple[str, str]] = {
+    "CNY": ("CNY", "元"),
+    "EUR": ("EUR", "欧元"),
+    "USD": ("USD", "美元"),
+}
 
 YES_NO: Mapping[bool, tuple[str, str]] = {True: ("yes", "是"), False: ("no", "否")}
 

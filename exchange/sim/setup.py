@@ -34,10 +34,12 @@ from settlement.commands import Deposit, MarketCommand, RegistryCommand
 
 def firm_offset_cap_bp(rules: RuleSet) -> int | None:
     """The offset cap a compliance firm is told (``ComplianceFirm.offset_cap_bp``): the rule
-    set's share when it is a share of the obligation, else None (the registry states a
-    previous-year cap all year)."""
+    set's share when it is one share of the obligation, else None (the registry states a
+    previous-year cap all year, or a cap that changes by year: California's 4 %, then 6 %)."""
     compliance = rules.compliance
-    return compliance.offset_cap_bp if compliance.offset_cap_basis == "obligation" else None
+    if compliance.offset_cap_basis != "obligation" or compliance.offset_caps:
+        return None
+    return compliance.offset_cap_bp
 
 
 def account_of(firm: FirmPlan) -> AccountId:

@@ -48,7 +48,7 @@ from settlement import (
 from settlement.reference import penalty_price
 from tests.registry_sim.conftest import PROJECTS
 
-RULESETS = ("cn_national", "guangdong_pilot", "eu_ets")
+RULESETS = ("cn_national", "guangdong_pilot", "eu_ets", "ca_qc")
 YEAR = 2025  # the compliance year: from 2025 the national old-vintage cap applies
 ENTITY = AccountId("E")  # the covered entity whose year is projected
 TRADER = AccountId("T")  # its counterparty

@@ -49,6 +49,16 @@ def test_an_offset_is_named_by_its_project() -> None:
     )
 
 
+def test_california_quebec_names_a_cca_and_an_arboc() -> None:
+    ca = load_rules("ca_qc").names
+    assert unit_name(ca, "CEA2026", None) == {"zh-CN": "加州碳配额 2026", "en": "CCA 2026"}
+    forest = make_project("CAFR-01", "California", OLD.registration_date, methodology="us_forest")
+    assert unit_name(ca, "CCER:CAFR-01:2025", forest) == {
+        "zh-CN": "加州合规抵消信用 美国森林 加利福尼亚 CAFR-01 2025",
+        "en": "ARBOC U.S. forest California CAFR-01 2025",
+    }
+
+
 def test_unknown_words_show_as_written() -> None:
     odd = dataclasses.replace(HB_SOLAR, methodology="tidal_lagoon", province="Atlantis")
     assert unit_name(NATIONAL, "CCER:HB-SOLAR:2024", odd)["zh-CN"] == (
@@ -68,7 +78,7 @@ def test_a_market_may_rename_a_word() -> None:
 
 
 def test_every_rule_set_names_its_allowance_in_every_language() -> None:
-    for name in ("cn_national", "eu_ets", "guangdong_pilot"):
+    for name in ("ca_qc", "cn_national", "eu_ets", "guangdong_pilot"):
         names = load_rules(name).names
         assert set(names.kinds["CEA"]) == set(LANGUAGES)
         assert {"CCER", "PHCER"} <= set(names.kinds)

@@ -12,15 +12,20 @@ import pytest
 
 from matching import Matching
 from registry_sim import RuleSet, RuleSetError, load_rules, parse_rules
-from registry_sim.rules import OffsetWindow, OldVintageRules
+from registry_sim.rules import (
+    HoldingLimitFormula,
+    OffsetWindow,
+    OldVintageRules,
+    holding_limit_t,
+)
 from registry_sim.rulesets import UnknownRuleSetError, available_rulesets, load_ruleset
 
 
-def test_three_rule_sets_ship() -> None:
-    assert available_rulesets() == ["cn_national", "eu_ets", "guangdong_pilot"]
+def test_four_rule_sets_ship() -> None:
+    assert available_rulesets() == ["ca_qc", "cn_national", "eu_ets", "guangdong_pilot"]
 
 
-@pytest.mark.parametrize("name", ["cn_national", "eu_ets", "guangdong_pilot"])
+@pytest.mark.parametrize("name", ["ca_qc", "cn_national", "eu_ets", "guangdong_pilot"])
 def test_every_shipped_rule_set_loads(name: str) -> None:
     rules = load_rules(name)
     assert isinstance(rules, RuleSet)
@@ -113,6 +118,80 @@ def test_eu_ets_values() -> None:
     assert (rules.penalty.kind, rules.penalty.fixed_fen_per_t) == ("fixed", 10_000)
     assert rules.compliance.offset_cap_bp == 0
     assert rules.compliance.offset_unit_kinds == ()
+
+
+def test_ca_qc_values() -> None:
+    rules = load_rules("ca_qc")
+    assert (rules.currency, rules.calendar.timezone, rules.language) == (
+        "USD",
+        "America/Los_Angeles",
+        "en",
+    )
+    assert rules.calendar.weekdays == (0, 1, 2, 3, 4)
+    assert rules.trading["tick_fen"] == 1
+    assert rules.listed.matching.value == "price_time"
+    assert rules.block is None
+    assert rules.msr is None
+    c = rules.compliance
+    # surrender by 1 November of the following year
+    assert c.deadline(2025) == dt.date(2026, 11, 1)
+    # offsets: 4 % of the obligation for 2021-2025 emissions, 6 % from 2026; at least half
+    # from projects in California
+    assert (c.offset_cap_basis, c.offset_cap_bp_in(2025), c.offset_cap_bp_in(2026)) == (
+        "obligation",
+        400,
+        600,
+    )
+    assert c.offset_cap_bp_in(2045) == 600
+    assert (c.local_province, c.local_min_share_bp) == ("California", 5_000)
+    # an untimely surrender: four times the shortfall, owed again; no fine, no deduction
+    assert (c.shortfall_carries_over, c.shortfall_carry_multiple) == (True, 4)
+    p = rules.penalty
+    assert (p.kind, p.fixed_fen_per_t, p.lump_sum_fen) == ("fixed", 0, 0)
+    assert not rules.allocation.deduct_shortfall_next_year
+    assert rules.limits is not None
+    assert rules.limits.position_limit_t == 9_452_250  # see the holding-limit test below
+    assert rules.limits.report_threshold_t == rules.limits.position_limit_t
+    assert not rules.limits.add_allocation
+    a = rules.auction
+    assert a is not None
+    assert (a.pricing, a.tie_break, a.undersubscribed) == ("uniform", "pro_rata", "fill")
+    assert (a.lot_t, a.min_bid_t, a.max_share_bp) == (1_000, 1_000, 2_500)
+    assert (a.reserve.kind, a.reserve.fixed_fen) == ("fixed", 2_587)  # USD 25.87
+    assert (a.cancel_below_secondary_bp, a.unsold_to) == (None, "reserve")
+    assert a.windows == ((dt.time(10), dt.time(13)),)
+
+
+def test_the_ca_qc_holding_limit_worked_by_hand() -> None:
+    # 2026 combined cap: California 254,000,000 t + Québec 49,090,000 t = 303,090,000 t
+    # 10 % x 25,000,000 t = 2,500,000 t
+    # 2.5 % x (303,090,000 - 25,000,000) t = 2.5 % x 278,090,000 t = 6,952,250 t
+    # holding limit: 2,500,000 + 6,952,250 = 9,452,250 t
+    formula = HoldingLimitFormula(25_000_000, 1_000, 250, 303_090_000)
+    assert holding_limit_t(formula) == 9_452_250
+    # a cap below the base: 10 % of it alone (1,000,000 t x 10 % = 100,000 t)
+    assert holding_limit_t(HoldingLimitFormula(25_000_000, 1_000, 250, 1_000_000)) == 100_000
+    # rounded down: 25,000,001 t -> 2,500,000 + 0.025 t
+    assert holding_limit_t(HoldingLimitFormula(25_000_000, 1_000, 250, 25_000_001)) == 2_500_000
+
+
+def test_a_market_may_move_the_cap_the_holding_limit_follows() -> None:
+    # 2.5 % x (65,000,000 - 25,000,000) = 1,000,000 t above the base's 2,500,000 t
+    overrides = {"limits": {"holding_limit": {"annual_cap_t": 65_000_000}}}
+    limits = load_rules("ca_qc", overrides).limits
+    assert limits is not None
+    assert (limits.position_limit_t, limits.report_threshold_t) == (3_500_000, 3_500_000)
+    with_threshold = load_rules("ca_qc", {"limits": {"report_threshold_t": 1_000_000}}).limits
+    assert with_threshold is not None
+    assert with_threshold.report_threshold_t == 1_000_000
+
+
+@pytest.mark.parametrize("name", ["cn_national", "eu_ets", "guangdong_pilot"])
+def test_other_rule_sets_keep_one_offset_cap_and_carry_one_for_one(name: str) -> None:
+    c = load_rules(name).compliance
+    assert c.offset_caps == ()
+    assert {c.offset_cap_bp_in(year) for year in (2013, 2025, 2026, 2045)} == {c.offset_cap_bp}
+    assert c.shortfall_carry_multiple == 1
 
 
 def test_unknown_rule_set() -> None:
@@ -433,6 +512,40 @@ def test_local_share_without_a_province() -> None:
         {"compliance": {"local_province": ""}},
         "compliance.local_province",
         "needed when local_min_share_bp is set",
+    )
+
+
+def test_offset_cap_steps_are_in_order_of_year() -> None:
+    steps = [{"from_year": 2026, "cap_bp": 600}, {"from_year": 2026, "cap_bp": 800}]
+    _expect_error(
+        "ca_qc",
+        {"compliance": {"offset_caps": steps}},
+        "compliance.offset_caps[1].from_year",
+        "steps must be in order of year, one per year",
+    )
+    _expect_error(
+        "ca_qc",
+        {"compliance": {"offset_caps": [{"from_year": 2026, "cap_bp": 10_001}]}},
+        "compliance.offset_caps[0].cap_bp",
+        "must be at most 10000, got 10001",
+    )
+
+
+def test_a_carry_multiple_needs_the_shortfall_carried() -> None:
+    _expect_error(
+        "cn_national",
+        {"compliance": {"shortfall_carry_multiple": 4}},
+        "compliance.shortfall_carry_multiple",
+        "needs shortfall_carries_over = true",
+    )
+
+
+def test_a_position_limit_or_a_holding_limit_not_both() -> None:
+    _expect_error(
+        "ca_qc",
+        {"limits": {"position_limit_t": 1_000_000}},
+        "limits.position_limit_t",
+        "give it or limits.holding_limit, not both",
     )
 
 

@@ -743,6 +743,90 @@ def test_penalty_under_eu_ets_is_eur_100_per_tonne(eu_reg: Reg) -> None:
     assert (later.obligation_t, later.shortfall_t, later.penalty_fen) == (10_250, 250, 2_500_000)
 
 
+# ---------------------------------------------------------------- California-Québec
+
+CA_FOREST = make_project("CA-FOREST", "California", dt.date(2024, 3, 1), methodology="us_forest")
+OR_DAIRY = make_project("OR-DAIRY", "Oregon", dt.date(2024, 3, 1), methodology="livestock")
+ON_2027 = dt.date(2027, 6, 15)  # before 1 November 2027, the deadline of compliance year 2026
+
+
+def california(forest_t: int = 10_000) -> Reg:
+    """ca_qc with E2, 100,000 t emitted in 2025 and in 2026, ``forest_t`` of offsets from a
+    California project and 10,000 t from one outside the state, each of vintage 2025."""
+    ca = Reg("ca_qc")
+    ca.projects([CA_FOREST, OR_DAIRY])
+    ca.entity(E2, "California")
+    ca.emissions(E2, 2025, 100_000)
+    ca.emissions(E2, 2026, 100_000)
+    ca.offsets(E2, CA_FOREST, 2025, forest_t)
+    ca.offsets(E2, OR_DAIRY, 2025, 10_000)
+    return ca
+
+
+def test_california_offsets_4_percent_for_2025_emissions_and_6_percent_from_2026() -> None:
+    ca = california(forest_t=20_000)
+    forest = offset_unit(CA_FOREST, 2025).code
+    # 2025: 100,000 t x 4 % = 4,000 t
+    assert ca.registry.compliance_status(E2, 2025).offset_cap_t == 4_000
+    refusal = ca.refused(
+        ca.surrender_op(E2, 2025, [(forest, 4_001)], ON_2026), C.OFFSET_CAP_EXCEEDED
+    )
+    assert refusal.details == {"cap_t": 4_000, "used_t": 0, "requested_t": 4_001}
+    ca.surrender(E2, 2025, [(forest, 4_000)], ON_2026)
+    # 2026 (AB 1207): 100,000 t x 6 % = 6,000 t
+    assert ca.registry.compliance_status(E2, 2026).offset_cap_t == 6_000
+    refusal = ca.refused(
+        ca.surrender_op(E2, 2026, [(forest, 6_001)], ON_2027), C.OFFSET_CAP_EXCEEDED
+    )
+    assert refusal.details["cap_t"] == 6_000
+    ca.surrender(E2, 2026, [(forest, 6_000)], ON_2027)
+    assert ca.registry.surrendered_t(E2, 2026) == (0, 6_000)
+
+
+def test_california_at_most_half_of_the_offsets_from_outside_the_state() -> None:
+    ca = california()
+    forest = offset_unit(CA_FOREST, 2025).code
+    dairy = offset_unit(OR_DAIRY, 2025).code
+    # 2026's 6,000 t: 2,999 t from California and 3,001 t from Oregon is more than half outside
+    op = ca.surrender_op(E2, 2026, [(forest, 2_999), (dairy, 3_001)], ON_2027)
+    refusal = ca.refused(op, C.LOCAL_OFFSET_SHARE_TOO_LOW)
+    assert refusal.details == {"local_t": 2_999, "offsets_t": 6_000, "min_share_bp": 5_000}
+    # 3,000 t each: half outside, the most allowed
+    ca.surrender(E2, 2026, [(forest, 3_000), (dairy, 3_000)], ON_2027)
+    assert ca.registry.surrendered_t(E2, 2026) == (0, 6_000)
+
+
+def test_california_plan_takes_out_of_state_offsets_only_beside_as_many_local() -> None:
+    ca = california(forest_t=2_500)
+    ca.issue(E2, 2026, 100_000)
+    forest = offset_unit(CA_FOREST, 2025).code
+    dairy = offset_unit(OR_DAIRY, 2025).code
+    # of the 6,000 t cap: the 2,500 t from California, then as many from Oregon (2,500 t,
+    # half of 5,000 t), the rest allowances: 100,000 - 5,000 = 95,000 t
+    plan = ca.registry.surrender_plan(E2, 2026, ON_2027)
+    assert plan == ((forest, 2_500), (dairy, 2_500), (cea_code(2026), 95_000))
+
+
+def test_california_untimely_surrender_is_four_times_the_shortfall() -> None:
+    ca = Reg("ca_qc")
+    ca.entity(E2, "California")
+    ca.emissions(E2, 2025, 10_000)
+    ca.issue(E2, 2025, 9_000)
+    ca.surrender(E2, 2025, [(CEA25, 9_000)], ON_2026)
+    assert ca.registry.compliance_status(E2, 2025).deadline == "2026-11-01"
+    record = ca.assess(E2, 2025, price_fen=0).details["record"]
+    # shortfall 1,000 t: no fine, no deduction ...
+    assert (record.shortfall_t, record.penalty_fen, record.deduction_t) == (1_000, 0, 0)
+    assert ca.registry.deduction_owed(E2) == 0
+    # ... but 4 x 1,000 t = 4,000 t owed with 2026's obligation: 10,000 + 4,000 = 14,000 t
+    ca.emissions(E2, 2026, 10_000)
+    assert ca.registry.carried_t(E2, 2026) == 4_000
+    assert ca.registry.obligation_t(E2, 2026) == 14_000
+    assert ca.registry.compliance_status(E2, 2026).obligation_t == 14_000
+    # the offset cap stays a share of the year's emissions: 10,000 t x 6 % = 600 t
+    assert ca.registry.compliance_status(E2, 2026).offset_cap_t == 600
+
+
 def test_guangdong_fines_cny_50000_and_deducts_twice_the_shortfall() -> None:
     gd = Reg("guangdong_pilot")
     gd.entity(E2)

@@ -295,6 +295,7 @@ def test_markets_without_block_trading() -> None:
     for rules, overrides in (
         ("guangdong_pilot", {}),
         ("eu_ets", {}),
+        ("ca_qc", {}),
         ("cn_national", {"trading": {"modes": {"block": {"enabled": False}}}}),
     ):
         m = Block(overrides, rules)
