@@ -280,9 +280,13 @@ def bidder_share_bp(market: Market, account_id: str) -> int | None:
 
 
 def bidder_cap(market: Market, auction: Auction, account_id: str) -> int | None:
-    """The most ``account_id`` may bid for in ``auction``, in whole lots (None: no cap)."""
+    """The most ``account_id`` may bid for in ``auction``, in whole lots (None: no cap). A
+    reserve or ceiling sale has no purchase limit of its own: the holding limit and, at the
+    ceiling, what the entity lacks bound it."""
     rules = market.rules.auction
     assert rules is not None
+    if auction.sale != "auction":
+        return None
     return bidder_cap_t(auction.volume_t, bidder_share_bp(market, account_id), rules.lot_t)
 
 
@@ -427,7 +431,7 @@ def _check_bid(
         )
     bid_t = sum(b.qty_t for b in _bids_of(auction, account_id)) - replaced_t
     share = bidder_share_bp(market, account_id)
-    cap = bidder_cap_t(auction.volume_t, share, rules.lot_t)
+    cap = bidder_cap(market, auction, account_id)
     if cap is not None and bid_t + qty_t > cap:
         return refused(
             kind,
@@ -488,9 +492,10 @@ def _sale_price(market: Market, cmd: PublishAuction, year: int) -> int | str:
     last, held = _last_auction(market, year)
     if held and (last is None or not price_control.reserve_sale_held(control, year, last)):
         trigger = tiers[0] * control.apcr_trigger_bp // BP
+        settled = "no auction has settled yet" if last is None else f"the last settled at {last}"
         return (
             f"a reserve sale after the year's first needs the last auction at {trigger} "
-            f"({control.apcr_trigger_bp} bp of the lowest tier) or more; it settled at {last}"
+            f"({control.apcr_trigger_bp} bp of the lowest tier) or more; {settled}"
         )
     stated = cmd.reserve_fen
     return tiers[0] if stated is None else stated

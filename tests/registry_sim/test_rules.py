@@ -156,8 +156,14 @@ def test_ca_qc_values() -> None:
     a = rules.auction
     assert a is not None
     assert (a.pricing, a.tie_break, a.undersubscribed) == ("uniform", "pro_rata", "fill")
-    assert (a.lot_t, a.min_bid_t, a.max_share_bp) == (1_000, 1_000, 2_500)
-    assert (a.reserve.kind, a.reserve.fixed_fen) == ("fixed", 2_587)  # USD 25.87
+    assert (a.lot_t, a.min_bid_t, a.max_share_bp, a.covered_max_share_bp) == (
+        1_000,
+        1_000,
+        400,
+        2_500,
+    )
+    assert (a.collateral, a.results_lag_days) == ("guarantee", 5)
+    assert (a.reserve.kind, a.reserve.by_year[-1]) == ("schedule", (2025, 2_587))  # USD 25.87
     assert (a.cancel_below_secondary_bp, a.unsold_to) == (None, "reserve")
     assert a.windows == ((dt.time(10), dt.time(13)),)
 

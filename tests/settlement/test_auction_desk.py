@@ -20,11 +20,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry_sim.model import AccountId, UnitCode
+from registry_sim.ops import RecordEmissions
+from settlement import auction_desk
 from settlement.commands import (
     AmendBid,
     CloseAuction,
     CloseDay,
     EndOfDay,
+    OpenDay,
     PublishAuction,
     SubmitBid,
     WithdrawBid,
@@ -230,26 +233,11 @@ def test_eu_bids_are_withdrawn_in_the_window_and_units_come_t_plus_1() -> None:
     assert m.market.sellable_t(AccountId("A"), UnitCode(SYM)) == 1_500
 
 
-# California-Québec's bidding on the EU market's calendar: lots of 1,000, purchase limits of
-# 25 % for covered entities and 4 % for others, a bid guarantee, bids amendable in the window.
-CA_BIDDING = {
-    "auction": {
-        "lot_t": 1_000,
-        "min_bid_t": 1_000,
-        "max_share_bp": 400,
-        "covered_max_share_bp": 2_500,
-        "collateral": "guarantee",
-        "tie_break": "pro_rata",
-        "undersubscribed": "fill",
-        "delivery_lag_days": 0,
-        "cancel_below_secondary_bp": None,
-    }
-}
-
-
 def california() -> Auctions:
-    """GOV sells 100,000; E1 is a covered entity, P a participant; $1,000,000 each."""
-    m = Auctions("eu_ets", CA_BIDDING)
+    """California-Québec (``ca_qc``): lots of 1,000, purchase limits of 25 % for covered
+    entities and 4 % for others, a bid guarantee, bids amendable in the window. GOV sells
+    100,000; E1 is a covered entity, P a participant; $1,000,000 each."""
+    m = Auctions("ca_qc")
     m.participant(SELLER, "P")
     m.entity("E1")
     m.issue(SELLER, 100_000)
@@ -261,7 +249,7 @@ def california() -> Auctions:
 
 def test_purchase_limits_by_kind_a_bid_guarantee_and_amendments() -> None:
     m = california()
-    m.ok(m.publish(100_000, 2_587))  # California's 2025 auction reserve price
+    m.ok(m.publish(100_000, 2_587))  # the 2025 auction reserve price, stated
     m.at(DAY1, "10:00")
     # P, a participant, may bid for 4 % = 4,000; E1, a covered entity, 25 % = 25,000.
     over = m.refused(m.bid("P", 3_000, 5_000), "AUCTION_OVER_CAP")
@@ -298,6 +286,67 @@ def test_purchase_limits_by_kind_a_bid_guarantee_and_amendments() -> None:
     assert m.cash("P") == 1_000_000 * CNY - 4_000 * 2_600
     assert m.cash(SELLER) == 9_000 * 2_600
     assert (m.units(SELLER), m.units(SELLER, "held")) == (91_000, 0)
+
+
+def test_the_reserve_price_follows_the_schedule_and_results_wait_a_week() -> None:
+    """No reserve stated in 2026: $25.87 × 1.08 = $27.94. The result is published five
+    trading days after clearing: until then participants do not see it, and the day it is
+    published opens with a ``result_published`` change."""
+    m = california()
+    m.ok(m.publish(10_000, None))
+    assert m.market.auctions.auctions[1].reserve_fen == 2_794
+    m.at(DAY1, "10:00")
+    m.ok(m.bid("E1", 2_800, 2_000))
+    m.at(DAY1, "11:30")
+    m.ok(m.close())
+    auction = m.market.auctions.results[1][0]
+    assert not auction_desk.is_published(m.market, auction)
+    assert m.units("E1") == 2_000  # settled at clearing all the same
+    published = []
+    for day in (DAY2, DAY3, dt.date(2026, 11, 27), dt.date(2026, 11, 30), dt.date(2026, 12, 1)):
+        m.close_day()
+        opened = m.ok(OpenDay(m.next_ts(), day))
+        published += [(day, c.what) for c in opened.auction_changes]
+    assert published == [(dt.date(2026, 12, 1), "result_published")]
+    assert auction_desk.is_published(m.market, auction)
+
+
+def test_reserve_and_ceiling_sales_to_covered_entities_at_fixed_prices() -> None:
+    """2026 prices (2021's + 5 % + 3 % a year, to the cent each year): tier 1 $41.40 → $60.83,
+    the ceiling $65.00 → $95.52. Only covered entities buy, at the sale's price; the year's
+    first reserve sale needs no trigger, a second one needs the last auction at 60 % of tier 1
+    ($36.49) or more. At the ceiling E1 buys only what it lacks for 2026: 30,000 t emitted,
+    10,000 t held, 20,000 t."""
+    m = california()
+    m.registry(RecordEmissions(m.op_id(), AccountId("E1"), 2026, 30_000))
+    opens, closes = m.window()
+    reserve = PublishAuction(
+        m.next_ts(), AccountId(SELLER), SYM, 10_000, None, opens, closes, 1, "reserve"
+    )
+    m.ok(reserve)
+    assert m.market.auctions.auctions[1].reserve_fen == 6_083
+    m.at(DAY1, "10:00")
+    assert m.refused(m.bid("P", 6_083, 1_000), "AUCTION_NOT_ELIGIBLE")["sale"] == "reserve"
+    off = m.refused(m.bid("E1", 6_100, 1_000), "AUCTION_FIXED_PRICE")
+    assert (off["price_fen"], off["fixed_fen"]) == (6_100, 6_083)
+    m.ok(m.bid("E1", 6_083, 10_000))
+    m.at(DAY1, "11:30")
+    m.ok(m.close())
+    assert m.units("E1") == 10_000
+    opens2, closes2 = m.window(DAY2)
+    again = reserve._replace(ts_ns=m.next_ts(), opens_ns=opens2, closes_ns=closes2, seed=2)
+    problem = m.refused(again, "AUCTION_BAD_NOTICE")["problem"]
+    assert "at 3649 (6000 bp of the lowest tier) or more; no auction has settled yet" in problem
+    ceiling = again._replace(ts_ns=m.next_ts(), seed=3, sale="ceiling")
+    m.ok(ceiling)
+    assert m.market.auctions.auctions[2].reserve_fen == 9_552
+    m.next_day(DAY2)
+    m.at(DAY2, "10:00")
+    need = m.refused(m.bid("E1", 9_552, 25_000, auction=2), "AUCTION_OVER_NEED")
+    assert (need["lacks_t"], need["bid_t"]) == (20_000, 0)
+    m.deposit("E1", 2_000_000 * CNY)
+    m.ok(m.bid("E1", 9_552, 20_000, auction=2))
+    assert m.cash("E1", "held") == 20_000 * 9_552
 
 
 def test_eu_undersubscribed_is_cancelled_and_every_hold_released() -> None:
@@ -424,19 +473,20 @@ def _totals(market: Market) -> tuple[int, int]:
     return cash, units
 
 
-@pytest.mark.parametrize("rules", ["cn_national", "guangdong_pilot", "eu_ets"])
+@pytest.mark.parametrize("rules", ["cn_national", "guangdong_pilot", "eu_ets", "ca_qc"])
 def test_each_shipped_rule_set_runs_an_auction(rules: str) -> None:
     """On a tick of 2 fen, a bid off the tick is refused with the tick; a bid for all a
-    bidder may take clears at its price."""
+    bidder may take clears at its price: all of 50,000 (national, EU), half (Guangdong), 4 %
+    (California-Québec, a participant)."""
     m = Auctions(rules, {"trading": {"tick_fen": 2}})
     m.participant(SELLER, "A")
-    m.issue(SELLER, 2_000)
-    m.deposit("A", 1_000_000 * CNY)
+    m.issue(SELLER, 50_000)
+    m.deposit("A", 5_000_000 * CNY)
     m.open_day()
-    m.ok(m.publish(2_000, 5_000))
+    m.ok(m.publish(50_000, 5_000))
     m.at(DAY1, "10:00")
     assert m.refused(m.bid("A", 6_001, 1_000), "PRICE_OFF_TICK")["tick_fen"] == 2
-    qty = 1_000 if rules == "guangdong_pilot" else 2_000  # Guangdong: 50 % a bidder at most
+    qty = {"guangdong_pilot": 25_000, "ca_qc": 2_000}.get(rules, 50_000)
     m.ok(m.bid("A", 6_000, qty))
     m.at(DAY1, "11:30")
     result = m.ok(m.close()).auction_changes[0].result

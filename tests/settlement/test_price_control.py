@@ -4,7 +4,7 @@ raised by 5 % + an assumed 3 % CPI-U a year, rounded to the cent each year."""
 
 from __future__ import annotations
 
-from registry_sim.rules import PriceControlRules, ReserveRule
+from registry_sim.rules import PriceControlRules, ReserveRule, load_rules
 from settlement.auction import escalated, reserve_price, scheduled_price
 from settlement.price_control import (
     ceiling_allowance_t,
@@ -25,6 +25,15 @@ RULES = PriceControlRules(
 ARP = ReserveRule(
     "schedule", by_year=((2023, 2_221), (2025, 2_587)), escalator_bp=500, inflation_bp=300
 )
+
+
+def test_the_shipped_rule_set_states_them() -> None:
+    ca = load_rules("ca_qc")
+    assert ca.price_control == RULES
+    assert ca.auction is not None
+    assert reserve_price(ca.auction.reserve, None, 1, 2025) == 2_587
+    assert reserve_price(ca.auction.reserve, None, 1, 2026) == 2_794
+    assert all(load_rules(n).price_control is None for n in ("cn_national", "eu_ets"))
 
 
 def test_prices_escalate_a_year_at_a_time_rounded_to_the_cent() -> None:
