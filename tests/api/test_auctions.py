@@ -15,8 +15,6 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -25,22 +23,20 @@ from exchange.client import Client, RefusedError
 from tests.api import test_block
 from tests.api.conftest import client
 from tests.api.server import DemoServer
-from tests.api.test_block import block_feed, ok, unique
+from tests.api.test_block import block_feed, unique
 from tests.api.test_gateway import assert_problem
 from tests.integration.conftest import postgres_url  # noqa: F401 - the fixture
+from tests.markets import CNY, holder, market_ns, ok, open_market
 
 server = test_block.server  # a real server on SQLite and on PostgreSQL, per module
 
 CEA = "CEA2025"
 DAY1 = dt.date(2026, 3, 2)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-CNY = 100
 START_FEN = 5_000_000 * CNY
 
 
 def at(local: str, day: dt.date = DAY1) -> int:
-    moment = dt.datetime.combine(day, dt.time.fromisoformat(local), tzinfo=SHANGHAI)
-    return int(moment.timestamp()) * 1_000_000_000
+    return market_ns(day, local)
 
 
 @dataclass
@@ -66,25 +62,8 @@ def auction_room(server: DemoServer, market_id: str) -> Iterator[Room]:
     m = f"/v1/markets/{market_id}"
     with ExitStack() as stack:
         exchange = stack.enter_context(client(server, server.keys["exchange_operator_key"]))
-        body = {
-            "market_id": market_id,
-            "rule_set": "guangdong_pilot",
-            "instruments": [{"symbol": CEA, "reference_price_fen": 1_000}],
-            "open_day": DAY1.isoformat(),
-        }
-        ok(exchange.post("/v1/markets", json=body), 201)
-        people: dict[str, dict[str, Any]] = {
-            "GOV": {"allowances": [{"vintage": 2025, "qty_t": 1_000_000}]},
-            **{who: {"cash_fen": START_FEN} for who in "ABCD"},
-        }
-        keys = {
-            who: ok(
-                exchange.post(f"{m}/participants", json={"account_id": who, "name": who, **more}),
-                201,
-            )["api_key"]
-            for who, more in people.items()
-        }
-        ok(exchange.post(f"{m}/clock/start", json={"mode": "stepped"}))
+        people = {"GOV": holder(units_t=1_000_000), **{who: holder(START_FEN) for who in "ABCD"}}
+        keys = open_market(exchange, market_id, "guangdong_pilot", {CEA: 1_000}, DAY1, people)
         clients = {who: stack.enter_context(client(server, key)) for who, key in keys.items()}
         yield Room(m, market_id, keys, clients, exchange)
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.api.server import DemoServer
+from tests.markets import CNY, holder, market_ns, ok, open_market
 from tests.ui.conftest import (
     DESK,
     api,
@@ -28,7 +28,6 @@ from tests.ui.conftest import (
     both_languages_and_sizes,
     demo,
     log_in,
-    ok,
 )
 
 pytestmark = pytest.mark.ui
@@ -37,8 +36,6 @@ MARKET = "auction-ui"
 M = f"/v1/markets/{MARKET}"
 CEA = "CEA2025"
 DAY1 = dt.date(2026, 3, 2)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-CNY = 100
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
 
 
 def at(local: str) -> int:
-    moment = dt.datetime.combine(DAY1, dt.time.fromisoformat(local), tzinfo=SHANGHAI)
-    return int(moment.timestamp()) * 1_000_000_000
+    return market_ns(DAY1, local)
 
 
 @pytest.fixture(scope="module")
@@ -56,26 +52,12 @@ def market(
     server: DemoServer,
 ) -> Iterator[tuple[httpx.Client, dict[str, str], dict[str, httpx.Client]]]:
     with api(server, server.keys["exchange_operator_key"]) as exchange:
-        body = {
-            "market_id": MARKET,
-            "rule_set": "guangdong_pilot",
-            "instruments": [{"symbol": CEA, "reference_price_fen": 1_000}],
-            "open_day": DAY1.isoformat(),
+        people = {
+            "GOV": holder(units_t=1_000_000),
+            "A1": holder(5_000_000 * CNY),
+            "B1": holder(5_000_000 * CNY),
         }
-        ok(exchange.post("/v1/markets", json=body), 201)
-        people: dict[str, dict[str, Any]] = {
-            "GOV": {"allowances": [{"vintage": 2025, "qty_t": 1_000_000}]},
-            "A1": {"cash_fen": 5_000_000 * CNY},
-            "B1": {"cash_fen": 5_000_000 * CNY},
-        }
-        keys = {
-            who: ok(
-                exchange.post(f"{M}/participants", json={"account_id": who, "name": who, **more}),
-                201,
-            )["api_key"]
-            for who, more in people.items()
-        }
-        ok(exchange.post(f"{M}/clock/start", json={"mode": "stepped"}))
+        keys = open_market(exchange, MARKET, "guangdong_pilot", {CEA: 1_000}, DAY1, people)
         clients = {who: api(server, key) for who, key in keys.items()}
         try:
             yield exchange, keys, clients
