@@ -71,6 +71,19 @@ def market(
                 c.close()
 
 
+def trainee_on_auctions(browser: Any, server: DemoServer, key: str) -> tuple[Any, list[str]]:
+    """A trainee's page in a context of its own, at desk size, its auction open for bids; and
+    the errors the page raises."""
+    page = browser.new_context(viewport=DESK).new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, server, key)
+    panel = page.get_by_test_id("panel-auctions")
+    expect(panel.get_by_test_id("auction-window")).to_have_attribute("data-open", "true")
+    return page, errors
+
+
 def test_an_auction_from_the_console_to_the_trainees_award(
     browser: Any,
     server: DemoServer,
@@ -95,13 +108,8 @@ def test_an_auction_from_the_console_to_the_trainees_award(
     expect(admin.get_by_test_id("auction-open-row")).to_have_count(1)
     ok(operator.post(f"{M}/clock/advance", json={"to": at("10:05")}))
 
-    trainee = browser.new_context(viewport=DESK).new_page()
-    trainee.set_default_timeout(10_000)
-    errors: list[str] = []
-    trainee.on("pageerror", lambda error: errors.append(str(error)))
-    log_in(trainee, server, keys["A1"])
+    trainee, errors = trainee_on_auctions(browser, server, keys["A1"])
     panel = trainee.get_by_test_id("panel-auctions")
-    expect(panel.get_by_test_id("auction-window")).to_have_attribute("data-open", "true")
     terms = panel.get_by_test_id("auction-terms")
     for text in ("500,000 吨", "9.37", "1,000 吨", "250,000 吨", "一经申报不可撤回"):
         expect(terms).to_contain_text(text)
@@ -195,13 +203,8 @@ def test_a_trainee_amends_a_bid_and_sees_the_hold_move(browser: Any, server: Dem
         ok(exchange.post(f"{EU}/auctions", json=notice), 201)
         ok(exchange.post(f"{EU}/clock/advance", json={"to": market_ns(DAY1, "09:05", BERLIN)}))
 
-        trainee = browser.new_context(viewport=DESK).new_page()
-        trainee.set_default_timeout(10_000)
-        errors: list[str] = []
-        trainee.on("pageerror", lambda error: errors.append(str(error)))
-        log_in(trainee, server, keys["E1"])
+        trainee, errors = trainee_on_auctions(browser, server, keys["E1"])
         panel = trainee.get_by_test_id("panel-auctions")
-        expect(panel.get_by_test_id("auction-window")).to_have_attribute("data-open", "true")
         speak(trainee, "zh")  # the EU's rule set speaks English first
         terms = panel.get_by_test_id("auction-terms")
         expect(terms).to_contain_text("申报时段内可撤回")
