@@ -15,7 +15,13 @@ from registry_sim.model import AccountId
 from registry_sim.rules import BP
 from settlement.auction import Clearing
 from settlement.auction_desk import Auction, bid_hold_fen, bidder_cap, is_published
-from settlement.commands import CloseAuction, PublishAuction, SubmitBid, WithdrawBid
+from settlement.commands import (
+    AmendBid,
+    CloseAuction,
+    PublishAuction,
+    SubmitBid,
+    WithdrawBid,
+)
 from settlement.market import Market
 from settlement.outcome import AuctionChange
 
@@ -36,6 +42,10 @@ def publish_command(ts_ns: int, body: NewAuction, seed: int) -> PublishAuction:
 
 def bid_command(ts_ns: int, account: AccountId, auction_id: int, body: NewBid) -> SubmitBid:
     return SubmitBid(ts_ns, account, auction_id, body.price_fen, body.qty_t)
+
+
+def amend_command(ts_ns: int, account: AccountId, bid_id: int, body: NewBid) -> AmendBid:
+    return AmendBid(ts_ns, account, bid_id, body.price_fen, body.qty_t)
 
 
 def withdraw_command(ts_ns: int, account: AccountId, bid_id: int) -> WithdrawBid:
@@ -178,6 +188,11 @@ def placed(ack: Ack, body: NewBid, account: str) -> dict[str, Any]:
         "auction_id": change.auction_id,
         "bid": bid_view(change.bid_id, account, body.price_fen, body.qty_t),
     }
+
+
+def amended(ack: Ack, bid_id: int, body: NewBid, account: str) -> dict[str, Any]:
+    """``amendBid``'s reply: the new bid (a new id) in place of ``bid_id``."""
+    return {**placed(ack, body, account), "replaced_bid_id": bid_id}
 
 
 def withdrawn(ack: Ack) -> dict[str, Any]:

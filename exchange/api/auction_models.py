@@ -104,6 +104,16 @@ class BidPlaced(Reply):
     bid: AuctionBid
 
 
+class BidAmended(Reply):
+    """``amendBid``'s reply: the bid that now stands, with a new id, in place of
+    ``replaced_bid_id``."""
+
+    seq: int
+    auction_id: int
+    replaced_bid_id: int
+    bid: AuctionBid
+
+
 class BidWithdrawn(Reply):
     seq: int
     auction_id: int

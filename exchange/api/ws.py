@@ -49,7 +49,7 @@ Public channels:
   then each ``auction`` step: ``event`` ``published`` with the ``notice`` (its terms, the
   reserve price included), ``cleared`` or ``cancelled`` with the ``result``'s published
   figures (no awards: a bidder reads its own with ``listAuctionResults``). Bids are sealed:
-  none is told;
+  none is told (a participant bids on the socket with the bid ops below);
 * ``book:<symbol>`` (option ``"depth"``: 1-50 levels, default 5): a ``book_snapshot`` of that
   many levels a side (``bids``, ``asks``: ``price_fen``, ``qty_t``, ``order_count``, best
   first), then after each command that changed those levels a ``book_delta`` (``depth``,
@@ -108,9 +108,12 @@ participant's own (as their REST operations: operators and observers are ``FORBI
 ``block_post`` (the ``postBlockQuote`` body), ``block_cancel`` (``quote_id``), ``block_accept``
 (``quote_id``, ``qty_t``?), ``block_open`` (``quote_id``, ``price_fen``, ``qty_t``),
 ``block_counter``, ``block_confirm`` (``negotiation_id``, ``price_fen``, ``qty_t``) and
-``block_end`` (``negotiation_id``), answered with their REST replies. They validate,
-refuse and answer like REST (``exchange.api.orders``), idempotent ``client_order_id``
-included, and are answered once durable: ``{"type": "reply", "req_id", "ok": true, "result"}``
+``block_end`` (``negotiation_id``), answered with their REST replies; auction bid ops, the
+same way: ``bid_submit`` (``auction_id``, ``price_fen``, ``qty_t``: ``submitBid``),
+``bid_amend`` (``bid_id``, ``price_fen``, ``qty_t``: ``amendBid``) and ``bid_withdraw``
+(``bid_id``: ``withdrawBid``). They validate, refuse and answer like REST
+(``exchange.api.orders``), idempotent ``client_order_id`` included, and are answered once
+durable: ``{"type": "reply", "req_id", "ok": true, "result"}``
 or ``{"type": "reply", "req_id", "ok": false, "error": {"code", "detail", ...numbers}}``. Ops
 are pipelined: a client may send many without waiting; replies come as commands commit (in
 journal order), each with its ``req_id``. ``{"op": "batch", "req_id", "ops": [...]}`` carries up
@@ -153,6 +156,7 @@ from starlette.websockets import WebSocketState
 
 from exchange import disconnects
 from exchange.api import auction, block, orders
+from exchange.api.auction_models import NewBid
 from exchange.api.auth import trading_account
 from exchange.api.block_models import BlockAcceptance, BlockTerms, NewBlockQuote
 from exchange.api.errors import ApiError, unavailable
@@ -215,7 +219,9 @@ BLOCK_OPS = (
     "block_confirm",
     "block_end",
 )
-ORDER_OPS = ("place", "cancel", "amend", "cancel_all", "take", *BLOCK_OPS)
+BID_OPS = ("bid_submit", "bid_amend", "bid_withdraw")
+OWN_OPS = (*BLOCK_OPS, *BID_OPS)  # a participant's own account only, as on REST
+ORDER_OPS = ("place", "cancel", "amend", "cancel_all", "take", *OWN_OPS)
 MAX_BATCH_OPS = 100  # order ops in one batch message
 
 
@@ -235,27 +241,39 @@ class _CancelAllBody(Body):
     symbol: Symbol | None = None
 
 
-_QuoteId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+_Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class _BlockQuoteRef(Body):
-    quote_id: _QuoteId
+    quote_id: _Id
 
 
 class _BlockAccept(BlockAcceptance):
-    quote_id: _QuoteId
+    quote_id: _Id
 
 
 class _BlockOpen(BlockTerms):
-    quote_id: _QuoteId
+    quote_id: _Id
 
 
 class _BlockStep(BlockTerms):
-    negotiation_id: _QuoteId
+    negotiation_id: _Id
 
 
 class _BlockEnd(Body):
-    negotiation_id: _QuoteId
+    negotiation_id: _Id
+
+
+class _BidSubmit(NewBid):
+    auction_id: _Id
+
+
+class _BidAmend(NewBid):
+    bid_id: _Id
+
+
+class _BidRef(Body):
+    bid_id: _Id
 
 
 def _invalid(error: ValidationError) -> ApiError:
@@ -475,10 +493,12 @@ class _Session:
             self.limiter.check(self.who.key_id)
         if named is not None and not isinstance(named, str):
             raise ApiError(422, "INVALID_REQUEST", "account_id is a string")
-        if op in BLOCK_OPS:
+        if op in OWN_OPS:
             account = AccountId(trading_account(self.who))  # a participant's own, as on REST
             if named is not None and named != account:
                 raise ApiError(403, "FORBIDDEN", "not your account", account_id=named)
+            if op in BID_OPS:
+                return _bid_command(op, account, fields, self.runtime.now_ns())
             return _block_command(op, account, fields, self.runtime.market)
         account = orders.order_account(self.who, self.runtime.market, named)
         command, answer = _order_command(op, account, fields, self.runtime.market)
@@ -718,6 +738,26 @@ def _block_command(
             command = block.counter_command(account, n, price, qty)
             return command, lambda ack: block.negotiated(ack, account)
         return block.confirm_command(account, n, price, qty), lambda ack: block.dealt(ack, market)
+    except ValidationError as error:
+        raise _invalid(error) from None
+
+
+def _bid_command(
+    op: str, account: AccountId, fields: dict[str, Any], now_ns: int
+) -> tuple[MarketCommand, Callable[[Ack], dict[str, Any]]]:
+    """The market command for an auction bid op, and how to answer its ack (as its REST
+    route: ``submitBid``, ``amendBid``, ``withdrawBid``)."""
+    try:
+        if op == "bid_submit":
+            new = _BidSubmit.model_validate(fields)
+            command = auction.bid_command(now_ns, account, new.auction_id, new)
+            return command, lambda ack: auction.placed(ack, new, account)
+        if op == "bid_amend":
+            amend = _BidAmend.model_validate(fields)
+            amended = auction.amend_command(now_ns, account, amend.bid_id, amend)
+            return amended, lambda ack: auction.amended(ack, amend.bid_id, amend, account)
+        ref = _BidRef.model_validate(fields)
+        return auction.withdraw_command(now_ns, account, ref.bid_id), auction.withdrawn
     except ValidationError as error:
         raise _invalid(error) from None
 

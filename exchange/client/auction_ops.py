@@ -1,5 +1,5 @@
 """The auction operations (``exchange.api.routes.auctions``), as ``Call`` builders for both
-clients: operators publish and close, participants bid and withdraw, every key reads."""
+clients: operators publish and close, participants bid, amend and withdraw, every key reads."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from exchange.client.auction_types import (
     AuctionPublished,
     AuctionResult,
     AuctionResults,
+    BidAmended,
     BidPlaced,
     BidWithdrawn,
 )
@@ -54,6 +55,13 @@ class AuctionOperations(OperationsBase):
         """A sealed bid: its value held in cash until the auction clears."""
         body = {"price_fen": price_fen, "qty_t": qty_t}
         return Call("POST", self._market(f"/auctions/{auction_id}/bids"), body=body)
+
+    @operation("amendBid")
+    def amend_bid(self, bid_id: int, price_fen: int, qty_t: int) -> Call[BidAmended]:
+        """Replace an own bid in the window, where bids are revocable: the new bid (a new id)
+        and what it holds."""
+        body = {"price_fen": price_fen, "qty_t": qty_t}
+        return Call("PUT", self._market(f"/auctions/bids/{bid_id}"), body=body)
 
     @operation("withdrawBid")
     def withdraw_bid(self, bid_id: int) -> Call[BidWithdrawn]:

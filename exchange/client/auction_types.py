@@ -1,5 +1,6 @@
 """What the auction operations answer (``listAuctions``, ``publishAuction``, ``submitBid``,
-``withdrawBid``, ``closeAuction``, ``listAuctionResults``), as TypedDicts like ``types``."""
+``amendBid``, ``withdrawBid``, ``closeAuction``, ``listAuctionResults``), as TypedDicts like
+``types``."""
 
 from __future__ import annotations
 
@@ -56,6 +57,13 @@ class BidPlaced(TypedDict):
     seq: int
     auction_id: int
     bid: AuctionBid
+
+
+class BidAmended(TypedDict):
+    seq: int
+    auction_id: int
+    replaced_bid_id: int
+    bid: AuctionBid  # the bid that now stands, with a new id
 
 
 class BidWithdrawn(TypedDict):

@@ -247,6 +247,22 @@ class Stream:
     async def block_end(self, negotiation_id: int) -> Message:
         return await self._request({"op": "block_end", "negotiation_id": negotiation_id})
 
+    # -- auction bids (a participant's own; answered as their REST operations)
+
+    async def bid_submit(self, auction_id: int, price_fen: int, qty_t: int) -> Message:
+        """A sealed bid in an auction's window (``submitBid``): the bid and what it holds."""
+        terms = {"auction_id": auction_id, "price_fen": price_fen, "qty_t": qty_t}
+        return await self._request({"op": "bid_submit", **terms})
+
+    async def bid_amend(self, bid_id: int, price_fen: int, qty_t: int) -> Message:
+        """Replace an own bid where bids are revocable (``amendBid``): the new bid, a new id."""
+        terms = {"bid_id": bid_id, "price_fen": price_fen, "qty_t": qty_t}
+        return await self._request({"op": "bid_amend", **terms})
+
+    async def bid_withdraw(self, bid_id: int) -> Message:
+        """Withdraw an own bid where bids are revocable (``withdrawBid``)."""
+        return await self._request({"op": "bid_withdraw", "bid_id": bid_id})
+
     async def ping(self) -> Message:
         """An application-level ping; answers the server's reply."""
         return await self._request({"op": "ping"})

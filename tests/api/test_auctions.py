@@ -6,11 +6,15 @@ operation.
 Each test makes its own market under Guangdong's rules (bids of at least 1,000 t, a bidder at
 most 50 % of the volume, uniform price, bids binding), CEA2025 first referenced at CNY 10.00,
 opened on Monday 2 March 2026 with a stepped clock at 09:30 Beijing time. GOV, the seller,
-holds 1,000,000 t; A, B, C and D hold CNY 5,000,000 each.
+holds 1,000,000 t; A, B, C and D hold CNY 5,000,000 each. The amendments' tests use the EU's
+rules instead (lots of 500, bids revocable in the window, no reserve, 09:00-11:00 Berlin time,
+the day opening at 08:00), CEA2025 first referenced at 75.00, the same people and balances
+(here in euro cents).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -21,26 +25,28 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from exchange.client import Client, RefusedError
+from exchange.client import AsyncClient, Client, RefusedError
 from tests.api import test_block
 from tests.api.conftest import client
 from tests.api.server import DemoServer
-from tests.api.test_block import block_feed, ok, unique
+from tests.api.test_block import block_feed, unique
 from tests.api.test_gateway import assert_problem
 from tests.integration.conftest import postgres_url  # noqa: F401 - the fixture
+from tests.markets import BERLIN, CNY, SHANGHAI, holder, market_ns, ok, open_market
 
 server = test_block.server  # a real server on SQLite and on PostgreSQL, per module
 
 CEA = "CEA2025"
 DAY1 = dt.date(2026, 3, 2)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-CNY = 100
 START_FEN = 5_000_000 * CNY
 
 
 def at(local: str, day: dt.date = DAY1) -> int:
-    moment = dt.datetime.combine(day, dt.time.fromisoformat(local), tzinfo=SHANGHAI)
-    return int(moment.timestamp()) * 1_000_000_000
+    return market_ns(day, local)
+
+
+def berlin(local: str) -> int:
+    return market_ns(DAY1, local, BERLIN)
 
 
 @dataclass
@@ -50,9 +56,17 @@ class Room:
     keys: dict[str, str]
     people: dict[str, httpx.Client]
     operator: httpx.Client
+    zone: ZoneInfo = SHANGHAI
 
     def advance(self, local: str) -> None:
-        ok(self.operator.post(f"{self.m}/clock/advance", json={"to": at(local)}))
+        to = market_ns(DAY1, local, self.zone)
+        ok(self.operator.post(f"{self.m}/clock/advance", json={"to": to}))
+
+    def held(self, account: str) -> int:
+        """Cash ``account`` has on hold."""
+        found = ok(self.operator.get(f"{self.m}/accounts/{account}/balances"))
+        held: int = found["cash"]["held_fen"]
+        return held
 
     def balances(self, account: str) -> tuple[int, int]:
         """(available cash, available CEA2025) of ``account``."""
@@ -62,31 +76,35 @@ class Room:
 
 
 @contextmanager
-def auction_room(server: DemoServer, market_id: str) -> Iterator[Room]:
+def auction_room(
+    server: DemoServer,
+    market_id: str,
+    rule_set: str = "guangdong_pilot",
+    overrides: dict[str, Any] | None = None,
+) -> Iterator[Room]:
+    """A fresh market under ``rule_set`` (Guangdong's, or the EU's in Berlin time) with GOV,
+    A, B, C and D."""
     m = f"/v1/markets/{market_id}"
+    eu = rule_set == "eu_ets"
+    reference = {CEA: 7_500 if eu else 1_000}
     with ExitStack() as stack:
         exchange = stack.enter_context(client(server, server.keys["exchange_operator_key"]))
-        body = {
-            "market_id": market_id,
-            "rule_set": "guangdong_pilot",
-            "instruments": [{"symbol": CEA, "reference_price_fen": 1_000}],
-            "open_day": DAY1.isoformat(),
-        }
-        ok(exchange.post("/v1/markets", json=body), 201)
-        people: dict[str, dict[str, Any]] = {
-            "GOV": {"allowances": [{"vintage": 2025, "qty_t": 1_000_000}]},
-            **{who: {"cash_fen": START_FEN} for who in "ABCD"},
-        }
-        keys = {
-            who: ok(
-                exchange.post(f"{m}/participants", json={"account_id": who, "name": who, **more}),
-                201,
-            )["api_key"]
-            for who, more in people.items()
-        }
-        ok(exchange.post(f"{m}/clock/start", json={"mode": "stepped"}))
+        people = {"GOV": holder(units_t=1_000_000), **{who: holder(START_FEN) for who in "ABCD"}}
+        keys = open_market(exchange, market_id, rule_set, reference, DAY1, people, overrides)
         clients = {who: stack.enter_context(client(server, key)) for who, key in keys.items()}
-        yield Room(m, market_id, keys, clients, exchange)
+        yield Room(m, market_id, keys, clients, exchange, BERLIN if eu else SHANGHAI)
+
+
+def eu_notice(volume_t: int = 10_000) -> dict[str, Any]:
+    """An EU auction of ``volume_t`` from GOV, bids 09:00-11:00 Berlin time, no reserve."""
+    return {
+        "seller": "GOV",
+        "symbol": CEA,
+        "volume_t": volume_t,
+        "opens_ns": berlin("09:00"),
+        "closes_ns": berlin("11:00"),
+        "seed": 11,
+    }
 
 
 def test_an_auction_published_bid_and_closed(server: DemoServer) -> None:
@@ -145,6 +163,10 @@ def test_an_auction_published_bid_and_closed(server: DemoServer) -> None:
         assert assert_problem(over, 409, "AUCTION_OVER_CAP")["cap_t"] == 250_000
         binding = r.people["A"].delete(f"{r.m}/auctions/bids/1")
         assert assert_problem(binding, 409, "AUCTION_BIDS_BINDING")["bid_id"] == 1
+        amended = r.people["A"].put(
+            f"{r.m}/auctions/bids/1", json={"price_fen": 1_100, "qty_t": 200_000}
+        )
+        assert assert_problem(amended, 409, "AUCTION_BIDS_BINDING")["bid_id"] == 1
         # A sees its own bid; the operator every bid and the cover so far.
         [mine] = ok(r.people["A"].get(f"{r.m}/auctions"))["auctions"]
         assert [(b["bid_id"], b["held_fen"]) for b in mine["bids"]] == [(1, 210_000_000)]
@@ -260,3 +282,211 @@ def test_the_auctions_channel_tells_notices_and_results_not_bids(server: DemoSer
             "published",
             "cleared",
         ]
+
+
+# ---------------------------------------------------------------------- amendments
+
+
+def test_an_eu_bid_amended_over_rest_moves_the_hold(server: DemoServer) -> None:
+    """EU rules, 10,000 t offered, full collateral. A bids 2,000 t at 80.00 (holds
+    16,000,000 cents) and 1,000 t at 75.00 (7,500,000): 23,500,000 held. A amends its first
+    bid to 1,500 t at 82.00: it becomes bid 3 and holds 12,300,000, so A holds 19,800,000 and
+    3,700,000 is released. Each refusal leaves the hold as it was. B bids 8,000 t at 70.00;
+    at the close the 10,500 t bid clear at 70.00 and A, whose bid 1 is gone, wins 2,500 t."""
+    with auction_room(server, unique("auction-amend", server), "eu_ets") as r:
+        a, b = r.people["A"], r.people["B"]
+        notice = ok(r.operator.post(f"{r.m}/auctions", json=eu_notice()), 201)["auction"]
+        assert (notice["bids_revocable"], notice["collateral"], notice["lot_t"]) == (
+            True,
+            "full",
+            500,
+        )
+        r.advance("09:05")
+        first = ok(a.post(f"{r.m}/auctions/1/bids", json={"price_fen": 8_000, "qty_t": 2_000}), 201)
+        ok(a.post(f"{r.m}/auctions/1/bids", json={"price_fen": 7_500, "qty_t": 1_000}), 201)
+        assert first["bid"]["held_fen"] == 16_000_000
+        assert r.held("A") == 23_500_000
+        [before] = ok(a.get(f"{r.m}/auctions"))["auctions"]
+        assert before["held_fen"] == 23_500_000
+
+        amended = ok(a.put(f"{r.m}/auctions/bids/1", json={"price_fen": 8_200, "qty_t": 1_500}))
+        assert amended == {
+            "seq": amended["seq"],
+            "auction_id": 1,
+            "replaced_bid_id": 1,
+            "bid": {
+                "bid_id": 3,
+                "account_id": "A",
+                "price_fen": 8_200,
+                "qty_t": 1_500,
+                "held_fen": 12_300_000,
+            },
+        }
+        assert amended["seq"] > first["seq"]
+        assert r.held("A") == 19_800_000
+        assert r.balances("A")[0] == START_FEN - 19_800_000
+        [after] = ok(a.get(f"{r.m}/auctions"))["auctions"]
+        assert after["held_fen"] == 19_800_000
+        assert [(x["bid_id"], x["price_fen"], x["qty_t"]) for x in after["bids"]] == [
+            (2, 7_500, 1_000),
+            (3, 8_200, 1_500),
+        ]
+
+        # Refusals, with their numbers; none moves the hold.
+        gone = a.put(f"{r.m}/auctions/bids/1", json={"price_fen": 8_200, "qty_t": 1_500})
+        assert assert_problem(gone, 409, "AUCTION_BID_GONE")["bid_id"] == 1
+        not_hers = b.put(f"{r.m}/auctions/bids/3", json={"price_fen": 8_200, "qty_t": 1_500})
+        assert assert_problem(not_hers, 409, "AUCTION_BID_GONE")["bid_id"] == 3
+        size = a.put(f"{r.m}/auctions/bids/3", json={"price_fen": 8_200, "qty_t": 750})
+        assert assert_problem(size, 409, "AUCTION_BID_SIZE")["lot_t"] == 500
+        # 5,000 t at 1,000.00 needs 500,000,000 - 12,300,000 more than bid 3 held.
+        rich = a.put(f"{r.m}/auctions/bids/3", json={"price_fen": 100_000, "qty_t": 5_000})
+        funds = assert_problem(rich, 409, "INSUFFICIENT_FUNDS")
+        assert (funds["required_fen"], funds["available_fen"]) == (
+            487_700_000,
+            START_FEN - 19_800_000,
+        )
+        bad = a.put(f"{r.m}/auctions/bids/3", json={"price_fen": 8_200})
+        assert_problem(bad, 422, "INVALID_REQUEST")
+        assert r.held("A") == 19_800_000
+
+        ok(b.post(f"{r.m}/auctions/1/bids", json={"price_fen": 7_000, "qty_t": 8_000}), 201)
+        r.advance("11:01")
+        late = a.put(f"{r.m}/auctions/bids/3", json={"price_fen": 8_300, "qty_t": 1_500})
+        assert assert_problem(late, 409, "AUCTION_WINDOW_CLOSED")["auction_id"] == 1
+        result = ok(r.operator.post(f"{r.m}/auctions/1/close", json={}))
+        assert (result["status"], result["price_fen"], result["sold_t"]) == (
+            "cleared",
+            7_000,
+            10_000,
+        )
+        assert sorted((x["bid_id"], x["account_id"], x["qty_t"]) for x in result["awards"]) == [
+            (2, "A", 1_000),
+            (3, "A", 1_500),
+            (4, "B", 7_500),
+        ]
+        assert (r.held("A"), r.balances("A")[0]) == (0, START_FEN - 2_500 * 7_000)
+
+
+def test_a_bid_guarantee_holds_the_most_the_bids_can_cost(server: DemoServer) -> None:
+    """EU rules with a bid guarantee (California-Québec's): A's bids of 1,000 t at 80.00 and
+    2,000 t at 70.00 can cost it at most 3,000 × 70.00 = 21,000,000 cents (not their values'
+    22,000,000). Amending the second to 60.00: at most max(1,000 × 80.00, 3,000 × 60.00) =
+    18,000,000, so 3,000,000 is released."""
+    guarantee = {"auction": {"collateral": "guarantee"}}
+    with auction_room(server, unique("auction-guarantee", server), "eu_ets", guarantee) as r:
+        a = r.people["A"]
+        ok(r.operator.post(f"{r.m}/auctions", json=eu_notice()), 201)
+        r.advance("09:05")
+        ok(a.post(f"{r.m}/auctions/1/bids", json={"price_fen": 8_000, "qty_t": 1_000}), 201)
+        second = ok(
+            a.post(f"{r.m}/auctions/1/bids", json={"price_fen": 7_000, "qty_t": 2_000}), 201
+        )
+        assert second["bid"]["held_fen"] == 14_000_000  # its value
+        [notice] = ok(a.get(f"{r.m}/auctions"))["auctions"]
+        assert (notice["collateral"], notice["held_fen"]) == ("guarantee", 21_000_000)
+        assert r.held("A") == 21_000_000
+        amended = ok(a.put(f"{r.m}/auctions/bids/2", json={"price_fen": 6_000, "qty_t": 2_000}))
+        assert (amended["replaced_bid_id"], amended["bid"]["bid_id"]) == (2, 3)
+        [notice] = ok(a.get(f"{r.m}/auctions"))["auctions"]
+        assert notice["held_fen"] == r.held("A") == 18_000_000
+
+
+def test_bid_ops_on_the_socket_answer_as_rest(server: DemoServer) -> None:
+    """A participant bids, amends and withdraws on its socket, each op answered once durable
+    with its REST reply; a refusal with its code and numbers, in a batch too; operators may not
+    bid; a body is checked as on REST."""
+    with auction_room(server, unique("auction-ws", server), "eu_ets") as r:
+        ok(r.operator.post(f"{r.m}/auctions", json=eu_notice()), 201)
+        with (
+            block_feed(server, r.market_id, r.keys["A"]) as a,
+            block_feed(server, r.market_id, server.keys["exchange_operator_key"]) as op,
+        ):
+            early = a.reply(a.op("bid_submit", auction_id=1, price_fen=8_000, qty_t=1_000))
+            assert early["ok"] is False
+            assert early["error"] == {
+                **early["error"],
+                "code": "AUCTION_WINDOW_CLOSED",
+                "auction_id": 1,
+                "opens_ns": berlin("09:00"),
+            }
+            r.advance("09:05")
+            placed = a.reply(a.op("bid_submit", auction_id=1, price_fen=8_000, qty_t=1_000))
+            bid = placed["result"]["bid"]
+            assert (placed["result"]["auction_id"], bid["bid_id"], bid["held_fen"]) == (
+                1,
+                1,
+                8_000_000,
+            )
+            amended = a.reply(a.op("bid_amend", bid_id=1, price_fen=8_100, qty_t=1_500))["result"]
+            assert (amended["replaced_bid_id"], amended["bid"]["bid_id"]) == (1, 2)
+            assert amended["bid"]["held_fen"] == 12_150_000
+            [mine] = ok(r.people["A"].get(f"{r.m}/auctions"))["auctions"]
+            assert mine["bids"] == [amended["bid"]]
+            assert mine["held_fen"] == r.held("A") == 12_150_000
+            # A batch: a withdrawal of the bid amended away, a new bid, an amendment of it.
+            ops = [
+                {"op": "bid_withdraw", "bid_id": 1},
+                {"op": "bid_submit", "auction_id": 1, "price_fen": 7_900, "qty_t": 500},
+                {"op": "bid_amend", "bid_id": 3, "price_fen": 7_950, "qty_t": 1_000},
+            ]
+            gone, new, changed = a.reply(a.op("batch", ops=ops))["results"]
+            assert gone["error"] == {**gone["error"], "code": "AUCTION_BID_GONE", "bid_id": 1}
+            assert (new["result"]["bid"]["bid_id"], changed["result"]["bid"]["bid_id"]) == (3, 4)
+            assert r.held("A") == 12_150_000 + 7_950_000
+            withdrawn = a.reply(a.op("bid_withdraw", bid_id=4))["result"]
+            assert withdrawn == {**withdrawn, "auction_id": 1, "bid_id": 4, "status": "withdrawn"}
+            assert r.held("A") == 12_150_000
+            # Operators do not bid, not even for a participant; a body is checked as on REST.
+            for refused in (
+                op.reply(op.op("bid_submit", auction_id=1, price_fen=8_000, qty_t=500)),
+                op.reply(op.op("bid_withdraw", bid_id=2, account_id="A")),
+            ):
+                assert refused["error"]["code"] == "FORBIDDEN"
+            bad = a.reply(a.op("bid_amend", bid_id=2, price_fen=8_000))
+            assert (bad["ok"], bad["error"]["code"]) == (False, "INVALID_REQUEST")
+            stray = a.reply(a.op("bid_submit", auction_id=1, price_fen=8_000, qty_t=500, x=1))
+            assert stray["error"]["code"] == "INVALID_REQUEST"
+            assert r.held("A") == 12_150_000
+
+
+def test_the_python_client_amends_bids_and_bids_on_its_stream(server: DemoServer) -> None:
+    """``Client.amend_bid`` over REST, and the stream's ``bid_submit``, ``bid_amend`` and
+    ``bid_withdraw``; a refusal raises with its code and numbers."""
+
+    async def on_stream(r: Room) -> None:
+        async with (
+            AsyncClient(server.base_url, r.keys["B"], r.market_id) as b_client,
+            b_client.stream() as b,
+        ):
+            with pytest.raises(RefusedError) as size:
+                await b.bid_submit(1, 7_800, 600)
+            assert (size.value.code, size.value["lot_t"]) == ("AUCTION_BID_SIZE", 500)
+            placed = await b.bid_submit(1, 7_800, 1_000)  # A's bids were 1 and 2
+            assert (placed["bid"]["bid_id"], placed["bid"]["held_fen"]) == (3, 7_800_000)
+            amended = await b.bid_amend(3, 7_700, 2_000)
+            assert (amended["replaced_bid_id"], amended["bid"]["bid_id"]) == (3, 4)
+            assert amended["bid"]["held_fen"] == 15_400_000
+            withdrawn = await b.bid_withdraw(4)
+            assert (withdrawn["status"], withdrawn["bid_id"]) == ("withdrawn", 4)
+            with pytest.raises(RefusedError) as gone:
+                await b.bid_withdraw(4)
+            assert (gone.value.code, gone.value["bid_id"]) == ("AUCTION_BID_GONE", 4)
+
+    with (
+        auction_room(server, unique("auction-client-amend", server), "eu_ets") as r,
+        Client(server.base_url, r.keys["A"], r.market_id) as a,
+    ):
+        ok(r.operator.post(f"{r.m}/auctions", json=eu_notice()), 201)
+        r.advance("09:05")
+        assert a.submit_bid(1, 8_000, 1_000)["bid"]["bid_id"] == 1
+        amended = a.amend_bid(1, 8_000, 2_000)
+        assert (amended["replaced_bid_id"], amended["bid"]["bid_id"]) == (1, 2)
+        assert amended["bid"]["held_fen"] == 16_000_000
+        assert a.list_auctions()["auctions"][0]["held_fen"] == 16_000_000
+        with pytest.raises(RefusedError) as gone:
+            a.amend_bid(1, 8_000, 2_000)
+        assert (gone.value.code, gone.value["bid_id"]) == ("AUCTION_BID_GONE", 1)
+        asyncio.run(on_stream(r))
+        assert r.held("B") == 0
+        assert r.held("A") == 16_000_000

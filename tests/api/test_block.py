@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -47,12 +46,11 @@ from tests.api.test_database_blip import admin
 from tests.api.test_gateway import assert_problem
 from tests.api.test_ws import Feed, ws_url
 from tests.integration.conftest import postgres_url  # noqa: F401 - the fixture
+from tests.markets import CNY, holder, market_ns, ok, open_market
 
 CEA = "CEA2025"
 DAY1, DAY2 = dt.date(2026, 3, 2), dt.date(2026, 3, 3)  # a Monday and a Tuesday
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 FEES = {"settlement": {"fee_bp_buy": 30, "fee_bp_sell": 25}}
-CNY = 100  # fen
 WAIT_S = 10.0
 
 
@@ -85,15 +83,7 @@ def server(
         asyncio.run(admin(base, f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def at(day: dt.date, local: str) -> int:
-    """Market time (ns) of a Beijing time of day."""
-    moment = dt.datetime.combine(day, dt.time.fromisoformat(local), tzinfo=SHANGHAI)
-    return int(moment.timestamp()) * 1_000_000_000
+at = market_ns  # market time (ns) of a Beijing time of day
 
 
 @dataclass
@@ -135,27 +125,15 @@ def block_market(
     m = f"/v1/markets/{market_id}"
     with ExitStack() as stack:
         exchange = stack.enter_context(client(server, server.keys["exchange_operator_key"]))
-        body = {
-            "market_id": market_id,
-            "rule_set": "cn_national",
-            "instruments": [{"symbol": CEA, "reference_price_fen": 6_000}],
-            "open_day": DAY1.isoformat(),
-            "overrides": {**FEES, **(overrides or {})},
+        people = {
+            "S": holder(100_000 * CNY, s_units),
+            "B": holder(20_000_000 * CNY),
+            "X": holder(1_000_000 * CNY),
         }
-        ok(exchange.post("/v1/markets", json=body), 201)
-        people: dict[str, dict[str, Any]] = {
-            "S": {"cash_fen": 100_000 * CNY, "allowances": [{"vintage": 2025, "qty_t": s_units}]},
-            "B": {"cash_fen": 20_000_000 * CNY},
-            "X": {"cash_fen": 1_000_000 * CNY},
-        }
-        keys = {
-            who: ok(
-                exchange.post(f"{m}/participants", json={"account_id": who, "name": who, **more}),
-                201,
-            )["api_key"]
-            for who, more in people.items()
-        }
-        ok(exchange.post(f"{m}/clock/start", json={"mode": "stepped"}))
+        overrides = {**FEES, **(overrides or {})}
+        keys = open_market(
+            exchange, market_id, "cn_national", {CEA: 6_000}, DAY1, people, overrides
+        )
         s, b, x = (stack.enter_context(client(server, keys[who])) for who in "SBX")
         yield Desk(server, market_id, m, keys, s, b, x, exchange)
 

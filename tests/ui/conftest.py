@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.api.server import ROOT, DemoServer, start_demo
+from tests.markets import ok as ok  # for the browser tests, with the helpers below
 
 CHROMIUM = Path(os.environ.get("CARBONX_CHROMIUM", "/usr/bin/chromium"))
 UI_BUILD = ROOT / "ui" / "dist" / "index.html"
@@ -135,11 +136,6 @@ def api(server: DemoServer, key: str) -> httpx.Client:
     return httpx.Client(
         base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=10.0
     )
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def yuan(fen: int) -> str:

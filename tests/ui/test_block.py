@@ -18,13 +18,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.api.server import DemoServer
+from tests.markets import CNY, holder, market_ns, ok, open_market
 from tests.ui.conftest import (
     DESK,
     api,
@@ -32,7 +32,6 @@ from tests.ui.conftest import (
     both_languages_and_sizes,
     demo,
     log_in,
-    ok,
 )
 
 pytestmark = pytest.mark.ui
@@ -41,8 +40,6 @@ MARKET = "block-ui"
 M = f"/v1/markets/{MARKET}"
 CEA = "CEA2025"
 DAY1 = dt.date(2026, 3, 2)  # a Monday
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-CNY = 100  # fen
 S1_CASH, B1_CASH = 100_000 * CNY, 30_000_000 * CNY
 S1_UNITS = 300_000
 RAW_KEY = re.compile(r"\b(block|problem|enum|account|fills|trade|entry)\.[A-Za-z_]")
@@ -54,9 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     yield from demo(tmp_path_factory, "block", 0)
 
 
-def at(day: dt.date, local: str) -> int:
-    moment = dt.datetime.combine(day, dt.time.fromisoformat(local), tzinfo=SHANGHAI)
-    return int(moment.timestamp()) * 1_000_000_000
+at = market_ns  # market time (ns) of a Beijing time of day
 
 
 @dataclass
@@ -70,30 +65,13 @@ class Market:
 def market(server: DemoServer) -> Iterator[Market]:
     """The market and its three participants, the clock stepped and standing at 09:30."""
     with api(server, server.keys["exchange_operator_key"]) as exchange:
-        body = {
-            "market_id": MARKET,
-            "rule_set": "cn_national",
-            "instruments": [{"symbol": CEA, "reference_price_fen": 6_000}],
-            "open_day": DAY1.isoformat(),
-            "overrides": {"settlement": {"fee_bp_buy": 30, "fee_bp_sell": 25}},
+        people = {
+            "S1": holder(S1_CASH, S1_UNITS),
+            "B1": holder(B1_CASH),
+            "X1": holder(10_000_000 * CNY, 150_000),
         }
-        ok(exchange.post("/v1/markets", json=body), 201)
-        people: dict[str, dict[str, Any]] = {
-            "S1": {"cash_fen": S1_CASH, "allowances": [{"vintage": 2025, "qty_t": S1_UNITS}]},
-            "B1": {"cash_fen": B1_CASH},
-            "X1": {
-                "cash_fen": 10_000_000 * CNY,
-                "allowances": [{"vintage": 2025, "qty_t": 150_000}],
-            },
-        }
-        keys = {
-            who: ok(
-                exchange.post(f"{M}/participants", json={"account_id": who, "name": who, **more}),
-                201,
-            )["api_key"]
-            for who, more in people.items()
-        }
-        ok(exchange.post(f"{M}/clock/start", json={"mode": "stepped"}))
+        fees = {"settlement": {"fee_bp_buy": 30, "fee_bp_sell": 25}}
+        keys = open_market(exchange, MARKET, "cn_national", {CEA: 6_000}, DAY1, people, fees)
         clients = {who: api(server, key) for who, key in keys.items()}
         try:
             yield Market(exchange, keys, clients)

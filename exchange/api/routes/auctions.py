@@ -2,9 +2,9 @@
 publishes a notice (``publishAuction``) and closes it once its window has closed
 (``closeAuction``); every key of the market reads the open notices (``listAuctions``) and the
 published results (``listAuctionResults``); a participant bids (``submitBid``) and, where the
-rule set allows it, withdraws a bid (``withdrawBid``). Reads come from the market's memory once
-durable (``MarketRuntime.read``); refusals are the market's, with their numbers
-(docs/api-errors.md, ``AUCTION_*``).
+rule set allows it, amends a bid (``amendBid``) or withdraws it (``withdrawBid``). Reads come
+from the market's memory once durable (``MarketRuntime.read``); refusals are the market's,
+with their numbers (docs/api-errors.md, ``AUCTION_*``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from exchange.api.auction_models import (
     AuctionPublished,
     AuctionResult,
     AuctionResults,
+    BidAmended,
     BidPlaced,
     BidWithdrawn,
     ClosingTerms,
@@ -76,6 +77,18 @@ async def submit_bid(
     account = AccountId(trading_account(who))
     command = auction.bid_command(runtime.now_ns(), account, auction_id, body)
     return auction.placed(await runtime.submit(command), body, account)
+
+
+@router.put("/bids/{bid_id}", operation_id="amendBid", response_model=BidAmended)
+async def amend_bid(
+    market_id: MarketId, bid_id: BidId, body: NewBid, who: CurrentPrincipal, runtime: Runtime
+) -> Any:
+    """Replace an own bid by one at a new price and quantity in the window, where the rule
+    set's bids are revocable (EU): checked as a new bid, it takes a new bid id (and so a new
+    time of entry); the hold grows or shrinks to what the bids then need."""
+    account = AccountId(trading_account(who))
+    command = auction.amend_command(runtime.now_ns(), account, bid_id, body)
+    return auction.amended(await runtime.submit(command), bid_id, body, account)
 
 
 @router.delete("/bids/{bid_id}", operation_id="withdrawBid", response_model=BidWithdrawn)
