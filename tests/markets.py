@@ -15,6 +15,7 @@ import httpx
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 CNY = 100  # fen
 
 

@@ -62,8 +62,10 @@ def close_command(ts_ns: int, auction_id: int, secondary_fen: int | None) -> Clo
 def board(market: Market, viewer: Viewer, now_ns: int) -> dict[str, Any]:
     """``listAuctions``: the notices not yet cleared, oldest first."""
     auctions = market.auctions.auctions
+    fixed = ["reserve", "ceiling"] if market.rules.price_control is not None else []
     return {
         "offered": market.rules.auction is not None,
+        "sales": ["auction", *fixed] if market.rules.auction is not None else [],
         "auctions": [notice(market, auctions[n], viewer, now_ns) for n in sorted(auctions)],
     }
 

@@ -90,6 +90,7 @@ class AuctionBoard(Reply):
     """The market's auctions not yet cleared (``offered: false``: the rule set has none)."""
 
     offered: bool
+    sales: list[Literal["auction", "reserve", "ceiling"]]  # what publishAuction's sale may be
     auctions: list[AuctionNotice]
 
 

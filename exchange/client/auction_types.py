@@ -45,6 +45,7 @@ class AuctionNotice(TypedDict):
 
 class AuctionBoard(TypedDict):
     offered: bool
+    sales: list[Literal["auction", "reserve", "ceiling"]]
     auctions: list[AuctionNotice]
 
 

@@ -32,7 +32,7 @@ from tests.api.server import DemoServer
 from tests.api.test_block import block_feed, unique
 from tests.api.test_gateway import assert_problem
 from tests.integration.conftest import postgres_url  # noqa: F401 - the fixture
-from tests.markets import BERLIN, CNY, SHANGHAI, holder, market_ns, ok, open_market
+from tests.markets import BERLIN, CNY, LOS_ANGELES, SHANGHAI, holder, market_ns, ok, open_market
 
 server = test_block.server  # a real server on SQLite and on PostgreSQL, per module
 
@@ -82,17 +82,17 @@ def auction_room(
     rule_set: str = "guangdong_pilot",
     overrides: dict[str, Any] | None = None,
 ) -> Iterator[Room]:
-    """A fresh market under ``rule_set`` (Guangdong's, or the EU's in Berlin time) with GOV,
-    A, B, C and D."""
+    """A fresh market under ``rule_set`` (Guangdong's, the EU's in Berlin time, or
+    California-Québec's in Los Angeles time) with GOV, A, B, C and D."""
     m = f"/v1/markets/{market_id}"
-    eu = rule_set == "eu_ets"
-    reference = {CEA: 7_500 if eu else 1_000}
+    zone = {"eu_ets": BERLIN, "ca_qc": LOS_ANGELES}.get(rule_set, SHANGHAI)
+    reference = {CEA: {"eu_ets": 7_500, "ca_qc": 3_000}.get(rule_set, 1_000)}
     with ExitStack() as stack:
         exchange = stack.enter_context(client(server, server.keys["exchange_operator_key"]))
         people = {"GOV": holder(units_t=1_000_000), **{who: holder(START_FEN) for who in "ABCD"}}
         keys = open_market(exchange, market_id, rule_set, reference, DAY1, people, overrides)
         clients = {who: stack.enter_context(client(server, key)) for who, key in keys.items()}
-        yield Room(m, market_id, keys, clients, exchange, BERLIN if eu else SHANGHAI)
+        yield Room(m, market_id, keys, clients, exchange, zone)
 
 
 def eu_notice(volume_t: int = 10_000) -> dict[str, Any]:
@@ -490,3 +490,41 @@ def test_the_python_client_amends_bids_and_bids_on_its_stream(server: DemoServer
         asyncio.run(on_stream(r))
         assert r.held("B") == 0
         assert r.held("A") == 16_000_000
+
+
+def test_california_sales_and_results_published_a_week_later(server: DemoServer) -> None:
+    """California-Québec: the board offers auctions, reserve and ceiling sales. A reserve sale
+    in 2026 is at tier 1's price, $41.40 in 2021 raised by 5 % + 3 % a year: $60.83, and a
+    participant that is not a covered entity may not buy. An auction's result waits five
+    trading days: the operator sees it unpublished, participants not at all; A, a
+    participant, may win 4 % of 25,000 = 1,000."""
+
+    def la(local: str) -> int:
+        return market_ns(DAY1, local, LOS_ANGELES)
+
+    with auction_room(server, unique("auction-caqc", server), "ca_qc") as r:
+        a = r.people["A"]
+        assert ok(a.get(f"{r.m}/auctions"))["sales"] == ["auction", "reserve", "ceiling"]
+        terms = {"seller": "GOV", "symbol": CEA, "opens_ns": la("10:00"), "closes_ns": la("13:00")}
+        sale = ok(
+            r.operator.post(
+                f"{r.m}/auctions", json={**terms, "volume_t": 10_000, "sale": "reserve"}
+            ),
+            201,
+        )
+        assert (sale["auction"]["sale"], sale["auction"]["reserve_fen"]) == ("reserve", 6_083)
+        auction = ok(r.operator.post(f"{r.m}/auctions", json={**terms, "volume_t": 25_000}), 201)
+        assert auction["auction"]["reserve_fen"] == 2_794  # $25.87 in 2025, + 8 %
+        r.advance("10:05")
+        refused = a.post(f"{r.m}/auctions/1/bids", json={"price_fen": 6_083, "qty_t": 1_000})
+        assert assert_problem(refused, 409, "AUCTION_NOT_ELIGIBLE")["sale"] == "reserve"
+        over = a.post(f"{r.m}/auctions/2/bids", json={"price_fen": 3_000, "qty_t": 2_000})
+        assert assert_problem(over, 409, "AUCTION_OVER_CAP")["cap_t"] == 1_000
+        ok(a.post(f"{r.m}/auctions/2/bids", json={"price_fen": 3_000, "qty_t": 1_000}), 201)
+        r.advance("13:00")
+        result = ok(r.operator.post(f"{r.m}/auctions/2/close", json={}))
+        assert (result["published"], result["price_fen"], result["sold_t"]) == (False, 3_000, 1_000)
+        assert ok(a.get(f"{r.m}/auctions/results"))["results"] == []
+        [seen] = ok(r.operator.get(f"{r.m}/auctions/results"))["results"]
+        assert (seen["auction_id"], seen["published"]) == (2, False)
+        assert r.balances("A")[1] == 1_000  # settled at clearing all the same

@@ -32,6 +32,7 @@ export interface AuctionNotice {
   auction_id: number;
   seller: string;
   symbol: string;
+  sale: "auction" | "reserve" | "ceiling";
   volume_t: number;
   reserve_fen: number | null;
   opens_ns: number;
@@ -264,6 +265,14 @@ function NoticeCard(props: { api: Api; notice: AuctionNotice; timeZone: string; 
         </span>
       </h3>
       <dl class="facts small" data-testid="auction-terms">
+        {notice.sale !== "auction" && (
+          <>
+            <dt>{t("auction.saleKind")}</dt>
+            <dd data-testid="auction-sale" data-sale={notice.sale}>
+              {t(`auction.sale.${notice.sale}`)}
+            </dd>
+          </>
+        )}
         <dt>{t("auction.volume")}</dt>
         <dd>{tonnes(notice.volume_t)}</dd>
         <dt>{t("auction.reserve")}</dt>
@@ -397,6 +406,11 @@ export function AuctionResults(props: { results: AuctionResult[]; mine?: string 
                 <td>
                   {r.auction_id} · {unitName(r.symbol)}
                   {r.status === "cancelled" && <span class="badge shut">{t(`auction.reason.${r.reason ?? "other"}`)}</span>}
+                  {!r.published && (
+                    <span class="badge shut" data-testid="auction-unpublished">
+                      {t("auction.unpublished")}
+                    </span>
+                  )}
                 </td>
                 <td class="num">{r.price_fen === null ? "—" : price(r.price_fen)}</td>
                 <td class="num">

@@ -28,22 +28,25 @@ export function marketNs(clockNow: string, hhmm: string): number | null {
 export function AuctionAdmin({ api, marketId, timeZone }: { api: Api; marketId: string; timeZone: string }) {
   const [notices, setNotices] = useState<AuctionNotice[] | null>(null);
   const [offered, setOffered] = useState(true);
+  const [sales, setSales] = useState<AuctionNotice["sale"][]>(["auction"]);
   const [results, setResults] = useState<AuctionResult[]>([]);
   const [symbols, setSymbols] = useState<string[]>([]);
   const [seller, setSeller] = useState("");
   const [symbol, setSymbol] = useState("");
   const [volume, setVolume] = useState("");
   const [reserve, setReserve] = useState("");
+  const [sale, setSale] = useState<AuctionNotice["sale"]>("auction");
   const [opens, setOpens] = useState("10:00");
   const [closes, setCloses] = useState("11:30");
   const [outcome, run, setOutcome] = useAction();
 
   async function load() {
     const [board, done] = await Promise.all([
-      api.get<{ offered: boolean; auctions: AuctionNotice[] }>(api.m("/auctions")),
+      api.get<{ offered: boolean; sales: AuctionNotice["sale"][]; auctions: AuctionNotice[] }>(api.m("/auctions")),
       api.get<{ results: AuctionResult[] }>(api.m("/auctions/results")),
     ]);
     setOffered(board.offered);
+    setSales(board.sales);
     setNotices(board.auctions);
     setResults(done.results);
     if (!symbols.length) {
@@ -68,6 +71,7 @@ export function AuctionAdmin({ api, marketId, timeZone }: { api: Api; marketId: 
       };
       const reserveFen = reserve.trim() ? parsePriceFen(reserve) : null;
       if (reserveFen !== null) body.reserve_fen = reserveFen;
+      if (sale !== "auction") body.sale = sale;
       const reply = await api.post<{ auction: AuctionNotice }>(api.m("/auctions"), body);
       await load();
       const a = reply.auction;
@@ -108,6 +112,17 @@ export function AuctionAdmin({ api, marketId, timeZone }: { api: Api; marketId: 
         <Field label={t("auction.volume")}>
           <input name="auction-volume" inputMode="numeric" value={volume} onInput={(e) => setVolume((e.target as HTMLInputElement).value)} />
         </Field>
+        {sales.length > 1 && (
+          <Field label={t("auction.saleKind")}>
+            <select name="auction-sale" value={sale} onChange={(e) => setSale((e.target as HTMLSelectElement).value as AuctionNotice["sale"])}>
+              {sales.map((kind) => (
+                <option key={kind} value={kind}>
+                  {t(`auction.saleOption.${kind}`)}
+                </option>
+              ))}
+            </select>
+          </Field>
+        )}
         <Field label={t("auction.reserveOptional")}>
           <input name="auction-reserve" inputMode="decimal" value={reserve} onInput={(e) => setReserve((e.target as HTMLInputElement).value)} />
         </Field>
