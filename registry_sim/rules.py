@@ -381,6 +381,10 @@ class _Reader:
             raise self.fail(path, "missing table" if value is None else "expected a table")
         return value
 
+    def optional_table(self, data: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+        """A top-level table a rule set may leave out (None when it does)."""
+        return None if data.get(key) is None else self.table(data, key)
+
     def integer(
         self,
         data: Mapping[str, Any],
@@ -721,12 +725,10 @@ def _block(r: _Reader, trading: Mapping[str, Any]) -> BlockRules | None:
 
 def _auction(r: _Reader, data: Mapping[str, Any]) -> AuctionRules | None:
     """``[auction]``, when the rule set states its auctions."""
-    a = data.get("auction")
+    a = r.optional_table(data, "auction")
     if a is None:
         return None
     at = "auction"
-    if not isinstance(a, Mapping):
-        raise r.fail(at, "expected a table")
     reserve = r.table(a, "reserve", at)
     kinds = ("fixed", "vwap", "schedule", "none")
     kind = r.text(reserve, "kind", f"{at}.reserve", choices=kinds)
@@ -789,12 +791,10 @@ def _by_year(r: _Reader, rows: object, at: str) -> tuple[tuple[int, int], ...]:
 
 
 def _price_control(r: _Reader, data: Mapping[str, Any]) -> PriceControlRules | None:
-    p = data.get("price_control")
+    p = r.optional_table(data, "price_control")
     if p is None:
         return None
     at = "price_control"
-    if not isinstance(p, Mapping):
-        raise r.fail(at, "expected a table")
     tiers = p.get("tiers_fen")
     if (
         not isinstance(tiers, list)
@@ -821,11 +821,9 @@ def _optional_bp(r: _Reader, data: Mapping[str, Any], key: str, at: str) -> int 
 
 
 def _msr(r: _Reader, data: Mapping[str, Any]) -> MsrRules | None:
-    m = data.get("msr")
+    m = r.optional_table(data, "msr")
     if m is None:
         return None
-    if not isinstance(m, Mapping):
-        raise r.fail("msr", "expected a table")
     rules = MsrRules(
         upper_t=r.integer(m, "upper_t", "msr", low=1),
         lower_t=r.integer(m, "lower_t", "msr", low=1),
