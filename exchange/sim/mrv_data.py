@@ -137,8 +137,8 @@ def firm_year(
     efficiency = min(max(efficiency, Fraction(low)), Fraction(high))
     efficiency = Fraction(reported(efficiency, 4))
     heat_share = Fraction(reported(Fraction(rng.uniform(0.10, 0.25)), 4)) if gas else Fraction(0)
-    generation = [reported(h * efficiency / Fraction(36, 10), 3) for h in heat_in]
-    heat_out = [reported(h * heat_share, 2) for h in heat_in]
+    generation = [_decimal(float(h * efficiency) / 3.6, 3) for h in heat_in]
+    heat_out = [_decimal(float(h * heat_share), 2) for h in heat_in]
     hours = []
     for m in range(12):
         in_month = 24 * calendar.monthrange(year, m + 1)[1]
@@ -158,9 +158,9 @@ def firm_year(
         if amount > 0:
             reported_on = last + dt.timedelta(days=rng.randint(3, 25))
             tests = (LabTest(last, reported_on, amount, ncvs[m], carbons[m]),)
-        stock = None if gas else reported(Fraction(amount) * Fraction(rng.uniform(0.992, 1.008)))
+        stock = None if gas else _decimal(float(amount) * rng.uniform(0.992, 1.008), 2)
         fuel_month = FuelMonth(fuel, amount, tests, ncv=ncvs[m], stock_count_t=stock)
-        load = reported(Fraction(generation[m]) / (capacity * Fraction(hours[m])), 4)
+        load = _decimal(float(generation[m]) / (capacity * float(hours[m])), 4)
         months.append(
             UnitMonth(
                 firm.account_id,
@@ -171,7 +171,7 @@ def firm_year(
                 heat_gj=heat_out[m],
                 run_hours=hours[m],
                 load_factor=load,
-                grid_mwh=reported(Fraction(generation[m]) * Fraction(1 - own_use), 3),
+                grid_mwh=_decimal(float(generation[m]) * (1 - own_use), 3),
             )
         )
     return unit, months
@@ -288,7 +288,9 @@ def _seasonal(year: int, rng: random.Random) -> list[Fraction]:
 
 
 def _decimal(value: float, places: int) -> Decimal:
-    return reported(Fraction(value), places)
+    """A drawn or derived figure as monitoring data writes it (``places`` decimals; the float's
+    own correctly rounded digits: the same on every platform)."""
+    return Decimal(f"{value:.{places}f}")
 
 
 def _dec(value: Any) -> Decimal:
