@@ -76,6 +76,7 @@ def check_month(
     flags += _dq09(result)
     flags += _dq11(unit, record)
     flags += _dq12(record)
+    flags += _dq13(record)
     if previous is not None:
         flags += _dq14(result, previous)
     flags += _dq16(record)
@@ -224,6 +225,30 @@ def _dq12(record: UnitMonth) -> list[Flag]:
     if _limit("DQ12", "station_use_min") <= use <= _limit("DQ12", "station_use_max"):
         return []
     return [_flag("DQ12", "station_use", station_use=use)]
+
+
+def _dq13(record: UnitMonth) -> list[Flag]:
+    """The belt scale's consumption against the stock count (receipts − outbound − Δstock)."""
+    flags = []
+    band = _limit("DQ13", "max_gap")
+    for fuel in record.fuels:
+        counted = fuel.stock_count_t
+        if counted is None or not counted:
+            continue
+        gap = Fraction(fuel.consumption) / Fraction(counted) - 1
+        if abs(gap) > band:
+            flags.append(
+                _flag(
+                    "DQ13",
+                    "stock_count",
+                    fuel=fuel.fuel.value,
+                    consumption_t=fuel.consumption,
+                    stock_count_t=counted,
+                    gap=gap,
+                    max_gap=band,
+                )
+            )
+    return flags
 
 
 def _dq14(result: MonthResult, previous: MonthResult) -> list[Flag]:

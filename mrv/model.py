@@ -81,6 +81,9 @@ class FuelMonth:
     tests: tuple[LabTest, ...] = ()
     ncv: Decimal | None = None  # the month's NCV where no test gives one
     meter: Meter = field(default_factory=Meter)
+    # The month's consumption by the stock count (购销存): receipts − outbound − the change in
+    # stock, the lower-ranked source a verifier sets against the belt scale (check DQ13).
+    stock_count_t: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from exchange.sim.mrv_data import MRV_COLUMNS, mrv_summary
 from exchange.sim.record import TRADE_COLUMNS, RunResult
 
 TIMING_FIELDS = ("wall_seconds", "cpu_seconds", "orders_per_second")
@@ -38,7 +39,29 @@ _TRADE_TYPES = {
     "buy_fee_fen": pa.int64(),
     "sell_fee_fen": pa.int64(),
 }
-TABLES = ("trades", "ohlcv", "holdings", "compliance", "events", "auctions")
+TABLES = ("trades", "ohlcv", "holdings", "compliance", "events", "auctions")  # mrv: when generated
+# mrv.parquet's columns: decimals as written in monitoring data (exact, never floats).
+_MRV_TYPES = {
+    "firm": pa.string(),
+    "year": pa.int64(),
+    "month": pa.int64(),
+    "fuel": pa.string(),
+    "kind": pa.string(),
+    "capacity_mw": pa.int64(),
+    "consumption": pa.decimal128(16, 2),
+    "stock_count_t": pa.decimal128(16, 2),
+    "ncv": pa.decimal128(10, 3),
+    "carbon": pa.decimal128(10, 4),
+    "sampled": pa.string(),
+    "reported": pa.string(),
+    "generation_mwh": pa.decimal128(18, 3),
+    "heat_gj": pa.decimal128(18, 2),
+    "run_hours": pa.int64(),
+    "load_factor": pa.decimal128(6, 4),
+    "grid_mwh": pa.decimal128(18, 3),
+    "emissions_t": pa.decimal128(18, 2),
+    "source": pa.string(),
+}
 AUCTION_COLUMNS = (
     "trading_day",
     "year",
@@ -77,7 +100,7 @@ def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pa.Tabl
 
 def _columns(result: RunResult) -> dict[str, pa.Table]:
     trades = pa.table({c: pa.array(result.trades[c], type=_TRADE_TYPES[c]) for c in TRADE_COLUMNS})
-    return {
+    tables = {
         "trades": trades,
         "ohlcv": _table(result.ohlcv, OHLCV_COLUMNS),
         "holdings": _table(result.holdings, ("year", "account_id", "asset", "state", "amount")),
@@ -85,6 +108,16 @@ def _columns(result: RunResult) -> dict[str, pa.Table]:
         "events": _table(result.events, ("trading_day", "year", "kind", "detail")),
         "auctions": _table(result.auctions, AUCTION_COLUMNS),
     }
+    if result.mrv:
+        tables["mrv"] = mrv_table(result.mrv)
+    return tables
+
+
+def mrv_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """mrv.parquet: one row per firm-month (``exchange.sim.mrv_data``)."""
+    return pa.table(
+        {c: pa.array([row[c] for row in rows], type=_MRV_TYPES[c]) for c in MRV_COLUMNS}
+    )
 
 
 OHLCV_COLUMNS = (
@@ -179,6 +212,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         "abatement_cost_fen": sum(r["abatement_cost_fen"] for r in compliance),
         "offsets_surrendered_t": sum(r["surrendered_offsets_t"] for r in compliance),
         "offset_cap_t": sum(r["offset_cap_t"] for r in compliance),
+        **(mrv_summary(result.mrv, compliance) if result.mrv else {}),
         "state_hash": result.state_hash,
         "wall_seconds": wall,
         "cpu_seconds": round(result.cpu_seconds, 3),

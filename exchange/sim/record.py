@@ -75,6 +75,7 @@ class RunResult:
     final_prices: dict[str, int] = field(default_factory=dict)
     auctions: list[dict[str, Any]] = field(default_factory=list)
     msr: list[dict[str, Any]] = field(default_factory=list)  # per year end: tnac_t, change_t
+    mrv: list[dict[str, Any]] = field(default_factory=list)  # per firm-month (mrv: generate)
 
 
 class Recorder:

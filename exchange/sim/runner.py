@@ -38,6 +38,7 @@ from exchange.agents.base import AGENT_KINDS, Abate, Action, Agent, Firm, Place,
 from exchange.agents.firm import ComplianceFirm
 from exchange.agents.local import LocalMarket, LocalView, to_commands
 from exchange.clock import ClockAction, day_schedule
+from exchange.sim import mrv_data
 from exchange.sim.record import FirmYear, Recorder, RunResult
 from exchange.sim.scenario import (
     AgentPlan,
@@ -236,6 +237,9 @@ class Simulation:
                 if progress is not None:
                     progress(self.days_done, self.total_days, self.market.next_order_id)
             self._year_end(year, days[-1])
+        mrv: list[dict[str, Any]] = []
+        if self.scenario.spec.mrv.generate:  # its own seeded draws: nothing above changes
+            mrv = mrv_data.generate(self.scenario, self.seed, self.out.compliance)
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         return RunResult(
@@ -256,6 +260,7 @@ class Simulation:
             final_prices=self._final_prices(),
             auctions=self.out.auctions,
             msr=self.out.msr,
+            mrv=mrv,
         )
 
     def _final_prices(self) -> dict[str, int]:

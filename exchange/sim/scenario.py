@@ -348,6 +348,13 @@ class AuctionSpec(_Model):
         return self
 
 
+class MrvSpec(_Model):
+    """Monthly MRV data behind each firm's verified emissions (``exchange.sim.mrv_data``)."""
+
+    generate: bool = False  # write mrv.parquet: twelve months per firm and year
+    sectors: list[str] = Field(default_factory=lambda: ["power"])  # the firms it covers
+
+
 class ScenarioSpec(_Model):
     name: str = Field(pattern=r"^[a-z0-9_-]{1,60}$")
     title: LocalText = ""  # a short title for people (the instructor's list); "": the name
@@ -366,6 +373,7 @@ class ScenarioSpec(_Model):
     events: list[EventSpec] = Field(default_factory=list)
     auctions: list[AuctionSpec] = Field(default_factory=list)
     plugins: list[str] = Field(default_factory=list)  # modules that register more agent kinds
+    mrv: MrvSpec = Field(default_factory=MrvSpec)
 
 
 # -- the resolved scenario -----------------------------------------------------------------

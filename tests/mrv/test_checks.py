@@ -38,7 +38,7 @@ def test_the_worked_month_passes_every_check() -> None:
     """Efficiency 324,000 × 3.6 / 2,940,000 GJ = 39.67 % < 46 %; coal rate 2,940,000 /
     29.3076 / 324,000 = 309.6 gce/kWh; carbon per heat 0.02600 against 0.02618 (-0.7 %)."""
     assert flags(month(sample(140_000)), deposited_on=dt.date(2025, 5, 10)) == []
-    assert sorted(rules()) == [f"DQ{n:02}" for n in (1, 2, 4, 8, 9, 11, 12, 14, 16, 18)]
+    assert sorted(rules()) == [f"DQ{n:02}" for n in (1, 2, 4, 8, 9, 11, 12, 13, 14, 16, 18)]
 
 
 def test_dq01_a_deposit_after_day_40_is_late() -> None:
@@ -114,6 +114,27 @@ def test_dq12_grid_sales_against_generation() -> None:
     assert high.what == "grid_above_generation"
     low = only(flags(dataclasses.replace(base, grid_mwh=Decimal(320_760))), "DQ12")
     assert (low.what, low.numbers["station_use"]) == ("station_use", "0.0100")
+
+
+def test_dq13_the_belt_scale_against_the_stock_count() -> None:
+    """The belt scale weighed 135,800 t; the stock count (receipts − outbound − Δstock) says
+    140,000 t: 3.00 % under, beyond the 2 % design band. 137,500 t (−1.79 %) passes."""
+    base = month(sample(140_000))
+
+    def weighed(belt: int, stock: int | None) -> UnitMonth:
+        (fuel,) = base.fuels
+        counted = None if stock is None else Decimal(stock)
+        fuel = dataclasses.replace(fuel, consumption=Decimal(belt), stock_count_t=counted)
+        return dataclasses.replace(base, fuels=(fuel,))
+
+    flag = only(flags(weighed(135_800, 140_000)), "DQ13")
+    assert (flag.severity, flag.official, flag.what) == ("warning", False, "stock_count")
+    assert flag.numbers["consumption_t"] == "135800"
+    assert flag.numbers["stock_count_t"] == "140000"
+    assert flag.numbers["gap"] == "-0.0300"
+    assert flag.numbers["max_gap"] == "0.0200"
+    assert [f for f in flags(weighed(137_500, 140_000)) if f.rule_id == "DQ13"] == []
+    assert [f for f in flags(weighed(135_800, None)) if f.rule_id == "DQ13"] == []
 
 
 def test_dq14_month_to_month_jumps_and_repeats() -> None:
