@@ -258,3 +258,56 @@ def deposited_march(lab: Lab) -> dict[str, Any]:
     year = ok(lab.operator.get(lab.mrv(f"/accounts/GENCO/years/{YEAR}")))
     march: dict[str, Any] = year["months"][2]
     return march
+
+
+def test_the_python_client_runs_the_mrv_year(server: DemoServer) -> None:
+    """Every MRV operation through ``exchange.client.Client``: a month returned and deposited
+    again, a meter finding, a report returned and signed again, published."""
+    with mrv_lab(server, unique("mrv-client", server)) as lab, ExitStack() as stack:
+        base, market = server.base_url, lab.market_id
+        operator = stack.enter_context(Client(base, server.keys["exchange_operator_key"], market))
+        genco = stack.enter_context(Client(base, lab.keys["GENCO"], market))
+        plan = operator.put_mrv_unit("GENCO", "600", "condensing", "bituminous", "0.7910")
+        assert plan["guideline_id"] is None
+        for month in range(1, 13):
+            genco.put_mrv_month("GENCO", YEAR, month, month_data(month))
+            genco.deposit_mrv_month("GENCO", YEAR, month)
+        returned = operator.review_mrv_month("GENCO", YEAR, 1, "return", note="load missing")
+        assert (returned["state"], returned["review_note"]) == ("returned", "load missing")
+        genco.put_mrv_month("GENCO", YEAR, 1, month_data(1))
+        assert genco.deposit_mrv_month("GENCO", YEAR, 1)["state"] == "deposited"
+        for month in range(1, 13):
+            operator.review_mrv_month("GENCO", YEAR, month, "pass")
+        issued = operator.issue_key("verifier")
+        assigned = operator.assign_verifier(issued["key_id"], ["GENCO", "OTHER"])
+        assert assigned["account_ids"] == ["GENCO", "OTHER"]
+        kept = operator.unassign_verifier(issued["key_id"], "OTHER")
+        assert kept["account_ids"] == ["GENCO"]
+        verifier = stack.enter_context(Client(base, issued["api_key"], market))
+        # The generation meter found uncalibrated, ±0.5 %: June's generation counts 0.5 % less.
+        added = verifier.add_mrv_finding(
+            "GENCO",
+            YEAR,
+            6,
+            "meter_uncalibrated",
+            "calibration certificate expired",
+            meter="generation",
+            required_accuracy="0.005",
+        )
+        assert added["month"]["verified"]["generation_mwh"] == "322380.00"
+        assert added["finding"]["before_t"] == added["finding"]["after_t"] == "277477.20"
+        first = verifier.sign_verification("GENCO", YEAR)
+        assert (first["verified_t"], first["output_mwh"]) == (3_306_349, 3_886_380)
+        back = operator.return_verification("GENCO", YEAR, note="check March")
+        assert (back["state"], back["note"]) == ("returned", "check March")
+        verifier.add_mrv_finding(
+            "GENCO", YEAR, 3, "test_default", "sample log mismatch", fuel=0, test=0
+        )
+        signed = verifier.sign_verification("GENCO", YEAR)
+        assert signed["verified_t"] == 3_381_487
+        year = verifier.list_mrv_months("GENCO", YEAR)
+        assert year["report"] is not None and year["report"]["state"] == "signed"
+        published = operator.publish_verification("GENCO", YEAR)
+        # 3,886,380 MWh × 0.7910 = 3,074,126.58: 3,074,126 t, of which 2,500,000 t were had.
+        assert (published["verified_t"], published["allocated_t"]) == (3_381_487, 3_074_126)
+        assert published["issued_t"] == 574_126
