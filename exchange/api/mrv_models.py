@@ -19,7 +19,8 @@ class MrvUnitPlan(Body):
     kind: Literal["condensing", "chp"]
     coal: Literal["lignite", "bituminous", "anthracite", "natural_gas"]
     benchmark: DecimalText  # t/MWh: the allocation's benchmark for the unit's category
-    guideline_id: Literal["AG21", "AG22", "TU26"] | None = None  # None: by the data year
+    # A guideline version (mrv/guidelines.toml) instead of the data year's; None: by the year.
+    guideline_id: Annotated[str, Field(pattern=r"^[A-Z]{2}[0-9]{2}$")] | None = None
 
 
 class MrvMeter(Body):

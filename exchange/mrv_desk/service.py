@@ -218,7 +218,12 @@ async def put_month(
     may_deposit(who, account_id)
     plan = await _unit(engine, who.market_id, account_id)
     rule = _guideline(plan, year)
-    record = _mrv(lambda: codec.month_from(account_id, year, number, data))
+    try:
+        record = codec.month_from(account_id, year, number, data)
+    except ValueError as error:  # a date that does not exist
+        raise MrvDeskError(
+            "MRV_INVALID_DATA", str(error), mrv_code="BAD_DATE", month=number
+        ) from None
     _mrv(lambda: month_emissions(record, rule))
     found = await store.month(engine, who.market_id, account_id, year, number)
     if found is not None and found.state not in EDITABLE:
