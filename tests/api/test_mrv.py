@@ -306,7 +306,9 @@ def test_the_python_client_runs_the_mrv_year(server: DemoServer) -> None:
         signed = verifier.sign_verification("GENCO", YEAR)
         assert signed["verified_t"] == 3_381_487
         year = verifier.list_mrv_months("GENCO", YEAR)
-        assert year["report"] is not None and year["report"]["state"] == "signed"
+        report = year["report"]
+        assert report is not None
+        assert report["state"] == "signed"
         published = operator.publish_verification("GENCO", YEAR)
         # 3,886,380 MWh × 0.7910 = 3,074,126.58: 3,074,126 t, of which 2,500,000 t were had.
         assert (published["verified_t"], published["allocated_t"]) == (3_381_487, 3_074_126)
