@@ -3,7 +3,9 @@
 A key is ``cx_`` + 32 random bytes (URL-safe base64); the database keeps only its sha256, so a
 stolen table lets no one in. Each key belongs to one market and has a role: ``operator`` may do
 everything, ``participant`` acts on its own trading account only, ``observer`` reads public
-market data. An exchange-wide key has the market ``*`` (``EXCHANGE_WIDE``): it acts in every
+market data, ``verifier`` verifies the monitoring data of the accounts an operator assigned it
+(``exchange.mrv_desk``; it may name an account of its own, a class seat, which it may then never
+verify). An exchange-wide key has the market ``*`` (``EXCHANGE_WIDE``): it acts in every
 market with its role.
 
 A key's id (``key_id``) is the first 12 hex digits of its hash: it names the key without
@@ -51,11 +53,13 @@ class Role(StrEnum):
     OPERATOR = "operator"
     PARTICIPANT = "participant"
     OBSERVER = "observer"
+    VERIFIER = "verifier"  # verifies the MRV data of the accounts an operator assigns it
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is asking: the key's market, role and (for a participant) account."""
+    """Who is asking: the key's market, role and (for a participant, or a verifier that has
+    one) account."""
 
     market_id: str  # the market in the path for an exchange-wide key (``*`` without one)
     role: Role

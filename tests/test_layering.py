@@ -240,6 +240,7 @@ SHELL_ROOMS: dict[str, tuple[str, ...]] = {
     "exchange.db": (*WEB, "exchange.classroom"),
     "exchange.sim": (*WEB, "exchange.classroom"),
     "exchange.agents": (*WEB, "exchange.classroom"),
+    "exchange.mrv_desk": (*WEB, "exchange.classroom"),
     # The client stands alone: a script installs it without the server.
     "exchange.client": (
         "fastapi",

@@ -32,6 +32,7 @@ from exchange.api.routes import (
     logins,
     market_data,
     markets,
+    mrv,
     orders,
     participants,
     registry,
@@ -100,6 +101,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     logins.router,  # who a key is, and the address trainees open
     registry.router,
     registry_operator.router,
+    mrv.router,  # MRV: monitoring plans, deposits, verifiers, reports (issue 19)
     retired.router,  # the retired register and cancellation certificates
     reports.router,  # large-holder reports and daily statements
     clock.router,

@@ -22,6 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from exchange.classroom.errors import ClassroomError, Kind
 from exchange.db.outage import DatabaseError, database_away
+from exchange.mrv_desk.errors import Kind as MrvKind
+from exchange.mrv_desk.errors import MrvDeskError
 from exchange.runtime import Ack, MarketReconnectingError, MarketStoppedError
 
 log = logging.getLogger("carbonx.api")
@@ -91,6 +93,20 @@ def classroom_problem(error: ClassroomError) -> ApiError:
     return ApiError(CLASSROOM_STATUS[error.kind], error.code, error.message, **error.details)
 
 
+# The status of each kind of the MRV desk's refusals (``exchange.mrv_desk.errors``).
+MRV_STATUS = {
+    MrvKind.INVALID: 422,
+    MrvKind.NOT_FOUND: 404,
+    MrvKind.CONFLICT: 409,
+    MrvKind.FORBIDDEN: 403,
+}
+
+
+def mrv_problem(error: MrvDeskError) -> ApiError:
+    """The problem for a refusal of the MRV desk: its code with the status of its kind."""
+    return ApiError(MRV_STATUS[error.kind], error.code, error.message, **error.details)
+
+
 def accepted(ack: Ack) -> Ack:
     """The ack itself, or the market's refusal as an ``ApiError``."""
     outcome = ack.outcome
@@ -147,6 +163,11 @@ async def _api_error(_request: Request, error: Exception) -> JSONResponse:
 async def _classroom_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ClassroomError)
     return problem_response(classroom_problem(error))
+
+
+async def _mrv_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, MrvDeskError)
+    return problem_response(mrv_problem(error))
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
@@ -219,6 +240,7 @@ def install(app: FastAPI) -> None:
     """Answer every error of ``app`` as a problem."""
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(ClassroomError, _classroom_error)
+    app.add_exception_handler(MrvDeskError, _mrv_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(MarketStoppedError, _market_stopped)

@@ -58,13 +58,16 @@ class NewParticipant(Body):
 
 
 class NewKey(Body):
-    role: Literal["participant", "observer", "operator"]
-    account_id: AccountIdText | None = None  # a participant's, and only a participant's
+    role: Literal["participant", "observer", "operator", "verifier"]
+    # A participant's account, or a verifier's own (a class seat's): never verified by it.
+    account_id: AccountIdText | None = None
 
     @model_validator(mode="after")
     def _account_for_participants(self) -> NewKey:
-        if (self.role == "participant") != (self.account_id is not None):
-            raise ValueError("a participant key names its account, and only a participant key")
+        if self.role == "participant" and self.account_id is None:
+            raise ValueError("a participant key names its account")
+        if self.account_id is not None and self.role not in ("participant", "verifier"):
+            raise ValueError("only a participant or a verifier key names an account")
         return self
 
 
@@ -175,7 +178,7 @@ KeyId = Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")]
 class KeyIssued(Reply):
     key_id: str  # the first 12 hex digits of the key's sha256: names it for revokeKey
     api_key: str  # shown once; only its hash is stored
-    role: Literal["participant", "observer", "operator"]
+    role: Literal["participant", "observer", "operator", "verifier"]
     account_id: str | None
 
 

@@ -14,6 +14,7 @@ from exchange.client.auction_ops import AuctionOperations
 from exchange.client.block_ops import BlockOperations
 from exchange.client.classroom_ops import ClassroomOperations
 from exchange.client.market_ops import MarketOperations
+from exchange.client.mrv_ops import MrvOperations
 from exchange.client.operation import fields, operation, segment
 from exchange.client.registry_ops import RegistryOperations
 from exchange.client.transport import Call, Params
@@ -58,6 +59,7 @@ class Operations(
     AuctionOperations,
     RegistryOperations,
     ClassroomOperations,
+    MrvOperations,
 ):
     """Every operation; mixed into a client that has a transport (see ``exchange.client``)."""
 

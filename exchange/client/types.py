@@ -14,7 +14,7 @@ from typing import Any, Literal, TypedDict
 Side = Literal["buy", "sell"]
 OrderType = Literal["limit", "market", "ioc", "fok"]
 StpMode = Literal["cancel_newest", "cancel_oldest", "cancel_both", "decrement"]
-Role = Literal["participant", "observer", "operator"]
+Role = Literal["participant", "observer", "operator", "verifier"]
 AccountKind = Literal["participant", "covered_entity"]
 BarInterval = Literal["1m", "5m", "15m", "1h", "1d"]
 

@@ -30,10 +30,12 @@ async def create_key(
     engine: AsyncEngine, market_id: str, role: Role, account_id: str | None = None
 ) -> str:
     """Mint a key, store its hash and return the key itself (shown once, never stored)."""
-    if (role is Role.PARTICIPANT) != (account_id is not None):
-        raise ValueError("a participant key names its account, and only a participant key does")
-    if role is Role.PARTICIPANT and market_id == EXCHANGE_WIDE:
-        raise ValueError("a participant key belongs to one market")
+    if role is Role.PARTICIPANT and account_id is None:
+        raise ValueError("a participant key names its account")
+    if account_id is not None and role not in (Role.PARTICIPANT, Role.VERIFIER):
+        raise ValueError("only a participant or a verifier key names an account")
+    if role in (Role.PARTICIPANT, Role.VERIFIER) and market_id == EXCHANGE_WIDE:
+        raise ValueError("a participant or verifier key belongs to one market")
     key = new_key()
     key_cache(engine).forget_unknown(key_hash(key))  # never asked for: forgotten all the same
     created_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -80,6 +82,22 @@ async def find_key(engine: AsyncEngine, key: str) -> Principal | None:
     found = Principal(row.market_id, Role(row.role), row.account_id, hashed[:KEY_ID_LENGTH], wide)
     cache.put(hashed, found, generation)
     return found
+
+
+async def key_by_id(engine: AsyncEngine, market_id: str, key_id: str) -> Principal | None:
+    """The market's live key whose id is ``key_id`` (None: no such key, or revoked)."""
+    k = t.api_keys.c
+    query = select(k.key_hash, k.market_id, k.role, k.account_id).where(
+        k.market_id == market_id,
+        k.key_hash.startswith(key_id.lower(), autoescape=True),
+        k.revoked.is_(False),
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    return Principal(row.market_id, Role(row.role), row.account_id, row.key_hash[:KEY_ID_LENGTH])
 
 
 async def is_revoked(engine: AsyncEngine, key: str) -> bool:

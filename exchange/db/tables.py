@@ -503,7 +503,7 @@ market_disconnect_guards = Table(  # cancel on disconnect, journaled (exchange.d
 
 # ---------------------------------------------------------------------- the gateway
 
-API_ROLES = ("operator", "participant", "observer")
+API_ROLES = ("operator", "participant", "observer", "verifier")
 
 api_keys = Table(  # bearer keys of the REST API (exchange.keys); only their hashes are kept
     "api_keys",
@@ -558,4 +558,81 @@ class_creations = Table(  # a class being made: gone once it is whole (exchange.
     metadata,
     Column("market_id", String(ID), primary_key=True),
     Column("started_at", Text, nullable=False),  # ISO 8601, UTC
+)
+
+
+# ---------------------------------------------------------------------- MRV (issue 19)
+# A market's monitoring, reporting and verification beside its journal (exchange.mrv_desk,
+# docs/mrv.md "Over the API"): units' plans, unit-months with their deposit states, flags and
+# findings, verifiers' assignments, verification reports. Decimals are kept as strings, in
+# their columns and inside the JSON, so nothing is lost. Verified emissions reach the registry
+# only through the market's journal (publication), never from these tables.
+
+MRV_MONTH_STATES = ("draft", "deposited", "passed", "returned", "locked")
+MRV_REPORT_STATES = ("signed", "returned", "published")
+
+mrv_units = Table(
+    "mrv_units",
+    metadata,
+    _market(),
+    Column("account_id", String(ID), nullable=False),
+    Column("capacity_mw", String(32), nullable=False),  # decimal text
+    Column("kind", String(16), nullable=False),  # mrv.model.UnitKind
+    Column("coal", String(16), nullable=False),  # mrv.model.Fuel
+    Column("benchmark", String(32), nullable=False),  # t/MWh, decimal text
+    Column("guideline_id", String(16), nullable=True),  # None: by the data year
+    Column("updated_at", Text, nullable=False),  # ISO 8601, UTC
+    PrimaryKeyConstraint("market_id", "account_id"),
+)
+
+mrv_months = Table(
+    "mrv_months",
+    metadata,
+    _market(),
+    Column("account_id", String(ID), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("record", Text, nullable=False),  # JSON: the UnitMonth as saved, decimals as text
+    Column("state", String(16), nullable=False),  # mrv.platform.DepositState
+    Column("deposited_on", String(10), nullable=True),  # the market's local date
+    Column("deposited_by", String(16), nullable=True),  # the depositing key's id
+    Column("flags", Text, nullable=False),  # JSON: the checks' flags at the last deposit
+    Column("findings", Text, nullable=False),  # JSON: the verifier's forced changes
+    Column("review_note", Text, nullable=True),  # the authority's note on a return
+    Column("updated_at", Text, nullable=False),
+    CheckConstraint(_in_list("state", MRV_MONTH_STATES), name="mrv_month_state"),
+    CheckConstraint("month BETWEEN 1 AND 12", name="mrv_month_number"),
+    PrimaryKeyConstraint("market_id", "account_id", "year", "month"),
+)
+
+mrv_verifiers = Table(  # which verifier key may verify which account
+    "mrv_verifiers",
+    metadata,
+    _market(),
+    Column("key_id", String(16), nullable=False),
+    Column("account_id", String(ID), nullable=False),
+    Column("assigned_at", Text, nullable=False),
+    PrimaryKeyConstraint("market_id", "key_id", "account_id"),
+)
+
+mrv_reports = Table(
+    "mrv_reports",
+    metadata,
+    _market(),
+    Column("account_id", String(ID), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("verifier", String(16), nullable=False),  # the signing key's id
+    Column("verified_t", BigInteger, nullable=False),  # whole tonnes, into the registry
+    Column("emissions_t", String(32), nullable=False),  # to 0.01 t, decimal text
+    Column("generation_mwh", String(32), nullable=False),  # after the meters' rules
+    Column("output_mwh", BigInteger, nullable=False),  # whole MWh, for the true-up
+    Column("body", Text, nullable=False),  # JSON: the report (months, findings, guideline)
+    Column("signed_at", Text, nullable=False),
+    Column("published_at", Text, nullable=True),
+    Column("publication", Text, nullable=True),  # JSON: the registry's figures
+    Column("note", Text, nullable=True),  # the authority's note on a return
+    CheckConstraint(_in_list("state", MRV_REPORT_STATES), name="mrv_report_state"),
+    CheckConstraint("verified_t >= 0", name="mrv_report_verified"),
+    PrimaryKeyConstraint("market_id", "account_id", "year"),
 )

@@ -32,8 +32,8 @@ Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_
 
 class KeySession(Reply):
     market_id: str | None  # null for an exchange-wide key: it acts in every market
-    role: Literal["operator", "participant", "observer"]
-    account_id: str | None  # a participant key's trading account
+    role: Literal["operator", "participant", "observer", "verifier"]
+    account_id: str | None  # a participant key's trading account, a verifier's own seat
     key_id: str
 
 
