@@ -31,9 +31,10 @@ from exchange.client import Client
 from tests.api import test_block
 from tests.api.conftest import client
 from tests.api.server import DemoServer
-from tests.api.test_block import ok, unique
+from tests.api.test_block import unique
 from tests.api.test_gateway import assert_problem
 from tests.integration.conftest import postgres_url  # noqa: F401 - the fixture
+from tests.markets import ok
 
 server = test_block.server  # a real server on SQLite and on PostgreSQL, per module
 
