@@ -28,9 +28,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from exchange import compliance_year
 from exchange.agents.base import Abate, SurrenderUnits
 from exchange.agents.local import to_commands
+from exchange.classroom import mrv_phase
 from exchange.classroom.bots import start_bots, year_end_actions
 from exchange.classroom.errors import MarketRefusedError
 from exchange.classroom.lifecycle import Phase, following, next_step
@@ -46,7 +49,9 @@ from settlement.commands import CloseDay, EndOfDay, MarketCommand, RegistryComma
 
 def next_phase(state: ClassState, scenario: ClassScenario) -> Phase | None:
     """The phase the class moves to next (None once it is closed)."""
-    return following(state.phase, scenario.has_year(state.compliance_year + 1))
+    return following(
+        state.phase, scenario.has_year(state.compliance_year + 1), state.mrv is not None
+    )
 
 
 def deadline(state: ClassState, runtime: MarketRuntime) -> dt.date:
@@ -64,11 +69,22 @@ async def submit_accepted(runtime: MarketRuntime, commands: list[MarketCommand])
     return acks
 
 
-async def advance(room: Classroom) -> dict[str, Any]:
+async def advance(room: Classroom, engine: AsyncEngine | None = None) -> dict[str, Any]:
     """Move the class to its next phase (``CLASS_CLOSED`` after the last); what was done, as
-    counts. The caller saves the state, or restores it if this raises."""
+    counts. The caller saves the state, or restores it if this raises. The MRV phase's steps
+    need the database (``engine``: the MRV desk's rows)."""
     runtime, state, scenario = room.runtime, room.state, room.scenario
-    target = next_step(state.phase, scenario.has_year(state.compliance_year + 1))
+    target = next_step(
+        state.phase, scenario.has_year(state.compliance_year + 1), state.mrv is not None
+    )
+    mrv_done: dict[str, Any] = {}
+    if target is Phase.MRV or state.phase is Phase.MRV:
+        if engine is None:
+            raise ValueError("the MRV phase's steps need the database")
+        if target is Phase.MRV:
+            mrv_done = await mrv_phase.enter(engine, room)
+        else:
+            mrv_done = await mrv_phase.leave(engine, room)
     steps = {
         Phase.TRADING: _open_trading,
         Phase.VERIFICATION: _verify,
@@ -79,8 +95,11 @@ async def advance(room: Classroom) -> dict[str, Any]:
         done = await _next_year(runtime, state, scenario)
     elif target is Phase.CLOSED:
         done = {"bots_stopped": await room.stop_bots()}
+    elif target is Phase.MRV:
+        done = {}
     else:
         done = await steps[target](runtime, state, scenario)
+    done = {**mrv_done, **done}
     if target is Phase.TRADING:
         done["bots_started"] = await restart_bots(room)
     previous = state.phase

@@ -66,6 +66,7 @@ class NewClass:
     seed: int | None = None
     open_day: dt.date | None = None
     gas_fired_seats: int | None = None  # the first n seats gas-fired; None: as their profiles
+    mrv: str | None = None  # the MRV phase, its seats verified by "instructor" or "trainees"
 
 
 async def read_scenario_off_loop(
@@ -113,7 +114,9 @@ async def create_class(host: ClassHost, new: NewClass) -> dict[str, Any]:
     day = new.open_day or scenario.year_days(year)[0]
     runtime = await host.create_class_market(scenario.market_spec(new.market_id), day)
     await submit_accepted(runtime, scenario.setup_commands())
-    state = ClassState(new.market_id, loaded.name, text, seed, Phase.TRADING, year, seats)
+    state = ClassState(
+        new.market_id, loaded.name, text, seed, Phase.TRADING, year, seats, mrv=new.mrv
+    )
     await store.add_class(host.engine, state)
     room = Classroom(runtime, state, scenario)
     host.add_class(room)
@@ -131,6 +134,7 @@ async def create_class(host: ClassHost, new: NewClass) -> dict[str, Any]:
         "bots": [{"account_id": a.account_id, "kind": a.kind} for a in loaded.agents],
         "phase": state.phase.value,
         "compliance_year": year,
+        "mrv": state.mrv,
         "trading_day": runtime.market.trading_day,
         "first_day": day,
     }
@@ -143,10 +147,12 @@ async def advance_class(engine: AsyncEngine, room: Classroom) -> dict[str, Any]:
     state = room.state
     async with state.lock:
         before = (state.phase, state.compliance_year, dict(state.abatement_t), state.year_start_day)
+        facts = dict(state.mrv_facts)
         try:
-            done = await advance(room)
+            done = await advance(room, engine)
         except BaseException:
             state.phase, state.compliance_year, state.abatement_t, state.year_start_day = before
+            state.mrv_facts = facts
             raise
         await store.save_class(engine, state)
     return {**phase_view(room), "done": done}

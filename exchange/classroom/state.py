@@ -47,6 +47,11 @@ class ClassState:
     # The market's count of opened trading days when the compliance year began: the class's
     # trading day n of its year is the market's count less this.
     year_start_day: int = 0
+    # The MRV phase (docs/classroom.md "The MRV phase"): None, the class has none; else who
+    # verifies the seats' reports, "instructor" or "trainees" (each seat the next one's).
+    mrv: str | None = None
+    # What the MRV phase planted and did: {"planted": {account: {...}}, "fell_back": [...]}.
+    mrv_facts: dict[str, Any] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one phase change at a time
 
     def seat_of(self, account_id: str) -> Seat | None:
@@ -61,6 +66,8 @@ class ClassState:
                 "abatement_t": self.abatement_t,
                 "summary": self.summary,
                 "year_start_day": self.year_start_day,
+                "mrv": self.mrv,
+                "mrv_facts": self.mrv_facts,
             },
             sort_keys=True,
         )
@@ -89,4 +96,6 @@ class ClassState:
             {k: int(v) for k, v in found["abatement_t"].items()},
             found["summary"],
             year_start_day=int(found.get("year_start_day", 0)),  # 0: stored before it was kept
+            mrv=found.get("mrv"),  # None: stored before classes had an MRV phase
+            mrv_facts=found.get("mrv_facts", {}),
         )

@@ -524,7 +524,15 @@ api_keys = Table(  # bearer keys of the REST API (exchange.keys); only their has
 # instructor console needs that no market command records (the phase of the compliance
 # cycle, the seats), and the instructor's announcements.
 
-CLASS_PHASES = ("allocation", "trading", "verification", "surrender", "assessment", "closed")
+CLASS_PHASES = (
+    "allocation",
+    "trading",
+    "mrv",
+    "verification",
+    "surrender",
+    "assessment",
+    "closed",
+)
 ANNOUNCEMENT_LEVELS = ("info", "warning")
 
 class_markets = Table(

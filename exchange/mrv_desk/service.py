@@ -286,16 +286,19 @@ async def deposit_month(
     account_id: str,
     year: int,
     number: int,
+    on: dt.date | None = None,
 ) -> dict[str, Any]:
-    """Deposit a month (draft or returned → deposited) on the market's date, once the month is
-    over: the checks run against the previous month; the flags and the emissions answered."""
+    """Deposit a month (draft or returned → deposited) on the market's date (or ``on``: a
+    class deposits on its own date for the month, as it squeezes the year into a few trading
+    days), once the month is over: the checks run against the previous month; the flags and
+    the emissions answered."""
     may_deposit(who, account_id)
     plan = await _unit(engine, who.market_id, account_id)
     rule = _guideline(plan, year)
     row = await _month(engine, who.market_id, account_id, year, number)
     was = row.state
     row.state = _step(row, DepositState.DEPOSITED)
-    on = market_date(runtime)
+    on = market_date(runtime) if on is None else on
     month_end = dt.date(year, number, calendar.monthrange(year, number)[1])
     if on <= month_end:
         raise MrvDeskError(
@@ -620,12 +623,18 @@ def _op_id(kind: str, account_id: str, year: int) -> str:
 
 
 async def publish_report(
-    engine: AsyncEngine, who: Principal, runtime: MarketRuntime, account_id: str, year: int
+    engine: AsyncEngine,
+    who: Principal,
+    runtime: MarketRuntime,
+    account_id: str,
+    year: int,
+    true_up: bool = True,
 ) -> tuple[dict[str, Any], list[Ack], bool]:
     """Publish a signed report (operators): its verified emissions recorded in the registry
     (``RecordEmissions``) and the year's allocation trued up from verified generation × the
     unit's benchmark (``TrueUpAllocation``: the final allocation less what the year had), both
-    journaled with op ids fixed by market, account and year. Publishing again repeats nothing.
+    journaled with op ids fixed by market, account and year. Without ``true_up`` (a class whose
+    allocation has no benchmark) only the emissions. Publishing again repeats nothing.
     The report, the acks (for the caller to check) and whether it was published before."""
     must_operate(who)
     plan = await _unit(engine, who.market_id, account_id)
@@ -645,14 +654,14 @@ async def publish_report(
     trueup = TrueUpAllocation(
         _op_id("trueup", account_id, year), account, year, found.output_mwh, plan.benchmark
     )
-    ops: list[Op] = [emissions, trueup]
+    ops: list[Op] = [emissions, trueup] if true_up else [emissions]
     acks = await runtime.submit_many([RegistryCommand(0, op) for op in ops])
     if any(ack.outcome.code is not None for ack in acks) or again:
         return report_view(found), acks, again
-    details = acks[1].outcome.details
+    details = acks[1].outcome.details if true_up else {}
     found.publication = {
         "emissions_op_id": emissions.op_id,
-        "trueup_op_id": trueup.op_id,
+        "trueup_op_id": trueup.op_id if true_up else None,
         "benchmark": plan.benchmark,
         "output_mwh": found.output_mwh,
         **{k: v for k, v in details.items() if isinstance(v, int)},

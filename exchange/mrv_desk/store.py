@@ -163,6 +163,48 @@ async def save_month(
         return bool(done.rowcount)
 
 
+async def add_months(engine: AsyncEngine, market_id: str, rows: list[MonthRow]) -> int:
+    """Insert the months not saved yet, in one transaction (a class's generated year); how
+    many were new. A month already saved is left as it is."""
+    if not rows:
+        return 0
+    c = t.mrv_months.c
+    accounts = sorted({r.account_id for r in rows})
+    years = sorted({r.year for r in rows})
+    async with engine.begin() as conn:
+        have = {
+            (a, y, m)
+            for a, y, m in await conn.execute(
+                select(c.account_id, c.year, c.month).where(
+                    c.market_id == market_id, c.account_id.in_(accounts), c.year.in_(years)
+                )
+            )
+        }
+        new = [r for r in rows if (r.account_id, r.year, r.month) not in have]
+        if new:
+            await conn.execute(
+                insert(t.mrv_months),
+                [
+                    {
+                        "market_id": market_id,
+                        "account_id": r.account_id,
+                        "year": r.year,
+                        "month": r.month,
+                        "record": json.dumps(r.record, sort_keys=True),
+                        "state": r.state,
+                        "deposited_on": r.deposited_on,
+                        "deposited_by": r.deposited_by,
+                        "flags": json.dumps(r.flags, sort_keys=True),
+                        "findings": json.dumps(r.findings, sort_keys=True),
+                        "review_note": r.review_note,
+                        "updated_at": _now(),
+                    }
+                    for r in new
+                ],
+            )
+    return len(new)
+
+
 async def deposited_by(engine: AsyncEngine, market_id: str, account_id: str, key_id: str) -> int:
     """How many of the account's months ``key_id`` deposited."""
     c = t.mrv_months.c

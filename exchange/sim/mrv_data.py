@@ -90,11 +90,18 @@ def generate(
         firm = firms.get(row["account_id"])
         if firm is None:
             continue
-        year = int(row["year"])
-        rng = random.Random(derived_seed(seed, "mrv", firm.account_id, year))
-        unit, months = firm_year(firm, year, int(row["verified_t"]), rng)
+        unit, months = seeded_firm_year(firm, int(row["year"]), int(row["verified_t"]), seed)
         rows += mrv_rows(unit, months)
     return rows
+
+
+def seeded_firm_year(
+    firm: FirmPlan, year: int, emissions_t: int, seed: int
+) -> tuple[Unit, list[UnitMonth]]:
+    """``firm_year`` with the firm-year's own draws, seeded by (``seed``, "mrv", firm, year):
+    a run's and a class's MRV data of the same firm-year are made alike."""
+    rng = random.Random(derived_seed(seed, "mrv", firm.account_id, year))
+    return firm_year(firm, year, emissions_t, rng)
 
 
 def firm_year(

@@ -22,6 +22,8 @@ P = Phase
 LEGAL = [
     (P.ALLOCATION, P.TRADING),
     (P.TRADING, P.VERIFICATION),
+    (P.TRADING, P.MRV),  # a class with the MRV phase
+    (P.MRV, P.VERIFICATION),
     (P.VERIFICATION, P.SURRENDER),
     (P.SURRENDER, P.ASSESSMENT),
     (P.ASSESSMENT, P.ALLOCATION),  # the next compliance year
@@ -37,6 +39,7 @@ def test_the_table_is_the_cycle() -> None:
     assert [p.value for p in Phase] == [
         "allocation",
         "trading",
+        "mrv",
         "verification",
         "surrender",
         "assessment",
@@ -77,31 +80,35 @@ def test_the_illegal_steps_are_all_the_others() -> None:
 
 
 @pytest.mark.parametrize(
-    ("phase", "next_year", "expected"),
+    ("phase", "next_year", "mrv", "expected"),
     [
-        (P.ALLOCATION, False, P.TRADING),
-        (P.TRADING, True, P.VERIFICATION),
-        (P.VERIFICATION, False, P.SURRENDER),
-        (P.SURRENDER, True, P.ASSESSMENT),
-        (P.ASSESSMENT, True, P.ALLOCATION),
-        (P.ASSESSMENT, False, P.CLOSED),
-        (P.CLOSED, True, None),
-        (P.CLOSED, False, None),
+        (P.ALLOCATION, False, False, P.TRADING),
+        (P.TRADING, True, False, P.VERIFICATION),
+        (P.TRADING, True, True, P.MRV),
+        (P.MRV, True, True, P.VERIFICATION),
+        (P.VERIFICATION, False, True, P.SURRENDER),
+        (P.SURRENDER, True, False, P.ASSESSMENT),
+        (P.ASSESSMENT, True, True, P.ALLOCATION),
+        (P.ASSESSMENT, False, False, P.CLOSED),
+        (P.CLOSED, True, False, None),
+        (P.CLOSED, False, True, None),
     ],
 )
-def test_the_phase_that_follows(phase: Phase, next_year: bool, expected: Phase | None) -> None:
-    assert following(phase, next_year) is expected
+def test_the_phase_that_follows(
+    phase: Phase, next_year: bool, mrv: bool, expected: Phase | None
+) -> None:
+    assert following(phase, next_year, mrv) is expected
     if expected is None:
         with pytest.raises(ClassroomError, match="CLASS_CLOSED"):
-            next_step(phase, next_year)
+            next_step(phase, next_year, mrv)
     else:
-        assert next_step(phase, next_year) is expected
+        assert next_step(phase, next_year, mrv) is expected
         assert expected in PHASE_TRANSITIONS[phase]
 
 
 def test_abatement_and_bots_by_phase() -> None:
     assert ABATEMENT_PHASES == (P.ALLOCATION, P.TRADING)
-    assert {P.TRADING, P.VERIFICATION, P.SURRENDER, P.ASSESSMENT} == BOT_PHASES
+    assert {P.TRADING, P.MRV, P.VERIFICATION, P.SURRENDER, P.ASSESSMENT} == BOT_PHASES
 
 
 def test_every_code_has_a_kind() -> None:

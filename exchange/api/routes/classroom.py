@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field, model_validator
 
 from exchange.api.auth import may_see_account, require, require_exchange_operator
@@ -43,7 +43,7 @@ from exchange.api.deps import CurrentPrincipal, HubDep, MarketId
 from exchange.api.hub import Hub
 from exchange.api.limits import body_max_bytes
 from exchange.api.models import Body, Reply
-from exchange.classroom import debrief, my_class, service, views
+from exchange.classroom import debrief, mrv_phase, my_class, service, store, views
 from exchange.classroom.my_class import NOT_STARTED, ClockFacts, ClockState
 from exchange.classroom.room import Classroom, class_of
 from exchange.classroom.setup import MAX_SEATS
@@ -74,6 +74,9 @@ class NewClassMarket(Body):
     open_day: Annotated[dt.date | None, Field(strict=False)] = None  # default: its first day
     # The first n seats are gas-fired (燃气机组), the others not; default: as their profiles.
     gas_fired_seats: Annotated[int | None, Field(ge=0, le=MAX_SEATS)] = None
+    # The MRV phase before verification, its seats verified by the instructor or the trainees
+    # (each seat by the next); default: none.
+    mrv: Literal["instructor", "trainees"] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> NewClassMarket:
@@ -105,6 +108,7 @@ class ClassMarket(Reply):
     bots: list[BotView]
     phase: str
     compliance_year: int
+    mrv: str | None  # the MRV phase's verifiers ("instructor", "trainees"); None: no MRV phase
     trading_day: dt.date | None  # None: closed until the clock (or the instructor) opens it
     first_day: dt.date  # the trading day the class starts with
 
@@ -420,3 +424,133 @@ async def issue_seat_keys(
     if format == "csv":
         return Response(views.as_csv(rows, views.SEAT_COLUMNS), status_code=201, media_type=CSV)
     return {"market_id": market_id, "seats": rows}
+
+
+# ---------------------------------------------------------------------- the MRV phase
+
+MrvVerifiers = Literal["instructor", "trainees"]
+SeatPath = Annotated[str, Path(max_length=64)]
+
+
+class ClassMrvSettings(Body):
+    # None: the class has no MRV phase; else who verifies the seats' reports
+    verifiers: MrvVerifiers | None
+
+
+class ClassMrvCorrection(Body):
+    # the month's carbon test (tC/t, or tC/10^4 Nm3 of gas); None: not measured (the default)
+    carbon: Annotated[str | None, Field(pattern=r"^\d{1,3}(\.\d{1,6})?$")]
+
+
+class ClassMrvMonths(Body):
+    months: list[Annotated[int, Field(ge=1, le=12)]] | None = None  # None: every one it may
+
+
+class ClassMrvReview(ClassMrvMonths):
+    decision: Literal["pass", "return"]
+    note: Annotated[str | None, Field(max_length=500)] = None
+
+
+class ClassMrvFinding(Body):
+    month: Annotated[int, Field(ge=1, le=12)]
+
+
+@router.get(M + "/class/mrv", operation_id="getClassMrv")
+async def get_class_mrv(hub: HubDep, market_id: MarketId, who: CurrentPrincipal) -> dict[str, Any]:
+    """The class's MRV phase (docs/classroom.md "The MRV phase"): a seat's own year (months,
+    flags, the default line, its report) and the seats it verifies (its key); every seat's data
+    quality (operators)."""
+    room = room_of(hub, market_id)
+    if who.role is Role.OPERATOR:
+        return await mrv_phase.overview(hub.engine, room)
+    return await mrv_phase.my_view(hub.engine, room, who)
+
+
+@router.get(M + "/class/mrv/seats/{account_id}", operation_id="getClassMrvSeat")
+async def get_class_mrv_seat(
+    hub: HubDep, market_id: MarketId, account_id: SeatPath, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """One seat's MRV year: its own key, the seat that verifies it, operators."""
+    room = room_of(hub, market_id)
+    await mrv_phase.may_see(room.state, who, account_id)
+    return await mrv_phase.seat_view(hub.engine, room, account_id)
+
+
+@router.put(M + "/class/mrv/settings", operation_id="setClassMrv")
+async def set_class_mrv(
+    hub: HubDep, market_id: MarketId, body: ClassMrvSettings, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """Switch the MRV phase on (who verifies: the instructor or the trainees) or off, before it
+    begins; in it, change who verifies (operators)."""
+    require(who, Role.OPERATOR)
+    room = room_of(hub, market_id)
+    async with room.state.lock:
+        done = await mrv_phase.set_verifiers(hub.engine, room, body.verifiers)
+        await store.save_class(hub.engine, room.state)
+    return done
+
+
+@router.put(M + "/class/mrv/months/{month}", operation_id="correctClassMrvMonth")
+async def correct_class_mrv_month(
+    hub: HubDep,
+    market_id: MarketId,
+    month: Annotated[int, Path(ge=1, le=12)],
+    body: ClassMrvCorrection,
+    who: CurrentPrincipal,
+) -> dict[str, Any]:
+    """A seat corrects a draft or returned month's carbon test (its own key): a value, or not
+    measured (``carbon`` null: the guideline's default applies)."""
+    require(who, Role.PARTICIPANT)
+    room = room_of(hub, market_id)
+    return await mrv_phase.correct(hub.engine, room, who, month, body.carbon)
+
+
+@router.post(M + "/class/mrv/deposit", operation_id="depositClassMrv")
+async def deposit_class_mrv(
+    hub: HubDep, market_id: MarketId, body: ClassMrvMonths, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """A seat deposits its months (its own key): those named, or every draft and returned one,
+    each on the class's date for it; the checks' flags come back."""
+    require(who, Role.PARTICIPANT)
+    room = room_of(hub, market_id)
+    return await mrv_phase.deposit(hub.engine, room, who, body.months)
+
+
+@router.post(M + "/class/mrv/seats/{account_id}/review", operation_id="reviewClassMrv")
+async def review_class_mrv(
+    hub: HubDep,
+    market_id: MarketId,
+    account_id: SeatPath,
+    body: ClassMrvReview,
+    who: CurrentPrincipal,
+) -> dict[str, Any]:
+    """The instructor, as the authority, passes or returns a seat's deposited months (those
+    named, or all of them) (operators)."""
+    require(who, Role.OPERATOR)
+    room = room_of(hub, market_id)
+    return await mrv_phase.review(
+        hub.engine, room, account_id, body.months, body.decision, body.note
+    )
+
+
+@router.post(M + "/class/mrv/seats/{account_id}/findings", operation_id="addClassMrvFinding")
+async def add_class_mrv_finding(
+    hub: HubDep,
+    market_id: MarketId,
+    account_id: SeatPath,
+    body: ClassMrvFinding,
+    who: CurrentPrincipal,
+) -> dict[str, Any]:
+    """The seat's verifier (the instructor's operator key, or the verifying seat's key) counts
+    a month's carbon test at the default."""
+    room = room_of(hub, market_id)
+    return await mrv_phase.add_finding(hub.engine, room, who, account_id, body.month)
+
+
+@router.post(M + "/class/mrv/seats/{account_id}/sign", operation_id="signClassMrv")
+async def sign_class_mrv(
+    hub: HubDep, market_id: MarketId, account_id: SeatPath, who: CurrentPrincipal
+) -> dict[str, Any]:
+    """The seat's verifier signs its year (every month passed)."""
+    room = room_of(hub, market_id)
+    return await mrv_phase.sign(hub.engine, room, who, account_id)
