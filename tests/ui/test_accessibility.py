@@ -18,7 +18,7 @@ pytestmark = pytest.mark.ui
 
 M = "/v1/markets/demo"
 LANGUAGES = ("zh", "en")
-TABS = ("control", "dashboard", "news", "logins", "results", "replay", "new")
+TABS = ("control", "dashboard", "mrv", "news", "logins", "results", "replay", "new")
 
 
 @pytest.fixture(scope="module")

@@ -52,9 +52,9 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 RAW_KEY = re.compile(
     r"\b(app|role|login|trade|ladder|chart|tape|entry|orders|fills|account|unit|compliance|news"
     r"|instructor|value|enum|problem|console|clock|phase|announce|dash|logins|results|replay"
-    r"|newclass|holders|firm|statements|cancel)\.[A-Za-z_]"
+    r"|newclass|holders|firm|statements|cancel|mrv)\.[A-Za-z_]"
 )
-TABS = ("control", "dashboard", "news", "logins", "results", "replay", "new")
+TABS = ("control", "dashboard", "mrv", "news", "logins", "results", "replay", "new")
 BOM = b"\xef\xbb\xbf"
 
 

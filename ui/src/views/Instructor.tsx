@@ -16,6 +16,7 @@ import { Dashboard } from "./instructor/Dashboard";
 import { AuctionAdmin } from "./instructor/AuctionAdmin";
 import { LargeHolders } from "./instructor/LargeHolders";
 import { Logins, rememberSeatKeys } from "./instructor/Logins";
+import { MrvConsole } from "./instructor/MrvConsole";
 import { PhasePanel } from "./instructor/PhasePanel";
 import { Replay } from "./instructor/Replay";
 import { Results } from "./instructor/Results";
@@ -24,7 +25,7 @@ import type { ClassCreated } from "./instructor/classApi";
 import "./instructor/instructor.css";
 import { loadMarketInfo } from "./marketInfo";
 
-const TABS = ["control", "dashboard", "news", "logins", "results", "replay", "new"] as const;
+const TABS = ["control", "dashboard", "mrv", "news", "logins", "results", "replay", "new"] as const;
 type Tab = (typeof TABS)[number];
 // An observer key reads the dashboard and the announcements only: every control, the logins,
 // results and replay are for instructors (the API refuses them to observers too).
@@ -113,6 +114,7 @@ export function Instructor({ ctx, onSession }: { ctx: Ctx; onSession?: (session:
         </div>
       )}
       {tab === "dashboard" && <Dashboard api={api} feed={feed} timeZone={timeZone} />}
+      {tab === "mrv" && !readOnly && <MrvConsole api={api} />}
       {tab === "news" && <AnnouncePanel api={api} feed={feed} timeZone={timeZone} readOnly={readOnly} />}
       {tab === "logins" && !readOnly && <Logins api={api} marketId={session.marketId} />}
       {tab === "results" && !readOnly && <Results api={api} marketId={session.marketId} />}

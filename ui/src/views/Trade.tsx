@@ -17,6 +17,7 @@ import { Cancellations } from "../components/Cancellations";
 import { ClassStrip } from "../components/ClassStrip";
 import { CompliancePanel, type Plan, type PlanItem } from "../components/CompliancePanel";
 import { Fills } from "../components/Fills";
+import { MrvPanel } from "../components/MrvPanel";
 import { MyFirm } from "../components/MyFirm";
 import { OpenOrders } from "../components/OpenOrders";
 import { OrderEntry } from "../components/OrderEntry";
@@ -340,6 +341,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
         <NewsBadge news={news} />
       </div>
       {klass && <ClassStrip view={klass} />}
+      {klass?.seat && <MrvPanel api={api} phase={klass.phase} />}
       {failure && (
         <p class="error" role="alert">
           {failure}
