@@ -167,7 +167,7 @@ export function MrvSeat(props: {
             {view.months.map((m) => {
               const test = m.data.fuels[0]?.tests[0];
               const source = m.calculated.fuels[0]?.carbon_source ?? "";
-              return (
+              return [
                 <tr key={m.month} data-testid={`mrv-month-${m.month}`} data-state={m.state} class={m.flags.length ? "flagged" : ""}>
                   <td>{m.month}</td>
                   <td>
@@ -184,21 +184,7 @@ export function MrvSeat(props: {
                       <div class="small warn">{t("mrv.asVerified", { t: decimalTonnes(m.verified.combustion_t) })}</div>
                     )}
                   </td>
-                  <td class="small" data-testid={`mrv-flags-${m.month}`}>
-                    {m.flags.length === 0
-                      ? t("mrv.noFlags")
-                      : m.flags.map((f) => (
-                          <div key={f.rule_id + f.what} data-rule={f.rule_id} class={f.severity === "error" ? "warn" : ""}>
-                            {m.preview && <span class="muted">{t("mrv.preview")} </span>}
-                            {flagText(f)}
-                          </div>
-                        ))}
-                    {sample && sample.month === m.month && mode === "seat" && editable(m) && (
-                      <div class="muted" data-testid="mrv-retained">
-                        {t("mrv.retained", { carbon: sample.carbon })}
-                      </div>
-                    )}
-                  </td>
+                  <td class="small">{m.flags.length === 0 ? t("mrv.noFlags") : m.flags.map((f) => f.rule_id).join(", ")}</td>
                   {view.open && (
                     <td>
                       {mode === "seat" && editable(m) && editing !== m.month && (
@@ -230,8 +216,25 @@ export function MrvSeat(props: {
                       )}
                     </td>
                   )}
-                </tr>
-              );
+                </tr>,
+                (m.flags.length > 0 || (sample && sample.month === m.month && mode === "seat" && editable(m))) && (
+                  <tr key={`${m.month}-flags`} class="mrv-flag-row">
+                    <td colSpan={view.open ? 6 : 5} class="small" data-testid={`mrv-flags-${m.month}`}>
+                      {m.flags.map((f) => (
+                        <div key={f.rule_id + f.what} data-rule={f.rule_id} class={f.severity === "error" ? "warn" : ""}>
+                          {m.preview && <span class="muted">{t("mrv.preview")} </span>}
+                          {flagText(f)}
+                        </div>
+                      ))}
+                      {sample && sample.month === m.month && mode === "seat" && editable(m) && (
+                        <div class="muted" data-testid="mrv-retained">
+                          {t("mrv.retained", { carbon: sample.carbon })}
+                        </div>
+                      )}
+                    </td>
+                  </tr>
+                ),
+              ];
             })}
           </tbody>
         </table>
