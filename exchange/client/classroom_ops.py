@@ -118,3 +118,55 @@ class ClassroomOperations(OperationsBase):
     def get_replay_timeline(self) -> Call[Json]:
         """The journal's day steps and trades per minute, for a replay slider (operators)."""
         return Call("GET", self._market("/replay/timeline"))
+
+    # -- the MRV phase (docs/classroom.md "The MRV phase")
+
+    @operation("getClassMrv")
+    def get_class_mrv(self) -> Call[Json]:
+        """A seat's own MRV year and the seats it verifies; every seat's data quality
+        (operators)."""
+        return Call("GET", self._market("/class/mrv"))
+
+    @operation("getClassMrvSeat")
+    def get_class_mrv_seat(self, account_id: str) -> Call[Json]:
+        """One seat's MRV year (its own key, its verifier, operators)."""
+        return Call("GET", self._market(f"/class/mrv/seats/{account_id}"))
+
+    @operation("setClassMrv")
+    def set_class_mrv(self, verifiers: Literal["instructor", "trainees"] | None) -> Call[Json]:
+        """Who verifies the seats' reports, or no MRV phase (None) (operators)."""
+        return Call("PUT", self._market("/class/mrv/settings"), body={"verifiers": verifiers})
+
+    @operation("correctClassMrvMonth")
+    def correct_class_mrv_month(self, month: int, carbon: str | None) -> Call[Json]:
+        """Correct a draft or returned month's carbon test: a value (tC/t, as text), or None
+        for not measured (the guideline's default applies)."""
+        return Call("PUT", self._market(f"/class/mrv/months/{month}"), body={"carbon": carbon})
+
+    @operation("depositClassMrv")
+    def deposit_class_mrv(self, months: list[int] | None = None) -> Call[Json]:
+        """Deposit the seat's months: those named, or every draft and returned one."""
+        return Call("POST", self._market("/class/mrv/deposit"), body={"months": months})
+
+    @operation("reviewClassMrv")
+    def review_class_mrv(
+        self,
+        account_id: str,
+        decision: Literal["pass", "return"],
+        months: list[int] | None = None,
+        note: str | None = None,
+    ) -> Call[Json]:
+        """Pass or return a seat's deposited months (operators)."""
+        body = fields(decision=decision, months=months, note=note)
+        return Call("POST", self._market(f"/class/mrv/seats/{account_id}/review"), body=body)
+
+    @operation("addClassMrvFinding")
+    def add_class_mrv_finding(self, account_id: str, month: int) -> Call[Json]:
+        """The seat's verifier counts a month's carbon test at the default."""
+        path = f"/class/mrv/seats/{account_id}/findings"
+        return Call("POST", self._market(path), body={"month": month})
+
+    @operation("signClassMrv")
+    def sign_class_mrv(self, account_id: str) -> Call[Json]:
+        """The seat's verifier signs its year (every month passed)."""
+        return Call("POST", self._market(f"/class/mrv/seats/{account_id}/sign"))
