@@ -378,20 +378,7 @@ class RayExecutor(Executor):
         self._ray: Any = ray  # the module, imported only when Ray is asked for
         self._started = not ray.is_initialized()
         if self._started:
-            options: dict[str, Any] = {
-                "include_dashboard": False,
-                "logging_level": logging.WARNING,
-                "log_to_driver": False,
-            }
-            address = address or os.environ.get("RAY_ADDRESS") or None
-            if address:
-                ray.init(address=address, **options)
-            else:
-                ray.init(
-                    num_cpus=workers or os.cpu_count() or 1,
-                    object_store_memory=200 * 1024**2,  # the tasks pass small records only
-                    **options,
-                )
+            start_ray(workers, address)
         self._remote = ray.remote(num_cpus=1, max_retries=0)(execute)
         self._refs: dict[Any, RunTask] = {}
 
@@ -407,6 +394,27 @@ class RayExecutor(Executor):
             self._ray.cancel(ref, force=True)
         if self._started:
             self._ray.shutdown()
+
+
+def start_ray(workers: int | None = None, address: str | None = None) -> None:
+    """``ray.init``: the cluster at ``address`` (default ``RAY_ADDRESS``), else a local Ray of
+    ``workers`` CPUs (default: this machine's cores), without its dashboard."""
+    import ray
+
+    options: dict[str, Any] = {
+        "include_dashboard": False,
+        "logging_level": logging.WARNING,
+        "log_to_driver": False,
+    }
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if address:
+        ray.init(address=address, **options)
+    else:
+        ray.init(
+            num_cpus=workers or os.cpu_count() or 1,
+            object_store_memory=200 * 1024**2,  # the tasks pass small records only
+            **options,
+        )
 
 
 def _answer(task: RunTask, result: Callable[[], RunOutcome]) -> RunOutcome:

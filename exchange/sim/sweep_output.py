@@ -61,6 +61,17 @@ NOT_OUTCOMES = {
     "seats",
     "state_hash",
 }
+DERIVED = {
+    "cea_vwap_fen",
+    "allowance_vwap_fen",
+    "cea_vwap_final_quarter_fen",
+    "offset_vwap_fen",
+    "compliance_cost_fen",
+    "net_purchases_fen",
+    "allocated_t",
+    "offset_cap_used",
+    "auction_vwap_fen",
+}
 LINES_MAX = 6  # the other parameters' combinations drawn as lines of their own, at most
 _PNG = {"Software": None}
 
@@ -70,7 +81,8 @@ _PNG = {"Software": None}
 
 def derived_outcomes(run: Path) -> dict[str, Any]:
     """Outcomes that ``summary.json`` does not carry, from the run's files: the allowance
-    (CEA) price over all trades (``cea_vwap_fen``) and over the listed trades of the final
+    (CEA) price over all trades (``cea_vwap_fen``), over trades and auction sales together
+    (``allowance_vwap_fen``) and over the listed trades of the final
     quarter of trading days (``cea_vwap_final_quarter_fen``), the offsets' price
     (``offset_vwap_fen``), what the firms paid to comply (``compliance_cost_fen``: abatement,
     allowances and offsets bought less allowances sold, allowances won at auction, penalties
@@ -112,8 +124,12 @@ def derived_outcomes(run: Path) -> dict[str, Any]:
     )
     cap = sum(r["offset_cap_t"] for r in compliance)
     sold = sum(a["sold_t"] for a in auctions)
+    revenue = sum(a["revenue_fen"] for a in auctions)
     return {
         "cea_vwap_fen": round(cea[1] / cea[0]) if cea[0] else None,
+        "allowance_vwap_fen": (
+            round((cea[1] + revenue) / (cea[0] + sold)) if cea[0] + sold else None
+        ),
         "cea_vwap_final_quarter_fen": (
             round(sum(r["turnover_fen"] for r in quarter) / quarter_t) if quarter_t else None
         ),
@@ -124,7 +140,7 @@ def derived_outcomes(run: Path) -> dict[str, Any]:
         "offset_cap_used": (
             round(sum(r["surrendered_offsets_t"] for r in compliance) / cap, 6) if cap else None
         ),
-        "auction_vwap_fen": round(sum(a["revenue_fen"] for a in auctions) / sold) if sold else None,
+        "auction_vwap_fen": round(revenue / sold) if sold else None,
     }
 
 
@@ -195,7 +211,10 @@ def summary_rows(spec: SweepSpec, result: SweepResult) -> list[dict[str, Any]]:
             summary = _read_json(run / "summary.json") or {}
             summary.pop("seed", None)
             row.update(_flatten(summary))
-            row.update(marker.get("outcomes", {}))
+            derived = marker.get("outcomes") or {}
+            if set(derived) != DERIVED:  # finished by an older carbonx: read them again
+                derived = derived_outcomes(run)
+            row.update(derived)
         rows.append(row)
     return rows
 
@@ -222,7 +241,27 @@ def _per_run_table(spec: SweepSpec, runs: Sequence[RunTask], name: str) -> pa.Ta
         for p in spec.parameters:
             front[columns[p]] = pa.array([_plain(task.params.get(p))] * n, types[p])
         tables.append(pa.table({**front, **{c: table.column(c) for c in table.column_names}}))
-    return pa.concat_tables(tables) if tables else None
+    return pa.concat_tables(_same_types(tables)) if tables else None
+
+
+def _same_types(tables: list[pa.Table]) -> list[pa.Table]:
+    """A run's column that is all null (no trade: no open price) has the type a run's writer
+    guessed for it; give it the type the other runs' values have."""
+    types: dict[str, pa.DataType] = {}
+    for table in tables:
+        for name in table.column_names:
+            column = table.column(name)
+            if column.null_count < len(column):
+                types.setdefault(name, column.type)
+    out = []
+    for table in tables:
+        for i, name in enumerate(table.column_names):
+            column = table.column(name)
+            wanted = types.get(name, column.type)
+            if column.type != wanted and column.null_count == len(column):
+                table = table.set_column(i, name, pa.nulls(len(column), wanted))
+        out.append(table)
+    return out
 
 
 def write_outputs(spec: SweepSpec, result: SweepResult) -> list[Path]:
@@ -364,6 +403,7 @@ def _draw(ax: Any, rows: Sequence[Mapping[str, Any]], x: str, y: str, others: li
         )
     if categorical:
         ax.set_xticks(list(ticks.values()), [str(k) for k in ticks], fontsize=7)
+    ax.ticklabel_format(axis="y", useOffset=False)
     ax.set_xlabel(x)
     ax.set_ylabel(f"{y} ({unit})" if unit else y)
     ax.grid(alpha=0.3)
