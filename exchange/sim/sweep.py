@@ -398,7 +398,8 @@ class RayExecutor(Executor):
 
 def start_ray(workers: int | None = None, address: str | None = None) -> None:
     """``ray.init``: the cluster at ``address`` (default ``RAY_ADDRESS``), else a local Ray of
-    ``workers`` CPUs (default: this machine's cores), without its dashboard."""
+    ``workers`` CPUs (default: this machine's cores) on the loopback address, without its
+    dashboard. A cluster that cannot be reached is a ``SweepError``."""
     import ray
 
     options: dict[str, Any] = {
@@ -408,11 +409,15 @@ def start_ray(workers: int | None = None, address: str | None = None) -> None:
     }
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address:
-        ray.init(address=address, **options)
+        try:
+            ray.init(address=address, **options)
+        except (ConnectionError, RuntimeError) as exc:
+            raise SweepError("ray", [f"cannot join the Ray cluster at {address}: {exc}"]) from None
     else:
         ray.init(
             num_cpus=workers or os.cpu_count() or 1,
             object_store_memory=200 * 1024**2,  # the tasks pass small records only
+            _node_ip_address="127.0.0.1",  # the sweep's own processes, nobody else's
             **options,
         )
 
