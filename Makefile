@@ -32,7 +32,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=77" wheel
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,load]'
+	$(BIN)/python -m pip install --quiet -e '.[test,load,sweep]'
 	@# The project root on sys.path: mypyc's shared library of the compiled modules lives there.
 	$(BIN)/python -c "import site; open(site.getsitepackages()[0] + '/carbonx-root.pth', 'w').write('$(CURDIR)\n')"
 	touch $(STAMP)

@@ -13,6 +13,8 @@ the market moving. It prints the URL, the keys and
 a curl line that places an order, and writes the keys as JSON beside the database
 (``<database>.keys.json``) for scripts and tests, with an exchange operator key (market ``*``:
 every market, and ``createMarket``).
+``carbonx sweep SWEEP.yaml [--executor ray|process|serial]`` runs a scenario over a grid of
+overrides and seeds (``exchange.sim.sweep``, docs/research.md).
 ``carbonx bots --url URL --market M --key-file FILE --bot KIND:COUNT[:JSON]`` runs agents against
 a live server over its API (``exchange.agents.remote``).
 ``carbonx keys issue [--database-url URL] --market ID|'*' --role R [--account A]`` mints a key
@@ -52,6 +54,7 @@ from exchange.keys import EXCHANGE_WIDE, Role
 from exchange.logs import configure_logging, log_format
 from exchange.runtime import MarketRuntime
 from exchange.sim.command import add_simulate_parser, run_simulate
+from exchange.sim.sweep import add_sweep_parser, run_sweep_command
 from matching.types import TradingState
 from registry_sim.model import Account, AccountId, AccountKind
 from registry_sim.ops import IssueAllowances, OpenAccount
@@ -92,10 +95,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     _address_options(demo)
     _keys_options(commands.add_parser("keys", help="mint API keys"))
     add_simulate_parser(commands)
+    add_sweep_parser(commands)
     add_bots_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "simulate":
         raise SystemExit(run_simulate(args))
+    if args.command == "sweep":
+        raise SystemExit(run_sweep_command(args))
     if args.command == "bots":
         raise SystemExit(run_bots(args))
     if args.command == "keys":

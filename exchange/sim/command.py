@@ -3,7 +3,8 @@
 SCENARIO is a YAML path or the name of a shipped scenario (``scenarios/``). Writes the run's
 tables (Parquet and CSV), ``summary.json`` and ``report.html`` with its plots into DIR; shows
 a progress bar on stderr unless ``--quiet``. ``--set compliance.offset_cap_bp=1000`` overrides
-one rule of the scenario's rule set (repeatable), for research sweeps. Exit status 2 on a
+one rule of the scenario's rule set, ``--set allocation.auctioned_bp=[5000]`` one field of the
+scenario file (repeatable; ``split_sets`` tells them apart), for research sweeps. Exit status 2 on a
 scenario that does not validate (every problem printed, one a line).
 """
 
@@ -33,24 +34,48 @@ def add_simulate_parser(commands: Any) -> None:
         action="append",
         default=[],
         metavar="PATH=VALUE",
-        help="override a rule, e.g. compliance.offset_cap_bp=1000 (value read as YAML)",
+        help="override a rule, e.g. compliance.offset_cap_bp=1000, or a field of the scenario, "
+        "e.g. allocation.auctioned_bp=[5000] (value read as YAML)",
     )
 
 
 def parse_sets(sets: list[str]) -> dict[str, Any]:
     """``["a.b=1", "a.c=x"]`` as ``{"a": {"b": 1, "c": "x"}}`` (values read as YAML)."""
-    import yaml
-
     out: dict[str, Any] = {}
-    for item in sets:
-        path, sep, text = item.partition("=")
-        if not sep or not path:
-            raise ValueError(f"--set {item!r}: expected PATH=VALUE")
+    for path, value in _read_sets(sets):
         node = out
-        *parents, leaf = path.split(".")
+        *parents, leaf = path
         for key in parents:
             node = node.setdefault(key, {})
-        node[leaf] = yaml.safe_load(text)
+        node[leaf] = value
+    return out
+
+
+def split_sets(sets: list[str]) -> tuple[list[tuple[list[str], Any]], dict[str, Any]]:
+    """``--set`` items as (the scenario file's fields to set, in order; the rule overrides as
+    ``parse_sets`` nests them): ``allocation.auctioned_bp=[5000]`` sets a field of the scenario,
+    ``compliance.offset_cap_bp=1000`` a rule (``exchange.sim.scenario.is_scenario_path``)."""
+    from exchange.sim.scenario import is_scenario_path
+
+    scenario: list[tuple[list[str], Any]] = []
+    rules: list[str] = []
+    for item, (path, value) in zip(sets, _read_sets(sets), strict=True):
+        if is_scenario_path(path):
+            scenario.append((path, value))
+        else:
+            rules.append(item)
+    return scenario, parse_sets(rules)
+
+
+def _read_sets(sets: list[str]) -> list[tuple[list[str], Any]]:
+    import yaml
+
+    out = []
+    for item in sets:
+        path, sep, text = item.partition("=")
+        if not sep or not path or "" in path.split("."):
+            raise ValueError(f"--set {item!r}: expected PATH=VALUE")
+        out.append((path.split("."), yaml.safe_load(text)))
     return out
 
 
@@ -86,7 +111,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     from exchange.sim.schedule import SimulationError
 
     try:
-        scenario = load_scenario(args.scenario, parse_sets(args.sets))
+        scenario_sets, rule_overrides = split_sets(args.sets)
+        scenario = load_scenario(args.scenario, rule_overrides, scenario_sets)
     except (ScenarioError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 2

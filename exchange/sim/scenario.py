@@ -24,7 +24,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -470,16 +471,67 @@ def scenario_path(name_or_path: str | Path) -> Path:
 
 
 def load_scenario(
-    name_or_path: str | Path, overrides: Mapping[str, Any] | None = None
+    name_or_path: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    scenario_sets: Sequence[tuple[Sequence[str], Any]] = (),
 ) -> LoadedScenario:
     """Read, validate and resolve a scenario; ``overrides`` deep-merge over the rule set's own
-    overrides (a research sweep's knob)."""
+    overrides (a research sweep's knob); ``scenario_sets`` (path, value) set fields of the file
+    itself before it is validated (``set_scenario_field``)."""
     path = scenario_path(name_or_path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(str(name_or_path), [f"cannot read: {exc.strerror}"]) from None
-    return parse_scenario(text, source=str(path), rule_overrides=overrides, limits=FILE_YAML_LIMITS)
+    return parse_scenario(
+        text,
+        source=str(path),
+        rule_overrides=overrides,
+        limits=FILE_YAML_LIMITS,
+        scenario_sets=scenario_sets,
+    )
+
+
+def is_scenario_path(path: Sequence[str]) -> bool:
+    """Whether a ``--set`` path names a field of the scenario file (``allocation.auctioned_bp``,
+    ``calendar.trading_days_per_year``, ``firm_groups.0.count``, ``rules.overrides...``) rather
+    than a rule of its rule set (``compliance.offset_cap_bp``). A path whose first name is not
+    a top-level scenario field is a rule path; where a name is both a scenario section and a
+    rule set's section (``allocation``, ``calendar``), the path is the scenario's when that
+    section of the scenario has a field of the path's second name."""
+    info = ScenarioSpec.model_fields.get(path[0])
+    if info is None:
+        return False
+    if len(path) == 1:
+        return True
+    kinds = get_args(info.annotation) if isinstance(info.annotation, UnionType) else ()
+    models = [
+        t for t in (info.annotation, *kinds) if isinstance(t, type) and issubclass(t, BaseModel)
+    ]
+    return not models or path[1] in models[0].model_fields
+
+
+def set_scenario_field(data: dict[str, Any], path: Sequence[str], value: Any) -> None:
+    """Set ``path`` (names of mappings, indexes of lists) in a scenario's data to ``value``,
+    making the mappings that are missing on the way."""
+    node: Any = data
+    *parents, leaf = path
+    for i, key in enumerate([*parents, leaf]):
+        last = i == len(parents)
+        if isinstance(node, list):
+            if not key.lstrip("-").isdigit() or not -len(node) <= int(key) < len(node):
+                raise ValueError(f"{'.'.join(path)}: no item {key!r} in a list of {len(node)}")
+            if last:
+                node[int(key)] = value
+            else:
+                node = node[int(key)]
+        elif isinstance(node, dict):
+            if last:
+                node[key] = value
+            else:
+                node = node.setdefault(key, {})
+        else:
+            raise ValueError(f"{'.'.join(path)}: {'.'.join(path[:i])} is not a mapping or list")
 
 
 def parse_scenario(
@@ -487,6 +539,7 @@ def parse_scenario(
     source: str = "<text>",
     rule_overrides: Mapping[str, Any] | None = None,
     limits: YamlLimits = SCENARIO_YAML_LIMITS,
+    scenario_sets: Sequence[tuple[Sequence[str], Any]] = (),
 ) -> LoadedScenario:
     label = Path(source).stem
     try:
@@ -502,6 +555,11 @@ def parse_scenario(
         raise ScenarioError(label, ["(top level): expected a mapping of fields"])
     if isinstance(data.get("name"), str):
         label = data["name"]
+    for path, value in scenario_sets:
+        try:
+            set_scenario_field(data, path, value)
+        except ValueError as exc:
+            raise ScenarioError(label, [f"--set {exc}"]) from None
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
