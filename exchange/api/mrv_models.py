@@ -123,6 +123,19 @@ class MrvReport(Reply):
     published_at: str | None
     note: str | None
     publication: dict[str, Any] | None
+    signed_on: str | None = None  # the market's date of the signing
+    # the entity's objection: reason, filed_on, decide_by, status (open, upheld, dismissed),
+    # and once decided decided_on, late, note
+    objection: dict[str, Any] | None = None
+
+
+class MrvObjection(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=2_000)]
+
+
+class MrvObjectionDecision(Body):
+    decision: Literal["upheld", "dismissed"]
+    note: Annotated[str | None, Field(max_length=2_000)] = None
 
 
 class MrvYear(Reply):

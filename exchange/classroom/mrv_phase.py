@@ -238,7 +238,7 @@ async def enter(engine: AsyncEngine, room: Classroom) -> dict[str, Any]:
     signed = 0
     for account in bots:
         if await store.report(engine, market_id, account, year) is None:
-            await service.sign_report(engine, bot, account, year)
+            await service.sign_report(engine, bot, account, year, service.market_date(runtime))
             signed += 1
     return {"mrv_months": added, "mrv_seats": len(seats), "mrv_bots_signed": signed}
 
@@ -604,7 +604,8 @@ async def sign(
     state = room.state
     must_be_mrv(state)
     verifier = class_verifier(state, who)
-    await service.sign_report(engine, verifier, account, state.compliance_year)
+    today = service.market_date(room.runtime)
+    await service.sign_report(engine, verifier, account, state.compliance_year, today)
     return await seat_view(engine, room, account)
 
 

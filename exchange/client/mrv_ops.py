@@ -119,6 +119,25 @@ class MrvOperations(OperationsBase):
         """Sign the year's verification report (the assigned verifier)."""
         return Call("POST", self._mrv(account_id, f"/years/{year}/report"))
 
+    @operation("objectToVerification")
+    def object_to_verification(self, account_id: str, year: int, reason: str) -> Call[MrvReport]:
+        """Object to the signed report (the entity), within 7 working days of the signing."""
+        path = self._mrv(account_id, f"/years/{year}/report/objection")
+        return Call("POST", path, body={"reason": reason})
+
+    @operation("decideObjection")
+    def decide_objection(
+        self,
+        account_id: str,
+        year: int,
+        decision: Literal["upheld", "dismissed"],
+        *,
+        note: str | None = None,
+    ) -> Call[MrvReport]:
+        """Decide an open objection (operators): upheld sends the report back to its verifier."""
+        path = self._mrv(account_id, f"/years/{year}/report/objection/decision")
+        return Call("POST", path, body=fields(decision=decision, note=note))
+
     @operation("returnVerification")
     def return_verification(
         self, account_id: str, year: int, *, note: str | None = None

@@ -5,7 +5,7 @@ TypedDicts like ``types``. Decimals are strings."""
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 
 class MrvUnit(TypedDict):
@@ -48,6 +48,8 @@ class MrvReport(TypedDict):
     published_at: str | None
     note: str | None
     publication: dict[str, Any] | None
+    signed_on: NotRequired[str | None]  # the market's date of the signing
+    objection: NotRequired[dict[str, Any] | None]  # reason, filed_on, decide_by, status, ...
 
 
 class MrvYear(TypedDict):

@@ -34,6 +34,8 @@ CODES: dict[str, Kind] = {
     "MRV_MONTHS_NOT_READY": Kind.CONFLICT,
     "MRV_REPORT_STATE": Kind.CONFLICT,
     "MRV_NO_REPORT": Kind.NOT_FOUND,
+    "MRV_OBJECTION_LATE": Kind.CONFLICT,  # after the working days allowed
+    "MRV_OBJECTION_OPEN": Kind.CONFLICT,  # not published while an objection is undecided
     "FORBIDDEN": Kind.FORBIDDEN,
 }
 

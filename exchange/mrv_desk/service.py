@@ -27,7 +27,7 @@ from mrv.calculator import MonthResult, YearResult, month_emissions, reported, w
 from mrv.checks import check_month
 from mrv.guidelines import Guideline, guideline, guideline_for
 from mrv.model import Meter, MeterState, MrvError, UnitMonth
-from mrv.platform import DepositState, step
+from mrv.platform import DepositState, step, working_days_after
 from registry_sim.model import AccountId
 from registry_sim.ops import Op, RecordEmissions, TrueUpAllocation
 from settlement.commands import RegistryCommand
@@ -528,15 +528,22 @@ def report_view(row: store.ReportRow) -> dict[str, Any]:
         "published_at": row.published_at,
         "note": row.note,
         "publication": row.publication,
+        "signed_on": row.body.get("signed_on"),
+        "objection": row.body.get("objection"),
     }
 
 
 async def sign_report(
-    engine: AsyncEngine, who: Principal, account_id: str, year: int
+    engine: AsyncEngine,
+    who: Principal,
+    account_id: str,
+    year: int,
+    signed_on: dt.date | None = None,
 ) -> dict[str, Any]:
     """Sign the year's report (the assigned verifier), once all twelve months are passed:
     verified emissions are the year's combustion emissions with the findings applied, in whole
-    tonnes (``whole_tonnes``); generation after the meters' rules."""
+    tonnes (``whole_tonnes``); generation after the meters' rules. ``signed_on``: the market's
+    date, from which the entity's objection window counts."""
     await must_verify(engine, who, account_id)
     plan = await _unit(engine, who.market_id, account_id)
     rule = _guideline(plan, year)
@@ -577,6 +584,7 @@ async def sign_report(
             "calculated_t": t2(calculated.combustion_t),
             "electricity_t": t2(verified.emissions_t - verified.combustion_t),
             "findings": findings,
+            "signed_on": None if signed_on is None else signed_on.isoformat(),
         },
         dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
@@ -646,6 +654,14 @@ async def publish_report(
             state=found.state,
             allowed=["signed"],
         )
+    objection = found.body.get("objection")
+    if objection is not None and objection["status"] == "open":
+        raise MrvDeskError(
+            "MRV_OBJECTION_OPEN",
+            "the entity objects to the report: decide the objection first",
+            filed_on=objection["filed_on"],
+            decide_by=objection["decide_by"],
+        )
     again = found.state == "published"
     account = AccountId(account_id)
     emissions = RecordEmissions(
@@ -672,3 +688,94 @@ async def publish_report(
         found = await _report(engine, who.market_id, account_id, year)  # a concurrent publish
         again = True
     return report_view(found), acks, again
+
+
+# ---------------------------------------------------------------------- objections
+
+OBJECTION_DAYS = 7  # working days after the result is told (the 2021 measures, Art. 27)
+DECISION_DAYS = 10  # working days for the authority's decision
+
+
+async def object_to_report(
+    engine: AsyncEngine,
+    who: Principal,
+    runtime: MarketRuntime,
+    account_id: str,
+    year: int,
+    reason: str,
+) -> dict[str, Any]:
+    """The entity objects to its signed report (its own key), within ``OBJECTION_DAYS``
+    working days of the signing on the market's calendar; the report cannot be published
+    until the authority decides (``decide_objection``), which it should within
+    ``DECISION_DAYS`` working days."""
+    if who.role is not Role.PARTICIPANT or who.account_id != account_id:
+        raise MrvDeskError(
+            "FORBIDDEN", "only the entity objects to its report", account_id=account_id
+        )
+    found = await _report(engine, who.market_id, account_id, year)
+    if found.state != "signed" or found.body.get("objection") is not None:
+        raise MrvDeskError(
+            "MRV_REPORT_STATE",
+            "an objection is to a signed report, once",
+            state=found.state,
+            allowed=["signed"],
+        )
+    holidays = runtime.market.rules.calendar.holidays
+    today = market_date(runtime)
+    signed_on = found.body.get("signed_on")
+    if signed_on is not None:
+        until = working_days_after(dt.date.fromisoformat(signed_on), OBJECTION_DAYS, holidays)
+        if today > until:
+            raise MrvDeskError(
+                "MRV_OBJECTION_LATE",
+                f"objections are made within {OBJECTION_DAYS} working days of the signing",
+                signed_on=signed_on,
+                until=until.isoformat(),
+                on=today.isoformat(),
+            )
+    decide_by = working_days_after(today, DECISION_DAYS, holidays)
+    found.body["objection"] = {
+        "reason": reason,
+        "filed_on": today.isoformat(),
+        "decide_by": decide_by.isoformat(),
+        "status": "open",
+    }
+    if not await store.save_report(engine, who.market_id, found, "signed"):
+        raise MrvDeskError("MRV_REPORT_STATE", "the report changed meanwhile", state="signed")
+    return report_view(found)
+
+
+async def decide_objection(
+    engine: AsyncEngine,
+    who: Principal,
+    runtime: MarketRuntime,
+    account_id: str,
+    year: int,
+    upheld: bool,
+    note: str | None,
+) -> dict[str, Any]:
+    """The authority decides an open objection (operators): upheld, the report goes back to
+    its verifier (as ``return_report``); dismissed, it stands and may be published. A decision
+    after ``decide_by`` is recorded as late."""
+    must_operate(who)
+    found = await _report(engine, who.market_id, account_id, year)
+    objection = found.body.get("objection")
+    if objection is None or objection["status"] != "open":
+        raise MrvDeskError(
+            "MRV_REPORT_STATE",
+            "no open objection to decide",
+            state=found.state,
+            objection=None if objection is None else objection["status"],
+        )
+    today = market_date(runtime)
+    objection.update(
+        status="upheld" if upheld else "dismissed",
+        decided_on=today.isoformat(),
+        late=today > dt.date.fromisoformat(objection["decide_by"]),
+        note=note,
+    )
+    if upheld:
+        found.state, found.note = "returned", note
+    if not await store.save_report(engine, who.market_id, found, "signed"):
+        raise MrvDeskError("MRV_REPORT_STATE", "the report changed meanwhile", state="signed")
+    return report_view(found)

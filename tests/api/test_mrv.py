@@ -227,8 +227,25 @@ def test_twelve_months_verified_and_published_into_the_registry(server: DemoServ
             assert assert_problem(twice, 409, "MRV_REPORT_STATE")["state"] == "signed"
             late_finding = v.post(lab.month("GENCO", 5, "/findings"), json=finding)
             assert assert_problem(late_finding, 409, "MRV_REPORT_STATE")["state"] == "signed"
-        # The authority publishes: the registry's verified emissions and the true-up.
+        # The entity objects within its 7 working days; the report waits for the decision.
+        objection = lab.mrv(f"/accounts/GENCO/years/{YEAR}/report/objection")
+        reason = {"reason": "March's retained sample was never tested again"}
+        assert_problem(lab.other.post(objection, json=reason), 403, "FORBIDDEN")
+        objected = ok(lab.genco.post(objection, json=reason))
+        filed = objected["objection"]
+        assert (filed["status"], filed["filed_on"]) == ("open", objected["signed_on"])
+        # ten working days: from Monday 2 March 2026 to Monday 16 March
+        assert (filed["filed_on"], filed["decide_by"]) == ("2026-03-02", "2026-03-16")
+        again = lab.genco.post(objection, json=reason)
+        assert assert_problem(again, 409, "MRV_REPORT_STATE")["state"] == "signed"
         publish = lab.mrv(f"/accounts/GENCO/years/{YEAR}/report/publish")
+        waiting = assert_problem(lab.operator.post(publish), 409, "MRV_OBJECTION_OPEN")
+        assert waiting["decide_by"] == "2026-03-16"
+        decision = {"decision": "dismissed", "note": "the finding stands: no retest exists"}
+        decided = ok(lab.operator.post(f"{objection}/decision", json=decision))
+        assert (decided["state"], decided["objection"]["status"]) == ("signed", "dismissed")
+        assert decided["objection"]["late"] is False
+        # The authority publishes: the registry's verified emissions and the true-up.
         assert_problem(lab.genco.post(publish), 403, "FORBIDDEN")
         published = ok(lab.operator.post(publish))
         assert published == {
@@ -306,6 +323,16 @@ def test_the_python_client_runs_the_mrv_year(server: DemoServer) -> None:
         )
         signed = verifier.sign_verification("GENCO", YEAR)
         assert signed["verified_t"] == 3_381_487
+        # An objection upheld sends the report back to its verifier, who signs again.
+        objected = genco.object_to_verification("GENCO", YEAR, "June's meter was calibrated")
+        assert objected["objection"] is not None
+        assert objected["objection"]["status"] == "open"
+        upheld = operator.decide_objection("GENCO", YEAR, "upheld", note="see the certificate")
+        assert (upheld["state"], upheld["note"]) == ("returned", "see the certificate")
+        assert upheld["objection"] is not None
+        assert upheld["objection"]["status"] == "upheld"
+        signed = verifier.sign_verification("GENCO", YEAR)
+        assert (signed["verified_t"], signed["objection"]) == (3_381_487, None)
         year = verifier.list_mrv_months("GENCO", YEAR)
         report = year["report"]
         assert report is not None

@@ -22,6 +22,8 @@ from exchange.api.mrv_models import (
     MrvFindingAdded,
     MrvMonth,
     MrvMonthData,
+    MrvObjection,
+    MrvObjectionDecision,
     MrvPublished,
     MrvReport,
     MrvReview,
@@ -192,7 +194,45 @@ async def sign_verification(
     runtime: Runtime,
 ) -> Any:
     """Sign the year's verification report (the assigned verifier), all twelve months passed."""
-    return await service.sign_report(hub.engine, who, account_id, year)
+    signed_on = service.market_date(runtime)
+    return await service.sign_report(hub.engine, who, account_id, year, signed_on)
+
+
+@router.post(
+    YEAR + "/report/objection", operation_id="objectToVerification", response_model=MrvReport
+)
+async def object_to_verification(
+    hub: HubDep,
+    market_id: MarketId,
+    account_id: AccountPath,
+    year: YearPath,
+    body: MrvObjection,
+    who: CurrentPrincipal,
+    runtime: Runtime,
+) -> Any:
+    """Object to the signed report (the entity's own key), within 7 working days of the
+    signing; it is not published until the authority decides."""
+    return await service.object_to_report(hub.engine, who, runtime, account_id, year, body.reason)
+
+
+@router.post(
+    YEAR + "/report/objection/decision", operation_id="decideObjection", response_model=MrvReport
+)
+async def decide_objection(
+    hub: HubDep,
+    market_id: MarketId,
+    account_id: AccountPath,
+    year: YearPath,
+    body: MrvObjectionDecision,
+    who: CurrentPrincipal,
+    runtime: Runtime,
+) -> Any:
+    """Decide an open objection (operators), within 10 working days: upheld, the report goes
+    back to its verifier; dismissed, it stands."""
+    upheld = body.decision == "upheld"
+    return await service.decide_objection(
+        hub.engine, who, runtime, account_id, year, upheld, body.note
+    )
 
 
 @router.post(YEAR + "/report/return", operation_id="returnVerification", response_model=MrvReport)
