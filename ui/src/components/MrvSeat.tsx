@@ -78,8 +78,11 @@ function flagText(flag: MrvFlag): string {
   const key = `mrv.what.${flag.what}`;
   const what = t(key) === key ? flag.what : t(key);
   const numbers = Object.entries(flag.numbers)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(", ");
+    .map(([k, v]) => {
+      const label = `mrv.n.${k}`;
+      return `${t(label) === label ? k : t(label)} ${v}`;
+    })
+    .join(locale() === "zh-CN" ? "，" : ", ");
   const basis = t(flag.official ? "mrv.official" : "mrv.designDefault");
   return `${flag.rule_id} ${title}: ${what} (${numbers}; ${basis})`;
 }
