@@ -43,7 +43,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from exchange.sim.sweep import SweepResult, run_sweep, start_ray, worker_modules
+from exchange.sim.sweep import run_sweep, start_ray, worker_modules
+from exchange.sim.sweep_spec import SweepResult
 
 
 def sweep_spec(runs: int) -> dict[str, Any]:

@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 from exchange.sim.outputs import TIMING_FIELDS
 
 if TYPE_CHECKING:
-    from exchange.sim.sweep import RunTask, SweepResult, SweepSpec
+    from exchange.sim.sweep_spec import RunTask, SweepResult, SweepSpec
 
 RUN_COLUMNS = ("run_id", "seed")
 STATUS_COLUMNS = ("status", "attempts", "error", "seconds")

@@ -16,7 +16,8 @@ from exchange.cli import main
 from exchange.sim.command import split_sets
 from exchange.sim.outputs import deterministic_digest
 from exchange.sim.scenario import SCENARIO_DIR, ScenarioError, load_scenario
-from exchange.sim.sweep import DONE, FAILED, SweepError, SweepResult, parse_sweep, run_sweep
+from exchange.sim.sweep import DONE, FAILED, run_sweep
+from exchange.sim.sweep_spec import SweepError, SweepResult, parse_sweep
 
 # Ray writes to stderr and may warn while it starts; the test's own warnings stay errors.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray")
