@@ -28,6 +28,13 @@ DESK = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 SIZES = {"1280": DESK, "390": PHONE}
 TIMEOUT_MS = 10_000
+# Assertions wait as long as actions do: a loaded CI machine polls and renders slower than 5 s.
+try:
+    from playwright.sync_api import expect as _expect
+
+    _expect.set_options(timeout=TIMEOUT_MS)
+except ImportError:  # pragma: no cover - the browser tests skip without Playwright
+    pass
 LANGUAGES = {"zh": "zh-CN", "en": "en"}
 # A classroom's address that is not loopback: a browser started with ``RESOLVE_CLASS_HOST``
 # maps the name to 127.0.0.1, so that a login card's link opens the test's server, as a
