@@ -88,7 +88,7 @@ def _fine(penalty: Penalty) -> tuple[int, int]:
     return low, high
 
 
-def _cut(
+async def _cut(
     penalty: Penalty, runtime: MarketRuntime, account_id: str, on: dt.date
 ) -> tuple[int, str, int] | None:
     """The allocation cut in tonnes, its base and the base's tonnes; None without a cut."""
@@ -114,8 +114,9 @@ def _cut(
     else:
         base_t = penalty.next_year_allocation_t
         if base_t is None:
-            registry = runtime.market.registry
-            base_t = registry.allocation_t(AccountId(account_id), on.year + 1) or None
+            account, year = AccountId(account_id), on.year + 1
+            allocated = await runtime.read(lambda m: m.registry.allocation_t(account, year))
+            base_t = allocated or None
     if base_t is None:
         raise MrvDeskError(
             "MRV_CUT_BASE_MISSING",
@@ -150,7 +151,7 @@ async def record_penalty(
     must_operate(who)
     _fine(penalty)
     on = market_date(runtime)
-    cut = _cut(penalty, runtime, account_id, on)
+    cut = await _cut(penalty, runtime, account_id, on)
     cut_t, base, base_t = cut if cut is not None else (0, None, None)
     for _ in range(ATTEMPTS):
         rows = await store.penalties(engine, who.market_id, account_id)
@@ -181,7 +182,7 @@ async def record_penalty(
             base_t,
             penalty.note,
             who.key_id,
-            dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
         )
         if await store.add_penalty(engine, who.market_id, row):
             return penalty_view(row)
