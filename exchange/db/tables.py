@@ -672,8 +672,6 @@ mrv_penalties = Table(
     Column("recorded_at", Text, nullable=False),  # ISO 8601, UTC
     CheckConstraint("fine_fen >= 0 AND gains_fen >= 0", name="mrv_penalty_amounts"),
     CheckConstraint("allocation_cut_t >= 0", name="mrv_penalty_cut"),
-    CheckConstraint(
-        "base IS NULL OR " + _in_list("base", MRV_CUT_BASES), name="mrv_penalty_base"
-    ),
+    CheckConstraint("base IS NULL OR " + _in_list("base", MRV_CUT_BASES), name="mrv_penalty_base"),
     PrimaryKeyConstraint("market_id", "account_id", "seq"),
 )
