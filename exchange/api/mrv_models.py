@@ -164,3 +164,53 @@ class MrvPublished(Reply):
     issued_t: int  # what this true-up issued (0 on a repeat)
     returned_t: int  # what it took back
     deduction_added_t: int
+
+
+# --------------------------------------------------------------------------- enforcement
+
+Fen = Annotated[int, Field(ge=0, le=10**16)]
+Tonnes = Annotated[int, Field(ge=0, le=10**12)]
+
+
+class MrvPenaltyEntry(Body):
+    """A penalty of the 2024 Regulation (mrv/enforcement.toml): the article, the fine in fen
+    against the illegal gains, and for Art. 22 optionally next year's allocation cut."""
+
+    article: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$")]  # e.g. "art21", "art22"
+    fine_fen: Fen
+    gains_fen: Fen = 0
+    cut_bp: Annotated[int, Field(ge=0, le=10_000)] | None = None  # Art. 22: 5000-10000
+    # the cut's base; None: the rule data's (next year's allocation)
+    base: Literal["next_year_allocation", "misreported_t"] | None = None
+    next_year_allocation_t: Tonnes | None = None  # None: the registry's for next year
+    misreported_t: Tonnes | None = None  # base misreported_t: the tonnes misreported
+    note: Note = ""
+
+
+class MrvPenalty(Reply):
+    account_id: str
+    seq: int  # 1, 2, ... in the account's credit record
+    on: str  # the market's local date
+    article: str
+    fine_fen: int
+    gains_fen: int
+    fine_min_fen: int  # the article's range for the gains
+    fine_max_fen: int
+    allocation_cut_t: int  # 0: no cut
+    cut_bp: int | None
+    base: Literal["next_year_allocation", "misreported_t"] | None
+    base_t: int | None  # the base's tonnes the cut was taken from
+    cut_in_registry: bool  # False: the cut is recorded, not taken in the registry
+    note: str
+    recorded_at: str
+
+
+class MrvCreditRecord(Reply):
+    account_id: str
+    entries: list[MrvPenalty]  # in order
+    fines_fen: int
+    allocation_cut_t: int
+
+
+class MrvPenalties(Reply):
+    penalties: list[MrvPenalty]  # the market's, by date

@@ -7,8 +7,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from exchange.client.mrv_types import (
+    MrvCreditRecord,
     MrvFindingAdded,
     MrvMonth,
+    MrvPenalties,
+    MrvPenalty,
     MrvPublished,
     MrvReport,
     MrvUnit,
@@ -150,3 +153,42 @@ class MrvOperations(OperationsBase):
     def publish_verification(self, account_id: str, year: int) -> Call[MrvPublished]:
         """Publish a signed report into the registry, with the allocation true-up (operators)."""
         return Call("POST", self._mrv(account_id, f"/years/{year}/report/publish"))
+
+    @operation("recordMrvPenalty")
+    def record_mrv_penalty(
+        self,
+        account_id: str,
+        article: str,
+        fine_fen: int,
+        *,
+        gains_fen: int = 0,
+        cut_bp: int | None = None,
+        base: Literal["next_year_allocation", "misreported_t"] | None = None,
+        next_year_allocation_t: int | None = None,
+        misreported_t: int | None = None,
+        note: str = "",
+    ) -> Call[MrvPenalty]:
+        """Record a penalty of the 2024 Regulation in the account's credit record (operators):
+        the fine within its article's range for the gains; for Art. 22 optionally next year's
+        allocation cut, ``cut_bp`` of ``base`` (recorded, not taken in the registry)."""
+        body = fields(
+            article=article,
+            fine_fen=fine_fen,
+            gains_fen=gains_fen,
+            cut_bp=cut_bp,
+            base=base,
+            next_year_allocation_t=next_year_allocation_t,
+            misreported_t=misreported_t,
+            note=note,
+        )
+        return Call("POST", self._mrv(account_id, "/penalties"), body=body)
+
+    @operation("listMrvPenalties")
+    def list_mrv_penalties(self, account_id: str) -> Call[MrvCreditRecord]:
+        """The account's credit record in order, with its totals (its own key, operators)."""
+        return Call("GET", self._mrv(account_id, "/penalties"))
+
+    @operation("listPublishedMrvPenalties")
+    def list_published_mrv_penalties(self) -> Call[MrvPenalties]:
+        """Every penalty of the market, by date (any key of the market)."""
+        return Call("GET", self._market("/mrv/penalties"))

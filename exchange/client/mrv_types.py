@@ -78,3 +78,32 @@ class MrvPublished(TypedDict):
     issued_t: int
     returned_t: int
     deduction_added_t: int
+
+
+class MrvPenalty(TypedDict):
+    account_id: str
+    seq: int
+    on: str  # the market's local date
+    article: str
+    fine_fen: int
+    gains_fen: int
+    fine_min_fen: int
+    fine_max_fen: int
+    allocation_cut_t: int
+    cut_bp: int | None
+    base: Literal["next_year_allocation", "misreported_t"] | None
+    base_t: int | None
+    cut_in_registry: bool  # False: recorded, not taken in the registry
+    note: str
+    recorded_at: str
+
+
+class MrvCreditRecord(TypedDict):
+    account_id: str
+    entries: list[MrvPenalty]
+    fines_fen: int
+    allocation_cut_t: int
+
+
+class MrvPenalties(TypedDict):
+    penalties: list[MrvPenalty]

@@ -644,3 +644,34 @@ mrv_reports = Table(
     CheckConstraint("verified_t >= 0", name="mrv_report_verified"),
     PrimaryKeyConstraint("market_id", "account_id", "year"),
 )
+
+# The credit record (issue 19, mrv/enforcement.py): each entity's penalties under the 2024
+# Regulation, numbered per account in the order recorded, dated by the market clock's local
+# date. An allocation cut (Art. 22) is recorded here with its base; the registry has no
+# operation that takes it from next year's allocation yet (docs/mrv.md, "Enforcement over
+# the API").
+
+MRV_CUT_BASES = ("next_year_allocation", "misreported_t")
+
+mrv_penalties = Table(
+    "mrv_penalties",
+    metadata,
+    _market(),
+    Column("account_id", String(ID), nullable=False),
+    Column("seq", Integer, nullable=False),  # 1, 2, ... per account
+    Column("on_date", String(10), nullable=False),  # the market's local date
+    Column("article", String(32), nullable=False),  # a section of mrv/enforcement.toml
+    Column("fine_fen", BigInteger, nullable=False),
+    Column("gains_fen", BigInteger, nullable=False),  # the illegal gains the fine was set against
+    Column("allocation_cut_t", BigInteger, nullable=False),  # 0: no cut
+    Column("cut_bp", Integer, nullable=True),  # the cut's share of its base; None: no cut
+    Column("base", String(32), nullable=True),  # MRV_CUT_BASES; None: no cut
+    Column("base_t", BigInteger, nullable=True),  # the base's tonnes the cut was taken from
+    Column("note", Text, nullable=False),
+    Column("recorded_by", String(16), nullable=False),  # the operator key's id
+    Column("recorded_at", Text, nullable=False),  # ISO 8601, UTC
+    CheckConstraint("fine_fen >= 0 AND gains_fen >= 0", name="mrv_penalty_amounts"),
+    CheckConstraint("allocation_cut_t >= 0", name="mrv_penalty_cut"),
+    CheckConstraint("base IS NULL OR " + _in_list("base", MRV_CUT_BASES), name="mrv_penalty_base"),
+    PrimaryKeyConstraint("market_id", "account_id", "seq"),
+)

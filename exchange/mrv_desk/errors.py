@@ -36,6 +36,12 @@ CODES: dict[str, Kind] = {
     "MRV_NO_REPORT": Kind.NOT_FOUND,
     "MRV_OBJECTION_LATE": Kind.CONFLICT,  # after the working days allowed
     "MRV_OBJECTION_OPEN": Kind.CONFLICT,  # not published while an objection is undecided
+    "MRV_NO_ARTICLE": Kind.INVALID,  # not an article of mrv/enforcement.toml
+    "MRV_FINE_OUT_OF_RANGE": Kind.INVALID,  # outside the article's range for the gains
+    "MRV_NO_CUT_RULE": Kind.INVALID,  # an allocation cut under an article that has none
+    "MRV_BAD_CUT": Kind.INVALID,  # the cut's share outside the article's
+    "MRV_CUT_BASE_MISSING": Kind.INVALID,  # no tonnes for the cut's base
+    "MRV_CREDIT_OUT_OF_ORDER": Kind.CONFLICT,  # dated before the record's last entry
     "FORBIDDEN": Kind.FORBIDDEN,
 }
 

@@ -1,14 +1,17 @@
-"""The MRV desk's rows (``mrv_units``, ``mrv_months``, ``mrv_verifiers``, ``mrv_reports``):
-read and written in transactions, each write committed before the desk answers."""
+"""The MRV desk's rows (``mrv_units``, ``mrv_months``, ``mrv_verifiers``, ``mrv_reports``,
+``mrv_penalties``): read and written in transactions, each write committed before the desk
+answers."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from exchange.db import tables as t
@@ -343,3 +346,70 @@ async def _lock_year(conn: AsyncConnection, market_id: str, account_id: str, yea
         )
         .values(state="locked", updated_at=_now())
     )
+
+
+# ---------------------------------------------------------------------- the credit record
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyRow:
+    """An entry of an account's credit record (``mrv_penalties``)."""
+
+    account_id: str
+    seq: int
+    on_date: str  # the market's local date, ISO
+    article: str
+    fine_fen: int
+    gains_fen: int
+    allocation_cut_t: int
+    cut_bp: int | None
+    base: str | None
+    base_t: int | None
+    note: str
+    recorded_by: str
+    recorded_at: str
+
+
+def _penalty(row: Any) -> PenaltyRow:
+    return PenaltyRow(
+        row.account_id,
+        row.seq,
+        row.on_date,
+        row.article,
+        row.fine_fen,
+        row.gains_fen,
+        row.allocation_cut_t,
+        row.cut_bp,
+        row.base,
+        row.base_t,
+        row.note,
+        row.recorded_by,
+        row.recorded_at,
+    )
+
+
+async def penalties(
+    engine: AsyncEngine, market_id: str, account_id: str | None = None
+) -> list[PenaltyRow]:
+    """The account's credit record in order (``account_id`` None: the market's, by date, then
+    as recorded)."""
+    c = t.mrv_penalties.c
+    query = select(t.mrv_penalties).where(c.market_id == market_id)
+    if account_id is not None:
+        query = query.where(c.account_id == account_id).order_by(c.seq)
+    else:
+        query = query.order_by(c.on_date, c.recorded_at, c.account_id, c.seq)
+    async with engine.connect() as conn:
+        return [_penalty(row) for row in await conn.execute(query)]
+
+
+async def add_penalty(engine: AsyncEngine, market_id: str, row: PenaltyRow) -> bool:
+    """Insert the entry at its ``seq``; False if that seq was taken meanwhile (another entry
+    recorded at the same time: read the record again and retry)."""
+    values = {"market_id": market_id, **dataclasses.asdict(row)}
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(insert(t.mrv_penalties).values(**values))
+    except IntegrityError:
+        return False
+    return True

@@ -18,12 +18,16 @@ from exchange.api.common import PROBLEMS, known_account
 from exchange.api.deps import AccountPath, CurrentPrincipal, HubDep, MarketId, Runtime, YearPath
 from exchange.api.errors import accepted
 from exchange.api.mrv_models import (
+    MrvCreditRecord,
     MrvFinding,
     MrvFindingAdded,
     MrvMonth,
     MrvMonthData,
     MrvObjection,
     MrvObjectionDecision,
+    MrvPenalties,
+    MrvPenalty,
+    MrvPenaltyEntry,
     MrvPublished,
     MrvReport,
     MrvReview,
@@ -35,7 +39,7 @@ from exchange.api.mrv_models import (
     VerifierAssignment,
 )
 from exchange.db.keys import key_by_id
-from exchange.mrv_desk import service
+from exchange.mrv_desk import enforcement, service
 from exchange.mrv_desk.store import UnitRow
 from registry_sim.model import AccountId
 
@@ -277,3 +281,49 @@ async def publish_verification(
         "returned_t": 0 if again else trueup.get("returned_t", 0),
         "deduction_added_t": 0 if again else trueup.get("deduction_added_t", 0),
     }
+
+
+# ---------------------------------------------------------------------- enforcement
+
+
+@router.post(
+    ACCOUNT + "/penalties",
+    operation_id="recordMrvPenalty",
+    response_model=MrvPenalty,
+    status_code=201,
+)
+async def record_mrv_penalty(
+    hub: HubDep,
+    market_id: MarketId,
+    account_id: AccountPath,
+    body: MrvPenaltyEntry,
+    who: CurrentPrincipal,
+    runtime: Runtime,
+) -> Any:
+    """Record a penalty of the 2024 Regulation in the account's credit record (operators),
+    dated by the market clock's local date: the fine within its article's range for the gains;
+    for Art. 22 optionally next year's allocation cut (50-100 % of its base), recorded but not
+    taken in the registry."""
+    known_account(runtime.market, account_id)
+    penalty = enforcement.Penalty(**body.model_dump())
+    return await enforcement.record_penalty(hub.engine, who, runtime, account_id, penalty)
+
+
+@router.get(ACCOUNT + "/penalties", operation_id="listMrvPenalties", response_model=MrvCreditRecord)
+async def list_mrv_penalties(
+    hub: HubDep,
+    market_id: MarketId,
+    account_id: AccountPath,
+    who: CurrentPrincipal,
+    runtime: Runtime,
+) -> Any:
+    """The account's credit record in order, with its totals (the account's key, operators)."""
+    return await enforcement.credit_record(hub.engine, who, account_id)
+
+
+@router.get("/penalties", operation_id="listPublishedMrvPenalties", response_model=MrvPenalties)
+async def list_published_mrv_penalties(
+    hub: HubDep, market_id: MarketId, who: CurrentPrincipal, runtime: Runtime
+) -> Any:
+    """Every penalty recorded in the market, by date: published (Art. 27), any key reads it."""
+    return await enforcement.published_penalties(hub.engine, who)
