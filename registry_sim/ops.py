@@ -33,6 +33,17 @@ class RecordEmissions:
 
 
 @dataclass(frozen=True, slots=True)
+class OweDeduction:
+    """An allocation cut the authority orders (the 2024 Regulation, Art. 22: an entity that
+    will not correct false data loses part of next year's allocation): ``qty_t`` added to
+    what the entity owes, deducted from its next allocation as a shortfall's deduction is."""
+
+    op_id: str
+    account_id: AccountId
+    qty_t: int
+
+
+@dataclass(frozen=True, slots=True)
 class RecordNetSales:
     """The entity's net allowance sales in the conversion period (for the old-vintage cap)."""
 
@@ -203,6 +214,7 @@ Op = (
     | RegisterProject
     | RecordEmissions
     | RecordNetSales
+    | OweDeduction
     | PreAllocate
     | TrueUpAllocation
     | AllocateByIntensity

@@ -25,6 +25,8 @@ from exchange.runtime import MarketRuntime
 from mrv.enforcement import CreditEntry, CreditRecord, allocation_cut_t, articles, fine_range_fen
 from mrv.model import MrvError
 from registry_sim.model import AccountId
+from registry_sim.ops import OweDeduction
+from settlement.commands import RegistryCommand
 
 ATTEMPTS = 5  # entries recorded for one account at the same moment: each retries its seq
 
@@ -59,7 +61,7 @@ def penalty_view(row: store.PenaltyRow) -> dict[str, Any]:
         "cut_bp": row.cut_bp,
         "base": row.base,
         "base_t": row.base_t,
-        "cut_in_registry": False,  # recorded only: no registry operation takes it yet
+        "cut_in_registry": row.allocation_cut_t > 0,  # owed, taken from the next allocation
         "note": row.note,
         "recorded_at": row.recorded_at,
     }
@@ -147,7 +149,9 @@ async def record_penalty(
 ) -> dict[str, Any]:
     """Record a penalty in the account's credit record (operators), dated by the market
     clock's local date: the fine within its article's range for the gains, the allocation cut
-    (Art. 22) worked out from its base. Recorded, the cut is not taken in the registry."""
+    (Art. 22) worked out from its base. The cut is owed in the registry (``OweDeduction``,
+    journaled, op id ``mrv:cut:{account}:{seq}``) before the entry is written, so a retry after
+    a failure between the two finds the registry's answer and does not cut twice."""
     must_operate(who)
     _fine(penalty)
     on = market_date(runtime)
@@ -184,6 +188,16 @@ async def record_penalty(
             who.key_id,
             dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
         )
+        if cut_t:
+            op = OweDeduction(f"mrv:cut:{account_id}:{row.seq}", AccountId(account_id), cut_t)
+            ack = await runtime.submit(RegistryCommand(0, op))
+            if ack.outcome.code is not None:
+                raise MrvDeskError(
+                    "MRV_CUT_REFUSED",
+                    "the registry refused the allocation cut",
+                    registry_code=str(ack.outcome.code),
+                    **ack.outcome.details,
+                )
         if await store.add_penalty(engine, who.market_id, row):
             return penalty_view(row)
     raise MrvDeskError(  # pragma: no cover - five entries at once for one account

@@ -34,6 +34,7 @@ CODES: dict[str, Kind] = {
     "MRV_MONTHS_NOT_READY": Kind.CONFLICT,
     "MRV_REPORT_STATE": Kind.CONFLICT,
     "MRV_NO_REPORT": Kind.NOT_FOUND,
+    "MRV_CUT_REFUSED": Kind.CONFLICT,  # the registry refused an ordered allocation cut
     "MRV_OBJECTION_LATE": Kind.CONFLICT,  # after the working days allowed
     "MRV_OBJECTION_OPEN": Kind.CONFLICT,  # not published while an objection is undecided
     "MRV_NO_ARTICLE": Kind.INVALID,  # not an article of mrv/enforcement.toml

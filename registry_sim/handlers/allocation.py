@@ -36,6 +36,7 @@ from registry_sim.ops import (
     AllocateFixed,
     IssueAllowances,
     IssueOffsets,
+    OweDeduction,
     PreAllocate,
     RecordEmissions,
     RecordNetSales,
@@ -65,6 +66,16 @@ def record_emissions(reg: Registry, op: RecordEmissions) -> Done:
         )
     reg._verified[(op.account_id, op.year)] = op.verified_t
     return Done(op.op_id)
+
+
+def owe_deduction(reg: Registry, op: OweDeduction) -> Done:
+    """An ordered allocation cut: owed, and taken from the entity's next allocation."""
+    require_entity(reg, op.account_id)
+    if op.qty_t <= 0:
+        raise RefusalError(RegistryCode.INVALID_QUANTITY, qty_t=op.qty_t)
+    owed = reg._deduction_owed.get(op.account_id, 0) + op.qty_t
+    reg._deduction_owed[op.account_id] = owed
+    return Done(op.op_id, (), {"deduction_added_t": op.qty_t, "deduction_owed_t": owed})
 
 
 def record_net_sales(reg: Registry, op: RecordNetSales) -> Done:

@@ -6,8 +6,8 @@ The numbers (fen): Art. 21's fine is CNY 50,000-500,000 (5,000,000-50,000,000); 
 (10,000,000) is recorded. Art. 22 on gains of CNY 1,000,000 (100,000,000) is 5-10 × them,
 500,000,000-1,000,000,000: CNY 6,000,000 (600,000,000, 6 ×) is recorded, CNY 4,000,000 (4 ×)
 refused with the range. The cut: 50 % of next year's allocation, 1,000,000 t of 2027 in the
-registry, is 500,000 t; 100 % of 120,000 misreported tonnes is 120,000 t; 40 % is refused. The
-registry has no operation that takes the cut, so it is recorded only (``cut_in_registry``).
+registry, is 500,000 t; 100 % of 120,000 misreported tonnes is 120,000 t; 40 % is refused. Each
+cut is owed in the registry (``OweDeduction``): GENCO owes 620,000 t of its next allocation.
 """
 
 from __future__ import annotations
@@ -102,7 +102,9 @@ def test_fines_and_cuts_are_checked_recorded_and_published(server: DemoServer) -
             1_000_000,
         )
         assert fined["allocation_cut_t"] == 500_000
-        assert fined["cut_in_registry"] is False  # no registry operation takes it
+        assert fined["cut_in_registry"] is True
+        owed = ok(lab.genco.get(f"{lab.m}/accounts/GENCO/compliance/2026"))
+        assert owed["deduction_owed_t"] == 500_000
         # The other base: all of 120,000 misreported tonnes.
         misreported = {**art22, "cut_bp": 10_000, "base": "misreported_t", "misreported_t": 120_000}
         second = ok(lab.operator.post(penalties(lab, "GENCO"), json=misreported), 201)
