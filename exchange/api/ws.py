@@ -82,6 +82,17 @@ as ``<channel>:<account_id>`` (observers have none; another participant's accoun
   surrender or assessment of the account (for that operation's year);
 * ``statements``: the account's daily statement (``listStatements``' items) as each day ends.
 
+The MRV desk: ``mrv``, each key the accounts ``listMrvMonths`` lets it read (a participant
+its own, a verifier those assigned to it when each change is told, operators all; observers
+``FORBIDDEN``): first an ``mrv_board`` (``account_ids``, every ``months`` item's ``state`` and
+``flags`` rule ids, every ``reports`` item's ``state``, ``verified_t``, ``objection``), read
+once the subscription is on (changes told meanwhile follow it); then each committed change
+(``exchange.mrv_desk.notify``), without ``market_seq``: ``mrv_month`` (``event`` ``saved``,
+``deposited``, ``passed``, ``returned``, ``locked``; ``account_id``, ``year``, ``month``,
+``state``, ``flags``), ``mrv_finding`` (``month``, ``state``, ``finding``), ``mrv_report``
+(``event`` ``signed``, ``returned``, ``objected``, ``decided``, ``published``; ``state``,
+``verified_t``, ``objection``).
+
 Operators only: ``large_holders``, each large-holder report as it is made (the
 ``listLargeHolderReports`` items, ``type`` ``large_holder_report``, their ``seq`` as
 ``market_seq``).
