@@ -236,8 +236,8 @@ def test_twelve_months_verified_and_published_into_the_registry(server: DemoServ
         assert (filed["status"], filed["filed_on"]) == ("open", objected["signed_on"])
         # ten working days: from Monday 2 March 2026 to Monday 16 March
         assert (filed["filed_on"], filed["decide_by"]) == ("2026-03-02", "2026-03-16")
-        again = lab.genco.post(objection, json=reason)
-        assert assert_problem(again, 409, "MRV_REPORT_STATE")["state"] == "signed"
+        objected_again = lab.genco.post(objection, json=reason)
+        assert assert_problem(objected_again, 409, "MRV_REPORT_STATE")["state"] == "signed"
         publish = lab.mrv(f"/accounts/GENCO/years/{YEAR}/report/publish")
         waiting = assert_problem(lab.operator.post(publish), 409, "MRV_OBJECTION_OPEN")
         assert waiting["decide_by"] == "2026-03-16"
