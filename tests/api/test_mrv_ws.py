@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from tests.api import test_block
 from tests.api.conftest import client
 from tests.api.server import DemoServer
 from tests.api.test_block import block_feed, unique
+from tests.api.test_class_mrv import MRV_CLASS, advance
 from tests.api.test_mrv import UNIT, YEAR, month_data, mrv_lab
 from tests.api.test_ws import Feed
 from tests.integration.conftest import postgres_url  # noqa: F401 - the fixture
@@ -132,3 +135,38 @@ def test_the_mrv_channel_tells_each_key_the_changes_of_its_accounts(server: Demo
             assert accounts_told(other) == {"OTHER"}
             assert accounts_told(operator) == {"GENCO", "OTHER"}
             assert not [m for m in observer.seen if m["type"] in CHANGES]
+
+
+def test_a_class_mrv_phase_tells_its_steps_on_the_channel(
+    server: DemoServer, exchange_operator: httpx.Client
+) -> None:
+    """A class's MRV phase goes through the desk: the bot firm's report signed as the phase
+    begins and a seat's deposits are told to the seat and the class's operator, not to another
+    seat. (The months the phase generates are written at once, not told: they are in a board
+    read after it began.)"""
+    body = {"market_id": unique("mrv-ws-class", server), "yaml": MRV_CLASS, "mrv": "instructor"}
+    made = ok(exchange_operator.post("/v1/markets/from-scenario", json=body), 201)
+    market_id = made["market_id"]
+    seat1, seat2, _ = made["seats"]
+    a1 = seat1["account_id"]
+    with (
+        block_feed(server, market_id, seat1["key"]) as mine,
+        block_feed(server, market_id, seat2["key"]) as theirs,
+        block_feed(server, market_id, made["operator_key"]) as operator,
+        client(server, made["operator_key"]) as instructor,
+        client(server, seat1["key"]) as trainee,
+    ):
+        assert board(mine)["months"] == []  # before the phase
+        board(theirs)
+        board(operator)
+        advance(instructor, market_id)  # the bot firm's report is signed on entering
+        bot = operator.next("mrv_report", event="signed")
+        assert bot["account_id"] not in {a1, seat2["account_id"]}
+        ok(trainee.post(f"/v1/markets/{market_id}/class/mrv/deposit", json={}))
+        for feed in (mine, operator):
+            told = [feed.next("mrv_month", account_id=a1, event="deposited") for _ in range(12)]
+            assert [m["month"] for m in told] == list(range(1, 13))
+        for feed in (mine, theirs):
+            flush(feed)
+        assert accounts_told(mine) == {a1}
+        assert accounts_told(theirs) == set()
