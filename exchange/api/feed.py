@@ -31,9 +31,12 @@ in it is a slow consumer, dropped like a full queue.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from exchange.api import auction, block
 from exchange.api.book_feed import BookMirror, Top
@@ -48,6 +51,7 @@ from exchange.api.ws_queue import (
     encode,
 )
 from exchange.bars import INTERVAL_NS
+from exchange.mrv_desk import store as mrv_store
 from exchange.runtime import Ack
 from matching.events import (
     BookLevelChanged,
@@ -90,6 +94,17 @@ COMPLIANCE_OPS = (RecordEmissions, Surrender, WithdrawSurrender, Assess)
 BLOCK = "block:"
 BLOCK_PUBLIC = BLOCK
 BLOCK_OPERATOR = BLOCK + "*"
+# The ``mrv`` channel's keys: a participant's ``mrv:<account>``, an operator's every account,
+# a verifier's ``mrv@<key_id>`` (the accounts assigned to it when each change is told).
+MRV = "mrv:"
+MRV_OPERATOR = MRV + "*"
+MRV_VERIFIER = "mrv@"
+
+log = logging.getLogger("carbonx.api.feed")
+
+
+def is_mrv(key: str) -> bool:
+    return key.startswith((MRV, MRV_VERIFIER))
 
 
 def block_key(viewer: block.Viewer) -> str:
@@ -297,6 +312,9 @@ class MarketFeed:
         self.symbols: dict[str, SymbolState] = {}
         self.accounts: dict[str, AccountState] = {}
         self.market: Market | None = None  # set by the first subscription
+        # ``mrv`` subscribers whose board is being read: their changes wait here, then follow it
+        self.mrv_held: dict[Connection, list[Message]] = {}
+        self.mrv_tail: asyncio.Future[None] | None = None  # the last change told to verifiers
         self.published_seq = 0  # the last ack the listener saw: committed, in the journal
 
     def book(self, market: Market, symbol: str, seed_seq: int) -> BookMirror:
@@ -629,6 +647,30 @@ class Feed:
         if to:
             _send(to, message)
 
+    def mrv(self, engine: AsyncEngine, market_id: str, message: Message) -> None:
+        """Send a committed MRV desk change (``exchange.mrv_desk.notify``) to the market's
+        ``mrv`` subscribers who may see its account: the account's own keys and operators now;
+        the verifiers assigned to it (read from the database, in order, change after change)
+        once the read is done. It comes from no command, so it has no market_seq."""
+        market = self.market(market_id)
+        account = message["account_id"]
+        for key in (MRV + account, MRV_OPERATOR):
+            to = market.subscribers.get(key)
+            if to:
+                _send_mrv(market, to, message)
+        verifiers = [key for key in market.subscribers if key.startswith(MRV_VERIFIER)]
+        if verifiers:
+            tail = asyncio.ensure_future(
+                _to_verifiers(market.mrv_tail, engine, market_id, market, verifiers, message)
+            )
+            market.mrv_tail = tail
+
+            def done(finished: asyncio.Future[None]) -> None:
+                if market.mrv_tail is finished:
+                    market.mrv_tail = None
+
+            tail.add_done_callback(done)
+
     def subscribe(
         self, connection: Connection, channel: str, year: int | None = None, depth: int = 0
     ) -> None:
@@ -673,6 +715,42 @@ class Feed:
     def forget(self, connection: Connection) -> None:
         for channel in list(connection.channels):
             self.unsubscribe(connection, channel)
+        self.market(connection.principal.market_id).mrv_held.pop(connection, None)
+
+
+def _send_mrv(market: MarketFeed, connections: set[Connection], message: Message) -> None:
+    """An MRV change to each connection, or to its held list while its board is read."""
+    for connection in connections:
+        held = market.mrv_held.get(connection)
+        if held is not None:
+            held.append(message)
+        else:
+            connection.push(message)
+
+
+async def _to_verifiers(
+    previous: asyncio.Future[None] | None,
+    engine: AsyncEngine,
+    market_id: str,
+    market: MarketFeed,
+    keys: list[str],
+    message: Message,
+) -> None:
+    """An MRV change to the subscribed verifiers assigned to its account, after the change
+    before it (``previous``) went out."""
+    if previous is not None:
+        await asyncio.wait([previous])
+    account = message["account_id"]
+    for key in keys:
+        try:
+            if key not in market.subscribers:  # gone meanwhile
+                continue
+            if account in await mrv_store.assigned(engine, market_id, key[len(MRV_VERIFIER) :]):
+                to = market.subscribers.get(key)
+                if to:
+                    _send_mrv(market, to, message)
+        except Exception:
+            log.exception("an MRV change not told to verifier %s", key)
 
 
 def _send(connections: set[Connection], message: Message | Encoded) -> None:

@@ -4,8 +4,10 @@ A hosted market is its runtime plus what the gateway runs beside it: the clock d
 instructor started (``exchange.api.clock_driver``), the in-process bots ``CARBONX_BOTS`` asked
 for (``exchange.agents.live``) and, for a market made from a scenario, its class
 (``exchange.classroom``, with the scenario's bots). Every commit of every hosted market feeds
-the WebSockets (``exchange.api.feed``). The hub is also what the classroom needs of the gateway
-(``exchange.classroom.service.ClassHost``): the database, and creating a class's market.
+the WebSockets (``exchange.api.feed``), and so does every committed change of the MRV desk
+(``exchange.mrv_desk.notify``), whose state lives in the database, outside the journals. The
+hub is also what the classroom needs of the gateway (``exchange.classroom.service.ClassHost``):
+the database, and creating a class's market.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
@@ -35,6 +38,7 @@ from exchange.clock import day_start_ns
 from exchange.db.journal_store import INTEGRITY_ERRORS, has_journal, market_ids
 from exchange.faults import kill_point
 from exchange.keys import key_cache
+from exchange.mrv_desk import notify as mrv_notify
 from exchange.runtime import MarketRuntime
 from exchange.sessions import opening
 from settlement.spec import MarketSpec
@@ -75,6 +79,13 @@ class Hub:
 
     def __post_init__(self) -> None:
         key_cache(self.engine).listeners.append(self.sockets.revoked)
+        mrv_notify.listeners(self.engine).append(self.mrv_changed)
+
+    def mrv_changed(self, market_id: str, message: dict[str, Any]) -> None:
+        """An MRV desk change, committed (``exchange.mrv_desk.notify``): to the market's ``mrv``
+        channel."""
+        if market_id in self.hosted:
+            self.feed.mrv(self.engine, market_id, message)
 
     def market(self, market_id: str) -> HostedMarket:
         """The hosted market, or 404 ``UNKNOWN_MARKET``."""
@@ -191,6 +202,8 @@ class Hub:
             self.hosted.clear()
             with contextlib.suppress(ValueError):
                 key_cache(self.engine).listeners.remove(self.sockets.revoked)
+            with contextlib.suppress(ValueError):
+                mrv_notify.listeners(self.engine).remove(self.mrv_changed)
             await self.engine.dispose()
 
 

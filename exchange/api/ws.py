@@ -82,6 +82,17 @@ as ``<channel>:<account_id>`` (observers have none; another participant's accoun
   surrender or assessment of the account (for that operation's year);
 * ``statements``: the account's daily statement (``listStatements``' items) as each day ends.
 
+The MRV desk: ``mrv``, each key the accounts ``listMrvMonths`` lets it read (a participant
+its own, a verifier those assigned to it when each change is told, operators all; observers
+``FORBIDDEN``): first an ``mrv_board`` (``account_ids``, every ``months`` item's ``state`` and
+``flags`` rule ids, every ``reports`` item's ``state``, ``verified_t``, ``objection``), read
+once the subscription is on (changes told meanwhile follow it); then each committed change
+(``exchange.mrv_desk.notify``), without ``market_seq``: ``mrv_month`` (``event`` ``saved``,
+``deposited``, ``passed``, ``returned``, ``locked``; ``account_id``, ``year``, ``month``,
+``state``, ``flags``), ``mrv_finding`` (``month``, ``state``, ``finding``), ``mrv_report``
+(``event`` ``signed``, ``returned``, ``objected``, ``decided``, ``published``; ``state``,
+``verified_t``, ``objection``).
+
 Operators only: ``large_holders``, each large-holder report as it is made (the
 ``listLargeHolderReports`` items, ``type`` ``large_holder_report``, their ``seq`` as
 ``market_seq``).
@@ -152,6 +163,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.websockets import WebSocketState
 
 from exchange import disconnects
@@ -162,6 +174,9 @@ from exchange.api.block_models import BlockAcceptance, BlockTerms, NewBlockQuote
 from exchange.api.errors import ApiError, unavailable
 from exchange.api.feed import (
     BLOCK,
+    MRV,
+    MRV_OPERATOR,
+    MRV_VERIFIER,
     AccountState,
     Connection,
     Ending,
@@ -174,6 +189,7 @@ from exchange.api.feed import (
     compliance_message,
     current_compliance_year,
     encode,
+    is_mrv,
 )
 from exchange.api.hub import hub_of
 from exchange.api.models import Body, NewOrder, OrderAmendment, Symbol, TakeRequest
@@ -193,6 +209,8 @@ from exchange.api.ws_auth import (
 from exchange.api.ws_auth import error_message as _error
 from exchange.db.trade_tape import last_minute_trades
 from exchange.keys import Principal, Role
+from exchange.mrv_desk import notify as mrv_notify
+from exchange.mrv_desk import store as mrv_store
 from exchange.runtime import Ack, MarketRuntime, MarketStoppedError
 from registry_sim.model import AccountId
 from settlement.commands import MarketCommand
@@ -609,6 +627,9 @@ class _Session:
             self.feed.unsubscribe(connection, key)
             connection.push({"type": "unsubscribed", "channel": channel, **echo})
             return
+        if is_mrv(key):
+            await self._subscribe_mrv(key, channel, echo)
+            return
         await self._seed(key)
         self.feed.subscribe(connection, key, options.get("year"), options.get("depth", 0))
         if key == "trades":
@@ -617,6 +638,28 @@ class _Session:
         first = self._first_message(key, options)
         if first is not None:
             connection.push(first)
+
+    async def _subscribe_mrv(self, key: str, channel: str, echo: dict[str, Any]) -> None:
+        """Subscribe to ``mrv`` and send its ``mrv_board``, read from the database once the
+        subscription is on; changes told meanwhile wait and follow the board (each carries
+        its state, so one the board holds already changes nothing)."""
+        connection, held = self.connection, self.market_feed.mrv_held
+        held[connection] = []
+        self.feed.subscribe(connection, key)
+        connection.push({"type": "subscribed", "channel": channel, **echo})
+        try:
+            board = await _mrv_board(hub_of(self.websocket).engine, self.who, key)
+        except Exception:
+            log.exception("the mrv board was not read")
+            held.pop(connection, None)
+            self.feed.unsubscribe(connection, key)
+            detail = "the MRV board could not be read: subscribe again"
+            connection.push(_error("DATABASE_UNAVAILABLE", detail, channel=channel, **echo))
+            return
+        waiting = held.pop(connection, [])
+        connection.push(board)
+        for message in waiting:
+            connection.push(message)
 
     async def _seed(self, key: str) -> None:
         """Make the state a book, ticker, bars or balances channel follows, if none exists
@@ -789,6 +832,8 @@ def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: An
         return channel
     if channel == "block":  # each key its own view of the board (exchange.api.block)
         return block_key(block.viewer_of(who))
+    if channel == "mrv":  # each key the accounts it may read on the MRV desk
+        return _mrv_key(who)
     if channel == "large_holders":
         if who.role is not Role.OPERATOR:
             raise ApiError(403, "FORBIDDEN", "large-holder reports are the operators'")
@@ -814,10 +859,35 @@ def _channel_key(who: Principal, runtime: MarketRuntime, channel: str, named: An
             raise ApiError(422, "INVALID_REQUEST", "two accounts named", account_id=named)
         return f"{kind}:{_private_account(who, runtime, account)}"
     channels = (
-        "trades, announcements, auctions, large_holders, block, book:<symbol>, ticker:<symbol>, "
+        "trades, announcements, auctions, large_holders, block, mrv, book:<symbol>, "
+        "ticker:<symbol>, "
         "bars:<symbol>:1m, " + ", ".join(PRIVATE_CHANNELS)
     )
     raise ApiError(422, "INVALID_REQUEST", f"channels: {channels}")
+
+
+def _mrv_key(who: Principal) -> str:
+    """The ``mrv`` channel's key: a participant's own account, a verifier's assigned ones,
+    every account for operators; an observer has none."""
+    if who.role is Role.OPERATOR:
+        return MRV_OPERATOR
+    if who.role is Role.VERIFIER:
+        return MRV_VERIFIER + who.key_id
+    if who.role is Role.PARTICIPANT and who.account_id is not None:
+        return MRV + who.account_id
+    raise ApiError(403, "FORBIDDEN", "an observer has no MRV channel", role=who.role.value)
+
+
+async def _mrv_board(engine: AsyncEngine, who: Principal, key: str) -> Message:
+    """The ``mrv`` channel's first message: the months' and reports' states of the accounts
+    the key may read (``exchange.mrv_desk.notify.board``)."""
+    accounts: list[str] | None = None
+    if key.startswith(MRV_VERIFIER):
+        accounts = await mrv_store.assigned(engine, who.market_id, who.key_id)
+    elif key != MRV_OPERATOR:
+        accounts = [key.removeprefix(MRV)]
+    board = await mrv_notify.board(engine, who.market_id, accounts)
+    return {"type": "mrv_board", "account_ids": accounts, **board}
 
 
 def _symbol_of(kind: str, rest: str) -> str:

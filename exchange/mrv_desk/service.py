@@ -2,7 +2,8 @@
 each, what the platform's states allow, and the arithmetic through ``mrv``. Every change is
 committed (``store``) before the operation answers; publication goes into the registry as
 journaled registry operations through the market's runtime, with fixed op ids, so a repeat
-does nothing twice.
+does nothing twice. Each change, once committed, is told to the engine's listeners
+(``exchange.mrv_desk.notify``: the WebSocket channel ``mrv``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from exchange.clock import local_date
 from exchange.keys import Principal, Role
-from exchange.mrv_desk import codec, store
+from exchange.mrv_desk import codec, notify, store
 from exchange.mrv_desk.errors import MrvDeskError
 from exchange.runtime import Ack, MarketRuntime
 from mrv.calculator import MonthResult, YearResult, month_emissions, reported, whole_tonnes
@@ -243,6 +244,7 @@ async def put_month(
         review_note=None if found is None else found.review_note,
     )
     await _save(engine, who.market_id, row, None if found is None else found.state)
+    notify.tell(engine, who.market_id, notify.month_message(row, "saved"))
     return month_view(row, rule)
 
 
@@ -322,6 +324,7 @@ async def deposit_month(
     row.deposited_by = who.key_id
     row.review_note = None
     await _save(engine, who.market_id, row, was)
+    notify.tell(engine, who.market_id, notify.month_message(row, "deposited"))
     return month_view(row, rule)
 
 
@@ -344,6 +347,7 @@ async def review_month(
     row.state = _step(row, to)
     row.review_note = note
     await _save(engine, who.market_id, row, was)
+    notify.tell(engine, who.market_id, notify.month_message(row, row.state))
     return month_view(row, _guideline(plan, year))
 
 
@@ -487,6 +491,7 @@ async def add_finding(
     entry.update(before_t=t2(before), after_t=t2(after), change_t=t2(after - before))
     was = row.state
     await _save(engine, who.market_id, trial, was)
+    notify.tell(engine, who.market_id, notify.finding_message(trial, entry))
     return {"finding": entry, "month": month_view(trial, rule)}
 
 
@@ -592,6 +597,7 @@ async def sign_report(
         engine, who.market_id, row, None if found is None else "returned"
     ):
         raise MrvDeskError("MRV_REPORT_STATE", "the report changed meanwhile", state="signed")
+    notify.tell(engine, who.market_id, notify.report_message(row, "signed"))
     return report_view(row)
 
 
@@ -620,6 +626,7 @@ async def return_report(
     found.state, found.note = "returned", note
     if not await store.save_report(engine, who.market_id, found, "signed"):
         raise MrvDeskError("MRV_REPORT_STATE", "the report changed meanwhile", state="signed")
+    notify.tell(engine, who.market_id, notify.report_message(found, "returned"))
     return report_view(found)
 
 
@@ -687,6 +694,9 @@ async def publish_report(
     if not await store.save_report(engine, who.market_id, found, "signed"):
         found = await _report(engine, who.market_id, account_id, year)  # a concurrent publish
         again = True
+    else:
+        notify.tell(engine, who.market_id, notify.report_message(found, "published"))
+        await notify.locked(engine, who.market_id, account_id, year)
     return report_view(found), acks, again
 
 
@@ -742,6 +752,7 @@ async def object_to_report(
     }
     if not await store.save_report(engine, who.market_id, found, "signed"):
         raise MrvDeskError("MRV_REPORT_STATE", "the report changed meanwhile", state="signed")
+    notify.tell(engine, who.market_id, notify.report_message(found, "objected"))
     return report_view(found)
 
 
@@ -778,4 +789,5 @@ async def decide_objection(
         found.state, found.note = "returned", note
     if not await store.save_report(engine, who.market_id, found, "signed"):
         raise MrvDeskError("MRV_REPORT_STATE", "the report changed meanwhile", state="signed")
+    notify.tell(engine, who.market_id, notify.report_message(found, "decided"))
     return report_view(found)
