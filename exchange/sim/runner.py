@@ -28,6 +28,7 @@ Per compliance year Y (``run``):
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -220,6 +221,23 @@ class Simulation:
     # ------------------------------------------------------------------ the run
 
     def run(self, progress: Progress | None = None) -> RunResult:
+        """The whole run, with Python's cyclic garbage collector paused (restored after).
+
+        A full year holds millions of live objects (resting orders, ledgers, the trade tape)
+        and makes almost no reference cycles: the collector found about 3,000 cyclic objects
+        in a whole ``national_power`` run, yet its full passes over the growing heap cost
+        about a sixth of the run's CPU. Reference counting still frees everything else as it
+        goes; one collection at the end takes what cycles there were."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(progress)
+        finally:
+            if enabled:
+                gc.enable()
+            gc.collect()
+
+    def _run(self, progress: Progress | None) -> RunResult:
         started, cpu_started = time.perf_counter(), time.process_time()
         first_day = self.year_schedule[0][0]
         self.ts_ns = day_schedule(self.calendar, first_day)[0].ts_ns
