@@ -114,6 +114,7 @@ class Simulation:
             dict(scenario.overrides),
         )
         self.market = Market(self.market_spec, self.rules)
+        self.market.statements = False  # day-end statements: no output reads them
         self.local = LocalMarket(self.market, self.years[0])
         self.overrides: dict[str, Any] = dict(scenario.overrides)
         self.firms: dict[str, FirmPlan] = {f.account_id: f for f in scenario.firms}
