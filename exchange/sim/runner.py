@@ -256,7 +256,7 @@ class Simulation:
                 if progress is not None:
                     progress(self.days_done, self.total_days, self.market.next_order_id)
             self._year_end(year, days[-1])
-        mrv: list[dict[str, Any]] = []
+        mrv = None
         if self.scenario.spec.mrv.generate:  # its own seeded draws: nothing above changes
             mrv = mrv_data.generate(self.scenario, self.seed, self.out.compliance)
         wall = time.perf_counter() - started
