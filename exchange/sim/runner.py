@@ -348,7 +348,12 @@ class Simulation:
     def _session(self, open_ns: int, close_ns: int, share: float) -> None:
         """Every agent's wake-ups in one continuous session, merged by time."""
         length = close_ns - open_ns
-        wakes: list[tuple[int, int]] = []
+        # Each wake-up as one int, (time since the open) << bits | agent index: sorted, the
+        # ints give the order of the (time, index) pairs, a total order, the same in every
+        # process, and sort far faster than tuples.
+        bits = max(1, len(self.agents).bit_length())
+        mask = (1 << bits) - 1
+        wakes: list[int] = []
         add = wakes.append
         for i, rate in enumerate(self.rates):
             expected = rate * share
@@ -358,12 +363,14 @@ class Simulation:
             per_ns = expected / length
             t = open_ns + draw(per_ns)
             while t < close_ns:
-                add((int(t), i))
+                add((int(t) - open_ns) << bits | i)
                 t += draw(per_ns)
-        wakes.sort()  # by time, then agent index: a total order, the same in every process
+        wakes.sort()
         local = self.local
         agents, views, rngs, act = self.agents, self.views, self.rngs, self._act
-        for ts_ns, i in wakes:
+        for wake in wakes:
+            i = wake & mask
+            ts_ns = open_ns + (wake >> bits)
             local.now_ns = ts_ns
             act(i, ts_ns, agents[i].act(views[i], rngs[i]))
         self.wakeups += len(wakes)
