@@ -35,7 +35,16 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from exchange import compliance_year
-from exchange.agents.base import AGENT_KINDS, Abate, Action, Agent, Firm, Place, SurrenderUnits
+from exchange.agents.base import (
+    AGENT_KINDS,
+    Abate,
+    Action,
+    Agent,
+    Cancel,
+    Firm,
+    Place,
+    SurrenderUnits,
+)
 from exchange.agents.firm import ComplianceFirm
 from exchange.agents.local import LocalMarket, LocalView, to_commands
 from exchange.clock import ClockAction, day_schedule
@@ -77,6 +86,7 @@ from registry_sim.ops import (
 from registry_sim.rules import BP, load_rules
 from settlement.auction import msr_change, rule_reserve_price, spread
 from settlement.commands import (
+    CancelOrder,
     CloseAuction,
     CloseDay,
     EndOfDay,
@@ -134,6 +144,7 @@ class Simulation:
             self.rngs.append(random.Random(derived_seed(seed, "agent", plan.index)))
             self.wake_rngs.append(random.Random(derived_seed(seed, "wakeups", plan.index)))
         self.rates = [agent.wakeups_per_day for agent in self.agents]
+        self.accounts = [AccountId(view.account_id) for view in self.views]
         self.day_rng = random.Random(derived_seed(seed, "day_order"))
         # Outputs, filled as the run goes.
         self.out = Recorder()
@@ -377,19 +388,22 @@ class Simulation:
 
     def _act(self, i: int, ts_ns: int, actions: Iterable[Action]) -> None:
         """Apply one wake-up's actions at once (the hot path: one PlaceOrder per order)."""
-        account = self.views[i].account_id
+        account = self.accounts[i]
+        apply, record = self.local.apply, self._record
         for action in actions:
             if type(action) is Place:
                 command: MarketCommand = PlaceOrder(
                     ts_ns,
-                    account,  # type: ignore[arg-type]
+                    account,
                     action.symbol,
                     action.side,
                     action.order_type,
                     action.qty_t,
                     action.price_fen,
                 )
-                self._record(self.local.apply(command))
+                record(apply(command))
+            elif type(action) is Cancel:  # what to_commands makes of it, without the list
+                record(apply(CancelOrder(ts_ns, account, action.order_id)))
             elif isinstance(action, SurrenderUnits | Abate):
                 continue  # only at the year end
             else:
