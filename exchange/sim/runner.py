@@ -32,6 +32,7 @@ import gc
 import random
 import time
 from collections.abc import Callable, Iterable
+from math import log
 from typing import Any
 
 from exchange import compliance_year
@@ -370,12 +371,14 @@ class Simulation:
             expected = rate * share
             if expected <= 0:
                 continue
-            draw = self.wake_rngs[i].expovariate
+            # Exponential gaps, by Random.expovariate's own formula, inlined (a call less for
+            # each of 1.7 million draws a national_power year; the same floats).
+            draw = self.wake_rngs[i].random
             per_ns = expected / length
-            t = open_ns + draw(per_ns)
+            t = open_ns + -log(1.0 - draw()) / per_ns
             while t < close_ns:
                 add((int(t) - open_ns) << bits | i)
-                t += draw(per_ns)
+                t += -log(1.0 - draw()) / per_ns
         wakes.sort()
         local = self.local
         agents, views, rngs, act = self.agents, self.views, self.rngs, self._act
