@@ -148,14 +148,15 @@ def end_of_day(market: Market, cmd: EndOfDay) -> Outcome:
         outcome.events.extend(events)
     outcome.closes = closes
     _keep_reference_window(market, closes)
-    outcome.statements = account_statements(
-        market.trading_day,
-        market.registry,
-        market.cash,
-        market.day_book,
-        market._cash_locked_fen,
-        TRADING_KINDS,
-    )
+    if market.statements:
+        outcome.statements = account_statements(
+            market.trading_day,
+            market.registry,
+            market.cash,
+            market.day_book,
+            market._cash_locked_fen,
+            TRADING_KINDS,
+        )
     market.engine.prune_finished()
     market.day_cleared = True
     return outcome

@@ -155,6 +155,9 @@ class Market:
         self._reported: set[AccountId] = set()
         self._traders: set[AccountId] = set()  # open trading accounts (all opened here)
         self.day_book = DayBook()
+        # Day-end statements (日结单) on ``EndOfDay``'s outcome: a driver that reads none (the
+        # headless simulator) turns them off; they are no state, so nothing else changes.
+        self.statements = True
         self.block = BlockDesk()  # block quotes and negotiations (settlement/block.py)
         self.auctions = AuctionDesk()  # auctions not yet cleared (settlement/auction_desk.py)
         # (volume_t, turnover_fen) of listed CEA trades on each of the last trading days, at

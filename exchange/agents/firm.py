@@ -223,10 +223,13 @@ class ComplianceFirm(Agent):
     def on_day_open(self, view: MarketView, rng: random.Random) -> Iterable[Action]:
         """Bid at the open in an auction of its allowance open now (a wake-up that bids and
         leaves the book alone); otherwise nothing."""
+        auctions = view.auctions()
+        if not auctions:  # the usual day: nothing to bid in (its next wake-up refreshes)
+            return ()
         self._refresh(view)
         symbol = self._symbol
         if symbol is None or not any(
-            a.symbol == symbol and a.open_now and not a.my_bid_t for a in view.auctions()
+            a.symbol == symbol and a.open_now and not a.my_bid_t for a in auctions
         ):
             return ()
         actions = list(self.act(view, rng))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 from exchange.agents.base import (
@@ -66,6 +67,7 @@ _CASH_AVAILABLE = CashState.AVAILABLE
 _AVAILABLE = HoldingState.AVAILABLE
 _HELD = HoldingState.HELD
 _FROZEN = HoldingState.FROZEN
+_order_id = attrgetter("order_id")
 
 
 class LocalMarket:
@@ -76,6 +78,7 @@ class LocalMarket:
     """
 
     __slots__ = (
+        "_blocks",
         "_info",
         "_infos",
         "_views",
@@ -99,6 +102,8 @@ class LocalMarket:
         # open and end, sessions, halts), never with orders: cached until the next such one.
         self._info: dict[str, InstrumentInfo] = {}
         self._infos: tuple[InstrumentInfo, ...] | None = None
+        # Each instrument's block minimum and band, cached as ``_info`` is (None: no blocks).
+        self._blocks: dict[str, tuple[int, tuple[int, int]] | None] = {}
 
     def start_day(
         self, trading_day: dt.date, trading_days_left: int, compliance_year: int | None = None
@@ -122,6 +127,7 @@ class LocalMarket:
         ):
             self._info.clear()
             self._infos = None
+            self._blocks.clear()
         fills = outcome.fills
         if fills:
             last = self.last_price_fen
@@ -155,6 +161,22 @@ class LocalMarket:
             )
         return info
 
+    def block_terms(self, symbol: str) -> tuple[int, tuple[int, int]] | None:
+        """Block trading's minimum and today's block band in ``symbol`` (cached like
+        ``instrument``), or None where the rule set has no block trading."""
+        try:
+            return self._blocks[symbol]
+        except KeyError:
+            pass
+        market = self.market
+        rules = market.rules.block
+        terms = None
+        if rules is not None:
+            reference = self.instrument(symbol).reference_price_fen
+            terms = (rules.min_qty_t, market.instruments[symbol].band(reference, "block"))
+        self._blocks[symbol] = terms
+        return terms
+
     def view(self, account_id: str) -> LocalView:
         """The (cached) view of one account."""
         view = self._views.get(account_id)
@@ -166,7 +188,16 @@ class LocalMarket:
 class LocalView:
     """One account's read-only ``MarketView`` of a ``LocalMarket``."""
 
-    __slots__ = ("_account", "_cash", "_engine", "_local", "_market", "_units")
+    __slots__ = (
+        "_account",
+        "_books",
+        "_cash",
+        "_engine",
+        "_holding_keys",
+        "_local",
+        "_market",
+        "_units",
+    )
 
     def __init__(self, local: LocalMarket, account_id: str) -> None:
         self._local = local
@@ -177,6 +208,9 @@ class LocalView:
         # The ledgers' own dictionaries, read directly: the hottest reads of every wake-up.
         self._cash: dict[Any, int] = market.cash._balances
         self._units: dict[Any, int] = market.registry.ledger._balances
+        # The engine's books, read for the best prices without building a BBO each time.
+        self._books: dict[Any, Any] = self._engine._books
+        self._holding_keys: dict[str, tuple[Any, Any, Any]] = {}  # holding_t's ledger keys
 
     @property
     def account_id(self) -> str:
@@ -205,14 +239,12 @@ class LocalView:
         return self._local.instrument(symbol)
 
     def best_bid(self, symbol: str) -> Quote | None:
-        bbo = self._engine.best_bid_offer(symbol)
-        price = bbo.bid_price_fen
-        return None if price is None else Quote(price, bbo.bid_qty_t)
+        level = self._books[symbol].bids.best  # what engine.best_bid_offer reads
+        return None if level is None else Quote(level.price_fen, level.qty_t)
 
     def best_ask(self, symbol: str) -> Quote | None:
-        bbo = self._engine.best_bid_offer(symbol)
-        price = bbo.ask_price_fen
-        return None if price is None else Quote(price, bbo.ask_qty_t)
+        level = self._books[symbol].asks.best
+        return None if level is None else Quote(level.price_fen, level.qty_t)
 
     def last_price(self, symbol: str) -> int | None:
         price = self._local.last_price_fen.get(symbol)
@@ -227,32 +259,34 @@ class LocalView:
         return self._market.sellable_t(self._account, UnitCode(symbol))
 
     def holding_t(self, symbol: str) -> int:
-        units = self._units
-        account = self._account
-        return (
-            units.get((account, symbol, _AVAILABLE), 0)
-            + units.get((account, symbol, _HELD), 0)
-            + units.get((account, symbol, _FROZEN), 0)
-        )
+        keys = self._holding_keys.get(symbol)
+        if keys is None:
+            account = self._account
+            keys = self._holding_keys[symbol] = (
+                (account, symbol, _AVAILABLE),
+                (account, symbol, _HELD),
+                (account, symbol, _FROZEN),
+            )
+        get = self._units.get
+        return get(keys[0], 0) + get(keys[1], 0) + get(keys[2], 0)
 
     def open_orders(self) -> Sequence[OpenOrder]:
+        """The account's open orders by order id, as ``engine.open_orders`` lists them, read
+        from the engine's own index (no full order view built per order)."""
+        open_by_account: dict[Any, dict[Any, Any]] = self._engine._open_by_account
+        orders = open_by_account.get(self._account)
+        if not orders:
+            return []
+        found = orders.values() if len(orders) == 1 else sorted(orders.values(), key=_order_id)
         return [
-            OpenOrder(o.order_id, o.symbol, o.side, o.price_fen, o.leaves_t)
-            for o in self._engine.open_orders(self._account)
+            OpenOrder(o.order_id, o.book.symbol, o.side, o.price_fen, o.leaves_t) for o in found
         ]
 
     def block(self, symbol: str) -> BlockInfo | None:
-        market = self._market
-        rules = market.rules.block
-        if rules is None:
+        terms = self._local.block_terms(symbol)
+        if terms is None:
             return None
-        now = self._local.now_ns
-        reference = self._local.instrument(symbol).reference_price_fen
-        return BlockInfo(
-            rules.min_qty_t,
-            market.instruments[symbol].band(reference, "block"),
-            in_session(market, now),
-        )
+        return BlockInfo(terms[0], terms[1], in_session(self._market, self._local.now_ns))
 
     def block_quotes(self) -> Sequence[BlockQuoteInfo]:
         """The board as the gateway shows it to this account: public quotes, those directed

@@ -24,7 +24,8 @@ verified tonnes (whole tonnes, half up). How:
    95 % load); grid sales after own use.
 
 Every generated month passes every check of ``mrv.checks``. ``mrv_rows`` gives one row per
-firm-month (``mrv.parquet``); ``unit_months`` rebuilds the records from those rows.
+firm-month (``mrv.parquet``; ``generate`` answers them as one Arrow table); ``unit_months``
+rebuilds the records from those rows (``table.to_pylist()``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+
+import pyarrow as pa
 
 from exchange.sim.scenario import FirmPlan, LoadedScenario, derived_seed
 from mrv.calculator import CO2_PER_C, month_emissions, reported, whole_tonnes
@@ -78,13 +81,41 @@ MRV_COLUMNS = (
 )
 
 
+# mrv.parquet's columns: decimals as written in monitoring data (exact, never floats).
+MRV_TYPES = {
+    "firm": pa.string(),
+    "year": pa.int64(),
+    "month": pa.int64(),
+    "fuel": pa.string(),
+    "kind": pa.string(),
+    "capacity_mw": pa.int64(),
+    "consumption": pa.decimal128(16, 2),
+    "stock_count_t": pa.decimal128(16, 2),
+    "ncv": pa.decimal128(10, 3),
+    "carbon": pa.decimal128(10, 4),
+    "sampled": pa.string(),
+    "reported": pa.string(),
+    "generation_mwh": pa.decimal128(18, 3),
+    "heat_gj": pa.decimal128(18, 2),
+    "run_hours": pa.int64(),
+    "load_factor": pa.decimal128(6, 4),
+    "grid_mwh": pa.decimal128(18, 3),
+    "emissions_t": pa.decimal128(18, 2),
+    "source": pa.string(),
+}
+BATCH_ROWS = 1_200  # rows (100 firm-years) held as Python values before they go to Arrow
+
+
 def generate(
     scenario: LoadedScenario, seed: int, compliance: Iterable[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
-    """The rows of ``mrv.parquet``: for every firm of the scenario's MRV sectors, each year
-    it was verified, its twelve months, their emissions adding up to ``verified_t``."""
+) -> pa.Table | None:
+    """``mrv.parquet``: for every firm of the scenario's MRV sectors, each year it was
+    verified, its twelve months, their emissions adding up to ``verified_t`` (None: no firm
+    of those sectors). The rows go to Arrow columns a batch at a time, so a full-size run
+    never holds them all as dictionaries of ``Decimal``."""
     sectors = set(scenario.spec.mrv.sectors)
     firms = {f.account_id: f for f in scenario.firms if f.sector in sectors}
+    batches: list[pa.Table] = []
     rows: list[dict[str, Any]] = []
     for row in compliance:
         firm = firms.get(row["account_id"])
@@ -92,7 +123,19 @@ def generate(
             continue
         unit, months = seeded_firm_year(firm, int(row["year"]), int(row["verified_t"]), seed)
         rows += mrv_rows(unit, months)
-    return rows
+        if len(rows) >= BATCH_ROWS:
+            batches.append(mrv_table(rows))
+            rows = []
+    if rows:
+        batches.append(mrv_table(rows))
+    if not batches:
+        return None
+    return pa.concat_tables(batches).combine_chunks()  # one chunk: as if built at once
+
+
+def mrv_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """mrv.parquet's columns of ``rows`` (as ``mrv_rows`` makes them)."""
+    return pa.table({c: pa.array([row[c] for row in rows], type=MRV_TYPES[c]) for c in MRV_COLUMNS})
 
 
 def seeded_firm_year(
@@ -254,16 +297,15 @@ def unit_months(
     return found
 
 
-def mrv_summary(
-    rows: Sequence[Mapping[str, Any]], compliance: Sequence[Mapping[str, Any]]
-) -> dict[str, Any]:
+def mrv_summary(table: pa.Table, compliance: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """summary.json's MRV figures: firm-years, their emissions by the calculator (each firm-
     year in whole tonnes, half up), the verified emissions the run recorded for them, and the
     largest difference of any firm-year (0: every firm's months add up)."""
     by_firm: dict[tuple[str, int], Fraction] = {}
-    for row in rows:
-        key = (row["firm"], row["year"])
-        by_firm[key] = by_firm.get(key, Fraction(0)) + Fraction(row["emissions_t"])
+    columns = (table.column(c).to_pylist() for c in ("firm", "year", "emissions_t"))
+    for firm, year, emissions_t in zip(*columns, strict=True):
+        key = (firm, year)
+        by_firm[key] = by_firm.get(key, Fraction(0)) + Fraction(emissions_t)
     verified = {(r["account_id"], r["year"]): int(r["verified_t"]) for r in compliance}
     tonnes = {key: whole_tonnes(v) for key, v in by_firm.items()}
     return {

@@ -13,14 +13,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from exchange.sim.mrv_data import MRV_COLUMNS, mrv_summary
+from exchange.sim.mrv_data import mrv_summary
 from exchange.sim.record import TRADE_COLUMNS, RunResult
 
 TIMING_FIELDS = ("wall_seconds", "cpu_seconds", "orders_per_second")
@@ -40,28 +41,6 @@ _TRADE_TYPES = {
     "sell_fee_fen": pa.int64(),
 }
 TABLES = ("trades", "ohlcv", "holdings", "compliance", "events", "auctions")  # mrv: when generated
-# mrv.parquet's columns: decimals as written in monitoring data (exact, never floats).
-_MRV_TYPES = {
-    "firm": pa.string(),
-    "year": pa.int64(),
-    "month": pa.int64(),
-    "fuel": pa.string(),
-    "kind": pa.string(),
-    "capacity_mw": pa.int64(),
-    "consumption": pa.decimal128(16, 2),
-    "stock_count_t": pa.decimal128(16, 2),
-    "ncv": pa.decimal128(10, 3),
-    "carbon": pa.decimal128(10, 4),
-    "sampled": pa.string(),
-    "reported": pa.string(),
-    "generation_mwh": pa.decimal128(18, 3),
-    "heat_gj": pa.decimal128(18, 2),
-    "run_hours": pa.int64(),
-    "load_factor": pa.decimal128(6, 4),
-    "grid_mwh": pa.decimal128(18, 3),
-    "emissions_t": pa.decimal128(18, 2),
-    "source": pa.string(),
-}
 AUCTION_COLUMNS = (
     "trading_day",
     "year",
@@ -98,26 +77,29 @@ def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pa.Tabl
     return pa.table({c: pa.array(v, type=_type_of(v)) for c, v in data.items()})
 
 
-def _columns(result: RunResult) -> dict[str, pa.Table]:
-    trades = pa.table({c: pa.array(result.trades[c], type=_TRADE_TYPES[c]) for c in TRADE_COLUMNS})
-    tables = {
-        "trades": trades,
-        "ohlcv": _table(result.ohlcv, OHLCV_COLUMNS),
-        "holdings": _table(result.holdings, ("year", "account_id", "asset", "state", "amount")),
-        "compliance": _table(result.compliance, COMPLIANCE_COLUMNS),
-        "events": _table(result.events, ("trading_day", "year", "kind", "detail")),
-        "auctions": _table(result.auctions, AUCTION_COLUMNS),
-    }
-    if result.mrv:
-        tables["mrv"] = mrv_table(result.mrv)
-    return tables
+def _column(values: Sequence[Any], name: str) -> pa.Array:
+    """A tape column: an ``array("q")`` taken as it is (no copy), a list converted."""
+    kind = _TRADE_TYPES[name]
+    if isinstance(values, array) and values.typecode == "q":
+        return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
+    return pa.array(values, type=kind)
 
 
-def mrv_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    """mrv.parquet: one row per firm-month (``exchange.sim.mrv_data``)."""
-    return pa.table(
-        {c: pa.array([row[c] for row in rows], type=_MRV_TYPES[c]) for c in MRV_COLUMNS}
+def _tables(result: RunResult) -> Iterator[tuple[str, Callable[[], pa.Table]]]:
+    """Each output table's name and how to build it: built, written and dropped one at a time,
+    so a run's largest tables are never all in memory together."""
+    yield "trades", lambda: pa.table({c: _column(result.trades[c], c) for c in TRADE_COLUMNS})
+    yield "ohlcv", lambda: _table(result.ohlcv, OHLCV_COLUMNS)
+    yield (
+        "holdings",
+        lambda: _table(result.holdings, ("year", "account_id", "asset", "state", "amount")),
     )
+    yield "compliance", lambda: _table(result.compliance, COMPLIANCE_COLUMNS)
+    yield "events", lambda: _table(result.events, ("trading_day", "year", "kind", "detail"))
+    yield "auctions", lambda: _table(result.auctions, AUCTION_COLUMNS)
+    mrv = result.mrv
+    if mrv is not None:
+        yield "mrv", lambda: mrv
 
 
 OHLCV_COLUMNS = (
@@ -162,13 +144,18 @@ COMPLIANCE_COLUMNS = (
 )
 
 
+CSV_BATCH_ROWS = 65_536  # rows turned into Python values at a time
+
+
 def _write_csv(table: pa.Table, path: Path) -> None:
-    columns = table.column_names
-    data = [table.column(c).to_pylist() for c in columns]
+    """The table as CSV, a batch of rows at a time (a whole tape as Python values would
+    hold several hundred MB at once)."""
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(zip(*data, strict=True))
+        writer.writerow(table.column_names)
+        for start in range(0, table.num_rows, CSV_BATCH_ROWS):
+            batch = table.slice(start, CSV_BATCH_ROWS)
+            writer.writerows(zip(*(c.to_pylist() for c in batch.columns), strict=True))
 
 
 def summary(result: RunResult) -> dict[str, Any]:
@@ -212,7 +199,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         "abatement_cost_fen": sum(r["abatement_cost_fen"] for r in compliance),
         "offsets_surrendered_t": sum(r["surrendered_offsets_t"] for r in compliance),
         "offset_cap_t": sum(r["offset_cap_t"] for r in compliance),
-        **(mrv_summary(result.mrv, compliance) if result.mrv else {}),
+        **(mrv_summary(result.mrv, compliance) if result.mrv is not None else {}),
         "state_hash": result.state_hash,
         "wall_seconds": wall,
         "cpu_seconds": round(result.cpu_seconds, 3),
@@ -220,7 +207,7 @@ def summary(result: RunResult) -> dict[str, Any]:
     }
 
 
-def _by_mode(trades: dict[str, list[Any]]) -> dict[str, Any]:
+def _by_mode(trades: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
     """Allowance (CEA) volume by trading mode, as the national exchange's statistics separate
     them: listed and block volume and the block share of the whole, and how far block deals
     were priced from the same day's listed VWAP (basis points, negative: cheaper), weighted
@@ -259,11 +246,13 @@ def write_outputs(result: RunResult, out: Path) -> list[Path]:
     """Write every table as ``NAME.parquet`` and ``NAME.csv`` plus ``summary.json``."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, table in _columns(result).items():
+    for name, build in _tables(result):
+        table = build()
         parquet = out / f"{name}.parquet"
         pq.write_table(table, parquet, compression="zstd", store_schema=True)
         _write_csv(table, out / f"{name}.csv")
         written += [parquet, out / f"{name}.csv"]
+        del table
     path = out / "summary.json"
     path.write_text(json.dumps(summary(result), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     written.append(path)

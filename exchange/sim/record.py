@@ -7,14 +7,19 @@ hands them to ``exchange.sim.outputs`` and ``exchange.sim.report`` as plain valu
 from __future__ import annotations
 
 import datetime as dt
+from array import array
+from collections.abc import MutableSequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exchange.sim.scenario import FirmPlan, LoadedScenario
 from registry_sim.outcomes import ComplianceRecord
 from settlement.auction import Award
 from settlement.market import Market
 from settlement.outcome import Outcome
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(slots=True)
@@ -37,7 +42,12 @@ class FirmYear:
 
 
 # A listed trade's id is the book's trade id, a block deal's its deal id: ``mode`` tells them
-# apart ("listed" or "block"; a block deal has no aggressor).
+# apart ("listed" or "block"; a block deal has no aggressor). The integer columns are kept as
+# ``array("q")`` (8 bytes a value; a Python int in a list costs about 40), the text columns as
+# lists of the strings the market already holds.
+TRADE_INT_COLUMNS = frozenset(
+    ("trade_id", "ts_ns", "price_fen", "qty_t", "buy_fee_fen", "sell_fee_fen")
+)
 TRADE_COLUMNS = (
     "mode",
     "trade_id",
@@ -60,7 +70,7 @@ class RunResult:
 
     scenario: LoadedScenario
     seed: int
-    trades: dict[str, list[Any]]  # columns of TRADE_COLUMNS
+    trades: dict[str, MutableSequence[Any]]  # columns of TRADE_COLUMNS (record.new_tape)
     ohlcv: list[dict[str, Any]]
     holdings: list[dict[str, Any]]
     compliance: list[dict[str, Any]]
@@ -75,14 +85,19 @@ class RunResult:
     final_prices: dict[str, int] = field(default_factory=dict)
     auctions: list[dict[str, Any]] = field(default_factory=list)
     msr: list[dict[str, Any]] = field(default_factory=list)  # per year end: tnac_t, change_t
-    mrv: list[dict[str, Any]] = field(default_factory=list)  # per firm-month (mrv: generate)
+    mrv: pa.Table | None = None  # one row per firm-month (mrv: generate; mrv_data.generate)
+
+
+def new_tape() -> dict[str, MutableSequence[Any]]:
+    """An empty trade tape: one column per ``TRADE_COLUMNS``, the integers in ``array("q")``."""
+    return {c: array("q") if c in TRADE_INT_COLUMNS else [] for c in TRADE_COLUMNS}
 
 
 class Recorder:
     """The run's outputs, filled as the run goes; ``day`` is the trading day being run."""
 
     def __init__(self) -> None:
-        self.trades: dict[str, list[Any]] = {c: [] for c in TRADE_COLUMNS}
+        self.trades = new_tape()
         self.ohlcv: list[dict[str, Any]] = []
         self.holdings: list[dict[str, Any]] = []
         self.compliance: list[dict[str, Any]] = []

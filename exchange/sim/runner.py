@@ -28,13 +28,24 @@ Per compliance year Y (``run``):
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import random
 import time
 from collections.abc import Callable, Iterable
+from math import log
 from typing import Any
 
 from exchange import compliance_year
-from exchange.agents.base import AGENT_KINDS, Abate, Action, Agent, Firm, Place, SurrenderUnits
+from exchange.agents.base import (
+    AGENT_KINDS,
+    Abate,
+    Action,
+    Agent,
+    Cancel,
+    Firm,
+    Place,
+    SurrenderUnits,
+)
 from exchange.agents.firm import ComplianceFirm
 from exchange.agents.local import LocalMarket, LocalView, to_commands
 from exchange.clock import ClockAction, day_schedule
@@ -76,6 +87,7 @@ from registry_sim.ops import (
 from registry_sim.rules import BP, load_rules
 from settlement.auction import msr_change, rule_reserve_price, spread
 from settlement.commands import (
+    CancelOrder,
     CloseAuction,
     CloseDay,
     EndOfDay,
@@ -113,6 +125,7 @@ class Simulation:
             dict(scenario.overrides),
         )
         self.market = Market(self.market_spec, self.rules)
+        self.market.statements = False  # day-end statements: no output reads them
         self.local = LocalMarket(self.market, self.years[0])
         self.overrides: dict[str, Any] = dict(scenario.overrides)
         self.firms: dict[str, FirmPlan] = {f.account_id: f for f in scenario.firms}
@@ -132,6 +145,7 @@ class Simulation:
             self.rngs.append(random.Random(derived_seed(seed, "agent", plan.index)))
             self.wake_rngs.append(random.Random(derived_seed(seed, "wakeups", plan.index)))
         self.rates = [agent.wakeups_per_day for agent in self.agents]
+        self.accounts = [AccountId(view.account_id) for view in self.views]
         self.day_rng = random.Random(derived_seed(seed, "day_order"))
         # Outputs, filled as the run goes.
         self.out = Recorder()
@@ -220,6 +234,23 @@ class Simulation:
     # ------------------------------------------------------------------ the run
 
     def run(self, progress: Progress | None = None) -> RunResult:
+        """The whole run, with Python's cyclic garbage collector paused (restored after).
+
+        A full year holds millions of live objects (resting orders, ledgers, the trade tape)
+        and makes almost no reference cycles: the collector found about 3,000 cyclic objects
+        in a whole ``national_power`` run, yet its full passes over the growing heap cost
+        about a sixth of the run's CPU. Reference counting still frees everything else as it
+        goes; one collection at the end takes what cycles there were."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(progress)
+        finally:
+            if enabled:
+                gc.enable()
+            gc.collect()
+
+    def _run(self, progress: Progress | None) -> RunResult:
         started, cpu_started = time.perf_counter(), time.process_time()
         first_day = self.year_schedule[0][0]
         self.ts_ns = day_schedule(self.calendar, first_day)[0].ts_ns
@@ -237,7 +268,7 @@ class Simulation:
                 if progress is not None:
                     progress(self.days_done, self.total_days, self.market.next_order_id)
             self._year_end(year, days[-1])
-        mrv: list[dict[str, Any]] = []
+        mrv = None
         if self.scenario.spec.mrv.generate:  # its own seeded draws: nothing above changes
             mrv = mrv_data.generate(self.scenario, self.seed, self.out.compliance)
         wall = time.perf_counter() - started
@@ -329,41 +360,53 @@ class Simulation:
     def _session(self, open_ns: int, close_ns: int, share: float) -> None:
         """Every agent's wake-ups in one continuous session, merged by time."""
         length = close_ns - open_ns
-        wakes: list[tuple[int, int]] = []
+        # Each wake-up as one int, (time since the open) << bits | agent index: sorted, the
+        # ints give the order of the (time, index) pairs, a total order, the same in every
+        # process, and sort far faster than tuples.
+        bits = max(1, len(self.agents).bit_length())
+        mask = (1 << bits) - 1
+        wakes: list[int] = []
         add = wakes.append
         for i, rate in enumerate(self.rates):
             expected = rate * share
             if expected <= 0:
                 continue
-            draw = self.wake_rngs[i].expovariate
+            # Exponential gaps, by Random.expovariate's own formula, inlined (a call less for
+            # each of 1.7 million draws a national_power year; the same floats).
+            draw = self.wake_rngs[i].random
             per_ns = expected / length
-            t = open_ns + draw(per_ns)
+            t = open_ns + -log(1.0 - draw()) / per_ns
             while t < close_ns:
-                add((int(t), i))
-                t += draw(per_ns)
-        wakes.sort()  # by time, then agent index: a total order, the same in every process
+                add((int(t) - open_ns) << bits | i)
+                t += -log(1.0 - draw()) / per_ns
+        wakes.sort()
         local = self.local
         agents, views, rngs, act = self.agents, self.views, self.rngs, self._act
-        for ts_ns, i in wakes:
+        for wake in wakes:
+            i = wake & mask
+            ts_ns = open_ns + (wake >> bits)
             local.now_ns = ts_ns
             act(i, ts_ns, agents[i].act(views[i], rngs[i]))
         self.wakeups += len(wakes)
 
     def _act(self, i: int, ts_ns: int, actions: Iterable[Action]) -> None:
         """Apply one wake-up's actions at once (the hot path: one PlaceOrder per order)."""
-        account = self.views[i].account_id
+        account = self.accounts[i]
+        apply, record = self.local.apply, self._record
         for action in actions:
             if type(action) is Place:
                 command: MarketCommand = PlaceOrder(
                     ts_ns,
-                    account,  # type: ignore[arg-type]
+                    account,
                     action.symbol,
                     action.side,
                     action.order_type,
                     action.qty_t,
                     action.price_fen,
                 )
-                self._record(self.local.apply(command))
+                record(apply(command))
+            elif type(action) is Cancel:  # what to_commands makes of it, without the list
+                record(apply(CancelOrder(ts_ns, account, action.order_id)))
             elif isinstance(action, SurrenderUnits | Abate):
                 continue  # only at the year end
             else:

@@ -706,6 +706,25 @@ def test_daily_statements_show_cash_fees_trades_and_holdings() -> None:
     assert m.cash(FEES) == 3_355
 
 
+def test_statements_off_clear_the_day_alike() -> None:
+    """A driver that reads no statements (the simulator) turns them off: the day clears to
+    the same state, only the outcome carries none."""
+    with_statements, without = market(FEES_30_25), market(FEES_30_25)
+    without.market.statements = False
+    outcomes = []
+    for m in (with_statements, without):
+        m.deposit(A, 1_000_000)
+        m.issue(B, 300)
+        m.open_day()
+        m.sell(B, 100, 6_100)
+        m.buy(A, 100, 6_100)
+        outcomes.append(m.close_day())
+    assert outcomes[0].statements
+    assert outcomes[1].statements == ()
+    assert outcomes[0].closes == outcomes[1].closes
+    assert with_statements.market.state_hash() == without.market.state_hash()
+
+
 def day_two(m: Mkt) -> list[MarketCommand]:
     """The same second day for two markets: trades, an amendment, a cancel, the close."""
     a, b = AccountId(A), AccountId(B)

@@ -81,13 +81,19 @@ def test_each_firms_months_add_up_to_its_verified_emissions(run: RunResult, tmp_
 
 def test_a_generated_month_passes_every_check(run: RunResult) -> None:
     """Every month of every firm, with the month before it: no flag from any rule."""
-    for (_firm, year), (unit, months) in unit_months(run.mrv).items():
+    for (_firm, year), (unit, months) in unit_months(mrv_rows_of(run)).items():
         guideline = guideline_for(year)
         previous = None
         for record in months:
             result = month_emissions(record, guideline)
             assert check_month(unit, record, result, guideline, previous=previous) == []
             previous = result
+
+
+def mrv_rows_of(run: RunResult) -> list[dict[str, object]]:
+    assert run.mrv is not None
+    rows: list[dict[str, object]] = run.mrv.to_pylist()
+    return rows
 
 
 def test_the_generator_on_its_own(scenario: LoadedScenario) -> None:
