@@ -22,7 +22,9 @@ Leaving it for verification (``leave``): every signed report is published (the d
 ``publishVerification``: the verified emissions, and the true-up from verified generation × the
 unit's benchmark where the class allocates by benchmark; otherwise the emissions, with the
 class's own intensity true-up where it has one); a seat without a signed report falls back to
-what the verification phase does without MRV, and is listed in ``mrv_facts["fell_back"]``.
+what the verification phase does without MRV, and is listed in ``mrv_facts["fell_back"]``; so
+does a seat whose signed report the trainee objected to and the instructor has not decided (the
+desk does not publish it, ``MRV_OBJECTION_OPEN``), also listed in ``mrv_facts["objected"]``.
 Both are idempotent: a month saved, a step taken and a report published are not done twice.
 """
 
@@ -291,18 +293,21 @@ async def assign(engine: AsyncEngine, state: ClassState) -> None:
 
 async def leave(engine: AsyncEngine, room: Classroom) -> dict[str, Any]:
     """Publish every signed report of the year into the registry (the desk's publication); the
-    seats without one are listed to fall back to verification without MRV."""
+    seats without one, or whose report is under an open objection, are listed to fall back to
+    verification without MRV."""
     runtime, state, scenario = room.runtime, room.state, room.scenario
     market_id, year = state.market_id, state.compliance_year
     operator = as_operator(market_id)
     allocation = scenario.loaded.spec.allocation
     benchmark = allocation.method == "benchmark"
-    published, fell_back = 0, []
+    published, fell_back, objected = 0, [], []
     seats = {s.account_id for s in state.seats}
     for firm in scenario.loaded.firms:
         account = firm.account_id
         found = await store.report(engine, market_id, account, year)
-        if found is None or found.state == "returned":
+        if found is not None and found.state == "signed" and objection_open(found.body):
+            objected.append(account)  # not published (MRV_OBJECTION_OPEN): it falls back
+        if found is None or found.state == "returned" or account in objected:
             if account in seats:
                 fell_back.append(account)
             continue
@@ -317,8 +322,19 @@ async def leave(engine: AsyncEngine, room: Classroom) -> dict[str, Any]:
             ops = compliance_year.verification_ops(scenario.loaded, firm, year, found.verified_t)
             await runtime.submit_many([RegistryCommand(0, op) for op in ops[1:]])
         published += 1
-    state.mrv_facts = {**state.mrv_facts, "fell_back": fell_back}
-    return {"mrv_published": published, "mrv_fell_back": len(fell_back)}
+    state.mrv_facts = {**state.mrv_facts, "fell_back": fell_back, "objected": objected}
+    return {
+        "mrv_published": published,
+        "mrv_fell_back": len(fell_back),
+        "mrv_objection_open": len(objected),
+    }
+
+
+def objection_open(body: dict[str, Any]) -> bool:
+    """Whether a report's objection waits for the authority's decision (the desk refuses to
+    publish it: ``MRV_OBJECTION_OPEN``)."""
+    objection = body.get("objection")
+    return objection is not None and objection.get("status") == "open"
 
 
 def is_verified(runtime: MarketRuntime, account: str, year: int) -> bool:
@@ -416,6 +432,7 @@ async def seat_view(engine: AsyncEngine, room: Classroom, account: str) -> dict[
         "open": state.phase is Phase.MRV,
         "verifier": _verifier_view(state, account),
         "fell_back": account in state.mrv_facts.get("fell_back", []),
+        "objected": account in state.mrv_facts.get("objected", []),
         "verified_t": (
             room.runtime.market.registry.verified(AccountId(account), year)
             if is_verified(room.runtime, account, year)
@@ -451,6 +468,9 @@ def _quality(months: list[dict[str, Any]], report: dict[str, Any] | None) -> dic
         "open_flags": sum(len(m["flags"]) for m in months),
         "findings": sum(len(m["findings"]) for m in months),
         "report": None if report is None else report["state"],
+        "objection": None
+        if report is None or not report["objection"]
+        else report["objection"]["status"],
         "verified_t": None if report is None else report["verified_t"],
     }
 
@@ -464,7 +484,15 @@ async def overview(engine: AsyncEngine, room: Classroom) -> dict[str, Any]:
         rows.append(
             {
                 key: view[key]
-                for key in ("account_id", "seat", "name", "name_zh", "verifier", "fell_back")
+                for key in (
+                    "account_id",
+                    "seat",
+                    "name",
+                    "name_zh",
+                    "verifier",
+                    "fell_back",
+                    "objected",
+                )
             }
             | {"quality": view.get("quality"), "verified_t": view["verified_t"]}
         )

@@ -3,8 +3,10 @@ on PostgreSQL: entering it generates every firm's year from its emissions so far
 substituted sample in one month of each seat's; a seat corrects the flagged test and deposits;
 the instructor passes the months, forces the default by a finding and signs; leaving it
 publishes, so the registry's verified emissions are the signed report's; a seat without a
-report falls back to verification without MRV; trainees verify one another, never themselves;
-entering and leaving again does nothing twice.
+report falls back to verification without MRV; a seat objects to its signed report with its
+own key over the MRV desk's route and the instructor upholds or dismisses it, and a report
+still under objection when the class leaves the phase is not published (the seat falls back);
+trainees verify one another, never themselves; entering and leaving again does nothing twice.
 """
 
 from __future__ import annotations
@@ -169,6 +171,94 @@ def test_a_seat_fixes_its_month_the_instructor_verifies_and_publication_records_
         assert me["verified"] is True
         late = trainee.post(f"{market}/class/mrv/deposit", json={})
         assert assert_problem(late, 409, "WRONG_CLASS_PHASE")["phase"] == "verification"
+        del seat3
+
+
+def test_a_seat_objects_and_the_instructor_decides_an_open_objection_is_not_published(
+    server: DemoServer, exchange_operator: httpx.Client
+) -> None:
+    made = make(exchange_operator, "instructor")
+    m = made["market_id"]
+    market = f"/v1/markets/{m}"
+    seat1, seat2, seat3 = made["seats"]
+    a1, a2 = seat1["account_id"], seat2["account_id"]
+    objection = f"{market}/mrv/accounts/{a1}/years/2026/report/objection"
+    objection2 = f"{market}/mrv/accounts/{a2}/years/2026/report/objection"
+    with (
+        client(server, made["operator_key"]) as operator,
+        client(server, seat1["key"]) as s1,
+        client(server, seat2["key"]) as s2,
+    ):
+        advance(operator, m)
+        # No report yet: nothing to object to.
+        assert_problem(s1.post(objection, json={"reason": "too early"}), 404, "MRV_NO_REPORT")
+        for trainee, account in ((s1, a1), (s2, a2)):
+            ok(trainee.post(f"{market}/class/mrv/deposit", json={}))
+            ok(
+                operator.post(
+                    f"{market}/class/mrv/seats/{account}/review", json={"decision": "pass"}
+                )
+            )
+            ok(operator.post(f"{market}/class/mrv/seats/{account}/sign"))
+
+        # The seat objects with its own key over the desk's route; no other seat may.
+        assert_problem(s2.post(objection, json={"reason": "not mine"}), 403, "FORBIDDEN")
+        filed = ok(s1.post(objection, json={"reason": "the March sample was re-tested"}))
+        assert filed["state"] == "signed"
+        assert filed["objection"]["status"] == "open"
+        assert filed["objection"]["decide_by"] > filed["objection"]["filed_on"]
+        again = s1.post(objection, json={"reason": "twice"})
+        assert_problem(again, 409, "MRV_REPORT_STATE")
+        seen = ok(s1.get(f"{market}/class/mrv"))["mine"]
+        assert seen["report"]["objection"]["reason"] == "the March sample was re-tested"
+        quality = {
+            s["account_id"]: s["quality"] for s in ok(operator.get(f"{market}/class/mrv"))["seats"]
+        }
+        assert quality[a1]["objection"] == "open"
+        assert quality[a2]["objection"] is None
+        # Only the authority decides: upheld, the report goes back to the verifier.
+        decision = f"{objection}/decision"
+        refused = s1.post(decision, json={"decision": "dismissed"})
+        assert_problem(refused, 403, "FORBIDDEN")
+        upheld = ok(operator.post(decision, json={"decision": "upheld", "note": "re-check it"}))
+        assert upheld["state"] == "returned"
+        assert upheld["objection"]["status"] == "upheld"
+        assert upheld["objection"]["note"] == "re-check it"
+        view = ok(s1.get(f"{market}/class/mrv/seats/{a1}"))
+        assert view["report"]["objection"]["status"] == "upheld"
+        bad = view["retained_sample"]["month"]
+        ok(operator.post(f"{market}/class/mrv/seats/{a1}/findings", json={"month": bad}))
+        resigned = ok(operator.post(f"{market}/class/mrv/seats/{a1}/sign"))["report"]
+        assert resigned["state"] == "signed"
+        assert resigned["objection"] is None  # a new signing, a new window
+        # Objected again and dismissed: the report stands.
+        ok(s1.post(objection, json={"reason": "the default is too harsh"}))
+        dismissed = ok(operator.post(decision, json={"decision": "dismissed", "note": "it stands"}))
+        assert dismissed["state"] == "signed"
+        assert dismissed["objection"]["status"] == "dismissed"
+        # Seat 2's objection stays open as the class leaves: not published, it falls back.
+        ok(s2.post(objection2, json={"reason": "open"}))
+        left = advance(operator, m)
+        assert left["phase"] == "verification"
+        assert left["done"]["mrv_published"] == 2  # seat 1 and F1
+        assert left["done"]["mrv_objection_open"] == 1
+        assert left["done"]["mrv_fell_back"] == 2  # seat 2 (under objection) and seat 3
+        assert verified_in_registry(operator, market, a1) == resigned["verified_t"]
+        two = ok(s2.get(f"{market}/class/mrv"))["mine"]
+        assert two["fell_back"] is True
+        assert two["objected"] is True
+        assert two["report"]["state"] == "signed"
+        baseline = next(
+            f for f in parse_scenario(MRV_CLASS).firms if f.account_id == seat2["profile"]
+        ).baseline_t
+        assert verified_in_registry(operator, market, a2) == baseline
+        rows = {s["account_id"]: s for s in ok(operator.get(f"{market}/class/mrv"))["seats"]}
+        assert rows[a2]["objected"] is True
+        assert rows[a2]["fell_back"] is True
+        assert rows[a1]["objected"] is False
+        # After the phase, nothing is objected to (the report is published).
+        late = s1.post(objection, json={"reason": "late"})
+        assert_problem(late, 409, "MRV_REPORT_STATE")
         del seat3
 
 

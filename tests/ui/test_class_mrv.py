@@ -1,8 +1,10 @@
 """A class's MRV phase in a real browser (issue 19, docs/classroom.md "The MRV phase"): a
 trainee sees the month the checks flag, corrects its carbon test from the retained sample and
 deposits the year; the instructor, as verifier, passes the months, forces the default on the
-month by a finding and signs; the instructor moves the class to verification, and the trainee
-sees the verified emissions. axe-core passes; both languages at 1280×800 and 390×844."""
+month by a finding and signs; the trainee objects to the signed report and the instructor, who
+sees the open objection on the seat's row, dismisses it with a note; the instructor moves the
+class to verification, and the trainee sees the verified emissions. axe-core passes; both
+languages at 1280×800 and 390×844."""
 
 from __future__ import annotations
 
@@ -93,11 +95,45 @@ def test_a_trainee_fixes_a_flagged_month_and_the_instructor_verifies_it(
         instructor.get_by_test_id("mrv-sign").click()
         expect(instructor.get_by_test_id("mrv-report")).to_have_attribute("data-state", "signed")
 
+        # The trainee objects to the signed report (read on the panel's next poll).
+        expect(page.get_by_test_id("mrv-report")).to_have_attribute(
+            "data-state", "signed", timeout=15_000
+        )
+        form = page.get_by_test_id("mrv-object-form")
+        expect(form).to_be_visible()
+        both_languages_and_sizes(page, "class-mrv-trainee-signed", check)
+        page.locator("textarea[name=mrv-objection]").fill("The March sample was re-tested.")
+        page.get_by_test_id("mrv-object").click()
+        objection = page.get_by_test_id("mrv-objection")
+        expect(objection).to_have_attribute("data-status", "open")
+        expect(objection).to_contain_text("The March sample was re-tested.")
+        expect(form).to_be_hidden()
+        both_languages_and_sizes(page, "class-mrv-trainee-objection", check)
+
+        # The instructor sees it on the seat's row and in its year, and dismisses it.
+        expect(instructor.get_by_test_id(f"mrv-objection-open-{account}")).to_be_visible(
+            timeout=15_000
+        )
+        expect(instructor.get_by_test_id("mrv-decide-form")).to_be_visible()
+        expect(instructor.get_by_test_id("mrv-objection")).to_contain_text("re-tested")
+
         def check_console(where: str) -> None:
             no_overflow(instructor)
             assert_accessible(instructor, where)
 
         both_languages_and_sizes(instructor, "class-mrv-console", check_console)
+        instructor.locator("textarea[name=mrv-decision-note]").fill("The finding stands.")
+        instructor.get_by_test_id("mrv-decide-dismissed").click()
+        decided = instructor.get_by_test_id("mrv-objection")
+        expect(decided).to_have_attribute("data-status", "dismissed")
+        expect(instructor.get_by_test_id("mrv-decide-form")).to_be_hidden()
+        expect(instructor.get_by_test_id(f"mrv-objection-open-{account}")).to_be_hidden(
+            timeout=15_000
+        )
+        both_languages_and_sizes(instructor, "class-mrv-console-dismissed", check_console)
+        expect(objection).to_have_attribute("data-status", "dismissed", timeout=15_000)
+        expect(objection).to_contain_text("The finding stands.")
+        both_languages_and_sizes(page, "class-mrv-trainee-dismissed", check)
         with api(server, made["operator_key"]) as operator:
             signed = ok(operator.get(f"/v1/markets/{m}/class/mrv/seats/{account}"))["report"]
         instructor.get_by_test_id("tab-control").click()

@@ -5,11 +5,15 @@
 // default line (the year with measured carbon against the default, in tonnes and at the
 // allowance's price now). As its verifier ("verifier"): force the default on a month's test and
 // sign; the instructor, as the authority ("authority"), also passes or returns the months.
+// Objections (docs/mrv.md "Objections"): the seat objects to its signed report with a reason
+// while the phase is open, and sees the objection's status; the authority upholds it (back to
+// the verifier) or dismisses it with a note. A seat's key is the account's own participant key,
+// so both go to the MRV desk's routes directly.
 // API: getClassMrv, getClassMrvSeat, correctClassMrvMonth, depositClassMrv, reviewClassMrv,
-// addClassMrvFinding, signClassMrv.
+// addClassMrvFinding, signClassMrv, objectToVerification, decideObjection.
 import { useState } from "preact/hooks";
 import type { Api } from "../api";
-import { locale, t } from "../i18n";
+import { date, locale, t } from "../i18n";
 import { explain } from "../problems";
 import "./classroom.css";
 
@@ -43,6 +47,26 @@ export interface MrvMonthView {
   verified: { combustion_t: string };
 }
 
+export interface MrvObjection {
+  reason: string;
+  filed_on: string;
+  decide_by: string;
+  status: "open" | "upheld" | "dismissed";
+  decided_on?: string;
+  late?: boolean;
+  note?: string | null;
+}
+
+export interface MrvReportView {
+  state: string;
+  verified_t: number;
+  emissions_t: string;
+  verifier: string;
+  signed_on: string | null;
+  note: string | null;
+  objection: MrvObjection | null;
+}
+
 export interface MrvSeatView {
   account_id: string;
   seat: number;
@@ -53,6 +77,7 @@ export interface MrvSeatView {
   open: boolean;
   verifier: { kind: "instructor" | "seat"; seat: number | null; name: string | null; name_zh: string | null };
   fell_back: boolean;
+  objected?: boolean;
   verified_t: number | null;
   months: MrvMonthView[];
   default: {
@@ -61,7 +86,7 @@ export interface MrvSeatView {
     all_default_t: string;
     flagged_months: number[];
   } | null;
-  report: { state: string; verified_t: number; emissions_t: string; verifier: string } | null;
+  report: MrvReportView | null;
   retained_sample?: { month: number; carbon: string };
 }
 
@@ -107,6 +132,25 @@ function DefaultLine({ view, priceFen }: { view: MrvSeatView; priceFen: number |
   );
 }
 
+/** An objection's status: open until its decision date, upheld (back to the verifier) or
+ * dismissed (the report stands), with the authority's note. */
+function ObjectionLine({ objection }: { objection: MrvObjection }) {
+  return (
+    <div class="mrv-objection small" data-testid="mrv-objection" data-status={objection.status}>
+      <p class={objection.status === "open" ? "warn" : ""}>
+        {t(`mrv.objection.${objection.status}`, {
+          filed_on: date(objection.filed_on),
+          decide_by: date(objection.decide_by),
+          decided_on: objection.decided_on ? date(objection.decided_on) : "",
+        })}
+        {objection.late && <> {t("mrv.objection.late", { decide_by: date(objection.decide_by) })}</>}
+      </p>
+      <p class="muted">{t("mrv.objection.reason", { reason: objection.reason })}</p>
+      {objection.note && <p class="muted">{t("mrv.objection.note", { note: objection.note })}</p>}
+    </div>
+  );
+}
+
 export function MrvSeat(props: {
   api: Api;
   view: MrvSeatView;
@@ -119,7 +163,12 @@ export function MrvSeat(props: {
   const [carbon, setCarbon] = useState("");
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [reason, setReason] = useState("");
+  const [decisionNote, setDecisionNote] = useState("");
   const seatPath = (path: string) => api.m(`/class/mrv/seats/${encodeURIComponent(view.account_id)}${path}`);
+  const objectionPath = (path = "") =>
+    api.m(`/mrv/accounts/${encodeURIComponent(view.account_id)}/years/${view.year}/report/objection${path}`);
+  const reread = () => api.get<MrvSeatView>(seatPath(""));
 
   async function act(work: () => Promise<MrvSeatView>, done: string) {
     setBusy(true);
@@ -141,6 +190,11 @@ export function MrvSeat(props: {
   const drafts = view.months.filter((m) => editable(m)).length;
   const passed = view.months.filter((m) => m.state === "passed" || m.state === "locked").length;
   const sample = view.retained_sample;
+  const report = view.report;
+  const unsigned = !report || report.state === "returned"; // the verifier may still add and sign
+  const objection = report?.objection ?? null;
+  const mayObject = mode === "seat" && view.open && report?.state === "signed" && !objection;
+  const mayDecide = mode === "authority" && view.open && objection?.status === "open";
   return (
     <div class="mrv-seat" data-testid={`mrv-seat-${view.account_id}`} data-mode={mode}>
       <p class="small">
@@ -202,7 +256,7 @@ export function MrvSeat(props: {
                           {t("mrv.edit")}
                         </button>
                       )}
-                      {mode !== "seat" && ["deposited", "passed"].includes(m.state) && !view.report && (
+                      {mode !== "seat" && ["deposited", "passed"].includes(m.state) && unsigned && (
                         <button
                           type="button"
                           disabled={busy}
@@ -326,7 +380,7 @@ export function MrvSeat(props: {
             </button>{" "}
           </>
         )}
-        {mode !== "seat" && view.open && !view.report && (
+        {mode !== "seat" && view.open && unsigned && (
           <button
             type="button"
             class="primary"
@@ -338,14 +392,89 @@ export function MrvSeat(props: {
           </button>
         )}
       </div>
-      {view.report && (
-        <p class="small" data-testid="mrv-report" data-state={view.report.state}>
-          {t(`mrv.report.${view.report.state}`, { verified_t: view.report.verified_t })}
+      {report && (
+        <p class="small" data-testid="mrv-report" data-state={report.state}>
+          {t(report.state === "signed" && objection?.status === "open" ? "mrv.report.signedObjected" : `mrv.report.${report.state}`, {
+            verified_t: report.verified_t,
+          })}
         </p>
+      )}
+      {objection && <ObjectionLine objection={objection} />}
+      {mayObject && (
+        <form
+          class="stack mrv-object-form"
+          data-testid="mrv-object-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void act(async () => {
+              await api.post(objectionPath(), { reason: reason.trim() });
+              setReason("");
+              return reread();
+            }, t("mrv.object.filed"));
+          }}
+        >
+          <p class="muted small">{t("mrv.object.means", { signed_on: report?.signed_on ? date(report.signed_on) : "–" })}</p>
+          <label class="field">
+            <span>{t("mrv.object.reason")}</span>
+            <textarea
+              name="mrv-objection"
+              rows={2}
+              maxLength={2000}
+              value={reason}
+              onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)}
+            />
+          </label>
+          <div class="mrv-actions">
+            <button type="submit" disabled={busy || !reason.trim()} data-testid="mrv-object">
+              {t("mrv.object.submit")}
+            </button>
+          </div>
+        </form>
+      )}
+      {mayDecide && (
+        <form
+          class="stack mrv-decide-form"
+          data-testid="mrv-decide-form"
+          onSubmit={(event) => event.preventDefault()}
+        >
+          <label class="field">
+            <span>{t("mrv.decide.note")}</span>
+            <textarea
+              name="mrv-decision-note"
+              rows={2}
+              maxLength={2000}
+              value={decisionNote}
+              onInput={(e) => setDecisionNote((e.target as HTMLTextAreaElement).value)}
+            />
+          </label>
+          <div class="mrv-actions">
+            {(["upheld", "dismissed"] as const).map((decision) => (
+              <button
+                key={decision}
+                type="button"
+                class={decision === "dismissed" ? "primary" : ""}
+                disabled={busy}
+                data-testid={`mrv-decide-${decision}`}
+                onClick={() =>
+                  void act(async () => {
+                    const note = decisionNote.trim();
+                    await api.post(objectionPath("/decision"), { decision, note: note || null });
+                    setDecisionNote("");
+                    return reread();
+                  }, t(`mrv.decide.${decision}Done`))
+                }
+              >
+                {t(`mrv.decide.${decision}`)}
+              </button>
+            ))}
+          </div>
+        </form>
       )}
       {view.verified_t !== null && (
         <p class="ok-text" data-testid="mrv-verified">
-          {t(view.fell_back ? "mrv.fellBack" : "mrv.verifiedNow", { verified_t: view.verified_t })}
+          {t(view.objected ? "mrv.fellBackObjected" : view.fell_back ? "mrv.fellBack" : "mrv.verifiedNow", {
+            verified_t: view.verified_t,
+          })}
         </p>
       )}
       {message && (

@@ -1,7 +1,8 @@
 // The console's MRV tab (docs/classroom.md "The MRV phase"): who verifies the seats (the
 // instructor or the trainees, or no MRV phase), every seat's data quality at a glance (months
 // deposited and passed, open flags, findings, the report, verified, fell back), and one seat's
-// year to pass or return months and, where the instructor verifies, force the default and sign.
+// year to pass or return months and, where the instructor verifies, force the default and sign;
+// a seat's open objection to its signed report is marked, and upheld or dismissed in its year.
 // API: getClassMrv, setClassMrv, getClassMrvSeat and the seat's steps (MrvSeat).
 import { useState } from "preact/hooks";
 import type { Api } from "../../api";
@@ -21,6 +22,7 @@ interface Quality {
   open_flags: number;
   findings: number;
   report: string | null;
+  objection: "open" | "upheld" | "dismissed" | null;
   verified_t: number | null;
 }
 
@@ -37,6 +39,7 @@ interface Overview {
     name_zh: string;
     verifier: { kind: string; seat: number | null };
     fell_back: boolean;
+    objected: boolean;
     quality: Quality | null;
     verified_t: number | null;
   }[];
@@ -111,7 +114,25 @@ export function MrvConsole({ api }: { api: Api }) {
                       <td>{q ? `${q.deposited}/${q.months}` : "–"}</td>
                       <td>{q ? `${q.passed}/${q.months}` : "–"}</td>
                       <td class={q && q.open_flags > 0 ? "warn" : ""}>{q ? q.open_flags : "–"}</td>
-                      <td>{q?.report ? t(`mrv.reportState.${q.report}`) : t("mrv.console.noReport")}</td>
+                      <td>
+                        {q?.report ? t(`mrv.reportState.${q.report}`) : t("mrv.console.noReport")}
+                        {q?.objection === "open" && !s.objected && (
+                          <>
+                            {" "}
+                            <span class="badge warn" data-testid={`mrv-objection-open-${s.account_id}`}>
+                              {t("mrv.console.objectionOpen")}
+                            </span>
+                          </>
+                        )}
+                        {s.objected && (
+                          <>
+                            {" "}
+                            <span class="badge warn" data-testid={`mrv-objected-${s.account_id}`}>
+                              {t("mrv.console.objected")}
+                            </span>
+                          </>
+                        )}
+                      </td>
                       <td>
                         {s.verified_t !== null ? tonnes(s.verified_t) : "–"}
                         {s.fell_back && <span class="badge warn" data-testid={`mrv-fell-back-${s.account_id}`}>{t("mrv.console.fellBack")}</span>}
