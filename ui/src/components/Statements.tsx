@@ -59,6 +59,8 @@ function withStatement(rows: Statement[], one: Statement): Statement[] {
   );
 }
 
+const RETRY_MS = 3000;
+
 export function Statements({ api, feed, accountId }: { api: Api; feed: Feed; accountId: string }) {
   // undefined: loading; oldest first, as the server answers them.
   const [rows, setRows] = useState<Statement[] | undefined>(undefined);
@@ -68,14 +70,21 @@ export function Statements({ api, feed, accountId }: { api: Api; feed: Feed; acc
 
   useEffect(() => {
     let live = true;
-    const load = () =>
+    let retry = 0;
+    // A failed read is tried again shortly: the feed may be back before the REST reads are.
+    const load = (): Promise<void> =>
       api.get<{ statements: Record<string, unknown>[] }>(api.m(`/accounts/${encodeURIComponent(accountId)}/statements`)).then(
         (read) => {
           if (!live) return;
           setFailure(null);
           setRows(read.statements.map(statementOf));
         },
-        (error) => live && setFailure(error),
+        (error) => {
+          if (!live) return;
+          setFailure(error);
+          window.clearTimeout(retry);
+          retry = window.setTimeout(() => void load(), RETRY_MS);
+        },
       );
     void load();
     const stop = feed.listen((message: Message) => {
@@ -87,6 +96,7 @@ export function Statements({ api, feed, accountId }: { api: Api; feed: Feed; acc
     const stopReconnect = feed.onReconnect(() => void load());
     return () => {
       live = false;
+      window.clearTimeout(retry);
       stop();
       stopReconnect();
       feed.unsubscribe("statements");

@@ -6,7 +6,7 @@
 // panels over REST, so those always show the server's numbers. A read that fails says so until
 // the same read succeeds again, or the feed reconnects.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { optional } from "../api";
+import { ApiProblem, optional } from "../api";
 import type { Ctx } from "../app";
 import { Account } from "../components/Account";
 import { Announcements, NewsBadge, NewsToast, useNews } from "../components/Announcements";
@@ -47,7 +47,7 @@ import {
 import { useMyClass } from "../classroom";
 import { rememberNames, unitName } from "../names";
 import { explain } from "../problems";
-import type { Message } from "../ws";
+import type { Feed, Message } from "../ws";
 import { type MarketInfo, loadClock, loadMarketInfo } from "./marketInfo";
 
 const POLL_MS = 5000; // instrument state, band and the clock are not on the feed yet
@@ -76,10 +76,16 @@ function planOf(raw: Record<string, unknown> | null): Plan | null {
 
 type LadderSide = Map<number, Level>;
 
-/** What failed, by the read that failed: each clears when that read next succeeds. */
-function useFailures() {
+/** What failed, by the read that failed: each clears when that read next succeeds. A read that
+ * could not reach the server while the feed is connected again was cut before the reconnect
+ * (the reconnect clears every failure and reads again): it is not told. */
+function useFailures(feed: Feed) {
   const [failures, setFailures] = useState<Record<string, string>>({});
-  const failed = (what: string, error: unknown) => setFailures((c) => ({ ...c, [what]: explain(error) }));
+  const failed = (what: string, error: unknown) => {
+    const unreachable = error instanceof ApiProblem && error.code === "NETWORK_ERROR";
+    if (unreachable && feed.connection === "connected") return;
+    setFailures((c) => ({ ...c, [what]: explain(error) }));
+  };
   const succeeded = (what: string) =>
     setFailures((c) => {
       if (!(what in c)) return c;
@@ -89,14 +95,15 @@ function useFailures() {
     });
   const clear = () => setFailures({});
   const first = Object.values(failures)[0] ?? null;
-  return { first, failed, succeeded, clear };
+  const firstRead = Object.keys(failures)[0] ?? null; // which read, for a test or a bug report
+  return { first, firstRead, failed, succeeded, clear };
 }
 
 export function Trade({ ctx }: { ctx: Ctx }) {
   const { api, feed, session } = ctx;
   const accountId = session.role === "participant" ? session.accountId : null;
   const [info, setInfo] = useState<MarketInfo | null>(null);
-  const failures = useFailures();
+  const failures = useFailures(feed);
   const failure = failures.first;
   const [symbol, setSymbol] = useState<string | null>(null);
   const [book, setBook] = useState<Book | null>(null);
@@ -343,7 +350,7 @@ export function Trade({ ctx }: { ctx: Ctx }) {
       {klass && <ClassStrip view={klass} />}
       {klass?.seat && <MrvPanel api={api} phase={klass.phase} />}
       {failure && (
-        <p class="error" role="alert">
+        <p class="error" role="alert" data-read={failures.firstRead ?? undefined}>
           {failure}
         </p>
       )}
