@@ -12,8 +12,12 @@ refused with ``DEPOSIT_STEP`` and the states involved.
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
 
 from mrv.model import MrvError
 
@@ -43,23 +47,44 @@ def step(now: DepositState, to: DepositState) -> DepositState:
     return to
 
 
+@cache
+def _calendar() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("platform.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def objection_working_days() -> int:
+    """Working days an entity has to object to its verification result."""
+    return int(_calendar()["windows"]["objection_working_days"])
+
+
+def decision_working_days() -> int:
+    """Working days the authority has to decide an objection."""
+    return int(_calendar()["windows"]["decision_working_days"])
+
+
 @dataclass(frozen=True, slots=True)
 class Deadlines:
-    """The power sector's dates for data year ``year``."""
+    """The power sector's dates for data year ``year`` (``platform.toml``)."""
 
     year: int
 
+    def _due(self, name: str) -> dt.date:
+        rule = _calendar()["deadlines"][name]
+        month, day = (int(part) for part in rule["month_day"].split("-"))
+        return dt.date(self.year + int(rule["year"]), month, day)
+
     @property
     def quality_plan(self) -> dt.date:
-        return dt.date(self.year - 1, 12, 31)
+        return self._due("quality_plan")
 
     @property
     def annual_report(self) -> dt.date:
-        return dt.date(self.year + 1, 3, 31)
+        return self._due("annual_report")
 
     @property
     def verification(self) -> dt.date:
-        return dt.date(self.year + 1, 6, 30)
+        return self._due("verification")
 
 
 def working_days_after(start: dt.date, days: int, holidays: frozenset[dt.date]) -> dt.date:

@@ -28,7 +28,13 @@ from mrv.calculator import MonthResult, YearResult, month_emissions, reported, w
 from mrv.checks import check_month
 from mrv.guidelines import Guideline, guideline, guideline_for
 from mrv.model import Meter, MeterState, MrvError, UnitMonth
-from mrv.platform import DepositState, step, working_days_after
+from mrv.platform import (
+    DepositState,
+    decision_working_days,
+    objection_working_days,
+    step,
+    working_days_after,
+)
 from registry_sim.model import AccountId
 from registry_sim.ops import Op, RecordEmissions, TrueUpAllocation
 from settlement.commands import RegistryCommand
@@ -702,9 +708,6 @@ async def publish_report(
 
 # ---------------------------------------------------------------------- objections
 
-OBJECTION_DAYS = 7  # working days after the result is told (the 2021 measures, Art. 27)
-DECISION_DAYS = 10  # working days for the authority's decision
-
 
 async def object_to_report(
     engine: AsyncEngine,
@@ -714,10 +717,10 @@ async def object_to_report(
     year: int,
     reason: str,
 ) -> dict[str, Any]:
-    """The entity objects to its signed report (its own key), within ``OBJECTION_DAYS``
-    working days of the signing on the market's calendar; the report cannot be published
-    until the authority decides (``decide_objection``), which it should within
-    ``DECISION_DAYS`` working days."""
+    """The entity objects to its signed report (its own key), within
+    ``objection_working_days`` of the signing on the market's calendar; the report cannot be
+    published until the authority decides (``decide_objection``), which it should within
+    ``decision_working_days`` (``mrv/platform.toml``)."""
     if who.role is not Role.PARTICIPANT or who.account_id != account_id:
         raise MrvDeskError(
             "FORBIDDEN", "only the entity objects to its report", account_id=account_id
@@ -734,16 +737,17 @@ async def object_to_report(
     today = market_date(runtime)
     signed_on = found.body.get("signed_on")
     if signed_on is not None:
-        until = working_days_after(dt.date.fromisoformat(signed_on), OBJECTION_DAYS, holidays)
+        allowed = objection_working_days()
+        until = working_days_after(dt.date.fromisoformat(signed_on), allowed, holidays)
         if today > until:
             raise MrvDeskError(
                 "MRV_OBJECTION_LATE",
-                f"objections are made within {OBJECTION_DAYS} working days of the signing",
+                f"objections are made within {allowed} working days of the signing",
                 signed_on=signed_on,
                 until=until.isoformat(),
                 on=today.isoformat(),
             )
-    decide_by = working_days_after(today, DECISION_DAYS, holidays)
+    decide_by = working_days_after(today, decision_working_days(), holidays)
     found.body["objection"] = {
         "reason": reason,
         "filed_on": today.isoformat(),

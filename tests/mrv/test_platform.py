@@ -9,7 +9,14 @@ import pytest
 
 from mrv.enforcement import CreditEntry, CreditRecord, allocation_cut_t, fine_range_fen
 from mrv.model import MrvError
-from mrv.platform import Deadlines, DepositState, step, working_days_after
+from mrv.platform import (
+    Deadlines,
+    DepositState,
+    decision_working_days,
+    objection_working_days,
+    step,
+    working_days_after,
+)
 
 S = DepositState
 
@@ -35,6 +42,7 @@ def test_the_power_sectors_deadlines_and_windows() -> None:
         dt.date(2026, 3, 31),
         dt.date(2026, 6, 30),
     )
+    assert (objection_working_days(), decision_working_days()) == (7, 10)
     # Seven working days after Tuesday 30 June 2026: Thursday 9 July; a holiday on the
     # Monday pushes it to Friday 10 July.
     assert working_days_after(dt.date(2026, 6, 30), 7, frozenset()) == dt.date(2026, 7, 9)
