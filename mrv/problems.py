@@ -232,20 +232,9 @@ def biased_scale(
         counted = fuel.consumption if fuel.stock_count_t is None else fuel.stock_count_t
         return _scaled(fuel, 1 + bias, counted)
 
-    altered = _each_fuel(records, months, biased)
-    true_records = _each_fuel(records, months, _counted_as_stock)
-    evidence = (_stock_gap(records, altered, months, "stock_count"),)
     what = f"the belt scale reads {bias:+} of the coal burned in months {list(months)}"
-    return altered, _trace(
-        "biased_scale",
-        what,
-        {"bias": str(bias)},
-        unit,
-        records,
-        altered,
-        true_records,
-        months,
-        evidence,
+    return _consumption_problem(
+        "biased_scale", what, unit, records, months, bias, biased, "stock_count"
     )
 
 
@@ -260,21 +249,32 @@ def manipulated_stock_count(
     def bent(fuel: FuelMonth) -> FuelMonth:
         return _scaled(fuel, 1 + bias, None)
 
-    altered = _each_fuel(records, months, bent)
-    true_records = _each_fuel(records, months, _counted_as_stock)
-    evidence = (_stock_gap(records, altered, months, "stock_survey"),)
     what = f"consumption {bias:+} in months {list(months)}, the stock count changed to match"
-    return altered, _trace(
-        "manipulated_stock_count",
-        what,
-        {"bias": str(bias)},
-        unit,
-        records,
-        altered,
-        true_records,
-        months,
-        evidence,
+    return _consumption_problem(
+        "manipulated_stock_count", what, unit, records, months, bias, bent, "stock_survey"
     )
+
+
+def _consumption_problem(
+    problem: str,
+    what: str,
+    unit: Unit,
+    records: Records,
+    months: Sequence[int],
+    bias: Decimal,
+    alter: Callable[[FuelMonth], FuelMonth],
+    evidence_source: str,
+) -> tuple[list[UnitMonth], Trace]:
+    """A problem of the coal counted: ``alter`` applied to the fuels of ``months``; the truth
+    is the stock count's, and the evidence is the gap ``evidence_source`` shows."""
+    altered = _each_fuel(records, months, alter)
+    true_records = _each_fuel(records, months, _counted_as_stock)
+    evidence = (_stock_gap(records, altered, months, evidence_source),)
+    parameters = {"bias": str(bias)}
+    trace = _trace(
+        problem, what, parameters, unit, records, altered, true_records, months, evidence
+    )
+    return altered, trace
 
 
 # The library by id, for a study that applies one by name.
