@@ -5,7 +5,7 @@
 // cancelled units are retired for good. What the form can tell before asking (no unit, no
 // quantity, more than is available, no beneficiary) it says at once with the numbers; the
 // registry's refusals come back explained in plain words.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { Api } from "../api";
 import { date, parseTonnes, t, tonnes } from "../i18n";
 import type { Holding } from "../market";
@@ -15,6 +15,7 @@ import { Panel } from "./Panel";
 
 const BENEFICIARY_MAX = 200; // the contract's bounds (CancellationRequest)
 const PURPOSE_MAX = 500;
+const READ_RETRY_MS = 3000; // a failed read of the register, tried again
 const REVOKE_AFTER_MS = 60_000; // a certificate's page is kept this long for its tab to load
 
 /** A listCancellations item. */
@@ -73,16 +74,28 @@ export function Cancellations(props: { api: Api; accountId: string; holdings: Ho
     if (!usable.some((h) => h.unit === unit) && usable.length) setUnit(usable[0].unit);
   }, [usable.map((h) => h.unit).join()]);
 
+  // A failed read of the register shows its error and is tried again shortly (the feed may be
+  // back before the REST reads are); the next good read takes its error away.
+  const readFailed = useRef(false);
+  const retry = useRef(0);
   async function load() {
     try {
       const read = await api.get<{ cancellations: Cancellation[]; total_t: number }>(path);
       setRows([...read.cancellations].reverse()); // the latest first
       setTotal(read.total_t);
+      if (readFailed.current) setMessage(null);
+      readFailed.current = false;
     } catch (error) {
       setMessage({ ok: false, text: () => explain(error) });
+      readFailed.current = true;
+      window.clearTimeout(retry.current);
+      retry.current = window.setTimeout(() => void load(), READ_RETRY_MS);
     }
   }
-  useEffect(() => void load(), [api, props.accountId]);
+  useEffect(() => {
+    void load();
+    return () => window.clearTimeout(retry.current);
+  }, [api, props.accountId]);
 
   function submit(event: Event) {
     event.preventDefault();
